@@ -1,0 +1,59 @@
+//! The narrow interface through which the engine hands credentials to the outside world.
+//!
+//! The engine decides *when* a profile gets credentials; an implementation of [`Delivery`]
+//! decides *how* (the AWS files editor in [`crate::awsfiles`] writes them to the shared
+//! credentials file or a `credential_process` line in the config file). Calls are
+//! blocking: the engine makes them from `spawn_blocking`. Implementations may coalesce
+//! concurrent calls into one write (group commit).
+
+use crate::credentials::Credentials;
+use crate::model::{ProfileName, SessionId};
+
+/// What the engine asks a delivery to put in place for one profile.
+#[derive(Debug, Clone)]
+pub struct Handover {
+    pub profile: ProfileName,
+    pub session: SessionId,
+    /// The session's temporary credentials (credentials-file mode writes them;
+    /// credential_process mode writes none).
+    pub credentials: Credentials,
+    /// Region to set for the profile in the config file when the user's own section
+    /// does not already set one.
+    pub region: Option<String>,
+    /// The user explicitly allowed taking over a profile section they wrote themselves.
+    pub take_over: bool,
+}
+
+/// Errors from a delivery. Messages name the file and profile, never a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(
+        "profile '{profile}' already has credentials you wrote in {path}; \
+         start with take-over to let Rolehop replace them until the session stops"
+    )]
+    ProfileOwnedByUser { profile: String, path: String },
+    #[error("cannot update {path}: {message}")]
+    Io { path: String, message: String },
+}
+
+/// Puts credentials in place for profiles and takes them away again.
+pub trait Delivery: Send + Sync {
+    /// Puts the handover's credentials (or credential_process line) under its profile.
+    fn deliver(&self, handover: &Handover) -> Result<(), DeliveryError>;
+    /// Removes exactly what Rolehop added for `profile`; the user's own bytes stay.
+    fn withdraw(&self, profile: &ProfileName) -> Result<(), DeliveryError>;
+}
+
+/// A delivery that does nothing: for engines that only resolve credentials
+/// (`rolehop exec`, `rolehop credential-process`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoDelivery;
+
+impl Delivery for NoDelivery {
+    fn deliver(&self, _: &Handover) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+    fn withdraw(&self, _: &ProfileName) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+}
