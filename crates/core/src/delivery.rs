@@ -7,7 +7,7 @@
 //! concurrent calls into one write (group commit).
 
 use crate::credentials::Credentials;
-use crate::model::{ProfileName, SessionId};
+use crate::model::{DeliveryMode, ProfileName, SessionId};
 
 /// What the engine asks a delivery to put in place for one profile.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub struct Handover {
     /// Region to set for the profile in the config file when the user's own section
     /// does not already set one.
     pub region: Option<String>,
+    /// Credentials-file or credential_process delivery (the workspace setting).
+    pub mode: DeliveryMode,
     /// The user explicitly allowed taking over a profile section they wrote themselves.
     pub take_over: bool,
 }

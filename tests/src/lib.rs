@@ -1,0 +1,1 @@
+//! The harness for end-to-end suites: starts and stops the real peers.
