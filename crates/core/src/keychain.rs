@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 pub const DEFAULT_SERVICE: &str = "rolehop";
 
 /// Errors from the keychain. They never carry a secret.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeychainError {
     #[error(
         "no keychain is available ({detail}); on Linux, Rolehop needs a Secret Service \
@@ -38,7 +38,9 @@ pub struct Keychain {
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keychain").field("service", &self.service).finish()
+        f.debug_struct("Keychain")
+            .field("service", &self.service)
+            .finish()
     }
 }
 
@@ -56,7 +58,10 @@ impl Keychain {
     }
 
     fn store(&self) -> Result<&Arc<CredentialStore>, KeychainError> {
-        self.store.get_or_init(open_platform_store).as_ref().map_err(Clone::clone)
+        self.store
+            .get_or_init(open_platform_store)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     fn entry(&self, account: &str) -> Result<Entry, KeychainError> {
@@ -95,7 +100,11 @@ impl Keychain {
         blocking(move || this.get(&account)).await
     }
 
-    pub async fn set_async(&self, account: &str, secret: Zeroizing<String>) -> Result<(), KeychainError> {
+    pub async fn set_async(
+        &self,
+        account: &str,
+        secret: Zeroizing<String>,
+    ) -> Result<(), KeychainError> {
         let (this, account) = (self.clone(), account.to_owned());
         blocking(move || this.set(&account, &secret)).await
     }
@@ -109,9 +118,11 @@ impl Keychain {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, KeychainError> + Send + 'static,
 ) -> Result<T, KeychainError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(KeychainError::Unavailable { detail: format!("keychain task failed: {e}") }))
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(KeychainError::Unavailable {
+            detail: format!("keychain task failed: {e}"),
+        })
+    })
 }
 
 fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
@@ -121,7 +132,9 @@ fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
             account: account.to_owned(),
             detail: p.to_string(),
         },
-        E::PlatformFailure(p) => KeychainError::Unavailable { detail: p.to_string() },
+        E::PlatformFailure(p) => KeychainError::Unavailable {
+            detail: p.to_string(),
+        },
         // BadEncoding carries the raw bytes of the secret: never format them.
         E::BadEncoding(_) => KeychainError::Corrupt {
             account: account.to_owned(),
@@ -131,7 +144,9 @@ fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
             account: account.to_owned(),
             detail: "the stored value has an unexpected format".into(),
         },
-        E::NoDefaultStore => KeychainError::Unavailable { detail: "no store".into() },
+        E::NoDefaultStore => KeychainError::Unavailable {
+            detail: "no store".into(),
+        },
         other => KeychainError::Access {
             account: account.to_owned(),
             detail: other.to_string(),
@@ -142,7 +157,9 @@ fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
 #[cfg(target_os = "linux")]
 fn open_platform_store() -> Result<Arc<CredentialStore>, KeychainError> {
     let store = zbus_secret_service_keyring_store::Store::new().map_err(|e| {
-        KeychainError::Unavailable { detail: format!("Secret Service: {e}") }
+        KeychainError::Unavailable {
+            detail: format!("Secret Service: {e}"),
+        }
     })?;
     Ok(store)
 }

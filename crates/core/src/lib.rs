@@ -4,11 +4,25 @@
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
 
 pub mod awsfiles;
+pub mod chain;
 pub mod credentials;
 pub mod delivery;
+pub mod engine;
+pub mod error;
+pub mod events;
 pub mod keychain;
+pub mod mfa;
 pub mod model;
+pub mod rotation;
+pub mod store;
+pub mod sts;
 pub mod validate;
+pub mod workspace;
 
 pub use credentials::Credentials;
-pub use model::{ProfileName, Session, SessionId, SessionKind, SessionState};
+pub use engine::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
+pub use error::{EngineError, ErrorPayload};
+pub use events::EngineEvent;
+pub use model::{
+    ProfileName, Session, SessionId, SessionKind, SessionState, SessionView, Settings,
+};

@@ -35,10 +35,16 @@ pub fn profile_name(field: &str, name: &str) -> Result {
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if name.len() > 128 {
-        return Err(ValidationError::new(field, "must be at most 128 characters"));
+        return Err(ValidationError::new(
+            field,
+            "must be at most 128 characters",
+        ));
     }
     if name.trim() != name {
-        return Err(ValidationError::new(field, "must not start or end with whitespace"));
+        return Err(ValidationError::new(
+            field,
+            "must not start or end with whitespace",
+        ));
     }
     if let Some(c) = name
         .chars()
@@ -49,7 +55,10 @@ pub fn profile_name(field: &str, name: &str) -> Result {
             format!("must not contain {c:?} (it would corrupt the AWS files)"),
         ));
     }
-    if name.starts_with("profile ") || name.starts_with("sso-session ") || name.starts_with("services ") {
+    if name.starts_with("profile ")
+        || name.starts_with("sso-session ")
+        || name.starts_with("services ")
+    {
         return Err(ValidationError::new(
             field,
             "must not start with a config-file section keyword",
@@ -64,13 +73,22 @@ pub fn session_name(field: &str, name: &str) -> Result {
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if name.len() > 128 {
-        return Err(ValidationError::new(field, "must be at most 128 characters"));
+        return Err(ValidationError::new(
+            field,
+            "must be at most 128 characters",
+        ));
     }
     if name.trim() != name {
-        return Err(ValidationError::new(field, "must not start or end with whitespace"));
+        return Err(ValidationError::new(
+            field,
+            "must not start or end with whitespace",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "must not contain control characters"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -82,41 +100,65 @@ fn is_account_id(s: &str) -> bool {
 const PARTITIONS: [&str; 5] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"];
 
 /// Splits `arn:PARTITION:iam::ACCOUNT:RESOURCE`, checking partition and account.
-fn iam_arn<'a>(field: &str, arn: &'a str, what: &str) -> std::result::Result<&'a str, ValidationError> {
+fn iam_arn<'a>(
+    field: &str,
+    arn: &'a str,
+    what: &str,
+) -> std::result::Result<&'a str, ValidationError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let example = match what {
         "role" => "arn:aws:iam::123456789012:role/Name",
         _ => "arn:aws:iam::123456789012:mfa/device",
     };
     if parts.len() != 6 || parts[0] != "arn" {
-        return Err(ValidationError::new(field, format!("is not an ARN (expected e.g. {example})")));
+        return Err(ValidationError::new(
+            field,
+            format!("is not an ARN (expected e.g. {example})"),
+        ));
     }
     if !PARTITIONS.contains(&parts[1]) {
-        return Err(ValidationError::new(field, format!("has an unknown partition '{}'", parts[1])));
+        return Err(ValidationError::new(
+            field,
+            format!("has an unknown partition '{}'", parts[1]),
+        ));
     }
     if parts[2] != "iam" || !parts[3].is_empty() {
-        return Err(ValidationError::new(field, format!("must be an IAM ARN (e.g. {example})")));
+        return Err(ValidationError::new(
+            field,
+            format!("must be an IAM ARN (e.g. {example})"),
+        ));
     }
     if !is_account_id(parts[4]) {
-        return Err(ValidationError::new(field, "must name an account of 12 digits"));
+        return Err(ValidationError::new(
+            field,
+            "must name an account of 12 digits",
+        ));
     }
     Ok(parts[5])
 }
 
 fn iam_name_chars(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 /// `arn:aws:iam::123456789012:role/optional/path/RoleName`.
 pub fn role_arn(field: &str, arn: &str) -> Result {
     let resource = iam_arn(field, arn, "role")?;
     let Some(path) = resource.strip_prefix("role/") else {
-        return Err(ValidationError::new(field, "must be a role ARN (resource 'role/NAME')"));
+        return Err(ValidationError::new(
+            field,
+            "must be a role ARN (resource 'role/NAME')",
+        ));
     };
     let mut segments: Vec<&str> = path.split('/').collect();
     let name = segments.pop().unwrap_or_default();
     if name.len() > 64 || !iam_name_chars(name) {
-        return Err(ValidationError::new(field, "has an invalid role name (1–64 of [A-Za-z0-9+=,.@_-])"));
+        return Err(ValidationError::new(
+            field,
+            "has an invalid role name (1–64 of [A-Za-z0-9+=,.@_-])",
+        ));
     }
     if segments.iter().any(|s| !iam_name_chars(s)) {
         return Err(ValidationError::new(field, "has an invalid role path"));
@@ -130,12 +172,19 @@ pub fn mfa_serial(field: &str, serial: &str) -> Result {
         let resource = iam_arn(field, serial, "mfa")?;
         match resource.strip_prefix("mfa/") {
             Some(name) if !name.is_empty() && name.split('/').all(iam_name_chars) => Ok(()),
-            _ => Err(ValidationError::new(field, "must be an MFA device ARN (resource 'mfa/NAME')")),
+            _ => Err(ValidationError::new(
+                field,
+                "must be an MFA device ARN (resource 'mfa/NAME')",
+            )),
         }
-    } else if (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric()) {
+    } else if (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric())
+    {
         Ok(()) // a hardware token's serial number
     } else {
-        Err(ValidationError::new(field, "must be an MFA device ARN or a hardware serial number"))
+        Err(ValidationError::new(
+            field,
+            "must be an MFA device ARN or a hardware serial number",
+        ))
     }
 }
 
@@ -145,7 +194,10 @@ pub fn role_session_name(field: &str, name: &str) -> Result {
         return Err(ValidationError::new(field, "must be 2–64 characters"));
     }
     if !iam_name_chars(name) {
-        return Err(ValidationError::new(field, "may only contain letters, digits and +=,.@_-"));
+        return Err(ValidationError::new(
+            field,
+            "may only contain letters, digits and +=,.@_-",
+        ));
     }
     Ok(())
 }
@@ -155,8 +207,14 @@ pub fn external_id(field: &str, id: &str) -> Result {
     if !(2..=1224).contains(&id.len()) {
         return Err(ValidationError::new(field, "must be 2–1224 characters"));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c)) {
-        return Err(ValidationError::new(field, "may only contain letters, digits and +=,.@:/_-"));
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/_-".contains(c))
+    {
+        return Err(ValidationError::new(
+            field,
+            "may only contain letters, digits and +=,.@:/_-",
+        ));
     }
     Ok(())
 }
@@ -171,25 +229,42 @@ pub fn region(field: &str, region: &str) -> Result {
     let ok = !region.is_empty()
         && region.len() <= 32
         && region.split('-').count() >= 3
-        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && region.ends_with(|c: char| c.is_ascii_digit());
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new(field, format!("'{region}' is not an AWS region (e.g. eu-west-1)")))
+        Err(ValidationError::new(
+            field,
+            format!("'{region}' is not an AWS region (e.g. eu-west-1)"),
+        ))
     }
 }
 
 /// `GetSessionToken` durations: 900–129600 seconds.
 pub fn user_session_duration(field: &str, seconds: u32) -> Result {
-    in_range(field, seconds, 900, 129_600, "for an IAM user's session token")
+    in_range(
+        field,
+        seconds,
+        900,
+        129_600,
+        "for an IAM user's session token",
+    )
 }
 
 /// `AssumeRole` durations: 900–43200 s, and at most 3600 s when the parent is itself a
 /// role (AWS's cap on role chaining).
 pub fn role_duration(field: &str, seconds: u32, parent_is_role: bool) -> Result {
     if parent_is_role {
-        in_range(field, seconds, 900, 3_600, "for a role chained from another role (AWS caps role chaining at one hour)")
+        in_range(
+            field,
+            seconds,
+            900,
+            3_600,
+            "for a role chained from another role (AWS caps role chaining at one hour)",
+        )
     } else {
         in_range(field, seconds, 900, 43_200, "for a role")
     }
@@ -199,7 +274,10 @@ fn in_range(field: &str, v: u32, lo: u32, hi: u32, context: &str) -> Result {
     if (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(ValidationError::new(field, format!("{v} s is out of range: {lo}–{hi} s {context}")))
+        Err(ValidationError::new(
+            field,
+            format!("{v} s is out of range: {lo}–{hi} s {context}"),
+        ))
     }
 }
 
@@ -218,7 +296,10 @@ pub fn access_key_id(field: &str, id: &str) -> Result {
     if (16..=128).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(ValidationError::new(field, "must be 16–128 letters and digits"))
+        Err(ValidationError::new(
+            field,
+            "must be 16–128 letters and digits",
+        ))
     }
 }
 
@@ -239,7 +320,18 @@ mod tests {
 
     #[test]
     fn profile_names_that_could_inject_ini_are_refused() {
-        for bad in ["", "a]b", "[x", "a=b", "a\nb", " lead", "trail ", "a\rb", "x#y", "profile x"] {
+        for bad in [
+            "",
+            "a]b",
+            "[x",
+            "a=b",
+            "a\nb",
+            " lead",
+            "trail ",
+            "a\rb",
+            "x#y",
+            "profile x",
+        ] {
             let err = profile_name("profile", bad).unwrap_err();
             assert_eq!(err.field, "profile", "{bad:?}");
         }
@@ -251,7 +343,11 @@ mod tests {
     #[test]
     fn role_arns_need_partition_account_and_role_path() {
         role_arn("role_arn", "arn:aws:iam::123456789012:role/CodeBuildRole").unwrap();
-        role_arn("role_arn", "arn:aws-us-gov:iam::123456789012:role/a/b/Deploy").unwrap();
+        role_arn(
+            "role_arn",
+            "arn:aws-us-gov:iam::123456789012:role/a/b/Deploy",
+        )
+        .unwrap();
         for bad in [
             "arn:aws:iam::12345678901:role/X",
             "arn:aws:iam::1234567890123:role/X",
@@ -262,7 +358,11 @@ mod tests {
             "arn:aws:iam:us-east-1:123456789012:role/X",
             "role/X",
         ] {
-            assert_eq!(role_arn("role_arn", bad).unwrap_err().field, "role_arn", "{bad}");
+            assert_eq!(
+                role_arn("role_arn", bad).unwrap_err().field,
+                "role_arn",
+                "{bad}"
+            );
         }
     }
 

@@ -1,0 +1,434 @@
+//! Credentials for any session, as a chain of small providers that wrap each other
+//! (aws-vault's shape): the IAM user's keys from the keychain, a session-token provider
+//! around them, an assume-role provider around any parent, and a cache around each hop.
+//! A chain of any depth is just composition.
+//!
+//! The cache is single-flight per session: two starts whose chains share an MFA user
+//! wait on the same lock, so the second finds the first's token and nobody is asked
+//! twice. Cached credentials live in memory and in the keychain (a new CLI process
+//! reuses a token the desktop app obtained, and never re-prompts).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::keychain::{Keychain, KeychainError};
+use crate::mfa::{MfaError, MfaPrompt, MfaRequest};
+use crate::model::{
+    ChainedRole, DEFAULT_ROLE_SECONDS, Failure, IamUser, Session, SessionId, SessionKind,
+};
+use crate::sts::{AssumeRoleParams, MfaToken, StsClient, StsError};
+use crate::validate;
+use crate::workspace::Workspace;
+
+/// Keychain account holding an IAM user's long-lived keys.
+pub fn access_keys_account(id: SessionId) -> String {
+    format!("access-keys:{id}")
+}
+
+/// Keychain account holding a session's cached temporary credentials.
+pub fn cache_account(id: SessionId) -> String {
+    format!("cached-credentials:{id}")
+}
+
+/// Why a chain could not produce credentials, and at which hop.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{hop}: {cause}")]
+pub struct ChainError {
+    /// Name of the session (hop) that failed.
+    pub hop: String,
+    pub cause: ChainFailure,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChainFailure {
+    #[error(transparent)]
+    Sts(StsError),
+    #[error(transparent)]
+    Mfa(MfaError),
+    #[error("the MFA code {0}")]
+    BadMfaCode(String),
+    #[error(transparent)]
+    Keychain(KeychainError),
+    #[error("no access keys in the keychain for this IAM user; add them again")]
+    MissingKeys,
+    #[error("its parent session no longer exists")]
+    MissingParent,
+}
+
+impl ChainError {
+    /// The failure as shown on a session: a code and a message naming the hop when the
+    /// failure was further up the chain than `target`.
+    pub fn failure(&self, target: &str) -> Failure {
+        let code = match &self.cause {
+            ChainFailure::Sts(e) => e.code.clone(),
+            ChainFailure::Mfa(MfaError::Cancelled) => "MfaCancelled".into(),
+            ChainFailure::Mfa(MfaError::Timeout { .. }) => "MfaTimeout".into(),
+            ChainFailure::Mfa(MfaError::Unavailable(_)) => "MfaRequired".into(),
+            ChainFailure::BadMfaCode(_) => "InvalidMfaCode".into(),
+            ChainFailure::Keychain(_) => "KeychainError".into(),
+            ChainFailure::MissingKeys => "MissingAccessKeys".into(),
+            ChainFailure::MissingParent => "MissingParent".into(),
+        };
+        let detail = match &self.cause {
+            ChainFailure::Sts(e) => e.message.clone(),
+            other => other.to_string(),
+        };
+        let message = if self.hop == target {
+            detail
+        } else {
+            format!("via '{}': {detail}", self.hop)
+        };
+        Failure { code, message }
+    }
+}
+
+/// How a resolution may behave.
+#[derive(Clone)]
+pub struct ResolveOptions {
+    /// Who answers MFA requests for this resolution.
+    pub mfa: Arc<dyn MfaPrompt>,
+    pub mfa_timeout: Duration,
+    /// The session the user asked for (named in MFA prompts).
+    pub for_session: String,
+    /// Skip the cache for this session (rotation wants fresh credentials for the leaf).
+    pub refresh: Option<SessionId>,
+    /// Credentials must stay valid at least this long to be reused.
+    pub min_validity: chrono::Duration,
+}
+
+type ProvideFuture<'a> = Pin<Box<dyn Future<Output = Result<Credentials, ChainError>> + Send + 'a>>;
+
+/// One hop of a chain.
+pub trait ProvideCredentials: Send + Sync {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a>;
+}
+
+/// The memory half of the cache plus the per-session single-flight locks.
+#[derive(Default)]
+struct CacheState {
+    memory: Mutex<HashMap<SessionId, Credentials>>,
+    locks: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Builds provider chains for sessions and owns what they share.
+#[derive(Clone)]
+pub struct ChainResolver {
+    sts: Arc<StsClient>,
+    keychain: Keychain,
+    cache: Arc<CacheState>,
+}
+
+impl ChainResolver {
+    pub fn new(sts: Arc<StsClient>, keychain: Keychain) -> Self {
+        Self {
+            sts,
+            keychain,
+            cache: Arc::default(),
+        }
+    }
+
+    pub fn sts(&self) -> &StsClient {
+        &self.sts
+    }
+
+    /// Credentials for session `id`, reusing every valid cached hop.
+    pub async fn resolve(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        opts: &ResolveOptions,
+    ) -> Result<Credentials, ChainError> {
+        let provider = self.provider(ws, id)?;
+        provider.provide(opts).await
+    }
+
+    /// Forgets a session's cached credentials (memory and keychain).
+    pub async fn forget(&self, id: SessionId) -> Result<(), KeychainError> {
+        self.cache.memory.lock().expect("cache").remove(&id);
+        self.keychain.delete_async(&cache_account(id)).await
+    }
+
+    /// The provider chain for `id`, built from the workspace.
+    pub fn provider(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+    ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
+        self.provider_at(ws, id, 0)
+    }
+
+    fn provider_at(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        depth: usize,
+    ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
+        // The workspace refuses cycles; the depth guard only protects against a
+        // hand-edited file.
+        let Some(stored) = ws.get(id).filter(|_| depth <= ws.sessions.len()) else {
+            return Err(ChainError {
+                hop: id.to_string(),
+                cause: ChainFailure::MissingParent,
+            });
+        };
+        let session = stored.session.clone();
+        let region = ws.region_of(&session);
+        let inner: Box<dyn ProvideCredentials> = match &session.kind {
+            SessionKind::IamUser(user) => Box::new(SessionTokenProvider {
+                user: user.clone(),
+                session: session.clone(),
+                region,
+                keychain: self.keychain.clone(),
+                sts: self.sts.clone(),
+            }),
+            SessionKind::Role(role) => Box::new(AssumeRoleProvider {
+                parent: self
+                    .provider_at(ws, role.parent, depth + 1)
+                    .map_err(|e| ChainError {
+                        hop: session.name.clone(),
+                        cause: e.cause,
+                    })?,
+                role: role.clone(),
+                session: session.clone(),
+                region,
+                sts: self.sts.clone(),
+            }),
+        };
+        Ok(Box::new(CachedProvider {
+            session,
+            inner,
+            keychain: self.keychain.clone(),
+            cache: self.cache.clone(),
+        }))
+    }
+}
+
+/// Caches a hop's credentials in memory and in the keychain, single-flight.
+struct CachedProvider {
+    session: Session,
+    inner: Box<dyn ProvideCredentials>,
+    keychain: Keychain,
+    cache: Arc<CacheState>,
+}
+
+impl CachedProvider {
+    fn err(&self, cause: ChainFailure) -> ChainError {
+        ChainError {
+            hop: self.session.name.clone(),
+            cause,
+        }
+    }
+
+    async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
+        let id = self.session.id;
+        let lock = self
+            .cache
+            .locks
+            .lock()
+            .expect("cache locks")
+            .entry(id)
+            .or_default()
+            .clone();
+        let _flight = lock.lock().await;
+        let now = Utc::now();
+        if opts.refresh != Some(id) {
+            let hit = self.cache.memory.lock().expect("cache").get(&id).cloned();
+            if let Some(c) = hit.filter(|c| c.valid_for(now, opts.min_validity)) {
+                return Ok(c);
+            }
+            let stored = self
+                .keychain
+                .get_async(&cache_account(id))
+                .await
+                .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
+            if let Some(json) = stored
+                && let Ok(c) = serde_json::from_str::<Credentials>(&json)
+                && c.valid_for(now, opts.min_validity)
+            {
+                self.cache
+                    .memory
+                    .lock()
+                    .expect("cache")
+                    .insert(id, c.clone());
+                return Ok(c);
+            }
+        }
+        let fresh = self.inner.provide(opts).await?;
+        let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
+        self.keychain
+            .set_async(&cache_account(id), json)
+            .await
+            .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
+        self.cache
+            .memory
+            .lock()
+            .expect("cache")
+            .insert(id, fresh.clone());
+        Ok(fresh)
+    }
+}
+
+impl ProvideCredentials for CachedProvider {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run(opts))
+    }
+}
+
+/// `GetSessionToken` with the IAM user's keys, asking for MFA when the user has a device.
+struct SessionTokenProvider {
+    user: IamUser,
+    session: Session,
+    region: Option<String>,
+    keychain: Keychain,
+    sts: Arc<StsClient>,
+}
+
+impl SessionTokenProvider {
+    fn err(&self, cause: ChainFailure) -> ChainError {
+        ChainError {
+            hop: self.session.name.clone(),
+            cause,
+        }
+    }
+
+    async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
+        let keys = self
+            .keychain
+            .get_async(&access_keys_account(self.session.id))
+            .await
+            .map_err(|e| self.err(ChainFailure::Keychain(e)))?
+            .ok_or_else(|| self.err(ChainFailure::MissingKeys))?;
+        let keys: Credentials =
+            serde_json::from_str(&keys).map_err(|_| self.err(ChainFailure::MissingKeys))?;
+        let code = match &self.user.mfa_serial {
+            None => None,
+            Some(serial) => {
+                let request = MfaRequest {
+                    request_id: uuid::Uuid::new_v4(),
+                    session: self.session.id,
+                    session_name: self.session.name.clone(),
+                    mfa_serial: serial.clone(),
+                    for_session: opts.for_session.clone(),
+                };
+                let code = tokio::time::timeout(opts.mfa_timeout, opts.mfa.ask(request))
+                    .await
+                    .map_err(|_| {
+                        self.err(ChainFailure::Mfa(MfaError::Timeout {
+                            seconds: opts.mfa_timeout.as_secs(),
+                        }))
+                    })?
+                    .map_err(|e| self.err(ChainFailure::Mfa(e)))?;
+                validate::mfa_code("mfa_code", &code)
+                    .map_err(|e| self.err(ChainFailure::BadMfaCode(e.message)))?;
+                Some((serial.as_str(), code))
+            }
+        };
+        self.sts
+            .get_session_token(
+                &keys,
+                self.region.as_deref(),
+                self.user.session_duration,
+                code.as_ref()
+                    .map(|(serial, code)| MfaToken { serial, code }),
+            )
+            .await
+            .map_err(|e| self.err(ChainFailure::Sts(e)))
+    }
+}
+
+impl ProvideCredentials for SessionTokenProvider {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run(opts))
+    }
+}
+
+/// `AssumeRole` signed with whatever the parent hop provides.
+struct AssumeRoleProvider {
+    parent: Box<dyn ProvideCredentials>,
+    role: ChainedRole,
+    session: Session,
+    region: Option<String>,
+    sts: Arc<StsClient>,
+}
+
+impl AssumeRoleProvider {
+    async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
+        let parent = self.parent.provide(opts).await?;
+        let default_name = default_role_session_name(&self.session.name);
+        let params = AssumeRoleParams {
+            role_arn: &self.role.role_arn,
+            role_session_name: self
+                .role
+                .role_session_name
+                .as_deref()
+                .unwrap_or(&default_name),
+            external_id: self.role.external_id.as_deref(),
+            duration_seconds: self.role.duration.unwrap_or(DEFAULT_ROLE_SECONDS),
+            source_identity: self.role.source_identity.as_deref(),
+        };
+        self.sts
+            .assume_role(&parent, self.region.as_deref(), &params)
+            .await
+            .map_err(|e| ChainError {
+                hop: self.session.name.clone(),
+                cause: ChainFailure::Sts(e),
+            })
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run(opts))
+    }
+}
+
+/// `rolehop-<session name>`, cut down to STS's alphabet and 64 characters.
+pub fn default_role_session_name(session_name: &str) -> String {
+    let cleaned: String = format!("rolehop-{session_name}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    cleaned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_role_session_names_are_valid() {
+        for name in ["deploy", "prod deploy/ä", &"x".repeat(100)] {
+            let n = default_role_session_name(name);
+            validate::role_session_name("role_session_name", &n).unwrap();
+        }
+    }
+
+    #[test]
+    fn failures_name_the_hop_that_failed() {
+        let e = ChainError {
+            hop: "alice".into(),
+            cause: ChainFailure::Sts(StsError {
+                code: "InvalidClientTokenId".into(),
+                message: "The security token included in the request is invalid.".into(),
+            }),
+        };
+        let f = e.failure("deploy");
+        assert_eq!(f.code, "InvalidClientTokenId");
+        assert!(f.message.starts_with("via 'alice': "), "{}", f.message);
+        assert!(!e.failure("alice").message.contains("via"));
+    }
+}

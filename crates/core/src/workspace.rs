@@ -1,0 +1,531 @@
+//! The workspace: profiles, sessions (with their last known state) and settings, and
+//! every mutation of them. Each mutation checks all of its rules before it changes
+//! anything, so a refused edit leaves the workspace exactly as it was.
+//! Persistence is [`crate::store`]'s job; this module is plain data and rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
+    SessionState, SessionView, Settings,
+};
+use crate::validate::{self, ValidationError};
+
+/// The schema version written by this build; older files are migrated on load.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSession {
+    #[serde(flatten)]
+    pub session: Session,
+    #[serde(default)]
+    pub state: SessionState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
+    #[serde(default)]
+    pub sessions: Vec<StoredSession>,
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            profiles: Vec::new(),
+            sessions: Vec::new(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// Errors of workspace mutations.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("no session named or with id '{0}'")]
+    NoSuchSession(String),
+    #[error("no profile named '{0}'")]
+    NoSuchProfile(String),
+    #[error(
+        "session '{session}' is the parent of {children}; remove those first or ask for a cascade"
+    )]
+    SessionInUse { session: String, children: String },
+    #[error(
+        "profile '{profile}' is used by sessions {sessions}; reassign them to another profile first"
+    )]
+    ProfileInUse { profile: String, sessions: String },
+}
+
+type Result<T> = std::result::Result<T, WorkspaceError>;
+
+impl Workspace {
+    /// Finds a session by id or by name (ids win).
+    pub fn find(&self, selector: &str) -> Result<&StoredSession> {
+        let by_id = selector.parse::<SessionId>().ok();
+        self.sessions
+            .iter()
+            .find(|s| Some(s.session.id) == by_id)
+            .or_else(|| self.sessions.iter().find(|s| s.session.name == selector))
+            .ok_or_else(|| WorkspaceError::NoSuchSession(selector.to_owned()))
+    }
+
+    pub fn get(&self, id: SessionId) -> Option<&StoredSession> {
+        self.sessions.iter().find(|s| s.session.id == id)
+    }
+
+    fn get_mut(&mut self, id: SessionId) -> Option<&mut StoredSession> {
+        self.sessions.iter_mut().find(|s| s.session.id == id)
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.name.as_str() == name)
+    }
+
+    /// The chain from the root IAM user down to `id` (root first).
+    pub fn chain(&self, id: SessionId) -> Vec<&Session> {
+        let mut chain = Vec::new();
+        let mut next = Some(id);
+        while let Some(id) = next {
+            let Some(s) = self.get(id) else { break };
+            if chain.iter().any(|c: &&Session| c.id == id) {
+                break; // a cycle cannot be stored, but never loop on a hand-edited file
+            }
+            chain.push(&s.session);
+            next = match &s.session.kind {
+                SessionKind::Role(r) => Some(r.parent),
+                SessionKind::IamUser(_) => None,
+            };
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// The view of a session that UIs show.
+    pub fn view(&self, stored: &StoredSession) -> SessionView {
+        let chain = self.chain(stored.session.id);
+        let account_id = chain.iter().rev().find_map(|s| match &s.kind {
+            SessionKind::Role(r) => r.account_id().map(str::to_owned),
+            SessionKind::IamUser(u) => u.account_id.clone(),
+        });
+        SessionView {
+            session: stored.session.clone(),
+            state: stored.state.clone(),
+            account_id,
+            effective_region: self.region_of(&stored.session),
+            chain: chain.iter().map(|s| s.name.clone()).collect(),
+        }
+    }
+
+    pub fn region_of(&self, session: &Session) -> Option<String> {
+        session
+            .region
+            .clone()
+            .or_else(|| self.settings.default_region.clone())
+    }
+
+    pub fn views(&self) -> Vec<SessionView> {
+        self.sessions.iter().map(|s| self.view(s)).collect()
+    }
+
+    pub fn add_profile(&mut self, name: &str) -> Result<Profile> {
+        let name = ProfileName::parse(name)?;
+        if self.profile(name.as_str()).is_some() {
+            return Err(ValidationError::new(
+                "profile",
+                format!("a profile named '{name}' already exists"),
+            )
+            .into());
+        }
+        let profile = Profile { name };
+        self.profiles.push(profile.clone());
+        Ok(profile)
+    }
+
+    /// Makes sure a profile exists (sessions may name a profile not yet declared).
+    fn ensure_profile(&mut self, name: &ProfileName) {
+        if self.profile(name.as_str()).is_none() {
+            self.profiles.push(Profile { name: name.clone() });
+        }
+    }
+
+    pub fn rename_profile(&mut self, old: &str, new: &str) -> Result<()> {
+        let new_name = ProfileName::parse(new)?;
+        if self.profile(old).is_none() {
+            return Err(WorkspaceError::NoSuchProfile(old.to_owned()));
+        }
+        if old != new && self.profile(new).is_some() {
+            return Err(ValidationError::new(
+                "profile",
+                format!("a profile named '{new}' already exists"),
+            )
+            .into());
+        }
+        for p in &mut self.profiles {
+            if p.name.as_str() == old {
+                p.name = new_name.clone();
+            }
+        }
+        for s in &mut self.sessions {
+            if s.session.profile.as_str() == old {
+                s.session.profile = new_name.clone();
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a profile; its sessions move to `reassign_to`, or the removal is refused.
+    pub fn remove_profile(&mut self, name: &str, reassign_to: Option<&str>) -> Result<()> {
+        if self.profile(name).is_none() {
+            return Err(WorkspaceError::NoSuchProfile(name.to_owned()));
+        }
+        let users: Vec<&str> = self
+            .sessions
+            .iter()
+            .filter(|s| s.session.profile.as_str() == name)
+            .map(|s| s.session.name.as_str())
+            .collect();
+        if !users.is_empty() {
+            let Some(target) = reassign_to else {
+                return Err(WorkspaceError::ProfileInUse {
+                    profile: name.to_owned(),
+                    sessions: users.join(", "),
+                });
+            };
+            let target = ProfileName::parse(target)?;
+            if target.as_str() == name {
+                return Err(ValidationError::new("reassign_to", "must be another profile").into());
+            }
+            self.ensure_profile(&target);
+            for s in &mut self.sessions {
+                if s.session.profile.as_str() == name {
+                    s.session.profile = target.clone();
+                }
+            }
+        }
+        self.profiles.retain(|p| p.name.as_str() != name);
+        Ok(())
+    }
+
+    /// Adds a session after checking every rule; `session.id` must be fresh.
+    pub fn add_session(&mut self, session: Session) -> Result<()> {
+        self.check_session(&session, None)?;
+        self.ensure_profile(&session.profile);
+        self.sessions.push(StoredSession {
+            session,
+            state: SessionState::Inactive,
+        });
+        Ok(())
+    }
+
+    /// Replaces a session's definition (same id), keeping its state.
+    pub fn replace_session(&mut self, session: Session) -> Result<()> {
+        let id = session.id;
+        if self.get(id).is_none() {
+            return Err(WorkspaceError::NoSuchSession(id.to_string()));
+        }
+        self.check_session(&session, Some(id))?;
+        // Children's duration caps depend on this session's kind: re-check them.
+        let mut trial = self.clone();
+        trial.get_mut(id).expect("checked above").session = session.clone();
+        for child in trial.children(id) {
+            trial.check_session(&child.session, Some(child.session.id))?;
+        }
+        self.ensure_profile(&session.profile);
+        self.get_mut(id).expect("checked above").session = session;
+        Ok(())
+    }
+
+    fn children(&self, id: SessionId) -> Vec<StoredSession> {
+        self.sessions
+            .iter()
+            .filter(|s| matches!(&s.session.kind, SessionKind::Role(r) if r.parent == id))
+            .cloned()
+            .collect()
+    }
+
+    /// All sessions below `id`, deepest first.
+    fn descendants(&self, id: SessionId) -> Vec<SessionId> {
+        let mut out = Vec::new();
+        for child in self.children(id) {
+            out.extend(self.descendants(child.session.id));
+            out.push(child.session.id);
+        }
+        out
+    }
+
+    /// Removes a session; with `cascade`, its descendants too. Returns the removed ids
+    /// (deepest first) so their secrets and deliveries can be cleaned up.
+    pub fn remove_session(&mut self, selector: &str, cascade: bool) -> Result<Vec<SessionId>> {
+        let id = self.find(selector)?.session.id;
+        let below = self.descendants(id);
+        if !below.is_empty() && !cascade {
+            let names: Vec<String> = below
+                .iter()
+                .filter_map(|c| self.get(*c).map(|s| format!("'{}'", s.session.name)))
+                .collect();
+            return Err(WorkspaceError::SessionInUse {
+                session: self
+                    .get(id)
+                    .map(|s| s.session.name.clone())
+                    .unwrap_or_default(),
+                children: names.join(", "),
+            });
+        }
+        let mut removed = below;
+        removed.push(id);
+        self.sessions.retain(|s| !removed.contains(&s.session.id));
+        Ok(removed)
+    }
+
+    pub fn set_state(&mut self, id: SessionId, state: SessionState) -> Option<&StoredSession> {
+        let s = self.get_mut(id)?;
+        s.state = state;
+        Some(s)
+    }
+
+    /// Every rule a session must satisfy against the rest of the workspace.
+    fn check_session(&self, s: &Session, replacing: Option<SessionId>) -> Result<()> {
+        validate::session_name("name", &s.name)?;
+        validate::profile_name("profile", s.profile.as_str())?;
+        if let Some(r) = &s.region {
+            validate::region("region", r)?;
+        }
+        if self
+            .sessions
+            .iter()
+            .any(|o| o.session.name == s.name && Some(o.session.id) != replacing)
+        {
+            return Err(ValidationError::new(
+                "name",
+                format!("a session named '{}' already exists", s.name),
+            )
+            .into());
+        }
+        if replacing.is_none() && self.get(s.id).is_some() {
+            return Err(ValidationError::new("id", "is already taken").into());
+        }
+        if s.name.parse::<SessionId>().is_ok() {
+            return Err(ValidationError::new("name", "must not look like a session id").into());
+        }
+        match &s.kind {
+            SessionKind::IamUser(u) => {
+                if let Some(serial) = &u.mfa_serial {
+                    validate::mfa_serial("mfa_serial", serial)?;
+                }
+                validate::user_session_duration("session_duration", u.session_duration)?;
+            }
+            SessionKind::Role(r) => self.check_role(s.id, r)?,
+        }
+        Ok(())
+    }
+
+    fn check_role(&self, id: SessionId, r: &ChainedRole) -> Result<()> {
+        validate::role_arn("role_arn", &r.role_arn)?;
+        if let Some(n) = &r.role_session_name {
+            validate::role_session_name("role_session_name", n)?;
+        }
+        if let Some(x) = &r.external_id {
+            validate::external_id("external_id", x)?;
+        }
+        if let Some(x) = &r.source_identity {
+            validate::source_identity("source_identity", x)?;
+        }
+        let Some(parent) = self.get(r.parent) else {
+            return Err(
+                ValidationError::new("parent", format!("no session with id {}", r.parent)).into(),
+            );
+        };
+        // Walk up from the parent: meeting `id` again means a cycle.
+        let mut cursor = Some(parent);
+        let mut steps = 0;
+        while let Some(p) = cursor {
+            if p.session.id == id {
+                return Err(
+                    ValidationError::new("parent", "would make a cycle in the role chain").into(),
+                );
+            }
+            steps += 1;
+            if steps > self.sessions.len() {
+                break;
+            }
+            cursor = match &p.session.kind {
+                SessionKind::Role(pr) => self.get(pr.parent),
+                SessionKind::IamUser(_) => None,
+            };
+        }
+        let parent_is_role = matches!(parent.session.kind, SessionKind::Role(_));
+        validate::role_duration(
+            "duration",
+            r.duration.unwrap_or(DEFAULT_ROLE_SECONDS),
+            parent_is_role,
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::IamUser;
+
+    fn user(name: &str) -> Session {
+        Session {
+            id: SessionId::new(),
+            name: name.into(),
+            profile: ProfileName::parse(&format!("{name}-p")).unwrap(),
+            region: Some("eu-west-1".into()),
+            kind: SessionKind::IamUser(IamUser {
+                mfa_serial: None,
+                session_duration: 3600,
+                account_id: None,
+            }),
+        }
+    }
+
+    fn role(name: &str, parent: SessionId) -> Session {
+        Session {
+            id: SessionId::new(),
+            name: name.into(),
+            profile: ProfileName::parse(&format!("{name}-p")).unwrap(),
+            region: None,
+            kind: SessionKind::Role(ChainedRole {
+                parent,
+                role_arn: "arn:aws:iam::123456789012:role/R".into(),
+                role_session_name: None,
+                external_id: None,
+                duration: None,
+                source_identity: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn refused_mutations_change_nothing() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        ws.add_session(u.clone()).unwrap();
+        let before = ws.clone();
+        let mut bad = role("r", u.id);
+        if let SessionKind::Role(r) = &mut bad.kind {
+            r.role_arn = "arn:aws:iam::123:role/R".into();
+        }
+        let err = ws.add_session(bad).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "role_arn"),
+            "{err}"
+        );
+        assert_eq!(ws, before);
+        let err = ws.add_session(role("x", SessionId::new())).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "parent"),
+            "{err}"
+        );
+        let err = ws.add_session(user("u")).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "name"),
+            "{err}"
+        );
+        assert_eq!(ws, before);
+    }
+
+    #[test]
+    fn cycles_are_refused() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        let a = role("a", u.id);
+        let b = role("b", a.id);
+        ws.add_session(u).unwrap();
+        ws.add_session(a.clone()).unwrap();
+        ws.add_session(b.clone()).unwrap();
+        let before = ws.clone();
+        let mut a2 = a.clone();
+        if let SessionKind::Role(r) = &mut a2.kind {
+            r.parent = b.id;
+        }
+        let err = ws.replace_session(a2).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "parent" && v.message.contains("cycle")),
+            "{err}"
+        );
+        let mut self_parent = a;
+        if let SessionKind::Role(r) = &mut self_parent.kind {
+            r.parent = self_parent.id;
+        }
+        assert!(ws.replace_session(self_parent).is_err());
+        assert_eq!(ws, before);
+    }
+
+    #[test]
+    fn chained_role_duration_is_capped_at_one_hour() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        let mut a = role("a", u.id);
+        if let SessionKind::Role(r) = &mut a.kind {
+            r.duration = Some(43_200);
+        }
+        ws.add_session(u).unwrap();
+        ws.add_session(a.clone()).unwrap(); // from a user: 12 h allowed
+        let mut b = role("b", a.id);
+        if let SessionKind::Role(r) = &mut b.kind {
+            r.duration = Some(7_200);
+        }
+        let err = ws.add_session(b).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "duration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn removing_a_parent_needs_a_cascade() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        let a = role("a", u.id);
+        let b = role("b", a.id);
+        for s in [u.clone(), a.clone(), b.clone()] {
+            ws.add_session(s).unwrap();
+        }
+        let err = ws.remove_session("u", false).unwrap_err();
+        assert!(matches!(err, WorkspaceError::SessionInUse { .. }), "{err}");
+        assert_eq!(ws.sessions.len(), 3);
+        let removed = ws.remove_session("u", true).unwrap();
+        assert_eq!(removed, vec![b.id, a.id, u.id]);
+        assert!(ws.sessions.is_empty());
+    }
+
+    #[test]
+    fn profiles_rename_and_reassign() {
+        let mut ws = Workspace::default();
+        ws.add_session(user("u")).unwrap();
+        assert!(ws.add_profile("u-p").is_err());
+        ws.rename_profile("u-p", "prod").unwrap();
+        assert_eq!(ws.sessions[0].session.profile.as_str(), "prod");
+        assert!(matches!(
+            ws.remove_profile("prod", None),
+            Err(WorkspaceError::ProfileInUse { .. })
+        ));
+        ws.remove_profile("prod", Some("staging")).unwrap();
+        assert_eq!(ws.sessions[0].session.profile.as_str(), "staging");
+        assert!(ws.profile("prod").is_none());
+        assert!(ws.add_profile("bad]name").is_err());
+    }
+
+    #[test]
+    fn views_show_chain_and_account() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        let a = role("a", u.id);
+        ws.add_session(u).unwrap();
+        ws.add_session(a.clone()).unwrap();
+        let v = ws.view(ws.get(a.id).unwrap());
+        assert_eq!(v.chain, vec!["u".to_string(), "a".to_string()]);
+        assert_eq!(v.account_id.as_deref(), Some("123456789012"));
+    }
+}
