@@ -1,1 +1,44 @@
-//! The harness for end-to-end suites: starts and stops the real peers.
+//! The harness for Rolehop's end-to-end suites: starts and stops the real peers.
+//!
+//! Every peer is a real program, not a mock (see PRODUCT.md, "Testing against real
+//! peers"): moto's server for STS and IAM, gnome-keyring on a private D-Bus session bus
+//! for the keychain, and the AWS CLI and boto3 as consumers of the files Rolehop writes.
+//! Each peer is started per test, on resources picked at run time (a free port, a fresh
+//! temporary directory), and killed and reaped when its handle is dropped, so suites
+//! can run in parallel under cargo-nextest without seeing each other.
+//!
+//! The programs come from `cargo xtask install`: Debian packages for the keyring and a
+//! Python venv (see [`python::peers_venv`]) for moto, the AWS CLI and boto3.
+//!
+//! ```no_run
+//! use rolehop_e2e::Peers;
+//!
+//! let peers = Peers::builder().with_moto().with_secret_service().start()?;
+//! let out = rolehop_e2e::aws_cli(
+//!     ["sts", "get-caller-identity"],
+//!     peers.env().into_iter().chain([
+//!         ("AWS_ACCESS_KEY_ID".into(), "AKIAEXAMPLE".into()),
+//!         ("AWS_SECRET_ACCESS_KEY".into(), "secret".into()),
+//!         ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+//!     ]),
+//! )?;
+//! assert!(out.status.success());
+//! # Ok::<(), rolehop_e2e::PeerError>(())
+//! ```
+
+mod daemon;
+mod error;
+pub mod home;
+mod http;
+pub mod keyring;
+pub mod moto;
+mod peers;
+pub mod python;
+mod wait;
+
+pub use error::{PeerError, Result};
+pub use home::TestHome;
+pub use keyring::SecretService;
+pub use moto::{IamUser, MotoServer};
+pub use peers::{Peers, PeersBuilder};
+pub use python::{aws_cli, peers_venv, python, venv_bin};

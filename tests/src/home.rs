@@ -1,0 +1,105 @@
+//! A throw-away home for one test: workspace, AWS files and keychain service name.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use crate::error::{PeerError, Result};
+
+/// One temporary directory holding everything a test's Rolehop would touch, and a
+/// keychain service name no other test uses. Removed on drop.
+///
+/// Layout: `rolehop/` (ROLEHOP_HOME), `aws/config`, `aws/credentials` (not created:
+/// a test writes them or lets Rolehop create them), `home/` (HOME for children).
+pub struct TestHome {
+    dir: TempDir,
+    keychain_service: String,
+}
+
+impl TestHome {
+    pub fn new() -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("rolehop-home-")
+            .tempdir()
+            .map_err(PeerError::io("creating a test home"))?;
+        for sub in ["rolehop", "aws", "home"] {
+            fs::create_dir_all(dir.path().join(sub))
+                .map_err(PeerError::io(format!("creating {sub}/")))?;
+        }
+        Ok(Self {
+            dir,
+            keychain_service: format!("rolehop-test-{}", uuid::Uuid::new_v4().simple()),
+        })
+    }
+
+    /// The temporary directory itself.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The workspace directory, for `ROLEHOP_HOME`.
+    pub fn rolehop_home(&self) -> PathBuf {
+        self.root().join("rolehop")
+    }
+
+    /// The AWS config file, for `AWS_CONFIG_FILE`.
+    pub fn aws_config_file(&self) -> PathBuf {
+        self.root().join("aws/config")
+    }
+
+    /// The shared credentials file, for `AWS_SHARED_CREDENTIALS_FILE`.
+    pub fn aws_credentials_file(&self) -> PathBuf {
+        self.root().join("aws/credentials")
+    }
+
+    /// A keychain service name unique to this test (`rolehop-test-<uuid>`).
+    pub fn keychain_service(&self) -> &str {
+        &self.keychain_service
+    }
+
+    /// `ROLEHOP_HOME`, `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE` and `HOME`,
+    /// for a child process (the Rolehop CLI, the AWS CLI).
+    pub fn env(&self) -> Vec<(String, String)> {
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        vec![
+            ("ROLEHOP_HOME".to_owned(), path(self.rolehop_home())),
+            ("AWS_CONFIG_FILE".to_owned(), path(self.aws_config_file())),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_owned(),
+                path(self.aws_credentials_file()),
+            ),
+            ("HOME".to_owned(), path(self.root().join("home"))),
+        ]
+    }
+
+    /// Writes the AWS config file (a fixture, byte for byte).
+    pub fn write_aws_config(&self, text: &str) -> io::Result<()> {
+        fs::write(self.aws_config_file(), text)
+    }
+
+    /// Writes the shared credentials file (a fixture, byte for byte).
+    pub fn write_aws_credentials(&self, text: &str) -> io::Result<()> {
+        fs::write(self.aws_credentials_file(), text)
+    }
+
+    /// The AWS config file's text.
+    pub fn read_aws_config(&self) -> io::Result<String> {
+        fs::read_to_string(self.aws_config_file())
+    }
+
+    /// The shared credentials file's text.
+    pub fn read_aws_credentials(&self) -> io::Result<String> {
+        fs::read_to_string(self.aws_credentials_file())
+    }
+}
+
+impl std::fmt::Debug for TestHome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestHome")
+            .field("root", &self.root())
+            .field("keychain_service", &self.keychain_service)
+            .finish()
+    }
+}
