@@ -6,6 +6,7 @@
 //! configuration is mutated per call, so concurrent starts never race (Leapp's bug).
 
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
@@ -146,6 +147,13 @@ impl StsClient {
     }
 }
 
+/// The text of the first `<name>…</name>` element in an XML error body.
+fn xml_tag(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+    let len = body[start..].find(&format!("</{name}>"))?;
+    Some(body[start..start + len].trim().to_owned()).filter(|s| !s.is_empty())
+}
+
 fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {
     let c = c.ok_or_else(|| StsError {
         code: "InvalidResponse".into(),
@@ -161,17 +169,33 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
     })
 }
 
-fn sts_error<E, R>(e: aws_sdk_sts::error::SdkError<E, R>) -> StsError
+fn sts_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     use aws_sdk_sts::error::SdkError;
     match &e {
-        SdkError::ServiceError(_) => StsError {
-            code: e.code().unwrap_or("Unknown").to_owned(),
-            message: e.message().unwrap_or("STS refused the request").to_owned(),
-        },
+        SdkError::ServiceError(service) => {
+            // Some STS-compatible servers (moto among them) wrap the error in an extra
+            // `<Errors>` element the SDK's parser does not expect; recover the code and
+            // message from the body rather than report "Unknown".
+            let body = service.raw().body().bytes().map(String::from_utf8_lossy);
+            let tag = |name: &str| body.as_deref().and_then(|b| xml_tag(b, name));
+            StsError {
+                code: e
+                    .code()
+                    .map(str::to_owned)
+                    .or_else(|| tag("Code"))
+                    .unwrap_or_else(|| "Unknown".into()),
+                message: e
+                    .message()
+                    .map(str::to_owned)
+                    .or_else(|| tag("Message"))
+                    .unwrap_or_else(|| {
+                        format!("STS refused the request (HTTP {})", service.raw().status())
+                    }),
+            }
+        }
         SdkError::TimeoutError(_) => StsError {
             code: "StsTimeout".into(),
             message: "STS did not answer in time".into(),

@@ -1,0 +1,746 @@
+//! The engine against real peers: moto's STS through the real aws-sdk-sts, and a
+//! private gnome-keyring through the real keyring stack.
+//!
+//! Each test is its own process under cargo-nextest: it points this process's session
+//! bus at its private keyring before any thread starts, then builds its own runtime.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rolehop_core::delivery::NoDelivery;
+use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
+use rolehop_core::model::SessionState;
+use rolehop_core::{
+    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
+};
+use rolehop_e2e::Peers;
+use zeroize::Zeroizing;
+
+const STAGING: &str = "111111111111";
+const PRODUCTION: &str = "222222222222";
+
+/// Answers MFA requests with a fixed code after a delay, and counts them.
+struct CountingPrompt {
+    asked: AtomicUsize,
+    delay: Duration,
+    answer: Result<&'static str, MfaError>,
+}
+
+impl CountingPrompt {
+    fn answering(code: &'static str) -> Arc<Self> {
+        Arc::new(Self {
+            asked: AtomicUsize::new(0),
+            delay: Duration::from_millis(0),
+            answer: Ok(code),
+        })
+    }
+    fn count(&self) -> usize {
+        self.asked.load(Ordering::SeqCst)
+    }
+}
+
+impl MfaPrompt for CountingPrompt {
+    fn ask(&self, _: MfaRequest) -> MfaFuture {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let (delay, answer) = (self.delay, self.answer.clone());
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            answer.map(|c| Zeroizing::new(c.to_owned()))
+        })
+    }
+}
+
+/// A prompt nobody ever answers.
+struct SilentPrompt;
+
+impl MfaPrompt for SilentPrompt {
+    fn ask(&self, _: MfaRequest) -> MfaFuture {
+        Box::pin(std::future::pending())
+    }
+}
+
+fn peers() -> Peers {
+    let peers = Peers::builder()
+        .with_moto()
+        .with_secret_service()
+        .start()
+        .expect("peers start");
+    // SAFETY: called first thing in the test, before any thread exists (nextest runs
+    // each test in its own process).
+    unsafe { peers.secret_service().export_to_this_process() };
+    peers
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    let config = EngineConfig {
+        home: peers.home().rolehop_home(),
+        keychain_service: peers.home().keychain_service().to_owned(),
+        sts_endpoint: Some(peers.moto().endpoint()),
+        mfa_timeout: Duration::from_secs(30),
+    };
+    Engine::open(config, mfa, Arc::new(NoDelivery))
+        .await
+        .expect("engine opens")
+}
+
+struct Seed {
+    user_secret: String,
+    user_key_id: String,
+}
+
+/// The seed's story: alice (IAM user with MFA, staging) → CodeBuildRole (staging) →
+/// ResourceDeployCAR (production).
+async fn seed(engine: &Engine, peers: &Peers) -> Seed {
+    let alice = peers.moto().create_user("alice").unwrap();
+    engine
+        .add_iam_user(
+            NewIamUser {
+                name: "alice".into(),
+                profile: "staging-identity".into(),
+                region: Some("eu-west-1".into()),
+                mfa_serial: Some(format!("arn:aws:iam::{STAGING}:mfa/alice")),
+                session_duration: Some(3600),
+            },
+            AccessKeys {
+                access_key_id: alice.access_key_id.clone(),
+                secret_access_key: Zeroizing::new(alice.secret_access_key.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .add_role(NewRole {
+            name: "codebuild".into(),
+            profile: "staging-codebuild".into(),
+            parent: "alice".into(),
+            role_arn: format!("arn:aws:iam::{STAGING}:role/CodeBuildRole"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    engine
+        .add_role(NewRole {
+            name: "deploy".into(),
+            profile: "production".into(),
+            parent: "codebuild".into(),
+            role_arn: format!("arn:aws:iam::{PRODUCTION}:role/ResourceDeployCAR"),
+            role_session_name: Some("deployer".into()),
+            external_id: Some("rolehop-ext-1".into()),
+            duration: Some(3600),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    Seed {
+        user_secret: alice.secret_access_key,
+        user_key_id: alice.access_key_id,
+    }
+}
+
+fn state_of(engine_sessions: &[rolehop_core::SessionView], name: &str) -> SessionState {
+    engine_sessions
+        .iter()
+        .find(|s| s.session.name == name)
+        .unwrap_or_else(|| panic!("no session {name}"))
+        .state
+        .clone()
+}
+
+#[test]
+fn three_hop_chain_acts_as_the_leaf_role_and_asks_mfa_once() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = CountingPrompt::answering("123456");
+        let engine = engine(&peers, prompt.clone()).await;
+        seed(&engine, &peers).await;
+        let mut events = engine.subscribe();
+
+        let view = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            matches!(view.state, SessionState::Active { .. }),
+            "{:?}",
+            view.state
+        );
+        assert_eq!(prompt.count(), 1, "one MFA prompt per chain start");
+        assert_eq!(view.chain, ["alice", "codebuild", "deploy"]);
+
+        // The leaf's credentials act as the production role in moto.
+        let (_, creds) = engine.credentials("deploy", None, false).await.unwrap();
+        let arn = engine
+            .resolver()
+            .sts()
+            .caller_arn(&creds, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            arn,
+            format!("arn:aws:sts::{PRODUCTION}:assumed-role/ResourceDeployCAR/deployer")
+        );
+
+        // The state changes were published, in order.
+        let mut states = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if let EngineEvent::SessionState { name, state, .. } = e
+                && name == "deploy"
+            {
+                states.push(state.label());
+            }
+        }
+        assert_eq!(states, ["pending", "active"]);
+
+        // Stop: inactive, and an event says so.
+        let view = engine.stop("deploy").await.unwrap();
+        assert_eq!(view.state, SessionState::Inactive);
+        assert!(matches!(
+            events.recv().await.unwrap(),
+            EngineEvent::SessionState {
+                state: SessionState::Inactive,
+                ..
+            }
+        ));
+    });
+}
+
+#[test]
+fn rotation_within_the_tokens_life_asks_no_mfa() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = CountingPrompt::answering("123456");
+        let engine = engine(&peers, prompt.clone()).await;
+        seed(&engine, &peers).await;
+        let started = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let (_, first) = engine.credentials("deploy", None, false).await.unwrap();
+        assert_eq!(prompt.count(), 1);
+
+        let rotated = engine.rotate("deploy").await.unwrap();
+        assert!(matches!(rotated.state, SessionState::Active { .. }));
+        let (_, second) = engine.credentials("deploy", None, false).await.unwrap();
+        assert_ne!(
+            first.access_key_id, second.access_key_id,
+            "rotation fetched new credentials"
+        );
+        assert_eq!(
+            prompt.count(),
+            1,
+            "rotation must not prompt while the user token is valid"
+        );
+
+        // A sibling chain on the same user reuses the cached token too.
+        engine
+            .start("codebuild", StartOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(prompt.count(), 1);
+
+        // A fresh engine (another process, say the CLI) reuses the keychain cache.
+        let other = engine_again(&peers).await;
+        other.rotate("deploy").await.unwrap();
+        drop(started);
+    });
+}
+
+async fn engine_again(peers: &Peers) -> Engine {
+    let never = Arc::new(CountingPrompt {
+        asked: AtomicUsize::new(0),
+        delay: Duration::ZERO,
+        answer: Err(MfaError::Unavailable("must not be asked".into())),
+    });
+    engine(peers, never).await
+}
+
+#[test]
+fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = Arc::new(CountingPrompt {
+            asked: AtomicUsize::new(0),
+            delay: Duration::from_millis(300),
+            answer: Ok("654321"),
+        });
+        let engine = engine(&peers, prompt.clone()).await;
+        seed(&engine, &peers).await;
+        engine
+            .add_role(NewRole {
+                name: "readonly".into(),
+                profile: "staging-readonly".into(),
+                parent: "alice".into(),
+                role_arn: format!("arn:aws:iam::{STAGING}:role/ReadOnly"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let (a, b) = tokio::join!(
+            engine.start("deploy", StartOptions::default()),
+            engine.start("readonly", StartOptions::default())
+        );
+        a.unwrap();
+        b.unwrap();
+        assert_eq!(prompt.count(), 1, "one prompt for two chains sharing alice");
+    });
+}
+
+/// Every byte of every file under `dir`.
+fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(all_bytes_under(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn secrets_live_in_the_keychain_and_never_in_the_workspace() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        let seed = seed(&engine, &peers).await;
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let (_, leaf) = engine.credentials("deploy", None, false).await.unwrap();
+        let ws = engine.workspace().await.unwrap();
+        let alice = ws.find("alice").unwrap().session.id;
+
+        // Found from outside, with secret-tool, under the configured service.
+        let service = peers.home().keychain_service();
+        let stored = peers
+            .secret_service()
+            .lookup(service, &format!("access-keys:{alice}"))
+            .unwrap()
+            .expect("alice's keys are in the keychain");
+        assert!(stored.contains(&seed.user_secret));
+        let cached = peers.secret_service().search_all(service).unwrap();
+        assert!(
+            cached.contains("cached-credentials:"),
+            "session tokens are cached in the keychain"
+        );
+
+        // Absent from every file under ROLEHOP_HOME.
+        let bytes = all_bytes_under(&peers.home().rolehop_home());
+        assert!(!bytes.is_empty());
+        for secret in [
+            seed.user_secret.as_str(),
+            seed.user_key_id.as_str(),
+            leaf.secret_access_key.as_str(),
+            leaf.session_token.as_deref().unwrap().as_str(),
+        ] {
+            assert!(
+                !contains(&bytes, secret),
+                "a secret leaked into ROLEHOP_HOME"
+            );
+        }
+
+        // Removing the user (with its chain) removes its secrets from the keychain.
+        engine.remove_session("alice", true).await.unwrap();
+        assert_eq!(
+            peers
+                .secret_service()
+                .lookup(service, &format!("access-keys:{alice}"))
+                .unwrap(),
+            None
+        );
+    });
+}
+
+#[test]
+fn an_unknown_key_fails_that_session_only() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&engine, &peers).await;
+        let good = engine.start("deploy", StartOptions::default()).await.unwrap();
+        // moto's GetSessionToken hands out fixed keys its auth mode rejects, so the
+        // good chain is started before auth is switched on.
+        peers.moto().enable_auth().unwrap();
+        engine
+            .add_iam_user(
+                NewIamUser {
+                    name: "mallory".into(),
+                    profile: "mallory".into(),
+                    ..Default::default()
+                },
+                AccessKeys {
+                    access_key_id: "AKIAUNKNOWNKEY000000".into(),
+                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let err = engine.start("mallory", StartOptions::default()).await.unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = &err else { panic!("{err}") };
+        assert_eq!(failure.code, "InvalidClientTokenId");
+        assert!(!err.to_string().contains("not-a-real-secret-key"));
+
+        let sessions = engine.sessions().await.unwrap();
+        assert!(matches!(state_of(&sessions, "mallory"), SessionState::Failed(ref f) if f.code == "InvalidClientTokenId"));
+        assert_eq!(state_of(&sessions, "deploy"), good.state, "the other session is untouched");
+        assert_eq!(state_of(&sessions, "alice"), SessionState::Inactive);
+    });
+}
+
+#[test]
+fn a_role_chained_from_a_failing_user_names_the_failing_hop() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        peers.moto().enable_auth().unwrap();
+        engine
+            .add_iam_user(
+                NewIamUser {
+                    name: "ghost".into(),
+                    profile: "ghost".into(),
+                    ..Default::default()
+                },
+                AccessKeys {
+                    access_key_id: "AKIAUNKNOWNKEY000001".into(),
+                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
+                },
+            )
+            .await
+            .unwrap();
+        engine
+            .add_role(NewRole {
+                name: "ghost-admin".into(),
+                profile: "ghost-admin".into(),
+                parent: "ghost".into(),
+                role_arn: format!("arn:aws:iam::{STAGING}:role/Admin"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let err = engine
+            .start("ghost-admin", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = err else {
+            panic!()
+        };
+        assert_eq!(failure.code, "InvalidClientTokenId");
+        assert!(
+            failure.message.starts_with("via 'ghost'"),
+            "{}",
+            failure.message
+        );
+    });
+}
+
+#[test]
+fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
+    let peers = peers();
+    runtime().block_on(async {
+        let cancel = Arc::new(CountingPrompt {
+            asked: AtomicUsize::new(0),
+            delay: Duration::ZERO,
+            answer: Err(MfaError::Cancelled),
+        });
+        let engine = engine(&peers, cancel.clone()).await;
+        seed(&engine, &peers).await;
+        let err = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = err else {
+            panic!()
+        };
+        assert_eq!(failure.code, "MfaCancelled");
+        assert!(failure.message.contains("via 'alice'"));
+
+        // Nobody answers: the start times out and fails, it does not hang.
+        let config = EngineConfig {
+            home: peers.home().rolehop_home(),
+            keychain_service: peers.home().keychain_service().to_owned(),
+            sts_endpoint: Some(peers.moto().endpoint()),
+            mfa_timeout: Duration::from_millis(300),
+        };
+        let silent = Engine::open(config, Arc::new(SilentPrompt), Arc::new(NoDelivery))
+            .await
+            .unwrap();
+        let err = silent
+            .start("codebuild", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = err else {
+            panic!()
+        };
+        assert_eq!(failure.code, "MfaTimeout");
+
+        // A code that is not six digits is refused before any call, naming the field.
+        let err = engine
+            .start(
+                "deploy",
+                StartOptions {
+                    mfa_code: Some(Zeroizing::new("12a456".into())),
+                    take_over: false,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("mfa_code"));
+        // --mfa-code given up front is used instead of the prompt.
+        let before = cancel.count();
+        engine
+            .start(
+                "deploy",
+                StartOptions {
+                    mfa_code: Some(Zeroizing::new("123456".into())),
+                    take_over: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(cancel.count(), before);
+    });
+}
+
+#[test]
+fn starting_a_session_stops_the_one_holding_its_profile() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&engine, &peers).await;
+        engine
+            .add_role(NewRole {
+                name: "deploy-b".into(),
+                profile: "production".into(),
+                parent: "codebuild".into(),
+                role_arn: format!("arn:aws:iam::{PRODUCTION}:role/Other"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        engine
+            .start("deploy-b", StartOptions::default())
+            .await
+            .unwrap();
+        let sessions = engine.sessions().await.unwrap();
+        assert_eq!(state_of(&sessions, "deploy"), SessionState::Inactive);
+        assert!(matches!(
+            state_of(&sessions, "deploy-b"),
+            SessionState::Active { .. }
+        ));
+    });
+}
+
+#[test]
+fn bad_input_names_the_field_and_changes_nothing() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&engine, &peers).await;
+        let ws_file = peers.home().rolehop_home().join("workspace.json");
+        let before = std::fs::read(&ws_file).unwrap();
+        let secrets_before = peers
+            .secret_service()
+            .search_all(peers.home().keychain_service())
+            .unwrap();
+
+        let role = |f: &dyn Fn(&mut NewRole)| {
+            let mut r = NewRole {
+                name: "new-role".into(),
+                profile: "new-profile".into(),
+                parent: "codebuild".into(),
+                role_arn: format!("arn:aws:iam::{STAGING}:role/X"),
+                ..Default::default()
+            };
+            f(&mut r);
+            r
+        };
+        let cases: Vec<(&str, NewRole)> = vec![
+            (
+                "role_arn",
+                role(&|r| r.role_arn = "arn:aws:iam::1234:role/X".into()),
+            ),
+            (
+                "role_arn",
+                role(&|r| r.role_arn = "arn:aws:iam::123456789012:user/X".into()),
+            ),
+            (
+                "role_arn",
+                role(&|r| r.role_arn = "arn:nope:iam::123456789012:role/X".into()),
+            ),
+            ("profile", role(&|r| r.profile = "prod]\n[evil".into())),
+            ("profile", role(&|r| r.profile = "a=b".into())),
+            ("profile", role(&|r| r.profile = " padded".into())),
+            ("name", role(&|r| r.name = "deploy".into())),
+            ("parent", role(&|r| r.parent = "nobody".into())),
+            (
+                "role_session_name",
+                role(&|r| r.role_session_name = Some("x".into())),
+            ),
+            (
+                "role_session_name",
+                role(&|r| r.role_session_name = Some("bad name".into())),
+            ),
+            ("external_id", role(&|r| r.external_id = Some("x".into()))),
+            ("duration", role(&|r| r.duration = Some(3601))), // parent is a role: 1 h cap
+            ("duration", role(&|r| r.duration = Some(600))),
+            ("region", role(&|r| r.region = Some("mars-1".into()))),
+        ];
+        for (field, spec) in cases {
+            let err = engine.add_role(spec).await.unwrap_err();
+            assert_eq!(err.field(), Some(field), "{err}");
+            assert!(
+                err.to_string().starts_with(field),
+                "the message names the field: {err}"
+            );
+        }
+        // From a user, 12 h is fine, 12 h + 1 s is not.
+        let err = engine
+            .add_role(role(&|r| {
+                r.parent = "alice".into();
+                r.duration = Some(43_201)
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("duration"));
+
+        // A cycle: make codebuild a child of deploy.
+        let err = engine
+            .edit_role(
+                "codebuild",
+                NewRole {
+                    name: "codebuild".into(),
+                    profile: "staging-codebuild".into(),
+                    parent: "deploy".into(),
+                    role_arn: format!("arn:aws:iam::{STAGING}:role/CodeBuildRole"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("parent"), "{err}");
+
+        // IAM users: bad keys, bad MFA serial, bad duration.
+        let user = |f: &dyn Fn(&mut NewIamUser)| {
+            let mut u = NewIamUser {
+                name: "bob".into(),
+                profile: "bob".into(),
+                ..Default::default()
+            };
+            f(&mut u);
+            u
+        };
+        let keys = || AccessKeys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Zeroizing::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into()),
+        };
+        for (field, spec) in [
+            (
+                "mfa_serial",
+                user(&|u| u.mfa_serial = Some("arn:aws:iam::123456789012:role/x".into())),
+            ),
+            (
+                "session_duration",
+                user(&|u| u.session_duration = Some(129_601)),
+            ),
+            ("profile", user(&|u| u.profile = "[x".into())),
+        ] {
+            let err = engine.add_iam_user(spec, keys()).await.unwrap_err();
+            assert_eq!(err.field(), Some(field), "{err}");
+        }
+        let err = engine
+            .add_iam_user(
+                user(&|_| {}),
+                AccessKeys {
+                    access_key_id: "short".into(),
+                    secret_access_key: Zeroizing::new("s".into()),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("access_key_id"));
+        let err = engine
+            .add_iam_user(
+                user(&|_| {}),
+                AccessKeys {
+                    access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                    secret_access_key: Zeroizing::new("has space".into()),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.field(), Some("secret_access_key"));
+        assert!(
+            !err.to_string().contains("has space"),
+            "the secret is not echoed"
+        );
+
+        // Deleting a parent that children use.
+        let err = engine.remove_session("codebuild", false).await.unwrap_err();
+        assert_eq!(err.kind(), "conflict");
+        assert!(err.to_string().contains("deploy"), "{err}");
+        // Profile injection through the profile manager.
+        assert_eq!(
+            engine.add_profile("x]y").await.unwrap_err().field(),
+            Some("profile")
+        );
+
+        assert_eq!(
+            std::fs::read(&ws_file).unwrap(),
+            before,
+            "refused edits changed the workspace"
+        );
+        assert_eq!(
+            peers
+                .secret_service()
+                .search_all(peers.home().keychain_service())
+                .unwrap(),
+            secrets_before,
+            "refused edits changed the keychain"
+        );
+    });
+}
+
+#[test]
+fn a_missing_secret_service_is_reported_with_what_to_install() {
+    // No private keyring here: a bus address that nobody listens on.
+    // SAFETY: first thing in this test's own process, before any thread.
+    unsafe {
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/rolehop-test-bus",
+        )
+    };
+    let keychain = rolehop_core::keychain::Keychain::new("rolehop-test-absent");
+    let err = keychain.get("anything").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            rolehop_core::keychain::KeychainError::Unavailable { .. }
+        ),
+        "{message}"
+    );
+    assert!(message.contains("gnome-keyring"), "{message}");
+}
