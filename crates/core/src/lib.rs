@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod filter;
 pub mod keychain;
 pub mod mfa;
 pub mod model;
