@@ -1,1 +1,59 @@
-fn main() {}
+//! `cargo xtask`: the project's tasks, one command each, for developers and CI alike.
+//!
+//! Every task first installs what is missing (Debian packages, the Python peers venv,
+//! cargo tools), so a fresh clone needs nothing done by hand; each install checks
+//! before it acts, so a second run costs seconds. See ARCHITECTURE.md, "Tests and CI".
+
+mod bench;
+mod install;
+mod job;
+mod process;
+mod repo;
+mod run;
+mod test;
+
+use std::process::ExitCode;
+
+use repo::Repo;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  install   install what the project needs (Debian packages, peers venv, cargo tools)
+  test      install, then fmt, clippy, every test suite and the doc tests
+  run       install, then start Rolehop
+  bench     install, then run the benchmarks with the test peers available
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let repo = match Repo::locate() {
+        Ok(repo) => repo,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match args.first().map(String::as_str) {
+        Some("install") => install::task(&repo),
+        Some("test") => test::task(&repo),
+        Some("run") => run::task(&repo, &args[1..]),
+        Some("bench") => bench::task(&repo, &args[1..]),
+        Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `cargo xtask test`: every check CI runs, in the order a developer wants them.
+//!
+//! To add checks (the UI's type check, lint and Vitest; building the desktop app;
+//! WebDriver suites), add a module with a `fn steps(repo: &Repo, job: &mut Job)` and
+//! call it below, and put its installs in `install::for_tests`.
+
+use anyhow::Result;
+
+use crate::install;
+use crate::job::Job;
+use crate::process::run;
+use crate::repo::Repo;
+
+pub fn task(repo: &Repo) -> Result<()> {
+    let mut job = Job::new("test");
+    install::for_tests(repo, &mut job);
+    if job.failed() {
+        // No point running suites whose peers are missing.
+        return job.finish();
+    }
+    rust_steps(repo, &mut job)?;
+    job.finish()
+}
+
+/// Format, lints, the Rust suites (unit and end-to-end) and the doc tests.
+fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
+    job.step("cargo fmt --check", || {
+        run(repo.cargo().args(["fmt", "--all", "--check"]))
+    });
+    job.step("cargo clippy", || {
+        run(repo.cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    let mut nextest = repo.cargo_with_peers()?;
+    job.step("cargo nextest (unit and end-to-end suites)", || {
+        run(nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]))
+    });
+    let mut doctests = repo.cargo_with_peers()?;
+    job.step("cargo test --doc", || {
+        run(doctests.args(["test", "--workspace", "--doc"]))
+    });
+    Ok(())
+}
