@@ -22,7 +22,7 @@ pub fn task(repo: &Repo) -> Result<()> {
     job.finish()
 }
 
-/// Format, lints, the Rust suites (unit and end-to-end) and the doc tests.
+/// Format, lints, the doc tests and the Rust suites (unit and end-to-end).
 fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
     job.step("cargo fmt --check", || {
         run(repo.cargo().args(["fmt", "--all", "--check"]))
@@ -37,13 +37,14 @@ fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
             "warnings",
         ]))
     });
-    let mut nextest = repo.cargo_with_peers()?;
-    job.step("cargo nextest (unit and end-to-end suites)", || {
-        run(nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]))
-    });
+    // Doc tests before the suites: nextest's summary should be the run's last word.
     let mut doctests = repo.cargo_with_peers()?;
     job.step("cargo test --doc", || {
         run(doctests.args(["test", "--workspace", "--doc"]))
+    });
+    let mut nextest = repo.cargo_with_peers()?;
+    job.step("cargo nextest (unit and end-to-end suites)", || {
+        run(nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]))
     });
     Ok(())
 }
