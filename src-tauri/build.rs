@@ -1,0 +1,45 @@
+//! Tauri's build step: the app's command permissions (so the capability file can allow
+//! exactly the app's own commands and nothing else) and the embedded UI.
+
+use std::path::Path;
+
+/// Every command the web UI may call; each gets an `allow-<command>` permission that
+/// `capabilities/main.json` grants. Keep in step with `commands::handler()`.
+const COMMANDS: &[&str] = &[
+    "subscribe",
+    "start_session",
+    "stop_session",
+    "add_iam_user",
+    "edit_iam_user",
+    "add_role",
+    "edit_role",
+    "remove_session",
+    "add_profile",
+    "rename_profile",
+    "remove_profile",
+    "update_settings",
+    "answer_mfa",
+];
+
+fn main() {
+    // `cargo check`/`clippy` on a fresh clone runs before the UI is built; Tauri embeds
+    // the UI at compile time and refuses a missing directory. A placeholder page keeps
+    // the Rust side buildable on its own and says what to do; `cargo xtask` always
+    // builds the real UI first, which replaces it (and retriggers this build).
+    let dist = Path::new("../ui/dist");
+    if !dist.join("index.html").exists() {
+        std::fs::create_dir_all(dist).expect("creating ui/dist");
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>Rolehop</title>\
+             <p>The UI is not built: run <code>cargo xtask run</code>.</p>",
+        )
+        .expect("writing the placeholder ui/dist/index.html");
+    }
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS))
+            .codegen(tauri_build::CodegenContext::new()),
+    )
+    .expect("tauri build step");
+}

@@ -1,0 +1,84 @@
+//! Rolehop's desktop shell: a Tauri window over [`rolehop_core::Engine`].
+//!
+//! The shell is thin by design: [`commands`] translate IPC calls into engine calls,
+//! [`relay`] turns engine events into UI events, [`prompt`] is the MFA dialog as the
+//! engine's prompt, [`tray`] is the system tray. Every rule lives in the core.
+
+pub mod commands;
+pub mod delivery;
+pub mod ipc;
+pub mod prompt;
+pub mod relay;
+pub mod shell;
+pub mod tray;
+
+use std::sync::Arc;
+
+use rolehop_core::rotation::{RotationScheduler, WorkspaceWatcher};
+use rolehop_core::{Engine, EngineConfig};
+use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
+
+use crate::prompt::DialogPrompt;
+use crate::relay::UiChannel;
+use crate::shell::Shell;
+
+const MAIN_WINDOW: &str = "main";
+
+/// Shows, unminimises and focuses the main window (tray "Open", a second launch).
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Opens the engine on `ROLEHOP_HOME`, starts rotation and the workspace watcher, and
+/// runs the app until "Quit".
+pub fn run() -> anyhow::Result<()> {
+    tauri::Builder::default()
+        // First, so a second launch only focuses the running app.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .invoke_handler(commands::handler())
+        .setup(|app| {
+            let ui = Arc::new(UiChannel::default());
+            let prompt = Arc::new(DialogPrompt::new(ui.clone()));
+            let config = EngineConfig::from_env();
+            let delivery = delivery::delivery(&config);
+            let engine = tauri::async_runtime::block_on(async {
+                let engine = Arc::new(Engine::open(config, prompt.clone(), delivery).await?);
+                RotationScheduler::spawn(engine.clone());
+                WorkspaceWatcher::spawn(engine.clone());
+                Ok::<_, rolehop_core::EngineError>(engine)
+            })?;
+            relay::spawn(
+                app.handle().clone(),
+                engine.clone(),
+                prompt.clone(),
+                ui.clone(),
+            );
+            app.manage(Shell { engine, prompt, ui });
+            tray::create(app.handle())?;
+            let config = app
+                .config()
+                .app
+                .windows
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps the app (and rotation) running in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .run(tauri::tauri_build_context!())?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+// The shell's commands, typed against the bindings generated from the Rust types.
+// Every failure arrives as an ErrorPayload (kind, message, field): the shell's errors
+// are one already, and anything else (an IPC failure) is wrapped into one here.
+
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { IamUserInput } from "../bindings/IamUserInput";
+import type { MfaAnswer } from "../bindings/MfaAnswer";
+import type { Profile } from "../bindings/Profile";
+import type { RoleInput } from "../bindings/RoleInput";
+import type { SessionView } from "../bindings/SessionView";
+import type { Settings } from "../bindings/Settings";
+import type { Snapshot } from "../bindings/Snapshot";
+import type { UiEvent } from "../bindings/UiEvent";
+
+export function isErrorPayload(value: unknown): value is ErrorPayload {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as ErrorPayload).kind === "string" &&
+    typeof (value as ErrorPayload).message === "string"
+  );
+}
+
+/** Any rejection as an ErrorPayload. */
+export function toErrorPayload(error: unknown): ErrorPayload {
+  if (isErrorPayload(error)) return { kind: error.kind, message: error.message, field: error.field ?? null };
+  return { kind: "ipc", message: String(error), field: null };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw toErrorPayload(error);
+  }
+}
+
+export const api = {
+  /** Opens the event stream and returns the state to start from. */
+  subscribe(onEvent: (event: UiEvent) => void): Promise<Snapshot> {
+    const events = new Channel<UiEvent>();
+    events.onmessage = onEvent;
+    return call("subscribe", { events });
+  },
+  startSession: (id: string) => call<SessionView>("start_session", { id }),
+  stopSession: (id: string) => call<SessionView>("stop_session", { id }),
+  addIamUser: (input: IamUserInput) => call<SessionView>("add_iam_user", { input }),
+  editIamUser: (id: string, input: IamUserInput) => call<SessionView>("edit_iam_user", { id, input }),
+  addRole: (input: RoleInput) => call<SessionView>("add_role", { input }),
+  editRole: (id: string, input: RoleInput) => call<SessionView>("edit_role", { id, input }),
+  removeSession: (id: string, cascade: boolean) => call<string[]>("remove_session", { id, cascade }),
+  addProfile: (name: string) => call<Profile>("add_profile", { name }),
+  renameProfile: (name: string, newName: string) => call<null>("rename_profile", { name, new_name: newName }),
+  removeProfile: (name: string, reassignTo: string | null) =>
+    call<null>("remove_profile", { name, reassign_to: reassignTo }),
+  updateSettings: (settings: Settings) => call<Settings>("update_settings", { settings }),
+  answerMfa: (requestId: string, answer: MfaAnswer) => call<null>("answer_mfa", { request_id: requestId, answer }),
+};
