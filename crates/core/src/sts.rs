@@ -5,10 +5,13 @@
 //! overrides only its region and the credentials it signs with. No global SDK
 //! configuration is mutated per call, so concurrent starts never race (Leapp's bug).
 
+use std::sync::Arc;
+
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
@@ -42,36 +45,58 @@ pub struct MfaToken<'a> {
 }
 
 /// The shared STS client.
+///
+/// Built on first use, not when the engine opens: loading aws-config reads the CA
+/// bundle and may probe the EC2 metadata service for a region, which costs a
+/// `rolehop credential-process` answered from the cache time it never needs to spend.
 #[derive(Debug, Clone)]
 pub struct StsClient {
+    endpoint: Option<String>,
+    built: Arc<OnceCell<Built>>,
+}
+
+#[derive(Debug)]
+struct Built {
     client: aws_sdk_sts::Client,
     default_region: Region,
 }
 
 impl StsClient {
-    /// Builds the client from the environment. `endpoint` overrides the STS endpoint
-    /// (tests point it at moto; users set `AWS_ENDPOINT_URL_STS`, which aws-config reads).
+    /// A client configured from the environment when it first calls STS. `endpoint`
+    /// overrides the STS endpoint (tests point it at moto; users set
+    /// `AWS_ENDPOINT_URL_STS`, which aws-config reads).
     pub async fn new(endpoint: Option<&str>) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).no_credentials();
-        if let Some(url) = endpoint {
-            loader = loader.endpoint_url(url);
-        }
-        let sdk = loader.load().await;
-        let default_region = sdk
-            .region()
-            .cloned()
-            .unwrap_or_else(|| Region::new(FALLBACK_REGION));
-        let config = aws_sdk_sts::config::Builder::from(&sdk)
-            .region(default_region.clone())
-            .build();
         Self {
-            client: aws_sdk_sts::Client::from_conf(config),
-            default_region,
+            endpoint: endpoint.map(str::to_owned),
+            built: Arc::default(),
         }
     }
 
+    async fn built(&self) -> &Built {
+        self.built
+            .get_or_init(|| async {
+                let mut loader = aws_config::defaults(BehaviorVersion::latest()).no_credentials();
+                if let Some(url) = &self.endpoint {
+                    loader = loader.endpoint_url(url);
+                }
+                let sdk = loader.load().await;
+                let default_region = sdk
+                    .region()
+                    .cloned()
+                    .unwrap_or_else(|| Region::new(FALLBACK_REGION));
+                let config = aws_sdk_sts::config::Builder::from(&sdk)
+                    .region(default_region.clone())
+                    .build();
+                Built {
+                    client: aws_sdk_sts::Client::from_conf(config),
+                    default_region,
+                }
+            })
+            .await
+    }
+
     fn call_config(
-        &self,
+        built: &Built,
         signer: &Credentials,
         region: Option<&str>,
     ) -> aws_sdk_sts::config::Builder {
@@ -79,7 +104,7 @@ impl StsClient {
             .region(
                 region
                     .map(|r| Region::new(r.to_owned()))
-                    .unwrap_or_else(|| self.default_region.clone()),
+                    .unwrap_or_else(|| built.default_region.clone()),
             )
             .credentials_provider(signer.to_sdk())
     }
@@ -92,14 +117,15 @@ impl StsClient {
         duration_seconds: u32,
         mfa: Option<MfaToken<'_>>,
     ) -> Result<Credentials, StsError> {
-        let out = self
+        let built = self.built().await;
+        let out = built
             .client
             .get_session_token()
             .duration_seconds(duration_seconds as i32)
             .set_serial_number(mfa.map(|m| m.serial.to_owned()))
             .set_token_code(mfa.map(|m| m.code.to_owned()))
             .customize()
-            .config_override(self.call_config(keys, region))
+            .config_override(Self::call_config(built, keys, region))
             .send()
             .await
             .map_err(sts_error)?;
@@ -113,7 +139,8 @@ impl StsClient {
         region: Option<&str>,
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
-        let out = self
+        let built = self.built().await;
+        let out = built
             .client
             .assume_role()
             .role_arn(params.role_arn)
@@ -122,7 +149,7 @@ impl StsClient {
             .set_external_id(params.external_id.map(str::to_owned))
             .set_source_identity(params.source_identity.map(str::to_owned))
             .customize()
-            .config_override(self.call_config(parent, region))
+            .config_override(Self::call_config(built, parent, region))
             .send()
             .await
             .map_err(sts_error)?;
@@ -135,11 +162,12 @@ impl StsClient {
         creds: &Credentials,
         region: Option<&str>,
     ) -> Result<String, StsError> {
-        let out = self
+        let built = self.built().await;
+        let out = built
             .client
             .get_caller_identity()
             .customize()
-            .config_override(self.call_config(creds, region))
+            .config_override(Self::call_config(built, creds, region))
             .send()
             .await
             .map_err(sts_error)?;
