@@ -36,6 +36,15 @@ pub enum DeliveryError {
     ProfileOwnedByUser { profile: String, path: String },
     #[error("cannot update {path}: {message}")]
     Io { path: String, message: String },
+    /// A taken-over section could not be kept in, or read back from, the keychain.
+    #[error("cannot keep profile '{profile}'s own section in the keychain: {message}")]
+    Keychain { profile: String, message: String },
+    /// A value would break the AWS files (a line break, control character, surrounding
+    /// space, or nothing at all).
+    #[error(
+        "the {key} for profile '{profile}' cannot be written to the AWS files: it is empty or has a line break, control character or surrounding space"
+    )]
+    InvalidValue { profile: String, key: String },
 }
 
 /// Puts credentials in place for profiles and takes them away again.

@@ -1,1 +1,22 @@
 //! The AWS shared credentials and config files: a lossless editor and the deliveries built on it.
+//!
+//! - [`ini`]: the file as lines and terminators, byte for byte.
+//! - [`dialect`]: reading those lines as botocore does (sections, keys, sub-keys, profiles).
+//! - [`section`]: Rolehop's edits to one profile's section, and only to its own lines.
+//! - [`ledger`]: the record of what Rolehop added, which outlives the process.
+//! - [`vault`]: where a taken-over section of the user's waits (the keychain).
+//! - [`atomic`]: the lock, and atomic replacement of a file (symlinks and modes kept).
+//! - [`locate`]: where the files are.
+//! - [`delivery`]: [`AwsFilesDelivery`], the engine's [`crate::delivery::Delivery`].
+
+pub mod atomic;
+pub mod delivery;
+pub mod dialect;
+pub mod ini;
+pub mod ledger;
+pub mod locate;
+pub mod section;
+pub mod vault;
+
+pub use delivery::{AwsFilesConfig, AwsFilesDelivery};
+pub use vault::{KeychainVault, MemoryVault, SectionVault};

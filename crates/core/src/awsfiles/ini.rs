@@ -1,0 +1,330 @@
+//! A lossless, line-based model of an INI file: the bytes of every line and of its
+//! terminator, and whether the file starts with a UTF-8 byte order mark.
+//!
+//! This layer knows nothing about sections or keys (that reading is in
+//! [`super::dialect`]); it only guarantees that `Document::parse(b).to_bytes() == b` for
+//! *any* byte string, UTF-8 or not, and that inserting and then removing the same lines
+//! gives the original bytes back, terminators included. The one subtle case is a file whose
+//! last line has no terminator: appending after it must give that line one, and removing
+//! the appended lines must take it away again, which `insert_lines`/`remove_lines` do
+//! without the caller having to remember anything.
+
+use zeroize::Zeroize;
+
+/// How a line ends. Python's universal newlines (which botocore reads with) and every
+/// other AWS SDK accept all three; a file may mix them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eol {
+    /// The last line of a file that does not end with a newline.
+    None,
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl Eol {
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            Eol::None => b"",
+            Eol::Lf => b"\n",
+            Eol::CrLf => b"\r\n",
+            Eol::Cr => b"\r",
+        }
+    }
+}
+
+/// One line: its bytes without the terminator, and the terminator.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Line {
+    pub raw: Vec<u8>,
+    pub eol: Eol,
+}
+
+impl Line {
+    pub fn new(raw: Vec<u8>, eol: Eol) -> Self {
+        Self { raw, eol }
+    }
+}
+
+// Lines of the credentials file hold secrets: never print them.
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Line({} bytes, {:?})", self.raw.len(), self.eol)
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A whole file as lines. Dropping it wipes the bytes (the credentials file holds keys).
+#[derive(Clone, Default)]
+pub struct Document {
+    bom: bool,
+    lines: Vec<Line>,
+    /// The terminator new lines get: the file's first one, else `\n`. Fixed at parse time
+    /// so that removing lines cannot change what a later insertion uses.
+    style: Option<Eol>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Document({} lines, bom: {})", self.lines.len(), self.bom)
+    }
+}
+
+impl Drop for Document {
+    fn drop(&mut self) {
+        for line in &mut self.lines {
+            line.raw.zeroize();
+        }
+    }
+}
+
+impl Document {
+    /// Splits `input` into lines. Never fails: every byte string is a document.
+    pub fn parse(input: &[u8]) -> Self {
+        let (bom, body) = match input.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, input),
+        };
+        let lines = split_lines(body);
+        let style = lines.iter().map(|l| l.eol).find(|e| *e != Eol::None);
+        Self { bom, lines, style }
+    }
+
+    /// The exact bytes of the document.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let len = self.lines.iter().map(|l| l.raw.len() + 2).sum::<usize>() + 3;
+        let mut out = Vec::with_capacity(len);
+        if self.bom {
+            out.extend_from_slice(BOM);
+        }
+        for line in &self.lines {
+            out.extend_from_slice(&line.raw);
+            out.extend_from_slice(line.eol.as_bytes());
+        }
+        out
+    }
+
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The terminator Rolehop's own lines get in this file.
+    pub fn eol_style(&self) -> Eol {
+        self.style.unwrap_or(Eol::Lf)
+    }
+
+    /// A line of Rolehop's, ended the way this file ends its lines.
+    pub fn new_line(&self, raw: Vec<u8>) -> Line {
+        Line::new(raw, self.eol_style())
+    }
+
+    /// Replaces the bytes of line `index`, keeping its terminator.
+    pub fn set_raw(&mut self, index: usize, raw: Vec<u8>) {
+        let line = &mut self.lines[index];
+        line.raw.zeroize();
+        line.raw = raw;
+    }
+
+    /// Inserts `new` before line `at` (`at == len()` appends).
+    ///
+    /// Appending after a last line that has no terminator gives that line one and takes
+    /// the terminator off the last inserted line, so the file still ends the way it did;
+    /// [`Document::remove_lines`] undoes exactly that. Lines inserted before another line
+    /// always end with a terminator.
+    pub fn insert_lines(&mut self, at: usize, mut new: Vec<Line>) {
+        let Some(last_new) = new.last_mut() else {
+            return;
+        };
+        let style = self.eol_style();
+        if at == self.lines.len() {
+            if let Some(prev) = self.lines.last_mut()
+                && prev.eol == Eol::None
+            {
+                prev.eol = style;
+                last_new.eol = Eol::None;
+            }
+        } else if last_new.eol == Eol::None {
+            last_new.eol = style;
+        }
+        // Only the last line of a document may lack a terminator.
+        let n = new.len();
+        for line in &mut new[..n - 1] {
+            if line.eol == Eol::None {
+                line.eol = style;
+            }
+        }
+        // A lone `\r` followed by an empty `\n` line would read back as one `\r\n`:
+        // keep every junction the way a parse would find it.
+        let mut prev = at.checked_sub(1).map(|i| self.lines[i].eol);
+        for line in &mut new {
+            if prev == Some(Eol::Cr) && line.raw.is_empty() && line.eol == Eol::Lf {
+                line.eol = Eol::Cr;
+            }
+            prev = Some(line.eol);
+        }
+        if let (Some(next), Some(last)) = (self.lines.get(at), new.last_mut())
+            && last.eol == Eol::Cr
+            && next.raw.is_empty()
+            && next.eol == Eol::Lf
+        {
+            last.eol = Eol::CrLf;
+        }
+        self.lines.splice(at..at, new);
+    }
+
+    /// Removes lines `range` and leaves every other line's terminator as it is (for
+    /// cutting out a body that goes back in later at the same place).
+    pub fn cut_lines(&mut self, range: std::ops::Range<usize>) {
+        for mut line in self.lines.drain(range) {
+            line.raw.zeroize();
+        }
+    }
+
+    /// Removes lines `range`. When they were the end of the file and the file did not end
+    /// with a newline, the line now last loses its terminator: the inverse of appending.
+    pub fn remove_lines(&mut self, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let at_end = range.end == self.lines.len();
+        let unterminated = self.lines[range.end - 1].eol == Eol::None;
+        let start = range.start;
+        for mut line in self.lines.drain(range) {
+            line.raw.zeroize();
+        }
+        if at_end && unterminated && start > 0 {
+            self.lines[start - 1].eol = Eol::None;
+        }
+    }
+
+    /// The exact bytes of lines `range`, terminators included.
+    pub fn bytes_of(&self, range: std::ops::Range<usize>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in &self.lines[range] {
+            out.extend_from_slice(&line.raw);
+            out.extend_from_slice(line.eol.as_bytes());
+        }
+        out
+    }
+}
+
+/// Splits bytes at `\n`, `\r\n` and lone `\r`, keeping each terminator. A byte order
+/// mark is *not* looked for: this is also used on fragments of a file.
+pub fn split_lines(mut rest: &[u8]) -> Vec<Line> {
+    let mut lines = Vec::new();
+    while !rest.is_empty() {
+        match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            None => {
+                lines.push(Line::new(rest.to_vec(), Eol::None));
+                break;
+            }
+            Some(i) => {
+                let (eol, width) = match (rest[i], rest.get(i + 1)) {
+                    (b'\n', _) => (Eol::Lf, 1),
+                    (_, Some(b'\n')) => (Eol::CrLf, 2),
+                    _ => (Eol::Cr, 1),
+                };
+                lines.push(Line::new(rest[..i].to_vec(), eol));
+                rest = &rest[i + width..];
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn line(s: &str) -> Line {
+        Line::new(s.as_bytes().to_vec(), Eol::Lf)
+    }
+
+    #[test]
+    fn parse_keeps_every_kind_of_terminator_and_the_bom() {
+        let input = b"\xEF\xBB\xBF[a]\r\nk = v\rx\n\nlast";
+        let doc = Document::parse(input);
+        assert_eq!(doc.len(), 5);
+        assert_eq!(doc.lines()[0].eol, Eol::CrLf);
+        assert_eq!(doc.lines()[1].eol, Eol::Cr);
+        assert_eq!(doc.lines()[4].eol, Eol::None);
+        assert_eq!(doc.to_bytes(), input);
+        assert_eq!(doc.eol_style(), Eol::CrLf);
+    }
+
+    #[test]
+    fn appending_after_an_unterminated_last_line_is_undone_by_removing() {
+        let original = b"[a]\r\nk = v";
+        let mut doc = Document::parse(original);
+        doc.insert_lines(2, vec![line(""), line("[b]"), line("x = 1")]);
+        assert_eq!(doc.to_bytes(), b"[a]\r\nk = v\r\n\n[b]\nx = 1");
+        doc.remove_lines(2..5);
+        assert_eq!(doc.to_bytes(), original);
+    }
+
+    #[test]
+    fn removing_lines_one_by_one_from_the_end_restores_an_unterminated_file() {
+        let original = b"x";
+        let mut doc = Document::parse(original);
+        doc.insert_lines(1, vec![line(""), line("[b]"), line("k = 1")]);
+        for i in (1..4).rev() {
+            doc.remove_lines(i..i + 1);
+        }
+        assert_eq!(doc.to_bytes(), original);
+    }
+
+    #[test]
+    fn lines_inserted_in_the_middle_always_end_with_a_newline() {
+        let mut doc = Document::parse(b"a\nb\n");
+        doc.insert_lines(1, vec![Line::new(b"mid".to_vec(), Eol::None)]);
+        assert_eq!(doc.to_bytes(), b"a\nmid\nb\n");
+    }
+
+    #[test]
+    fn an_empty_line_inserted_after_a_lone_cr_does_not_merge_into_crlf() {
+        let mut doc = Document::parse(b"a\rb\r");
+        doc.insert_lines(2, vec![line(""), line("[p]")]);
+        let bytes = doc.to_bytes();
+        assert_eq!(Document::parse(&bytes).len(), 4);
+        doc.remove_lines(2..4);
+        assert_eq!(doc.to_bytes(), b"a\rb\r");
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_round_trip_exactly(input in proptest::collection::vec(any::<u8>(), 0..400)) {
+            prop_assert_eq!(Document::parse(&input).to_bytes(), input);
+        }
+
+        #[test]
+        fn insert_then_remove_is_the_identity(
+            input in "[a-z=\\[\\] \r\n]{0,60}",
+            at_end in any::<bool>(),
+            pos in 0usize..20,
+            n in 1usize..4,
+        ) {
+            let mut doc = Document::parse(input.as_bytes());
+            let at = if at_end { doc.len() } else { pos.min(doc.len()) };
+            let new = (0..n)
+                // An empty first line (a separator) when it is not the last one.
+                .map(|i| doc.new_line(if i == 0 && n > 1 { Vec::new() } else { format!("k{i} = v").into_bytes() }))
+                .collect();
+            doc.insert_lines(at, new);
+            // What is written reads back as the same lines.
+            let reread = Document::parse(&doc.to_bytes());
+            prop_assert_eq!(reread.lines(), doc.lines());
+            doc.remove_lines(at..at + n);
+            prop_assert_eq!(doc.to_bytes(), input.as_bytes());
+        }
+    }
+}
