@@ -248,6 +248,7 @@ fn rotation_within_the_tokens_life_asks_no_mfa() {
         assert_eq!(prompt.count(), 1);
 
         // A fresh engine (another process, say the CLI) reuses the keychain cache.
+        engine.flush().await.unwrap();
         let other = engine_again(&peers).await;
         other.rotate("deploy").await.unwrap();
         drop(started);
@@ -325,6 +326,7 @@ fn secrets_live_in_the_keychain_and_never_in_the_workspace() {
             .await
             .unwrap();
         let (_, leaf) = engine.credentials("deploy", None, false).await.unwrap();
+        engine.flush().await.unwrap();
         let ws = engine.workspace().await.unwrap();
         let alice = ws.find("alice").unwrap().session.id;
 
@@ -743,4 +745,132 @@ fn a_missing_secret_service_is_reported_with_what_to_install() {
         "{message}"
     );
     assert!(message.contains("gnome-keyring"), "{message}");
+}
+
+#[test]
+fn the_scheduler_rotates_a_margin_before_expiry_without_prompting() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = CountingPrompt::answering("123456");
+        let engine = Arc::new(engine(&peers, prompt.clone()).await);
+        seed(&engine, &peers).await;
+        // A 15-minute role and a 15-minute margin: due as soon as it starts.
+        let spec = NewRole {
+            name: "short".into(),
+            profile: "short".into(),
+            parent: "codebuild".into(),
+            role_arn: format!("arn:aws:iam::{PRODUCTION}:role/Short"),
+            duration: Some(900),
+            ..Default::default()
+        };
+        engine.add_role(spec).await.unwrap();
+        let mut settings = engine.settings().await.unwrap();
+        settings.rotation_margin_seconds = 900;
+        engine.update_settings(settings).await.unwrap();
+        let started = engine
+            .start("short", StartOptions::default())
+            .await
+            .unwrap();
+        let SessionState::Active { expires_at: first } = started.state else {
+            panic!()
+        };
+        let (_, first_creds) = engine.credentials("codebuild", None, false).await.unwrap();
+
+        let mut events = engine.subscribe();
+        let scheduler = rolehop_core::rotation::RotationScheduler::spawn(engine.clone());
+        let rotated = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Ok(EngineEvent::SessionState {
+                    name,
+                    state: SessionState::Active { expires_at },
+                    ..
+                }) = events.recv().await
+                    && name == "short"
+                {
+                    break expires_at;
+                }
+            }
+        })
+        .await
+        .expect("the scheduler rotated the session");
+        scheduler.abort();
+        assert!(rotated >= first, "the rotated session expires no sooner");
+        assert_eq!(prompt.count(), 1, "rotation asked for no MFA code");
+        // Only the leaf was refreshed: its parent's cached credentials were reused.
+        let (_, parent_now) = engine.credentials("codebuild", None, false).await.unwrap();
+        assert_eq!(parent_now.access_key_id, first_creds.access_key_id);
+    });
+}
+
+#[test]
+fn aws_endpoint_url_sts_is_honoured() {
+    let peers = peers();
+    // SAFETY: before any thread of this test's own process.
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL_STS", peers.moto().endpoint());
+        std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file());
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            peers.home().aws_credentials_file(),
+        );
+    }
+    runtime().block_on(async {
+        let config = EngineConfig {
+            home: peers.home().rolehop_home(),
+            keychain_service: peers.home().keychain_service().to_owned(),
+            sts_endpoint: None,
+            mfa_timeout: Duration::from_secs(30),
+        };
+        let engine = Engine::open(
+            config,
+            CountingPrompt::answering("123456"),
+            Arc::new(NoDelivery),
+        )
+        .await
+        .unwrap();
+        seed(&engine, &peers).await;
+        let view = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        assert!(
+            matches!(view.state, SessionState::Active { .. }),
+            "{:?}",
+            view.state
+        );
+    });
+}
+
+#[test]
+fn changes_made_by_another_process_arrive_as_events() {
+    let peers = peers();
+    runtime().block_on(async {
+        let app = Arc::new(engine(&peers, CountingPrompt::answering("123456")).await);
+        let cli = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&cli, &peers).await;
+        let mut events = app.subscribe();
+        let watcher = rolehop_core::rotation::WorkspaceWatcher::spawn(app.clone());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        cli.start("deploy", StartOptions::default()).await.unwrap();
+        let seen = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(EngineEvent::SessionState {
+                    name,
+                    state: SessionState::Active { .. },
+                    ..
+                }) = events.recv().await
+                    && name == "deploy"
+                {
+                    break;
+                }
+            }
+        })
+        .await;
+        watcher.abort();
+        assert!(seen.is_ok(), "the app saw the CLI's start");
+        assert!(matches!(
+            state_of(&app.sessions().await.unwrap(), "deploy"),
+            SessionState::Active { .. }
+        ));
+    });
 }

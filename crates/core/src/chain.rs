@@ -115,6 +115,9 @@ pub trait ProvideCredentials: Send + Sync {
 struct CacheState {
     memory: Mutex<HashMap<SessionId, Credentials>>,
     locks: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Keychain writes still in flight (write-behind: the caller does not wait for the
+    /// keychain's disk write; [`ChainResolver::flush`] does).
+    writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// Builds provider chains for sessions and owns what they share.
@@ -149,8 +152,17 @@ impl ChainResolver {
         provider.provide(opts).await
     }
 
+    /// Waits until every cached credential is written to the keychain.
+    pub async fn flush(&self) {
+        let writes = std::mem::take(&mut *self.cache.writes.lock().expect("cache writes"));
+        for w in writes {
+            let _ = w.await;
+        }
+    }
+
     /// Forgets a session's cached credentials (memory and keychain).
     pub async fn forget(&self, id: SessionId) -> Result<(), KeychainError> {
+        self.flush().await;
         self.cache.memory.lock().expect("cache").remove(&id);
         self.keychain.delete_async(&cache_account(id)).await
     }
@@ -261,16 +273,24 @@ impl CachedProvider {
             }
         }
         let fresh = self.inner.provide(opts).await?;
-        let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
-        self.keychain
-            .set_async(&cache_account(id), json)
-            .await
-            .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
         self.cache
             .memory
             .lock()
             .expect("cache")
             .insert(id, fresh.clone());
+        // Write-behind: other processes find the token in the keychain a few ms later
+        // (a short-lived host flushes before it exits); this one has it in memory now.
+        // A failed write only costs a later re-fetch.
+        let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
+        let (keychain, account) = (self.keychain.clone(), cache_account(id));
+        let write = tokio::spawn(async move {
+            if let Err(e) = keychain.set_async(&account, json).await {
+                tracing::warn!("could not cache credentials in the keychain: {e}");
+            }
+        });
+        let mut writes = self.cache.writes.lock().expect("cache writes");
+        writes.retain(|w| !w.is_finished());
+        writes.push(write);
         Ok(fresh)
     }
 }

@@ -27,6 +27,7 @@ use crate::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, Failure, IamUser, Profile, ProfileName, Session,
     SessionId, SessionKind, SessionState, SessionView, Settings,
 };
+use crate::state_writer::StateWriter;
 use crate::store::WorkspaceStore;
 use crate::sts::StsClient;
 use crate::validate::{self, ValidationError};
@@ -122,6 +123,7 @@ pub struct Engine {
     delivery: Arc<dyn Delivery>,
     mfa: Arc<dyn MfaPrompt>,
     events: EventBus,
+    states: StateWriter,
 }
 
 impl Engine {
@@ -138,10 +140,12 @@ impl Engine {
             .expect("store task")?;
         let keychain = Keychain::new(config.keychain_service.clone());
         let sts = Arc::new(StsClient::new(config.sts_endpoint.as_deref()).await);
+        let store = Arc::new(store);
         Ok(Self {
             resolver: ChainResolver::new(sts, keychain.clone()),
+            states: StateWriter::spawn(store.clone()),
             config,
-            store: Arc::new(store),
+            store,
             keychain,
             delivery,
             mfa,
@@ -170,8 +174,9 @@ impl Engine {
         &self.events
     }
 
-    /// The workspace as it is on disk now.
+    /// The workspace as it is on disk now (with this engine's queued states written).
     pub async fn workspace(&self) -> Result<Workspace, EngineError> {
+        self.states.flush().await?;
         let store = self.store.clone();
         Ok(tokio::task::spawn_blocking(move || store.load())
             .await
@@ -187,6 +192,7 @@ impl Engine {
         &self,
         change: impl FnOnce(&mut Workspace) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, EngineError> {
+        self.states.flush().await?;
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.update(change))
             .await
@@ -473,23 +479,25 @@ impl Engine {
         Ok(removed)
     }
 
-    async fn set_state(
-        &self,
-        id: SessionId,
-        state: SessionState,
-    ) -> Result<Option<SessionView>, EngineError> {
-        let st = state.clone();
-        let view = self
-            .update(move |ws| Ok(ws.set_state(id, st).cloned().map(|s| ws.view(&s))))
-            .await?;
-        if let Some(v) = &view {
-            self.events.publish(EngineEvent::SessionState {
-                session: id,
-                name: v.session.name.clone(),
-                state,
-            });
-        }
-        Ok(view)
+    /// Waits until every state change of this engine is on disk. Short-lived hosts
+    /// (the CLI) call this before they exit.
+    pub async fn flush(&self) -> Result<(), EngineError> {
+        self.states.flush().await?;
+        self.resolver.flush().await;
+        Ok(())
+    }
+
+    /// Publishes a state change now and queues it for the workspace file.
+    fn set_state(&self, ws: &Workspace, id: SessionId, state: SessionState) -> Option<SessionView> {
+        let mut stored = ws.get(id)?.clone();
+        stored.state = state.clone();
+        self.states.set(id, state.clone());
+        self.events.publish(EngineEvent::SessionState {
+            session: id,
+            name: stored.session.name.clone(),
+            state,
+        });
+        Some(ws.view(&stored))
     }
 
     fn resolve_options(
@@ -554,12 +562,12 @@ impl Engine {
         for id in holders {
             self.stop(&id.to_string()).await?;
         }
-        self.set_state(target.id, SessionState::Pending).await?;
+        self.set_state(&ws, target.id, SessionState::Pending);
         let options = self.resolve_options(&ws, &target, self.prompt_for(opts.mfa_code));
         let outcome = self
             .obtain_and_deliver(&ws, &target, &options, opts.take_over)
             .await;
-        self.settle(&target, outcome).await
+        self.settle(&ws, &target, outcome)
     }
 
     async fn obtain_and_deliver(
@@ -596,18 +604,18 @@ impl Engine {
         Ok(SessionState::Active { expires_at })
     }
 
-    async fn settle(
+    fn settle(
         &self,
+        ws: &Workspace,
         target: &Session,
         outcome: Result<SessionState, Failure>,
     ) -> Result<SessionView, EngineError> {
         match outcome {
-            Ok(state) => Ok(self.set_state(target.id, state).await?.ok_or_else(|| {
+            Ok(state) => self.set_state(ws, target.id, state).ok_or_else(|| {
                 EngineError::NotFound(format!("session '{}' was removed meanwhile", target.name))
-            })?),
+            }),
             Err(failure) => {
-                self.set_state(target.id, SessionState::Failed(failure.clone()))
-                    .await?;
+                self.set_state(ws, target.id, SessionState::Failed(failure.clone()));
                 Err(EngineError::SessionFailed {
                     session: target.name.clone(),
                     failure,
@@ -621,8 +629,7 @@ impl Engine {
         let ws = self.workspace().await?;
         let target = ws.find(selector)?.session.clone();
         self.withdraw(target.profile.clone()).await?;
-        self.set_state(target.id, SessionState::Inactive)
-            .await?
+        self.set_state(&ws, target.id, SessionState::Inactive)
             .ok_or_else(|| {
                 EngineError::NotFound(format!("session '{}' was removed meanwhile", target.name))
             })
@@ -650,7 +657,7 @@ impl Engine {
                 message: f.message.clone(),
             });
         }
-        self.settle(&target, outcome).await
+        self.settle(&ws, &target, outcome)
     }
 
     /// A session's credentials, for `exec` and `credential-process`: cached hops are

@@ -15,6 +15,7 @@ pub mod keychain;
 pub mod mfa;
 pub mod model;
 pub mod rotation;
+pub mod state_writer;
 pub mod store;
 pub mod sts;
 pub mod validate;

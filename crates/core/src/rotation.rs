@@ -17,6 +17,8 @@ use crate::model::{SessionId, SessionState};
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// The scheduler re-plans at least this often (settings may have changed).
 const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// ...and at most this often, so a margin longer than a role's lifetime cannot spin.
+const MIN_SLEEP: Duration = Duration::from_secs(1);
 
 /// Refreshes active sessions `rotation_margin_seconds` before they expire.
 pub struct RotationScheduler;
@@ -28,13 +30,13 @@ impl RotationScheduler {
             let mut events = engine.subscribe();
             loop {
                 let wait = match Self::rotate_due(&engine).await {
-                    Some(next) => next.min(MAX_SLEEP),
+                    Some(next) => next.clamp(MIN_SLEEP, MAX_SLEEP),
                     None => MAX_SLEEP,
                 };
                 // Wake early when something changes: a new start may expire sooner.
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = events.recv() => {}
+                    _ = events.recv() => tokio::time::sleep(MIN_SLEEP).await,
                 }
             }
         })

@@ -1,0 +1,204 @@
+//! Rolehop's overhead per hop when starting a 3-hop chain, against moto.
+//!
+//! In one run, interleaved: (a) `Engine::start` of a leaf role three hops from an IAM
+//! user with MFA, every hop's cache dropped first so all three STS calls happen, and
+//! (b) the same three STS calls made with a bare aws-sdk-sts client. The difference of
+//! the medians, divided by three, is what Rolehop adds per hop: keychain reads (keys,
+//! cache lookups), the provider chain, events, and whatever of the write-behind (state
+//! file, keychain cache writes) competes with the STS calls for the two cores.
+//!
+//! Run: `cargo xtask bench` (or `cargo bench -p rolehop-e2e --bench engine_chain`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::Credentials as SdkCredentials;
+use rolehop_core::delivery::NoDelivery;
+use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
+use rolehop_core::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
+use rolehop_e2e::Peers;
+use zeroize::Zeroizing;
+
+const ROUNDS: usize = 60;
+
+struct Code;
+impl MfaPrompt for Code {
+    fn ask(&self, _: MfaRequest) -> MfaFuture {
+        Box::pin(async { Ok(Zeroizing::new("123456".to_owned())) })
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` probes; nothing to list
+    }
+    let peers = Peers::builder()
+        .with_moto()
+        .with_secret_service()
+        .start()
+        .expect("peers");
+    // SAFETY: no thread exists yet in this process.
+    unsafe { peers.secret_service().export_to_this_process() };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let endpoint = peers.moto().endpoint();
+        let alice = peers.moto().create_user("alice").unwrap();
+        let config = EngineConfig {
+            home: peers.home().rolehop_home(),
+            keychain_service: peers.home().keychain_service().to_owned(),
+            sts_endpoint: Some(endpoint.clone()),
+            mfa_timeout: Duration::from_secs(30),
+        };
+        let engine = Engine::open(config, Arc::new(Code), Arc::new(NoDelivery))
+            .await
+            .unwrap();
+        let serial = "arn:aws:iam::111111111111:mfa/alice".to_owned();
+        let user = engine
+            .add_iam_user(
+                NewIamUser {
+                    name: "alice".into(),
+                    profile: "alice".into(),
+                    region: Some("us-east-1".into()),
+                    mfa_serial: Some(serial.clone()),
+                    session_duration: Some(3600),
+                },
+                AccessKeys {
+                    access_key_id: alice.access_key_id.clone(),
+                    secret_access_key: Zeroizing::new(alice.secret_access_key.clone()),
+                },
+            )
+            .await
+            .unwrap();
+        let mid_arn = "arn:aws:iam::111111111111:role/CodeBuildRole";
+        let leaf_arn = "arn:aws:iam::222222222222:role/ResourceDeployCAR";
+        let mid = engine
+            .add_role(NewRole {
+                name: "codebuild".into(),
+                profile: "codebuild".into(),
+                parent: "alice".into(),
+                role_arn: mid_arn.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let leaf = engine
+            .add_role(NewRole {
+                name: "deploy".into(),
+                profile: "production".into(),
+                parent: "codebuild".into(),
+                role_arn: leaf_arn.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let ids = [user.session.id, mid.session.id, leaf.session.id];
+
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .no_credentials()
+            .endpoint_url(&endpoint)
+            .region(Region::new("us-east-1"))
+            .load()
+            .await;
+        let bare = aws_sdk_sts::Client::new(&sdk);
+        let signer = |c: &aws_sdk_sts::types::Credentials| {
+            SdkCredentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_owned()),
+                None,
+                "bare",
+            )
+        };
+        let bare_chain = || async {
+            let keys = SdkCredentials::new(
+                &alice.access_key_id,
+                &alice.secret_access_key,
+                None,
+                None,
+                "bare",
+            );
+            let t = bare
+                .get_session_token()
+                .duration_seconds(3600)
+                .serial_number(&serial)
+                .token_code("123456")
+                .customize()
+                .config_override(aws_sdk_sts::config::Builder::default().credentials_provider(keys))
+                .send()
+                .await
+                .unwrap();
+            let mut creds = t.credentials().unwrap().clone();
+            for (arn, name) in [(mid_arn, "rolehop-codebuild"), (leaf_arn, "rolehop-deploy")] {
+                let out = bare
+                    .assume_role()
+                    .role_arn(arn)
+                    .role_session_name(name)
+                    .duration_seconds(3600)
+                    .customize()
+                    .config_override(
+                        aws_sdk_sts::config::Builder::default()
+                            .credentials_provider(signer(&creds)),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                creds = out.credentials().unwrap().clone();
+            }
+        };
+
+        // Warm both paths (connection pools, keychain session).
+        for _ in 0..3 {
+            bare_chain().await;
+            engine
+                .start("deploy", StartOptions::default())
+                .await
+                .unwrap();
+        }
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            for id in ids {
+                engine.resolver().forget(id).await.unwrap();
+            }
+            // The previous round's write-behind (state file, keychain) lands outside the
+            // timed region; this round's runs behind its STS calls, as it does for users.
+            engine.flush().await.unwrap();
+            let t = Instant::now();
+            engine
+                .start("deploy", StartOptions::default())
+                .await
+                .unwrap();
+            ours.push(t.elapsed());
+            let t = Instant::now();
+            bare_chain().await;
+            theirs.push(t.elapsed());
+        }
+        let (o, b) = (median(ours), median(theirs));
+        let per_hop = o.saturating_sub(b) / 3;
+        println!("engine_chain: 3-hop chain start against moto, {ROUNDS} rounds, medians");
+        println!(
+            "  rolehop start (3 STS calls + engine): {:>8.2} ms",
+            o.as_secs_f64() * 1e3
+        );
+        println!(
+            "  bare aws-sdk-sts (same 3 calls):      {:>8.2} ms",
+            b.as_secs_f64() * 1e3
+        );
+        println!(
+            "  ratio rolehop/bare:                   {:>8.2}x",
+            o.as_secs_f64() / b.as_secs_f64()
+        );
+        println!(
+            "  rolehop overhead per hop:             {:>8.3} ms (goal < 1 ms)",
+            per_hop.as_secs_f64() * 1e3
+        );
+    });
+}
