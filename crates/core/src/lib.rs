@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod filter;
+pub mod import;
 pub mod keychain;
 pub mod mfa;
 pub mod model;

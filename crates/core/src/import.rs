@@ -1,0 +1,301 @@
+//! `rolehop import aws-config`: sessions from the profiles a user already has in the AWS
+//! config and credentials files.
+//!
+//! The mapping: a profile with `role_arn` and `source_profile` becomes a role chained from
+//! the session of its source profile (chains of any depth); a profile with long-lived
+//! static keys becomes an IAM user, but only when the user asks for the keys to be copied
+//! into the keychain ([`ImportOptions::import_keys`]), and the file keeps them unless the
+//! user also asks for them to be removed. Each session is named after its profile and
+//! bound to it. An `mfa_serial` on a role profile goes to the IAM user at the root of the
+//! chain (Rolehop asks for MFA once, for the user's `GetSessionToken`, and every role
+//! above it inherits the MFA session).
+//!
+//! Every profile gets a line in the report: imported, unchanged (a session of that name
+//! and kind is already there, so a second run changes nothing), or skipped and why.
+//! Everything is checked on a copy of the workspace first, so a dry run reports the same
+//! refusals as a real one, and the keychain is touched only for sessions that pass.
+
+mod plan;
+mod profiles;
+mod strip;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::awsfiles::atomic;
+use crate::awsfiles::dialect::FileRole;
+use crate::awsfiles::locate;
+use crate::engine::{Engine, NewIamUser, NewRole};
+use crate::error::EngineError;
+use crate::model::{SessionId, SessionKind};
+use plan::{Planner, ROLE, Step, USER};
+use profiles::{AwsProfile, read_profiles};
+use strip::remove_static_keys;
+
+/// The lock the AWS files delivery takes in Rolehop's home (its state directory) before
+/// it edits the files; removing keys takes it too, so the two never interleave.
+const AWS_FILES_LOCK: &str = "awsfiles.lock";
+
+/// Where to read profiles from.
+#[derive(Debug, Clone)]
+pub struct AwsFilePaths {
+    pub config: PathBuf,
+    pub credentials: PathBuf,
+}
+
+impl AwsFilePaths {
+    /// `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and
+    /// `~/.aws/credentials`.
+    pub fn from_env() -> Self {
+        Self {
+            config: locate::config_file(),
+            credentials: locate::credentials_file(),
+        }
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Copy static keys into the keychain and import those IAM users.
+    pub import_keys: bool,
+    /// After copying them, remove the imported keys from the file they were in.
+    pub remove_keys: bool,
+    /// Report only; change nothing.
+    pub dry_run: bool,
+}
+
+/// What happened to one profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Imported,
+    /// A dry run's "would be imported".
+    WouldImport,
+    Unchanged,
+    Skipped,
+}
+
+/// One profile's line in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportEntry {
+    pub profile: String,
+    /// `iam-user` or `role` when the profile is (or would be) one of those.
+    pub kind: Option<&'static str>,
+    pub outcome: Outcome,
+    /// What was done, or why not.
+    pub detail: String,
+}
+
+/// The report of one import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub config_file: PathBuf,
+    pub credentials_file: PathBuf,
+    pub entries: Vec<ImportEntry>,
+}
+
+fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, EngineError> {
+    atomic::read(path)
+        .map(|s| s.bytes)
+        .map_err(|e| EngineError::Delivery(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Imports the profiles of `files` into `engine`'s workspace (see the module docs).
+pub async fn import_aws_config(
+    engine: &Engine,
+    files: &AwsFilePaths,
+    opts: ImportOptions,
+) -> Result<ImportReport, EngineError> {
+    let config = read_file(&files.config)?;
+    let credentials = read_file(&files.credentials)?;
+    let profiles = read_profiles(&config, &credentials);
+    drop((config, credentials));
+
+    let workspace = engine.workspace().await?;
+    let mut planner = Planner::new(&profiles, &workspace, opts);
+    planner.plan_all();
+
+    // Apply in dependency order (parents first); report in file order.
+    let mut order: Vec<&str> = Vec::new();
+    fn visit<'p>(
+        name: &'p str,
+        profiles: &'p [AwsProfile],
+        steps: &HashMap<String, Step>,
+        order: &mut Vec<&'p str>,
+    ) {
+        if order.contains(&name) {
+            return;
+        }
+        if let Some(Step::AddRole { parent, .. }) = steps.get(name)
+            && let Some(p) = profiles.iter().find(|p| &p.name == parent)
+        {
+            visit(&p.name, profiles, steps, order);
+        }
+        order.push(name);
+    }
+    for p in &profiles {
+        visit(&p.name, &profiles, &planner.steps, &mut order);
+    }
+
+    let mut entries: HashMap<String, ImportEntry> = HashMap::new();
+    let mut created: HashMap<String, SessionId> = HashMap::new();
+    let mut removals: Vec<(String, FileRole)> = Vec::new();
+    for name in order {
+        let step = planner
+            .steps
+            .remove(name)
+            .expect("every profile was planned");
+        let entry = |kind, outcome, detail| ImportEntry {
+            profile: name.to_owned(),
+            kind,
+            outcome,
+            detail,
+        };
+        let e = match step {
+            Step::Skip { kind, reason } => entry(kind, Outcome::Skipped, reason),
+            Step::Unchanged { kind, detail } => entry(Some(kind), Outcome::Unchanged, detail),
+            Step::AddUser {
+                session,
+                keys,
+                keys_in,
+            } => {
+                let SessionKind::IamUser(user) = &session.kind else {
+                    unreachable!("users are planned as users")
+                };
+                let copied = if opts.dry_run {
+                    "would be copied"
+                } else {
+                    "copied"
+                };
+                let detail = match &user.mfa_serial {
+                    Some(s) => {
+                        format!("IAM user with MFA device {s}; keys {copied} to the keychain")
+                    }
+                    None => format!("IAM user without MFA; keys {copied} to the keychain"),
+                };
+                if opts.dry_run {
+                    entry(Some(USER), Outcome::WouldImport, detail)
+                } else {
+                    let spec = NewIamUser {
+                        name: session.name.clone(),
+                        profile: session.profile.to_string(),
+                        region: session.region.clone(),
+                        mfa_serial: user.mfa_serial.clone(),
+                        session_duration: Some(user.session_duration),
+                    };
+                    match engine.add_iam_user(spec, keys).await {
+                        Ok(view) => {
+                            created.insert(name.to_owned(), view.session.id);
+                            if opts.remove_keys {
+                                removals.push((name.to_owned(), keys_in));
+                            }
+                            entry(Some(USER), Outcome::Imported, detail)
+                        }
+                        Err(e @ (EngineError::Keychain(_) | EngineError::Store(_))) => {
+                            return Err(e);
+                        }
+                        Err(e) => entry(Some(USER), Outcome::Skipped, e.to_string()),
+                    }
+                }
+            }
+            Step::AddRole { session, parent } => {
+                let SessionKind::Role(role) = &session.kind else {
+                    unreachable!("roles are planned as roles")
+                };
+                let detail = format!("role {} chained from '{parent}'", role.role_arn);
+                let parent_ok = !matches!(
+                    entries.get(&parent).map(|e| e.outcome),
+                    Some(Outcome::Skipped)
+                );
+                if !parent_ok {
+                    entry(
+                        Some(ROLE),
+                        Outcome::Skipped,
+                        format!("its source profile '{parent}' was not imported"),
+                    )
+                } else if opts.dry_run {
+                    entry(Some(ROLE), Outcome::WouldImport, detail)
+                } else {
+                    let parent_selector = created
+                        .get(&parent)
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| parent.clone());
+                    let spec = NewRole {
+                        name: session.name.clone(),
+                        profile: session.profile.to_string(),
+                        region: session.region.clone(),
+                        parent: parent_selector,
+                        role_arn: role.role_arn.clone(),
+                        role_session_name: role.role_session_name.clone(),
+                        external_id: role.external_id.clone(),
+                        duration: role.duration,
+                        source_identity: None,
+                    };
+                    match engine.add_role(spec).await {
+                        Ok(view) => {
+                            created.insert(name.to_owned(), view.session.id);
+                            entry(Some(ROLE), Outcome::Imported, detail)
+                        }
+                        Err(e @ EngineError::Store(_)) => return Err(e),
+                        Err(e) => entry(Some(ROLE), Outcome::Skipped, e.to_string()),
+                    }
+                }
+            }
+        };
+        entries.insert(name.to_owned(), e);
+    }
+
+    if !removals.is_empty() {
+        let lock = engine.config().home.join(AWS_FILES_LOCK);
+        for role in [FileRole::Credentials, FileRole::Config] {
+            let names: Vec<&str> = removals
+                .iter()
+                .filter(|(_, r)| *r == role)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let path = match role {
+                FileRole::Credentials => &files.credentials,
+                FileRole::Config => &files.config,
+            };
+            remove_static_keys(&lock, path, role, &names).map_err(|e| {
+                EngineError::Delivery(format!(
+                    "the keys were copied to the keychain, but removing them from {} failed: {e}",
+                    path.display()
+                ))
+            })?;
+            for name in names {
+                if let Some(e) = entries.get_mut(name) {
+                    e.detail = format!("{}, and removed from {}", e.detail, path.display());
+                }
+            }
+        }
+    }
+
+    let report_entries = profiles
+        .iter()
+        .filter_map(|p| {
+            let mut e = entries.remove(&p.name)?;
+            if matches!(e.outcome, Outcome::Imported | Outcome::WouldImport)
+                && let Some(note) = planner.mfa_note(p)
+            {
+                e.detail = format!("{} ({note})", e.detail);
+            }
+            Some(e)
+        })
+        .collect();
+    Ok(ImportReport {
+        config_file: files.config.clone(),
+        credentials_file: files.credentials.clone(),
+        entries: report_entries,
+    })
+}
+
+#[cfg(test)]
+mod tests;

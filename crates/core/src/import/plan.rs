@@ -1,0 +1,408 @@
+//! The plan of an import: what each profile becomes, checked against a copy of the
+//! workspace with every earlier step already in it, so the engine will accept it.
+
+use std::collections::HashMap;
+
+use super::ImportOptions;
+use super::profiles::{AwsProfile, StaticKeys};
+use crate::awsfiles::dialect::FileRole;
+use crate::engine::AccessKeys;
+use crate::model::{
+    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
+    SessionKind,
+};
+use crate::workspace::Workspace;
+
+/// What the plan does with one profile.
+pub(super) enum Step {
+    AddUser {
+        session: Session,
+        keys: AccessKeys,
+        keys_in: FileRole,
+    },
+    AddRole {
+        session: Session,
+        /// The profile (= session name) it chains from.
+        parent: String,
+    },
+    Unchanged {
+        kind: &'static str,
+        detail: String,
+    },
+    Skip {
+        kind: Option<&'static str>,
+        reason: String,
+    },
+}
+
+/// Whether a profile ended up as a session others can chain from.
+#[derive(Clone)]
+enum Resolved {
+    /// The session's id (in the trial workspace).
+    Session(SessionId),
+    /// Why it did not, phrased to follow "its source profile 'X' ".
+    Unavailable(String),
+}
+
+pub(super) struct Planner<'a> {
+    pub(super) profiles: &'a [AwsProfile],
+    pub(super) opts: ImportOptions,
+    /// The workspace with every planned session added: later steps are checked against
+    /// the earlier ones, exactly as the engine will check them.
+    pub(super) trial: Workspace,
+    resolved: HashMap<String, Resolved>,
+    pub(super) steps: HashMap<String, Step>,
+    /// For each IAM-user profile, the MFA device its chained roles name.
+    pub(super) inherited_mfa: HashMap<String, String>,
+}
+
+pub(super) const ROLE: &str = "role";
+pub(super) const USER: &str = "iam-user";
+
+impl<'a> Planner<'a> {
+    pub(super) fn new(
+        profiles: &'a [AwsProfile],
+        workspace: &Workspace,
+        opts: ImportOptions,
+    ) -> Self {
+        let mut planner = Self {
+            profiles,
+            opts,
+            trial: workspace.clone(),
+            resolved: HashMap::new(),
+            steps: HashMap::new(),
+            inherited_mfa: HashMap::new(),
+        };
+        planner.inherited_mfa = planner.collect_inherited_mfa();
+        planner
+    }
+
+    fn profile(&self, name: &str) -> Option<&'a AwsProfile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// The root profile of a role profile's chain (the first without `role_arn`).
+    fn root_of(&self, start: &AwsProfile) -> Option<&'a AwsProfile> {
+        let mut current = self.profile(&start.name)?;
+        for _ in 0..=self.profiles.len() {
+            if current.get("role_arn").is_none() {
+                return Some(current);
+            }
+            let source = current.get("source_profile")?;
+            if source == current.name {
+                return None;
+            }
+            current = self.profile(source)?;
+        }
+        None
+    }
+
+    /// `a → b → a` when following `source_profile` from `start` comes back to it.
+    fn cycle_through(&self, start: &AwsProfile) -> Option<String> {
+        let mut names = vec![start.name.as_str()];
+        let mut current = start;
+        for _ in 0..=self.profiles.len() {
+            current.get("role_arn")?;
+            current = self.profile(current.get("source_profile")?)?;
+            names.push(&current.name);
+            if current.name == start.name {
+                return Some(names.join(" → "));
+            }
+        }
+        None
+    }
+
+    fn collect_inherited_mfa(&self) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        for p in self.profiles {
+            if let (Some(serial), Some(_)) = (p.get("mfa_serial"), p.get("role_arn"))
+                && let Some(root) = self.root_of(p)
+            {
+                out.entry(root.name.clone())
+                    .or_insert_with(|| serial.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Plans `name` (and, first, what it chains from). `visiting` catches cycles.
+    /// Plans every profile, parents before the roles chained from them.
+    pub(super) fn plan_all(&mut self) {
+        for p in self.profiles {
+            self.resolve(&p.name, &mut Vec::new());
+        }
+    }
+
+    fn resolve(&mut self, name: &str, visiting: &mut Vec<String>) -> Resolved {
+        if let Some(r) = self.resolved.get(name) {
+            return r.clone();
+        }
+        let Some(profile) = self.profile(name) else {
+            return Resolved::Unavailable("is not in the AWS files".into());
+        };
+        if visiting.iter().any(|v| v == name) {
+            return Resolved::Unavailable("is part of a source_profile cycle".into());
+        }
+        visiting.push(name.to_owned());
+        let step = self.plan_profile(profile, visiting);
+        visiting.pop();
+        let resolved = match &step {
+            Step::AddUser { session, .. } | Step::AddRole { session, .. } => {
+                Resolved::Session(session.id)
+            }
+            Step::Unchanged { .. } => match self.trial.find(name) {
+                Ok(s) => Resolved::Session(s.session.id),
+                Err(_) => Resolved::Unavailable("was not imported".into()),
+            },
+            Step::Skip { .. } => Resolved::Unavailable("was skipped".into()),
+        };
+        self.resolved.insert(name.to_owned(), resolved.clone());
+        self.steps.insert(name.to_owned(), step);
+        resolved
+    }
+
+    /// An existing session named like the profile, of any kind: the profile was
+    /// imported before (or the user made that session), so it is left as it is.
+    fn existing_any(&self, name: &str) -> Option<Step> {
+        let existing = self.trial.find(name).ok()?;
+        let kind = existing.session.kind.label();
+        self.existing(name, kind)
+    }
+
+    /// An existing session named like the profile: unchanged if it is of the same kind.
+    fn existing(&self, name: &str, kind: &'static str) -> Option<Step> {
+        let existing = self.trial.find(name).ok()?;
+        let existing_kind = existing.session.kind.label();
+        let phrase = |kind: &str| {
+            if kind == USER {
+                "an IAM user"
+            } else {
+                "a role"
+            }
+        };
+        Some(if existing_kind == kind {
+            Step::Unchanged {
+                kind,
+                detail: format!("already in Rolehop, as {} session '{name}'", phrase(kind)),
+            }
+        } else {
+            Step::Skip {
+                kind: Some(kind),
+                reason: format!(
+                    "a session named '{name}' already exists and is {}; rename it to import \
+                     this profile",
+                    phrase(existing_kind)
+                ),
+            }
+        })
+    }
+
+    fn plan_profile(&mut self, p: &'a AwsProfile, visiting: &mut Vec<String>) -> Step {
+        let skip = |kind: Option<&'static str>, reason: String| Step::Skip { kind, reason };
+        if ["sso_session", "sso_start_url", "sso_account_id"]
+            .iter()
+            .any(|k| p.get(k).is_some())
+        {
+            return skip(
+                None,
+                "IAM Identity Center (SSO) profiles are not supported yet".into(),
+            );
+        }
+        if p.get("credential_process").is_some() {
+            return match self.existing_any(&p.name) {
+                Some(step) => step,
+                None => skip(
+                    None,
+                    "it gets its credentials from a credential_process; nothing to import".into(),
+                ),
+            };
+        }
+        if p.get("web_identity_token_file").is_some() {
+            return skip(
+                None,
+                "web identity (OIDC) profiles are not supported".into(),
+            );
+        }
+        if let Some(role_arn) = p.get("role_arn") {
+            return self.plan_role(p, role_arn, visiting);
+        }
+        if let Some(keys) = &p.keys {
+            return self.plan_user(p, keys);
+        }
+        if p.has_session_token {
+            return skip(
+                None,
+                "it holds temporary credentials (aws_session_token); nothing long-lived to import"
+                    .into(),
+            );
+        }
+        if let Some(step) = self.existing_any(&p.name) {
+            return step;
+        }
+        skip(
+            None,
+            "it has no credentials (no role_arn, no static keys)".into(),
+        )
+    }
+
+    fn plan_user(&mut self, p: &AwsProfile, keys: &StaticKeys) -> Step {
+        if p.has_session_token {
+            return Step::Skip {
+                kind: None,
+                reason: "its keys are temporary (aws_session_token); nothing long-lived to import"
+                    .into(),
+            };
+        }
+        if let Some(step) = self.existing(&p.name, USER) {
+            return step;
+        }
+        if !self.opts.import_keys {
+            return Step::Skip {
+                kind: Some(USER),
+                reason: "it has static keys, which stay in your file; pass --import-keys to \
+                         copy them into the keychain and import this IAM user"
+                    .into(),
+            };
+        }
+        let mfa_serial = p
+            .get("mfa_serial")
+            .map(str::to_owned)
+            .or_else(|| self.inherited_mfa.get(&p.name).cloned());
+        let session = Session {
+            id: SessionId::new(),
+            name: p.name.clone(),
+            profile: match ProfileName::parse(&p.name) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Step::Skip {
+                        kind: Some(USER),
+                        reason: e.to_string(),
+                    };
+                }
+            },
+            region: p.get("region").map(str::to_owned),
+            kind: SessionKind::IamUser(IamUser {
+                account_id: mfa_serial
+                    .as_deref()
+                    .and_then(|s| s.split(':').nth(4))
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
+                mfa_serial,
+                session_duration: DEFAULT_USER_SESSION_SECONDS,
+            }),
+        };
+        let access_keys = AccessKeys {
+            access_key_id: keys.access_key_id.clone(),
+            secret_access_key: keys.secret_access_key.clone(),
+        };
+        let checked = crate::validate::access_key_id("aws_access_key_id", &keys.access_key_id)
+            .and_then(|()| {
+                crate::validate::secret_access_key("aws_secret_access_key", &keys.secret_access_key)
+            });
+        if let Err(e) = checked {
+            return Step::Skip {
+                kind: Some(USER),
+                reason: e.to_string(),
+            };
+        }
+        if let Err(e) = self.trial.add_session(session.clone()) {
+            return Step::Skip {
+                kind: Some(USER),
+                reason: e.to_string(),
+            };
+        }
+        Step::AddUser {
+            session,
+            keys: access_keys,
+            keys_in: keys.file,
+        }
+    }
+
+    fn plan_role(&mut self, p: &AwsProfile, role_arn: &str, visiting: &mut Vec<String>) -> Step {
+        let skip = |reason: String| Step::Skip {
+            kind: Some(ROLE),
+            reason,
+        };
+        if let Some(source) = p.get("credential_source") {
+            return skip(format!(
+                "credential_source = {source} is not supported; Rolehop chains roles from a \
+                 source_profile"
+            ));
+        }
+        let Some(source) = p.get("source_profile") else {
+            return skip("it has role_arn but no source_profile".into());
+        };
+        if source == p.name {
+            return skip(
+                "it is its own source_profile (keys and role in one profile); split it into \
+                 a profile with the keys and one with the role to import it"
+                    .into(),
+            );
+        }
+        if let Some(step) = self.existing(&p.name, ROLE) {
+            return step;
+        }
+        if let Some(cycle) = self.cycle_through(p) {
+            return skip(format!("its source_profile chain is a cycle ({cycle})"));
+        }
+        let parent = match self.resolve(source, visiting) {
+            Resolved::Session(id) => id,
+            Resolved::Unavailable(why) => {
+                return skip(format!("its source profile '{source}' {why}"));
+            }
+        };
+        let duration = match p.get("duration_seconds").map(str::parse::<u32>) {
+            None => None,
+            Some(Ok(d)) => Some(d),
+            Some(Err(_)) => return skip("duration_seconds is not a number of seconds".into()),
+        };
+        let profile = match ProfileName::parse(&p.name) {
+            Ok(n) => n,
+            Err(e) => return skip(e.to_string()),
+        };
+        let session = Session {
+            id: SessionId::new(),
+            name: p.name.clone(),
+            profile,
+            region: p.get("region").map(str::to_owned),
+            kind: SessionKind::Role(ChainedRole {
+                parent,
+                role_arn: role_arn.to_owned(),
+                role_session_name: p.get("role_session_name").map(str::to_owned),
+                external_id: p.get("external_id").map(str::to_owned),
+                duration,
+                source_identity: None,
+            }),
+        };
+        if let Err(e) = self.trial.add_session(session.clone()) {
+            return skip(e.to_string());
+        }
+        Step::AddRole {
+            session,
+            parent: source.to_owned(),
+        }
+    }
+
+    /// A note for role profiles whose `mfa_serial` is not the one Rolehop will ask for.
+    pub(super) fn mfa_note(&self, p: &AwsProfile) -> Option<String> {
+        let serial = p.get("mfa_serial")?;
+        p.get("role_arn")?;
+        let root = self.root_of(p)?;
+        let user = self.trial.find(&root.name).ok()?;
+        match &user.session.kind {
+            SessionKind::IamUser(u) if u.mfa_serial.as_deref() == Some(serial) => None,
+            SessionKind::IamUser(u) => Some(match &u.mfa_serial {
+                Some(other) => format!(
+                    "its mfa_serial {serial} differs from the IAM user's device {other}, \
+                     which is the one Rolehop asks a code for"
+                ),
+                None => format!(
+                    "its mfa_serial {serial} is not set on the IAM user '{}'; add it with \
+                     `rolehop session edit iam-user {} --mfa-serial {serial}`",
+                    root.name, root.name
+                ),
+            }),
+            SessionKind::Role(_) => None,
+        }
+    }
+}

@@ -1,0 +1,252 @@
+use std::collections::HashMap;
+
+use super::plan::{Planner, Step};
+use super::profiles::{AwsProfile, read_profiles};
+use super::strip::without_static_keys;
+use super::*;
+use crate::workspace::Workspace;
+
+const CONFIG: &str = "\
+# my config
+[default]
+region = us-east-1
+output = json
+
+[profile staging]
+region = eu-west-1
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+
+[profile codebuild]
+role_arn = arn:aws:iam::111111111111:role/CodeBuildRole
+source_profile = staging
+mfa_serial = arn:aws:iam::111111111111:mfa/alice
+
+[profile production]
+role_arn = arn:aws:iam::222222222222:role/ResourceDeployCAR
+source_profile = codebuild
+external_id = deploy-42
+role_session_name = alice-deploy
+duration_seconds = 3600
+region = eu-central-1
+
+[profile sso-dev]
+sso_session = corp
+sso_account_id = 333333333333
+sso_role_name = Dev
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+
+[profile ec2]
+role_arn = arn:aws:iam::111111111111:role/Ec2Role
+credential_source = Ec2InstanceMetadata
+
+[profile orphan]
+role_arn = arn:aws:iam::111111111111:role/Orphan
+source_profile = nowhere
+
+[profile loop-a]
+role_arn = arn:aws:iam::111111111111:role/A
+source_profile = loop-b
+
+[profile loop-b]
+role_arn = arn:aws:iam::111111111111:role/B
+source_profile = loop-a
+
+[profile tool]
+credential_process = /usr/bin/get-creds
+";
+
+const CREDENTIALS: &str = "\
+[staging]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+# keep me
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+
+[temp]
+aws_access_key_id = ASIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+aws_session_token = FQoGZXIvYXdzEXAMPLE
+";
+
+fn plan(
+    ws: &Workspace,
+    opts: ImportOptions,
+) -> (Vec<AwsProfile>, HashMap<String, Step>, Workspace) {
+    let profiles = read_profiles(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
+    let (steps, trial) = {
+        let mut planner = Planner::new(&profiles, ws, opts);
+        planner.plan_all();
+        (planner.steps, planner.trial)
+    };
+    (profiles, steps, trial)
+}
+
+fn with_keys() -> ImportOptions {
+    ImportOptions {
+        import_keys: true,
+        ..Default::default()
+    }
+}
+
+fn reason(steps: &HashMap<String, Step>, name: &str) -> String {
+    match steps.get(name) {
+        Some(Step::Skip { reason, .. }) => reason.clone(),
+        Some(Step::Unchanged { .. }) => panic!("{name} is unchanged, not skipped"),
+        Some(_) => panic!("{name} is imported, not skipped"),
+        None => panic!("{name} was not planned"),
+    }
+}
+
+#[test]
+fn profiles_are_read_from_both_files_with_secrets_kept_apart() {
+    let profiles = read_profiles(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
+    let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "default",
+            "staging",
+            "codebuild",
+            "production",
+            "sso-dev",
+            "ec2",
+            "orphan",
+            "loop-a",
+            "loop-b",
+            "tool",
+            "temp"
+        ]
+    );
+    let staging = &profiles[1];
+    assert_eq!(staging.get("region"), Some("eu-west-1"));
+    let keys = staging.keys.as_ref().expect("static keys");
+    assert_eq!(keys.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+    assert_eq!(keys.file, FileRole::Credentials);
+    assert!(!staging.settings.contains_key("aws_secret_access_key"));
+    assert!(profiles[10].has_session_token);
+}
+
+#[test]
+fn a_role_chain_maps_to_sessions_chained_from_their_source_profiles() {
+    let (_, steps, trial) = plan(&Workspace::default(), with_keys());
+    let Some(Step::AddUser { session, .. }) = steps.get("staging") else {
+        panic!("staging is not an IAM user")
+    };
+    assert_eq!(session.region.as_deref(), Some("eu-west-1"));
+    let Some(Step::AddRole { session, parent }) = steps.get("production") else {
+        panic!("production is not a role")
+    };
+    assert_eq!(parent, "codebuild");
+    let SessionKind::Role(role) = &session.kind else {
+        panic!()
+    };
+    assert_eq!(
+        role.role_arn,
+        "arn:aws:iam::222222222222:role/ResourceDeployCAR"
+    );
+    assert_eq!(role.external_id.as_deref(), Some("deploy-42"));
+    assert_eq!(role.role_session_name.as_deref(), Some("alice-deploy"));
+    assert_eq!(role.duration, Some(3600));
+    assert_eq!(session.region.as_deref(), Some("eu-central-1"));
+    assert_eq!(trial.find("codebuild").unwrap().session.id, role.parent);
+    let chain: Vec<&str> = trial
+        .chain(session.id)
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(chain, ["staging", "codebuild", "production"]);
+}
+
+#[test]
+fn a_role_profiles_mfa_serial_goes_to_the_iam_user_at_the_root() {
+    let config = "[profile u]\n[profile r]\nrole_arn = arn:aws:iam::111111111111:role/R\nsource_profile = u\nmfa_serial = arn:aws:iam::111111111111:mfa/u\n";
+    let creds = "[u]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    let profiles = read_profiles(config.as_bytes(), creds.as_bytes());
+    let ws = Workspace::default();
+    let mut planner = Planner::new(&profiles, &ws, with_keys());
+    planner.plan_all();
+    let Some(Step::AddUser { session, .. }) = planner.steps.get("u") else {
+        panic!("u is not an IAM user")
+    };
+    let SessionKind::IamUser(user) = &session.kind else {
+        panic!()
+    };
+    assert_eq!(
+        user.mfa_serial.as_deref(),
+        Some("arn:aws:iam::111111111111:mfa/u")
+    );
+}
+
+#[test]
+fn what_cannot_be_imported_is_skipped_with_the_reason() {
+    let (_, steps, _) = plan(&Workspace::default(), with_keys());
+    assert!(reason(&steps, "default").contains("no credentials"));
+    assert!(reason(&steps, "sso-dev").contains("IAM Identity Center"));
+    assert!(reason(&steps, "ec2").contains("credential_source"));
+    assert!(reason(&steps, "orphan").contains("'nowhere' is not in the AWS files"));
+    assert!(
+        reason(&steps, "loop-a").contains("cycle"),
+        "{}",
+        reason(&steps, "loop-a")
+    );
+    assert!(reason(&steps, "tool").contains("credential_process"));
+    assert!(reason(&steps, "temp").contains("temporary"));
+}
+
+#[test]
+fn static_keys_are_imported_only_when_asked() {
+    let (_, steps, _) = plan(&Workspace::default(), ImportOptions::default());
+    assert!(reason(&steps, "staging").contains("--import-keys"));
+    assert!(reason(&steps, "codebuild").contains("source profile 'staging' was skipped"));
+    assert!(reason(&steps, "production").contains("source profile 'codebuild' was skipped"));
+}
+
+#[test]
+fn a_second_import_finds_everything_unchanged() {
+    let (_, _, after_first) = plan(&Workspace::default(), with_keys());
+    for opts in [with_keys(), ImportOptions::default()] {
+        let (_, steps, trial) = plan(&after_first, opts);
+        for name in ["staging", "codebuild", "production"] {
+            assert!(
+                matches!(steps.get(name), Some(Step::Unchanged { .. })),
+                "{name} is not unchanged"
+            );
+        }
+        assert_eq!(trial, after_first);
+    }
+}
+
+#[test]
+fn bad_values_are_refused_by_the_workspace_rules() {
+    let config = "[profile u]\n[profile r]\nrole_arn = not-an-arn\nsource_profile = u\n[profile d]\nrole_arn = arn:aws:iam::111111111111:role/D\nsource_profile = u\nduration_seconds = 99999\n[profile x]\nrole_arn = arn:aws:iam::111111111111:role/X\nsource_profile = u\nduration_seconds = soon\n";
+    let creds = "[u]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    let profiles = read_profiles(config.as_bytes(), creds.as_bytes());
+    let ws = Workspace::default();
+    let mut planner = Planner::new(&profiles, &ws, with_keys());
+    planner.plan_all();
+    assert!(reason(&planner.steps, "r").starts_with("role_arn"));
+    assert!(reason(&planner.steps, "d").starts_with("duration"));
+    assert!(reason(&planner.steps, "x").contains("not a number"));
+}
+
+#[test]
+fn removing_keys_leaves_every_other_byte() {
+    let edited = without_static_keys(CREDENTIALS.as_bytes(), FileRole::Credentials, &["staging"]);
+    let expected = "\
+[staging]
+# keep me
+
+[temp]
+aws_access_key_id = ASIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+aws_session_token = FQoGZXIvYXdzEXAMPLE
+";
+    assert_eq!(String::from_utf8_lossy(&edited), expected);
+    let crlf = CREDENTIALS.replace('\n', "\r\n");
+    let edited = without_static_keys(crlf.as_bytes(), FileRole::Credentials, &["staging"]);
+    assert_eq!(
+        String::from_utf8_lossy(&edited),
+        expected.replace('\n', "\r\n")
+    );
+}
