@@ -1,1 +1,110 @@
-fn main() {}
+//! `rolehop`: the command line on Rolehop's engine. It parses, calls the engine and
+//! renders; every rule lives in `rolehop-core`. See `rolehop --help` and README.md.
+
+mod args;
+mod commands;
+mod failure;
+mod prompt;
+mod render;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use rolehop_core::Engine;
+use rolehop_core::import::ImportOptions;
+
+use crate::args::{Cli, Command, ImportCommand};
+use crate::commands::Outcome;
+use crate::failure::{Exit, Failure};
+use crate::wiring::{Files, open_engine};
+
+fn main() -> ExitCode {
+    quiet_failures();
+    let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "rolehop",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    // One thread is plenty for one command; the engine's keychain and file work goes to
+    // tokio's blocking pool either way.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return Failure::new(Exit::Unexpected, format!("cannot start: {e}")).report();
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(failure) => failure.report(),
+    }
+}
+
+async fn run(command: Command) -> Outcome {
+    // `exec` and `credential-process` only read credentials: they never write the AWS files.
+    let files = match &command {
+        Command::Exec(_) | Command::CredentialProcess { .. } => Files::Untouched,
+        _ => Files::Deliver,
+    };
+    let engine = open_engine(files).await?;
+    let outcome = dispatch(&engine, command).await;
+    // A failed start still records the failure on its session: save it either way.
+    let flushed = engine.flush().await;
+    let code = outcome?;
+    flushed?;
+    Ok(code)
+}
+
+async fn dispatch(engine: &Engine, command: Command) -> Outcome {
+    match command {
+        Command::Profile(c) => commands::profile::run(engine, c).await,
+        Command::Session(c) => commands::session::run(engine, c).await,
+        Command::CredentialProcess { session } => {
+            commands::credential_process::run(engine, &session).await
+        }
+        Command::Exec(args) => commands::exec::run(engine, args).await,
+        Command::Import(ImportCommand::AwsConfig {
+            import_keys,
+            remove_keys,
+            dry_run,
+            json,
+        }) => {
+            let options = ImportOptions {
+                import_keys,
+                remove_keys,
+                dry_run,
+            };
+            commands::import::run(engine, options, json).await
+        }
+        Command::Settings(c) => commands::settings::run(engine, c).await,
+        Command::Completions { .. } => unreachable!("handled before the runtime starts"),
+    }
+}
+
+/// Failures a user should never see as a stack trace: a closed pipe (`rolehop session
+/// list | head`) ends the process quietly, as it does for every Unix tool, and a bug
+/// prints one line asking for a report.
+fn quiet_failures() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "rolehop: internal error{location}; please report it (nothing secret is in this message)"
+        );
+    }));
+}

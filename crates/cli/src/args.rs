@@ -1,0 +1,372 @@
+//! The command line's grammar: every command, flag and help text, as clap types.
+//!
+//! The commands and flags of PRODUCT.md's "Command line" section are a contract that
+//! scripts rely on; the ones added here (`session edit`, `profile rename`, `settings`,
+//! `completions`) only extend it.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+const AFTER_HELP: &str = "\
+SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
+AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured.
+
+Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
+5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
+8 keychain unavailable, 9 workspace or AWS files could not be written, 101 internal \
+error (a bug); `exec` passes the command's own exit code through (126: cannot run it, \
+127: not found).";
+
+/// Rolehop: short-lived AWS credentials from the OS keychain, role chains with MFA.
+#[derive(Debug, Parser)]
+#[command(name = "rolehop", version, about, after_long_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Named AWS profiles that sessions are bound to.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Sessions: IAM users and the roles chained from them.
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Print a session's credentials as the AWS `credential_process` JSON.
+    ///
+    /// Reuses cached credentials without calling STS. Never prompts: when the session
+    /// needs a new MFA code, it fails and says to run `rolehop session start` once.
+    #[command(name = "credential-process")]
+    CredentialProcess {
+        /// The session's name or id.
+        session: String,
+    },
+    /// Run a command with a session's credentials in its environment.
+    ///
+    /// Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
+    /// AWS_DEFAULT_REGION and AWS_CREDENTIAL_EXPIRATION, unsets AWS_PROFILE, and exits
+    /// with the command's exit code.
+    #[command(after_help = "Example: rolehop exec production -- aws sts get-caller-identity")]
+    Exec(ExecArgs),
+    /// Create sessions from what is already in the AWS files.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Workspace settings (delivery mode, default region, rotation margin).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`).
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Add a named profile.
+    Add {
+        /// Profile name, as in `aws --profile NAME`.
+        name: String,
+    },
+    /// List the named profiles.
+    List {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a profile that no active session uses.
+    Remove {
+        name: String,
+        /// Move the profile's sessions to this profile first (required if it has any).
+        #[arg(long, value_name = "PROFILE")]
+        reassign_to: Option<String>,
+    },
+    /// Rename a profile; its sessions follow.
+    Rename { old: String, new: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Add a session.
+    #[command(subcommand)]
+    Add(AddSession),
+    /// Change a session's settings (same id; what is not given stays as it was).
+    #[command(subcommand)]
+    Edit(EditSession),
+    /// List sessions with their state and time to expiry.
+    List(ListArgs),
+    /// Start a session: its credentials appear under its profile.
+    Start {
+        /// The session's name or id.
+        session: String,
+        /// The 6-digit code of the MFA device, when the chain needs one. Without it,
+        /// Rolehop asks on the terminal, or fails when there is none.
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+        /// Replace credentials you wrote yourself under the profile, until the session stops.
+        #[arg(long)]
+        take_over: bool,
+    },
+    /// Stop a session: what Rolehop wrote for its profile is removed.
+    Stop {
+        /// The session's name or id.
+        session: String,
+    },
+    /// Remove a session, its stored keys and cached credentials.
+    Remove {
+        /// The session's name or id.
+        session: String,
+        /// Also remove the roles chained from it.
+        #[arg(long)]
+        cascade: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddSession {
+    /// An IAM user with long-lived access keys.
+    ///
+    /// The access key id and the secret access key are read from standard input, one
+    /// per line, or asked for on the terminal without echo. They go to the keychain
+    /// only; there is deliberately no flag for them.
+    #[command(
+        name = "iam-user",
+        after_help = "Example: printf '%s\\n%s\\n' \"$ID\" \"$SECRET\" | rolehop session add iam-user --name alice --profile staging"
+    )]
+    IamUser(IamUserArgs),
+    /// A role assumed from a parent session (an IAM user or another role).
+    Role(RoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IamUserArgs {
+    /// A name to pick the session by.
+    #[arg(long)]
+    pub name: String,
+    /// The named profile the session's credentials go to.
+    #[arg(long)]
+    pub profile: String,
+    /// Region for STS calls and the profile's `region`.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// ARN of the user's MFA device (arn:aws:iam::ACCOUNT:mfa/NAME).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// Lifetime of the MFA session token, seconds (900–129600; default 43200).
+    #[arg(long, value_name = "SECONDS")]
+    pub session_duration: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// A name to pick the session by.
+    #[arg(long)]
+    pub name: String,
+    /// The session whose credentials assume the role (name or id).
+    #[arg(long, value_name = "SESSION")]
+    pub parent: String,
+    /// arn:aws:iam::ACCOUNT:role/NAME.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    /// The named profile the session's credentials go to.
+    #[arg(long)]
+    pub profile: String,
+    /// Region for STS calls and the profile's `region`.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// RoleSessionName (default rolehop-NAME).
+    #[arg(long, value_name = "S")]
+    pub role_session_name: Option<String>,
+    /// ExternalId the role's trust policy asks for.
+    #[arg(long, value_name = "X")]
+    pub external_id: Option<String>,
+    /// Lifetime of the role's credentials, seconds (default 3600; at most 3600 when
+    /// chained from another role).
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u32>,
+    /// SourceIdentity to set on the role session.
+    #[arg(long, value_name = "S")]
+    pub source_identity: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EditSession {
+    /// Edit an IAM user; `--new-keys` reads new access keys like `session add iam-user`.
+    #[command(name = "iam-user")]
+    IamUser {
+        /// The session's name or id.
+        session: String,
+        #[command(flatten)]
+        changes: IamUserChanges,
+    },
+    /// Edit a chained role.
+    Role {
+        /// The session's name or id.
+        session: String,
+        #[command(flatten)]
+        changes: RoleChanges,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IamUserChanges {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// New region ("" to clear).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// New MFA device ARN ("" to clear).
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    pub session_duration: Option<u32>,
+    /// Read new access keys from standard input or the terminal.
+    #[arg(long)]
+    pub new_keys: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleChanges {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long, value_name = "SESSION")]
+    pub parent: Option<String>,
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// New region ("" to clear).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// ("" to clear)
+    #[arg(long, value_name = "S")]
+    pub role_session_name: Option<String>,
+    /// ("" to clear)
+    #[arg(long, value_name = "X")]
+    pub external_id: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only sessions bound to this profile.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Only sessions whose name, profile, role ARN or account contains TEXT
+    /// (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Print JSON (an array of sessions) for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The session's name or id.
+    pub session: String,
+    /// The 6-digit MFA code, when the chain needs a new MFA session.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+    /// Run even inside another `rolehop exec` (its credentials are replaced).
+    #[arg(long)]
+    pub force: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Sessions from the profiles of the AWS config and credentials files.
+    ///
+    /// Role profiles (role_arn + source_profile) become chained roles; profiles with
+    /// static keys in the credentials file become IAM users, but only with
+    /// --import-keys, which copies the keys into the keychain (your file keeps them
+    /// unless you also pass --remove-keys). Running it again changes nothing.
+    #[command(name = "aws-config")]
+    AwsConfig {
+        /// Copy static access keys into the keychain and import those IAM users.
+        #[arg(long)]
+        import_keys: bool,
+        /// After copying them, remove the imported keys from the credentials file.
+        #[arg(long, requires = "import_keys")]
+        remove_keys: bool,
+        /// Only say what would be imported.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Show the settings.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a setting, e.g. `rolehop settings set delivery-mode credential-process`.
+    Set { key: SettingKey, value: String },
+    /// Clear a setting back to its default.
+    Unset { key: SettingKey },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SettingKey {
+    /// credentials-file | credential-process
+    DeliveryMode,
+    /// Region for sessions that set none.
+    DefaultRegion,
+    /// Refresh active sessions this many seconds before they expire (60–3000).
+    RotationMargin,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exec_takes_the_command_after_the_separator() {
+        let cli = Cli::try_parse_from(["rolehop", "exec", "prod", "--", "aws", "--version"])
+            .expect("parses");
+        let Command::Exec(args) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(args.session, "prod");
+        assert_eq!(args.command, ["aws", "--version"]);
+    }
+
+    #[test]
+    fn there_is_no_flag_for_access_keys() {
+        for flag in ["--access-key-id", "--secret-access-key", "--secret"] {
+            let parsed = Cli::try_parse_from([
+                "rolehop",
+                "session",
+                "add",
+                "iam-user",
+                "--name",
+                "a",
+                "--profile",
+                "p",
+                flag,
+                "x",
+            ]);
+            assert!(parsed.is_err(), "{flag} was accepted");
+        }
+    }
+}

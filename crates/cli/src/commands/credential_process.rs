@@ -1,0 +1,18 @@
+//! `rolehop credential-process SESSION`: the AWS `credential_process` contract.
+//!
+//! The AWS CLI and SDKs run this on every credential refresh, sometimes many times at
+//! once, with a terminal that belongs to someone else: so it never prompts, writes
+//! nothing, and answers from the cached credentials whenever they are still valid.
+
+use std::process::ExitCode;
+
+use rolehop_core::Engine;
+
+use crate::commands::Outcome;
+use crate::render::credential_process_json;
+
+pub async fn run(engine: &Engine, session: &str) -> Outcome {
+    let (_, creds) = engine.credentials(session, None, false).await?;
+    println!("{}", credential_process_json(&creds));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! `rolehop settings show|set|unset`.
+
+use std::process::ExitCode;
+
+use rolehop_core::Engine;
+use rolehop_core::model::{DeliveryMode, Settings};
+
+use crate::args::{SettingKey, SettingsCommand};
+use crate::commands::{Outcome, print_json};
+use crate::failure::{Exit, Failure};
+
+fn mode_name(mode: DeliveryMode) -> &'static str {
+    match mode {
+        DeliveryMode::CredentialsFile => "credentials-file",
+        DeliveryMode::CredentialProcess => "credential-process",
+    }
+}
+
+fn print_settings(s: &Settings) {
+    println!("delivery-mode    {}", mode_name(s.delivery_mode));
+    println!(
+        "default-region   {}",
+        s.default_region.as_deref().unwrap_or("-")
+    );
+    println!("rotation-margin  {}", s.rotation_margin_seconds);
+}
+
+fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settings, Failure> {
+    match (key, value) {
+        (SettingKey::DeliveryMode, None) => s.delivery_mode = DeliveryMode::default(),
+        (SettingKey::DeliveryMode, Some("credentials-file")) => {
+            s.delivery_mode = DeliveryMode::CredentialsFile
+        }
+        (SettingKey::DeliveryMode, Some("credential-process")) => {
+            s.delivery_mode = DeliveryMode::CredentialProcess
+        }
+        (SettingKey::DeliveryMode, Some(other)) => {
+            return Err(Failure::new(
+                Exit::Invalid,
+                format!(
+                    "delivery-mode: '{other}' is not a mode; use credentials-file or credential-process"
+                ),
+            ));
+        }
+        (SettingKey::DefaultRegion, v) => {
+            s.default_region = v.filter(|r| !r.is_empty()).map(str::to_owned)
+        }
+        (SettingKey::RotationMargin, None) => {
+            s.rotation_margin_seconds = Settings::default().rotation_margin_seconds
+        }
+        (SettingKey::RotationMargin, Some(v)) => {
+            s.rotation_margin_seconds = v.parse().map_err(|_| {
+                Failure::new(
+                    Exit::Invalid,
+                    format!("rotation-margin: '{v}' is not a number of seconds (60–3000)"),
+                )
+            })?
+        }
+    }
+    Ok(s)
+}
+
+pub async fn run(engine: &Engine, command: SettingsCommand) -> Outcome {
+    let current = engine.settings().await?;
+    let current_mode = current.delivery_mode;
+    let updated = match command {
+        SettingsCommand::Show { json } => {
+            if json {
+                return print_json(&current);
+            }
+            print_settings(&current);
+            return Ok(ExitCode::SUCCESS);
+        }
+        SettingsCommand::Set { key, value } => apply(current, key, Some(&value))?,
+        SettingsCommand::Unset { key } => apply(current, key, None)?,
+    };
+    let saved = engine.update_settings(updated).await?;
+    print_settings(&saved);
+    if saved.delivery_mode != current_mode {
+        println!("active sessions switch to the new delivery mode when they are next started");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,88 @@
+//! What the CLI asks a person for: MFA codes and access keys, on the terminal without
+//! echo, and only when standard input is a terminal. Piped input is read as data;
+//! with no terminal and no data, the command fails and says which flag to pass.
+
+use std::io::{BufRead, IsTerminal};
+
+use rolehop_core::AccessKeys;
+use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
+use zeroize::Zeroizing;
+
+use crate::failure::{Exit, Failure, input_error};
+
+/// Whether a person is at the keyboard (standard input is a terminal).
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Asks for MFA codes on the controlling terminal, without echo.
+pub struct TerminalMfaPrompt;
+
+impl MfaPrompt for TerminalMfaPrompt {
+    fn ask(&self, request: MfaRequest) -> MfaFuture {
+        Box::pin(async move {
+            if !interactive() {
+                return Err(MfaError::Unavailable(format!(
+                    "'{}' needs a code from MFA device {} and there is no terminal to ask on; \
+                     pass --mfa-code CODE",
+                    request.session_name, request.mfa_serial
+                )));
+            }
+            let question = if request.for_session == request.session_name {
+                format!(
+                    "MFA code for {} ({}): ",
+                    request.session_name, request.mfa_serial
+                )
+            } else {
+                format!(
+                    "MFA code for {} ({}), to start {}: ",
+                    request.session_name, request.mfa_serial, request.for_session
+                )
+            };
+            let answer = tokio::task::spawn_blocking(move || rpassword::prompt_password(question))
+                .await
+                .map_err(|_| MfaError::Cancelled)?
+                .map_err(|_| MfaError::Cancelled)?;
+            Ok(Zeroizing::new(answer.trim().to_owned()))
+        })
+    }
+}
+
+/// Reads an IAM user's access key id and secret access key: from the terminal without
+/// echo, or from standard input, one per line. Never from a flag or the environment.
+pub fn read_access_keys() -> Result<AccessKeys, Failure> {
+    let (id, secret) = if interactive() {
+        let id = rpassword::prompt_password("AWS access key id: ")
+            .map_err(|e| input_error("the access key id", e))?;
+        let secret = Zeroizing::new(
+            rpassword::prompt_password("AWS secret access key: ")
+                .map_err(|e| input_error("the secret access key", e))?,
+        );
+        (id, secret)
+    } else {
+        let stdin = std::io::stdin();
+        let mut lines = stdin.lock();
+        let mut id = String::new();
+        lines
+            .read_line(&mut id)
+            .map_err(|e| input_error("the access key id from standard input", e))?;
+        let mut secret = Zeroizing::new(String::new());
+        lines
+            .read_line(&mut secret)
+            .map_err(|e| input_error("the secret access key from standard input", e))?;
+        (id, secret)
+    };
+    let id = id.trim().to_owned();
+    let secret = Zeroizing::new(secret.trim().to_owned());
+    if id.is_empty() || secret.is_empty() {
+        return Err(Failure::new(
+            Exit::Invalid,
+            "access keys: expected the access key id and the secret access key on standard \
+             input, one per line (or run on a terminal to be asked for them)",
+        ));
+    }
+    Ok(AccessKeys {
+        access_key_id: id,
+        secret_access_key: secret,
+    })
+}

@@ -1,0 +1,170 @@
+//! Turning engine values into text: the session table, times to expiry, and the JSON
+//! shapes other programs read (`--json`, the `credential_process` contract).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rolehop_core::model::{SessionKind, SessionState};
+use rolehop_core::{Credentials, SessionView};
+use serde_json::json;
+
+/// `59m`, `11h 58m`, `2d 3h`, `expired`: how long until `at`.
+pub fn time_until(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (at - now).num_seconds();
+    if secs <= 0 {
+        return "expired".into();
+    }
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// A session's state for the table (`active`, `failed: <code>`).
+fn state_cell(state: &SessionState) -> String {
+    match state {
+        SessionState::Failed(f) => format!("failed: {}", f.code),
+        other => other.label().to_owned(),
+    }
+}
+
+fn expiry_cell(state: &SessionState, now: DateTime<Utc>) -> String {
+    match state {
+        SessionState::Active { expires_at } => time_until(*expires_at, now),
+        _ => "-".into(),
+    }
+}
+
+/// The `session list` table: name, kind, profile, region, account, state, expiry.
+pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
+    let header = [
+        "NAME",
+        "KIND",
+        "PROFILE",
+        "REGION",
+        "ACCOUNT",
+        "STATE",
+        "EXPIRES IN",
+    ];
+    let rows: Vec<[String; 7]> = sessions
+        .iter()
+        .map(|s| {
+            [
+                s.session.name.clone(),
+                s.session.kind.label().to_owned(),
+                s.session.profile.to_string(),
+                s.effective_region.clone().unwrap_or_else(|| "-".into()),
+                s.account_id.clone().unwrap_or_else(|| "-".into()),
+                state_cell(&s.state),
+                expiry_cell(&s.state, now),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&header);
+    for row in &rows {
+        out.push_str(&line(&row.each_ref().map(String::as_str)));
+    }
+    out
+}
+
+/// What a session is, in a few words (`role arn:... chained from 'alice'`).
+pub fn describe(view: &SessionView) -> String {
+    let profile = &view.session.profile;
+    match &view.session.kind {
+        SessionKind::IamUser(u) => match &u.mfa_serial {
+            Some(serial) => format!("IAM user, profile '{profile}', MFA device {serial}"),
+            None => format!("IAM user, profile '{profile}', no MFA device"),
+        },
+        SessionKind::Role(r) => {
+            let parent = view
+                .chain
+                .iter()
+                .rev()
+                .nth(1)
+                .map(String::as_str)
+                .unwrap_or("?");
+            format!(
+                "role {}, profile '{profile}', chained from '{parent}'",
+                r.role_arn
+            )
+        }
+    }
+}
+
+/// The JSON the AWS SDKs expect from a `credential_process`.
+pub fn credential_process_json(creds: &Credentials) -> String {
+    let mut out = json!({
+        "Version": 1,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key.as_str(),
+    });
+    if let Some(token) = &creds.session_token {
+        out["SessionToken"] = json!(token.as_str());
+    }
+    if let Some(exp) = creds.expiration {
+        out["Expiration"] = json!(rfc3339(exp));
+    }
+    out.to_string()
+}
+
+/// `2026-01-02T03:04:05Z`, the form the AWS tools read.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+    use zeroize::Zeroizing;
+
+    #[test]
+    fn time_until_reads_like_a_person_would_say_it() {
+        let now = Utc::now();
+        assert_eq!(time_until(now - Duration::seconds(1), now), "expired");
+        assert_eq!(time_until(now + Duration::seconds(42), now), "42s");
+        assert_eq!(time_until(now + Duration::minutes(59), now), "59m");
+        assert_eq!(
+            time_until(now + Duration::minutes(11 * 60 + 58), now),
+            "11h 58m"
+        );
+        assert_eq!(time_until(now + Duration::hours(51), now), "2d 3h");
+    }
+
+    #[test]
+    fn credential_process_json_follows_the_aws_contract() {
+        let exp = DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let creds = Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: Zeroizing::new("secret".into()),
+            session_token: Some(Zeroizing::new("token".into())),
+            expiration: Some(exp),
+        };
+        let v: serde_json::Value = serde_json::from_str(&credential_process_json(&creds)).unwrap();
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["AccessKeyId"], "ASIAEXAMPLE");
+        assert_eq!(v["SecretAccessKey"], "secret");
+        assert_eq!(v["SessionToken"], "token");
+        assert_eq!(v["Expiration"], "2030-01-02T03:04:05Z");
+    }
+}
