@@ -1,0 +1,140 @@
+//! What a tool pays per credential fetch, in one run against one moto:
+//! (a) `rolehop credential-process production` on a started session (cached: no STS
+//! call, one keychain read), (b) `aws sts assume-role` for the same role with the AWS
+//! CLI, (c) a boto3 script making the same `AssumeRole` call. Each sample is a whole
+//! process, start to exit, as the AWS CLI experiences a `credential_process`. Rounds are
+//! interleaved so that background load hits all three alike.
+//!
+//! Run: `cargo build --release -p rolehop-cli && cargo bench -p rolehop-e2e --bench
+//! cli_credential_process` (or `cargo xtask bench`, which builds every binary).
+//! Goals: (a) median under 15 ms; (a) at least 25× faster than (b).
+
+#[path = "../tests/cli/mod.rs"]
+mod cli;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cli::{DEPLOY_ROLE, World, rolehop_bin};
+use rolehop_e2e::{aws_cli, python};
+
+const ROUNDS: usize = 20;
+/// Rolehop runs per round: it is cheap, and its median deserves more samples.
+const ROLEHOP_PER_ROUND: usize = 5;
+
+const BOTO3_SCRIPT: &str = r#"
+import os, boto3
+boto3.client("sts").assume_role(RoleArn=os.environ["ROLE_ARN"], RoleSessionName="bench")
+"#;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn timed(f: impl FnOnce() -> bool, what: &str) -> Duration {
+    let start = Instant::now();
+    let ok = f();
+    let took = start.elapsed();
+    assert!(ok, "{what} failed");
+    took
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` probes; nothing to list
+    }
+    let world = World::start();
+    let story = world.seed_story();
+    world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .ok();
+
+    let rolehop = rolehop_bin();
+    let env = world.env();
+    let mut keys_env = env.clone();
+    keys_env.extend([
+        (
+            "AWS_ACCESS_KEY_ID".to_owned(),
+            story.alice.access_key_id.clone(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            story.alice.secret_access_key.clone(),
+        ),
+        ("AWS_DEFAULT_REGION".to_owned(), "us-east-1".to_owned()),
+        ("ROLE_ARN".to_owned(), DEPLOY_ROLE.to_owned()),
+    ]);
+
+    let run_rolehop = || {
+        Command::new(&rolehop)
+            .args(["credential-process", "production"])
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"{"))
+    };
+    let run_aws = || {
+        let args = [
+            "sts",
+            "assume-role",
+            "--role-arn",
+            DEPLOY_ROLE,
+            "--role-session-name",
+            "bench",
+            "--output",
+            "json",
+        ];
+        aws_cli(args, keys_env.clone()).is_ok_and(|o| o.status.success())
+    };
+    let run_boto3 = || python(BOTO3_SCRIPT, keys_env.clone()).is_ok_and(|o| o.status.success());
+
+    // Warm every path once (page cache, moto's lazy imports, Python's bytecode cache).
+    timed(run_rolehop, "rolehop credential-process");
+    timed(run_aws, "aws sts assume-role");
+    timed(run_boto3, "boto3 assume_role");
+
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        for _ in 0..ROLEHOP_PER_ROUND {
+            a.push(timed(run_rolehop, "rolehop credential-process"));
+        }
+        b.push(timed(run_aws, "aws sts assume-role"));
+        c.push(timed(run_boto3, "boto3 assume_role"));
+    }
+    let (na, nb, nc) = (a.len(), b.len(), c.len());
+    let (a, b, c) = (median(a), median(b), median(c));
+    println!("credential fetch, whole process, median of interleaved rounds:");
+    println!(
+        "  rolehop credential-process (cached)  {:8.1} ms  (n={na})",
+        ms(a)
+    );
+    println!(
+        "  aws sts assume-role (AWS CLI)        {:8.1} ms  (n={nb})",
+        ms(b)
+    );
+    println!(
+        "  boto3 assume_role script             {:8.1} ms  (n={nc})",
+        ms(c)
+    );
+    println!(
+        "  rolehop is {:.0}x faster than the AWS CLI and {:.0}x faster than boto3",
+        b.as_secs_f64() / a.as_secs_f64(),
+        c.as_secs_f64() / a.as_secs_f64()
+    );
+    println!(
+        "goals: median < 15 ms: {}; >= 25x the AWS CLI: {}",
+        if ms(a) < 15.0 { "met" } else { "MISSED" },
+        if b.as_secs_f64() / a.as_secs_f64() >= 25.0 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+}

@@ -1,0 +1,279 @@
+//! What the `rolehop` command-line suites share: the built binary run in a clean
+//! environment pointed at this test's peers, and the seed's story set up through it.
+//!
+//! Every child (rolehop, the AWS CLI) gets `env_clear()` plus exactly the variables of
+//! this test's home and peers, so none of them can reach the developer's own session
+//! bus, keychain or `~/.aws`.
+
+#![allow(dead_code)] // each suite uses a different part of this
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use rolehop_e2e::{IamUser, Peers, aws_cli, peers_venv};
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+/// The production account of the seed's story (moto creates nothing there; it does not
+/// check that an assumed role exists).
+pub const PRODUCTION: &str = "210987654321";
+pub const DEPLOY_ROLE: &str = "arn:aws:iam::210987654321:role/ResourceDeployCAR";
+
+/// The `rolehop` binary of this build: `target/<profile>/rolehop`, next to the
+/// `deps/` directory this test runs from. `cargo nextest run --workspace` (and
+/// `cargo xtask test`) build it with the suites.
+pub fn rolehop_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let bin = dir.join(format!("rolehop{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p rolehop-cli` (or run the suites with \
+         `cargo nextest run --workspace`)",
+        bin.display()
+    );
+    bin
+}
+
+/// One finished command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with both streams unless the command exited 0.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, Some(0), "failed: {self:#?}");
+        self
+    }
+
+    /// Panics unless the command exited with `code` and said one line on stderr, with
+    /// no stack trace.
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> Self {
+        assert_eq!(self.code, Some(code), "{self:#?}");
+        assert_eq!(self.stderr.lines().count(), 1, "not one line: {self:#?}");
+        assert!(self.stderr.starts_with("rolehop: "), "{self:#?}");
+        for trace in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+            assert!(!self.stderr.contains(trace), "{self:#?}");
+        }
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// A test's peers and the environment its children run in.
+pub struct World {
+    pub peers: Peers,
+    env: Vec<(String, String)>,
+}
+
+impl World {
+    /// moto, gnome-keyring on a private bus, a throw-away home.
+    pub fn start() -> Self {
+        Self::with(
+            Peers::builder()
+                .with_moto()
+                .with_secret_service()
+                .start()
+                .expect("peers start"),
+        )
+    }
+
+    /// Only a throw-away home: for commands that reach neither AWS nor the keychain.
+    pub fn start_without_peers() -> Self {
+        Self::with(Peers::builder().start().expect("test home"))
+    }
+
+    fn with(peers: Peers) -> Self {
+        let home = peers.home();
+        let mut env = peers.env();
+        let mut path = peers_venv().join("bin").into_os_string();
+        path.push(":/usr/local/bin:/usr/bin:/bin");
+        env.extend([
+            (
+                "ROLEHOP_KEYCHAIN_SERVICE".to_owned(),
+                home.keychain_service().to_owned(),
+            ),
+            ("PATH".to_owned(), path.to_string_lossy().into_owned()),
+            ("LANG".to_owned(), "C.UTF-8".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
+            ("AWS_PAGER".to_owned(), String::new()),
+            // A trace would be a bug report; ask for one so a test sees it.
+            ("RUST_BACKTRACE".to_owned(), "1".to_owned()),
+        ]);
+        Self { peers, env }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    fn command(&self, extra_env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(rolehop_bin());
+        command
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        command
+    }
+
+    /// `rolehop ARGS` with standard input closed (no terminal, no data).
+    pub fn rolehop(&self, args: &[&str]) -> Run {
+        self.rolehop_with(args, &[], None)
+    }
+
+    /// `rolehop ARGS` with more environment and, optionally, text on standard input.
+    pub fn rolehop_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+        let mut command = self.command(env);
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = command.spawn().expect("rolehop runs");
+        if let Some(text) = stdin {
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+        Run::from(child.wait_with_output().expect("rolehop finishes"))
+    }
+
+    /// The AWS CLI, with this world's environment (so a `credential_process` it runs
+    /// reaches the same workspace and keyring).
+    pub fn aws(&self, args: &[&str]) -> Run {
+        Run::from(aws_cli(args, self.env.clone()).expect("aws runs"))
+    }
+
+    /// `aws sts get-caller-identity --profile P`'s ARN, or the failure.
+    pub fn caller_arn(&self, profile: &str) -> Result<String, Run> {
+        let run = self.aws(&[
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            profile,
+            "--output",
+            "json",
+        ]);
+        if run.code != Some(0) {
+            return Err(run);
+        }
+        Ok(run.json()["Arn"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The seed's story, set up through the CLI: IAM user `alice` (MFA) in the staging
+    /// account on profile `staging`, role `codebuild` (CodeBuildRole, same account)
+    /// chained from her on `codebuild`, and role `production` (ResourceDeployCAR in the
+    /// production account) chained from `codebuild`, on `production`.
+    pub fn seed_story(&self) -> Story {
+        let moto = self.peers.moto();
+        let alice = moto.create_user("alice").expect("moto user");
+        let mfa_serial = moto.create_mfa_device("alice").expect("moto MFA device");
+        let codebuild_arn = moto
+            .create_role("CodeBuildRole", &alice.arn)
+            .expect("moto role");
+        let keys = format!("{}\n{}\n", alice.access_key_id, alice.secret_access_key);
+        self.rolehop_with(
+            &[
+                "session",
+                "add",
+                "iam-user",
+                "--name",
+                "alice",
+                "--profile",
+                "staging",
+                "--region",
+                "us-east-1",
+                "--mfa-serial",
+                &mfa_serial,
+            ],
+            &[],
+            Some(&keys),
+        )
+        .ok();
+        self.rolehop(&[
+            "session",
+            "add",
+            "role",
+            "--name",
+            "codebuild",
+            "--parent",
+            "alice",
+            "--role-arn",
+            &codebuild_arn,
+            "--profile",
+            "codebuild",
+            "--region",
+            "us-east-1",
+        ])
+        .ok();
+        self.rolehop(&[
+            "session",
+            "add",
+            "role",
+            "--name",
+            "production",
+            "--parent",
+            "codebuild",
+            "--role-arn",
+            DEPLOY_ROLE,
+            "--profile",
+            "production",
+            "--region",
+            "eu-west-1",
+        ])
+        .ok();
+        Story {
+            alice,
+            mfa_serial,
+            codebuild_arn,
+        }
+    }
+
+    /// Every session's state label, by name (from `session list --json`).
+    pub fn state_of(&self, session: &str) -> String {
+        let list = self.rolehop(&["session", "list", "--json"]).ok().json();
+        list.as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == session))
+            .map(|s| s["state"]["state"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no session {session} in {list}"))
+    }
+}
+
+/// What [`World::seed_story`] made in moto.
+pub struct Story {
+    pub alice: IamUser,
+    pub mfa_serial: String,
+    pub codebuild_arn: String,
+}
+
+/// The ARN `GetCallerIdentity` shows for a role session Rolehop assumed.
+pub fn assumed(account: &str, role: &str, session_name: &str) -> String {
+    format!("arn:aws:sts::{account}:assumed-role/{role}/{session_name}")
+}
