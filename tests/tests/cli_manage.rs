@@ -1,0 +1,141 @@
+//! Keeping the workspace in shape from the command line: editing sessions, renaming and
+//! removing profiles, removing sessions with their secrets, and the settings.
+
+mod cli;
+
+use cli::World;
+
+fn session(world: &World, name: &str) -> serde_json::Value {
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    list.as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == name).cloned())
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+#[test]
+fn sessions_can_be_edited_and_an_empty_value_clears_a_field() {
+    let world = World::start();
+    let story = world.seed_story();
+    world
+        .rolehop(&[
+            "session",
+            "edit",
+            "role",
+            "production",
+            "--region",
+            "us-west-2",
+            "--external-id",
+            "x-42",
+        ])
+        .ok();
+    let production = session(&world, "production");
+    assert_eq!(production["region"], "us-west-2");
+    assert_eq!(production["kind"]["external_id"], "x-42");
+    assert_eq!(production["kind"]["role_arn"], cli::DEPLOY_ROLE, "kept");
+
+    world
+        .rolehop(&["session", "edit", "role", "production", "--external-id", ""])
+        .ok();
+    assert!(session(&world, "production")["kind"]["external_id"].is_null());
+
+    let keys = format!(
+        "{}\n{}\n",
+        story.alice.access_key_id, story.alice.secret_access_key
+    );
+    world
+        .rolehop_with(
+            &[
+                "session",
+                "edit",
+                "iam-user",
+                "alice",
+                "--mfa-serial",
+                "",
+                "--new-keys",
+            ],
+            &[],
+            Some(&keys),
+        )
+        .ok();
+    assert!(session(&world, "alice")["kind"]["mfa_serial"].is_null());
+    // Without an MFA device, no code is needed any more.
+    world.rolehop(&["session", "start", "production"]).ok();
+
+    world
+        .rolehop(&["session", "edit", "iam-user", "production"])
+        .fails_with(3);
+}
+
+#[test]
+fn profiles_are_renamed_and_removed_and_removing_a_chain_takes_its_secrets() {
+    let world = World::start();
+    world.seed_story();
+    world
+        .rolehop(&["profile", "rename", "codebuild", "build"])
+        .ok();
+    assert_eq!(session(&world, "codebuild")["profile"], "build");
+    let profiles = world.rolehop(&["profile", "list"]).ok().stdout;
+    assert!(profiles.lines().any(|l| l == "build"), "{profiles}");
+    assert!(!profiles.lines().any(|l| l == "codebuild"), "{profiles}");
+
+    world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .ok();
+    world
+        .rolehop(&["profile", "rename", "production", "prod"])
+        .fails_with(5);
+
+    let removed = world
+        .rolehop(&["session", "remove", "alice", "--cascade"])
+        .ok()
+        .stdout;
+    for name in ["alice", "codebuild", "production"] {
+        assert!(removed.contains(&format!("removed '{name}'")), "{removed}");
+    }
+    let credentials = world
+        .peers
+        .home()
+        .read_aws_credentials()
+        .unwrap_or_default();
+    assert!(!credentials.contains("[production]"), "{credentials}");
+    let keychain = world
+        .peers
+        .secret_service()
+        .search_all(world.peers.home().keychain_service())
+        .unwrap_or_default();
+    assert!(!keychain.contains("access-keys:"), "{keychain}");
+    assert!(!keychain.contains("cached-credentials:"), "{keychain}");
+
+    world.rolehop(&["profile", "remove", "production"]).ok();
+    world
+        .rolehop(&["profile", "remove", "production"])
+        .fails_with(4);
+}
+
+#[test]
+fn settings_are_shown_set_and_unset() {
+    let world = World::start_without_peers();
+    let shown = world.rolehop(&["settings", "show"]).ok().stdout;
+    assert!(
+        shown.contains("delivery-mode    credentials-file"),
+        "{shown}"
+    );
+    world
+        .rolehop(&["settings", "set", "default-region", "eu-west-3"])
+        .ok();
+    world
+        .rolehop(&["settings", "set", "rotation-margin", "600"])
+        .ok();
+    let json = world.rolehop(&["settings", "show", "--json"]).ok().json();
+    assert_eq!(json["default_region"], "eu-west-3");
+    assert_eq!(json["rotation_margin_seconds"], 600);
+    world
+        .rolehop(&["settings", "set", "rotation-margin", "5"])
+        .fails_with(3);
+    world
+        .rolehop(&["settings", "set", "default-region", "mars-1"])
+        .fails_with(3);
+    world.rolehop(&["settings", "unset", "default-region"]).ok();
+    let json = world.rolehop(&["settings", "show", "--json"]).ok().json();
+    assert!(json["default_region"].is_null());
+}
