@@ -19,7 +19,7 @@ use chrono::SecondsFormat;
 use zeroize::Zeroizing;
 
 use super::atomic::{self, LockFile, NEW_FILE_MODE};
-use super::dialect::{FileRole, credential_process_command};
+use super::dialect::{FileRole, Outline, credential_process_command};
 use super::ini::Document;
 use super::ledger::{Ledger, SectionClaim};
 use super::locate;
@@ -58,6 +58,12 @@ impl AwsFilesConfig {
 
 const LEDGER_FILE: &str = "awsfiles-ledger.json";
 const LOCK_FILE: &str = "awsfiles.lock";
+/// How many times, at most, a new writer yields to let concurrent callers join its
+/// batch, and after how many yields without a newcomer it stops waiting.
+const COALESCE_YIELDS: usize = 256;
+const COALESCE_QUIET_YIELDS: usize = 16;
+/// How many times a commit takes in the calls that queued while it was applying changes.
+const DRAIN_ROUNDS: usize = 8;
 
 enum Op {
     Deliver(Box<Handover>),
@@ -72,6 +78,9 @@ impl Op {
         }
     }
 }
+
+/// A caller's ticket and the result of its call.
+type Answer = (u64, Result<(), DeliveryError>);
 
 #[derive(Default)]
 struct Queue {
@@ -116,8 +125,9 @@ struct FileState {
 
 impl FileState {
     fn read(role: FileRole, path: &Path) -> Result<FileState, DeliveryError> {
-        let snapshot = atomic::read(path).map_err(|e| io_error(path, e))?;
-        let doc = Document::parse(&snapshot.bytes);
+        let mut snapshot = atomic::read(path).map_err(|e| io_error(path, e))?;
+        // The document keeps (and wipes) the bytes; the snapshot keeps where and what mode.
+        let doc = Document::parse_owned(std::mem::take(&mut *snapshot.bytes));
         Ok(FileState {
             role,
             path: path.to_owned(),
@@ -134,20 +144,17 @@ impl FileState {
         }
     }
 
-    /// Writes the file if the edits changed it. Returns whether it did.
-    fn write_if_changed(&self) -> Result<bool, DeliveryError> {
+    /// The file's new bytes, if the edits changed it (a file that does not exist and
+    /// would stay empty is not created).
+    fn changed_bytes(&self) -> Option<Zeroizing<Vec<u8>>> {
         let bytes = Zeroizing::new(self.doc.to_bytes());
-        if bytes.as_slice() == self.snapshot.bytes.as_slice() && self.snapshot.mode.is_some() {
-            return Ok(false);
-        }
-        if bytes.is_empty() && self.snapshot.mode.is_none() {
-            return Ok(false);
-        }
-        let mode = self.snapshot.mode.unwrap_or(NEW_FILE_MODE);
-        atomic::sweep_temp_files(&self.snapshot.target);
-        atomic::replace(&self.snapshot.target, &bytes, mode)
-            .map_err(|e| io_error(&self.path, e))?;
-        Ok(true)
+        let exists = self.snapshot.mode.is_some();
+        let unchanged = if exists {
+            bytes.as_slice() == self.doc.original()
+        } else {
+            bytes.is_empty()
+        };
+        (!unchanged).then_some(bytes)
     }
 }
 
@@ -172,8 +179,13 @@ fn keychain_error(profile: &ProfileName, message: String) -> DeliveryError {
     }
 }
 
-/// A claim checked against its file, and the user's section it took over (from the vault).
-type VerifiedClaim = (SectionClaim, Option<Zeroizing<Vec<u8>>>);
+/// A claim checked against its file, the user's section it took over (from the vault),
+/// and the profile's sections as read for the check.
+struct VerifiedClaim {
+    claim: SectionClaim,
+    saved: Option<Zeroizing<Vec<u8>>>,
+    outline: Outline,
+}
 
 /// What one commit leaves to do once the files are written.
 #[derive(Default)]
@@ -247,49 +259,80 @@ impl AwsFilesDelivery {
                 continue;
             }
             queue.committing = true;
+            // When calls are arriving together (more than ours is queued), let those on
+            // their way join this batch: yield until the queue stops growing. A lone
+            // call does not wait at all.
+            let (mut seen, mut quiet) = (queue.waiting.len(), 0);
+            let together = seen > 1;
+            for _ in 0..if together { COALESCE_YIELDS } else { 0 } {
+                drop(queue);
+                std::thread::yield_now();
+                queue = self.lock_queue();
+                if queue.waiting.len() == seen {
+                    quiet += 1;
+                    if quiet == COALESCE_QUIET_YIELDS {
+                        break;
+                    }
+                } else {
+                    (seen, quiet) = (queue.waiting.len(), 0);
+                }
+            }
             let batch = std::mem::take(&mut queue.waiting);
             drop(queue);
-            let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
-            let results = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                self.commit(batch.into_iter().map(|(_, op)| op).collect())
-            }))
-            .unwrap_or_else(|_| {
-                let message = "internal error while editing the AWS files".to_owned();
-                tickets
-                    .iter()
-                    .map(|_| Err(io_error(&self.credentials, &message)))
-                    .collect()
-            });
+            // Every ticket this commit answers, including calls it picks up on the way.
+            let mut tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
+            let results =
+                std::panic::catch_unwind(AssertUnwindSafe(|| self.commit(batch, &mut tickets)))
+                    .unwrap_or_else(|_| {
+                        let message = "internal error while editing the AWS files";
+                        tickets
+                            .iter()
+                            .map(|&t| (t, Err(io_error(&self.credentials, message))))
+                            .collect()
+                    });
             queue = self.lock_queue();
-            queue.results.extend(tickets.into_iter().zip(results));
+            queue.results.extend(results);
             queue.committing = false;
             self.committed.notify_all();
         }
     }
 
-    /// Applies `ops` in order under the lock and writes the result. One result per op.
-    fn commit(&self, ops: Vec<Op>) -> Vec<Result<(), DeliveryError>> {
-        let n = ops.len();
-        match self.try_commit(ops) {
+    /// Applies `batch` (and calls queued meanwhile) in order under the lock and writes
+    /// the result: one result per ticket in `tickets`.
+    fn commit(&self, batch: Vec<(u64, Op)>, tickets: &mut Vec<u64>) -> Vec<Answer> {
+        match self.try_commit(batch, tickets) {
             Ok(results) => results,
             Err(e) => {
                 let (path, message) = match &e {
                     DeliveryError::Io { path, message } => (path.clone(), message.clone()),
                     other => (self.credentials.display().to_string(), other.to_string()),
                 };
-                (0..n)
-                    .map(|_| {
-                        Err(DeliveryError::Io {
+                tickets
+                    .iter()
+                    .map(|&t| {
+                        let error = DeliveryError::Io {
                             path: path.clone(),
                             message: message.clone(),
-                        })
+                        };
+                        (t, Err(error))
                     })
                     .collect()
             }
         }
     }
 
-    fn try_commit(&self, ops: Vec<Op>) -> Result<Vec<Result<(), DeliveryError>>, DeliveryError> {
+    /// Takes the calls queued since the batch started, recording their tickets.
+    fn take_newcomers(&self, tickets: &mut Vec<u64>) -> Vec<(u64, Op)> {
+        let newcomers = std::mem::take(&mut self.lock_queue().waiting);
+        tickets.extend(newcomers.iter().map(|(t, _)| *t));
+        newcomers
+    }
+
+    fn try_commit(
+        &self,
+        batch: Vec<(u64, Op)>,
+        tickets: &mut Vec<u64>,
+    ) -> Result<Vec<Answer>, DeliveryError> {
         let _lock = LockFile::acquire(&self.lock_path).map_err(|e| io_error(&self.lock_path, e))?;
         let on_disk = Ledger::load(&self.ledger_path).map_err(|e| {
             io_error(
@@ -301,24 +344,57 @@ impl AwsFilesDelivery {
             FileState::read(FileRole::Credentials, &self.credentials)?,
             FileState::read(FileRole::Config, &self.config)?,
         ];
+        // Temp files left by a writer killed mid-commit (none is live: we hold the lock).
+        atomic::sweep_temp_files(&self.ledger_path);
+        for file in &files {
+            atomic::sweep_temp_files(&file.snapshot.target);
+        }
         let mut ledger = on_disk.clone();
         let mut after = AfterWrite::default();
-        let results: Vec<_> = ops
-            .iter()
-            .map(|op| self.apply(op, &mut files, &mut ledger, &mut after))
-            .collect();
+        // Calls that queue while this batch is being applied join it, so the files are
+        // written once for all of them (bounded, so a steady stream still gets written).
+        let mut results = Vec::with_capacity(batch.len());
+        let mut pending = batch;
+        for round in 1.. {
+            for (ticket, op) in pending {
+                results.push((ticket, self.apply(&op, &mut files, &mut ledger, &mut after)));
+            }
+            if round == DRAIN_ROUNDS {
+                break;
+            }
+            pending = self.take_newcomers(tickets);
+            if pending.is_empty() {
+                break;
+            }
+        }
 
+        // Stage every file, flush them together, then rename in the order that keeps the
+        // ledger a superset of the files: grown ledger, AWS files, shrunk ledger.
         let grown = on_disk.union(&ledger);
+        let mut staged = Vec::with_capacity(4);
         if grown != on_disk {
-            self.write_ledger(&grown)?;
+            staged.push((self.stage_ledger(&grown)?, None));
         }
         for file in &files {
-            if file.write_if_changed()? {
-                self.writes.fetch_add(1, Ordering::Relaxed);
+            if let Some(bytes) = file.changed_bytes() {
+                let mode = file.snapshot.mode.unwrap_or(NEW_FILE_MODE);
+                let s = atomic::stage(&file.snapshot.target, &bytes, mode)
+                    .map_err(|e| io_error(&file.path, e))?;
+                staged.push((s, Some(&file.path)));
             }
         }
         if ledger != grown {
-            self.write_ledger(&ledger)?;
+            staged.push((self.stage_ledger(&ledger)?, None));
+        }
+        let just_files: Vec<_> = staged.iter().map(|(s, _)| s).collect();
+        atomic::sync_all(&just_files).map_err(|e| io_error(&self.credentials, e))?;
+        drop(just_files);
+        for (s, aws_file) in staged {
+            let path = aws_file.map_or(self.ledger_path.as_path(), |p| p.as_path());
+            s.persist().map_err(|e| io_error(path, e))?;
+            if aws_file.is_some() {
+                self.writes.fetch_add(1, Ordering::Relaxed);
+            }
         }
         for account in after.vault_deletes {
             if let Err(e) = self.vault.delete(&account) {
@@ -329,8 +405,8 @@ impl AwsFilesDelivery {
         Ok(results)
     }
 
-    fn write_ledger(&self, ledger: &Ledger) -> Result<(), DeliveryError> {
-        atomic::replace(&self.ledger_path, &ledger.to_json(), NEW_FILE_MODE)
+    fn stage_ledger(&self, ledger: &Ledger) -> Result<atomic::Staged, DeliveryError> {
+        atomic::stage(&self.ledger_path, &ledger.to_json(), NEW_FILE_MODE)
             .map_err(|e| io_error(&self.ledger_path, e))
     }
 
@@ -343,11 +419,12 @@ impl AwsFilesDelivery {
         profile: &ProfileName,
         after: &mut AfterWrite,
     ) -> Result<VerifiedClaim, DeliveryError> {
-        let Some(claim) = ledger.claim(&file.key, profile.as_str()) else {
-            return Ok((SectionClaim::default(), None));
-        };
         let target = file.target(profile);
-        let mut claim = target.verify(&file.doc, claim.clone());
+        let claim = ledger
+            .claim(&file.key, profile.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let (mut claim, outline) = target.verify_reading(&file.doc, claim);
         let mut saved = None;
         if let Some(account) = claim.taken_over.clone() {
             match self
@@ -355,7 +432,7 @@ impl AwsFilesDelivery {
                 .load(&account)
                 .map_err(|m| keychain_error(profile, m))?
             {
-                Some(body) if target.body_in_place(&file.doc, &body) => {
+                Some(body) if target.body_in_place(&file.doc, &outline, &body) => {
                     claim.taken_over = None;
                     after.vault_deletes.push(account);
                 }
@@ -369,7 +446,11 @@ impl AwsFilesDelivery {
                 }
             }
         }
-        Ok((claim, saved))
+        Ok(VerifiedClaim {
+            claim,
+            saved,
+            outline,
+        })
     }
 
     fn apply(
@@ -387,10 +468,15 @@ impl AwsFilesDelivery {
         match op {
             Op::Deliver(handover) => self.deliver_into(handover, files, claims, ledger),
             Op::Withdraw(_) => {
-                for (file, (claim, saved)) in files.iter_mut().zip(claims) {
+                for (file, verified) in files.iter_mut().zip(claims) {
                     let target = file.target(profile);
-                    let account = claim.taken_over.clone();
-                    target.withdraw(&mut file.doc, claim, saved.as_deref().map(|b| b.as_slice()));
+                    let account = verified.claim.taken_over.clone();
+                    target.withdraw_with(
+                        &mut file.doc,
+                        Some(verified.outline),
+                        verified.claim,
+                        verified.saved.as_deref().map(|b| b.as_slice()),
+                    );
                     ledger.set_claim(&file.key, profile.as_str(), None);
                     after.vault_deletes.extend(account);
                 }
@@ -415,17 +501,26 @@ impl AwsFilesDelivery {
 
         // Check both files before changing either.
         let mut prepared: Vec<Prepared> = Vec::with_capacity(2);
-        for ((file, wants), ((claim, _), rule)) in
-            files.iter().zip(wants).zip(claims.iter().zip(rules))
+        let mut verified_claims = Vec::with_capacity(2);
+        for ((file, wants), (verified, rule)) in
+            files.iter().zip(wants).zip(claims.into_iter().zip(rules))
         {
             let target = file.target(profile);
             let ready = target
-                .prepare(&file.doc, claim, wants, rule, handover.take_over)
+                .prepare_with(
+                    &file.doc,
+                    verified.outline,
+                    &verified.claim,
+                    wants,
+                    rule,
+                    handover.take_over,
+                )
                 .map_err(|_| DeliveryError::ProfileOwnedByUser {
                     profile: profile.to_string(),
                     path: file.path.display().to_string(),
                 })?;
             prepared.push(ready);
+            verified_claims.push(verified.claim);
         }
         // Keep the user's sections in the keychain before they leave the files.
         let mut accounts = [None, None];
@@ -439,8 +534,11 @@ impl AwsFilesDelivery {
                 accounts[i] = Some(account);
             }
         }
-        for (((file, ready), (claim, _)), account) in
-            files.iter_mut().zip(prepared).zip(claims).zip(accounts)
+        for (((file, ready), claim), account) in files
+            .iter_mut()
+            .zip(prepared)
+            .zip(verified_claims)
+            .zip(accounts)
         {
             let target = file.target(profile);
             let mut claim = target.execute(&mut file.doc, claim, ready, account);

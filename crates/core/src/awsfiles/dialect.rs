@@ -70,58 +70,77 @@ fn key_value(stripped: &str) -> Option<(&str, &str)> {
 /// The trimmed value of the key on line `index` (empty when it is not a key line).
 /// Wiped on drop: it may be a secret.
 pub fn value_at(doc: &Document, index: usize) -> Zeroizing<String> {
-    let text = Zeroizing::new(String::from_utf8_lossy(&doc.lines()[index].raw).into_owned());
+    let text = line_text(doc.raw(index));
     let value = key_value(py_strip(&text)).map_or("", |(_, v)| v);
-    Zeroizing::new(value.to_owned())
+    let value = Zeroizing::new(value.to_owned());
+    if let std::borrow::Cow::Owned(owned) = text {
+        drop(Zeroizing::new(owned));
+    }
+    value
 }
 
 impl Outline {
-    /// Reads `doc` the way botocore does.
+    /// Reads `doc` the way botocore does: every section.
     pub fn of(doc: &Document) -> Self {
+        Self::of_sections(doc, |_| true)
+    }
+
+    /// Reads `doc` the way botocore does, keeping the sections whose (trimmed) header
+    /// name `accept` takes. Every line is read, since whether a line starts a section
+    /// depends on the lines before it; only kept sections cost an allocation.
+    pub fn of_sections(doc: &Document, accept: impl Fn(&str) -> bool) -> Self {
         let mut sections: Vec<SectionSpan> = Vec::new();
+        // Whether a header was seen, and the kept section we are in, if any.
+        let mut in_section = false;
+        let mut current: Option<usize> = None;
         // The indentation of the current key line, and whether a key is open (lines
         // indented deeper than it continue it).
         let mut indent_level = 0usize;
         let mut key_open = false;
-        for (index, line) in doc.lines().iter().enumerate() {
-            let text = String::from_utf8_lossy(&line.raw);
-            let stripped = py_strip(&text);
-            if stripped.is_empty() || stripped.starts_with(['#', ';']) {
-                continue;
-            }
-            let indent = text.chars().take_while(|c| is_py_space(*c)).count();
-            let Some(section) = sections.last_mut() else {
-                // Before the first header: configparser rejects the file; keep going.
-                if let Some(name) = header_name(stripped) {
-                    sections.push(new_section(index, name, doc.len()));
-                    indent_level = indent;
-                }
+        for (index, line) in doc.iter().enumerate() {
+            let Some(Read { indent, kind }) = read_line(line.raw) else {
                 continue;
             };
-            if key_open && indent > indent_level {
-                section.content_end = index + 1;
+            if in_section && key_open && indent > indent_level {
+                if let Some(c) = current {
+                    sections[c].content_end = index + 1;
+                }
                 continue;
             }
             indent_level = indent;
-            if let Some(name) = header_name(stripped) {
-                section.end = index;
-                sections.push(new_section(index, name, doc.len()));
+            if let Kind::Header(name) = &kind {
+                if let Some(c) = current {
+                    sections[c].end = index;
+                }
+                current = accept(name).then(|| {
+                    sections.push(new_section(index, name, doc.len()));
+                    sections.len() - 1
+                });
+                in_section = true;
                 key_open = false;
                 continue;
             }
-            section.content_end = index + 1;
-            match key_value(stripped) {
-                Some((key, _)) if !key.is_empty() => {
-                    section.keys.push(KeySpan {
+            if !in_section {
+                // Before the first header: configparser rejects the file; keep going.
+                continue;
+            }
+            if let Some(c) = current {
+                sections[c].content_end = index + 1;
+                if let Kind::Key(key) = &kind
+                    && !key.is_empty()
+                {
+                    sections[c].keys.push(KeySpan {
                         line: index,
                         name: key.to_lowercase(),
                     });
-                    key_open = true;
                 }
+            }
+            match kind {
+                Kind::Key(key) if !key.is_empty() => key_open = true,
                 // An empty key: configparser records an error and no key is open.
-                Some(_) => key_open = false,
+                Kind::Key(_) => key_open = false,
                 // No delimiter: an error line; the open key (if any) stays open.
-                None => {}
+                _ => {}
             }
         }
         Self { sections }
@@ -132,6 +151,98 @@ impl Outline {
         (0..self.sections.len())
             .filter(|&i| matches(&self.sections[i].name))
             .collect()
+    }
+}
+
+/// A line that is neither blank nor a comment, as configparser reads it.
+struct Read<'a> {
+    /// Leading whitespace, in characters.
+    indent: usize,
+    kind: Kind<'a>,
+}
+
+enum Kind<'a> {
+    /// `[name]`: the trimmed name.
+    Header(std::borrow::Cow<'a, str>),
+    /// `key = value` or `key: value`: the key, not yet lower-cased (maybe empty).
+    Key(std::borrow::Cow<'a, str>),
+    /// Anything else (no delimiter).
+    Other,
+}
+
+/// Python's whitespace among ASCII bytes.
+fn is_py_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f)
+}
+
+/// Reads one line; `None` for blank lines and comments. ASCII lines (nearly all) are
+/// read as bytes, without decoding; others through [`line_text`].
+fn read_line(raw: &[u8]) -> Option<Read<'_>> {
+    use std::borrow::Cow;
+    if !raw.is_ascii() {
+        let text = line_text(raw);
+        let stripped = py_strip(&text);
+        if stripped.is_empty() || stripped.starts_with(['#', ';']) {
+            return None;
+        }
+        let indent = text.chars().take_while(|c| is_py_space(*c)).count();
+        let kind = if let Some(name) = header_name(stripped) {
+            Kind::Header(Cow::Owned(py_strip(name).to_owned()))
+        } else if let Some(at) = stripped.find(['=', ':']) {
+            Kind::Key(Cow::Owned(
+                stripped[..at].trim_end_matches(is_py_space).to_owned(),
+            ))
+        } else {
+            Kind::Other
+        };
+        return Some(Read { indent, kind });
+    }
+    let start = raw.iter().position(|&b| !is_py_space_byte(b))?;
+    let end = raw.iter().rposition(|&b| !is_py_space_byte(b))? + 1;
+    let stripped = &raw[start..end];
+    if matches!(stripped[0], b'#' | b';') {
+        return None;
+    }
+    let header = (stripped[0] == b'[')
+        .then(|| stripped.iter().rposition(|&b| b == b']'))
+        .flatten()
+        .filter(|&close| close > 1);
+    let kind = if let Some(close) = header {
+        let name = &stripped[1..close];
+        let first = name
+            .iter()
+            .position(|&b| !is_py_space_byte(b))
+            .unwrap_or(name.len());
+        Kind::Header(Cow::Borrowed(ascii(trim_end_bytes(&name[first..]))))
+    } else if let Some(at) = stripped.iter().position(|&b| b == b'=' || b == b':') {
+        Kind::Key(Cow::Borrowed(ascii(trim_end_bytes(&stripped[..at]))))
+    } else {
+        Kind::Other
+    };
+    Some(Read {
+        indent: start,
+        kind,
+    })
+}
+
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+fn trim_end_bytes(bytes: &[u8]) -> &[u8] {
+    let n = bytes
+        .iter()
+        .rposition(|&b| !is_py_space_byte(b))
+        .map_or(0, |i| i + 1);
+    &bytes[..n]
+}
+
+/// A line as text: borrowed when it is UTF-8 (nearly always), else with replacement
+/// characters (which only affect names compared, never bytes kept).
+fn line_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
     }
 }
 
@@ -164,10 +275,27 @@ impl FileRole {
             // botocore: keys starting with "profile" are shlex-split and must give two
             // words; `[default]` is the default profile too.
             FileRole::Config => {
-                (profile == "default" && name == "default")
-                    || (name.starts_with("profile")
-                        && matches!(shlex_split(name).as_deref(),
-                                    Some([word, p]) if word == "profile" && p == profile))
+                if profile == "default" && name == "default" {
+                    return true;
+                }
+                if !name.starts_with("profile") {
+                    return false;
+                }
+                if !name.contains(['\'', '"', '\\']) {
+                    // No quoting: shlex splits at whitespace, nothing more (and the last
+                    // word must be the profile: a cheap test first, for big files).
+                    if !name.ends_with(profile) {
+                        return false;
+                    }
+                    let mut words = name
+                        .split([' ', '\t', '\r', '\n'])
+                        .filter(|w| !w.is_empty());
+                    return words.next() == Some("profile")
+                        && words.next() == Some(profile)
+                        && words.next().is_none();
+                }
+                matches!(shlex_split(name).as_deref(),
+                         Some([word, p]) if word == "profile" && p == profile)
             }
         }
     }
@@ -319,9 +447,11 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_sections_are_all_found() {
-        let (_, o) = outline("[p]\na=1\n[q]\n[p]\nb=2\n");
-        assert_eq!(o.find(|n| n == "p"), [0, 2]);
+    fn duplicate_sections_are_all_found_and_end_at_any_header() {
+        let doc = Document::parse(b"[p]\na=1\n[q]\n[p]\nb=2\n");
+        let o = Outline::of_sections(&doc, |n| n == "p");
+        let spans: Vec<_> = o.sections.iter().map(|s| (s.header, s.end)).collect();
+        assert_eq!(spans, [(0, 2), (3, 5)]);
     }
 
     #[test]
@@ -359,7 +489,39 @@ mod tests {
         );
     }
 
+    /// The reading of a line before the ASCII fast path: the reference it must match.
+    fn read_line_slowly(raw: &[u8]) -> Option<(usize, String, String)> {
+        let text = String::from_utf8_lossy(raw);
+        let stripped = py_strip(&text);
+        if stripped.is_empty() || stripped.starts_with(['#', ';']) {
+            return None;
+        }
+        let indent = text.chars().take_while(|c| is_py_space(*c)).count();
+        Some(if let Some(name) = header_name(stripped) {
+            (indent, "header".into(), py_strip(name).to_owned())
+        } else if let Some((key, _)) = key_value(stripped) {
+            (indent, "key".into(), key.to_owned())
+        } else {
+            (indent, "other".into(), String::new())
+        })
+    }
+
     proptest! {
+        #[test]
+        fn ascii_fast_path_reads_lines_like_the_general_path(
+            raw in proptest::collection::vec(prop_oneof![
+                Just(b' '), Just(b'\t'), Just(0x0b), Just(0x0c), Just(0x1d), Just(b'['), Just(b']'),
+                Just(b'='), Just(b':'), Just(b'#'), Just(b';'), Just(b'a'), Just(b'K'), Just(b'0'),
+            ], 0..16)
+        ) {
+            let fast = read_line(&raw).map(|r| match r.kind {
+                Kind::Header(n) => (r.indent, "header".to_owned(), n.into_owned()),
+                Kind::Key(k) => (r.indent, "key".to_owned(), k.into_owned()),
+                Kind::Other => (r.indent, "other".to_owned(), String::new()),
+            });
+            prop_assert_eq!(fast, read_line_slowly(&raw));
+        }
+
         #[test]
         fn shell_word_is_one_shlex_word(s in "\\PC{1,20}") {
             let words = shlex_split(&shell_word(&s));

@@ -33,21 +33,53 @@ impl Eol {
     }
 }
 
-/// One line: its bytes without the terminator, and the terminator.
-#[derive(Clone, PartialEq, Eq)]
+/// Where a line's bytes are: in the file as read (most lines), or owned (lines Rolehop
+/// wrote or changed, and lines split off a fragment).
+#[derive(Clone)]
+enum Bytes {
+    Read { start: usize, end: usize },
+    Owned(Vec<u8>),
+}
+
+/// One line: its bytes without the terminator, and the terminator. A line made with
+/// [`Line::new`] owns its bytes; the lines of a parsed document point into its buffer
+/// (read them through [`Document::raw`]).
+#[derive(Clone)]
 pub struct Line {
-    pub raw: Vec<u8>,
+    bytes: Bytes,
     pub eol: Eol,
 }
 
 impl Line {
     pub fn new(raw: Vec<u8>, eol: Eol) -> Self {
-        Self { raw, eol }
+        Self {
+            bytes: Bytes::Owned(raw),
+            eol,
+        }
+    }
+
+    fn wipe(&mut self) {
+        if let Bytes::Owned(raw) = &mut self.bytes {
+            raw.zeroize();
+        }
     }
 }
 
 // Lines of the credentials file hold secrets: never print them.
 impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Line({:?})", self.eol)
+    }
+}
+
+/// A line as seen through its document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct LineRef<'a> {
+    pub raw: &'a [u8],
+    pub eol: Eol,
+}
+
+impl std::fmt::Debug for LineRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Line({} bytes, {:?})", self.raw.len(), self.eol)
     }
@@ -56,8 +88,13 @@ impl std::fmt::Debug for Line {
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A whole file as lines. Dropping it wipes the bytes (the credentials file holds keys).
+///
+/// The file as read stays in one buffer that lines point into, so reading a file of
+/// thousands of lines costs one allocation, not one per line.
 #[derive(Clone, Default)]
 pub struct Document {
+    /// The file as read, byte order mark included.
+    buf: Vec<u8>,
     bom: bool,
     lines: Vec<Line>,
     /// The terminator new lines get: the file's first one, else `\n`. Fixed at parse time
@@ -73,8 +110,9 @@ impl std::fmt::Debug for Document {
 
 impl Drop for Document {
     fn drop(&mut self) {
+        self.buf.zeroize();
         for line in &mut self.lines {
-            line.raw.zeroize();
+            line.wipe();
         }
     }
 }
@@ -82,31 +120,81 @@ impl Drop for Document {
 impl Document {
     /// Splits `input` into lines. Never fails: every byte string is a document.
     pub fn parse(input: &[u8]) -> Self {
-        let (bom, body) = match input.strip_prefix(BOM) {
-            Some(rest) => (true, rest),
-            None => (false, input),
-        };
-        let lines = split_lines(body);
+        Self::parse_owned(input.to_vec())
+    }
+
+    /// [`Document::parse`], keeping `input` as the document's buffer.
+    pub fn parse_owned(input: Vec<u8>) -> Self {
+        let bom = input.starts_with(BOM);
+        let offset = if bom { BOM.len() } else { 0 };
+        let lines = split(&input[offset..], |start, end| Bytes::Read {
+            start: start + offset,
+            end: end + offset,
+        });
         let style = lines.iter().map(|l| l.eol).find(|e| *e != Eol::None);
-        Self { bom, lines, style }
+        Self {
+            buf: input,
+            bom,
+            lines,
+            style,
+        }
+    }
+
+    /// The bytes the document was parsed from.
+    pub fn original(&self) -> &[u8] {
+        &self.buf
     }
 
     /// The exact bytes of the document.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let len = self.lines.iter().map(|l| l.raw.len() + 2).sum::<usize>() + 3;
+        let len = self
+            .lines
+            .iter()
+            .map(|l| self.raw_of(l).len() + 2)
+            .sum::<usize>()
+            + 3;
         let mut out = Vec::with_capacity(len);
         if self.bom {
             out.extend_from_slice(BOM);
         }
         for line in &self.lines {
-            out.extend_from_slice(&line.raw);
+            out.extend_from_slice(self.raw_of(line));
             out.extend_from_slice(line.eol.as_bytes());
         }
         out
     }
 
-    pub fn lines(&self) -> &[Line] {
-        &self.lines
+    fn raw_of<'a>(&'a self, line: &'a Line) -> &'a [u8] {
+        match &line.bytes {
+            Bytes::Read { start, end } => &self.buf[*start..*end],
+            Bytes::Owned(raw) => raw,
+        }
+    }
+
+    /// Line `index`'s bytes, without its terminator.
+    pub fn raw(&self, index: usize) -> &[u8] {
+        self.raw_of(&self.lines[index])
+    }
+
+    /// Line `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<LineRef<'_>> {
+        self.lines.get(index).map(|line| LineRef {
+            raw: self.raw_of(line),
+            eol: line.eol,
+        })
+    }
+
+    /// The last line, if any.
+    pub fn last(&self) -> Option<LineRef<'_>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// Every line, in order.
+    pub fn iter(&self) -> impl Iterator<Item = LineRef<'_>> {
+        self.lines.iter().map(|line| LineRef {
+            raw: self.raw_of(line),
+            eol: line.eol,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -130,8 +218,8 @@ impl Document {
     /// Replaces the bytes of line `index`, keeping its terminator.
     pub fn set_raw(&mut self, index: usize, raw: Vec<u8>) {
         let line = &mut self.lines[index];
-        line.raw.zeroize();
-        line.raw = raw;
+        line.wipe();
+        line.bytes = Bytes::Owned(raw);
     }
 
     /// Inserts `new` before line `at` (`at == len()` appends).
@@ -164,17 +252,19 @@ impl Document {
         }
         // A lone `\r` followed by an empty `\n` line would read back as one `\r\n`:
         // keep every junction the way a parse would find it.
+        let is_empty = |doc: &Self, line: &Line| doc.raw_of(line).is_empty();
         let mut prev = at.checked_sub(1).map(|i| self.lines[i].eol);
         for line in &mut new {
-            if prev == Some(Eol::Cr) && line.raw.is_empty() && line.eol == Eol::Lf {
+            if prev == Some(Eol::Cr) && is_empty(self, line) && line.eol == Eol::Lf {
                 line.eol = Eol::Cr;
             }
             prev = Some(line.eol);
         }
-        if let (Some(next), Some(last)) = (self.lines.get(at), new.last_mut())
-            && last.eol == Eol::Cr
+        if let Some(next) = self.get(at)
             && next.raw.is_empty()
             && next.eol == Eol::Lf
+            && let Some(last) = new.last_mut()
+            && last.eol == Eol::Cr
         {
             last.eol = Eol::CrLf;
         }
@@ -185,7 +275,7 @@ impl Document {
     /// cutting out a body that goes back in later at the same place).
     pub fn cut_lines(&mut self, range: std::ops::Range<usize>) {
         for mut line in self.lines.drain(range) {
-            line.raw.zeroize();
+            line.wipe();
         }
     }
 
@@ -198,9 +288,7 @@ impl Document {
         let at_end = range.end == self.lines.len();
         let unterminated = self.lines[range.end - 1].eol == Eol::None;
         let start = range.start;
-        for mut line in self.lines.drain(range) {
-            line.raw.zeroize();
-        }
+        self.cut_lines(range);
         if at_end && unterminated && start > 0 {
             self.lines[start - 1].eol = Eol::None;
         }
@@ -210,7 +298,7 @@ impl Document {
     pub fn bytes_of(&self, range: std::ops::Range<usize>) -> Vec<u8> {
         let mut out = Vec::new();
         for line in &self.lines[range] {
-            out.extend_from_slice(&line.raw);
+            out.extend_from_slice(self.raw_of(line));
             out.extend_from_slice(line.eol.as_bytes());
         }
         out
@@ -219,12 +307,22 @@ impl Document {
 
 /// Splits bytes at `\n`, `\r\n` and lone `\r`, keeping each terminator. A byte order
 /// mark is *not* looked for: this is also used on fragments of a file.
-pub fn split_lines(mut rest: &[u8]) -> Vec<Line> {
+pub fn split_lines(input: &[u8]) -> Vec<Line> {
+    split(input, |start, end| Bytes::Owned(input[start..end].to_vec()))
+}
+
+/// The lines of `input`, their bytes made by `bytes(start, end)` from offsets into it.
+fn split(input: &[u8], bytes: impl Fn(usize, usize) -> Bytes) -> Vec<Line> {
     let mut lines = Vec::new();
-    while !rest.is_empty() {
+    let mut pos = 0;
+    while pos < input.len() {
+        let rest = &input[pos..];
         match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
             None => {
-                lines.push(Line::new(rest.to_vec(), Eol::None));
+                lines.push(Line {
+                    bytes: bytes(pos, input.len()),
+                    eol: Eol::None,
+                });
                 break;
             }
             Some(i) => {
@@ -233,8 +331,11 @@ pub fn split_lines(mut rest: &[u8]) -> Vec<Line> {
                     (_, Some(b'\n')) => (Eol::CrLf, 2),
                     _ => (Eol::Cr, 1),
                 };
-                lines.push(Line::new(rest[..i].to_vec(), eol));
-                rest = &rest[i + width..];
+                lines.push(Line {
+                    bytes: bytes(pos, pos + i),
+                    eol,
+                });
+                pos += i + width;
             }
         }
     }
@@ -255,9 +356,9 @@ mod tests {
         let input = b"\xEF\xBB\xBF[a]\r\nk = v\rx\n\nlast";
         let doc = Document::parse(input);
         assert_eq!(doc.len(), 5);
-        assert_eq!(doc.lines()[0].eol, Eol::CrLf);
-        assert_eq!(doc.lines()[1].eol, Eol::Cr);
-        assert_eq!(doc.lines()[4].eol, Eol::None);
+        let eols: Vec<Eol> = doc.iter().map(|l| l.eol).collect();
+        assert_eq!(eols, [Eol::CrLf, Eol::Cr, Eol::Lf, Eol::Lf, Eol::None]);
+        assert_eq!(doc.raw(1), b"k = v");
         assert_eq!(doc.to_bytes(), input);
         assert_eq!(doc.eol_style(), Eol::CrLf);
     }
@@ -322,7 +423,7 @@ mod tests {
             doc.insert_lines(at, new);
             // What is written reads back as the same lines.
             let reread = Document::parse(&doc.to_bytes());
-            prop_assert_eq!(reread.lines(), doc.lines());
+            prop_assert!(reread.iter().eq(doc.iter()));
             doc.remove_lines(at..at + n);
             prop_assert_eq!(doc.to_bytes(), input.as_bytes());
         }

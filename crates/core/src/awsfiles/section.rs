@@ -37,6 +37,8 @@ pub struct Prepared {
     wants: Vec<Want>,
     /// Body lines of the user's section to take over (save first, then execute).
     pub take_over: Option<Range<usize>>,
+    /// The profile's sections as `prepare` read them, when still true for `execute`.
+    outline: Option<Outline>,
 }
 
 /// How strict [`Target::prepare`] is about the user's keys in the section.
@@ -85,8 +87,9 @@ fn key_line(want: &Want) -> Vec<u8> {
 }
 
 impl Target<'_> {
-    fn matching(&self, outline: &Outline) -> Vec<usize> {
-        outline.find(|name| self.role.section_is_profile(name, self.profile))
+    /// The sections of this profile (duplicates included), in file order.
+    fn outline(&self, doc: &Document) -> Outline {
+        Outline::of_sections(doc, |name| self.role.section_is_profile(name, self.profile))
     }
 
     /// The key lines `claim` bears out: key name → line index.
@@ -96,7 +99,6 @@ impl Target<'_> {
         outline: &Outline,
         claim: &SectionClaim,
     ) -> BTreeMap<String, usize> {
-        let sections = self.matching(outline);
         let mut owned = BTreeMap::new();
         let mut key_id_section = None;
         for (name, claim) in &claim.keys {
@@ -107,7 +109,7 @@ impl Target<'_> {
             // `region=eu-west-1` is never taken for Rolehop's `region = eu-west-1`.
             let written_by_rolehop = |k: &KeySpan| {
                 let value = value_at(doc, k.line);
-                let raw = trim_start(&doc.lines()[k.line].raw);
+                let raw = trim_start(doc.raw(k.line));
                 &k.name == name
                     && values.contains(value.as_str())
                     && raw.len() == name.len() + 3 + value.len()
@@ -115,9 +117,8 @@ impl Target<'_> {
                     && raw[name.len()..].starts_with(b" = ")
                     && raw.ends_with(value.as_bytes())
             };
-            let found = sections.iter().find_map(|&s| {
-                outline.sections[s]
-                    .keys
+            let found = outline.sections.iter().enumerate().find_map(|(s, span)| {
+                span.keys
                     .iter()
                     .find(|k| written_by_rolehop(k))
                     .map(|k| (s, k.line))
@@ -147,8 +148,19 @@ impl Target<'_> {
     }
 
     /// `claim` narrowed to what the file bears out.
-    pub fn verify(&self, doc: &Document, mut claim: SectionClaim) -> SectionClaim {
-        let outline = Outline::of(doc);
+    pub fn verify(&self, doc: &Document, claim: SectionClaim) -> SectionClaim {
+        self.verify_reading(doc, claim).0
+    }
+
+    /// [`Target::verify`], and the profile's sections as read for it (valid until the
+    /// document changes), to pass on to [`Target::prepare_with`] or
+    /// [`Target::withdraw_with`].
+    pub fn verify_reading(
+        &self,
+        doc: &Document,
+        mut claim: SectionClaim,
+    ) -> (SectionClaim, Outline) {
+        let outline = self.outline(doc);
         let owned = self.owned(doc, &outline, &claim);
         claim.keys = std::mem::take(&mut claim.keys)
             .into_iter()
@@ -167,7 +179,7 @@ impl Target<'_> {
             claim.added_header = false;
             claim.added_blank_before = false;
         }
-        claim
+        (claim, outline)
     }
 
     /// Checks that `wants` can be written without touching the user's keys, and finds the
@@ -180,14 +192,27 @@ impl Target<'_> {
         rule: Conflicts,
         take_over: bool,
     ) -> Result<Prepared, UserOwned> {
-        let outline = Outline::of(doc);
-        let sections = self.matching(&outline);
+        self.prepare_with(doc, self.outline(doc), claim, wants, rule, take_over)
+    }
+
+    /// [`Target::prepare`] with the sections already read from `doc`.
+    pub fn prepare_with(
+        &self,
+        doc: &Document,
+        outline: Outline,
+        claim: &SectionClaim,
+        wants: Vec<Want>,
+        rule: Conflicts,
+        take_over: bool,
+    ) -> Result<Prepared, UserOwned> {
         let owned: BTreeSet<usize> = self.owned(doc, &outline, claim).into_values().collect();
         let user_keys = |skip: Option<usize>| -> Vec<&KeySpan> {
-            sections
+            outline
+                .sections
                 .iter()
-                .filter(|&&s| Some(s) != skip)
-                .flat_map(|&s| &outline.sections[s].keys)
+                .enumerate()
+                .filter(|(s, _)| Some(*s) != skip)
+                .flat_map(|(_, span)| &span.keys)
                 .filter(|k| !owned.contains(&k.line))
                 .collect()
         };
@@ -206,9 +231,11 @@ impl Target<'_> {
 
         let user = user_keys(None);
         if !conflicts(&user, &wants) {
+            let wants = keep(&user, wants);
             return Ok(Prepared {
-                wants: keep(&user, wants),
+                wants,
                 take_over: None,
+                outline: Some(outline),
             });
         }
         if !take_over || claim.taken_over.is_some() {
@@ -217,8 +244,8 @@ impl Target<'_> {
         // Take over the first section of the name (where Rolehop writes, and where the body
         // goes back), if Rolehop has nothing in it and no other section of that name (a
         // duplicate, which botocore rejects anyway) would still be in the way.
-        let section = *sections.first().ok_or(UserOwned)?;
-        let span = &outline.sections[section];
+        let section = 0;
+        let span = outline.sections.first().ok_or(UserOwned)?;
         if span.keys.iter().any(|k| owned.contains(&k.line)) {
             return Err(UserOwned);
         }
@@ -229,17 +256,19 @@ impl Target<'_> {
         // After a header ending in a lone `\r`, empty lines go with the body: left behind
         // they would join the header's `\r` into a `\r\n` once written.
         let mut end = span.content_end;
-        let lines = doc.lines();
-        while lines[span.header].eol == Eol::Cr
-            && lines
+        while doc.get(span.header).is_some_and(|h| h.eol == Eol::Cr)
+            && doc
                 .get(end)
                 .is_some_and(|l| l.raw.is_empty() && l.eol == Eol::Lf)
         {
             end += 1;
         }
+        let take_over = Some(span.header + 1..end);
         Ok(Prepared {
             wants: keep(&rest, wants),
-            take_over: Some(span.header + 1..end),
+            take_over,
+            // Cutting the body moves lines: execute reads the file again.
+            outline: None,
         })
     }
 
@@ -257,12 +286,14 @@ impl Target<'_> {
             claim.taken_over = taken_over_account;
         }
         let wants = prepared.wants;
-        let outline = Outline::of(doc);
+        let mut outline = prepared.outline.unwrap_or_else(|| self.outline(doc));
         let owned = self.owned(doc, &outline, &claim);
 
         for want in &wants {
             if let Some(&line) = owned.get(want.name) {
-                doc.set_raw(line, key_line(want));
+                // Same indentation as before, so the line's role does not change.
+                let indent = leading_space(doc.raw(line)).to_vec();
+                doc.set_raw(line, [indent, key_line(want)].concat());
             }
         }
         let mut unwanted: Vec<usize> = owned
@@ -271,8 +302,11 @@ impl Target<'_> {
             .map(|(_, &line)| line)
             .collect();
         unwanted.sort_unstable();
-        for line in unwanted.into_iter().rev() {
-            doc.remove_lines(line..line + 1);
+        if !unwanted.is_empty() {
+            for &line in unwanted.iter().rev() {
+                doc.remove_lines(line..line + 1);
+            }
+            outline = self.outline(doc);
         }
 
         let missing: Vec<Vec<u8>> = wants
@@ -281,16 +315,11 @@ impl Target<'_> {
             .map(key_line)
             .collect();
         if !missing.is_empty() {
-            let outline = Outline::of(doc);
-            match self.matching(&outline).first() {
-                Some(&s) => {
+            match outline.sections.first() {
+                Some(span) => {
                     // Indented like the header that follows, so that it stays a header (a
                     // line indented deeper than the key before it would continue that key).
-                    let span = &outline.sections[s];
-                    let indent = doc
-                        .lines()
-                        .get(span.end)
-                        .map_or(&[][..], |l| leading_space(&l.raw));
+                    let indent = doc.get(span.end).map_or(&[][..], |l| leading_space(l.raw));
                     let lines = missing
                         .into_iter()
                         .map(|raw| doc.new_line([indent, &raw].concat()))
@@ -298,7 +327,7 @@ impl Target<'_> {
                     doc.insert_lines(span.content_end, lines);
                 }
                 None => {
-                    let blank = doc.lines().last().is_some_and(|l| !is_blank(&l.raw));
+                    let blank = doc.last().is_some_and(|l| !is_blank(l.raw));
                     let mut block = Vec::new();
                     if blank {
                         block.push(doc.new_line(Vec::new()));
@@ -313,7 +342,7 @@ impl Target<'_> {
         }
 
         if wants.is_empty() && claim.added_header {
-            self.remove_added_header(doc, &claim);
+            self.remove_added_header(doc, &outline, &claim);
             claim.added_header = false;
             claim.added_blank_before = false;
         }
@@ -333,44 +362,53 @@ impl Target<'_> {
 
     /// Removes the header Rolehop added once nothing but blank lines and comments is under
     /// it, and the blank line it put before it.
-    fn remove_added_header(&self, doc: &mut Document, claim: &SectionClaim) {
-        let outline = Outline::of(doc);
-        let Some(&s) = self
-            .matching(&outline)
+    fn remove_added_header(&self, doc: &mut Document, outline: &Outline, claim: &SectionClaim) {
+        let Some(span) = outline
+            .sections
             .iter()
             .rev()
-            .find(|&&s| outline.sections[s].content_end == outline.sections[s].header + 1)
+            .find(|span| span.content_end == span.header + 1)
         else {
             return;
         };
-        let header = outline.sections[s].header;
-        let start =
-            if claim.added_blank_before && header > 0 && is_blank(&doc.lines()[header - 1].raw) {
-                header - 1
-            } else {
-                header
-            };
+        let header = span.header;
+        let start = if claim.added_blank_before && header > 0 && is_blank(doc.raw(header - 1)) {
+            header - 1
+        } else {
+            header
+        };
         doc.remove_lines(start..header + 1);
     }
 
     /// Takes out everything `claim` bears out and puts `saved_body` (a taken-over section)
     /// back under the profile's header.
     pub fn withdraw(&self, doc: &mut Document, claim: SectionClaim, saved_body: Option<&[u8]>) {
+        self.withdraw_with(doc, None, claim, saved_body);
+    }
+
+    /// [`Target::withdraw`] with the sections already read from `doc`, if they were.
+    pub fn withdraw_with(
+        &self,
+        doc: &mut Document,
+        outline: Option<Outline>,
+        claim: SectionClaim,
+        saved_body: Option<&[u8]>,
+    ) {
         let prepared = Prepared {
             wants: Vec::new(),
             take_over: None,
+            outline,
         };
         self.execute(doc, claim, prepared, None);
         let Some(body) = saved_body else {
             return;
         };
-        let outline = Outline::of(doc);
-        match self.matching(&outline).first() {
-            Some(&s) => doc.insert_lines(outline.sections[s].header + 1, split_lines(body)),
+        match self.outline(doc).sections.first() {
+            Some(span) => doc.insert_lines(span.header + 1, split_lines(body)),
             // The user deleted the header meanwhile: their section comes back at the end.
             None => {
                 let mut block = Vec::new();
-                if doc.lines().last().is_some_and(|l| !is_blank(&l.raw)) {
+                if doc.last().is_some_and(|l| !is_blank(l.raw)) {
                     block.push(doc.new_line(Vec::new()));
                 }
                 block.push(doc.new_line(self.role.header_for(self.profile).into_bytes()));
@@ -382,10 +420,8 @@ impl Target<'_> {
 
     /// Whether the user's section body `saved` is in the file (the take-over never reached
     /// it, or was already undone).
-    pub fn body_in_place(&self, doc: &Document, saved: &[u8]) -> bool {
-        let outline = Outline::of(doc);
-        self.matching(&outline).first().is_some_and(|&s| {
-            let span = &outline.sections[s];
+    pub fn body_in_place(&self, doc: &Document, outline: &Outline, saved: &[u8]) -> bool {
+        outline.sections.first().is_some_and(|span| {
             let body = Zeroizing::new(doc.bytes_of(span.header + 1..span.end));
             body.starts_with(saved)
         })

@@ -98,11 +98,11 @@ fn withdraw_in_new_process(
 }
 
 fn keys_of(doc: &Document, role: FileRole, profile: &str) -> Vec<(String, String)> {
-    let outline = Outline::of(doc);
+    let outline = Outline::of_sections(doc, |n| role.section_is_profile(n, profile));
     outline
-        .find(|n| role.section_is_profile(n, profile))
+        .sections
         .into_iter()
-        .flat_map(|s| outline.sections[s].keys.clone())
+        .flat_map(|s| s.keys)
         .map(|k| (k.name, value_at(doc, k.line).to_string()))
         .collect()
 }
