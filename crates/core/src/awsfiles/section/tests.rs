@@ -221,9 +221,12 @@ fn a_users_empty_section_receives_the_keys_and_keeps_its_comment() {
     )
     .unwrap();
     assert!(!delivered.claim.added_header);
+    // Right under the header: the comment and blank line after it stay where they were.
     assert!(text(&doc).contains(
-        "[empty-by-user]\n# the user left this section empty on purpose\n\naws_access_key_id = ASIA9\n"
-    ) || text(&doc).contains("[empty-by-user]\naws_access_key_id = ASIA9\n"));
+        "[empty-by-user]\naws_access_key_id = ASIA9\naws_secret_access_key = tmp/secret\n\
+         aws_session_token = tmp-token\naws_expiration = 2030-01-01T00:00:00Z\n\
+         # the user left this section empty on purpose\n\n[ci]"
+    ));
     assert_eq!(
         withdraw_in_new_process(
             &doc.to_bytes(),
