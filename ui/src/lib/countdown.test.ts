@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatRemaining } from "./countdown";
+import { formatRemaining, parseInstant } from "./countdown";
 
 const at = Date.parse("2030-01-01T12:00:00Z");
 
@@ -13,6 +13,10 @@ describe("formatRemaining", () => {
   it("says expired at and after the expiry", () => {
     expect(formatRemaining("2030-01-01T12:00:00Z", at)).toBe("expired");
     expect(formatRemaining("2030-01-01T11:00:00Z", at)).toBe("expired");
+  });
+  it("reads chrono's nanosecond timestamps", () => {
+    expect(formatRemaining("2030-01-01T12:42:07.123456789Z", at)).toBe("42m 07s");
+    expect(parseInstant("2030-01-01T12:00:00.5Z")).toBe(at + 500);
   });
   it("shows nothing for an unreadable time", () => {
     expect(formatRemaining("soon", at)).toBe("");

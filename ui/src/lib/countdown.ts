@@ -1,8 +1,14 @@
 // The live countdown to a session's expiry, as the list shows it.
 
+/** Milliseconds since the epoch of an RFC 3339 time as Rust's chrono writes it (up to
+ *  nine fractional digits, which WebKit's Date.parse refuses: three are kept). */
+export function parseInstant(text: string): number {
+  return Date.parse(text.replace(/(\.\d{3})\d+/, "$1"));
+}
+
 /** "42m 07s", "1h 05m", "expired"; `now` in milliseconds since the epoch. */
 export function formatRemaining(expiresAt: string, now: number): string {
-  const ms = Date.parse(expiresAt) - now;
+  const ms = parseInstant(expiresAt) - now;
   if (Number.isNaN(ms)) return "";
   if (ms <= 0) return "expired";
   const total = Math.floor(ms / 1000);

@@ -1,0 +1,395 @@
+//! Driving the desktop app in a real window: an Xvfb display, `tauri-driver` in front of
+//! Debian's WebKitWebDriver, and the fantoccini WebDriver client.
+//!
+//! The app is the binary `cargo build -p rolehop-desktop` made (`cargo xtask test` builds
+//! it before the suites), found next to this test's own executable, or at
+//! `$ROLEHOP_DESKTOP_BIN`. It runs with the test's peers in its environment: its
+//! workspace, AWS files and keychain service are the test's, its STS is moto.
+
+use std::fs;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use rolehop_e2e::Peers;
+use serde_json::json;
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// How long the UI may take to show what a test waits for (a start goes through moto).
+pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The directory of the test binaries' build: `target/<profile>`.
+fn build_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/desktop_app-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps")
+        .to_owned()
+}
+
+/// The app binary to drive.
+pub fn app_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("ROLEHOP_DESKTOP_BIN").filter(|v| !v.is_empty()) {
+        return PathBuf::from(bin);
+    }
+    let bin = build_dir().join("rolehop-desktop");
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it first (`cargo build -p rolehop-desktop`, which \
+         `cargo xtask test` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Where screenshots go: `target/artifacts/desktop/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = build_dir()
+        .parent()
+        .expect("target dir")
+        .join("artifacts/desktop");
+    fs::create_dir_all(&dir).expect("creating the artifacts dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A process started in its own process group, so that stopping it also stops what it
+/// started (tauri-driver starts WebKitWebDriver, which starts the app and WebKit's
+/// helpers). Terminated, then killed, and reaped on drop.
+struct Group {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Group {
+    fn spawn(name: &'static str, command: &mut Command, log: PathBuf) -> Self {
+        use std::os::unix::process::CommandExt;
+        let out = fs::File::create(&log).expect("creating a log file");
+        let err = out.try_clone().expect("duplicating a log handle");
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({e}); run `cargo xtask install`"));
+        Self { name, child, log }
+    }
+
+    fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(format!(
+                "{} exited ({status}): {}",
+                self.name,
+                fs::read_to_string(&self.log).unwrap_or_default()
+            )),
+            _ => None,
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args([signal, "--", &group])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        // Whatever is left of the group (the app, WebKit's helpers) goes now.
+        self.signal("-KILL");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An X server of our own, on the first free display number from 90 up.
+pub struct Xvfb {
+    display: String,
+    _group: Group,
+}
+
+impl Xvfb {
+    pub fn start(logs: &Path) -> Self {
+        for n in 90..190 {
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            {
+                continue;
+            }
+            let mut group = Group::spawn(
+                "Xvfb",
+                Command::new("Xvfb").args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ]),
+                logs.join(format!("xvfb-{n}.log")),
+            );
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if group.exited().is_some() {
+                    break; // lost a race for this display: try the next
+                }
+                if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                    return Self {
+                        display: format!(":{n}"),
+                        _group: group,
+                    };
+                }
+                assert!(Instant::now() < deadline, "Xvfb :{n} did not start");
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!("no free X display between :90 and :189");
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+}
+
+/// The app in a window, driven through WebDriver. Dropping it closes the session and
+/// stops tauri-driver, WebKitWebDriver, the app and the display.
+pub struct Desktop {
+    pub client: Client,
+    name: String,
+    artifacts: PathBuf,
+    // Field order is drop order: the driver (and the app) before the display.
+    _driver: Group,
+    _xvfb: Xvfb,
+}
+
+impl Desktop {
+    /// Launches the app with `peers`' environment (and `extra`) and waits until it has
+    /// loaded its first snapshot. `name` prefixes this test's screenshots.
+    pub async fn launch(name: &str, peers: &Peers, extra: &[(&str, &str)]) -> TestResult<Self> {
+        let artifacts = artifacts_dir();
+        let xvfb = Xvfb::start(&artifacts);
+        let (port, native_port) = (free_port(), free_port());
+
+        let mut command = Command::new(tauri_driver());
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .envs(peers.env())
+            .env("ROLEHOP_KEYCHAIN_SERVICE", peers.home().keychain_service())
+            .env("DISPLAY", xvfb.display())
+            // No GPU under Xvfb: WebKit's DMA-BUF renderer would show a blank window.
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .env("NO_AT_BRIDGE", "1");
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let log = artifacts.join(format!("{name}-app.log"));
+        let mut driver = Group::spawn("tauri-driver", &mut command, log);
+        // tauri-driver listens before WebKitWebDriver does, and drops what it cannot
+        // forward: wait for both.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let listening = |port: u16| TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok();
+        while !(listening(port) && listening(native_port)) {
+            if let Some(why) = driver.exited() {
+                return Err(why.into());
+            }
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not listen within 20 s".into());
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": app_binary() }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        let desktop = Self {
+            client,
+            name: name.to_owned(),
+            artifacts,
+            _driver: driver,
+            _xvfb: xvfb,
+        };
+        desktop.wait_for(".app[data-loaded='true']").await?;
+        Ok(desktop)
+    }
+
+    /// Waits until an element matches `css`, and returns it.
+    pub async fn wait_for(&self, css: &str) -> TestResult<Element> {
+        self.wait_for_within(css, UI_TIMEOUT).await
+    }
+
+    pub async fn wait_for_within(&self, css: &str, timeout: Duration) -> TestResult<Element> {
+        self.client
+            .wait()
+            .at_most(timeout)
+            .every(Duration::from_millis(100))
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("waiting for `{css}`: {e}").into())
+    }
+
+    /// Waits until nothing matches `css`.
+    pub async fn wait_gone(&self, css: &str) -> TestResult {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while !self.all(css).await?.is_empty() {
+            if Instant::now() > deadline {
+                return Err(format!("`{css}` still present after {UI_TIMEOUT:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    pub async fn all(&self, css: &str) -> TestResult<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(css)).await?)
+    }
+
+    pub async fn click(&self, css: &str) -> TestResult {
+        self.wait_for(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Replaces the text of the input matching `css`.
+    pub async fn fill(&self, css: &str, text: &str) -> TestResult {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Types `text` then Enter into the input matching `css`.
+    pub async fn fill_and_enter(&self, css: &str, text: &str) -> TestResult {
+        let input = self.wait_for(css).await?;
+        input.clear().await?;
+        input
+            .send_keys(&format!("{text}{}", char::from(Key::Return)))
+            .await?;
+        Ok(())
+    }
+
+    /// Waits until the text of the element matching `css` satisfies `ok`; returns it.
+    pub async fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> TestResult<String> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let text = self.text(css).await?;
+            if ok(&text) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("`{css}` still reads {text:?} after {UI_TIMEOUT:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The text of the element matching `css` (its `textContent`, trimmed: WebKit's
+    /// WebDriver reads the visible text of an ellipsised cell as empty).
+    pub async fn text(&self, css: &str) -> TestResult<String> {
+        let element = self.wait_for(css).await?;
+        let text = element.prop("textContent").await?.unwrap_or_default();
+        Ok(text.trim().to_owned())
+    }
+
+    /// The names of the session rows in the DOM (the list is virtualised: the rows in
+    /// view, which is all of them in these small workspaces).
+    pub async fn row_names(&self) -> TestResult<Vec<String>> {
+        let mut names = Vec::new();
+        for row in self.all(".row[data-session]").await? {
+            if let Some(name) = row.attr("data-session").await? {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The CSS selector of a session's row, optionally in a given state.
+    pub fn row(name: &str, state: Option<&str>) -> String {
+        match state {
+            Some(state) => format!(".row[data-session='{name}'][data-state='{state}']"),
+            None => format!(".row[data-session='{name}']"),
+        }
+    }
+
+    /// Saves a PNG of the window to `target/artifacts/desktop/<test>-<label>.png`.
+    pub async fn screenshot(&self, label: &str) -> TestResult<PathBuf> {
+        // WebKitGTK answers a screenshot with the next rendering update, and a page
+        // that is not changing has none: paint a 1-pixel, all but transparent dot
+        // (removed again) so that there is one.
+        self.client
+            .execute(
+                "const dot = document.createElement('div');
+                 dot.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;'
+                   + 'background:rgba(0,0,0,0.01);pointer-events:none';
+                 setTimeout(() => document.body.appendChild(dot), 50);
+                 setTimeout(() => dot.remove(), 2000);",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let path = self.artifacts.join(format!("{}-{label}.png", self.name));
+        fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Runs `story`; if it fails, saves a screenshot of the moment before returning
+    /// the error. Closes the WebDriver session either way.
+    pub async fn run(self, story: impl AsyncFnOnce(&Self) -> TestResult) -> TestResult {
+        let outcome = story(&self).await;
+        if outcome.is_err() {
+            let _ = self.screenshot("failure").await;
+        }
+        let _ = self.client.clone().close().await;
+        outcome
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join("tauri-driver"))
+        .find(|p| p.exists());
+    on_path.unwrap_or_else(|| {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+            });
+        cargo_home.join("bin/tauri-driver")
+    })
+}

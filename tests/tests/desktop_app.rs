@@ -1,0 +1,260 @@
+//! The desktop app in a real window (Xvfb), driven through WebDriver (tauri-driver +
+//! WebKitWebDriver), against moto and a private gnome-keyring. Screenshots of each
+//! story go to `target/artifacts/desktop/`.
+
+mod desktop;
+
+use std::time::Duration;
+
+use desktop::{Desktop, TestResult};
+use rolehop_e2e::{Peers, aws_cli};
+
+fn peers() -> TestResult<Peers> {
+    Ok(Peers::builder().with_moto().with_secret_service().start()?)
+}
+
+/// Fills and saves the add-IAM-user dialog.
+async fn add_iam_user(
+    app: &Desktop,
+    name: &str,
+    profile: &str,
+    mfa_serial: Option<&str>,
+    keys: (&str, &str),
+) -> TestResult {
+    app.click("button[name='add-iam-user']").await?;
+    let form = "dialog[data-dialog='iam-user']";
+    app.fill(&format!("{form} input[name='name']"), name)
+        .await?;
+    app.fill(&format!("{form} input[name='profile']"), profile)
+        .await?;
+    app.fill(&format!("{form} input[name='region']"), "us-east-1")
+        .await?;
+    if let Some(serial) = mfa_serial {
+        app.fill(&format!("{form} input[name='mfa_serial']"), serial)
+            .await?;
+    }
+    app.fill(&format!("{form} input[name='access_key_id']"), keys.0)
+        .await?;
+    app.fill(&format!("{form} input[name='secret_access_key']"), keys.1)
+        .await?;
+    app.click(&format!("{form} button[name='save']")).await?;
+    app.wait_gone(form).await?;
+    app.wait_for(&Desktop::row(name, Some("inactive"))).await?;
+    Ok(())
+}
+
+/// Fills and saves the add-role dialog; `parent` is the parent's chain as the picker
+/// shows it (`deployer → CodeBuildRole`).
+async fn add_role(app: &Desktop, name: &str, parent: &str, arn: &str, profile: &str) -> TestResult {
+    app.click("button[name='add-role']").await?;
+    let form = "dialog[data-dialog='role']";
+    app.fill(&format!("{form} input[name='name']"), name)
+        .await?;
+    app.wait_for(&format!("{form} select[name='parent']"))
+        .await?
+        .select_by_label(parent)
+        .await?;
+    app.fill(&format!("{form} input[name='role_arn']"), arn)
+        .await?;
+    app.fill(&format!("{form} input[name='profile']"), profile)
+        .await?;
+    app.fill(&format!("{form} input[name='region']"), "eu-west-1")
+        .await?;
+    app.click(&format!("{form} button[name='save']")).await?;
+    app.wait_gone(form).await?;
+    app.wait_for(&Desktop::row(name, Some("inactive"))).await?;
+    Ok(())
+}
+
+/// Like `assert!`, but fails the story with an error, so that its screenshot is taken.
+macro_rules! check {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+).into());
+        }
+    };
+}
+
+/// Like `assert_eq!`, as [`check!`].
+macro_rules! check_eq {
+    ($left:expr, $right:expr) => {{
+        let (left, right) = (&$left, &$right);
+        if left != right {
+            return Err(format!("{} == {}: {left:?} != {right:?}", stringify!($left), stringify!($right)).into());
+        }
+    }};
+    ($left:expr, $right:expr, $($msg:tt)+) => {{
+        let (left, right) = (&$left, &$right);
+        if left != right {
+            return Err(format!("{left:?} != {right:?}: {}", format!($($msg)+)).into());
+        }
+    }};
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The user story: an IAM user with MFA and two chained roles, created in the UI;
+/// filtered by profile; the leaf started through the MFA dialog and used by the AWS
+/// CLI; stopped again; and a session that fails shows why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_story_chain_with_mfa_from_the_window_to_the_aws_cli() -> TestResult {
+    let peers = peers()?;
+    let moto = peers.moto();
+    let user = moto.create_user("deployer")?;
+    let serial = moto.create_mfa_device("deployer")?;
+    let build_arn = moto.create_role("CodeBuildRole", &user.arn)?;
+    let deploy_arn = moto.create_role("ResourceDeployCAR", &build_arn)?;
+
+    let app = Desktop::launch("story", &peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        add_iam_user(
+            app,
+            "deployer",
+            "staging",
+            Some(&serial),
+            (&user.access_key_id, &user.secret_access_key),
+        )
+        .await?;
+        add_role(app, "CodeBuildRole", "deployer", &build_arn, "build").await?;
+        add_role(
+            app,
+            "ResourceDeployCAR",
+            "deployer → CodeBuildRole",
+            &deploy_arn,
+            "prod-deploy",
+        )
+        .await?;
+        check_eq!(
+            app.row_names().await?,
+            ["CodeBuildRole", "ResourceDeployCAR", "deployer"]
+        );
+        // The secret went to the keychain, never to the workspace file.
+        let workspace =
+            std::fs::read_to_string(peers.home().rolehop_home().join("workspace.json"))?;
+        check!(
+            !workspace.contains(&user.secret_access_key),
+            "the secret is in workspace.json"
+        );
+
+        // Filter by one profile: only its session is listed.
+        app.click("[data-filter='profiles'] .picker-button").await?;
+        app.click("[data-profile-option='prod-deploy'] input")
+            .await?;
+        app.click("[data-filter='profiles'] .popover .actions button:last-child")
+            .await?;
+        app.wait_gone(&Desktop::row("deployer", None)).await?;
+        check_eq!(app.row_names().await?, ["ResourceDeployCAR"]);
+        app.screenshot("filtered-by-profile").await?;
+
+        // Start the leaf: the MFA dialog names the session and the device.
+        app.click(&Desktop::row("ResourceDeployCAR", None)).await?;
+        let dialog = app.wait_for("dialog[data-dialog='mfa']").await?;
+        let asked = dialog.text().await?;
+        check!(asked.contains("ResourceDeployCAR"), "dialog: {asked}");
+        check!(asked.contains("deployer"), "dialog: {asked}");
+        check!(asked.contains(&serial), "dialog: {asked}");
+        app.screenshot("mfa-dialog").await?;
+        app.fill_and_enter("dialog[data-dialog='mfa'] input[name='mfa_code']", "123456")
+            .await?;
+        app.wait_gone("dialog[data-dialog='mfa']").await?;
+        app.wait_for(&Desktop::row("ResourceDeployCAR", Some("active")))
+            .await?;
+        // A live countdown: "1h 00m", then "59m 59s", "59m 58s"...
+        let countdown = format!("{} [data-expiry]", Desktop::row("ResourceDeployCAR", None));
+        let first = app.wait_text(&countdown, |t| !t.is_empty()).await?;
+        check!(
+            first.ends_with('m') || first.ends_with('s'),
+            "countdown: {first:?}"
+        );
+        app.wait_text(&countdown, |t| t != first).await?;
+
+        // The AWS CLI acts as the leaf role through the profile Rolehop wrote.
+        let out = aws_cli(
+            [
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "prod-deploy",
+                "--output",
+                "json",
+            ],
+            peers.env(),
+        )?;
+        check!(out.status.success(), "aws failed: {}", text(&out.stderr));
+        let identity: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let arn = identity["Arn"].as_str().unwrap_or_default();
+        check!(
+            arn.contains(":assumed-role/ResourceDeployCAR/"),
+            "acting as {arn}"
+        );
+
+        // Click again: stopped, and the profile is gone from the credentials file.
+        app.click(&Desktop::row("ResourceDeployCAR", Some("active")))
+            .await?;
+        app.wait_for(&Desktop::row("ResourceDeployCAR", Some("inactive")))
+            .await?;
+        let credentials = peers.home().read_aws_credentials().unwrap_or_default();
+        check!(
+            !credentials.contains("[prod-deploy]"),
+            "credentials:\n{credentials}"
+        );
+
+        // The leaf again: the cached MFA session means no second prompt.
+        app.click(&Desktop::row("ResourceDeployCAR", Some("inactive")))
+            .await?;
+        app.wait_for(&Desktop::row("ResourceDeployCAR", Some("active")))
+            .await?;
+        check!(
+            app.all("dialog[data-dialog='mfa']").await?.is_empty(),
+            "asked for MFA again"
+        );
+
+        // A session AWS refuses fails with the reason on its row. (moto checks keys
+        // only from here on: with auth on it also refuses role-chained credentials.)
+        moto.enable_auth()?;
+        app.click("[data-filter='profiles'] [data-chip='prod-deploy']")
+            .await?;
+        add_iam_user(
+            app,
+            "intruder",
+            "intruder",
+            None,
+            ("AKIAIOSFODNN7INVALID", "not-a-real-secret-key"),
+        )
+        .await?;
+        app.click(&Desktop::row("intruder", None)).await?;
+        app.wait_for(&Desktop::row("intruder", Some("failed")))
+            .await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row("intruder", None)))
+            .await?;
+        check!(reason.contains("InvalidClientTokenId"), "reason: {reason}");
+        check_eq!(
+            app.all(&Desktop::row("ResourceDeployCAR", Some("active")))
+                .await?
+                .len(),
+            1,
+            "a failure leaves the other sessions as they were"
+        );
+
+        // The leaf's details show its chain; this is the README's screenshot.
+        app.click(&format!(
+            "{} .details-button",
+            Desktop::row("ResourceDeployCAR", None)
+        ))
+        .await?;
+        let chain = app
+            .text("[data-details='ResourceDeployCAR'] [data-chain]")
+            .await?;
+        check!(
+            chain.contains("deployer") && chain.contains("CodeBuildRole"),
+            "chain: {chain}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.screenshot("readme").await?;
+        Ok(())
+    })
+    .await
+}
