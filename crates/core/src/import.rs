@@ -25,19 +25,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::awsfiles::atomic;
 use crate::awsfiles::dialect::FileRole;
 use crate::awsfiles::locate;
+use crate::awsfiles::{self, atomic};
 use crate::engine::{Engine, NewIamUser, NewRole};
 use crate::error::EngineError;
 use crate::model::{SessionId, SessionKind};
 use plan::{Planner, ROLE, Step, USER};
 use profiles::{AwsProfile, read_profiles};
 use strip::remove_static_keys;
-
-/// The lock the AWS files delivery takes in Rolehop's home (its state directory) before
-/// it edits the files; removing keys takes it too, so the two never interleave.
-const AWS_FILES_LOCK: &str = "awsfiles.lock";
 
 /// Where to read profiles from.
 #[derive(Debug, Clone)]
@@ -250,7 +246,7 @@ pub async fn import_aws_config(
     }
 
     if !removals.is_empty() {
-        let lock = engine.config().home.join(AWS_FILES_LOCK);
+        let lock = awsfiles::lock_path(&engine.config().home);
         for role in [FileRole::Credentials, FileRole::Config] {
             let names: Vec<&str> = removals
                 .iter()

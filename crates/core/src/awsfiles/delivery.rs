@@ -58,6 +58,12 @@ impl AwsFilesConfig {
 
 const LEDGER_FILE: &str = "awsfiles-ledger.json";
 const LOCK_FILE: &str = "awsfiles.lock";
+
+/// The lock every change to the AWS files is made under, in Rolehop's state directory.
+/// Whoever else edits those files (the importer removing static keys) takes it too.
+pub fn lock_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(LOCK_FILE)
+}
 /// How many times, at most, a new writer yields to let concurrent callers join its
 /// batch, and after how many yields without a newcomer it stops waiting.
 const COALESCE_YIELDS: usize = 256;
@@ -209,7 +215,7 @@ impl AwsFilesDelivery {
             credentials: config.credentials_file,
             config: config.config_file,
             ledger_path: config.state_dir.join(LEDGER_FILE),
-            lock_path: config.state_dir.join(LOCK_FILE),
+            lock_path: lock_path(&config.state_dir),
             rolehop_binary: config.rolehop_binary,
             vault,
             queue: Mutex::new(Queue::default()),

@@ -18,5 +18,5 @@ pub mod locate;
 pub mod section;
 pub mod vault;
 
-pub use delivery::{AwsFilesConfig, AwsFilesDelivery};
+pub use delivery::{AwsFilesConfig, AwsFilesDelivery, lock_path};
 pub use vault::{KeychainVault, MemoryVault, SectionVault};
