@@ -29,11 +29,14 @@ pub struct Handover {
 /// Errors from a delivery. Messages name the file and profile, never a secret.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error(
-        "profile '{profile}' already has credentials you wrote in {path}; \
-         start with take-over to let Rolehop replace them until the session stops"
-    )]
-    ProfileOwnedByUser { profile: String, path: String },
+    /// The user's own keys for the profile would be mixed with Rolehop's, or win over
+    /// them: the whole section (`keys` empty), or the `keys` named.
+    #[error("{}", owned_by_user(profile, path, keys))]
+    ProfileOwnedByUser {
+        profile: String,
+        path: String,
+        keys: Vec<String>,
+    },
     #[error("cannot update {path}: {message}")]
     Io { path: String, message: String },
     /// A taken-over section could not be kept in, or read back from, the keychain.
@@ -45,6 +48,21 @@ pub enum DeliveryError {
         "the {key} for profile '{profile}' cannot be written to the AWS files: it is empty or has a line break, control character or surrounding space"
     )]
     InvalidValue { profile: String, key: String },
+}
+
+fn owned_by_user(profile: &str, path: &str, keys: &[String]) -> String {
+    if keys.is_empty() {
+        format!(
+            "profile '{profile}' already has credentials you wrote in {path}; \
+             start with take-over to let Rolehop replace them until the session stops"
+        )
+    } else {
+        format!(
+            "profile '{profile}' in {path} sets {}: AWS tools would use those instead of \
+             Rolehop's credentials; start with take-over to set them aside until the session stops",
+            keys.join(", ")
+        )
+    }
 }
 
 /// Puts credentials in place for profiles and takes them away again.

@@ -438,8 +438,11 @@ impl AwsFilesDelivery {
                 .load(&account)
                 .map_err(|m| keychain_error(profile, m))?
             {
-                Some(body) if target.body_in_place(&file.doc, &outline, &body) => {
+                Some(body)
+                    if target.saved_in_place(&file.doc, &outline, &body, &claim.set_aside) =>
+                {
                     claim.taken_over = None;
+                    claim.set_aside = Vec::new();
                     after.vault_deletes.push(account);
                 }
                 Some(body) => saved = Some(body),
@@ -449,6 +452,7 @@ impl AwsFilesDelivery {
                         "the keychain no longer holds the section Rolehop took over; it cannot be put back"
                     );
                     claim.taken_over = None;
+                    claim.set_aside = Vec::new();
                 }
             }
         }
@@ -503,7 +507,13 @@ impl AwsFilesDelivery {
             self.credentials_wants(handover)?,
             self.config_wants(handover)?,
         ];
-        let rules = [Conflicts::AnyUserKey, Conflicts::SameKey];
+        let rules = [
+            Conflicts::AnyUserKey,
+            Conflicts::SameKeyOr(match handover.mode {
+                DeliveryMode::CredentialsFile => outranks_credentials_file,
+                DeliveryMode::CredentialProcess => outranks_credential_process,
+            }),
+        ];
 
         // Check both files before changing either.
         let mut prepared: Vec<Prepared> = Vec::with_capacity(2);
@@ -521,9 +531,10 @@ impl AwsFilesDelivery {
                     rule,
                     handover.take_over,
                 )
-                .map_err(|_| DeliveryError::ProfileOwnedByUser {
+                .map_err(|owned| DeliveryError::ProfileOwnedByUser {
                     profile: profile.to_string(),
                     path: file.path.display().to_string(),
+                    keys: owned.keys,
                 })?;
             prepared.push(ready);
             verified_claims.push(verified.claim);
@@ -531,9 +542,8 @@ impl AwsFilesDelivery {
         // Keep the user's sections in the keychain before they leave the files.
         let mut accounts = [None, None];
         for (i, (file, ready)) in files.iter().zip(&prepared).enumerate() {
-            if let Some(range) = ready.take_over.clone() {
+            if let Some(body) = ready.taken_bytes(&file.doc) {
                 let account = account_for(&file.key, profile.as_str());
-                let body = Zeroizing::new(file.doc.bytes_of(range));
                 self.vault
                     .save(&account, &body)
                     .map_err(|m| keychain_error(profile, m))?;
@@ -597,6 +607,29 @@ impl AwsFilesDelivery {
         }
         Ok(wants)
     }
+}
+
+/// Whether a user's key in a `[profile P]` section of the config file makes botocore (the
+/// AWS CLI, boto3) take P's credentials from elsewhere before it reads the shared
+/// credentials file: assume role (`role_arn`, and with it `source_profile` or
+/// `credential_source`), web identity, IAM Identity Center (any `sso_*`). `has` says
+/// whether the profile has a key of the user's of a name.
+fn outranks_credentials_file(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
+    match key {
+        "role_arn" | "web_identity_token_file" => true,
+        "source_profile" | "credential_source" => has("role_arn"),
+        _ => key.starts_with("sso_"),
+    }
+}
+
+/// [`outranks_credentials_file`] for a `credential_process` line, which comes after the
+/// credentials file; and static keys, which other SDKs (Go, Java) read before it.
+fn outranks_credential_process(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
+    outranks_credentials_file(key, has)
+        || matches!(
+            key,
+            "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token"
+        )
 }
 
 /// A key to write, refused when its value would break the file (a line break would let

@@ -34,6 +34,8 @@ pub struct KeySpan {
     pub line: usize,
     /// Lower-cased, as botocore compares keys.
     pub name: String,
+    /// Index just after the key's last continuation line (`line + 1` when it has none).
+    pub end: usize,
 }
 
 /// The sections of a document, in file order.
@@ -104,6 +106,9 @@ impl Outline {
             if in_section && key_open && indent > indent_level {
                 if let Some(c) = current {
                     sections[c].content_end = index + 1;
+                    if let Some(key) = sections[c].keys.last_mut() {
+                        key.end = index + 1;
+                    }
                 }
                 continue;
             }
@@ -132,6 +137,7 @@ impl Outline {
                     sections[c].keys.push(KeySpan {
                         line: index,
                         name: key.to_lowercase(),
+                        end: index + 1,
                     });
                 }
             }

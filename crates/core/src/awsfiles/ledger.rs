@@ -54,6 +54,11 @@ pub struct SectionClaim {
     /// The user's own section body was taken over: the keychain account that holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_over: Option<String>,
+    /// When only some lines of the user's section were taken over (set aside), not its
+    /// whole body: where each line of the keychain copy goes back, as its index among the
+    /// section's lines below the header as the user wrote them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<usize>,
 }
 
 /// How to recognise a key line Rolehop wrote.
@@ -86,12 +91,19 @@ impl SectionClaim {
                 }
             }
         }
+        // The keychain account and where its lines go back come as a pair.
+        let taken = if other.taken_over.is_some() {
+            other
+        } else {
+            self
+        };
         SectionClaim {
             session: other.session.or(self.session),
             added_header: self.added_header || other.added_header,
             added_blank_before: self.added_blank_before || other.added_blank_before,
             keys,
-            taken_over: other.taken_over.clone().or_else(|| self.taken_over.clone()),
+            taken_over: taken.taken_over.clone(),
+            set_aside: taken.set_aside.clone(),
         }
     }
 }

@@ -30,25 +30,59 @@ pub struct Want {
 
 /// The user's own lines stand where Rolehop would write (see [`Target::prepare`]).
 #[derive(Debug)]
-pub struct UserOwned;
+pub struct UserOwned {
+    /// The user's keys in the way, when only some are ([`Conflicts::SameKeyOr`]); empty
+    /// when the section as a whole is the user's ([`Conflicts::AnyUserKey`]).
+    pub keys: Vec<String>,
+}
+
+/// What of the user's section a take-over removes, to be kept (in the keychain) and put
+/// back when the session stops.
+#[derive(Debug, Clone)]
+pub enum TakeOver {
+    /// The section's whole body, below its header.
+    Body(Range<usize>),
+    /// Some of its lines (keys with their continuation lines), in ascending order.
+    Lines { header: usize, lines: Vec<usize> },
+}
 
 /// A change that passed its checks and cannot fail any more.
 pub struct Prepared {
     wants: Vec<Want>,
-    /// Body lines of the user's section to take over (save first, then execute).
-    pub take_over: Option<Range<usize>>,
+    /// What of the user's section to take over (save [`Prepared::taken_bytes`] first,
+    /// then execute).
+    pub take_over: Option<TakeOver>,
     /// The profile's sections as `prepare` read them, when still true for `execute`.
     outline: Option<Outline>,
 }
 
+impl Prepared {
+    /// The exact bytes the take-over removes (what the caller keeps), if any.
+    pub fn taken_bytes(&self, doc: &Document) -> Option<Zeroizing<Vec<u8>>> {
+        let bytes = match self.take_over.as_ref()? {
+            TakeOver::Body(range) => doc.bytes_of(range.clone()),
+            TakeOver::Lines { lines, .. } => {
+                lines.iter().flat_map(|&l| doc.bytes_of(l..l + 1)).collect()
+            }
+        };
+        Some(Zeroizing::new(bytes))
+    }
+}
+
+/// Whether a user's key gets in the way of Rolehop's, besides having a wanted key's
+/// name: the key's name, and whether the profile's sections have a user key of a name.
+pub type Shadows = fn(&str, &dyn Fn(&str) -> bool) -> bool;
+
 /// How strict [`Target::prepare`] is about the user's keys in the section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Conflicts {
     /// Any key of the user's in the section refuses (the credentials file: the user's keys
-    /// would be mixed with, or shadow, Rolehop's).
+    /// would be mixed with, or shadow, Rolehop's). A take-over takes the whole body.
     AnyUserKey,
-    /// Only a user key of the same name as a wanted key refuses.
-    SameKey,
+    /// A user key of the same name as a wanted key refuses, and one that `Shadows` says
+    /// would make the AWS tools look past Rolehop's (`role_arn`, `sso_*`...). A take-over
+    /// sets aside just those keys.
+    SameKeyOr(Shadows),
 }
 
 /// One profile in one file.
@@ -216,11 +250,17 @@ impl Target<'_> {
                 .filter(|k| !owned.contains(&k.line))
                 .collect()
         };
-        let conflicts = |user: &[&KeySpan], wants: &[Want]| {
-            (rule == Conflicts::AnyUserKey && owned.is_empty() && !user.is_empty())
-                || wants
-                    .iter()
-                    .any(|w| !w.yields_to_user && user.iter().any(|k| k.name == w.name))
+        // The user's keys in the way of `wants`.
+        let in_the_way = |user: &[&KeySpan], wants: &[Want]| -> Vec<KeySpan> {
+            let named = |k: &KeySpan| wants.iter().any(|w| !w.yields_to_user && k.name == w.name);
+            let has = |name: &str| user.iter().any(|k| k.name == name);
+            user.iter()
+                .filter(|k| match rule {
+                    Conflicts::AnyUserKey => owned.is_empty() || named(k),
+                    Conflicts::SameKeyOr(shadows) => named(k) || shadows(&k.name, &has),
+                })
+                .map(|k| (*k).clone())
+                .collect()
         };
         let keep = |user: &[&KeySpan], wants: Vec<Want>| -> Vec<Want> {
             wants
@@ -230,7 +270,8 @@ impl Target<'_> {
         };
 
         let user = user_keys(None);
-        if !conflicts(&user, &wants) {
+        let blocking = in_the_way(&user, &wants);
+        if blocking.is_empty() {
             let wants = keep(&user, wants);
             return Ok(Prepared {
                 wants,
@@ -238,36 +279,80 @@ impl Target<'_> {
                 outline: Some(outline),
             });
         }
+        let refused = || {
+            let mut keys: Vec<String> = Vec::new();
+            if let Conflicts::SameKeyOr(_) = rule {
+                for k in &blocking {
+                    if !keys.contains(&k.name) {
+                        keys.push(k.name.clone());
+                    }
+                }
+            }
+            UserOwned { keys }
+        };
         if !take_over || claim.taken_over.is_some() {
-            return Err(UserOwned);
+            return Err(refused());
         }
         // Take over the first section of the name (where Rolehop writes, and where the body
         // goes back), if Rolehop has nothing in it and no other section of that name (a
         // duplicate, which botocore rejects anyway) would still be in the way.
         let section = 0;
-        let span = outline.sections.first().ok_or(UserOwned)?;
+        let span = outline.sections.first().ok_or_else(refused)?;
         if span.keys.iter().any(|k| owned.contains(&k.line)) {
-            return Err(UserOwned);
+            return Err(refused());
         }
         let rest = user_keys(Some(section));
-        if conflicts(&rest, &wants) {
-            return Err(UserOwned);
+        if !in_the_way(&rest, &wants).is_empty() {
+            return Err(refused());
         }
-        // After a header ending in a lone `\r`, empty lines go with the body: left behind
-        // they would join the header's `\r` into a `\r\n` once written.
-        let mut end = span.content_end;
-        while doc.get(span.header).is_some_and(|h| h.eol == Eol::Cr)
-            && doc
-                .get(end)
-                .is_some_and(|l| l.raw.is_empty() && l.eol == Eol::Lf)
-        {
-            end += 1;
-        }
-        let take_over = Some(span.header + 1..end);
+        // A line of the user's that would join the line before it once written (empty,
+        // after a lone `\r`: together a `\r\n`) goes with what is taken.
+        let joins = |before: usize, at: usize| {
+            doc.get(before).is_some_and(|l| l.eol == Eol::Cr)
+                && doc
+                    .get(at)
+                    .is_some_and(|l| l.raw.is_empty() && l.eol == Eol::Lf)
+        };
+        let (take_over, left) = match rule {
+            Conflicts::AnyUserKey => {
+                let mut end = span.content_end;
+                while joins(span.header, end) {
+                    end += 1;
+                }
+                (TakeOver::Body(span.header + 1..end), rest)
+            }
+            Conflicts::SameKeyOr(_) => {
+                let mut lines: BTreeSet<usize> =
+                    blocking.iter().flat_map(|k| k.line..k.end).collect();
+                // Cutting a run of lines makes the line before it meet the line after it.
+                loop {
+                    let joined: Vec<usize> = lines
+                        .iter()
+                        .filter(|&&l| !lines.contains(&(l - 1)))
+                        .filter_map(|&first| {
+                            let end = (first..).find(|l| !lines.contains(l))?;
+                            (end < span.end && joins(first - 1, end)).then_some(end)
+                        })
+                        .collect();
+                    if joined.is_empty() {
+                        break;
+                    }
+                    lines.extend(joined);
+                }
+                let left: Vec<&KeySpan> = user
+                    .iter()
+                    .filter(|k| !lines.contains(&k.line))
+                    .copied()
+                    .collect();
+                let lines = lines.into_iter().collect();
+                let header = span.header;
+                (TakeOver::Lines { header, lines }, left)
+            }
+        };
         Ok(Prepared {
-            wants: keep(&rest, wants),
-            take_over,
-            // Cutting the body moves lines: execute reads the file again.
+            wants: keep(&left, wants),
+            take_over: Some(take_over),
+            // Cutting lines moves lines: execute reads the file again.
             outline: None,
         })
     }
@@ -281,9 +366,20 @@ impl Target<'_> {
         prepared: Prepared,
         taken_over_account: Option<String>,
     ) -> SectionClaim {
-        if let Some(range) = prepared.take_over {
-            doc.cut_lines(range);
-            claim.taken_over = taken_over_account;
+        match prepared.take_over {
+            Some(TakeOver::Body(range)) => {
+                doc.cut_lines(range);
+                claim.taken_over = taken_over_account;
+                claim.set_aside = Vec::new();
+            }
+            Some(TakeOver::Lines { header, lines }) => {
+                for &line in lines.iter().rev() {
+                    doc.cut_lines(line..line + 1);
+                }
+                claim.taken_over = taken_over_account;
+                claim.set_aside = lines.iter().map(|line| line - header - 1).collect();
+            }
+            None => {}
         }
         let wants = prepared.wants;
         let mut outline = prepared.outline.unwrap_or_else(|| self.outline(doc));
@@ -380,8 +476,8 @@ impl Target<'_> {
         doc.remove_lines(start..header + 1);
     }
 
-    /// Takes out everything `claim` bears out and puts `saved_body` (a taken-over section)
-    /// back under the profile's header.
+    /// Takes out everything `claim` bears out and puts `saved_body` (a taken-over section,
+    /// or the lines `claim.set_aside` says where to put) back under the profile's header.
     pub fn withdraw(&self, doc: &mut Document, claim: SectionClaim, saved_body: Option<&[u8]>) {
         self.withdraw_with(doc, None, claim, saved_body);
     }
@@ -399,11 +495,24 @@ impl Target<'_> {
             take_over: None,
             outline,
         };
+        let set_aside = claim.set_aside.clone();
         self.execute(doc, claim, prepared, None);
         let Some(body) = saved_body else {
             return;
         };
         match self.outline(doc).sections.first() {
+            Some(span) if !set_aside.is_empty() => {
+                // In ascending order, each line goes back to its index in the section as
+                // the user wrote it; lines the user removed meanwhile leave the later ones
+                // at the section's end.
+                let lines = split_lines(body).into_iter().enumerate();
+                for (end, (i, line)) in (span.end..).zip(lines) {
+                    let at = set_aside
+                        .get(i)
+                        .map_or(end, |&index| (span.header + 1 + index).min(end));
+                    doc.insert_lines(at, vec![line]);
+                }
+            }
             Some(span) => doc.insert_lines(span.header + 1, split_lines(body)),
             // The user deleted the header meanwhile: their section comes back at the end.
             None => {
@@ -418,12 +527,26 @@ impl Target<'_> {
         }
     }
 
-    /// Whether the user's section body `saved` is in the file (the take-over never reached
-    /// it, or was already undone).
-    pub fn body_in_place(&self, doc: &Document, outline: &Outline, saved: &[u8]) -> bool {
+    /// Whether what was taken over, `saved`, is in the file (the take-over never reached
+    /// it, or was already undone): the section's body, or with `set_aside`, each of its
+    /// set-aside lines that is not blank.
+    pub fn saved_in_place(
+        &self,
+        doc: &Document,
+        outline: &Outline,
+        saved: &[u8],
+        set_aside: &[usize],
+    ) -> bool {
         outline.sections.first().is_some_and(|span| {
-            let body = Zeroizing::new(doc.bytes_of(span.header + 1..span.end));
-            body.starts_with(saved)
+            if set_aside.is_empty() {
+                let body = Zeroizing::new(doc.bytes_of(span.header + 1..span.end));
+                return body.starts_with(saved);
+            }
+            let lines = Document::parse(saved);
+            (0..lines.len())
+                .map(|i| lines.raw(i))
+                .filter(|raw| !is_blank(raw))
+                .all(|raw| (span.header + 1..span.end).any(|l| doc.raw(l) == raw))
         })
     }
 }

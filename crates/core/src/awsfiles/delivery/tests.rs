@@ -105,13 +105,10 @@ fn start_then_stop_in_another_process_leaves_both_files_byte_identical() {
         Some(fixture!("credentials-handmade")),
         Some(fixture!("config-handmade")),
     );
-    env.delivery()
-        .deliver(&handover(
-            "production",
-            "ASIASTART1",
-            DeliveryMode::CredentialsFile,
-        ))
-        .unwrap();
+    // The fixture's production assumes a role of its own: taken over, it goes aside.
+    let mut h = handover("production", "ASIASTART1", DeliveryMode::CredentialsFile);
+    h.take_over = true;
+    env.delivery().deliver(&h).unwrap();
     let creds = text(&env.credentials());
     assert!(creds.ends_with(&format!(
         "\n\n[production]\naws_access_key_id = ASIASTART1\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\naws_expiration = 2030-01-02T03:04:05Z"
@@ -500,4 +497,264 @@ fn one_refused_session_in_a_batch_does_not_fail_the_others() {
         ));
     });
     assert!(text(&env.credentials()).contains("[fine]"));
+}
+
+// ---- config sections that would win over Rolehop's credentials ----
+
+const ASSUME_ROLE: &[u8] = fixture!("config-assume-role");
+const SSO: &[u8] = fixture!("config-sso");
+const OWN_PROCESS: &[u8] = fixture!("config-credential-process");
+const WEB_IDENTITY: &[u8] = b"[profile production]\nrole_arn = arn:aws:iam::123456789012:role/Ci\nweb_identity_token_file = /var/run/token\nregion = eu-west-1\n";
+const STATIC_KEYS: &[u8] = b"[profile production]\naws_access_key_id = AKIAUSERCONFIG000001\naws_secret_access_key = config/secret/NEVERELSEWHERE\nregion = eu-west-1\n";
+
+/// Starts production on `config` without take-over and returns the error's message,
+/// checking that nothing was written.
+fn refused(config: &[u8], mode: DeliveryMode) -> String {
+    let env = Env::new(Some(fixture!("credentials-handmade")), Some(config));
+    let err = env
+        .delivery()
+        .deliver(&handover("production", "ASIAREFUSED", mode))
+        .unwrap_err();
+    assert!(
+        matches!(err, DeliveryError::ProfileOwnedByUser { .. }),
+        "{err}"
+    );
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+    assert_eq!(env.config_bytes(), config);
+    assert!(!env.ledger().contains("production"));
+    assert!(env.vault.is_empty());
+    let message = err.to_string();
+    assert!(
+        message.contains("profile 'production' in ")
+            && message.contains(".aws/config sets ")
+            && message.contains("take-over"),
+        "{message}"
+    );
+    assert!(!message.contains("NEVERELSEWHERE"), "{message}");
+    message
+}
+
+#[test]
+fn an_assumed_role_in_the_users_config_refuses_both_modes_naming_its_keys() {
+    for mode in [
+        DeliveryMode::CredentialsFile,
+        DeliveryMode::CredentialProcess,
+    ] {
+        let message = refused(ASSUME_ROLE, mode);
+        assert!(
+            message.contains("sets role_arn, source_profile: "),
+            "{message}"
+        );
+        assert!(!message.contains("mfa_serial"), "{message}");
+    }
+}
+
+#[test]
+fn web_identity_in_the_users_config_refuses_both_modes() {
+    for mode in [
+        DeliveryMode::CredentialsFile,
+        DeliveryMode::CredentialProcess,
+    ] {
+        let message = refused(WEB_IDENTITY, mode);
+        assert!(
+            message.contains("sets role_arn, web_identity_token_file: "),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn sso_keys_in_the_users_config_refuse_both_modes() {
+    for mode in [
+        DeliveryMode::CredentialsFile,
+        DeliveryMode::CredentialProcess,
+    ] {
+        let message = refused(SSO, mode);
+        assert!(
+            message.contains("sets sso_session, sso_account_id, sso_role_name: "),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn the_users_credential_process_or_static_keys_refuse_credential_process_mode_only() {
+    let message = refused(OWN_PROCESS, DeliveryMode::CredentialProcess);
+    assert!(message.contains("sets credential_process: "), "{message}");
+    let message = refused(STATIC_KEYS, DeliveryMode::CredentialProcess);
+    assert!(
+        message.contains("sets aws_access_key_id, aws_secret_access_key: "),
+        "{message}"
+    );
+    // The shared credentials file comes before both: nothing to set aside.
+    for config in [OWN_PROCESS, STATIC_KEYS] {
+        let env = Env::new(None, Some(config));
+        let h = handover("production", "ASIAFILE", DeliveryMode::CredentialsFile);
+        env.delivery().deliver(&h).unwrap();
+        assert_eq!(env.config_bytes(), config, "the user's region is kept");
+        env.delivery().withdraw(&profile("production")).unwrap();
+        assert_eq!(env.config_bytes(), config);
+    }
+}
+
+#[test]
+fn a_source_profile_without_a_role_is_not_in_the_way() {
+    let config = b"[profile production]\nsource_profile = default\n";
+    let env = Env::new(None, Some(config));
+    let h = handover("production", "ASIAFILE", DeliveryMode::CredentialsFile);
+    env.delivery().deliver(&h).unwrap();
+    env.delivery().withdraw(&profile("production")).unwrap();
+    assert_eq!(env.config_bytes(), config);
+}
+
+/// Takes production over on `config`, checks what is left in the config file, refreshes,
+/// and stops in another process: both files come back byte for byte.
+fn take_over_and_stop(config: &[u8], mode: DeliveryMode, gone: &[&str], kept: &[&str]) {
+    let env = Env::new(Some(fixture!("credentials-handmade")), Some(config));
+    let mut h = handover("production", "ASIATAKEN", mode);
+    h.take_over = true;
+    env.delivery().deliver(&h).unwrap();
+    let during = text(&env.config_bytes());
+    for line in gone {
+        assert!(!during.contains(line), "{line} set aside: {during}");
+    }
+    for line in kept {
+        assert!(during.contains(line), "{line} kept: {during}");
+    }
+    assert_eq!(env.vault.len(), 1);
+    let ledger = env.ledger();
+    assert!(ledger.contains("\"set_aside\""), "{ledger}");
+    assert!(!ledger.contains("NEVERELSEWHERE"), "{ledger}");
+    if mode == DeliveryMode::CredentialProcess {
+        assert!(during.contains("credential_process = \"/opt/Rolehop Apps/rolehop\""));
+        assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+    } else {
+        assert!(text(&env.credentials()).contains("aws_access_key_id = ASIATAKEN"));
+    }
+
+    // A refresh neither saves the user's keys again nor asks for take-over again.
+    let mut refresh = handover("production", "ASIATAKEN2", mode);
+    refresh.session = h.session;
+    env.delivery().deliver(&refresh).unwrap();
+    assert_eq!(env.vault.len(), 1);
+    assert_eq!(
+        text(&env.config_bytes())
+            .matches("credential_process")
+            .count(),
+        during.matches("credential_process").count()
+    );
+
+    env.delivery().withdraw(&profile("production")).unwrap();
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+    assert_eq!(text(&env.config_bytes()), text(config));
+    assert!(env.vault.is_empty());
+    assert!(!env.ledger().contains("production"));
+}
+
+#[test]
+fn take_over_sets_an_assumed_role_aside_and_puts_it_back_byte_for_byte() {
+    for mode in [
+        DeliveryMode::CredentialsFile,
+        DeliveryMode::CredentialProcess,
+    ] {
+        take_over_and_stop(
+            ASSUME_ROLE,
+            mode,
+            &["role_arn", "source_profile"],
+            &[
+                "; the deploy role in the production account\ns3 =\n  addressing_style = path\nmfa_serial = arn:aws:iam::111111111111:mfa/alice\nregion = eu-central-1\n",
+            ],
+        );
+    }
+}
+
+#[test]
+fn take_over_sets_sso_keys_aside_and_puts_them_back_byte_for_byte() {
+    for mode in [
+        DeliveryMode::CredentialsFile,
+        DeliveryMode::CredentialProcess,
+    ] {
+        take_over_and_stop(
+            SSO,
+            mode,
+            &["sso_session", "sso_account_id", "sso_role_name"],
+            &[
+                "sso_start_url = https://corp.awsapps.com/start",
+                "[profile production]\nregion = eu-west-1\noutput = table",
+            ],
+        );
+    }
+}
+
+#[test]
+fn take_over_sets_the_users_credential_process_aside_and_puts_it_back_byte_for_byte() {
+    take_over_and_stop(
+        OWN_PROCESS,
+        DeliveryMode::CredentialProcess,
+        &["my-own-helper"],
+        &["[profile production]\r\nregion = us-east-1\r\ncredential_process = \"/opt"],
+    );
+    take_over_and_stop(
+        STATIC_KEYS,
+        DeliveryMode::CredentialProcess,
+        &["AKIAUSERCONFIG", "NEVERELSEWHERE"],
+        &["region = eu-west-1\n"],
+    );
+    take_over_and_stop(
+        WEB_IDENTITY,
+        DeliveryMode::CredentialsFile,
+        &["role_arn", "web_identity_token_file"],
+        &["[profile production]\nregion = eu-west-1\n"],
+    );
+}
+
+#[test]
+fn a_set_aside_interrupted_before_the_file_write_is_forgotten_and_its_copy_deleted() {
+    let env = Env::new(None, Some(ASSUME_ROLE));
+    let cfg = env.config();
+    let key = ledger_key(&cfg.config_file);
+    let account = account_for(&key, "production");
+    let lines =
+        b"role_arn = arn:aws:iam::123456789012:role/ResourceDeployCAR\nsource_profile = default\n";
+    env.vault.save(&account, lines).unwrap();
+    let mut ledger = Ledger::default();
+    let mut claim = SectionClaim {
+        taken_over: Some(account),
+        set_aside: vec![1, 4],
+        ..Default::default()
+    };
+    claim.keys.insert(
+        "region".into(),
+        super::super::ledger::KeyClaim::Values(["eu-west-3".to_owned()].into()),
+    );
+    ledger.set_claim(&key, "production", Some(claim));
+    fs::create_dir_all(&cfg.state_dir).unwrap();
+    fs::write(cfg.state_dir.join(LEDGER_FILE), ledger.to_json()).unwrap();
+
+    env.delivery().withdraw(&profile("production")).unwrap();
+    assert_eq!(env.config_bytes(), ASSUME_ROLE, "not put back twice");
+    assert!(env.vault.is_empty());
+    assert!(!env.ledger().contains("production"));
+}
+
+#[test]
+fn a_set_aside_withdrawn_after_a_crash_before_the_ledger_shrank_is_not_put_back_twice() {
+    let env = Env::new(None, Some(ASSUME_ROLE));
+    let mut h = handover("production", "ASIATAKEN", DeliveryMode::CredentialsFile);
+    h.take_over = true;
+    env.delivery().deliver(&h).unwrap();
+    let ledger = env.ledger();
+    env.delivery().withdraw(&profile("production")).unwrap();
+    assert_eq!(env.config_bytes(), ASSUME_ROLE);
+    // As if the process died after writing the files, before the shrunk ledger: the
+    // keychain copy is still there too.
+    fs::write(env.config().state_dir.join(LEDGER_FILE), ledger).unwrap();
+    let cfg = env.config();
+    let account = account_for(&ledger_key(&cfg.config_file), "production");
+    env.vault
+        .save(&account, b"role_arn = arn:aws:iam::123456789012:role/ResourceDeployCAR\nsource_profile = default\n")
+        .unwrap();
+    env.delivery().withdraw(&profile("production")).unwrap();
+    assert_eq!(env.config_bytes(), ASSUME_ROLE);
+    assert!(env.vault.is_empty());
 }

@@ -57,6 +57,22 @@ fn config_wants() -> Vec<Want> {
     ]
 }
 
+/// Keys that make the AWS tools look past Rolehop's (the delivery's own list is longer).
+fn shadows(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
+    match key {
+        "role_arn" => true,
+        "source_profile" => has("role_arn"),
+        _ => key.starts_with("sso_"),
+    }
+}
+
+fn rule_for(role: FileRole) -> Conflicts {
+    match role {
+        FileRole::Credentials => Conflicts::AnyUserKey,
+        FileRole::Config => Conflicts::SameKeyOr(shadows),
+    }
+}
+
 struct Delivered {
     claim: SectionClaim,
     saved: Option<Vec<u8>>,
@@ -70,12 +86,9 @@ fn deliver(
     take_over: bool,
 ) -> Result<Delivered, UserOwned> {
     let target = Target { role, profile };
-    let rule = match role {
-        FileRole::Credentials => Conflicts::AnyUserKey,
-        FileRole::Config => Conflicts::SameKey,
-    };
+    let rule = rule_for(role);
     let prepared = target.prepare(doc, &SectionClaim::default(), wants, rule, take_over)?;
-    let saved = prepared.take_over.clone().map(|r| doc.bytes_of(r));
+    let saved = prepared.taken_bytes(doc).map(|b| b.to_vec());
     let account = saved.as_ref().map(|_| "account".to_owned());
     let claim = target.execute(doc, SectionClaim::default(), prepared, account);
     Ok(Delivered { claim, saved })
@@ -301,14 +314,14 @@ fn region_goes_under_the_users_profile_after_its_sub_keys_and_only_it_is_removed
         FileRole::Config,
         "production",
         vec![want("region", "eu-west-3", false, true)],
-        false,
+        // The fixture's production assumes a role: taken over, it goes aside.
+        true,
     )
     .unwrap();
     assert!(!delivered.claim.added_header);
-    assert!(
-        text(&doc)
-            .contains("s3 =\n  addressing_style = path\nregion = eu-west-3\n\n[profile staging]")
-    );
+    assert!(text(&doc).contains(
+        "[profile production]\n; no region here: Rolehop may add one, and must take only that away again\ns3 =\n  addressing_style = path\nregion = eu-west-3\n\n[profile staging]"
+    ));
     assert_eq!(
         withdraw_in_new_process(&doc.to_bytes(), FileRole::Config, "production", delivered),
         original
@@ -363,15 +376,20 @@ fn a_users_own_credential_process_refuses_unless_taken_over() {
     let mut doc = Document::parse(original);
     assert!(deliver(&mut doc, FileRole::Config, "tooling", config_wants(), false).is_err());
     let delivered = deliver(&mut doc, FileRole::Config, "tooling", config_wants(), true).unwrap();
+    // Only the user's credential_process goes aside: their region stays, and wins.
     assert_eq!(
         keys_of(&doc, FileRole::Config, "tooling"),
         [
+            ("region".into(), "us-east-1".into()),
             (
                 "credential_process".into(),
                 "\"/bin/rolehop\" credential-process 42".into()
             ),
-            ("region".into(), "ap-south-1".into())
         ]
+    );
+    assert_eq!(
+        delivered.saved.as_deref(),
+        Some(&b"credential_process = /usr/local/bin/my-own-helper --profile tooling\n"[..])
     );
     assert_eq!(
         withdraw_in_new_process(&doc.to_bytes(), FileRole::Config, "tooling", delivered),
@@ -488,6 +506,9 @@ fn aws_line() -> impl Strategy<Value = String> {
         Just("output"),
         Just("s3"),
         Just("REGION"),
+        Just("role_arn"),
+        Just("source_profile"),
+        Just("sso_session"),
     ];
     let space = prop_oneof![Just(""), Just(" "), Just("   "), Just("\t")];
     prop_oneof![
@@ -570,6 +591,14 @@ fn start_stop_is_identity(
         return Ok(());
     };
     let keys = keys_of(&doc, role, profile);
+    if role == FileRole::Config {
+        let has = |name: &str| keys.iter().any(|(k, _)| k == name);
+        prop_assert!(
+            !keys.iter().any(|(k, _)| shadows(k, &has)),
+            "a key that outranks Rolehop's is left in {:?}",
+            String::from_utf8_lossy(&doc.to_bytes())
+        );
+    }
     for name in expected {
         if name == "region" && !delivered.claim.keys.contains_key("region") {
             continue;
@@ -614,4 +643,37 @@ proptest! {
     ) {
         start_stop_is_identity(input.as_bytes(), role, profile, take_over)?;
     }
+}
+
+#[test]
+fn set_aside_keys_take_their_sub_lines_and_come_back_in_place() {
+    let original: &[u8] = b"[profile p]\nregion = eu-west-1\nsso_session = corp\n  continued = yes\n# kept\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = default\noutput = json";
+    let mut doc = Document::parse(original);
+    let delivered = deliver(&mut doc, FileRole::Config, "p", config_wants(), true).unwrap();
+    assert_eq!(
+        text(&doc),
+        "[profile p]\nregion = eu-west-1\n# kept\noutput = json\ncredential_process = \"/bin/rolehop\" credential-process 42"
+    );
+    assert_eq!(delivered.claim.set_aside, [1, 2, 4, 5]);
+    assert_eq!(
+        withdraw_in_new_process(&doc.to_bytes(), FileRole::Config, "p", delivered),
+        original
+    );
+}
+
+#[test]
+fn set_aside_lines_after_a_lone_cr_take_the_empty_line_that_would_join_it() {
+    let original: &[u8] = b"[profile p]\rregion = x\rrole_arn = r\r\n\noutput = json\n";
+    let mut doc = Document::parse(original);
+    let delivered = deliver(&mut doc, FileRole::Config, "p", config_wants(), true).unwrap();
+    let during = doc.to_bytes();
+    assert_eq!(
+        Document::parse(&during).len(),
+        doc.len(),
+        "the file reads back as the lines it was written as"
+    );
+    assert_eq!(
+        withdraw_in_new_process(&during, FileRole::Config, "p", delivered),
+        original
+    );
 }
