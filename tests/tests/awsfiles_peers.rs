@@ -184,7 +184,7 @@ fn boto3_knows_profile(peers: &Peers, profile: &str) -> Result<bool, Box<dyn Err
 #[test]
 fn credentials_file_mode_is_read_by_the_aws_cli_and_boto3_and_stop_restores_the_files() -> TestResult
 {
-    let peers = Peers::builder().with_moto().start()?;
+    let peers = Peers::builder().with_moto().with_secret_service().start()?;
     let home = peers.home();
     fs::write(home.aws_credentials_file(), fixture("credentials-handmade"))?;
     fs::write(home.aws_config_file(), fixture("config-handmade"))?;
@@ -197,13 +197,23 @@ fn credentials_file_mode_is_read_by_the_aws_cli_and_boto3_and_stop_restores_the_
         "eu-west-2",
         DeliveryMode::CredentialsFile,
     ))?;
-    // The user's own [profile production] has no region: Rolehop adds one, and only that.
-    delivery.deliver(&handover(
+    // The user's own [profile production] assumes a role (which the AWS CLI would use
+    // instead of the credentials file): taken over, its role_arn and source_profile wait
+    // in the keychain (reached from the driver, which has the private D-Bus). It has no
+    // region: Rolehop adds one, and only that.
+    let session = SessionId::new().to_string();
+    let akid = assumed.credentials.access_key_id.as_str();
+    let production = [
+        "deliver",
         "production",
-        &assumed.credentials,
+        &session,
+        akid,
+        "--take-over",
+        "--region",
         "ap-southeast-2",
-        DeliveryMode::CredentialsFile,
-    ))?;
+    ];
+    let taken = driver(&peers, &production, &assumed.credentials)?;
+    assert!(taken.status.success(), "{}", text(&taken.stderr));
     // The user's own [profile staging] sets its region: it stays the user's.
     delivery.deliver(&handover(
         "staging",
@@ -213,6 +223,7 @@ fn credentials_file_mode_is_read_by_the_aws_cli_and_boto3_and_stop_restores_the_
     ))?;
 
     assert_eq!(caller_arn(&peers, &[], "deploy")?, assumed.arn);
+    assert_eq!(caller_arn(&peers, &[], "production")?, assumed.arn);
     assert!(
         assumed.arn.contains(":assumed-role/DeployRole/rolehop-e2e"),
         "{}",
@@ -240,9 +251,11 @@ fn credentials_file_mode_is_read_by_the_aws_cli_and_boto3_and_stop_restores_the_
         Some("eu-west-1")
     );
 
-    for profile in ["deploy", "production", "staging"] {
+    for profile in ["deploy", "staging"] {
         delivery.withdraw(&ProfileName::parse(profile)?)?;
     }
+    let stopped = driver(&peers, &["withdraw", "production"], &assumed.credentials)?;
+    assert!(stopped.status.success(), "{}", text(&stopped.stderr));
     assert_eq!(
         fs::read(home.aws_credentials_file())?,
         fixture("credentials-handmade")
@@ -422,5 +435,109 @@ fn take_over_keeps_the_users_section_in_the_keychain_until_another_process_stops
             .search_all(home.keychain_service())?
             .contains("AKIAUSERCI")
     );
+    Ok(())
+}
+
+/// The profile the user set up by hand, in several ways the AWS CLI would prefer to the
+/// keys Rolehop writes: refused without take-over; with it, the AWS CLI answers as
+/// Rolehop's session; a later process stops it and the config file is byte-identical.
+#[test]
+fn a_config_profile_that_assumes_a_role_or_uses_sso_is_refused_then_taken_over_and_given_back()
+-> TestResult {
+    let peers = Peers::builder().with_moto().with_secret_service().start()?;
+    let home = peers.home();
+    let assumed = assume_role(&peers, "ResourceDeployCAR")?;
+    let akid = assumed.credentials.access_key_id.clone();
+    let creds_dir = home.root().join("served-credentials");
+    fs::create_dir_all(&creds_dir)?;
+    let served_env = [("AWSFILES_DRIVER_CREDENTIALS", creds_dir.to_str().unwrap())];
+    let config_path = home.aws_config_file().display().to_string();
+
+    let cases: [(&str, bool, &str, &str); 4] = [
+        (
+            "config-assume-role",
+            false,
+            "sets role_arn, source_profile:",
+            "role_arn = arn:aws:iam::123456789012:role/ResourceDeployCAR",
+        ),
+        (
+            "config-assume-role",
+            true,
+            "sets role_arn, source_profile:",
+            "source_profile = default",
+        ),
+        (
+            "config-sso",
+            false,
+            "sets sso_session, sso_account_id, sso_role_name:",
+            "sso_role_name = ResourceDeploy",
+        ),
+        (
+            "config-credential-process",
+            true,
+            "sets credential_process:",
+            "my-own-helper --profile production",
+        ),
+    ];
+    for (name, process, keys, set_aside) in cases {
+        let config = fixture(name);
+        fs::write(home.aws_credentials_file(), fixture("credentials-handmade"))?;
+        fs::write(home.aws_config_file(), &config)?;
+        let session = SessionId::new().to_string();
+        let c = &assumed.credentials;
+        let served = serde_json::json!({
+            "Version": 1,
+            "AccessKeyId": c.access_key_id,
+            "SecretAccessKey": c.secret_access_key.as_str(),
+            "SessionToken": c.session_token.as_deref().map(|t| t.as_str()),
+            "Expiration": c.expiration.map(|e| e.to_rfc3339()),
+        });
+        fs::write(
+            creds_dir.join(format!("{session}.json")),
+            served.to_string(),
+        )?;
+        let mut args = vec!["deliver", "production", &session, &akid];
+        if process {
+            args.push("--process");
+        }
+
+        let refused = driver(&peers, &args, c)?;
+        assert!(!refused.status.success(), "{name}");
+        let message = text(&refused.stderr);
+        assert!(
+            message.contains(&format!("profile 'production' in {config_path} {keys}"))
+                && message.contains("take-over"),
+            "{name}: {message}"
+        );
+        assert_eq!(fs::read(home.aws_config_file())?, config, "{name}");
+
+        args.push("--take-over");
+        let taken = driver(&peers, &args, c)?;
+        assert!(taken.status.success(), "{name}: {}", text(&taken.stderr));
+        let during = text(&fs::read(home.aws_config_file())?);
+        assert!(!during.contains(set_aside), "{name}: {during}");
+        assert_eq!(
+            caller_arn(&peers, &served_env, "production")?,
+            assumed.arn,
+            "{name}: the AWS CLI answers as Rolehop's session"
+        );
+        let stored = peers.secret_service().search_all(home.keychain_service())?;
+        assert!(stored.contains(set_aside), "{name}: {stored}");
+
+        let stopped = driver(&peers, &["withdraw", "production"], c)?;
+        assert!(
+            stopped.status.success(),
+            "{name}: {}",
+            text(&stopped.stderr)
+        );
+        assert_eq!(fs::read(home.aws_config_file())?, config, "{name}");
+        assert_eq!(
+            fs::read(home.aws_credentials_file())?,
+            fixture("credentials-handmade"),
+            "{name}"
+        );
+        let stored = peers.secret_service().search_all(home.keychain_service())?;
+        assert!(!stored.contains(set_aside), "{name}: {stored}");
+    }
     Ok(())
 }
