@@ -218,3 +218,48 @@ fn remove_keys_takes_only_the_key_lines_out_of_the_credentials_file() {
         .rolehop(&["session", "start", "staging", "--mfa-code", "123456"])
         .ok();
 }
+
+#[test]
+fn the_imported_profile_is_refused_then_taken_over_and_the_aws_cli_answers_as_resource_deploy_car()
+{
+    let world = World::start();
+    let (config, credentials, _, _) = write_fixtures(&world);
+    world
+        .rolehop(&["import", "aws-config", "--import-keys"])
+        .ok();
+    let home = world.peers.home();
+
+    // The user's [profile production] assumes the role itself (with MFA): the AWS CLI
+    // would use that, not the keys Rolehop writes. Refused, saying so.
+    let refused = world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .fails_with(5);
+    let config_path = home.aws_config_file().display().to_string();
+    assert!(
+        refused.stderr.contains(&format!(
+            "profile 'production' in {config_path} sets role_arn, source_profile:"
+        )) && refused.stderr.contains("--take-over"),
+        "{refused:?}"
+    );
+    assert_eq!(home.read_aws_config().unwrap(), config);
+    assert_eq!(home.read_aws_credentials().unwrap(), credentials);
+
+    world
+        .rolehop(&[
+            "session",
+            "start",
+            "production",
+            "--take-over",
+            "--mfa-code",
+            "123456",
+        ])
+        .ok();
+    assert_eq!(
+        world.caller_arn("production").unwrap(),
+        assumed(PRODUCTION, "ResourceDeployCAR", "alice-deploy")
+    );
+
+    world.rolehop(&["session", "stop", "production"]).ok();
+    assert_eq!(home.read_aws_config().unwrap(), config);
+    assert_eq!(home.read_aws_credentials().unwrap(), credentials);
+}
