@@ -188,6 +188,12 @@ impl Engine {
         self.store.changed_on_disk()
     }
 
+    /// How many changes by another process this engine has read so far: a watcher
+    /// compares it with the count it last saw, as another read may have come first.
+    pub fn workspace_external_changes(&self) -> u64 {
+        self.store.external_changes()
+    }
+
     async fn update<T: Send + 'static>(
         &self,
         change: impl FnOnce(&mut Workspace) -> Result<T, EngineError> + Send + 'static,

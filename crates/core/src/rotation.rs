@@ -79,14 +79,20 @@ impl WorkspaceWatcher {
                     .map(|s| (s.session.id, s.state.clone()))
                     .collect();
             }
+            let mut seen = engine.workspace_external_changes();
             loop {
                 tokio::time::sleep(WATCH_INTERVAL).await;
-                if !engine.workspace_changed_on_disk() {
+                // A change not read yet, or one that another read of this engine (a
+                // command, the scheduler) found before this watcher looked.
+                if !engine.workspace_changed_on_disk()
+                    && engine.workspace_external_changes() == seen
+                {
                     continue;
                 }
                 let Ok(ws) = engine.workspace().await else {
                     continue;
                 };
+                seen = engine.workspace_external_changes();
                 for s in &ws.sessions {
                     if known.get(&s.session.id) != Some(&s.state) {
                         engine.events().publish(EngineEvent::SessionState {

@@ -7,6 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::workspace::{SCHEMA_VERSION, Workspace};
@@ -54,6 +55,10 @@ fn stamp(path: &Path) -> Option<Stamp> {
 pub struct WorkspaceStore {
     dir: PathBuf,
     last: Mutex<Option<(Option<Stamp>, Workspace)>>,
+    /// How many times a read found the file rewritten by another writer. Counted here,
+    /// where it is seen, so that a watcher notices a change even when another reader of
+    /// this store (a command, the rotation scheduler) re-read the file first.
+    external_changes: AtomicU64,
 }
 
 impl WorkspaceStore {
@@ -64,6 +69,7 @@ impl WorkspaceStore {
         Ok(Self {
             dir,
             last: Mutex::new(None),
+            external_changes: AtomicU64::new(0),
         })
     }
 
@@ -103,8 +109,21 @@ impl WorkspaceStore {
         }
         let _guard = self.lock(false)?;
         let (s, ws) = self.read()?;
+        self.count_external(last.as_ref(), s);
         *last = Some((s, ws.clone()));
         Ok(ws)
+    }
+
+    /// How many changes by another writer this store has read so far (see
+    /// [`Self::changed_on_disk`] for one not read yet).
+    pub fn external_changes(&self) -> u64 {
+        self.external_changes.load(Ordering::SeqCst)
+    }
+
+    fn count_external(&self, last: Option<&(Option<Stamp>, Workspace)>, read: Option<Stamp>) {
+        if last.is_some_and(|(seen, _)| *seen != read) {
+            self.external_changes.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// Whether another writer changed the file since this store last read or wrote it.
@@ -124,7 +143,8 @@ impl WorkspaceStore {
     ) -> Result<T, E> {
         let mut last = self.last.lock().expect("store cache");
         let _guard = self.lock(true)?;
-        let (_, mut ws) = self.read()?;
+        let (read, mut ws) = self.read()?;
+        self.count_external(last.as_ref(), read);
         let before = ws.clone();
         let out = change(&mut ws)?;
         if ws != before {
@@ -256,6 +276,33 @@ mod tests {
             .map(|p| p.name.to_string())
             .collect();
         assert_eq!(names, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_change_by_another_writer_is_counted_by_whichever_read_finds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = WorkspaceStore::open(dir.path()).unwrap();
+        let cli = WorkspaceStore::open(dir.path()).unwrap();
+        app.update(|ws| ws.add_profile("one").map_err(TestErr::from))
+            .unwrap();
+        app.load().unwrap();
+        assert_eq!(app.external_changes(), 0, "its own write is not external");
+
+        cli.update(|ws| ws.add_profile("two").map_err(TestErr::from))
+            .unwrap();
+        app.load().unwrap(); // read first by someone other than a watcher
+        assert!(!app.changed_on_disk());
+        assert_eq!(app.external_changes(), 1);
+
+        cli.update(|ws| ws.add_profile("three").map_err(TestErr::from))
+            .unwrap();
+        app.update(|ws| ws.add_profile("four").map_err(TestErr::from))
+            .unwrap();
+        assert_eq!(
+            app.external_changes(),
+            2,
+            "an update that re-reads counts too"
+        );
     }
 
     #[test]
