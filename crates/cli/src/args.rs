@@ -106,7 +106,8 @@ pub enum SessionCommand {
         /// Rolehop asks on the terminal, or fails when there is none.
         #[arg(long, value_name = "CODE")]
         mfa_code: Option<String>,
-        /// Replace credentials you wrote yourself under the profile, until the session stops.
+        /// Set aside what you wrote yourself under the profile (credentials, or config keys
+        /// such as role_arn or sso_* that AWS tools would use instead), until the session stops.
         #[arg(long)]
         take_over: bool,
     },
