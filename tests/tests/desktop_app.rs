@@ -2,10 +2,13 @@
 //! WebKitWebDriver), against moto and a private gnome-keyring. Screenshots of each
 //! story go to `target/artifacts/desktop/`.
 
+#[path = "cli/mod.rs"]
+mod cli;
 mod desktop;
 
 use std::time::Duration;
 
+use cli::World;
 use desktop::{Desktop, TestResult};
 use rolehop_e2e::{Peers, aws_cli};
 
@@ -254,6 +257,175 @@ async fn user_story_chain_with_mfa_from_the_window_to_the_aws_cli() -> TestResul
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
         app.screenshot("readme").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Waits until `session`'s row shows `state`.
+async fn wait_state(app: &Desktop, session: &str, state: &str) -> TestResult {
+    app.wait_for(&Desktop::row(session, Some(state))).await?;
+    Ok(())
+}
+
+/// Clicks several rows in one turn of the page's event loop, so that their starts are
+/// all asked for before the first MFA dialog opens (a modal dialog makes the list inert).
+async fn click_rows_at_once(app: &Desktop, sessions: &[&str]) -> TestResult {
+    let selectors: Vec<String> = sessions.iter().map(|s| Desktop::row(s, None)).collect();
+    app.client
+        .execute(
+            "for (const css of arguments[0]) document.querySelector(css).click();",
+            vec![serde_json::json!(selectors)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Several starts that each need an MFA code queue their dialogs; cancelling one fails
+/// only that start, with the reason on its row, and it can be started again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_requests_queue_and_cancel_fails_only_that_start() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let moto = world.peers.moto();
+    let bob = moto.create_user("bob")?;
+    let bob_serial = moto.create_mfa_device("bob")?;
+    let keys = format!("{}\n{}\n", bob.access_key_id, bob.secret_access_key);
+    world
+        .rolehop_with(
+            &[
+                "session",
+                "add",
+                "iam-user",
+                "--name",
+                "bob",
+                "--profile",
+                "bob",
+                "--region",
+                "us-east-1",
+                "--mfa-serial",
+                &bob_serial,
+            ],
+            &[],
+            Some(&keys),
+        )
+        .ok();
+
+    let app = Desktop::launch("mfa-queue", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        click_rows_at_once(app, &["production", "bob"]).await?;
+        let dialog = "dialog[data-dialog='mfa']";
+        app.wait_text(dialog, |t| t.contains("1 more waiting"))
+            .await?;
+        app.screenshot("two-requests").await?;
+        wait_state(app, "production", "pending").await?;
+        wait_state(app, "bob", "pending").await?;
+
+        // Cancel whichever came first: that start fails, cleanly.
+        let first = app.text(dialog).await?;
+        let (cancelled, answered) = if first.contains("production") {
+            ("production", "bob")
+        } else {
+            ("bob", "production")
+        };
+        app.click(&format!("{dialog} button[name='cancel']"))
+            .await?;
+        wait_state(app, cancelled, "failed").await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row(cancelled, None)))
+            .await?;
+        check!(reason.contains("cancel"), "reason: {reason}");
+
+        // The other request is next, and its start goes through.
+        app.wait_text(dialog, |t| {
+            t.contains(answered) && !t.contains("more waiting")
+        })
+        .await?;
+        app.fill_and_enter(&format!("{dialog} input[name='mfa_code']"), "123456")
+            .await?;
+        wait_state(app, answered, "active").await?;
+        app.wait_gone(dialog).await?;
+
+        // The cancelled session starts like any other.
+        app.click(&Desktop::row(cancelled, Some("failed"))).await?;
+        app.fill_and_enter(&format!("{dialog} input[name='mfa_code']"), "654321")
+            .await?;
+        wait_state(app, cancelled, "active").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// What the CLI does while the window is open shows up in it, without a restart; and
+/// the list works from the keyboard: "/" to search, arrows, Enter to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_changes_appear_in_the_open_window_and_the_keyboard_drives_the_list() -> TestResult {
+    let world = World::start();
+    let story = world.seed_story();
+    let app = Desktop::launch("cli-and-keyboard", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        check_eq!(app.row_names().await?, ["alice", "codebuild", "production"]);
+
+        // A session added by the CLI appears; one it removes disappears.
+        world.rolehop(&["profile", "add", "from-cli"]).ok();
+        world
+            .rolehop(&[
+                "session",
+                "add",
+                "role",
+                "--name",
+                "cli-role",
+                "--parent",
+                "codebuild",
+                "--role-arn",
+                &story.codebuild_arn,
+                "--profile",
+                "from-cli",
+            ])
+            .ok();
+        wait_state(app, "cli-role", "inactive").await?;
+
+        // A start and a stop by the CLI show as state changes.
+        world
+            .rolehop(&["session", "start", "codebuild", "--mfa-code", "123456"])
+            .ok();
+        wait_state(app, "codebuild", "active").await?;
+        world.rolehop(&["session", "stop", "codebuild"]).ok();
+        wait_state(app, "codebuild", "inactive").await?;
+        world.rolehop(&["session", "remove", "cli-role"]).ok();
+        app.wait_gone(&Desktop::row("cli-role", None)).await?;
+
+        // "/" focuses the search box; typing filters; arrows select; Enter starts.
+        app.client.active_element().await?.send_keys("/").await?;
+        let focused = app
+            .client
+            .execute("return document.activeElement.name", vec![])
+            .await?;
+        check_eq!(focused, serde_json::json!("search"));
+        app.client
+            .active_element()
+            .await?
+            .send_keys("codeb")
+            .await?;
+        app.wait_gone(&Desktop::row("alice", None)).await?;
+        check_eq!(app.row_names().await?, ["codebuild"]);
+        let down = char::from(fantoccini::key::Key::Down).to_string();
+        app.client.active_element().await?.send_keys(&down).await?; // into the list
+        app.client.active_element().await?.send_keys(&down).await?; // first row
+        app.wait_for(&format!(
+            "{}[aria-selected='true']",
+            Desktop::row("codebuild", None)
+        ))
+        .await?;
+        let enter = char::from(fantoccini::key::Key::Return).to_string();
+        app.client.active_element().await?.send_keys(&enter).await?;
+        // alice's MFA session from the CLI's start is cached in the keychain: no prompt.
+        wait_state(app, "codebuild", "active").await?;
+        check!(
+            app.all("dialog[data-dialog='mfa']").await?.is_empty(),
+            "asked for MFA although the CLI's MFA session is cached"
+        );
+        app.screenshot("keyboard-started").await?;
         Ok(())
     })
     .await

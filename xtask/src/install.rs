@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::desktop;
 use crate::job::Job;
 use crate::process::{run, stdout_of, succeeds};
 use crate::repo::Repo;
@@ -32,8 +33,19 @@ pub const APP_PACKAGES: &[&str] = &[
 ];
 
 /// Debian packages only the end-to-end tests need: `secret-tool` to look into the
-/// keychain from outside, and Python to build the peers venv.
-pub const TEST_PACKAGES: &[&str] = &["libsecret-tools", "python3", "python3-venv"];
+/// keychain from outside, Python to build the peers venv, and for the desktop suites
+/// an X server (Xvfb) and WebKitGTK's WebDriver (which tauri-driver fronts).
+pub const TEST_PACKAGES: &[&str] = &[
+    "libsecret-tools",
+    "python3",
+    "python3-venv",
+    "xvfb",
+    "webkit2gtk-driver",
+];
+
+/// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0
+/// alphas, for Tauri 3).
+const TAURI_DRIVER_VERSION: &str = "^2";
 
 /// `cargo xtask install`: everything, for running the app and the tests.
 pub fn task(repo: &Repo) -> Result<()> {
@@ -43,10 +55,11 @@ pub fn task(repo: &Repo) -> Result<()> {
 }
 
 /// The steps that make `cargo xtask run` work.
-pub fn for_app(_repo: &Repo, job: &mut Job) {
+pub fn for_app(repo: &Repo, job: &mut Job) {
     job.step("Debian packages for the app", || {
         debian_packages(APP_PACKAGES)
     });
+    job.step("UI: npm ci", || desktop::npm_ci(repo));
 }
 
 /// The steps that make `cargo xtask test` and `bench` work (a superset of the app's).
@@ -64,6 +77,23 @@ pub fn for_tests(repo: &Repo, job: &mut Job) {
     job.step("cargo-nextest", || {
         cargo_subcommand(repo, "nextest", "cargo-nextest")
     });
+    job.step("tauri-driver", || tauri_driver(repo));
+}
+
+/// Installs tauri-driver 2.x from crates.io unless `cargo install` already did.
+fn tauri_driver(repo: &Repo) -> Result<()> {
+    let listed = stdout_of(repo.cargo().args(["install", "--list"])).unwrap_or_default();
+    if let Some(line) = listed.lines().find(|l| l.starts_with("tauri-driver v2.")) {
+        println!("already installed: {}", line.trim_end_matches(':'));
+        return Ok(());
+    }
+    run(repo.cargo().args([
+        "install",
+        "tauri-driver",
+        "--locked",
+        "--version",
+        TAURI_DRIVER_VERSION,
+    ]))
 }
 
 /// Installs the Debian packages among `packages` that are not installed yet.

@@ -5,6 +5,7 @@
 //! before it acts, so a second run costs seconds. See ARCHITECTURE.md, "Tests and CI".
 
 mod bench;
+mod desktop;
 mod install;
 mod job;
 mod process;
@@ -22,8 +23,9 @@ usage: cargo xtask <task>
 tasks:
   install   install what the project needs (Debian packages, peers venv, cargo tools)
   test      install, then fmt, clippy, every test suite and the doc tests
-  run       install, then start Rolehop
+  run       install, build the UI, then start the desktop app (--release: optimised)
   bench     install, then run the benchmarks with the test peers available
+  bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
 ";
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Some("test") => test::task(&repo),
         Some("run") => run::task(&repo, &args[1..]),
         Some("bench") => bench::task(&repo, &args[1..]),
+        Some("bindings") => desktop::write_bindings(&repo),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -1,11 +1,13 @@
 //! `cargo xtask test`: every check CI runs, in the order a developer wants them.
 //!
-//! To add checks (the UI's type check, lint and Vitest; building the desktop app;
-//! WebDriver suites), add a module with a `fn steps(repo: &Repo, job: &mut Job)` and
-//! call it below, and put its installs in `install::for_tests`.
+//! To add checks, add a module with a `fn steps(repo: &Repo, job: &mut Job)` and call
+//! it below, and put its installs in `install::for_tests`. The desktop app's are in
+//! [`crate::desktop`]: the UI's checks and build, the bindings check, the app binary
+//! that the WebDriver suites (run by nextest with the others) launch.
 
 use anyhow::Result;
 
+use crate::desktop;
 use crate::install;
 use crate::job::Job;
 use crate::process::run;
@@ -18,6 +20,11 @@ pub fn task(repo: &Repo) -> Result<()> {
         // No point running suites whose peers are missing.
         return job.finish();
     }
+    // The UI first: its build is what the app (and so clippy) embeds.
+    desktop::ui_steps(repo, &mut job);
+    job.step("TypeScript bindings are up to date", || {
+        desktop::check_bindings(repo)
+    });
     rust_steps(repo, &mut job)?;
     job.finish()
 }
@@ -41,6 +48,10 @@ fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
     let mut doctests = repo.cargo_with_peers()?;
     job.step("cargo test --doc", || {
         run(doctests.args(["test", "--workspace", "--doc"]))
+    });
+    // What the desktop WebDriver suites launch.
+    job.step("build the desktop app and the CLI", || {
+        desktop::build_app(repo)
     });
     let mut nextest = repo.cargo_with_peers()?;
     job.step("cargo nextest (unit and end-to-end suites)", || {
