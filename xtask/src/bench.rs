@@ -8,7 +8,10 @@ use crate::job::Job;
 use crate::process::run;
 use crate::repo::Repo;
 
-/// Extra arguments go to `cargo bench` (e.g. `-p rolehop-e2e`, `-- filter`).
+/// Arguments go to `cargo bench`. Without any before `--`, every bench target of the
+/// workspace runs: `--bench '*'` rather than plain `--workspace`, which would also
+/// build every library and binary (the desktop app among them) in release mode only
+/// to run their zero `#[bench]` functions. `cargo xtask bench -- FILTER` filters.
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let mut job = Job::new("bench");
     install::for_tests(repo, &mut job);
@@ -17,8 +20,8 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     }
     let mut bench = repo.cargo_with_peers()?;
     bench.arg("bench");
-    if !args.iter().any(|a| a == "-p" || a.starts_with("--package")) {
-        bench.arg("--workspace");
+    if args.first().is_none_or(|first| first == "--") {
+        bench.args(["--workspace", "--bench", "*"]);
     }
     job.step("cargo bench", || run(bench.args(args)));
     job.finish()
