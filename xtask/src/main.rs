@@ -11,6 +11,7 @@ mod job;
 mod process;
 mod repo;
 mod run;
+mod sandbox;
 mod test;
 
 use std::process::ExitCode;
@@ -25,6 +26,7 @@ tasks:
   test      install, then fmt, clippy, every test suite and the doc tests
   run       install, build the UI, then start the desktop app (--release: optimised)
   bench     install, then run the benchmarks with the test peers available
+  sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
 ";
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some("test") => test::task(&repo),
         Some("run") => run::task(&repo, &args[1..]),
         Some("bench") => bench::task(&repo, &args[1..]),
+        Some("sandbox") => sandbox::task(&repo),
         Some("bindings") => desktop::write_bindings(&repo),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");

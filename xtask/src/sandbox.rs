@@ -1,0 +1,42 @@
+//! `cargo xtask sandbox`: the desktop app on throw-away peers (moto, a private
+//! gnome-keyring, a temporary workspace and AWS files), seeded with the seed's story.
+//! See `tests/src/bin/sandbox.rs`.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::desktop;
+use crate::install;
+use crate::job::Job;
+use crate::process::run;
+use crate::repo::Repo;
+
+pub fn task(repo: &Repo) -> Result<()> {
+    let mut job = Job::new("sandbox");
+    install::for_tests(repo, &mut job);
+    job.step("UI: npm ci", || desktop::npm_ci(repo));
+    job.step("UI: build (vite)", || desktop::build_ui(repo));
+    job.step("build the desktop app and the CLI", || {
+        desktop::build_app(repo)
+    });
+    job.finish()?;
+
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.root.join("target"));
+    let app = target.join("debug/rolehop-desktop");
+    let mut sandbox = repo.cargo_with_peers()?;
+    sandbox
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "rolehop-e2e",
+            "--bin",
+            "sandbox",
+            "--",
+        ])
+        .arg(app);
+    run(&mut sandbox)
+}
