@@ -430,3 +430,160 @@ async fn cli_changes_appear_in_the_open_window_and_the_keyboard_drives_the_list(
     })
     .await
 }
+
+/// The dialogs: the profiles manager (create, rename, delete with reassignment),
+/// settings, editing a role and an IAM user (whose secret never comes back to the web
+/// view), a refused input naming its field, and a delete that takes the chain with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
+    let world = World::start();
+    let story = world.seed_story();
+    let app = Desktop::launch("dialogs", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let profile_of = async |session: &str| {
+            app.text(&format!("{} .profile", Desktop::row(session, None)))
+                .await
+        };
+
+        // Profiles: create one, rename one, delete one moving its session.
+        app.click("button[name='profiles']").await?;
+        let dialog = "dialog[data-dialog='profiles']";
+        app.fill_and_enter(&format!("{dialog} input[name='new_profile']"), "sandbox")
+            .await?;
+        app.wait_for(&format!("{dialog} li[data-profile='sandbox']"))
+            .await?;
+        app.click(&format!(
+            "{dialog} li[data-profile='codebuild'] button:nth-of-type(1)"
+        ))
+        .await?;
+        app.fill_and_enter(&format!("{dialog} input[name='rename_to']"), "builders")
+            .await?;
+        app.wait_for(&format!("{dialog} li[data-profile='builders']"))
+            .await?;
+        app.click(&format!(
+            "{dialog} li[data-profile='production'] button:nth-of-type(2)"
+        ))
+        .await?;
+        app.wait_for(&format!("{dialog} select[name='reassign_to']"))
+            .await?
+            .select_by_value("sandbox")
+            .await?;
+        app.click(&format!(
+            "{dialog} li[data-profile='production'] button.danger"
+        ))
+        .await?;
+        app.wait_gone(&format!("{dialog} li[data-profile='production']"))
+            .await?;
+        app.screenshot("profiles").await?;
+        app.click(&format!("{dialog} .actions button")).await?;
+        app.wait_gone(dialog).await?;
+        app.wait_text(
+            &format!("{} .profile", Desktop::row("codebuild", None)),
+            |t| t == "builders",
+        )
+        .await?;
+        check_eq!(profile_of("production").await?, "sandbox");
+
+        // Settings: a refused value names its field and changes nothing; then a save.
+        app.click("button[name='settings']").await?;
+        let dialog = "dialog[data-dialog='settings']";
+        app.fill(
+            &format!("{dialog} input[name='rotation_margin_seconds']"),
+            "10",
+        )
+        .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_for(&format!(
+            "{dialog} [data-error-field='rotation_margin_seconds']"
+        ))
+        .await?;
+        app.fill(
+            &format!("{dialog} input[name='rotation_margin_seconds']"),
+            "600",
+        )
+        .await?;
+        app.fill(
+            &format!("{dialog} input[name='default_region']"),
+            "ap-southeast-2",
+        )
+        .await?;
+        app.click(&format!("{dialog} input[value='credential-process']"))
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        let settings = world.rolehop(&["settings", "show", "--json"]).ok().json();
+        check_eq!(settings["rotation_margin_seconds"], 600);
+        check_eq!(settings["default_region"], "ap-southeast-2");
+        check_eq!(settings["delivery_mode"], "credential-process");
+
+        // Edit a role: rename it.
+        app.click(&format!(
+            "{} .details-button",
+            Desktop::row("production", None)
+        ))
+        .await?;
+        app.click("[data-details='production'] .actions button:nth-of-type(2)")
+            .await?;
+        let dialog = "dialog[data-dialog='role']";
+        app.fill(&format!("{dialog} input[name='name']"), "prod")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        wait_state(app, "prod", "inactive").await?;
+
+        // Edit the IAM user: its keys are not sent back; empty keeps them.
+        app.click(&format!("{} .details-button", Desktop::row("alice", None)))
+            .await?;
+        app.click("[data-details='alice'] .actions button:nth-of-type(2)")
+            .await?;
+        let dialog = "dialog[data-dialog='iam-user']";
+        let secret = app
+            .wait_for(&format!("{dialog} input[name='secret_access_key']"))
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        check_eq!(secret, "");
+        let page = app.client.source().await?;
+        check!(
+            !page.contains(&story.alice.secret_access_key)
+                && !page.contains(&story.alice.access_key_id),
+            "a key of alice's is in the web view"
+        );
+        // A profile name that would inject INI is refused, naming the field.
+        app.fill(&format!("{dialog} input[name='profile']"), "bad]name")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_for(&format!("{dialog} [data-error-field='profile']"))
+            .await?;
+        app.fill(&format!("{dialog} input[name='profile']"), "staging")
+            .await?;
+        app.fill(&format!("{dialog} input[name='region']"), "eu-north-1")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        app.wait_text(&format!("{} .region", Desktop::row("alice", None)), |t| {
+            t == "eu-north-1"
+        })
+        .await?;
+
+        // Delete alice: the dialog names the roles chained from her, which go too.
+        app.click("[data-details='alice'] .actions button.danger")
+            .await?;
+        let dialog = "dialog[data-dialog='delete']";
+        let warning = app.text(&format!("{dialog} .warning")).await?;
+        check!(
+            warning.contains("codebuild") && warning.contains("prod"),
+            "warning: {warning}"
+        );
+        app.screenshot("delete").await?;
+        app.click(&format!("{dialog} button[name='confirm']"))
+            .await?;
+        app.wait_gone(dialog).await?;
+        app.wait_gone(".row[data-session]").await?;
+        let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
+        check_eq!(listed, serde_json::json!([]));
+        Ok(())
+    })
+    .await
+}

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use crate::desktop;
 use crate::install;
 use crate::job::Job;
 use crate::process::run;
@@ -15,6 +16,16 @@ use crate::repo::Repo;
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let mut job = Job::new("bench");
     install::for_tests(repo, &mut job);
+    if job.failed() {
+        return job.finish();
+    }
+    // The desktop bench measures the release app and a bare Tauri window.
+    job.step("UI: npm ci", || desktop::npm_ci(repo));
+    job.step("UI: build (vite)", || desktop::build_ui(repo));
+    job.step(
+        "release build of the desktop app and the bare window",
+        || desktop::build_release(repo),
+    );
     if job.failed() {
         return job.finish();
     }

@@ -157,6 +157,20 @@ pub fn build_app(repo: &Repo) -> Result<()> {
     ]))
 }
 
+/// What the desktop bench compares: the release app and the bare Tauri window example.
+pub fn build_release(repo: &Repo) -> Result<()> {
+    run(repo.cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "rolehop-desktop",
+        "--bin",
+        "rolehop-desktop",
+        "--example",
+        "bare_window",
+    ]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,6 +180,10 @@ impl Xvfb {
 /// stops tauri-driver, WebKitWebDriver, the app and the display.
 pub struct Desktop {
     pub client: Client,
+    /// When the window was asked for (ms since the epoch, like the page's
+    /// `performance.timeOrigin`): the start of "launch to painted".
+    #[allow(dead_code)] // read by the desktop bench, not by the suites
+    pub launched_at: f64,
     name: String,
     artifacts: PathBuf,
     // Field order is drop order: the driver (and the app) before the display.
@@ -232,12 +236,17 @@ impl Desktop {
             json!({ "application": app_binary() }),
         );
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let launched_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs_f64()
+            * 1000.0;
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await?;
         let desktop = Self {
             client,
+            launched_at,
             name: name.to_owned(),
             artifacts,
             _driver: driver,

@@ -1,0 +1,308 @@
+//! The desktop app's figures, on its release build (`cargo xtask bench` builds it):
+//!
+//! - memory: the sum of PSS over the app's process tree (the app, WebKit's web and
+//!   network processes) 10 s after launch with 1,000 sessions, and the same for a bare
+//!   Tauri window (`src-tauri/examples/bare_window.rs`) in the same run;
+//! - launch to list painted: from asking tauri-driver for the window to the frame after
+//!   the first snapshot's rows are in the DOM (the UI's `rolehop:list-painted` mark);
+//! - one keystroke in the search box over 5,000 sessions: filter and DOM update, and
+//!   until the next frame.
+//!
+//! Each figure is the median of a few runs; the raw runs are printed too.
+
+#[allow(dead_code)] // the suites use the rest of it
+#[path = "../tests/desktop/mod.rs"]
+mod desktop;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use desktop::{Desktop, TestResult, Xvfb};
+use rolehop_core::model::{
+    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, Profile, ProfileName, Session, SessionId,
+    SessionKind, SessionState,
+};
+use rolehop_core::workspace::{StoredSession, Workspace};
+use rolehop_e2e::Peers;
+
+const RUNS: usize = 3;
+const IDLE: Duration = Duration::from_secs(10);
+
+/// `count` sessions over 40 profiles: an IAM user, then nine roles chained below it
+/// (depths 1 to 3); every 50th active, so countdowns tick as they would.
+fn workspace(count: usize) -> Workspace {
+    let mut ws = Workspace::default();
+    for p in 0..40 {
+        ws.profiles.push(Profile {
+            name: ProfileName::parse(&format!("team-{p}")).expect("profile name"),
+        });
+    }
+    let regions = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"];
+    let mut ids: Vec<SessionId> = Vec::with_capacity(count);
+    for i in 0..count {
+        let id = SessionId::new();
+        let kind = if i % 10 == 0 {
+            SessionKind::IamUser(IamUser {
+                mfa_serial: Some(format!("arn:aws:iam::{:012}:mfa/user-{i}", 100_000 + i)),
+                session_duration: DEFAULT_USER_SESSION_SECONDS,
+                account_id: Some(format!("{:012}", 100_000 + i)),
+            })
+        } else {
+            // Parent: the user of this group, or the previous role (depth up to 3).
+            let parent = if i % 10 <= 3 {
+                ids[i - i % 10]
+            } else {
+                ids[i - 3]
+            };
+            SessionKind::Role(ChainedRole {
+                parent,
+                role_arn: format!("arn:aws:iam::{:012}:role/Deploy{i}", 200_000 + i),
+                role_session_name: None,
+                external_id: None,
+                duration: None,
+                source_identity: None,
+            })
+        };
+        let state = if i % 50 == 7 {
+            SessionState::Active {
+                expires_at: Utc::now() + chrono::Duration::hours(1),
+            }
+        } else {
+            SessionState::Inactive
+        };
+        ws.sessions.push(StoredSession {
+            session: Session {
+                id,
+                name: if i % 10 == 0 {
+                    format!("user-{i}")
+                } else {
+                    format!("role-{i}")
+                },
+                profile: ProfileName::parse(&format!("team-{}", i % 40)).expect("profile"),
+                region: Some(regions[i % regions.len()].to_owned()),
+                kind,
+            },
+            state,
+        });
+        ids.push(id);
+    }
+    ws
+}
+
+fn seed(peers: &Peers, count: usize) -> TestResult {
+    let home = peers.home().rolehop_home();
+    fs::create_dir_all(&home)?;
+    fs::write(
+        home.join("workspace.json"),
+        serde_json::to_vec(&workspace(count))?,
+    )?;
+    Ok(())
+}
+
+fn release_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("bench executable");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/release/deps")
+        .to_owned()
+}
+
+/// Every process in the tree under `root` (the root included).
+fn tree(root: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces; ppid follows the last ')'.
+        let Some(after) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+            continue;
+        };
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i];
+        out.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    out
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Launches `binary` on `display` with `env`, waits [`IDLE`], and returns the PSS of
+/// its process tree in MiB and how many processes that was.
+fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<(f64, usize)> {
+    let mut child: Child = Command::new(binary)
+        .envs(env.iter().cloned())
+        .env("DISPLAY", display)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(IDLE);
+    let pids = tree(child.id());
+    let kib: u64 = pids.iter().map(|p| pss_kib(*p)).sum();
+    for pid in pids.iter().rev() {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+    let _ = child.wait();
+    std::thread::sleep(Duration::from_millis(500));
+    Ok((kib as f64 / 1024.0, pids.len()))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Launch to list painted, in ms, through tauri-driver.
+async fn launch_to_paint(peers: &Peers) -> TestResult<f64> {
+    let app = Desktop::launch("bench-launch", peers, &[]).await?;
+    let asked = app.launched_at;
+    let script = "const m = performance.getEntriesByName('rolehop:list-painted')[0];
+                  return m ? performance.timeOrigin + m.startTime : null;";
+    let painted = loop {
+        if let Some(at) = app.client.execute(script, vec![]).await?.as_f64() {
+            break at;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    app.run(async |_| Ok(())).await?;
+    Ok(painted - asked)
+}
+
+/// One keystroke's filter over the list: (to DOM updated, to next frame), in ms, for
+/// each of a few search texts typed one character at a time.
+async fn keystrokes(peers: &Peers) -> TestResult<Vec<(f64, f64)>> {
+    let app = Desktop::launch("bench-filter", peers, &[]).await?;
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const input = document.querySelector("input[name='search']");
+        const times = [];
+        (async () => {
+          for (const text of ["r", "ro", "rol", "role", "role-", "role-4", "role-49", "role-499", ""]) {
+            const start = performance.now();
+            input.value = text;
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            await new Promise((r) => setTimeout(r, 0));
+            const updated = performance.now();
+            await new Promise((r) => requestAnimationFrame(() => r()));
+            const frame = performance.now();
+            times.push([updated - start, frame - start]);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          done(times);
+        })();
+    "#;
+    let out = app.client.execute_async(script, vec![]).await?;
+    app.run(async |_| Ok(())).await?;
+    let times = out
+        .as_array()
+        .ok_or("no timings")?
+        .iter()
+        .filter_map(|pair| Some((pair.get(0)?.as_f64()?, pair.get(1)?.as_f64()?)))
+        .collect();
+    Ok(times)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> TestResult {
+    // `cargo bench -- FILTER` passes a filter: run only when it names this bench.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
+        return Ok(());
+    }
+    let release = release_dir();
+    let app = release.join("rolehop-desktop");
+    let bare = release.join("examples/bare_window");
+    for bin in [&app, &bare] {
+        if !bin.exists() {
+            return Err(format!(
+                "{} is missing: `cargo xtask bench` builds the release app and the bare window",
+                bin.display()
+            )
+            .into());
+        }
+    }
+    // SAFETY: before any other thread of ours reads the environment.
+    unsafe { std::env::set_var("ROLEHOP_DESKTOP_BIN", &app) };
+
+    println!("desktop: release build, {} runs each, median first", RUNS);
+    let peers = Peers::builder().with_secret_service().start()?;
+    let mut env = peers.env();
+    env.push((
+        "ROLEHOP_KEYCHAIN_SERVICE".into(),
+        peers.home().keychain_service().into(),
+    ));
+
+    seed(&peers, 1000)?;
+    let xvfb = Xvfb::start(peers.home().root());
+    let (mut app_mib, mut bare_mib) = (Vec::new(), Vec::new());
+    let mut procs = (0, 0);
+    for _ in 0..RUNS {
+        let (mib, n) = idle_pss(&app, xvfb.display(), &env)?;
+        app_mib.push(mib);
+        procs.0 = n;
+        let (mib, n) = idle_pss(&bare, xvfb.display(), &env)?;
+        bare_mib.push(mib);
+        procs.1 = n;
+    }
+    drop(xvfb);
+    let (a, b) = (median(app_mib.clone()), median(bare_mib.clone()));
+    println!(
+        "memory, 1,000 sessions, {} s idle: app {a:.1} MiB PSS ({} processes), bare Tauri window {b:.1} MiB ({} processes): {:.2}x  (runs: app {app_mib:.1?}, bare {bare_mib:.1?})",
+        IDLE.as_secs(),
+        procs.0,
+        procs.1,
+        a / b
+    );
+
+    let mut paints = Vec::new();
+    for _ in 0..RUNS {
+        paints.push(launch_to_paint(&peers).await?);
+    }
+    println!(
+        "launch to list painted, 1,000 sessions: {:.0} ms  (runs: {paints:.0?})",
+        median(paints.clone())
+    );
+
+    seed(&peers, 5000)?;
+    let times = keystrokes(&peers).await?;
+    let updates: Vec<f64> = times.iter().map(|t| t.0).collect();
+    let frames: Vec<f64> = times.iter().map(|t| t.1).collect();
+    println!(
+        "one keystroke, 5,000 sessions: filter + DOM update {:.1} ms median, {:.1} ms max; to next frame {:.1} ms median  (updates: {updates:.1?})",
+        median(updates.clone()),
+        updates.iter().cloned().fold(0.0, f64::max),
+        median(frames)
+    );
+    Ok(())
+}
