@@ -60,14 +60,17 @@ export function isFiltering(filters: Filters): boolean {
 /** The sessions that pass every filter, in their original order. */
 export function filterSessions(sessions: readonly SessionView[], filters: Filters): SessionView[] {
   if (!isFiltering(filters)) return sessions.slice();
+  // Read each filter once: in the UI `filters` is reactive state, and every read of it
+  // is tracked, so none may happen per session.
+  const { kind, region, state } = filters;
   const needle = filters.text.trim().toLowerCase();
   const profiles = filters.profiles.length > 0 ? new Set(filters.profiles) : null;
   const out: SessionView[] = [];
   for (const s of sessions) {
     if (profiles !== null && !profiles.has(s.profile)) continue;
-    if (filters.kind !== "" && s.kind.type !== filters.kind) continue;
-    if (filters.region !== "" && s.effective_region !== filters.region) continue;
-    if (filters.state !== "" && s.state.state !== filters.state) continue;
+    if (kind !== "" && s.kind.type !== kind) continue;
+    if (region !== "" && s.effective_region !== region) continue;
+    if (state !== "" && s.state.state !== state) continue;
     if (needle !== "" && !searchKey(s).includes(needle)) continue;
     out.push(s);
   }
