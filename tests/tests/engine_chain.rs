@@ -80,13 +80,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
-    let config = EngineConfig {
+/// This test's home and keychain service, STS at `sts_endpoint`.
+fn config(peers: &Peers, sts_endpoint: Option<String>, mfa_timeout: Duration) -> EngineConfig {
+    EngineConfig {
         home: peers.home().rolehop_home(),
         keychain_service: peers.home().keychain_service().to_owned(),
-        sts_endpoint: Some(peers.moto().endpoint()),
-        mfa_timeout: Duration::from_secs(30),
-    };
+        sts_endpoint,
+        mfa_timeout,
+    }
+}
+
+async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    let config = config(
+        peers,
+        Some(peers.moto().endpoint()),
+        Duration::from_secs(30),
+    );
     Engine::open(config, mfa, Arc::new(NoDelivery))
         .await
         .expect("engine opens")
@@ -144,6 +153,24 @@ async fn seed(engine: &Engine, peers: &Peers) -> Seed {
         user_secret: alice.secret_access_key,
         user_key_id: alice.access_key_id,
     }
+}
+
+/// An IAM user whose key moto (with auth on) does not know.
+async fn add_unknown_user(engine: &Engine, name: &str, access_key_id: &str) {
+    engine
+        .add_iam_user(
+            NewIamUser {
+                name: name.into(),
+                profile: name.into(),
+                ..Default::default()
+            },
+            AccessKeys {
+                access_key_id: access_key_id.into(),
+                secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
+            },
+        )
+        .await
+        .unwrap();
 }
 
 fn state_of(engine_sessions: &[rolehop_core::SessionView], name: &str) -> SessionState {
@@ -381,20 +408,7 @@ fn an_unknown_key_fails_that_session_only() {
         // moto's GetSessionToken hands out fixed keys its auth mode rejects, so the
         // good chain is started before auth is switched on.
         peers.moto().enable_auth().unwrap();
-        engine
-            .add_iam_user(
-                NewIamUser {
-                    name: "mallory".into(),
-                    profile: "mallory".into(),
-                    ..Default::default()
-                },
-                AccessKeys {
-                    access_key_id: "AKIAUNKNOWNKEY000000".into(),
-                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
-                },
-            )
-            .await
-            .unwrap();
+        add_unknown_user(&engine, "mallory", "AKIAUNKNOWNKEY000000").await;
         let err = engine.start("mallory", StartOptions::default()).await.unwrap_err();
         let EngineError::SessionFailed { failure, .. } = &err else { panic!("{err}") };
         assert_eq!(failure.code, "InvalidClientTokenId");
@@ -413,20 +427,7 @@ fn a_role_chained_from_a_failing_user_names_the_failing_hop() {
     runtime().block_on(async {
         let engine = engine(&peers, CountingPrompt::answering("123456")).await;
         peers.moto().enable_auth().unwrap();
-        engine
-            .add_iam_user(
-                NewIamUser {
-                    name: "ghost".into(),
-                    profile: "ghost".into(),
-                    ..Default::default()
-                },
-                AccessKeys {
-                    access_key_id: "AKIAUNKNOWNKEY000001".into(),
-                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
-                },
-            )
-            .await
-            .unwrap();
+        add_unknown_user(&engine, "ghost", "AKIAUNKNOWNKEY000001").await;
         engine
             .add_role(NewRole {
                 name: "ghost-admin".into(),
@@ -475,12 +476,11 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
         assert!(failure.message.contains("via 'alice'"));
 
         // Nobody answers: the start times out and fails, it does not hang.
-        let config = EngineConfig {
-            home: peers.home().rolehop_home(),
-            keychain_service: peers.home().keychain_service().to_owned(),
-            sts_endpoint: Some(peers.moto().endpoint()),
-            mfa_timeout: Duration::from_millis(300),
-        };
+        let config = config(
+            &peers,
+            Some(peers.moto().endpoint()),
+            Duration::from_millis(300),
+        );
         let silent = Engine::open(config, Arc::new(SilentPrompt), Arc::new(NoDelivery))
             .await
             .unwrap();
@@ -815,12 +815,7 @@ fn aws_endpoint_url_sts_is_honoured() {
         );
     }
     runtime().block_on(async {
-        let config = EngineConfig {
-            home: peers.home().rolehop_home(),
-            keychain_service: peers.home().keychain_service().to_owned(),
-            sts_endpoint: None,
-            mfa_timeout: Duration::from_secs(30),
-        };
+        let config = config(&peers, None, Duration::from_secs(30));
         let engine = Engine::open(
             config,
             CountingPrompt::answering("123456"),

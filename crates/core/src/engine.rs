@@ -248,15 +248,22 @@ impl Engine {
         Ok(p)
     }
 
-    pub async fn rename_profile(&self, old: &str, new: &str) -> Result<(), EngineError> {
+    /// Refuses to `action` a profile while one of its sessions is active: its
+    /// credentials are under that name in the AWS files.
+    async fn refuse_if_profile_active(&self, name: &str, action: &str) -> Result<(), EngineError> {
         let ws = self.workspace().await?;
         if ws.sessions.iter().any(|s| {
-            s.session.profile.as_str() == old && matches!(s.state, SessionState::Active { .. })
+            s.session.profile.as_str() == name && matches!(s.state, SessionState::Active { .. })
         }) {
             return Err(EngineError::Conflict(format!(
-                "profile '{old}' has an active session; stop it before renaming the profile"
+                "profile '{name}' has an active session; stop it before {action} the profile"
             )));
         }
+        Ok(())
+    }
+
+    pub async fn rename_profile(&self, old: &str, new: &str) -> Result<(), EngineError> {
+        self.refuse_if_profile_active(old, "renaming").await?;
         let (old, new) = (old.to_owned(), new.to_owned());
         self.update(move |ws| Ok(ws.rename_profile(&old, &new)?))
             .await?;
@@ -270,14 +277,7 @@ impl Engine {
         name: &str,
         reassign_to: Option<&str>,
     ) -> Result<(), EngineError> {
-        let ws = self.workspace().await?;
-        if ws.sessions.iter().any(|s| {
-            s.session.profile.as_str() == name && matches!(s.state, SessionState::Active { .. })
-        }) {
-            return Err(EngineError::Conflict(format!(
-                "profile '{name}' has an active session; stop it before removing the profile"
-            )));
-        }
+        self.refuse_if_profile_active(name, "removing").await?;
         let (name, to) = (name.to_owned(), reassign_to.map(str::to_owned));
         self.update(move |ws| Ok(ws.remove_profile(&name, to.as_deref())?))
             .await?;
