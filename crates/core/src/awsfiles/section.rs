@@ -305,6 +305,15 @@ impl Target<'_> {
         if !in_the_way(&rest, &wants).is_empty() {
             return Err(refused());
         }
+        // Keys in the way only together (`role_arn` in the first section, `source_profile`
+        // in a duplicate) are set aside relative to the first section and go back there,
+        // so every one of them must be in it.
+        if blocking
+            .iter()
+            .any(|k| k.line <= span.header || k.line >= span.end)
+        {
+            return Err(refused());
+        }
         // A line of the user's that would join the line before it once written (empty,
         // after a lone `\r`: together a `\r\n`) goes with what is taken.
         let joins = |before: usize, at: usize| {
