@@ -60,7 +60,7 @@ impl DialogPrompt {
                 Ok(())
             }
             None => Err(ErrorPayload {
-                kind: "not-found".into(),
+                kind: rolehop_core::error::ErrorKind::NotFound,
                 message: "this MFA request is no longer waiting (it timed out or was answered)"
                     .into(),
                 field: None,

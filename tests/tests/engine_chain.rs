@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
-use rolehop_core::model::SessionState;
+use rolehop_core::model::{FailureCode, SessionState};
 use rolehop_core::{
     AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
 };
@@ -411,11 +411,11 @@ fn an_unknown_key_fails_that_session_only() {
         add_unknown_user(&engine, "mallory", "AKIAUNKNOWNKEY000000").await;
         let err = engine.start("mallory", StartOptions::default()).await.unwrap_err();
         let EngineError::SessionFailed { failure, .. } = &err else { panic!("{err}") };
-        assert_eq!(failure.code, "InvalidClientTokenId");
+        assert_eq!(failure.code, FailureCode::Aws { code: "InvalidClientTokenId".into() });
         assert!(!err.to_string().contains("not-a-real-secret-key"));
 
         let sessions = engine.sessions().await.unwrap();
-        assert!(matches!(state_of(&sessions, "mallory"), SessionState::Failed(ref f) if f.code == "InvalidClientTokenId"));
+        assert!(matches!(state_of(&sessions, "mallory"), SessionState::Failed(ref f) if f.code == FailureCode::Aws { code: "InvalidClientTokenId".into() }));
         assert_eq!(state_of(&sessions, "deploy"), good.state, "the other session is untouched");
         assert_eq!(state_of(&sessions, "alice"), SessionState::Inactive);
     });
@@ -445,7 +445,12 @@ fn a_role_chained_from_a_failing_user_names_the_failing_hop() {
         let EngineError::SessionFailed { failure, .. } = err else {
             panic!()
         };
-        assert_eq!(failure.code, "InvalidClientTokenId");
+        assert_eq!(
+            failure.code,
+            FailureCode::Aws {
+                code: "InvalidClientTokenId".into()
+            }
+        );
         assert!(
             failure.message.starts_with("via 'ghost'"),
             "{}",
@@ -472,7 +477,7 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
         let EngineError::SessionFailed { failure, .. } = err else {
             panic!()
         };
-        assert_eq!(failure.code, "MfaCancelled");
+        assert_eq!(failure.code, FailureCode::MfaCancelled);
         assert!(failure.message.contains("via 'alice'"));
 
         // Nobody answers: the start times out and fails, it does not hang.
@@ -491,7 +496,7 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
         let EngineError::SessionFailed { failure, .. } = err else {
             panic!()
         };
-        assert_eq!(failure.code, "MfaTimeout");
+        assert_eq!(failure.code, FailureCode::MfaTimeout);
 
         // A code that is not six digits is refused before any call, naming the field.
         let err = engine
@@ -700,7 +705,7 @@ fn bad_input_names_the_field_and_changes_nothing() {
 
         // Deleting a parent that children use.
         let err = engine.remove_session("codebuild", false).await.unwrap_err();
-        assert_eq!(err.kind(), "conflict");
+        assert_eq!(err.kind(), rolehop_core::error::ErrorKind::Conflict);
         assert!(err.to_string().contains("deploy"), "{err}");
         // Profile injection through the profile manager.
         assert_eq!(

@@ -5,6 +5,8 @@ use std::fmt;
 use std::process::ExitCode;
 
 use rolehop_core::EngineError;
+use rolehop_core::error::Missing;
+use rolehop_core::model::FailureCode;
 
 /// The exit codes of `rolehop` (besides 0, and `exec`'s pass-through).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,28 +71,24 @@ impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
         let exit = match &e {
             EngineError::Invalid(_) => Exit::Invalid,
-            EngineError::NotFound(_) => Exit::NotFound,
+            EngineError::NotFound { .. } => Exit::NotFound,
             EngineError::Conflict(_) => Exit::Conflict,
             EngineError::Store(_) | EngineError::Delivery(_) => Exit::Storage,
             EngineError::Keychain(_) => Exit::Keychain,
-            EngineError::SessionFailed { failure, .. } => match failure.code.as_str() {
-                "MfaRequired" | "MfaCancelled" | "MfaTimeout" => Exit::MfaRequired,
-                "InvalidMfaCode" => Exit::Invalid,
-                "KeychainError" => Exit::Keychain,
-                "MissingAccessKeys" | "MissingParent" => Exit::NotFound,
-                "ProfileOwnedByUser" => Exit::Conflict,
-                "DeliveryFailed" => Exit::Storage,
-                _ => Exit::Aws,
-            },
+            EngineError::SessionFailed { failure, .. } => exit_for(&failure.code),
         };
         let hint = match &e {
-            EngineError::NotFound(m) if m.starts_with("no session") => {
-                "; `rolehop session list` shows the sessions"
-            }
-            EngineError::NotFound(m) if m.starts_with("no profile") => {
-                "; `rolehop profile list` shows the profiles"
-            }
-            EngineError::SessionFailed { failure, .. } if failure.code == "ProfileOwnedByUser" => {
+            EngineError::NotFound {
+                what: Missing::Session,
+                ..
+            } => "; `rolehop session list` shows the sessions",
+            EngineError::NotFound {
+                what: Missing::Profile,
+                ..
+            } => "; `rolehop profile list` shows the profiles",
+            EngineError::SessionFailed { failure, .. }
+                if failure.code == FailureCode::ProfileOwnedByUser =>
+            {
                 " (rolehop session start --take-over)"
             }
             _ => "",
@@ -99,7 +97,106 @@ impl From<EngineError> for Failure {
     }
 }
 
+/// The exit code of a failed session. No wildcard: a new code must choose its exit.
+fn exit_for(code: &FailureCode) -> Exit {
+    match code {
+        FailureCode::MfaRequired | FailureCode::MfaCancelled | FailureCode::MfaTimeout => {
+            Exit::MfaRequired
+        }
+        FailureCode::InvalidMfaCode => Exit::Invalid,
+        FailureCode::KeychainError => Exit::Keychain,
+        FailureCode::MissingAccessKeys | FailureCode::MissingParent => Exit::NotFound,
+        FailureCode::ProfileOwnedByUser => Exit::Conflict,
+        FailureCode::DeliveryFailed => Exit::Storage,
+        FailureCode::InvalidResponse
+        | FailureCode::StsTimeout
+        | FailureCode::StsUnreachable
+        | FailureCode::StsError
+        | FailureCode::Aws { .. } => Exit::Aws,
+    }
+}
+
 /// A failure reading what the user typed or piped in.
 pub fn input_error(what: &str, e: std::io::Error) -> Failure {
     Failure::new(Exit::Unexpected, format!("cannot read {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use rolehop_core::model::Failure as SessionFailure;
+
+    use super::*;
+
+    fn session_failed(code: FailureCode) -> EngineError {
+        EngineError::SessionFailed {
+            session: "deploy".into(),
+            failure: SessionFailure {
+                code,
+                message: "m".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn session_failures_exit_with_their_documented_codes() {
+        let aws = |c: &str| FailureCode::Aws { code: c.into() };
+        for (code, exit) in [
+            (FailureCode::MfaRequired, 7),
+            (FailureCode::MfaCancelled, 7),
+            (FailureCode::MfaTimeout, 7),
+            (FailureCode::InvalidMfaCode, 3),
+            (FailureCode::KeychainError, 8),
+            (FailureCode::MissingAccessKeys, 4),
+            (FailureCode::MissingParent, 4),
+            (FailureCode::ProfileOwnedByUser, 5),
+            (FailureCode::DeliveryFailed, 9),
+            (FailureCode::InvalidResponse, 6),
+            (FailureCode::StsTimeout, 6),
+            (FailureCode::StsUnreachable, 6),
+            (FailureCode::StsError, 6),
+            (aws("AccessDenied"), 6),
+            // An AWS code spelled like one of ours is still AWS's.
+            (aws("MfaRequired"), 6),
+        ] {
+            let failure = Failure::from(session_failed(code.clone()));
+            assert_eq!(failure.exit as u8, exit, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn what_is_missing_picks_the_hint_not_the_message_text() {
+        let missing = |what, message: &str| {
+            Failure::from(EngineError::NotFound {
+                what,
+                message: message.into(),
+            })
+        };
+        let session = missing(Missing::Session, "session 'x' was removed meanwhile");
+        assert_eq!(session.exit, Exit::NotFound);
+        assert!(
+            session
+                .message
+                .ends_with("`rolehop session list` shows the sessions"),
+            "{}",
+            session.message
+        );
+        let profile = missing(Missing::Profile, "no session-like words here");
+        assert!(
+            profile
+                .message
+                .ends_with("`rolehop profile list` shows the profiles"),
+            "{}",
+            profile.message
+        );
+        let owned = Failure::from(session_failed(FailureCode::ProfileOwnedByUser));
+        assert!(
+            owned
+                .message
+                .ends_with("(rolehop session start --take-over)")
+        );
+        let denied = Failure::from(session_failed(FailureCode::Aws {
+            code: "ProfileOwnedByUser2".into(),
+        }));
+        assert!(!denied.message.contains("--take-over"));
+    }
 }

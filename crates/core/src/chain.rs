@@ -21,7 +21,8 @@ use crate::credentials::Credentials;
 use crate::keychain::{Keychain, KeychainError};
 use crate::mfa::{MfaError, MfaPrompt, MfaRequest};
 use crate::model::{
-    ChainedRole, DEFAULT_ROLE_SECONDS, Failure, IamUser, Session, SessionId, SessionKind,
+    ChainedRole, DEFAULT_ROLE_SECONDS, Failure, FailureCode, IamUser, Session, SessionId,
+    SessionKind,
 };
 use crate::sts::{AssumeRoleParams, MfaToken, StsClient, StsError};
 use crate::validate;
@@ -67,14 +68,14 @@ impl ChainError {
     /// failure was further up the chain than `target`.
     pub fn failure(&self, target: &str) -> Failure {
         let code = match &self.cause {
-            ChainFailure::Sts(e) => e.code.clone(),
-            ChainFailure::Mfa(MfaError::Cancelled) => "MfaCancelled".into(),
-            ChainFailure::Mfa(MfaError::Timeout { .. }) => "MfaTimeout".into(),
-            ChainFailure::Mfa(MfaError::Unavailable(_)) => "MfaRequired".into(),
-            ChainFailure::BadMfaCode(_) => "InvalidMfaCode".into(),
-            ChainFailure::Keychain(_) => "KeychainError".into(),
-            ChainFailure::MissingKeys => "MissingAccessKeys".into(),
-            ChainFailure::MissingParent => "MissingParent".into(),
+            ChainFailure::Sts(e) => FailureCode::from_code(&e.code),
+            ChainFailure::Mfa(MfaError::Cancelled) => FailureCode::MfaCancelled,
+            ChainFailure::Mfa(MfaError::Timeout { .. }) => FailureCode::MfaTimeout,
+            ChainFailure::Mfa(MfaError::Unavailable(_)) => FailureCode::MfaRequired,
+            ChainFailure::BadMfaCode(_) => FailureCode::InvalidMfaCode,
+            ChainFailure::Keychain(_) => FailureCode::KeychainError,
+            ChainFailure::MissingKeys => FailureCode::MissingAccessKeys,
+            ChainFailure::MissingParent => FailureCode::MissingParent,
         };
         let detail = match &self.cause {
             ChainFailure::Sts(e) => e.message.clone(),
@@ -447,8 +448,54 @@ mod tests {
             }),
         };
         let f = e.failure("deploy");
-        assert_eq!(f.code, "InvalidClientTokenId");
+        assert_eq!(
+            f.code,
+            FailureCode::Aws {
+                code: "InvalidClientTokenId".into()
+            }
+        );
         assert!(f.message.starts_with("via 'alice': "), "{}", f.message);
         assert!(!e.failure("alice").message.contains("via"));
+    }
+
+    #[test]
+    fn each_cause_has_its_own_code() {
+        let code = |cause| {
+            ChainError {
+                hop: "alice".into(),
+                cause,
+            }
+            .failure("alice")
+            .code
+        };
+        let sts = |c: &str| {
+            ChainFailure::Sts(StsError {
+                code: c.into(),
+                message: "m".into(),
+            })
+        };
+        assert_eq!(code(sts("StsTimeout")), FailureCode::StsTimeout);
+        assert_eq!(code(sts("StsUnreachable")), FailureCode::StsUnreachable);
+        assert_eq!(code(sts("InvalidResponse")), FailureCode::InvalidResponse);
+        assert_eq!(
+            code(ChainFailure::Mfa(MfaError::Cancelled)),
+            FailureCode::MfaCancelled
+        );
+        assert_eq!(
+            code(ChainFailure::Mfa(MfaError::Timeout { seconds: 5 })),
+            FailureCode::MfaTimeout
+        );
+        assert_eq!(
+            code(ChainFailure::BadMfaCode("must be 6 digits".into())),
+            FailureCode::InvalidMfaCode
+        );
+        assert_eq!(
+            code(ChainFailure::MissingKeys),
+            FailureCode::MissingAccessKeys
+        );
+        assert_eq!(
+            code(ChainFailure::MissingParent),
+            FailureCode::MissingParent
+        );
     }
 }

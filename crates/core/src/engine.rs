@@ -292,8 +292,7 @@ impl Engine {
         let account_id = spec
             .mfa_serial
             .as_deref()
-            .and_then(|s| s.split(':').nth(4))
-            .filter(|a| !a.is_empty())
+            .and_then(validate::Arn::account_of)
             .map(str::to_owned);
         Ok(Session {
             id,
@@ -602,8 +601,10 @@ impl Engine {
         .await
         .map_err(|e| Failure {
             code: match e {
-                DeliveryError::ProfileOwnedByUser { .. } => "ProfileOwnedByUser".into(),
-                _ => "DeliveryFailed".into(),
+                DeliveryError::ProfileOwnedByUser { .. } => {
+                    crate::model::FailureCode::ProfileOwnedByUser
+                }
+                _ => crate::model::FailureCode::DeliveryFailed,
             },
             message: e.to_string(),
         })?;
@@ -617,9 +618,9 @@ impl Engine {
         outcome: Result<SessionState, Failure>,
     ) -> Result<SessionView, EngineError> {
         match outcome {
-            Ok(state) => self.set_state(ws, target.id, state).ok_or_else(|| {
-                EngineError::NotFound(format!("session '{}' was removed meanwhile", target.name))
-            }),
+            Ok(state) => self
+                .set_state(ws, target.id, state)
+                .ok_or_else(|| EngineError::session_removed(&target.name)),
             Err(failure) => {
                 self.set_state(ws, target.id, SessionState::Failed(failure.clone()));
                 Err(EngineError::SessionFailed {
@@ -636,9 +637,7 @@ impl Engine {
         let target = ws.find(selector)?.session.clone();
         self.withdraw(target.profile.clone()).await?;
         self.set_state(&ws, target.id, SessionState::Inactive)
-            .ok_or_else(|| {
-                EngineError::NotFound(format!("session '{}' was removed meanwhile", target.name))
-            })
+            .ok_or_else(|| EngineError::session_removed(&target.name))
     }
 
     /// Refreshes an active session's credentials without prompting: the cached user

@@ -1,7 +1,7 @@
 //! The engine's error: what failed, in words a user can act on, with a machine-readable
 //! kind and (for bad input) the field, so the UI can point at it. Never a secret.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::delivery::DeliveryError;
 use crate::keychain::KeychainError;
@@ -14,8 +14,9 @@ use crate::workspace::WorkspaceError;
 pub enum EngineError {
     #[error("{0}")]
     Invalid(ValidationError),
-    #[error("{0}")]
-    NotFound(String),
+    /// What was looked for is not there: `what` says which kind of thing.
+    #[error("{message}")]
+    NotFound { what: Missing, message: String },
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -28,6 +29,43 @@ pub enum EngineError {
     Delivery(String),
 }
 
+/// What a [`EngineError::NotFound`] could not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Session,
+    Profile,
+}
+
+/// What kind of failure an [`EngineError`] is, for programs: the UI branches on it, the
+/// CLI maps it to an exit code. Serialised kebab-case (`not-found`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Input broke a rule; `field` names it.
+    Invalid,
+    NotFound,
+    /// The request clashes with the workspace's state.
+    Conflict,
+    /// The workspace file could not be read or written.
+    Storage,
+    Keychain,
+    /// A session could not be started; its state holds the [`crate::model::FailureCode`].
+    SessionFailed,
+    /// The AWS files could not be edited.
+    Delivery,
+}
+
+impl EngineError {
+    /// A session was removed while it was being worked on.
+    pub fn session_removed(name: &str) -> Self {
+        Self::NotFound {
+            what: Missing::Session,
+            message: format!("session '{name}' was removed meanwhile"),
+        }
+    }
+}
+
 impl From<ValidationError> for EngineError {
     fn from(e: ValidationError) -> Self {
         Self::Invalid(e)
@@ -38,9 +76,14 @@ impl From<WorkspaceError> for EngineError {
     fn from(e: WorkspaceError) -> Self {
         match e {
             WorkspaceError::Invalid(v) => Self::Invalid(v),
-            WorkspaceError::NoSuchSession(_) | WorkspaceError::NoSuchProfile(_) => {
-                Self::NotFound(e.to_string())
-            }
+            WorkspaceError::NoSuchSession(_) => Self::NotFound {
+                what: Missing::Session,
+                message: e.to_string(),
+            },
+            WorkspaceError::NoSuchProfile(_) => Self::NotFound {
+                what: Missing::Profile,
+                message: e.to_string(),
+            },
             WorkspaceError::SessionInUse { .. } | WorkspaceError::ProfileInUse { .. } => {
                 Self::Conflict(e.to_string())
             }
@@ -58,22 +101,22 @@ impl From<DeliveryError> for EngineError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ErrorPayload {
-    pub kind: String,
+    pub kind: ErrorKind,
     pub message: String,
     pub field: Option<String>,
 }
 
 impl EngineError {
     /// A stable machine-readable kind.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => "invalid",
-            Self::NotFound(_) => "not-found",
-            Self::Conflict(_) => "conflict",
-            Self::Store(_) => "storage",
-            Self::Keychain(_) => "keychain",
-            Self::SessionFailed { .. } => "session-failed",
-            Self::Delivery(_) => "delivery",
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::Store(_) => ErrorKind::Storage,
+            Self::Keychain(_) => ErrorKind::Keychain,
+            Self::SessionFailed { .. } => ErrorKind::SessionFailed,
+            Self::Delivery(_) => ErrorKind::Delivery,
         }
     }
 
@@ -87,7 +130,7 @@ impl EngineError {
 
     pub fn payload(&self) -> ErrorPayload {
         ErrorPayload {
-            kind: self.kind().to_owned(),
+            kind: self.kind(),
             message: self.to_string(),
             field: self.field().map(str::to_owned),
         }

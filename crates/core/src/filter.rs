@@ -49,6 +49,7 @@ impl SessionFilter {
 mod tests {
     use super::*;
     use crate::model::{ChainedRole, ProfileName, Session, SessionId, SessionState};
+    use crate::validate::Arn;
 
     fn role_view(name: &str, profile: &str, arn: &str) -> SessionView {
         SessionView {
@@ -67,7 +68,7 @@ mod tests {
                 }),
             },
             state: SessionState::Inactive,
-            account_id: arn.split(':').nth(4).map(str::to_owned),
+            account_id: Arn::account_of(arn).map(str::to_owned),
             effective_region: None,
             chain: vec![name.into()],
         }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::validate::{self, ValidationError};
+use crate::validate::{self, Arn, ValidationError};
 
 /// A session's stable identity (a UUID); its name may change, its id never does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -148,16 +148,124 @@ pub struct ChainedRole {
 impl ChainedRole {
     /// The account the role lives in, from its ARN.
     pub fn account_id(&self) -> Option<&str> {
-        self.role_arn.split(':').nth(4)
+        Arn::account_of(&self.role_arn)
     }
 }
 
 /// Why a session failed: the AWS error code (or Rolehop's own) and a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Failure {
-    pub code: String,
+    pub code: FailureCode,
     pub message: String,
+}
+
+/// Reads a failure as this version writes it, and as round 1 did: a plain string code.
+impl<'de> Deserialize<'de> for Failure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum StoredCode {
+            Typed(FailureCode),
+            Round1(String),
+        }
+        #[derive(Deserialize)]
+        struct Stored {
+            code: StoredCode,
+            message: String,
+        }
+        let stored = Stored::deserialize(d)?;
+        Ok(Self {
+            code: match stored.code {
+                StoredCode::Typed(code) => code,
+                StoredCode::Round1(code) => FailureCode::from_code(&code),
+            },
+            message: stored.message,
+        })
+    }
+}
+
+/// What made a session fail: one of Rolehop's own reasons, or the error code AWS gave.
+///
+/// Serialised as `{"type": "MfaCancelled"}` or `{"type": "Aws", "code": "AccessDenied"}`:
+/// the tags keep the spelling round 1 stored and showed, which is AWS's own style, so a
+/// code reads the same in the CLI, the UI and AWS's documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(tag = "type")]
+pub enum FailureCode {
+    /// An MFA code was needed and nobody could be asked (no terminal, background work).
+    MfaRequired,
+    /// The person asked for an MFA code cancelled.
+    MfaCancelled,
+    /// Nobody answered the MFA prompt in time.
+    MfaTimeout,
+    /// The MFA code given was not six digits.
+    InvalidMfaCode,
+    /// The OS keychain refused or is not there.
+    KeychainError,
+    /// The IAM user at the root of the chain has no access keys in the keychain.
+    MissingAccessKeys,
+    /// A role's parent session was removed.
+    MissingParent,
+    /// The profile holds keys the user wrote; Rolehop will not overwrite them unasked.
+    ProfileOwnedByUser,
+    /// The credentials could not be written to the AWS files.
+    DeliveryFailed,
+    /// STS answered without credentials.
+    InvalidResponse,
+    /// STS did not answer in time.
+    StsTimeout,
+    /// STS could not be reached (network, DNS, TLS).
+    StsUnreachable,
+    /// The SDK failed before or after the call for a reason it gives no code for.
+    StsError,
+    /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
+    Aws { code: String },
+}
+
+impl FailureCode {
+    /// A code as a single word: Rolehop's own by name, else AWS's. This is how STS errors
+    /// carry theirs and how round 1 stored them.
+    pub fn from_code(code: &str) -> Self {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, MapDeserializer};
+        // Rolehop's own codes are the unit variants' tags: let serde match the name, so
+        // the list of codes is written once (in the enum).
+        let tagged = MapDeserializer::<_, Error>::new(std::iter::once((
+            "type".into_deserializer(),
+            code.into_deserializer(),
+        )));
+        Self::deserialize(tagged).unwrap_or_else(|_| Self::Aws {
+            code: code.to_owned(),
+        })
+    }
+
+    /// The code as users see it: `MfaCancelled`, or AWS's `AccessDenied`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::MfaRequired => "MfaRequired",
+            Self::MfaCancelled => "MfaCancelled",
+            Self::MfaTimeout => "MfaTimeout",
+            Self::InvalidMfaCode => "InvalidMfaCode",
+            Self::KeychainError => "KeychainError",
+            Self::MissingAccessKeys => "MissingAccessKeys",
+            Self::MissingParent => "MissingParent",
+            Self::ProfileOwnedByUser => "ProfileOwnedByUser",
+            Self::DeliveryFailed => "DeliveryFailed",
+            Self::InvalidResponse => "InvalidResponse",
+            Self::StsTimeout => "StsTimeout",
+            Self::StsUnreachable => "StsUnreachable",
+            Self::StsError => "StsError",
+            Self::Aws { code } => code,
+        }
+    }
+}
+
+impl fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A session's state. Every change is published as an [`crate::events::EngineEvent`].
@@ -232,4 +340,117 @@ pub struct SessionView {
     pub effective_region: Option<String>,
     /// Names from the root IAM user down to this session.
     pub chain: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Workspace;
+
+    /// Every code Rolehop makes itself, for the round trips below.
+    const OWN: [FailureCode; 13] = [
+        FailureCode::MfaRequired,
+        FailureCode::MfaCancelled,
+        FailureCode::MfaTimeout,
+        FailureCode::InvalidMfaCode,
+        FailureCode::KeychainError,
+        FailureCode::MissingAccessKeys,
+        FailureCode::MissingParent,
+        FailureCode::ProfileOwnedByUser,
+        FailureCode::DeliveryFailed,
+        FailureCode::InvalidResponse,
+        FailureCode::StsTimeout,
+        FailureCode::StsUnreachable,
+        FailureCode::StsError,
+    ];
+
+    #[test]
+    fn failure_codes_serialise_as_a_tagged_object_named_as_shown() {
+        for code in OWN {
+            let json = serde_json::to_value(&code).unwrap();
+            assert_eq!(json, serde_json::json!({ "type": code.as_str() }));
+            assert_eq!(serde_json::from_value::<FailureCode>(json).unwrap(), code);
+            assert_eq!(FailureCode::from_code(code.as_str()), code);
+        }
+        let aws = FailureCode::Aws {
+            code: "AccessDenied".into(),
+        };
+        let json = serde_json::to_value(&aws).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({ "type": "Aws", "code": "AccessDenied" })
+        );
+        assert_eq!(serde_json::from_value::<FailureCode>(json).unwrap(), aws);
+        assert_eq!(aws.to_string(), "AccessDenied");
+    }
+
+    #[test]
+    fn codes_rolehop_does_not_make_are_aws_codes() {
+        for code in [
+            "AccessDenied",
+            "ExpiredToken",
+            "Unknown",
+            "Aws",
+            "mfa-cancelled",
+        ] {
+            assert_eq!(
+                FailureCode::from_code(code),
+                FailureCode::Aws { code: code.into() },
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_round_one_workspace_reads_its_string_codes_into_variants() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/workspace/round1-failed-sessions.json"
+        ));
+        let ws: Workspace = serde_json::from_str(text).unwrap();
+        let codes: Vec<(&str, FailureCode)> = ws
+            .sessions
+            .iter()
+            .map(|s| match &s.state {
+                SessionState::Failed(f) => (s.session.name.as_str(), f.code.clone()),
+                other => panic!("{}: {other:?}", s.session.name),
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("alice", FailureCode::MfaCancelled),
+                (
+                    "production",
+                    FailureCode::Aws {
+                        code: "AccessDenied".into()
+                    }
+                ),
+                ("sandbox", FailureCode::ProfileOwnedByUser),
+            ]
+        );
+        // Written back in this version's shape, and read again unchanged.
+        let again: Workspace = serde_json::from_str(&serde_json::to_string(&ws).unwrap()).unwrap();
+        assert_eq!(again, ws);
+        let state = serde_json::to_value(&ws.sessions[1].state).unwrap();
+        assert_eq!(
+            state["code"],
+            serde_json::json!({ "type": "Aws", "code": "AccessDenied" })
+        );
+    }
+
+    #[test]
+    fn a_role_names_its_account_from_its_arn() {
+        let mut role = ChainedRole {
+            parent: SessionId::new(),
+            role_arn: "arn:aws-cn:iam::123456789012:role/path/Deploy".into(),
+            role_session_name: None,
+            external_id: None,
+            duration: None,
+            source_identity: None,
+        };
+        assert_eq!(role.account_id(), Some("123456789012"));
+        role.role_arn = "not an arn".into();
+        assert_eq!(role.account_id(), None);
+    }
 }

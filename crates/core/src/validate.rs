@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+mod arn;
+
+pub use arn::{Arn, IamResource};
+
 /// A rejected input: which field, and why (never the value of a secret).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ValidationError {
@@ -97,46 +101,6 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-const PARTITIONS: [&str; 5] = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"];
-
-/// Splits `arn:PARTITION:iam::ACCOUNT:RESOURCE`, checking partition and account.
-fn iam_arn<'a>(
-    field: &str,
-    arn: &'a str,
-    what: &str,
-) -> std::result::Result<&'a str, ValidationError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let example = match what {
-        "role" => "arn:aws:iam::123456789012:role/Name",
-        _ => "arn:aws:iam::123456789012:mfa/device",
-    };
-    if parts.len() != 6 || parts[0] != "arn" {
-        return Err(ValidationError::new(
-            field,
-            format!("is not an ARN (expected e.g. {example})"),
-        ));
-    }
-    if !PARTITIONS.contains(&parts[1]) {
-        return Err(ValidationError::new(
-            field,
-            format!("has an unknown partition '{}'", parts[1]),
-        ));
-    }
-    if parts[2] != "iam" || !parts[3].is_empty() {
-        return Err(ValidationError::new(
-            field,
-            format!("must be an IAM ARN (e.g. {example})"),
-        ));
-    }
-    if !is_account_id(parts[4]) {
-        return Err(ValidationError::new(
-            field,
-            "must name an account of 12 digits",
-        ));
-    }
-    Ok(parts[5])
-}
-
 fn iam_name_chars(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
@@ -145,38 +109,13 @@ fn iam_name_chars(s: &str) -> bool {
 
 /// `arn:aws:iam::123456789012:role/optional/path/RoleName`.
 pub fn role_arn(field: &str, arn: &str) -> Result {
-    let resource = iam_arn(field, arn, "role")?;
-    let Some(path) = resource.strip_prefix("role/") else {
-        return Err(ValidationError::new(
-            field,
-            "must be a role ARN (resource 'role/NAME')",
-        ));
-    };
-    let mut segments: Vec<&str> = path.split('/').collect();
-    let name = segments.pop().unwrap_or_default();
-    if name.len() > 64 || !iam_name_chars(name) {
-        return Err(ValidationError::new(
-            field,
-            "has an invalid role name (1–64 of [A-Za-z0-9+=,.@_-])",
-        ));
-    }
-    if segments.iter().any(|s| !iam_name_chars(s)) {
-        return Err(ValidationError::new(field, "has an invalid role path"));
-    }
-    Ok(())
+    Arn::parse_iam(field, arn, IamResource::Role).map(drop)
 }
 
 /// `arn:aws:iam::123456789012:mfa/device-name` (virtual MFA) or a hardware serial.
 pub fn mfa_serial(field: &str, serial: &str) -> Result {
     if serial.starts_with("arn:") {
-        let resource = iam_arn(field, serial, "mfa")?;
-        match resource.strip_prefix("mfa/") {
-            Some(name) if !name.is_empty() && name.split('/').all(iam_name_chars) => Ok(()),
-            _ => Err(ValidationError::new(
-                field,
-                "must be an MFA device ARN (resource 'mfa/NAME')",
-            )),
-        }
+        Arn::parse_iam(field, serial, IamResource::MfaDevice).map(drop)
     } else if (9..=256).contains(&serial.len()) && serial.chars().all(|c| c.is_ascii_alphanumeric())
     {
         Ok(()) // a hardware token's serial number

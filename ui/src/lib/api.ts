@@ -1,8 +1,9 @@
 // The shell's commands, typed against the bindings generated from the Rust types.
-// Every failure arrives as an ErrorPayload (kind, message, field): the shell's errors
-// are one already, and anything else (an IPC failure) is wrapped into one here.
+// Every failure arrives as a CallError: the shell's errors are an ErrorPayload already,
+// and anything else (the IPC layer refusing a call) is wrapped into one of kind "ipc".
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { IamUserInput } from "../bindings/IamUserInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
@@ -13,18 +14,34 @@ import type { Settings } from "../bindings/Settings";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { UiEvent } from "../bindings/UiEvent";
 
-export function isErrorPayload(value: unknown): value is ErrorPayload {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as ErrorPayload).kind === "string" &&
-    typeof (value as ErrorPayload).message === "string"
-  );
+/** A failed call: the engine's ErrorPayload, or ("ipc") a rejection that never reached it. */
+export type CallError = ErrorPayload | { kind: "ipc"; message: string; field: null };
+
+/** Every ErrorKind, so a payload's kind is checked against the generated union. */
+const errorKinds: Record<ErrorKind, true> = {
+  invalid: true,
+  "not-found": true,
+  conflict: true,
+  storage: true,
+  keychain: true,
+  "session-failed": true,
+  delivery: true,
+};
+
+function isErrorKind(kind: unknown): kind is ErrorKind {
+  return typeof kind === "string" && Object.hasOwn(errorKinds, kind);
 }
 
-/** Any rejection as an ErrorPayload. */
-export function toErrorPayload(error: unknown): ErrorPayload {
-  if (isErrorPayload(error)) return { kind: error.kind, message: error.message, field: error.field ?? null };
+/** Any rejection as a CallError (a CallError stays as it is). */
+export function toCallError(error: unknown): CallError {
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    const kind = "kind" in error ? error.kind : undefined;
+    if (isErrorKind(kind)) {
+      const field = "field" in error && typeof error.field === "string" ? error.field : null;
+      return { kind, message: error.message, field };
+    }
+    if (kind === "ipc") return { kind, message: error.message, field: null };
+  }
   return { kind: "ipc", message: String(error), field: null };
 }
 
@@ -32,7 +49,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   try {
     return await invoke<T>(command, args);
   } catch (error) {
-    throw toErrorPayload(error);
+    throw toCallError(error);
   }
 }
 

@@ -29,11 +29,15 @@ describe("SessionStore", () => {
       event: "session-state",
       session: deploy.id,
       name: deploy.name,
-      state: { state: "failed", code: "AccessDenied", message: "not allowed" },
+      state: { state: "failed", code: { type: "Aws", code: "AccessDenied" }, message: "not allowed" },
     });
     expect(store.sessions).toEqual([]);
     store.load({ sessions: [alice, build, deploy], profiles: [], settings });
-    expect(store.get(deploy.id)?.state).toEqual({ state: "failed", code: "AccessDenied", message: "not allowed" });
+    expect(store.get(deploy.id)?.state).toEqual({
+      state: "failed",
+      code: { type: "Aws", code: "AccessDenied" },
+      message: "not allowed",
+    });
   });
 
   it("ignores a state event for a session it does not know yet", () => {

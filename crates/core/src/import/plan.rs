@@ -11,6 +11,7 @@ use crate::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
     SessionKind,
 };
+use crate::validate::Arn;
 use crate::workspace::Workspace;
 
 /// What the plan does with one profile.
@@ -284,8 +285,7 @@ impl<'a> Planner<'a> {
             kind: SessionKind::IamUser(IamUser {
                 account_id: mfa_serial
                     .as_deref()
-                    .and_then(|s| s.split(':').nth(4))
-                    .filter(|a| !a.is_empty())
+                    .and_then(Arn::account_of)
                     .map(str::to_owned),
                 mfa_serial,
                 session_duration: DEFAULT_USER_SESSION_SECONDS,
