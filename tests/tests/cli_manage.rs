@@ -139,3 +139,46 @@ fn settings_are_shown_set_and_unset() {
     let json = world.rolehop(&["settings", "show", "--json"]).ok().json();
     assert!(json["default_region"].is_null());
 }
+
+/// A workspace written by round 1 (failure codes as plain strings) is read and listed with
+/// the same codes, and the next write stores them in the typed shape without losing any.
+#[test]
+fn a_round_one_workspace_keeps_its_failure_codes() {
+    let world = World::start_without_peers();
+    let dir = world.peers.home().rolehop_home();
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("workspace.json");
+    std::fs::write(
+        &file,
+        include_str!("../fixtures/workspace/round1-failed-sessions.json"),
+    )
+    .unwrap();
+    let listed = |world: &World| {
+        let table = world.rolehop(&["session", "list"]).ok().stdout;
+        for shown in [
+            "failed: MfaCancelled",
+            "failed: AccessDenied",
+            "failed: ProfileOwnedByUser",
+        ] {
+            assert!(table.contains(shown), "{shown}: {table}");
+        }
+        assert_eq!(
+            session(world, "production")["state"]["code"],
+            serde_json::json!({ "type": "Aws", "code": "AccessDenied" })
+        );
+    };
+    listed(&world);
+
+    world.rolehop(&["profile", "add", "staging"]).ok();
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let alice = stored["sessions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == "alice"))
+        .unwrap_or_else(|| panic!("no alice in {stored}"));
+    assert_eq!(
+        alice["state"]["code"],
+        serde_json::json!({ "type": "MfaCancelled" })
+    );
+    listed(&world);
+}
