@@ -46,7 +46,8 @@ pub fn run() -> anyhow::Result<()> {
         .setup(|app| {
             let ui = Arc::new(UiChannel::default());
             let prompt = Arc::new(DialogPrompt::new(ui.clone()));
-            let config = EngineConfig::from_env();
+            let mut config = EngineConfig::from_env();
+            config.mfa_timeout = prompt::timeout_from_env(config.mfa_timeout);
             let delivery = delivery::delivery(&config);
             let engine = tauri::async_runtime::block_on(async {
                 let engine = Arc::new(Engine::open(config, prompt.clone(), delivery).await?);

@@ -587,3 +587,218 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
     })
     .await
 }
+
+// ---- The MFA dialog's edges and the 5,000-session list ----------------------------
+
+const MFA_DIALOG: &str = "dialog[data-dialog='mfa']";
+
+/// The id of the MFA request the dialog shows now.
+async fn shown_request(app: &Desktop) -> TestResult<String> {
+    let form = app.wait_for(&format!("{MFA_DIALOG} form")).await?;
+    Ok(form.attr("data-request").await?.unwrap_or_default())
+}
+
+/// Escape in the MFA dialog cancels that start cleanly (failed as cancelled, no
+/// credentials written, the other sessions untouched); a bad code keeps the dialog on
+/// the same request with the error beside the code; a good code then goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_dialog_escape_cancels_cleanly_and_a_bad_code_keeps_it_open() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("mfa-edges", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("alice", Some("inactive"))).await?;
+        let first = shown_request(app).await?;
+        wait_state(app, "alice", "pending").await?;
+        app.press(fantoccini::key::Key::Escape).await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "failed").await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row("alice", None)))
+            .await?;
+        check!(reason.contains("cancel"), "reason: {reason}");
+        let credentials = world.peers.home().read_aws_credentials().unwrap_or_default();
+        check!(
+            !credentials.contains("[staging]"),
+            "a cancelled start wrote credentials:\n{credentials}"
+        );
+        for other in ["codebuild", "production"] {
+            wait_state(app, other, "inactive").await?;
+        }
+
+        // Started again: a new request. A five-digit code is refused beside the field,
+        // and the dialog stays on that request, the start still pending.
+        app.click(&Desktop::row("alice", Some("failed"))).await?;
+        let second = app
+            .client
+            .wait()
+            .at_most(desktop::UI_TIMEOUT)
+            .for_element(fantoccini::Locator::Css(&format!(
+                "{MFA_DIALOG} form:not([data-request='{first}'])"
+            )))
+            .await?
+            .attr("data-request")
+            .await?
+            .unwrap_or_default();
+        let code = format!("{MFA_DIALOG} input[name='mfa_code']");
+        app.fill_and_enter(&code, "12345").await?;
+        let error = app
+            .text(&format!("{MFA_DIALOG} [data-error-field='mfa_code']"))
+            .await?;
+        check!(!error.is_empty(), "the refusal has no message");
+        check_eq!(shown_request(app).await?, second, "the dialog moved on");
+        wait_state(app, "alice", "pending").await?;
+        app.screenshot("bad-code").await?;
+
+        // The same request takes a good code.
+        app.fill_and_enter(&code, "123456").await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "active").await?;
+        let credentials = world.peers.home().read_aws_credentials().unwrap_or_default();
+        check!(credentials.contains("[staging]"), "credentials:\n{credentials}");
+        Ok(())
+    })
+    .await
+}
+
+/// An MFA request nobody answers times out (the app's timeout shortened to 3 s through
+/// `ROLEHOP_MFA_TIMEOUT_SECS`): the dialog closes by itself and that start fails saying
+/// so; the next start asks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_dialog_left_unanswered_times_out_and_closes() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch(
+        "mfa-timeout",
+        &world.peers,
+        &[("ROLEHOP_MFA_TIMEOUT_SECS", "3")],
+    )
+    .await?;
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("alice", Some("inactive"))).await?;
+        let first = shown_request(app).await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "failed").await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row("alice", None)))
+            .await?;
+        check!(reason.contains("within 3 s"), "reason: {reason}");
+        let credentials = world.peers.home().read_aws_credentials().unwrap_or_default();
+        check!(!credentials.contains("[staging]"), "credentials:\n{credentials}");
+
+        app.click(&Desktop::row("alice", Some("failed"))).await?;
+        check!(
+            shown_request(app).await? != first,
+            "the timed-out request came back"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Waits until the list's selection is `name` and that row is wholly in view.
+async fn wait_selected_in_view(app: &Desktop, name: &str) -> TestResult {
+    let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+    loop {
+        let selected = app.selected_row().await?;
+        let in_view = app.rows_in_view().await?;
+        if selected.as_deref() == Some(name) && in_view.iter().any(|n| n == name) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("selected {selected:?}, in view {in_view:?}; wanted {name}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// 5,000 sessions: only the rows in view are in the DOM; scrolling shows the rows at
+/// that offset; Home/End, Page Down/Up and the arrows select the right session and
+/// bring it into view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_of_5000_sessions_scrolls_and_pages_to_the_right_rows() -> TestResult {
+    use fantoccini::key::Key;
+
+    let peers = Peers::builder().with_secret_service().start()?;
+    let names = desktop::seed_users(&peers, 5000)?;
+    let app = Desktop::launch("list-5000", &peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.wait_for(".viewport[data-count='5000']").await?;
+        let in_dom = app.all(".row[data-session]").await?.len();
+        check!(in_dom < 100, "{in_dom} rows in the DOM for 5,000 sessions");
+        let shown = app.rows_in_view().await?;
+        let per_page = shown.len();
+        check!(per_page >= 5, "only {per_page} rows in view");
+        check_eq!(shown, names[..per_page]);
+
+        // Scrolled to row 2,500 (and to the last row), those rows are what is painted.
+        let row = app
+            .number("return document.querySelector('.row[data-session]').getBoundingClientRect().height")
+            .await?;
+        for first in [2500, 5000 - per_page] {
+            app.scroll_list_to(first as f64 * row).await?;
+            let want = &names[first..first + per_page];
+            let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+            while app.rows_in_view().await? != want {
+                if std::time::Instant::now() > deadline {
+                    let seen = app.rows_in_view().await?;
+                    return Err(format!("at row {first}: {seen:?} in view").into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+
+        // The keyboard: from the search box into the list, the first row selected.
+        app.click("input[name='search']").await?;
+        app.press(Key::Down).await?;
+        app.press(Key::Down).await?;
+        wait_selected_in_view(app, &names[0]).await?;
+        check_eq!(
+            app.rows_in_view().await?.first(),
+            Some(&names[0]),
+            "the list went back to the top"
+        );
+
+        // Page Down moves a page less one row, so the last row seen stays as context.
+        let page = per_page - 1;
+        app.press(Key::PageDown).await?;
+        wait_selected_in_view(app, &names[page]).await?;
+        app.press(Key::PageDown).await?;
+        wait_selected_in_view(app, &names[2 * page]).await?;
+        app.press(Key::PageUp).await?;
+        wait_selected_in_view(app, &names[page]).await?;
+        app.press(Key::Down).await?;
+        wait_selected_in_view(app, &names[page + 1]).await?;
+
+        app.press(Key::End).await?;
+        wait_selected_in_view(app, &names[4999]).await?;
+        check_eq!(app.rows_in_view().await?.last(), Some(&names[4999]));
+        app.press(Key::Down).await?; // nothing below the last
+        wait_selected_in_view(app, &names[4999]).await?;
+        app.press(Key::PageUp).await?;
+        wait_selected_in_view(app, &names[4999 - page]).await?;
+        app.screenshot("paged-up-from-the-end").await?;
+
+        app.press(Key::Home).await?;
+        wait_selected_in_view(app, &names[0]).await?;
+        check_eq!(app.rows_in_view().await?.first(), Some(&names[0]));
+        app.press(Key::PageUp).await?; // nothing above the first
+        wait_selected_in_view(app, &names[0]).await?;
+        // The list names the selected row for assistive technology.
+        let active = app
+            .wait_for(".viewport")
+            .await?
+            .attr("aria-activedescendant")
+            .await?
+            .unwrap_or_default();
+        let first_id = app
+            .wait_for(&Desktop::row(&names[0], None))
+            .await?
+            .attr("id")
+            .await?
+            .unwrap_or_default();
+        check_eq!(active, first_id);
+        Ok(())
+    })
+    .await
+}

@@ -402,3 +402,107 @@ fn tauri_driver() -> PathBuf {
         cargo_home.join("bin/tauri-driver")
     })
 }
+
+// ---- Many sessions and the virtualised list (the list and MFA-dialog suites) --------
+
+/// Writes a workspace of `count` IAM users named `s-0000`, `s-0001`... over 40
+/// profiles straight into the app's workspace file (adding 5,000 through the CLI would
+/// take minutes), and returns their names in list order.
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+pub fn seed_users(peers: &Peers, count: usize) -> TestResult<Vec<String>> {
+    use rolehop_core::model::{
+        DEFAULT_USER_SESSION_SECONDS, IamUser, Profile, ProfileName, Session, SessionId,
+        SessionKind, SessionState,
+    };
+    use rolehop_core::workspace::{StoredSession, Workspace};
+
+    let mut ws = Workspace::default();
+    for p in 0..40 {
+        ws.profiles.push(Profile {
+            name: ProfileName::parse(&format!("team-{p}"))?,
+        });
+    }
+    let names: Vec<String> = (0..count).map(|i| format!("s-{i:04}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        ws.sessions.push(StoredSession {
+            session: Session {
+                id: SessionId::new(),
+                name: name.clone(),
+                profile: ProfileName::parse(&format!("team-{}", i % 40))?,
+                region: Some("eu-west-1".into()),
+                kind: SessionKind::IamUser(IamUser {
+                    mfa_serial: None,
+                    session_duration: DEFAULT_USER_SESSION_SECONDS,
+                    account_id: Some(format!("{:012}", 100_000 + i)),
+                }),
+            },
+            state: SessionState::Inactive,
+        });
+    }
+    let home = peers.home().rolehop_home();
+    fs::create_dir_all(&home)?;
+    fs::write(home.join("workspace.json"), serde_json::to_vec(&ws)?)?;
+    Ok(names)
+}
+
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+impl Desktop {
+    /// Presses `key` in whatever has the focus.
+    pub async fn press(&self, key: Key) -> TestResult {
+        self.client
+            .active_element()
+            .await?
+            .send_keys(&char::from(key).to_string())
+            .await?;
+        Ok(())
+    }
+
+    /// The names of the session rows wholly inside the list's viewport, top to bottom:
+    /// what the user sees, whatever else the virtualised list keeps in the DOM.
+    pub async fn rows_in_view(&self) -> TestResult<Vec<String>> {
+        let names = self
+            .client
+            .execute(
+                "const viewport = document.querySelector('.viewport');
+                 const top = viewport.getBoundingClientRect().top + viewport.clientTop;
+                 const bottom = top + viewport.clientHeight;
+                 return [...viewport.querySelectorAll('.row[data-session]')]
+                   .map((row) => [row.dataset.session, row.getBoundingClientRect()])
+                   .filter(([, r]) => r.top >= top - 0.5 && r.bottom <= bottom + 0.5)
+                   .sort((a, b) => a[1].top - b[1].top)
+                   .map(([name]) => name);",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(names)?)
+    }
+
+    /// The name of the selected row, if one is in the DOM.
+    pub async fn selected_row(&self) -> TestResult<Option<String>> {
+        let rows = self.all(".row[aria-selected='true']").await?;
+        match rows.first() {
+            Some(row) => Ok(row.attr("data-session").await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Scrolls the session list to `top` pixels, as a wheel or the scroll bar would.
+    pub async fn scroll_list_to(&self, top: f64) -> TestResult {
+        self.client
+            .execute(
+                "document.querySelector('.viewport').scrollTop = arguments[0];",
+                vec![json!(top)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Evaluates `script` (a JavaScript expression's `return`) as a number.
+    pub async fn number(&self, script: &str) -> TestResult<f64> {
+        self.client
+            .execute(script, vec![])
+            .await?
+            .as_f64()
+            .ok_or_else(|| format!("`{script}` is not a number").into())
+    }
+}
