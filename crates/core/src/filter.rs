@@ -144,7 +144,10 @@ mod tests {
             }
             let f = &self.filter;
             assert!(
-                f.profiles.len() <= 1 && f.kind.is_none() && f.region.is_none() && f.state.is_none(),
+                f.profiles.len() <= 1
+                    && f.kind.is_none()
+                    && f.region.is_none()
+                    && f.state.is_none(),
                 "case {:?} uses a filter SessionFilter lacks: mark it \"only\": \"ui\"",
                 self.case
             );
