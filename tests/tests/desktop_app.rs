@@ -818,3 +818,83 @@ async fn list_of_5000_sessions_scrolls_and_pages_to_the_right_rows() -> TestResu
     })
     .await
 }
+
+/// The tray, driven over D-Bus as a panel drives it: its menu lists the sessions with
+/// their action, then Open and Quit; a session started and stopped from it changes in
+/// the window. Closing the window hides it and the app lives on (a CLI start reaches
+/// the tray); a second launch exits and shows the running app's window; "Open Rolehop"
+/// shows it too; "Quit Rolehop" ends the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_single_instance_and_close_to_tray() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("tray", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let tray = desktop::Tray::find(&world.peers).await?;
+        let labels = tray
+            .wait_labels(|l| l.iter().any(|l| l.contains("production")))
+            .await?;
+        check_eq!(
+            labels,
+            [
+                "○ alice (staging) — start",
+                "○ codebuild (codebuild) — start",
+                "○ production (production) — start",
+                "Open Rolehop",
+                "Quit Rolehop",
+            ]
+        );
+
+        // Started from the tray: the window asks for the MFA code, and the tray shows the
+        // live session first, with "stop".
+        tray.click("○ codebuild (codebuild) — start")?;
+        app.fill_and_enter(&format!("{MFA_DIALOG} input[name='mfa_code']"), "123456")
+            .await?;
+        wait_state(app, "codebuild", "active").await?;
+        tray.wait_labels(|l| {
+            l.first()
+                .is_some_and(|f| f == "● codebuild (codebuild) — stop")
+        })
+        .await?;
+        tray.click("● codebuild (codebuild) — stop")?;
+        wait_state(app, "codebuild", "inactive").await?;
+
+        // Closing the window keeps the app: a start by the CLI still reaches its tray.
+        check!(app.window_shown()?, "the window is not shown at launch");
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        world
+            .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+            .ok();
+        tray.wait_labels(|l| {
+            l.first()
+                .is_some_and(|f| f == "● production (production) — stop")
+        })
+        .await?;
+
+        // A second launch hands over to the running app, which shows its window.
+        check!(
+            app.launch_again(&world.peers).await?,
+            "the second launch failed"
+        );
+        app.wait_window_shown(true).await?;
+        check!(tray.app_running()?, "the first app is gone");
+
+        // "Open Rolehop" shows the hidden window; "Quit Rolehop" ends the app.
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        tray.click("Open Rolehop")?;
+        app.wait_window_shown(true).await?;
+        tray.click("Quit Rolehop")?;
+        let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+        while tray.app_running()? {
+            check!(
+                std::time::Instant::now() < deadline,
+                "the app still runs after Quit"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    })
+    .await
+}
