@@ -898,3 +898,69 @@ async fn tray_single_instance_and_close_to_tray() -> TestResult {
     })
     .await
 }
+
+/// A role's duration as the CLI lists it.
+fn duration_of(world: &World, session: &str) -> serde_json::Value {
+    let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
+    listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == session)
+        .map(|s| s["kind"]["duration"].clone())
+        .unwrap_or_default()
+}
+
+/// A refusal from the shell lands beside the field it names, even one folded away under
+/// "More options" (which unfolds), and changes nothing; the form can be saved again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_field_under_more_options_unfolds_and_names_it() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("folded-field", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.click(&format!(
+            "{} .details-button",
+            Desktop::row("production", None)
+        ))
+        .await?;
+        app.click("[data-details='production'] .actions button:nth-of-type(2)")
+            .await?;
+        let dialog = "dialog[data-dialog='role']";
+        let more = format!("{dialog} details summary");
+        app.click(&more).await?;
+        // 100 s is under STS's 900 s floor: the core refuses it, naming `duration`.
+        app.fill(&format!("{dialog} input[name='duration']"), "100")
+            .await?;
+        app.click(&more).await?; // folded again
+        check!(
+            app.all(&format!("{dialog} details[open]"))
+                .await?
+                .is_empty(),
+            "More options did not fold"
+        );
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        let error = app
+            .wait_for(&format!(
+                "{dialog} details[open] [data-error-field='duration']"
+            ))
+            .await?;
+        check!(error.is_displayed().await?, "the refusal is not shown");
+        check!(
+            app.all(&format!("{dialog} .form-error")).await?.is_empty(),
+            "the refusal is shown as the form's error too"
+        );
+        let unchanged = duration_of(&world, "production");
+        check_eq!(unchanged, serde_json::Value::Null);
+        app.screenshot("refused-duration").await?;
+
+        app.fill(&format!("{dialog} input[name='duration']"), "1800")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        let saved = duration_of(&world, "production");
+        check_eq!(saved, 1800);
+        Ok(())
+    })
+    .await
+}
