@@ -517,13 +517,7 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
         check_eq!(settings["delivery_mode"], "credential-process");
 
         // Edit a role: rename it.
-        app.click(&format!(
-            "{} .details-button",
-            Desktop::row("production", None)
-        ))
-        .await?;
-        app.click("[data-details='production'] .actions button:nth-of-type(2)")
-            .await?;
+        edit_from_details(app, "production").await?;
         let dialog = "dialog[data-dialog='role']";
         app.fill(&format!("{dialog} input[name='name']"), "prod")
             .await?;
@@ -899,6 +893,17 @@ async fn tray_single_instance_and_close_to_tray() -> TestResult {
     .await
 }
 
+/// Opens `session`'s edit dialog from its details pane.
+async fn edit_from_details(app: &Desktop, session: &str) -> TestResult {
+    app.click(&format!("{} .details-button", Desktop::row(session, None)))
+        .await?;
+    app.click(&format!(
+        "[data-details='{session}'] .actions button:nth-of-type(2)"
+    ))
+    .await?;
+    Ok(())
+}
+
 /// A role's duration as the CLI lists it.
 fn duration_of(world: &World, session: &str) -> serde_json::Value {
     let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
@@ -919,13 +924,7 @@ async fn a_refused_field_under_more_options_unfolds_and_names_it() -> TestResult
     world.seed_story();
     let app = Desktop::launch("folded-field", &world.peers, &[]).await?;
     app.run(async |app: &Desktop| {
-        app.click(&format!(
-            "{} .details-button",
-            Desktop::row("production", None)
-        ))
-        .await?;
-        app.click("[data-details='production'] .actions button:nth-of-type(2)")
-            .await?;
+        edit_from_details(app, "production").await?;
         let dialog = "dialog[data-dialog='role']";
         let more = format!("{dialog} details summary");
         app.click(&more).await?;
