@@ -46,13 +46,15 @@ pub fn run() -> anyhow::Result<()> {
         .setup(|app| {
             let ui = Arc::new(UiChannel::default());
             let prompt = Arc::new(DialogPrompt::new(ui.clone()));
-            let config = EngineConfig::from_env();
+            let mut config = EngineConfig::from_env();
+            config.mfa_timeout = prompt::timeout_from_env(config.mfa_timeout);
             let delivery = delivery::delivery(&config);
-            let engine = tauri::async_runtime::block_on(async {
+            let (engine, workspace) = tauri::async_runtime::block_on(async {
                 let engine = Arc::new(Engine::open(config, prompt.clone(), delivery).await?);
                 RotationScheduler::spawn(engine.clone());
                 WorkspaceWatcher::spawn(engine.clone());
-                Ok::<_, rolehop_core::EngineError>(engine)
+                let workspace = engine.workspace().await?;
+                Ok::<_, rolehop_core::EngineError>((engine, workspace))
             })?;
             relay::spawn(
                 app.handle().clone(),
@@ -62,6 +64,8 @@ pub fn run() -> anyhow::Result<()> {
             );
             app.manage(Shell { engine, prompt, ui });
             tray::create(app.handle())?;
+            // The tray lists the sessions from launch, not from the first change.
+            tray::refresh(app.handle(), &workspace.sessions);
             let config = app
                 .config()
                 .app

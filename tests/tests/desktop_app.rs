@@ -517,13 +517,7 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
         check_eq!(settings["delivery_mode"], "credential-process");
 
         // Edit a role: rename it.
-        app.click(&format!(
-            "{} .details-button",
-            Desktop::row("production", None)
-        ))
-        .await?;
-        app.click("[data-details='production'] .actions button:nth-of-type(2)")
-            .await?;
+        edit_from_details(app, "production").await?;
         let dialog = "dialog[data-dialog='role']";
         app.fill(&format!("{dialog} input[name='name']"), "prod")
             .await?;
@@ -583,6 +577,388 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
         app.wait_gone(".row[data-session]").await?;
         let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
         check_eq!(listed, serde_json::json!([]));
+        Ok(())
+    })
+    .await
+}
+
+// ---- The MFA dialog's edges and the 5,000-session list ----------------------------
+
+const MFA_DIALOG: &str = "dialog[data-dialog='mfa']";
+
+/// Whether the AWS credentials file has a section for `profile`.
+fn credentials_for(world: &World, profile: &str) -> bool {
+    let credentials = world
+        .peers
+        .home()
+        .read_aws_credentials()
+        .unwrap_or_default();
+    credentials.contains(&format!("[{profile}]"))
+}
+
+/// The id of the MFA request the dialog shows now.
+async fn shown_request(app: &Desktop) -> TestResult<String> {
+    let form = app.wait_for(&format!("{MFA_DIALOG} form")).await?;
+    Ok(form.attr("data-request").await?.unwrap_or_default())
+}
+
+/// Escape in the MFA dialog cancels that start cleanly (failed as cancelled, no
+/// credentials written, the other sessions untouched); a bad code keeps the dialog on
+/// the same request with the error beside the code; a good code then goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_dialog_escape_cancels_cleanly_and_a_bad_code_keeps_it_open() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("mfa-edges", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("alice", Some("inactive"))).await?;
+        let first = shown_request(app).await?;
+        wait_state(app, "alice", "pending").await?;
+        app.press(fantoccini::key::Key::Escape).await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "failed").await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row("alice", None)))
+            .await?;
+        check!(reason.contains("cancel"), "reason: {reason}");
+        check!(
+            !credentials_for(&world, "staging"),
+            "a cancelled start wrote credentials"
+        );
+        for other in ["codebuild", "production"] {
+            wait_state(app, other, "inactive").await?;
+        }
+
+        // Started again: a new request. A five-digit code is refused beside the field,
+        // and the dialog stays on that request, the start still pending.
+        app.click(&Desktop::row("alice", Some("failed"))).await?;
+        let second = app
+            .client
+            .wait()
+            .at_most(desktop::UI_TIMEOUT)
+            .for_element(fantoccini::Locator::Css(&format!(
+                "{MFA_DIALOG} form:not([data-request='{first}'])"
+            )))
+            .await?
+            .attr("data-request")
+            .await?
+            .unwrap_or_default();
+        let code = format!("{MFA_DIALOG} input[name='mfa_code']");
+        app.fill_and_enter(&code, "12345").await?;
+        let error = app
+            .text(&format!("{MFA_DIALOG} [data-error-field='mfa_code']"))
+            .await?;
+        check!(!error.is_empty(), "the refusal has no message");
+        check_eq!(shown_request(app).await?, second, "the dialog moved on");
+        wait_state(app, "alice", "pending").await?;
+        app.screenshot("bad-code").await?;
+
+        // The same request takes a good code.
+        app.fill_and_enter(&code, "123456").await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "active").await?;
+        check!(credentials_for(&world, "staging"), "no credentials written");
+        Ok(())
+    })
+    .await
+}
+
+/// An MFA request nobody answers times out (the app's timeout shortened to 3 s through
+/// `ROLEHOP_MFA_TIMEOUT_SECS`): the dialog closes by itself and that start fails saying
+/// so; the next start asks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mfa_dialog_left_unanswered_times_out_and_closes() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch(
+        "mfa-timeout",
+        &world.peers,
+        &[("ROLEHOP_MFA_TIMEOUT_SECS", "3")],
+    )
+    .await?;
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("alice", Some("inactive"))).await?;
+        let first = shown_request(app).await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        wait_state(app, "alice", "failed").await?;
+        let reason = app
+            .text(&format!("{} [data-reason]", Desktop::row("alice", None)))
+            .await?;
+        check!(reason.contains("within 3 s"), "reason: {reason}");
+        check!(
+            !credentials_for(&world, "staging"),
+            "a timed-out start wrote credentials"
+        );
+
+        app.click(&Desktop::row("alice", Some("failed"))).await?;
+        check!(
+            shown_request(app).await? != first,
+            "the timed-out request came back"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Waits until the list's selection is `name` and that row is wholly in view.
+async fn wait_selected_in_view(app: &Desktop, name: &str) -> TestResult {
+    let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+    loop {
+        let selected = app.selected_row().await?;
+        let in_view = app.rows_in_view().await?;
+        if selected.as_deref() == Some(name) && in_view.iter().any(|n| n == name) {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(
+                format!("selected {selected:?}, in view {in_view:?}; wanted {name}").into(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// 5,000 sessions: only the rows in view are in the DOM; scrolling shows the rows at
+/// that offset; Home/End, Page Down/Up and the arrows select the right session and
+/// bring it into view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_of_5000_sessions_scrolls_and_pages_to_the_right_rows() -> TestResult {
+    use fantoccini::key::Key;
+
+    let peers = Peers::builder().with_secret_service().start()?;
+    let names = desktop::seed_users(&peers, 5000)?;
+    let app = Desktop::launch("list-5000", &peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.wait_for(".viewport[data-count='5000']").await?;
+        let in_dom = app.all(".row[data-session]").await?.len();
+        check!(in_dom < 100, "{in_dom} rows in the DOM for 5,000 sessions");
+        let shown = app.rows_in_view().await?;
+        let per_page = shown.len();
+        check!(per_page >= 5, "only {per_page} rows in view");
+        check_eq!(shown, names[..per_page]);
+
+        // Scrolled to row 2,500 (and to the last row), those rows are what is painted.
+        let row = app
+            .number("return document.querySelector('.row[data-session]').getBoundingClientRect().height")
+            .await?;
+        for first in [2500, 5000 - per_page] {
+            app.scroll_list_to(first as f64 * row).await?;
+            let want = &names[first..first + per_page];
+            let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+            while app.rows_in_view().await? != want {
+                if std::time::Instant::now() > deadline {
+                    let seen = app.rows_in_view().await?;
+                    return Err(format!("at row {first}: {seen:?} in view").into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+
+        // The keyboard: from the search box into the list, the first row selected.
+        app.click("input[name='search']").await?;
+        app.press(Key::Down).await?;
+        app.press(Key::Down).await?;
+        wait_selected_in_view(app, &names[0]).await?;
+        check_eq!(
+            app.rows_in_view().await?.first().cloned(),
+            Some(names[0].clone()),
+            "the list went back to the top"
+        );
+
+        // Page Down moves a page less one row, so the last row seen stays as context.
+        let page = per_page - 1;
+        app.press(Key::PageDown).await?;
+        wait_selected_in_view(app, &names[page]).await?;
+        app.press(Key::PageDown).await?;
+        wait_selected_in_view(app, &names[2 * page]).await?;
+        app.press(Key::PageUp).await?;
+        wait_selected_in_view(app, &names[page]).await?;
+        app.press(Key::Down).await?;
+        wait_selected_in_view(app, &names[page + 1]).await?;
+
+        app.press(Key::End).await?;
+        wait_selected_in_view(app, &names[4999]).await?;
+        check_eq!(
+            app.rows_in_view().await?.last().cloned(),
+            Some(names[4999].clone())
+        );
+        app.press(Key::Down).await?; // nothing below the last
+        wait_selected_in_view(app, &names[4999]).await?;
+        app.press(Key::PageUp).await?;
+        wait_selected_in_view(app, &names[4999 - page]).await?;
+        app.screenshot("paged-up-from-the-end").await?;
+
+        app.press(Key::Home).await?;
+        wait_selected_in_view(app, &names[0]).await?;
+        let top = app.rows_in_view().await?;
+        check_eq!(top.first(), Some(&names[0]));
+        app.press(Key::PageUp).await?; // nothing above the first
+        wait_selected_in_view(app, &names[0]).await?;
+        // The list names the selected row for assistive technology.
+        let active = app
+            .wait_for(".viewport")
+            .await?
+            .attr("aria-activedescendant")
+            .await?
+            .unwrap_or_default();
+        let first_id = app
+            .wait_for(&Desktop::row(&names[0], None))
+            .await?
+            .attr("id")
+            .await?
+            .unwrap_or_default();
+        check_eq!(active, first_id);
+        Ok(())
+    })
+    .await
+}
+
+/// The tray, driven over D-Bus as a panel drives it: its menu lists the sessions with
+/// their action, then Open and Quit; a session started and stopped from it changes in
+/// the window. Closing the window hides it and the app lives on (a CLI start reaches
+/// the tray); a second launch exits and shows the running app's window; "Open Rolehop"
+/// shows it too; "Quit Rolehop" ends the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_single_instance_and_close_to_tray() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("tray", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let tray = desktop::Tray::find(&world.peers).await?;
+        let labels = tray
+            .wait_labels(|l| l.iter().any(|l| l.contains("production")))
+            .await?;
+        check_eq!(
+            labels,
+            [
+                "○ alice (staging) — start",
+                "○ codebuild (codebuild) — start",
+                "○ production (production) — start",
+                "Open Rolehop",
+                "Quit Rolehop",
+            ]
+        );
+
+        // Started from the tray: the window asks for the MFA code, and the tray shows the
+        // live session first, with "stop".
+        tray.click("○ codebuild (codebuild) — start")?;
+        app.fill_and_enter(&format!("{MFA_DIALOG} input[name='mfa_code']"), "123456")
+            .await?;
+        wait_state(app, "codebuild", "active").await?;
+        tray.wait_labels(|l| {
+            l.first()
+                .is_some_and(|f| f == "● codebuild (codebuild) — stop")
+        })
+        .await?;
+        tray.click("● codebuild (codebuild) — stop")?;
+        wait_state(app, "codebuild", "inactive").await?;
+
+        // Closing the window keeps the app: a start by the CLI still reaches its tray.
+        check!(app.window_shown()?, "the window is not shown at launch");
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        world
+            .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+            .ok();
+        tray.wait_labels(|l| {
+            l.first()
+                .is_some_and(|f| f == "● production (production) — stop")
+        })
+        .await?;
+
+        // A second launch hands over to the running app, which shows its window.
+        check!(
+            app.launch_again(&world.peers).await?,
+            "the second launch failed"
+        );
+        app.wait_window_shown(true).await?;
+        check!(tray.app_running()?, "the first app is gone");
+
+        // "Open Rolehop" shows the hidden window; "Quit Rolehop" ends the app.
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        tray.click("Open Rolehop")?;
+        app.wait_window_shown(true).await?;
+        tray.click("Quit Rolehop")?;
+        let deadline = std::time::Instant::now() + desktop::UI_TIMEOUT;
+        while tray.app_running()? {
+            check!(
+                std::time::Instant::now() < deadline,
+                "the app still runs after Quit"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Opens `session`'s edit dialog from its details pane.
+async fn edit_from_details(app: &Desktop, session: &str) -> TestResult {
+    app.click(&format!("{} .details-button", Desktop::row(session, None)))
+        .await?;
+    app.click(&format!(
+        "[data-details='{session}'] .actions button:nth-of-type(2)"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A role's duration as the CLI lists it.
+fn duration_of(world: &World, session: &str) -> serde_json::Value {
+    let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
+    listed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == session)
+        .map(|s| s["kind"]["duration"].clone())
+        .unwrap_or_default()
+}
+
+/// A refusal from the shell lands beside the field it names, even one folded away under
+/// "More options" (which unfolds), and changes nothing; the form can be saved again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_field_under_more_options_unfolds_and_names_it() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("folded-field", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        edit_from_details(app, "production").await?;
+        let dialog = "dialog[data-dialog='role']";
+        let more = format!("{dialog} details summary");
+        app.click(&more).await?;
+        // 100 s is under STS's 900 s floor: the core refuses it, naming `duration`.
+        app.fill(&format!("{dialog} input[name='duration']"), "100")
+            .await?;
+        app.click(&more).await?; // folded again
+        check!(
+            app.all(&format!("{dialog} details[open]"))
+                .await?
+                .is_empty(),
+            "More options did not fold"
+        );
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        let error = app
+            .wait_for(&format!(
+                "{dialog} details[open] [data-error-field='duration']"
+            ))
+            .await?;
+        check!(error.is_displayed().await?, "the refusal is not shown");
+        check!(
+            app.all(&format!("{dialog} .form-error")).await?.is_empty(),
+            "the refusal is shown as the form's error too"
+        );
+        let unchanged = duration_of(&world, "production");
+        check_eq!(unchanged, serde_json::Value::Null);
+        app.screenshot("refused-duration").await?;
+
+        app.fill(&format!("{dialog} input[name='duration']"), "1800")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        let saved = duration_of(&world, "production");
+        check_eq!(saved, 1800);
         Ok(())
     })
     .await

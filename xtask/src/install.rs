@@ -34,13 +34,16 @@ pub const APP_PACKAGES: &[&str] = &[
 
 /// Debian packages only the end-to-end tests need: `secret-tool` to look into the
 /// keychain from outside, Python to build the peers venv, and for the desktop suites
-/// an X server (Xvfb) and WebKitGTK's WebDriver (which tauri-driver fronts).
+/// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
+/// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus).
 pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "python3",
     "python3-venv",
     "xvfb",
     "webkit2gtk-driver",
+    "x11-utils",
+    "systemd",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

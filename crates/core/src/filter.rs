@@ -47,63 +47,135 @@ impl SessionFilter {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::model::{ChainedRole, ProfileName, Session, SessionId, SessionState};
-    use crate::validate::Arn;
+    //! The cases live in `tests/fixtures/filter-cases.json`, which the UI's Vitest suite
+    //! (`ui/src/lib/filters.test.ts`) runs too: the two filters cannot drift apart.
 
-    fn role_view(name: &str, profile: &str, arn: &str) -> SessionView {
-        SessionView {
-            session: Session {
-                id: SessionId::new(),
-                name: name.into(),
-                profile: ProfileName::parse(profile).unwrap(),
-                region: None,
-                kind: SessionKind::Role(ChainedRole {
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::model::{
+        ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
+        SessionState,
+    };
+
+    const CASES: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/filter-cases.json"
+    ));
+
+    #[derive(Deserialize)]
+    struct Cases {
+        sessions: Vec<CaseSession>,
+        cases: Vec<Case>,
+    }
+
+    /// A session as the cases write it: only what a filter looks at.
+    #[derive(Deserialize)]
+    struct CaseSession {
+        name: String,
+        profile: String,
+        kind: String,
+        role_arn: Option<String>,
+        account_id: Option<String>,
+        region: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Case {
+        case: String,
+        /// "ui": the case uses filters only the window has.
+        only: Option<String>,
+        filter: CaseFilter,
+        expected: Vec<String>,
+    }
+
+    /// The window's filters; this filter has `text` and one profile of them.
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct CaseFilter {
+        text: Option<String>,
+        #[serde(default)]
+        profiles: Vec<String>,
+        kind: Option<String>,
+        region: Option<String>,
+        state: Option<String>,
+    }
+
+    impl CaseSession {
+        /// The view; the state is left inactive, as this filter never reads it.
+        fn view(&self) -> SessionView {
+            let kind = match self.kind.as_str() {
+                "iam-user" => SessionKind::IamUser(IamUser {
+                    mfa_serial: None,
+                    session_duration: DEFAULT_USER_SESSION_SECONDS,
+                    account_id: self.account_id.clone(),
+                }),
+                "role" => SessionKind::Role(ChainedRole {
                     parent: SessionId::new(),
-                    role_arn: arn.into(),
+                    role_arn: self.role_arn.clone().expect("a role case has a role_arn"),
                     role_session_name: None,
                     external_id: None,
                     duration: None,
                     source_identity: None,
                 }),
-            },
-            state: SessionState::Inactive,
-            account_id: Arn::account_of(arn).map(str::to_owned),
-            effective_region: None,
-            chain: vec![name.into()],
-        }
-    }
-
-    #[test]
-    fn text_matches_name_profile_role_arn_and_account_ignoring_case() {
-        let v = role_view(
-            "deploy",
-            "production",
-            "arn:aws:iam::210987654321:role/ResourceDeployCAR",
-        );
-        for text in ["DEPLOY", "product", "resourcedeploycar", "210987654321"] {
-            let f = SessionFilter {
-                text: Some(text.into()),
-                ..Default::default()
+                other => panic!("unknown kind {other:?} in the filter cases"),
             };
-            assert!(f.matches(&v), "{text} should match");
+            SessionView {
+                session: Session {
+                    id: SessionId::new(),
+                    name: self.name.clone(),
+                    profile: ProfileName::parse(&self.profile).expect("a valid profile name"),
+                    region: self.region.clone(),
+                    kind,
+                },
+                state: SessionState::Inactive,
+                account_id: self.account_id.clone(),
+                effective_region: self.region.clone(),
+                chain: vec![self.name.clone()],
+            }
         }
-        let f = SessionFilter {
-            text: Some("staging".into()),
-            ..Default::default()
-        };
-        assert!(!f.matches(&v));
+    }
+
+    impl Case {
+        /// This case as a `SessionFilter`; a case not marked "only ui" must be one.
+        fn session_filter(&self) -> Option<SessionFilter> {
+            if self.only.as_deref() == Some("ui") {
+                return None;
+            }
+            let f = &self.filter;
+            assert!(
+                f.profiles.len() <= 1
+                    && f.kind.is_none()
+                    && f.region.is_none()
+                    && f.state.is_none(),
+                "case {:?} uses a filter SessionFilter lacks: mark it \"only\": \"ui\"",
+                self.case
+            );
+            Some(SessionFilter {
+                profile: f.profiles.first().cloned(),
+                text: f.text.clone(),
+            })
+        }
     }
 
     #[test]
-    fn profile_must_match_exactly() {
-        let v = role_view("deploy", "production", "arn:aws:iam::210987654321:role/R");
-        let f = |p: &str| SessionFilter {
-            profile: Some(p.into()),
-            text: None,
-        };
-        assert!(f("production").matches(&v));
-        assert!(!f("prod").matches(&v));
-        assert!(SessionFilter::default().matches(&v));
+    fn shared_filter_cases_pass_the_sessions_the_ui_filter_passes() {
+        let shared: Cases = serde_json::from_str(CASES).expect("filter-cases.json parses");
+        let views: Vec<SessionView> = shared.sessions.iter().map(CaseSession::view).collect();
+        let mut ran = 0;
+        for case in &shared.cases {
+            let Some(filter) = case.session_filter() else {
+                continue;
+            };
+            let passed: Vec<&str> = views
+                .iter()
+                .filter(|v| filter.matches(v))
+                .map(|v| v.session.name.as_str())
+                .collect();
+            assert_eq!(passed, case.expected, "case {:?}", case.case);
+            ran += 1;
+        }
+        // The text and profile cases are most of the file: none may be skipped quietly.
+        assert!(ran >= 20, "only {ran} shared filter cases ran");
     }
 }

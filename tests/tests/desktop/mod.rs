@@ -202,18 +202,8 @@ impl Desktop {
         let mut command = Command::new(tauri_driver());
         command
             .args(["--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .envs(peers.env())
-            .env("ROLEHOP_KEYCHAIN_SERVICE", peers.home().keychain_service())
-            .env("DISPLAY", xvfb.display())
-            // No GPU under Xvfb: WebKit's DMA-BUF renderer would show a blank window.
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .env("NO_AT_BRIDGE", "1");
-        for (k, v) in extra {
-            command.env(k, v);
-        }
+            .args(["--native-port", &native_port.to_string()]);
+        app_environment(&mut command, peers, xvfb.display(), extra);
         let log = artifacts.join(format!("{name}-app.log"));
         let mut driver = Group::spawn("tauri-driver", &mut command, log);
         // tauri-driver listens before WebKitWebDriver does, and drops what it cannot
@@ -387,6 +377,23 @@ impl Desktop {
     }
 }
 
+/// The app's environment: `peers`' (workspace, AWS files, keychain, moto), the display,
+/// and `extra`.
+fn app_environment(command: &mut Command, peers: &Peers, display: &str, extra: &[(&str, &str)]) {
+    command
+        .envs(peers.env())
+        .env("ROLEHOP_KEYCHAIN_SERVICE", peers.home().keychain_service())
+        .env("DISPLAY", display)
+        // No GPU under Xvfb: WebKit's DMA-BUF renderer would show a blank window.
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("NO_AT_BRIDGE", "1");
+    for (k, v) in extra {
+        command.env(k, v);
+    }
+}
+
 fn tauri_driver() -> PathBuf {
     let on_path = std::env::var_os("PATH")
         .into_iter()
@@ -401,4 +408,356 @@ fn tauri_driver() -> PathBuf {
             });
         cargo_home.join("bin/tauri-driver")
     })
+}
+
+// ---- Many sessions and the virtualised list (the list and MFA-dialog suites) --------
+
+/// Writes a workspace of `count` IAM users named `s-0000`, `s-0001`... over 40
+/// profiles straight into the app's workspace file (adding 5,000 through the CLI would
+/// take minutes), and returns their names in list order.
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+pub fn seed_users(peers: &Peers, count: usize) -> TestResult<Vec<String>> {
+    use rolehop_core::model::{
+        DEFAULT_USER_SESSION_SECONDS, IamUser, Profile, ProfileName, Session, SessionId,
+        SessionKind, SessionState,
+    };
+    use rolehop_core::workspace::{StoredSession, Workspace};
+
+    let mut ws = Workspace::default();
+    for p in 0..40 {
+        ws.profiles.push(Profile {
+            name: ProfileName::parse(&format!("team-{p}"))?,
+        });
+    }
+    let names: Vec<String> = (0..count).map(|i| format!("s-{i:04}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        ws.sessions.push(StoredSession {
+            session: Session {
+                id: SessionId::new(),
+                name: name.clone(),
+                profile: ProfileName::parse(&format!("team-{}", i % 40))?,
+                region: Some("eu-west-1".into()),
+                kind: SessionKind::IamUser(IamUser {
+                    mfa_serial: None,
+                    session_duration: DEFAULT_USER_SESSION_SECONDS,
+                    account_id: Some(format!("{:012}", 100_000 + i)),
+                }),
+            },
+            state: SessionState::Inactive,
+        });
+    }
+    let home = peers.home().rolehop_home();
+    fs::create_dir_all(&home)?;
+    fs::write(home.join("workspace.json"), serde_json::to_vec(&ws)?)?;
+    Ok(names)
+}
+
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+impl Desktop {
+    /// Presses `key` in whatever has the focus.
+    pub async fn press(&self, key: Key) -> TestResult {
+        self.client
+            .active_element()
+            .await?
+            .send_keys(&char::from(key).to_string())
+            .await?;
+        Ok(())
+    }
+
+    /// The names of the session rows wholly inside the list's viewport, top to bottom:
+    /// what the user sees, whatever else the virtualised list keeps in the DOM.
+    pub async fn rows_in_view(&self) -> TestResult<Vec<String>> {
+        let names = self
+            .client
+            .execute(
+                "const viewport = document.querySelector('.viewport');
+                 const top = viewport.getBoundingClientRect().top + viewport.clientTop;
+                 const bottom = top + viewport.clientHeight;
+                 return [...viewport.querySelectorAll('.row[data-session]')]
+                   .map((row) => [row.dataset.session, row.getBoundingClientRect()])
+                   .filter(([, r]) => r.top >= top - 0.5 && r.bottom <= bottom + 0.5)
+                   .sort((a, b) => a[1].top - b[1].top)
+                   .map(([name]) => name);",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(names)?)
+    }
+
+    /// The name of the selected row, if one is in the DOM.
+    pub async fn selected_row(&self) -> TestResult<Option<String>> {
+        let rows = self.all(".row[aria-selected='true']").await?;
+        match rows.first() {
+            Some(row) => Ok(row.attr("data-session").await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Scrolls the session list to `top` pixels, as a wheel or the scroll bar would.
+    pub async fn scroll_list_to(&self, top: f64) -> TestResult {
+        self.client
+            .execute(
+                "document.querySelector('.viewport').scrollTop = arguments[0];",
+                vec![json!(top)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Evaluates `script` (a JavaScript expression's `return`) as a number.
+    pub async fn number(&self, script: &str) -> TestResult<f64> {
+        self.client
+            .execute(script, vec![])
+            .await?
+            .as_f64()
+            .ok_or_else(|| format!("`{script}` is not a number").into())
+    }
+}
+
+// ---- The tray, a second launch and close-to-tray ---------------------------------------
+
+/// Runs `program` with `args`; its standard output, or an error with its standard error.
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+fn output(program: &str, args: &[&str]) -> TestResult<String> {
+    let out = Command::new(program).args(args).output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The app's tray menu, read and clicked over D-Bus exactly as a StatusNotifier host
+/// (a panel) does: Tauri's tray is an Ayatana app indicator, whose menu is exported as
+/// `com.canonical.dbusmenu` on the session bus (the test's private one).
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+pub struct Tray {
+    address: String,
+    connection: String,
+    menu: String,
+}
+
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+impl Tray {
+    /// Waits until the app exports its tray menu on `peers`' session bus.
+    pub async fn find(peers: &Peers) -> TestResult<Self> {
+        let address = peers
+            .env()
+            .into_iter()
+            .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(_, v)| v)
+            .ok_or("the tray needs the Secret Service's session bus")?;
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Some(tray) = Self::look(&address)? {
+                return Ok(tray);
+            }
+            if Instant::now() > deadline {
+                return Err("no tray menu on the session bus".into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn look(address: &str) -> TestResult<Option<Self>> {
+        let bus = format!("--address={address}");
+        for connection in Self::app_connections(address)? {
+            let Ok(tree) = output("busctl", &[&bus, "--list", "tree", &connection]) else {
+                continue; // a connection that exports nothing
+            };
+            if let Some(menu) = tree
+                .lines()
+                .find(|p| p.starts_with("/org/ayatana/NotificationItem/") && p.ends_with("/Menu"))
+            {
+                return Ok(Some(Self {
+                    address: address.to_owned(),
+                    connection,
+                    menu: menu.to_owned(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The bus connections of `rolehop-desktop` processes.
+    fn app_connections(address: &str) -> TestResult<Vec<String>> {
+        let bus = format!("--address={address}");
+        let list = output("busctl", &[&bus, "--no-pager", "--no-legend", "list"])?;
+        Ok(list
+            .lines()
+            .filter_map(|line| {
+                let mut columns = line.split_whitespace();
+                let name = columns.next()?;
+                let process = columns.nth(1)?;
+                (name.starts_with(':') && process == "rolehop-desktop").then(|| name.to_owned())
+            })
+            .collect())
+    }
+
+    /// Whether the app that exported the menu is still on the bus.
+    pub fn app_running(&self) -> TestResult<bool> {
+        Ok(Self::app_connections(&self.address)?.contains(&self.connection))
+    }
+
+    /// The menu's items, (id, label) top to bottom; separators have no label.
+    pub fn items(&self) -> TestResult<Vec<(i64, String)>> {
+        let bus = format!("--address={}", self.address);
+        let layout: serde_json::Value = serde_json::from_str(&output(
+            "busctl",
+            &[
+                &bus,
+                "--json=short",
+                "--",
+                "call",
+                &self.connection,
+                &self.menu,
+                "com.canonical.dbusmenu",
+                "GetLayout",
+                "iias",
+                "0",
+                "-1",
+                "0",
+            ],
+        )?)?;
+        // u(ia{sv}av): revision, then the root (id, properties, children).
+        let children = layout["data"][1][2].as_array().cloned().unwrap_or_default();
+        Ok(children
+            .iter()
+            .filter_map(|child| {
+                let item = &child["data"];
+                let label = item[1]["label"]["data"].as_str().unwrap_or_default();
+                Some((item[0].as_i64()?, label.to_owned()))
+            })
+            .collect())
+    }
+
+    /// The labels of the menu's items, separators left out.
+    pub fn labels(&self) -> TestResult<Vec<String>> {
+        Ok(self
+            .items()?
+            .into_iter()
+            .map(|(_, label)| label)
+            .filter(|label| !label.is_empty())
+            .collect())
+    }
+
+    /// Clicks the item labelled `label`, as a panel does when the user picks it.
+    pub fn click(&self, label: &str) -> TestResult {
+        let items = self.items()?;
+        let (id, _) = items
+            .iter()
+            .find(|(_, l)| l == label)
+            .ok_or_else(|| format!("no tray item {label:?} in {items:?}"))?;
+        let bus = format!("--address={}", self.address);
+        output(
+            "busctl",
+            &[
+                &bus,
+                "--",
+                "call",
+                &self.connection,
+                &self.menu,
+                "com.canonical.dbusmenu",
+                "Event",
+                "isvu",
+                &id.to_string(),
+                "clicked",
+                "s",
+                "",
+                "0",
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Waits until the menu's labels satisfy `ok`; returns them.
+    pub async fn wait_labels(&self, ok: impl Fn(&[String]) -> bool) -> TestResult<Vec<String>> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let labels = self.labels()?;
+            if ok(&labels) {
+                return Ok(labels);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("the tray menu still reads {labels:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+impl Desktop {
+    /// The X id of the app's main window (titled "Rolehop").
+    fn window_id(&self) -> TestResult<String> {
+        let info = output(
+            "xwininfo",
+            &["-display", self._xvfb.display(), "-name", "Rolehop"],
+        )?;
+        info.split_whitespace()
+            .skip_while(|w| *w != "id:")
+            .nth(1)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no window id in {info:?}").into())
+    }
+
+    /// Whether the main window is on screen (mapped), as the X server says.
+    pub fn window_shown(&self) -> TestResult<bool> {
+        let id = self.window_id()?;
+        let info = output("xwininfo", &["-display", self._xvfb.display(), "-id", &id])?;
+        Ok(info.contains("Map State: IsViewable"))
+    }
+
+    /// Waits until the main window is shown (`true`) or hidden (`false`).
+    pub async fn wait_window_shown(&self, shown: bool) -> TestResult {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.window_shown()? != shown {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the window is still {}",
+                    if shown { "hidden" } else { "shown" }
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Closes the main window as its title bar's close button would.
+    pub fn close_window(&self) -> TestResult {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/desktop/close_window.py");
+        output(
+            "python3",
+            &[script, self._xvfb.display(), &self.window_id()?],
+        )?;
+        Ok(())
+    }
+
+    /// Launches the app a second time, as a user would, with `peers`' environment on this
+    /// display; returns once it has exited, with whether it exited successfully.
+    pub async fn launch_again(&self, peers: &Peers) -> TestResult<bool> {
+        let mut command = Command::new(app_binary());
+        app_environment(&mut command, peers, self._xvfb.display(), &[]);
+        let mut second = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Some(status) = second.try_wait()? {
+                return Ok(status.success());
+            }
+            if Instant::now() > deadline {
+                let _ = second.kill();
+                let _ = second.wait();
+                return Err("a second launch kept running beside the first".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }

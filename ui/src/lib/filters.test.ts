@@ -1,87 +1,67 @@
 import { describe, expect, it } from "vitest";
-import { filterSessions, noFilters, regionsOf, searchKey, type Filters } from "./filters";
-import { many, role, user, withState } from "../test/sessions";
+import { filterSessions, noFilters, regionsOf, roleArn, searchKey, type Filters } from "./filters";
+import { caseSessions, filterCases, filtersOf } from "./filter-cases";
+import { many } from "../test/sessions";
+import type { SessionView } from "../bindings/SessionView";
 
-const alice = user("alice", "staging", { account_id: "222222222222" });
-const build = role("CodeBuildRole", "staging-build", alice, "arn:aws:iam::222222222222:role/CodeBuildRole");
-const deploy = withState(
-  role("ResourceDeployCAR", "prod-deploy", build, "arn:aws:iam::333333333333:role/ResourceDeployCAR", {
-    region: "us-east-1",
-    effective_region: "us-east-1",
-  }),
-  { state: "active", expires_at: "2030-01-01T00:00:00Z" },
-);
-const all = [alice, build, deploy];
-const names = (f: Partial<Filters>) => filterSessions(all, { ...noFilters, ...f }).map((s) => s.name);
+describe("filterSessions, on the cases shared with rolehop-core's SessionFilter", () => {
+  it.each(filterCases.map((c) => [c.case, c] as const))("%s", (_, c) => {
+    expect(filterSessions(caseSessions, filtersOf(c)).map((s) => s.name)).toEqual(c.expected);
+  });
+});
 
-describe("filterSessions", () => {
-  it("returns every session when no filter is set", () => {
-    expect(names({})).toEqual(["alice", "CodeBuildRole", "ResourceDeployCAR"]);
+/** The filters' definition, written plainly: no cached keys, no early exits. */
+function reference(sessions: readonly SessionView[], f: Filters): string[] {
+  const needle = f.text.trim().toLowerCase();
+  return sessions
+    .filter(
+      (s) =>
+        (f.profiles.length === 0 || f.profiles.includes(s.profile)) &&
+        (f.kind === "" || s.kind.type === f.kind) &&
+        (f.region === "" || s.effective_region === f.region) &&
+        (f.state === "" || s.state.state === f.state) &&
+        [s.name, s.profile, roleArn(s) ?? "", s.account_id ?? ""].some((field) =>
+          field.toLowerCase().includes(needle),
+        ),
+    )
+    .map((s) => s.name);
+}
+
+describe("filterSessions over 5,000 sessions", () => {
+  const sessions = many(5000);
+  const typed = ["r", "ro", "rol", "role", "role-4", "role-49", "deploy4", "DEPLOY49", ""];
+
+  it("returns what the plain definition returns for each keystroke", () => {
+    for (const text of typed) {
+      for (const profiles of [[], ["team-1", "team-9"]]) {
+        const filters = { ...noFilters, text, profiles };
+        expect(filterSessions(sessions, filters).map((s) => s.name), `${text} in ${profiles}`).toEqual(
+          reference(sessions, filters),
+        );
+      }
+    }
   });
 
-  it("searches name, profile, role ARN and account, ignoring case", () => {
-    expect(names({ text: "codebuild" })).toEqual(["CodeBuildRole"]);
-    expect(names({ text: "PROD-DEPLOY" })).toEqual(["ResourceDeployCAR"]);
-    expect(names({ text: "role/ResourceDeploy" })).toEqual(["ResourceDeployCAR"]);
-    expect(names({ text: "333333333333" })).toEqual(["ResourceDeployCAR"]);
+  it("finds exactly the sessions a search names", () => {
+    // role-49, role-4900..4999: those on team-1 or team-9 (index % 40 is 1 or 9).
+    const found = filterSessions(sessions, { ...noFilters, text: "role-49", profiles: ["team-1", "team-9"] });
+    expect(found.map((s) => s.name)).toEqual(["role-49", "role-4921", "role-4929", "role-4961", "role-4969"]);
   });
+});
 
-  it("searches the trimmed text as one phrase, like the CLI's --filter", () => {
-    expect(names({ text: "  alice " })).toEqual(["alice"]);
-    expect(names({ text: "staging role" })).toEqual([]);
-  });
-
-  it("never matches across two fields", () => {
-    // name "alice" then profile "staging": "alicestaging" is in neither.
-    expect(names({ text: "alicestaging" })).toEqual([]);
-  });
-
-  it("keeps only the chosen profiles, one or several", () => {
-    expect(names({ profiles: ["prod-deploy"] })).toEqual(["ResourceDeployCAR"]);
-    expect(names({ profiles: ["staging", "prod-deploy"] })).toEqual(["alice", "ResourceDeployCAR"]);
-  });
-
-  it("matches a profile by its whole name, not a prefix", () => {
-    expect(names({ profiles: ["staging"] })).toEqual(["alice"]);
-  });
-
-  it("filters by kind, region and state", () => {
-    expect(names({ kind: "iam-user" })).toEqual(["alice"]);
-    expect(names({ kind: "role" })).toEqual(["CodeBuildRole", "ResourceDeployCAR"]);
-    expect(names({ region: "us-east-1" })).toEqual(["ResourceDeployCAR"]);
-    expect(names({ state: "active" })).toEqual(["ResourceDeployCAR"]);
-    expect(names({ state: "failed" })).toEqual([]);
-  });
-
-  it("combines filters with AND", () => {
-    expect(names({ kind: "role", profiles: ["staging-build", "prod-deploy"], text: "deploy" })).toEqual([
-      "ResourceDeployCAR",
-    ]);
-    expect(names({ kind: "iam-user", state: "active" })).toEqual([]);
-  });
-
-  it("recomputes the search key of a replaced session", () => {
+describe("searchKey", () => {
+  it("is recomputed for a replaced session", () => {
+    const [alice] = caseSessions;
+    if (!alice) throw new Error("no sessions in the shared cases");
     const renamed = { ...alice, name: "bob" };
     expect(searchKey(alice)).toContain("alice");
     expect(searchKey(renamed)).toContain("bob");
-  });
-
-  it("filters 5,000 sessions in well under a frame per keystroke", () => {
-    const sessions = many(5000);
-    filterSessions(sessions, { ...noFilters, text: "w" }); // warm the search keys
-    const times: number[] = [];
-    for (const text of ["r", "ro", "rol", "role", "role-4", "role-49", "deploy4"]) {
-      const start = performance.now();
-      filterSessions(sessions, { ...noFilters, text, profiles: ["team-1", "team-9"] });
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[Math.floor(times.length / 2)]).toBeLessThan(8);
+    expect(searchKey(renamed)).not.toContain("alice");
   });
 });
 
 describe("regionsOf", () => {
-  it("lists each effective region once, sorted", () => {
-    expect(regionsOf(all)).toEqual(["eu-west-1", "us-east-1"]);
+  it("lists each effective region once, sorted, leaving out sessions with none", () => {
+    expect(regionsOf(caseSessions)).toEqual(["eu-west-1", "us-east-1"]);
   });
 });

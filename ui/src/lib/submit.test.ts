@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { fieldMessage, fieldSelector, formError, formState, invalid, onSubmit, run, type Controls } from "./submit";
+
+/** A form that shows a `Field` for each of `fields`. */
+const formWith = (...fields: string[]): Controls => ({
+  querySelector: (selector: string) => (fields.some((f) => fieldSelector(f) === selector) ? {} : null),
+});
+
+const refusal = (field: string | null) => ({ kind: "invalid", message: "no good", field });
+
+describe("run", () => {
+  it("shows an error that names a field of the form beside that field", async () => {
+    const state = formState();
+    const ok = await run(state, () => Promise.reject(refusal("profile")), formWith("name", "profile"));
+    expect(ok).toBe(false);
+    expect(fieldMessage(state, "profile")).toBe("no good");
+    expect(fieldMessage(state, "name")).toBeNull();
+    expect(formError(state)).toBeNull();
+  });
+
+  it("shows an error naming no field, or a field the form lacks, as the form's error", async () => {
+    for (const field of [null, "source_identity"]) {
+      const state = formState();
+      await run(state, () => Promise.reject(refusal(field)), formWith("name"));
+      expect(formError(state)?.message).toBe("no good");
+      expect(fieldMessage(state, "name")).toBeNull();
+    }
+  });
+
+  it("turns a rejection that is not a CallError into a form error", async () => {
+    const state = formState();
+    await run(state, () => Promise.reject(new Error("ipc down")), formWith("name"));
+    expect(formError(state)).toEqual({ kind: "ipc", message: "Error: ipc down", field: null });
+  });
+
+  it("clears the last error when the next attempt starts and succeeds", async () => {
+    const state = formState();
+    await run(state, () => Promise.reject(refusal("name")), formWith("name"));
+    expect(await run(state, () => Promise.resolve(), formWith("name"))).toBe(true);
+    expect(state.error).toBeNull();
+    expect(fieldMessage(state, "name")).toBeNull();
+  });
+
+  it("is busy while the command runs and ignores a second submit meanwhile", async () => {
+    const state = formState();
+    let finish = () => {};
+    let calls = 0;
+    const slow = () => {
+      calls += 1;
+      return new Promise<void>((resolve) => (finish = resolve));
+    };
+    const first = run(state, slow);
+    expect(state.busy).toBe(true);
+    expect(await run(state, slow)).toBe(false);
+    expect(calls).toBe(1);
+    finish();
+    expect(await first).toBe(true);
+    expect(state.busy).toBe(false);
+  });
+
+  it("shows a refusal found before the call like one from the shell", async () => {
+    const state = formState();
+    await run(
+      state,
+      () => Promise.reject(invalid("duration", "must be a whole number of seconds")),
+      formWith("duration"),
+    );
+    expect(fieldMessage(state, "duration")).toBe("must be a whole number of seconds");
+  });
+});
+
+describe("onSubmit", () => {
+  const event = (form: Controls) => {
+    let prevented = false;
+    const e = { currentTarget: form, preventDefault: () => (prevented = true) } as unknown as SubmitEvent;
+    return { e, prevented: () => prevented };
+  };
+
+  it("keeps the page from navigating and calls done only when the command succeeds", async () => {
+    const state = formState();
+    let closed = 0;
+    const ok = event(formWith("name"));
+    await onSubmit(state, () => Promise.resolve(), () => (closed += 1))(ok.e);
+    expect(ok.prevented()).toBe(true);
+    expect(closed).toBe(1);
+
+    const refused = event(formWith("name"));
+    await onSubmit(state, () => Promise.reject(refusal("name")), () => (closed += 1))(refused.e);
+    expect(closed).toBe(1);
+    expect(fieldMessage(state, "name")).toBe("no good");
+  });
+});
+
+describe("fieldSelector", () => {
+  it("quotes the name so any field name is one attribute selector", () => {
+    expect(fieldSelector("mfa_code")).toBe('[data-field="mfa_code"]');
+    expect(fieldSelector('a"b')).toBe('[data-field="a\\"b"]');
+  });
+});
