@@ -41,9 +41,9 @@ impl From<WorkspaceError> for EngineError {
             WorkspaceError::NoSuchSession(_) | WorkspaceError::NoSuchProfile(_) => {
                 Self::NotFound(e.to_string())
             }
-            WorkspaceError::SessionInUse { .. } | WorkspaceError::ProfileInUse { .. } => {
-                Self::Conflict(e.to_string())
-            }
+            WorkspaceError::SessionInUse { .. }
+            | WorkspaceError::ProfileInUse { .. }
+            | WorkspaceError::ProfileLive { .. } => Self::Conflict(e.to_string()),
         }
     }
 }
