@@ -205,3 +205,46 @@ fn removing_a_session_whose_credentials_cannot_be_withdrawn_still_deletes_its_ke
     let list = world.rolehop(&["session", "list", "--json"]).ok().json();
     assert_eq!(list, serde_json::json!([]));
 }
+
+#[test]
+fn a_start_whose_process_died_shows_the_session_as_it_was_before() {
+    let world = World::start_without_peers();
+    world.rolehop(&["profile", "add", "orphaned"]).ok();
+
+    // What a `rolehop session start` killed at its MFA prompt leaves behind: a pending
+    // session claimed by a process that is gone (written by hand: no test can kill a
+    // start at exactly that point reliably); and a pending session without a claim, as
+    // files from before claims have them.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    let file = world.peers.home().rolehop_home().join("workspace.json");
+    let mut ws: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let user = |name: &str, profile: &str| {
+        serde_json::json!({
+            "id": uuid::Uuid::new_v4().to_string(), "name": name, "profile": profile,
+            "region": null, "state": {"state": "pending"},
+            "kind": {"type": "iam-user", "mfa_serial": null, "session_duration": 3600, "account_id": null},
+        })
+    };
+    let mut restarted = user("restarted", "kept");
+    restarted["claim"] = serde_json::json!({
+        "token": uuid::Uuid::new_v4().to_string(),
+        "pid": pid,
+        "before": {"state": "active", "expires_at": "2099-01-01T00:00:00Z"},
+    });
+    ws["sessions"] = serde_json::json!([restarted, user("idle", "orphaned")]);
+    std::fs::write(&file, serde_json::to_vec(&ws).unwrap()).unwrap();
+
+    assert_eq!(
+        world.state_of("restarted"),
+        "active",
+        "as before that start"
+    );
+    assert_eq!(world.state_of("idle"), "inactive");
+    // Nothing holds the idle session's profile any more: it can be renamed.
+    world
+        .rolehop(&["profile", "rename", "orphaned", "adopted"])
+        .ok();
+    assert_eq!(world.state_of("idle"), "inactive");
+}

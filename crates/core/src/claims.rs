@@ -8,6 +8,11 @@
 //! a removal in between (in this process or another) takes the claim away, so a start
 //! that lost the race delivers nothing and the profile ends with exactly one session's
 //! keys.
+//!
+//! A claim records its owner (pid and the process's start time, so a reused pid is not
+//! mistaken for it) and the state the session had before. A process killed mid-start
+//! (Ctrl-C at an MFA prompt) cannot settle its claim; whoever reads the workspace next
+//! sees the session as it was before that start ([`Workspace::settle_abandoned`]).
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -22,6 +27,13 @@ pub struct Claim {
     pub token: Uuid,
     /// The process that made it, so that a reader can tell a start whose process died.
     pub pid: u32,
+    /// That process's start time (clock ticks after boot, Linux), so that another
+    /// process given the same pid later is not taken for the owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_start: Option<u64>,
+    /// The session's state before this start: what it goes back to if the owner dies.
+    #[serde(default)]
+    pub before: SessionState,
 }
 
 impl Claim {
@@ -30,7 +42,50 @@ impl Claim {
         Self {
             token: Uuid::new_v4(),
             pid: std::process::id(),
+            process_start: owner::this_process_start(),
+            before: SessionState::Inactive,
         }
+    }
+
+    /// Whether the process that made this claim is gone (so nobody will settle it).
+    pub fn owner_gone(&self) -> bool {
+        owner::gone(self.pid, self.process_start)
+    }
+}
+
+/// Telling whether a claim's owner still runs: `/proc/<pid>/stat` on Linux. Elsewhere
+/// an owner is assumed alive (its claim is still taken by the next start or stop).
+mod owner {
+    #[cfg(target_os = "linux")]
+    fn start_of(pid: &str) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Field 22, counted after the command name, which may itself hold spaces.
+        let after_name = &stat[stat.rfind(')')? + 1..];
+        after_name.split_whitespace().nth(19)?.parse().ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn this_process_start() -> Option<u64> {
+        static START: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+        *START.get_or_init(|| start_of("self"))
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn gone(pid: u32, recorded_start: Option<u64>) -> bool {
+        match start_of(&pid.to_string()) {
+            None => true,
+            Some(start) => recorded_start.is_some_and(|r| r != start),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn this_process_start() -> Option<u64> {
+        None
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn gone(_pid: u32, _recorded_start: Option<u64>) -> bool {
+        false
     }
 }
 
@@ -77,8 +132,16 @@ impl Workspace {
         };
         for s in &mut self.sessions {
             if s.session.id == id {
+                // A restart of a pending session keeps the state before the first start.
+                let before = match s.claim.take() {
+                    Some(c) if s.state == SessionState::Pending => c.before,
+                    _ => s.state.clone(),
+                };
                 s.state = SessionState::Pending;
-                s.claim = Some(claim.clone());
+                s.claim = Some(Claim {
+                    before,
+                    ..claim.clone()
+                });
             } else if s.session.profile == profile && live(&s.state) {
                 claimed.withdraw |= matches!(s.state, SessionState::Active { .. });
                 claimed.stopped.push(s.session.id);
@@ -106,6 +169,26 @@ impl Workspace {
             s.claim = None;
         }
         true
+    }
+
+    /// Puts every session whose start can no longer finish back as it was before that
+    /// start: pending with a claim whose owner is gone, or pending with no claim at all
+    /// (a file from before claims existed). Returns the sessions it changed.
+    pub fn settle_abandoned(&mut self) -> Vec<SessionId> {
+        let mut changed = Vec::new();
+        for s in &mut self.sessions {
+            if s.state != SessionState::Pending {
+                continue;
+            }
+            match &s.claim {
+                Some(c) if !c.owner_gone() => continue,
+                Some(c) => s.state = c.before.clone(),
+                None => s.state = SessionState::Inactive,
+            }
+            s.claim = None;
+            changed.push(s.session.id);
+        }
+        changed
     }
 
     /// Stops session `id` (a start in flight loses its claim). Returns whether what
@@ -216,6 +299,70 @@ mod tests {
         ws.set_state(b, active());
         assert!(!ws.release(a).unwrap(), "b's keys are under the profile");
         assert!(ws.release(b).unwrap());
+    }
+
+    /// A pid that ran and is gone: a child that has exited and been waited for.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn a_start_whose_process_died_leaves_the_session_as_it_was_before() {
+        let (mut ws, a, b) = two_on_one_profile();
+        let expires_at = chrono::Utc::now();
+        ws.set_state(a, SessionState::Active { expires_at });
+        let mine = ws.find("c").unwrap().session.id;
+        ws.claim(mine, Claim::new()).unwrap();
+        ws.claim(
+            a,
+            Claim {
+                pid: dead_pid(),
+                ..Claim::new()
+            },
+        )
+        .unwrap();
+        ws.set_state(b, SessionState::Pending); // a file from before claims: no claim
+
+        let changed = ws.settle_abandoned();
+        assert_eq!(changed.len(), 2, "{changed:?}");
+        assert_eq!(
+            ws.get(a).unwrap().state,
+            SessionState::Active { expires_at }
+        );
+        assert_eq!(ws.get(a).unwrap().claim, None);
+        assert_eq!(ws.get(b).unwrap().state, SessionState::Inactive);
+        assert_eq!(
+            ws.get(mine).unwrap().state,
+            SessionState::Pending,
+            "this process is alive: its start goes on"
+        );
+        assert!(ws.settle_abandoned().is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_reused_pid_is_not_taken_for_the_claims_owner() {
+        let mine = Claim::new();
+        assert!(!mine.owner_gone());
+        let impostor = Claim {
+            process_start: mine.process_start.map(|s| s + 1),
+            ..mine
+        };
+        assert!(impostor.owner_gone());
+    }
+
+    #[test]
+    fn restarting_a_pending_session_keeps_the_state_before_the_first_start() {
+        let (mut ws, a, _) = two_on_one_profile();
+        let expires_at = chrono::Utc::now();
+        ws.set_state(a, SessionState::Active { expires_at });
+        ws.claim(a, Claim::new()).unwrap();
+        ws.claim(a, Claim::new()).unwrap();
+        let claim = ws.get(a).unwrap().claim.clone().unwrap();
+        assert_eq!(claim.before, SessionState::Active { expires_at });
     }
 
     #[test]

@@ -124,12 +124,15 @@ impl Engine {
         &self.events
     }
 
-    /// The workspace as it is on disk now.
+    /// The workspace as it is on disk now, a start whose process died shown as it was
+    /// before that start (see [`crate::claims`]).
     pub async fn workspace(&self) -> Result<Workspace, EngineError> {
         let store = self.store.clone();
-        Ok(tokio::task::spawn_blocking(move || store.load())
+        let mut ws = tokio::task::spawn_blocking(move || store.load())
             .await
-            .expect("store task")?)
+            .expect("store task")?;
+        ws.settle_abandoned();
+        Ok(ws)
     }
 
     /// Whether another process changed the workspace since this engine last looked.
@@ -151,9 +154,15 @@ impl Engine {
         change: impl FnOnce(&mut Workspace) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, EngineError> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.update(change))
-            .await
-            .expect("store task")
+        tokio::task::spawn_blocking(move || {
+            store.update(|ws| {
+                // The rules see what readers see: an abandoned start is undone first.
+                ws.settle_abandoned();
+                change(ws)
+            })
+        })
+        .await
+        .expect("store task")
     }
 
     pub async fn profiles(&self) -> Result<Vec<Profile>, EngineError> {
