@@ -154,11 +154,7 @@ impl Engine {
             .await?;
         match &begun {
             Begun::Claimed { ws, .. } => self.announce(ws, changed),
-            Begun::Stopped(view) => self.events.publish(EngineEvent::SessionState {
-                session: view.session.id,
-                name: view.session.name.clone(),
-                state: view.state.clone(),
-            }),
+            Begun::Stopped(view) => self.announce_view(view),
         }
         Ok(begun)
     }
@@ -245,11 +241,7 @@ impl Engine {
                 Ok(ws.view(ws.get(id).expect("found")))
             })
             .await?;
-        self.events.publish(EngineEvent::SessionState {
-            session: view.session.id,
-            name: view.session.name.clone(),
-            state: view.state.clone(),
-        });
+        self.announce_view(&view);
         Ok(view)
     }
 

@@ -232,6 +232,15 @@ impl Engine {
         Ok(())
     }
 
+    /// Publishes the state of `view`'s session.
+    fn announce_view(&self, view: &SessionView) {
+        self.events.publish(EngineEvent::SessionState {
+            session: view.session.id,
+            name: view.session.name.clone(),
+            state: view.state.clone(),
+        });
+    }
+
     /// Publishes the state `ws` holds for each of `ids`.
     fn announce(&self, ws: &Workspace, ids: impl IntoIterator<Item = SessionId>) {
         for id in ids {
