@@ -7,12 +7,10 @@ use std::path::Path;
 /// `capabilities/main.json` grants. Keep in step with `commands::handler()`.
 const COMMANDS: &[&str] = &[
     "subscribe",
-    "start_session",
-    "stop_session",
+    "toggle_session",
     "add_iam_user",
-    "edit_iam_user",
     "add_role",
-    "edit_role",
+    "edit_session",
     "remove_session",
     "add_profile",
     "rename_profile",

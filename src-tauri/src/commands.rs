@@ -3,11 +3,11 @@
 //! engine's. Errors cross as [`ErrorPayload`] (kind, message, field).
 
 use rolehop_core::model::{Profile, SessionView, Settings};
-use rolehop_core::{EngineError, ErrorPayload, SessionId, StartOptions};
+use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::State;
 use tauri::ipc::Channel;
 
-use crate::ipc::{IamUserInput, MfaAnswer, RoleInput, Snapshot, UiEvent};
+use crate::ipc::{KeysInput, MfaAnswer, Snapshot, UiEvent};
 use crate::shell::Shell;
 
 type Result<T> = std::result::Result<T, ErrorPayload>;
@@ -20,12 +20,10 @@ fn payload(e: EngineError) -> ErrorPayload {
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         subscribe,
-        start_session,
-        stop_session,
+        toggle_session,
         add_iam_user,
-        edit_iam_user,
         add_role,
-        edit_role,
+        edit_session,
         remove_session,
         add_profile,
         rename_profile,
@@ -42,60 +40,44 @@ async fn subscribe(shell: State<'_, Shell>, events: Channel<UiEvent>) -> Result<
     shell.snapshot().await.map_err(payload)
 }
 
-/// Starts a session. Resolves when it is active or failed; progress arrives as events.
+/// Starts an inactive or failed session, stops an active or pending one (the engine's
+/// one toggle). Resolves when that is done; progress arrives as events.
 #[tauri::command(rename_all = "snake_case")]
-async fn start_session(shell: State<'_, Shell>, id: SessionId) -> Result<SessionView> {
+async fn toggle_session(shell: State<'_, Shell>, id: SessionId) -> Result<SessionView> {
     let engine = shell.engine.clone();
-    engine
-        .start(&id.to_string(), StartOptions::default())
+    engine.toggle(&id.to_string()).await.map_err(payload)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn add_iam_user(
+    shell: State<'_, Shell>,
+    spec: NewIamUser,
+    keys: KeysInput,
+) -> Result<SessionView> {
+    shell
+        .engine
+        .add_iam_user(spec, keys.into())
         .await
         .map_err(payload)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-async fn stop_session(shell: State<'_, Shell>, id: SessionId) -> Result<SessionView> {
-    shell.engine.stop(&id.to_string()).await.map_err(payload)
+async fn add_role(shell: State<'_, Shell>, spec: NewRole) -> Result<SessionView> {
+    shell.engine.add_role(spec).await.map_err(payload)
 }
 
+/// Edits a session of either kind: fields left out of `changes` keep their values;
+/// `keys` (IAM users) replace the stored ones.
 #[tauri::command(rename_all = "snake_case")]
-async fn add_iam_user(shell: State<'_, Shell>, input: IamUserInput) -> Result<SessionView> {
-    let (spec, keys) = input.into_parts();
-    let keys = keys.unwrap_or_else(|| rolehop_core::AccessKeys {
-        access_key_id: String::new(),
-        secret_access_key: Default::default(),
-    });
-    shell.engine.add_iam_user(spec, keys).await.map_err(payload)
-}
-
-/// Edits an IAM user; empty key fields keep the stored keys.
-#[tauri::command(rename_all = "snake_case")]
-async fn edit_iam_user(
+async fn edit_session(
     shell: State<'_, Shell>,
     id: SessionId,
-    input: IamUserInput,
-) -> Result<SessionView> {
-    let (spec, keys) = input.into_parts();
-    shell
-        .engine
-        .edit_iam_user(&id.to_string(), spec, keys)
-        .await
-        .map_err(payload)
-}
-
-#[tauri::command(rename_all = "snake_case")]
-async fn add_role(shell: State<'_, Shell>, input: RoleInput) -> Result<SessionView> {
-    shell.engine.add_role(input.into()).await.map_err(payload)
-}
-
-#[tauri::command(rename_all = "snake_case")]
-async fn edit_role(
-    shell: State<'_, Shell>,
-    id: SessionId,
-    input: RoleInput,
+    changes: SessionChanges,
+    keys: Option<KeysInput>,
 ) -> Result<SessionView> {
     shell
         .engine
-        .edit_role(&id.to_string(), input.into())
+        .edit_session(&id.to_string(), changes, keys.map(Into::into))
         .await
         .map_err(payload)
 }

@@ -1,87 +1,39 @@
-//! The values that cross the IPC boundary beyond the engine's own model types: what the
-//! dialogs send, what the shell pushes to the UI, and the snapshot the UI starts from.
+//! The values that cross the IPC boundary beyond the engine's own types (the dialogs
+//! send the core's `NewIamUser`, `NewRole` and `SessionChanges` as they are): an IAM
+//! user's keys, the MFA answer, what the shell pushes to the UI, and the snapshot the
+//! UI starts from.
 //! With the `ts` feature each derives its TypeScript binding (ui/src/bindings), so the
 //! UI is typed against exactly these shapes.
 
 use rolehop_core::EngineEvent;
-use rolehop_core::engine::{AccessKeys, NewIamUser, NewRole};
+use rolehop_core::engine::AccessKeys;
 use rolehop_core::mfa::MfaRequest;
 use rolehop_core::model::{Profile, SessionView, Settings};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// The add/edit IAM user dialog. The keys travel web view → Rust once; nothing ever
-/// sends them back (an edit leaves them empty to keep the stored ones).
+/// An IAM user's keys as the add/edit dialog sends them: web view → Rust once, never
+/// sent back. The session's other fields travel as the core's own
+/// [`rolehop_core::NewIamUser`] or [`rolehop_core::SessionChanges`].
 #[derive(Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct IamUserInput {
-    pub name: String,
-    pub profile: String,
-    pub region: Option<String>,
-    pub mfa_serial: Option<String>,
-    pub session_duration: Option<u32>,
-    pub access_key_id: Option<String>,
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
-    pub secret_access_key: Option<Zeroizing<String>>,
+pub struct KeysInput {
+    pub access_key_id: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub secret_access_key: Zeroizing<String>,
 }
 
-impl std::fmt::Debug for IamUserInput {
+impl std::fmt::Debug for KeysInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IamUserInput")
-            .field("name", &self.name)
-            .field("profile", &self.profile)
-            .finish_non_exhaustive()
+        f.write_str("KeysInput(<redacted>)")
     }
 }
 
-impl IamUserInput {
-    /// Splits the dialog's fields into the engine's spec and, when either key field was
-    /// filled in, the keys (the engine validates them and names the empty one).
-    pub fn into_parts(self) -> (NewIamUser, Option<AccessKeys>) {
-        let keys = match (self.access_key_id, self.secret_access_key) {
-            (None, None) => None,
-            (id, secret) => Some(AccessKeys {
-                access_key_id: id.unwrap_or_default(),
-                secret_access_key: secret.unwrap_or_default(),
-            }),
-        };
-        let spec = NewIamUser {
-            name: self.name,
-            profile: self.profile,
-            region: self.region,
-            mfa_serial: self.mfa_serial,
-            session_duration: self.session_duration,
-        };
-        (spec, keys)
-    }
-}
-
-/// The add/edit chained role dialog. `parent` is the parent session's id.
-#[derive(Debug, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct RoleInput {
-    pub name: String,
-    pub profile: String,
-    pub region: Option<String>,
-    pub parent: String,
-    pub role_arn: String,
-    pub role_session_name: Option<String>,
-    pub external_id: Option<String>,
-    pub duration: Option<u32>,
-}
-
-impl From<RoleInput> for NewRole {
-    fn from(r: RoleInput) -> Self {
-        NewRole {
-            name: r.name,
-            profile: r.profile,
-            region: r.region,
-            parent: r.parent,
-            role_arn: r.role_arn,
-            role_session_name: r.role_session_name,
-            external_id: r.external_id,
-            duration: r.duration,
-            source_identity: None,
+impl From<KeysInput> for AccessKeys {
+    fn from(k: KeysInput) -> Self {
+        AccessKeys {
+            access_key_id: k.access_key_id,
+            secret_access_key: k.secret_access_key,
         }
     }
 }

@@ -65,9 +65,10 @@ fn menu(app: &AppHandle, sessions: &[StoredSession]) -> tauri::Result<Menu<Wry>>
             SessionState::Failed(_) => "✕",
             SessionState::Inactive => "○",
         };
+        // What the engine's toggle will do.
         let verb = match s.state {
-            SessionState::Active { .. } => "stop",
-            _ => "start",
+            SessionState::Active { .. } | SessionState::Pending => "stop",
+            SessionState::Inactive | SessionState::Failed(_) => "start",
         };
         let label = format!("{mark} {} ({}) — {verb}", s.session.name, s.session.profile);
         let id = format!("{SESSION_PREFIX}{}", s.session.id);
@@ -104,16 +105,9 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             let engine = Arc::clone(&app.state::<Shell>().engine);
             let session = session.to_owned();
             tauri::async_runtime::spawn(async move {
-                // The outcome arrives as engine events (failures are shown on the session).
-                let active = matches!(
-                    engine.session(&session).await.map(|v| v.state),
-                    Ok(SessionState::Active { .. })
-                );
-                let _ = if active {
-                    engine.stop(&session).await
-                } else {
-                    engine.start(&session, Default::default()).await
-                };
+                // The engine's one toggle; the outcome arrives as engine events
+                // (failures are shown on the session).
+                let _ = engine.toggle(&session).await;
             });
         }
     }

@@ -86,6 +86,7 @@ fn workspace(count: usize) -> Workspace {
                 kind,
             },
             state,
+            claim: None,
         });
         ids.push(id);
     }

@@ -262,6 +262,26 @@ async fn user_story_chain_with_mfa_from_the_window_to_the_aws_cli() -> TestResul
     .await
 }
 
+/// Opens `session`'s details and its edit dialog.
+async fn open_edit_dialog(app: &Desktop, session: &str) -> TestResult {
+    app.click(&format!("{} .details-button", Desktop::row(session, None)))
+        .await?;
+    app.click(&format!(
+        "[data-details='{session}'] .actions button:nth-of-type(2)"
+    ))
+    .await
+}
+
+/// The current value of the input at `css`.
+async fn input_value(app: &Desktop, css: &str) -> TestResult<String> {
+    Ok(app
+        .wait_for(css)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
 /// Waits until `session`'s row shows `state`.
 async fn wait_state(app: &Desktop, session: &str, state: &str) -> TestResult {
     app.wait_for(&Desktop::row(session, Some(state))).await?;
@@ -517,7 +537,7 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
         check_eq!(settings["delivery_mode"], "credential-process");
 
         // Edit a role: rename it.
-        edit_from_details(app, "production").await?;
+        open_edit_dialog(app, "production").await?;
         let dialog = "dialog[data-dialog='role']";
         app.fill(&format!("{dialog} input[name='name']"), "prod")
             .await?;
@@ -526,17 +546,9 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
         wait_state(app, "prod", "inactive").await?;
 
         // Edit the IAM user: its keys are not sent back; empty keeps them.
-        app.click(&format!("{} .details-button", Desktop::row("alice", None)))
-            .await?;
-        app.click("[data-details='alice'] .actions button:nth-of-type(2)")
-            .await?;
+        open_edit_dialog(app, "alice").await?;
         let dialog = "dialog[data-dialog='iam-user']";
-        let secret = app
-            .wait_for(&format!("{dialog} input[name='secret_access_key']"))
-            .await?
-            .prop("value")
-            .await?
-            .unwrap_or_default();
+        let secret = input_value(app, &format!("{dialog} input[name='secret_access_key']")).await?;
         check_eq!(secret, "");
         let page = app.client.source().await?;
         check!(
@@ -893,17 +905,6 @@ async fn tray_single_instance_and_close_to_tray() -> TestResult {
     .await
 }
 
-/// Opens `session`'s edit dialog from its details pane.
-async fn edit_from_details(app: &Desktop, session: &str) -> TestResult {
-    app.click(&format!("{} .details-button", Desktop::row(session, None)))
-        .await?;
-    app.click(&format!(
-        "[data-details='{session}'] .actions button:nth-of-type(2)"
-    ))
-    .await?;
-    Ok(())
-}
-
 /// A role's duration as the CLI lists it.
 fn duration_of(world: &World, session: &str) -> serde_json::Value {
     let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
@@ -924,7 +925,7 @@ async fn a_refused_field_under_more_options_unfolds_and_names_it() -> TestResult
     world.seed_story();
     let app = Desktop::launch("folded-field", &world.peers, &[]).await?;
     app.run(async |app: &Desktop| {
-        edit_from_details(app, "production").await?;
+        open_edit_dialog(app, "production").await?;
         let dialog = "dialog[data-dialog='role']";
         let more = format!("{dialog} details summary");
         app.click(&more).await?;
@@ -959,6 +960,53 @@ async fn a_refused_field_under_more_options_unfolds_and_names_it() -> TestResult
         app.wait_gone(dialog).await?;
         let saved = duration_of(&world, "production");
         check_eq!(saved, 1800);
+        Ok(())
+    })
+    .await
+}
+
+/// Issue 8's regression: a role whose SourceIdentity was set with the CLI, then edited
+/// in the window (another field), keeps its SourceIdentity. An edit is a patch: what
+/// the dialog does not change is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_role_in_the_window_keeps_the_source_identity_the_cli_set() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    world
+        .rolehop(&[
+            "session",
+            "edit",
+            "role",
+            "production",
+            "--source-identity",
+            "deploy-bot",
+        ])
+        .ok();
+    let app = Desktop::launch("source-identity", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        open_edit_dialog(app, "production").await?;
+        let dialog = "dialog[data-dialog='role']";
+        let shown = input_value(app, &format!("{dialog} input[name='source_identity']")).await?;
+        check_eq!(shown, "deploy-bot", "the dialog shows the CLI's value");
+        app.fill(&format!("{dialog} input[name='region']"), "us-west-2")
+            .await?;
+        app.click(&format!("{dialog} button[name='save']")).await?;
+        app.wait_gone(dialog).await?;
+        app.wait_text(
+            &format!("{} .region", Desktop::row("production", None)),
+            |t| t == "us-west-2",
+        )
+        .await?;
+
+        let listed = world.rolehop(&["session", "list", "--json"]).ok().json();
+        let production = listed
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["name"] == "production"))
+            .cloned()
+            .unwrap_or_default();
+        check_eq!(production["region"], "us-west-2");
+        check_eq!(production["kind"]["source_identity"], "deploy-bot");
+        check_eq!(production["kind"]["role_arn"], cli::DEPLOY_ROLE);
         Ok(())
     })
     .await

@@ -13,7 +13,8 @@ use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::{FailureCode, SessionState};
 use rolehop_core::{
-    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
+    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole,
+    SessionChanges, StartOptions,
 };
 use rolehop_e2e::Peers;
 use zeroize::Zeroizing;
@@ -634,15 +635,13 @@ fn bad_input_names_the_field_and_changes_nothing() {
 
         // A cycle: make codebuild a child of deploy.
         let err = engine
-            .edit_role(
+            .edit_session(
                 "codebuild",
-                NewRole {
-                    name: "codebuild".into(),
-                    profile: "staging-codebuild".into(),
-                    parent: "deploy".into(),
-                    role_arn: format!("arn:aws:iam::{STAGING}:role/CodeBuildRole"),
+                SessionChanges {
+                    parent: Some("deploy".into()),
                     ..Default::default()
                 },
+                None,
             )
             .await
             .unwrap_err();

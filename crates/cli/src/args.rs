@@ -252,6 +252,9 @@ pub struct RoleChanges {
     pub external_id: Option<String>,
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u32>,
+    /// ("" to clear)
+    #[arg(long, value_name = "S")]
+    pub source_identity: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -84,9 +84,9 @@ impl From<WorkspaceError> for EngineError {
                 what: Missing::Profile,
                 message: e.to_string(),
             },
-            WorkspaceError::SessionInUse { .. } | WorkspaceError::ProfileInUse { .. } => {
-                Self::Conflict(e.to_string())
-            }
+            WorkspaceError::SessionInUse { .. }
+            | WorkspaceError::ProfileInUse { .. }
+            | WorkspaceError::ProfileLive { .. } => Self::Conflict(e.to_string()),
         }
     }
 }

@@ -5,6 +5,8 @@
 
 pub mod awsfiles;
 pub mod chain;
+pub mod changes;
+pub mod claims;
 pub mod credentials;
 pub mod delivery;
 pub mod engine;
@@ -16,12 +18,12 @@ pub mod keychain;
 pub mod mfa;
 pub mod model;
 pub mod rotation;
-pub mod state_writer;
 pub mod store;
 pub mod sts;
 pub mod validate;
 pub mod workspace;
 
+pub use changes::SessionChanges;
 pub use credentials::Credentials;
 pub use engine::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
 pub use error::{EngineError, ErrorPayload};

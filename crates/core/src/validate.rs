@@ -209,6 +209,12 @@ pub fn role_duration(field: &str, seconds: u32, parent_is_role: bool) -> Result 
     }
 }
 
+/// How long before expiry active sessions are refreshed: 60–3000 s. Less leaves no time
+/// for a slow STS call; more would refresh a 1-hour chained role almost at once.
+pub fn rotation_margin(field: &str, seconds: u32) -> Result {
+    in_range(field, seconds, 60, 3_000, "for the rotation margin")
+}
+
 fn in_range(field: &str, v: u32, lo: u32, hi: u32, context: &str) -> Result {
     if (lo..=hi).contains(&v) {
         Ok(())
@@ -256,6 +262,18 @@ pub fn secret_access_key(field: &str, secret: &str) -> Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rotation_margin_is_60_to_3000_seconds() {
+        for good in [60, 300, 3_000] {
+            rotation_margin("rotation_margin_seconds", good).unwrap();
+        }
+        for bad in [0, 59, 3_001] {
+            let err = rotation_margin("rotation_margin_seconds", bad).unwrap_err();
+            assert_eq!(err.field, "rotation_margin_seconds");
+            assert!(err.message.contains("60–3000"), "{err}");
+        }
+    }
 
     #[test]
     fn profile_names_that_could_inject_ini_are_refused() {

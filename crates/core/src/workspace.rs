@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::claims::Claim;
 use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
     SessionState, SessionView, Settings,
@@ -20,6 +21,9 @@ pub struct StoredSession {
     pub session: Session,
     #[serde(default)]
     pub state: SessionState,
+    /// The start in flight, while the session is pending (see [`crate::claims`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +65,15 @@ pub enum WorkspaceError {
         "profile '{profile}' is used by sessions {sessions}; reassign them to another profile first"
     )]
     ProfileInUse { profile: String, sessions: String },
+    #[error(
+        "profile '{profile}' has {state} session '{session}'; stop it before {action} the profile"
+    )]
+    ProfileLive {
+        profile: String,
+        session: String,
+        state: &'static str,
+        action: &'static str,
+    },
 }
 
 type Result<T> = std::result::Result<T, WorkspaceError>;
@@ -80,7 +93,7 @@ impl Workspace {
         self.sessions.iter().find(|s| s.session.id == id)
     }
 
-    fn get_mut(&mut self, id: SessionId) -> Option<&mut StoredSession> {
+    pub(crate) fn get_mut(&mut self, id: SessionId) -> Option<&mut StoredSession> {
         self.sessions.iter_mut().find(|s| s.session.id == id)
     }
 
@@ -155,10 +168,31 @@ impl Workspace {
         }
     }
 
+    /// Refuses to `action` profile `name` while one of its sessions is active or
+    /// pending: its credentials are (or are about to be) under that name in the AWS files.
+    fn refuse_if_live(&self, name: &str, action: &'static str) -> Result<()> {
+        match self.live_session_on(name) {
+            Some(s) => Err(WorkspaceError::ProfileLive {
+                profile: name.to_owned(),
+                session: s.session.name.clone(),
+                state: if s.state == SessionState::Pending {
+                    "a starting"
+                } else {
+                    "an active"
+                },
+                action,
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub fn rename_profile(&mut self, old: &str, new: &str) -> Result<()> {
         let new_name = ProfileName::parse(new)?;
         if self.profile(old).is_none() {
             return Err(WorkspaceError::NoSuchProfile(old.to_owned()));
+        }
+        if old != new {
+            self.refuse_if_live(old, "renaming")?;
         }
         if old != new && self.profile(new).is_some() {
             return Err(ValidationError::new(
@@ -185,6 +219,7 @@ impl Workspace {
         if self.profile(name).is_none() {
             return Err(WorkspaceError::NoSuchProfile(name.to_owned()));
         }
+        self.refuse_if_live(name, "removing")?;
         let users: Vec<&str> = self
             .sessions
             .iter()
@@ -220,15 +255,35 @@ impl Workspace {
         self.sessions.push(StoredSession {
             session,
             state: SessionState::Inactive,
+            claim: None,
         });
         Ok(())
     }
 
-    /// Replaces a session's definition (same id), keeping its state.
+    /// Replaces a session's definition (same id), keeping its state. The profile of an
+    /// active or pending session cannot change: its credentials are under the old one,
+    /// where a stop would no longer look for them.
     pub fn replace_session(&mut self, session: Session) -> Result<()> {
         let id = session.id;
-        if self.get(id).is_none() {
+        let Some(current) = self.get(id) else {
             return Err(WorkspaceError::NoSuchSession(id.to_string()));
+        };
+        if current.session.profile != session.profile
+            && matches!(
+                current.state,
+                SessionState::Active { .. } | SessionState::Pending
+            )
+        {
+            return Err(ValidationError::new(
+                "profile",
+                format!(
+                    "session '{}' is {} under profile '{}'; stop it before moving it to another profile",
+                    current.session.name,
+                    current.state.label(),
+                    current.session.profile
+                ),
+            )
+            .into());
         }
         self.check_session(&session, Some(id))?;
         // Children's duration caps depend on this session's kind: re-check them.
@@ -515,6 +570,51 @@ mod tests {
         assert_eq!(ws.sessions[0].session.profile.as_str(), "staging");
         assert!(ws.profile("prod").is_none());
         assert!(ws.add_profile("bad]name").is_err());
+    }
+
+    #[test]
+    fn a_profile_with_a_live_session_cannot_be_renamed_or_removed() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        ws.add_session(u.clone()).unwrap();
+        ws.set_state(u.id, SessionState::Pending);
+        let before = ws.clone();
+        for err in [
+            ws.rename_profile("u-p", "other").unwrap_err(),
+            ws.remove_profile("u-p", Some("other")).unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, WorkspaceError::ProfileLive { ref session, .. } if session == "u"),
+                "{err}"
+            );
+        }
+        assert_eq!(ws, before);
+        ws.set_state(u.id, SessionState::Inactive);
+        ws.rename_profile("u-p", "other").unwrap();
+    }
+
+    #[test]
+    fn the_profile_of_a_live_session_cannot_change_but_its_other_fields_can() {
+        let mut ws = Workspace::default();
+        let u = user("u");
+        ws.add_session(u.clone()).unwrap();
+        ws.set_state(
+            u.id,
+            SessionState::Active {
+                expires_at: chrono::Utc::now(),
+            },
+        );
+        let mut moved = u.clone();
+        moved.profile = ProfileName::parse("elsewhere").unwrap();
+        let err = ws.replace_session(moved).unwrap_err();
+        assert!(
+            matches!(err, WorkspaceError::Invalid(ref v) if v.field == "profile" && v.message.contains("stop it")),
+            "{err}"
+        );
+        let mut renamed = u.clone();
+        renamed.name = "u2".into();
+        ws.replace_session(renamed).unwrap();
+        assert_eq!(ws.get(u.id).unwrap().session.profile.as_str(), "u-p");
     }
 
     #[test]

@@ -5,10 +5,12 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
-import type { IamUserInput } from "../bindings/IamUserInput";
+import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
+import type { NewIamUser } from "../bindings/NewIamUser";
+import type { NewRole } from "../bindings/NewRole";
 import type { Profile } from "../bindings/Profile";
-import type { RoleInput } from "../bindings/RoleInput";
+import type { SessionChanges } from "../bindings/SessionChanges";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
 import type { Snapshot } from "../bindings/Snapshot";
@@ -60,12 +62,13 @@ export const api = {
     events.onmessage = onEvent;
     return call("subscribe", { events });
   },
-  startSession: (id: string) => call<SessionView>("start_session", { id }),
-  stopSession: (id: string) => call<SessionView>("stop_session", { id }),
-  addIamUser: (input: IamUserInput) => call<SessionView>("add_iam_user", { input }),
-  editIamUser: (id: string, input: IamUserInput) => call<SessionView>("edit_iam_user", { id, input }),
-  addRole: (input: RoleInput) => call<SessionView>("add_role", { input }),
-  editRole: (id: string, input: RoleInput) => call<SessionView>("edit_role", { id, input }),
+  /** The engine's one toggle: active or pending stops, inactive or failed starts. */
+  toggleSession: (id: string) => call<SessionView>("toggle_session", { id }),
+  addIamUser: (spec: NewIamUser, keys: KeysInput) => call<SessionView>("add_iam_user", { spec, keys }),
+  addRole: (spec: NewRole) => call<SessionView>("add_role", { spec }),
+  /** Fields left out of `changes` keep their values; `null` clears one. */
+  editSession: (id: string, changes: SessionChanges, keys: KeysInput | null = null) =>
+    call<SessionView>("edit_session", { id, changes, keys }),
   removeSession: (id: string, cascade: boolean) => call<string[]>("remove_session", { id, cascade }),
   addProfile: (name: string) => call<Profile>("add_profile", { name }),
   renameProfile: (name: string, newName: string) => call<null>("rename_profile", { name, new_name: newName }),

@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
+use rolehop_core::changes::KindOfSession;
 use rolehop_core::filter::SessionFilter;
-use rolehop_core::model::{SessionKind, SessionState};
-use rolehop_core::{Engine, NewIamUser, NewRole, SessionView, StartOptions};
+use rolehop_core::model::SessionState;
+use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions};
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
 use crate::commands::{Outcome, print_json};
-use crate::failure::{Exit, Failure};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until};
 
@@ -92,70 +92,47 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
 }
 
 /// `Some("")` clears an optional field, `None` keeps it.
-fn change(new: Option<String>, old: &Option<String>) -> Option<String> {
-    match new {
-        Some(v) if v.is_empty() => None,
-        Some(v) => Some(v),
-        None => old.clone(),
-    }
+fn clearable(flag: Option<String>) -> Option<Option<String>> {
+    flag.map(|v| Some(v).filter(|v| !v.is_empty()))
 }
 
 async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
-    let view = match edit {
+    let (session, changes, keys) = match edit {
         EditSession::IamUser { session, changes } => {
-            let current = engine.session(&session).await?;
-            let SessionKind::IamUser(user) = &current.session.kind else {
-                return Err(Failure::new(
-                    Exit::Invalid,
-                    format!(
-                        "session '{}' is a role; use `rolehop session edit role`",
-                        current.session.name
-                    ),
-                ));
-            };
-            let spec = NewIamUser {
-                name: changes.name.unwrap_or(current.session.name.clone()),
-                profile: changes
-                    .profile
-                    .unwrap_or(current.session.profile.to_string()),
-                region: change(changes.region, &current.session.region),
-                mfa_serial: change(changes.mfa_serial, &user.mfa_serial),
-                session_duration: Some(changes.session_duration.unwrap_or(user.session_duration)),
-            };
             let keys = if changes.new_keys {
                 Some(read_access_keys()?)
             } else {
                 None
             };
-            engine.edit_iam_user(&session, spec, keys).await?
+            let patch = SessionChanges {
+                kind: Some(KindOfSession::IamUser),
+                name: changes.name,
+                profile: changes.profile,
+                region: clearable(changes.region),
+                mfa_serial: clearable(changes.mfa_serial),
+                session_duration: changes.session_duration.map(Some),
+                ..Default::default()
+            };
+            (session, patch, keys)
         }
         EditSession::Role { session, changes } => {
-            let current = engine.session(&session).await?;
-            let SessionKind::Role(role) = &current.session.kind else {
-                return Err(Failure::new(
-                    Exit::Invalid,
-                    format!(
-                        "session '{}' is an IAM user; use `rolehop session edit iam-user`",
-                        current.session.name
-                    ),
-                ));
+            let patch = SessionChanges {
+                kind: Some(KindOfSession::Role),
+                name: changes.name,
+                profile: changes.profile,
+                region: clearable(changes.region),
+                parent: changes.parent,
+                role_arn: changes.role_arn,
+                role_session_name: clearable(changes.role_session_name),
+                external_id: clearable(changes.external_id),
+                duration: changes.duration.map(Some),
+                source_identity: clearable(changes.source_identity),
+                ..Default::default()
             };
-            let spec = NewRole {
-                name: changes.name.unwrap_or(current.session.name.clone()),
-                profile: changes
-                    .profile
-                    .unwrap_or(current.session.profile.to_string()),
-                region: change(changes.region, &current.session.region),
-                parent: changes.parent.unwrap_or(role.parent.to_string()),
-                role_arn: changes.role_arn.unwrap_or(role.role_arn.clone()),
-                role_session_name: change(changes.role_session_name, &role.role_session_name),
-                external_id: change(changes.external_id, &role.external_id),
-                duration: changes.duration.or(role.duration),
-                source_identity: role.source_identity.clone(),
-            };
-            engine.edit_role(&session, spec).await?
+            (session, patch, None)
         }
     };
+    let view = engine.edit_session(&session, changes, keys).await?;
     println!("updated '{}' ({})", view.session.name, describe(&view));
     Ok(ExitCode::SUCCESS)
 }

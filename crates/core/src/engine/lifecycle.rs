@@ -1,0 +1,371 @@
+//! Starting, stopping, toggling and rotating sessions, and resolving credentials.
+//!
+//! A start runs in three steps (see [`crate::claims`]):
+//! 1. one locked update claims the profile: the session becomes pending under a fresh
+//!    claim, whichever session held the profile is stopped and its credentials withdrawn;
+//! 2. with no lock held, the chain is resolved (cached hops reused, MFA asked at most
+//!    once);
+//! 3. one locked update checks the claim still holds, hands the credentials to the
+//!    delivery (whose lock is taken inside the workspace lock) and marks the session
+//!    active, or failed with the AWS error's code and message. A start whose claim was
+//!    taken meanwhile (another start on the profile, a stop, a removal) delivers nothing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::chain::ResolveOptions;
+use crate::claims::Claim;
+use crate::credentials::Credentials;
+use crate::delivery::{Delivery, DeliveryError, Handover};
+use crate::error::EngineError;
+use crate::events::EngineEvent;
+use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
+use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
+use crate::validate;
+use crate::workspace::Workspace;
+
+use super::{Engine, StartOptions};
+
+/// What the first locked step of a start or toggle did.
+enum Begun {
+    /// A toggle found the session live and stopped it.
+    Stopped(Box<SessionView>),
+    /// The profile is claimed; the workspace as the claim left it.
+    Claimed {
+        ws: Workspace,
+        id: SessionId,
+        token: Uuid,
+    },
+}
+
+/// How a start's last locked step ended.
+enum Settled {
+    Active(SessionView),
+    Failed(Failure),
+    /// The claim was taken meanwhile: nothing was delivered.
+    Lost(Option<SessionView>),
+}
+
+fn live(state: &SessionState) -> bool {
+    matches!(state, SessionState::Active { .. } | SessionState::Pending)
+}
+
+/// Hands `creds` to the delivery for `session`'s profile; gives their expiry.
+fn hand_over(
+    delivery: &dyn Delivery,
+    ws: &Workspace,
+    session: &Session,
+    creds: Credentials,
+    take_over: bool,
+) -> Result<DateTime<Utc>, Failure> {
+    let expires_at = creds
+        .expiration
+        .unwrap_or_else(|| Utc::now() + chrono::Duration::hours(1));
+    delivery
+        .deliver(&Handover {
+            profile: session.profile.clone(),
+            session: session.id,
+            credentials: creds,
+            region: ws.region_of(session),
+            mode: ws.settings.delivery_mode,
+            take_over,
+        })
+        .map_err(|e| delivery_failure(&e))?;
+    Ok(expires_at)
+}
+
+fn delivery_failure(e: &DeliveryError) -> Failure {
+    Failure {
+        code: match e {
+            DeliveryError::ProfileOwnedByUser { .. } => FailureCode::ProfileOwnedByUser,
+            _ => FailureCode::DeliveryFailed,
+        },
+        message: e.to_string(),
+    }
+}
+
+impl Engine {
+    /// Starts a session: its credentials appear under its profile. Whichever session
+    /// held the profile is stopped first. If another start or a stop takes the profile
+    /// while this one resolves, this one delivers nothing, stays stopped and says so
+    /// (a conflict error).
+    pub async fn start(
+        &self,
+        selector: &str,
+        opts: StartOptions,
+    ) -> Result<SessionView, EngineError> {
+        if let Some(code) = &opts.mfa_code {
+            validate::mfa_code("mfa_code", code)?;
+        }
+        match self.begin(selector, false).await? {
+            Begun::Stopped(view) => Ok(*view),
+            Begun::Claimed { ws, id, token } => self.finish_start(&ws, id, token, opts).await,
+        }
+    }
+
+    /// Toggles a session, the same for every caller (window, tray, CLI): an active or
+    /// pending session is stopped (a start in flight is abandoned and delivers
+    /// nothing); an inactive or failed one is started. The choice is made inside the
+    /// locked update that acts on it.
+    pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
+        match self.begin(selector, true).await? {
+            Begun::Stopped(view) => Ok(*view),
+            Begun::Claimed { ws, id, token } => {
+                self.finish_start(&ws, id, token, StartOptions::default())
+                    .await
+            }
+        }
+    }
+
+    /// Step 1: claims the session's profile (or, for a toggle of a live session, stops it).
+    async fn begin(&self, selector: &str, toggle: bool) -> Result<Begun, EngineError> {
+        let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let claim = Claim::new();
+        let token = claim.token;
+        let (begun, changed) = self
+            .update(move |ws| {
+                let stored = ws.find(&selector)?;
+                let (id, profile) = (stored.session.id, stored.session.profile.clone());
+                if toggle && live(&stored.state) {
+                    if ws.release(id)? {
+                        delivery.withdraw(&profile)?;
+                    }
+                    let view = Box::new(ws.view(ws.get(id).expect("found")));
+                    return Ok((Begun::Stopped(view), vec![id]));
+                }
+                let claimed = ws.claim(id, claim)?;
+                if claimed.withdraw {
+                    delivery.withdraw(&profile)?;
+                }
+                let mut changed = claimed.stopped;
+                changed.push(id);
+                Ok((
+                    Begun::Claimed {
+                        ws: ws.clone(),
+                        id,
+                        token,
+                    },
+                    changed,
+                ))
+            })
+            .await?;
+        match &begun {
+            Begun::Claimed { ws, .. } => self.announce(ws, changed),
+            Begun::Stopped(view) => self.announce_view(view),
+        }
+        Ok(begun)
+    }
+
+    /// Steps 2 and 3 of a start.
+    async fn finish_start(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        token: Uuid,
+        opts: StartOptions,
+    ) -> Result<SessionView, EngineError> {
+        let target = ws.get(id).expect("claimed").session.clone();
+        let options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
+        let resolved = self
+            .resolver
+            .resolve(ws, id, &options)
+            .await
+            .map_err(|e| e.failure(&target.name));
+        let delivery = self.delivery.clone();
+        let take_over = opts.take_over;
+        let (settled, ws) = self
+            .update(move |ws| {
+                if !ws.holds(id, token) {
+                    let view = ws.get(id).map(|s| ws.view(s));
+                    return Ok((Settled::Lost(view), ws.clone()));
+                }
+                let session = ws.get(id).expect("claimed").session.clone();
+                let delivered = resolved
+                    .and_then(|creds| hand_over(delivery.as_ref(), ws, &session, creds, take_over));
+                let settled = match delivered {
+                    Ok(expires_at) => {
+                        ws.settle(id, token, SessionState::Active { expires_at });
+                        Settled::Active(ws.view(ws.get(id).expect("claimed")))
+                    }
+                    Err(failure) => {
+                        // The claim holds, so whatever Rolehop has under the profile is
+                        // this session's (from before a restart): a failed session
+                        // leaves none behind.
+                        if let Err(e) = delivery.withdraw(&session.profile) {
+                            tracing::warn!(
+                                "cannot withdraw profile '{}' after a failed start: {e}",
+                                session.profile
+                            );
+                        }
+                        ws.settle(id, token, SessionState::Failed(failure.clone()));
+                        Settled::Failed(failure)
+                    }
+                };
+                Ok((settled, ws.clone()))
+            })
+            .await?;
+        self.announce(&ws, [id]);
+        match settled {
+            Settled::Active(view) => Ok(view),
+            Settled::Failed(failure) => Err(EngineError::SessionFailed {
+                session: target.name,
+                failure,
+            }),
+            Settled::Lost(None) => Err(EngineError::session_removed(&target.name)),
+            Settled::Lost(Some(view)) => Err(EngineError::Conflict(format!(
+                "'{}' was stopped before it became active (a stop, or another start on profile '{}', came first); it is {}",
+                view.session.name,
+                view.session.profile,
+                view.state.label()
+            ))),
+        }
+    }
+
+    /// Stops a session: what Rolehop wrote for its profile is removed (unless another
+    /// session now holds the profile). A start in flight is abandoned.
+    pub async fn stop(&self, selector: &str) -> Result<SessionView, EngineError> {
+        let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let view = self
+            .update(move |ws| {
+                let stored = ws.find(&selector)?;
+                let (id, profile) = (stored.session.id, stored.session.profile.clone());
+                if ws.release(id)? {
+                    delivery.withdraw(&profile)?;
+                }
+                Ok(ws.view(ws.get(id).expect("found")))
+            })
+            .await?;
+        self.announce_view(&view);
+        Ok(view)
+    }
+
+    /// Refreshes an active session's credentials without prompting: the cached user
+    /// token is reused, so this asks for MFA zero times while it is valid. A session
+    /// that stopped or restarted meanwhile is left as it is.
+    pub async fn rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
+        let ws = self.workspace().await?;
+        let stored = ws.find(selector)?;
+        let target = stored.session.clone();
+        if !matches!(stored.state, SessionState::Active { .. }) {
+            return Ok(ws.view(stored));
+        }
+        let mut options = self.resolve_options(
+            &ws,
+            &target,
+            Arc::new(NoPrompt(format!(
+                "the MFA session behind '{}' expired; start the session again to enter a new code",
+                target.name
+            ))),
+        );
+        options.refresh = Some(target.id);
+        let resolved = self
+            .resolver
+            .resolve(&ws, target.id, &options)
+            .await
+            .map_err(|e| e.failure(&target.name));
+        let (id, delivery) = (target.id, self.delivery.clone());
+        let (outcome, ws) = self
+            .update(move |ws| {
+                let Some(stored) = ws.get(id) else {
+                    return Ok((None, ws.clone()));
+                };
+                if !matches!(stored.state, SessionState::Active { .. }) || stored.claim.is_some() {
+                    return Ok((None, ws.clone()));
+                }
+                let session = stored.session.clone();
+                let delivered = resolved
+                    .and_then(|creds| hand_over(delivery.as_ref(), ws, &session, creds, false));
+                let state = match &delivered {
+                    Ok(expires_at) => SessionState::Active {
+                        expires_at: *expires_at,
+                    },
+                    Err(failure) => SessionState::Failed(failure.clone()),
+                };
+                ws.set_state(id, state);
+                Ok((Some(delivered), ws.clone()))
+            })
+            .await?;
+        let Some(outcome) = outcome else {
+            // Stopped, restarted or removed while the new credentials were fetched.
+            return ws
+                .get(id)
+                .map(|s| ws.view(s))
+                .ok_or_else(|| EngineError::session_removed(&target.name));
+        };
+        self.announce(&ws, [id]);
+        match outcome {
+            Ok(_) => Ok(ws.view(ws.get(id).expect("rotated"))),
+            Err(failure) => {
+                self.events.publish(EngineEvent::RotationFailed {
+                    session: id,
+                    name: target.name.clone(),
+                    message: failure.message.clone(),
+                });
+                Err(EngineError::SessionFailed {
+                    session: target.name,
+                    failure,
+                })
+            }
+        }
+    }
+
+    /// A session's credentials, for `exec` and `credential-process`: cached hops are
+    /// reused, nothing is written and no state changes. With `interactive` false the
+    /// engine never prompts (a missing MFA token is an error telling what to do).
+    pub async fn credentials(
+        &self,
+        selector: &str,
+        mfa_code: Option<Zeroizing<String>>,
+        interactive: bool,
+    ) -> Result<(SessionView, Credentials), EngineError> {
+        if let Some(code) = &mfa_code {
+            validate::mfa_code("mfa_code", code)?;
+        }
+        let ws = self.workspace().await?;
+        let stored = ws.find(selector)?;
+        let target = stored.session.clone();
+        let prompt: Arc<dyn MfaPrompt> = if interactive || mfa_code.is_some() {
+            self.prompt_for(mfa_code)
+        } else {
+            Arc::new(NoPrompt(format!(
+                "session '{}' needs an MFA code; run `rolehop session start {}` once to enter it",
+                target.name, target.name
+            )))
+        };
+        let options = self.resolve_options(&ws, &target, prompt);
+        let creds = self
+            .resolver
+            .resolve(&ws, target.id, &options)
+            .await
+            .map_err(|e| EngineError::SessionFailed {
+                session: target.name.clone(),
+                failure: e.failure(&target.name),
+            })?;
+        Ok((ws.view(stored), creds))
+    }
+
+    fn resolve_options(
+        &self,
+        ws: &Workspace,
+        target: &Session,
+        mfa: Arc<dyn MfaPrompt>,
+    ) -> ResolveOptions {
+        ResolveOptions {
+            mfa,
+            mfa_timeout: self.config.mfa_timeout,
+            for_session: target.name.clone(),
+            refresh: None,
+            min_validity: chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64),
+        }
+    }
+
+    fn prompt_for(&self, code: Option<Zeroizing<String>>) -> Arc<dyn MfaPrompt> {
+        match code {
+            Some(code) => Arc::new(OneCode::new(code, self.mfa.clone())),
+            None => self.mfa.clone(),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Adding, editing and removing sessions. Each checks every rule inside the one locked
+//! workspace update that stores the result; an IAM user's keys reach the keychain from
+//! inside that update too, once the rules have passed.
+
+use crate::chain::access_keys_account;
+use crate::changes::SessionChanges;
+use crate::error::EngineError;
+use crate::events::EngineEvent;
+use crate::model::{SessionId, SessionKind, SessionState};
+
+use super::{AccessKeys, Engine, NewIamUser, NewRole};
+use crate::model::SessionView;
+
+impl Engine {
+    /// Adds an IAM user; its keys go to the keychain, the rest to the workspace.
+    pub async fn add_iam_user(
+        &self,
+        spec: NewIamUser,
+        keys: AccessKeys,
+    ) -> Result<SessionView, EngineError> {
+        let session = spec.session(SessionId::new())?;
+        let secret = keys.sealed()?;
+        let account = access_keys_account(session.id);
+        let (keychain, key_account) = (self.keychain.clone(), account.clone());
+        let added = self
+            .update(move |ws| {
+                let id = session.id;
+                ws.add_session(session)?;
+                // The rules passed: only now may the keychain change.
+                keychain.set(&key_account, &secret)?;
+                Ok(ws.view(ws.get(id).expect("just added")))
+            })
+            .await;
+        if added.is_err() {
+            // The workspace write may have failed after the keys were stored; the id is
+            // fresh, so there is nothing else under it to lose.
+            let _ = self.keychain.delete_async(&account).await;
+        } else {
+            self.events.publish(EngineEvent::WorkspaceChanged);
+        }
+        added
+    }
+
+    /// Adds a role chained from `spec.parent` (any kind, any depth).
+    pub async fn add_role(&self, spec: NewRole) -> Result<SessionView, EngineError> {
+        let view = self
+            .update(move |ws| {
+                let session = spec.session(ws, SessionId::new())?;
+                let id = session.id;
+                ws.add_session(session)?;
+                Ok(ws.view(ws.get(id).expect("just added")))
+            })
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(view)
+    }
+
+    /// Edits a session of either kind: fields `changes` leaves out keep their values.
+    /// `keys`, for an IAM user, replace its stored keys. The profile of an active or
+    /// pending session cannot change (its credentials are under the old one).
+    pub async fn edit_session(
+        &self,
+        selector: &str,
+        changes: SessionChanges,
+        keys: Option<AccessKeys>,
+    ) -> Result<SessionView, EngineError> {
+        let secret = keys.as_ref().map(AccessKeys::sealed).transpose()?;
+        let (selector, keychain) = (selector.to_owned(), self.keychain.clone());
+        let (view, forget) = self
+            .update(move |ws| {
+                let current = ws.find(&selector)?.session.clone();
+                let next = changes.apply(ws, &current)?;
+                let is_user = matches!(current.kind, SessionKind::IamUser(_));
+                if secret.is_some() && !is_user {
+                    return Err(crate::validate::ValidationError::new(
+                        "access_key_id",
+                        format!("'{}' is a role: only IAM users have keys", current.name),
+                    )
+                    .into());
+                }
+                ws.replace_session(next)?;
+                if let Some(secret) = &secret {
+                    keychain.set(&access_keys_account(current.id), secret)?;
+                }
+                // A role's cached credentials may come from its old ARN or parent; an IAM
+                // user's cached token stays good unless its keys changed.
+                let forget = !is_user || secret.is_some();
+                Ok((ws.view(ws.get(current.id).expect("exists")), forget))
+            })
+            .await?;
+        if forget {
+            self.resolver.forget(view.session.id).await?;
+        }
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(view)
+    }
+
+    /// Removes a session (and, with `cascade`, the roles chained from it): withdraws the
+    /// credentials of those that were live and deletes their secrets from the keychain.
+    /// The keys go even when a withdraw fails; that failure is reported afterwards.
+    pub async fn remove_session(
+        &self,
+        selector: &str,
+        cascade: bool,
+    ) -> Result<Vec<SessionId>, EngineError> {
+        let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let (removed, users, withdraw_failed) = self
+            .update(move |ws| {
+                let before = ws.clone();
+                let removed = ws.remove_session(&selector, cascade)?;
+                let mut users = Vec::new();
+                let mut failed = None;
+                for s in removed.iter().filter_map(|id| before.get(*id)) {
+                    if matches!(s.session.kind, SessionKind::IamUser(_)) {
+                        users.push(s.session.id);
+                    }
+                    let live = matches!(s.state, SessionState::Active { .. } | SessionState::Pending);
+                    if live && let Err(e) = delivery.withdraw(&s.session.profile) {
+                        failed.get_or_insert(EngineError::Delivery(format!(
+                            "removed '{}', but its credentials could not be withdrawn from profile '{}': {e}",
+                            s.session.name, s.session.profile
+                        )));
+                    }
+                }
+                Ok((removed, users, failed))
+            })
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        let mut failed = withdraw_failed;
+        for id in &removed {
+            if users.contains(id)
+                && let Err(e) = self.keychain.delete_async(&access_keys_account(*id)).await
+            {
+                failed.get_or_insert(e.into());
+            }
+            if let Err(e) = self.resolver.forget(*id).await {
+                failed.get_or_insert(e.into());
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(removed),
+        }
+    }
+}
