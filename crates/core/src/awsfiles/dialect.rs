@@ -81,6 +81,23 @@ pub fn value_at(doc: &Document, index: usize) -> Zeroizing<String> {
     value
 }
 
+/// The keys whose values are secrets (`aws_security_token` is botocore's old name for
+/// the session token).
+pub const SECRET_KEYS: [&str; 3] = [
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
+
+/// Whether any section of `doc` sets a secret key.
+pub fn holds_secrets(doc: &Document) -> bool {
+    Outline::of(doc)
+        .sections
+        .iter()
+        .flat_map(|s| &s.keys)
+        .any(|k| SECRET_KEYS.contains(&k.name.as_str()))
+}
+
 impl Outline {
     /// Reads `doc` the way botocore does: every section.
     pub fn of(doc: &Document) -> Self {
