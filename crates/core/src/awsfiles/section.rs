@@ -88,20 +88,21 @@ pub struct Target<'a> {
     pub profile: &'a str,
 }
 
+/// Whether a line holds only whitespace (no copy made: the line may hold a secret).
 fn is_blank(raw: &[u8]) -> bool {
-    String::from_utf8_lossy(raw).trim().is_empty()
+    std::str::from_utf8(raw).is_ok_and(|text| text.trim().is_empty())
 }
 
 /// The whitespace a line starts with (as configparser measures indentation).
 fn leading_space(raw: &[u8]) -> &[u8] {
-    let text = String::from_utf8_lossy(raw);
-    let width: usize = text
+    // Whitespace is valid UTF-8, so it lies in the line's first valid stretch (read in
+    // place: no copy of a line that may hold a secret).
+    let valid = raw.utf8_chunks().next().map_or("", |chunk| chunk.valid());
+    let width: usize = valid
         .chars()
         .take_while(|c| c.is_whitespace() || ('\x1c'..='\x1f').contains(c))
         .map(char::len_utf8)
         .sum();
-    // Replacement characters are never whitespace, so the prefix is valid UTF-8 and has
-    // the same length in `raw`.
     &raw[..width]
 }
 
