@@ -32,7 +32,7 @@
 //! prefix of the renames), and the ledger is checked against the files on every read
 //! anyway; a flush after each rename would add two more to every start for no state a
 //! reader could tell apart. The directory fsync costs one more journal commit per batch
-//! (on the CI VM's ext4: 12 ms for a bare replace, 20 ms with it), shared by every call
+//! (on the development VM's ext4: 12 ms for a bare replace, 20 ms with it), shared by every call
 //! in the batch.
 
 pub mod group_commit;
