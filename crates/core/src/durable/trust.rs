@@ -15,9 +15,10 @@
 //!   (to write through them), which the kernel's `fs.protected_symlinks` cannot guard; so
 //!   [`resolve_trusted`] refuses a link owned by another user, a file owned by another
 //!   user, and a directory (holding a link or the file) owned by another user or writable
-//!   by all (`o+w`, like `/tmp`). Root counts as trusted: it can do anything anyway.
-//!   Group-writable directories are accepted: with user-private groups (Debian's default
-//!   umask 002) that group is the user alone.
+//!   by all (`o+w`, like `/tmp`) or by a group other than the user's own. Root counts as
+//!   trusted: it can do anything anyway. A directory of the user's that only the user's
+//!   own group can write is accepted: with user-private groups (Debian's `mkdir` under
+//!   umask 002 gives 0775) that group is the user alone.
 
 use std::fs;
 use std::io;
@@ -122,7 +123,8 @@ pub fn resolve_trusted(path: &Path) -> io::Result<PathBuf> {
     )))
 }
 
-/// The directory that holds `path` must be the user's or root's, and not writable by all.
+/// The directory that holds `path` must be the user's or root's, writable by nobody else
+/// (but the user's own group).
 fn check_directory_of(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -144,6 +146,16 @@ fn check_directory_of(path: &Path) -> io::Result<()> {
                 "{} can be written by every user (mode {mode:04o}); Rolehop does not edit \
                  files in such a directory: move the file somewhere of yours",
                 dir.display()
+            )));
+        }
+        let own_group =
+            meta.uid() == current_uid() && meta.gid() == rustix::process::getegid().as_raw();
+        if mode & 0o020 != 0 && !own_group {
+            return Err(refuse(format!(
+                "{} can be written by the members of group {} (mode {mode:04o}); Rolehop \
+                 does not edit files in such a directory: move the file somewhere of yours",
+                dir.display(),
+                meta.gid()
             )));
         }
     }
@@ -270,6 +282,24 @@ mod tests {
         let link = dir.path().join("credentials");
         symlink(shared.join("credentials"), &link).unwrap();
         assert!(resolve_trusted(&link).is_err());
+    }
+
+    #[test]
+    fn a_file_in_a_directory_another_group_can_write_is_refused_and_the_users_own_group_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("team");
+        fs::create_dir(&shared).unwrap();
+        set_mode(&shared, 0o775);
+        resolve_trusted(&shared.join("credentials")).unwrap();
+        let me = rustix::process::getegid().as_raw();
+        let other = if me == 4242 { 4343 } else { 4242 };
+        if std::os::unix::fs::chown(&shared, None, Some(other)).is_err() {
+            return;
+        }
+        let err = resolve_trusted(&shared.join("credentials"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("members of group {other}")), "{err}");
     }
 
     #[test]
