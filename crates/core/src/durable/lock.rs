@@ -49,7 +49,7 @@ fn open(path: &Path) -> io::Result<File> {
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
     }
     options.open(path).map_err(|e| {
-        if is_symlink_refusal(&e) {
+        if super::is_symlink_refusal(&e) {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
@@ -61,19 +61,6 @@ fn open(path: &Path) -> io::Result<File> {
             e
         }
     })
-}
-
-/// Whether `open` refused a symbolic link (`O_NOFOLLOW` gives `ELOOP`).
-pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
-    }
 }
 
 #[cfg(test)]

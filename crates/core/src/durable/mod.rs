@@ -32,8 +32,8 @@
 //! prefix of the renames), and the ledger is checked against the files on every read
 //! anyway; a flush after each rename would add two more to every start for no state a
 //! reader could tell apart. The directory fsync costs one more journal commit per batch
-//! (on the development VM's ext4: 12 ms for a bare replace, 20 ms with it), shared by every call
-//! in the batch.
+//! (on the development VM's ext4: 12 ms for a bare replace, 20 ms with it), shared by
+//! every call in the batch.
 
 pub mod group_commit;
 pub mod lock;
@@ -52,3 +52,16 @@ pub use trust::{private_dir, resolve_trusted};
 /// Mode of a file Rolehop creates; directories it creates get 0700.
 pub const NEW_FILE_MODE: u32 = 0o600;
 pub(crate) const NEW_DIR_MODE: u32 = 0o700;
+
+/// Whether `open` refused a symbolic link (`O_NOFOLLOW` gives `ELOOP`).
+pub(crate) fn is_symlink_refusal(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}

@@ -23,7 +23,7 @@ pub fn read_regular(
     let file = match open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if super::lock::is_symlink_refusal(&e) => {
+        Err(e) if super::is_symlink_refusal(&e) => {
             return Err(invalid(format!(
                 "{} is a symbolic link where Rolehop expects a plain file",
                 path.display()
@@ -49,8 +49,8 @@ pub fn read_regular(
     if meta.len() > limit {
         return Err(too_big());
     }
-    // Sized up front so the buffer is never reallocated (a reallocation would leave an
-    // unwiped copy behind); `take` bounds a file that grows while being read.
+    // Sized up front so that the buffer is not reallocated (which would leave an unwiped
+    // copy behind) unless the file grows while being read; `take` bounds that growth.
     let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
