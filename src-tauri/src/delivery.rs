@@ -7,14 +7,13 @@ use std::sync::Arc;
 use rolehop_core::EngineConfig;
 use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
 use rolehop_core::delivery::Delivery;
-use rolehop_core::keychain::Keychain;
 
 /// The AWS files delivery for this engine's home: temporary keys in the shared
 /// credentials file, or `credential_process` lines that run the `rolehop` CLI.
 pub fn delivery(config: &EngineConfig) -> Arc<dyn Delivery> {
     let files = AwsFilesConfig::from_env(
         config.home.clone(),
-        Keychain::new(config.keychain_service.clone()),
+        config.keychain(),
         rolehop_cli(),
     );
     Arc::new(AwsFilesDelivery::new(files))

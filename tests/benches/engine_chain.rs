@@ -55,6 +55,7 @@ fn main() {
         let config = EngineConfig {
             home: peers.home().rolehop_home(),
             keychain_service: peers.home().keychain_service().to_owned(),
+            keychain_store: Default::default(),
             sts_endpoint: Some(endpoint.clone()),
             mfa_timeout: Duration::from_secs(30),
         };

@@ -86,6 +86,7 @@ fn config(peers: &Peers, sts_endpoint: Option<String>, mfa_timeout: Duration) ->
     EngineConfig {
         home: peers.home().rolehop_home(),
         keychain_service: peers.home().keychain_service().to_owned(),
+        keychain_store: Default::default(),
         sts_endpoint,
         mfa_timeout,
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
 use rolehop_core::delivery::{Delivery, NoDelivery};
-use rolehop_core::keychain::Keychain;
 use rolehop_core::{Engine, EngineConfig};
 
 use crate::failure::{Exit, Failure};
@@ -41,7 +40,7 @@ fn aws_files_delivery(config: &EngineConfig) -> Result<Arc<dyn Delivery>, Failur
     })?;
     let files = AwsFilesConfig::from_env(
         config.home.clone(),
-        Keychain::new(config.keychain_service.clone()),
+        config.keychain(),
         binary,
     );
     Ok(Arc::new(AwsFilesDelivery::new(files)))

@@ -5,8 +5,8 @@
 //! `cargo bench -p rolehop-core --bench awsfiles` prints the figures, twice: with the
 //! files on the system's temp directory (a real disk: every commit waits for an fsync),
 //! and on `/dev/shm` (tmpfs, where fsync is free: Rolehop's own cost). Next to each, the
-//! floor: one bare temp-file + fsync + rename of a file that size, which no atomic writer
-//! can beat on that disk. It exits non-zero when a stop leaves a byte changed, when 100
+//! floor: one bare temp-file + fsync + rename + directory fsync of a file that size, which
+//! no durable writer can beat on that disk. It exits non-zero when a stop leaves a byte changed, when 100
 //! sessions started together take more than 5 writes, or when Rolehop's own cost (the
 //! tmpfs median) passes 5 ms.
 
@@ -104,14 +104,15 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// The floor on this disk: temp file + fsync + rename of the credentials file, as is.
+/// The floor on this disk: temp file + fsync + rename + directory fsync of the credentials
+/// file, as is.
 fn floor(base: &Path) -> Duration {
     let f = files(base);
     let bytes = fs::read(&f.credentials).unwrap();
     let mut times: Vec<Duration> = (0..50)
         .map(|_| {
             let t = Instant::now();
-            rolehop_core::awsfiles::atomic::replace(&f.credentials, &bytes, 0o600).unwrap();
+            rolehop_core::durable::replace(&f.credentials, &bytes, 0o600).unwrap();
             t.elapsed()
         })
         .collect();

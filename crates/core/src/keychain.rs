@@ -5,6 +5,11 @@
 //! value, so a test never touches a user's real entries. The calls are blocking D-Bus
 //! (or Keychain / Credential Manager) round trips: async code goes through the `*_async`
 //! variants, which hop onto tokio's blocking pool.
+//!
+//! The store behind a [`Keychain`] is a choice ([`KeychainStore`]): the platform's (on
+//! Linux the Secret Service, which the end-to-end suites run against a private
+//! gnome-keyring), or any keyring-core store, such as keyring-core's in-memory mock, so
+//! that the engine's rules can be unit-tested where no Secret Service runs.
 
 use std::sync::{Arc, OnceLock};
 
@@ -29,6 +34,24 @@ pub enum KeychainError {
     Corrupt { account: String, detail: String },
 }
 
+/// Which credential store a [`Keychain`] keeps its entries in.
+#[derive(Debug, Clone, Default)]
+pub enum KeychainStore {
+    /// The platform's keychain (the Secret Service on Linux), opened on first use.
+    #[default]
+    Platform,
+    /// Any keyring-core store, shared by every [`Keychain`] built over it.
+    Custom(Arc<CredentialStore>),
+}
+
+impl KeychainStore {
+    /// A fresh keyring-core mock store: in memory, empty, gone with its last handle. For
+    /// tests of rules that touch the keychain where no Secret Service runs.
+    pub fn mock() -> Self {
+        Self::Custom(keyring_core::mock::Store::new().expect("the mock store always opens"))
+    }
+}
+
 /// A handle on one service's entries in the OS keychain. Cheap to clone.
 #[derive(Clone)]
 pub struct Keychain {
@@ -45,11 +68,21 @@ impl std::fmt::Debug for Keychain {
 }
 
 impl Keychain {
-    /// A keychain for `service`; nothing is opened until the first call.
+    /// A keychain for `service` in the platform's store; nothing is opened until the
+    /// first call.
     pub fn new(service: impl Into<String>) -> Self {
+        Self::in_store(service, KeychainStore::Platform)
+    }
+
+    /// A keychain for `service` in `store`.
+    pub fn in_store(service: impl Into<String>, store: KeychainStore) -> Self {
+        let opened = OnceLock::new();
+        if let KeychainStore::Custom(store) = store {
+            let _ = opened.set(Ok(store));
+        }
         Self {
             service: Arc::from(service.into()),
-            store: Arc::new(OnceLock::new()),
+            store: Arc::new(opened),
         }
     }
 
@@ -171,4 +204,44 @@ fn open_platform_store() -> Result<Arc<CredentialStore>, KeychainError> {
     Err(KeychainError::Unavailable {
         detail: "this platform's keychain is not wired in yet".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keychains_over_one_store_share_entries_by_service() {
+        let store = KeychainStore::mock();
+        let a = Keychain::in_store("rolehop-a", store.clone());
+        let also_a = Keychain::in_store("rolehop-a", store.clone());
+        let b = Keychain::in_store("rolehop-b", store);
+        assert_eq!(a.get("alice").unwrap(), None);
+        a.set("alice", "secret-1").unwrap();
+        assert_eq!(
+            also_a.get("alice").unwrap().as_deref().map(String::as_str),
+            Some("secret-1")
+        );
+        assert_eq!(
+            b.get("alice").unwrap(),
+            None,
+            "another service sees nothing"
+        );
+        also_a.delete("alice").unwrap();
+        assert_eq!(a.get("alice").unwrap(), None);
+        a.delete("alice").unwrap();
+    }
+
+    #[test]
+    fn each_mock_store_starts_empty() {
+        Keychain::in_store("s", KeychainStore::mock())
+            .set("k", "v")
+            .unwrap();
+        assert_eq!(
+            Keychain::in_store("s", KeychainStore::mock())
+                .get("k")
+                .unwrap(),
+            None
+        );
+    }
 }

@@ -1,19 +1,21 @@
-//! The workspace file: JSON in the user's config directory, written atomically
-//! (temp file, fsync, rename) under an advisory lock, so the desktop app and the CLI
-//! can both work on it. Each update re-reads the file under the lock, so neither
+//! The workspace file: JSON in Rolehop's private state directory, replaced atomically and
+//! durably under an advisory lock (both [`crate::durable`]'s), so the desktop app and the
+//! CLI can both work on it. Each update re-reads the file under the lock, so neither
 //! process overwrites what the other wrote; readers notice a changed file by its stamp.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use crate::durable::{self, LockFile, NEW_FILE_MODE};
 use crate::workspace::{SCHEMA_VERSION, Workspace};
 
 const FILE_NAME: &str = "workspace.json";
 const LOCK_NAME: &str = "workspace.lock";
+/// Far above any real workspace (5,000 sessions take about 2 MiB).
+const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
@@ -62,10 +64,11 @@ pub struct WorkspaceStore {
 }
 
 impl WorkspaceStore {
-    /// Opens (creating with mode 0700) the home directory `dir`.
+    /// Opens the home directory `dir`: created 0700 when missing, refused when it is
+    /// someone else's or others can write into it (see [`durable::private_dir`]).
     pub fn open(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let dir = dir.into();
-        create_private_dir(&dir).map_err(|e| io_err(&dir, e))?;
+        durable::private_dir(&dir).map_err(|e| io_err(&dir, e))?;
         Ok(Self {
             dir,
             last: Mutex::new(None),
@@ -81,21 +84,14 @@ impl WorkspaceStore {
         self.dir.join(FILE_NAME)
     }
 
-    fn lock(&self, exclusive: bool) -> Result<File, StoreError> {
+    fn lock(&self, exclusive: bool) -> Result<LockFile, StoreError> {
         let path = self.dir.join(LOCK_NAME);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io_err(&path, e))?;
         let locked = if exclusive {
-            file.lock()
+            LockFile::acquire(&path)
         } else {
-            file.lock_shared()
+            LockFile::acquire_shared(&path)
         };
-        locked.map_err(|e| io_err(&path, e))?;
-        Ok(file) // unlocked when dropped
+        locked.map_err(|e| io_err(&path, e)) // unlocked when dropped
     }
 
     /// The current workspace; re-read only when the file changed since the last read.
@@ -157,11 +153,9 @@ impl WorkspaceStore {
     fn read(&self) -> Result<(Option<Stamp>, Workspace), StoreError> {
         let path = self.path();
         let s = stamp(&path);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((None, Workspace::default()));
-            }
+        let bytes = match durable::read_regular(&path, MAX_FILE_BYTES) {
+            Ok(Some((bytes, _))) => bytes,
+            Ok(None) => return Ok((None, Workspace::default())),
             Err(e) => return Err(io_err(&path, e)),
         };
         let value: serde_json::Value =
@@ -187,38 +181,10 @@ impl WorkspaceStore {
         let path = self.path();
         let mut bytes = serde_json::to_vec_pretty(ws).map_err(|e| corrupt(&path, e))?;
         bytes.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".workspace.")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(|e| io_err(&self.dir, e))?;
-        tmp.write_all(&bytes).map_err(|e| io_err(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| io_err(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| io_err(&path, e.error))?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        // Temp files of a writer killed mid-write (none is live: we hold the lock).
+        durable::sweep_temp_files(&path);
+        durable::replace(&path, &bytes, NEW_FILE_MODE).map_err(|e| io_err(&path, e))
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        if !dir.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    fs::create_dir_all(dir)
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {
@@ -354,5 +320,54 @@ mod tests {
         }
         let s = WorkspaceStore::open(&path).unwrap();
         assert_eq!(s.load().unwrap().profiles.len(), 100);
+    }
+
+    #[test]
+    fn a_temp_file_left_by_a_killed_writer_is_swept_by_the_next_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = WorkspaceStore::open(dir.path()).unwrap();
+        let stale = dir.path().join(".workspace.json.rolehop-x1y2z3.tmp");
+        fs::write(&stale, b"{\"half\":").unwrap();
+        s.update(|ws| ws.add_profile("one").map_err(TestErr::from))
+            .unwrap();
+        assert!(!stale.exists());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_home_others_can_write_is_refused_naming_it_and_one_they_can_read_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("rolehop");
+        fs::create_dir(&home).unwrap();
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = WorkspaceStore::open(&home).unwrap_err().to_string();
+        assert!(
+            err.contains(&home.display().to_string()) && err.contains("chmod 700"),
+            "{err}"
+        );
+        assert_eq!(mode(&home), 0o777);
+
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+        let s = WorkspaceStore::open(&home).unwrap();
+        assert_eq!(mode(&home), 0o700);
+        s.update(|ws| ws.add_profile("one").map_err(TestErr::from))
+            .unwrap();
+        assert_eq!(mode(&s.path()), 0o600);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_workspace_lock_planted_as_a_link_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = WorkspaceStore::open(dir.path().join("home")).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::os::unix::fs::symlink(&elsewhere, s.dir().join(LOCK_NAME)).unwrap();
+        let err = s
+            .update(|ws| ws.add_profile("one").map_err(TestErr::from))
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("is a symbolic link"), "{err:?}");
+        assert!(!elsewhere.exists());
     }
 }

@@ -1,31 +1,30 @@
 //! [`AwsFilesDelivery`]: the [`Delivery`] that writes sessions into the AWS files.
 //!
-//! Every call joins a queue. One caller at a time becomes the writer: it takes everything
-//! queued, applies each change in order to one read of the files under the lock, writes
-//! each changed file once, and hands every waiting caller its own result (group commit).
-//! Twenty sessions started together cost one or two writes, not twenty.
+//! Calls go through a [`GroupCommit`]: the caller that writes takes everything queued,
+//! applies each change in order to one read of the files under the lock, writes each
+//! changed file once, and hands every caller its own result.
 //!
 //! Inside a commit, the order is what keeps the ledger honest (see [`super::ledger`]): the
-//! ledger grows before the files change, the files change, the ledger shrinks; only then
-//! are keychain copies of restored sections deleted.
+//! ledger grows before the files change, the files change, the ledger shrinks; only once
+//! those renames are durable are keychain copies of restored sections deleted.
 
-use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::SecondsFormat;
 use zeroize::Zeroizing;
 
-use super::atomic::{self, LockFile, NEW_FILE_MODE};
-use super::dialect::{FileRole, Outline, credential_process_command};
+use super::atomic;
+use super::dialect::{FileRole, Outline, credential_process_command, holds_secrets};
 use super::ini::Document;
 use super::ledger::{Ledger, SectionClaim};
 use super::locate;
+use super::precedence::config_conflicts;
 use super::section::{Conflicts, Prepared, Target, Want};
-use super::vault::{KeychainVault, SectionVault, account_for};
+use super::vault::{SectionVault, account_for};
 use crate::delivery::{Delivery, DeliveryError, Handover};
+use crate::durable::group_commit::{Intake, Ticket};
+use crate::durable::{self, GroupCommit, LockFile, NEW_FILE_MODE};
 use crate::keychain::Keychain;
 use crate::model::{DeliveryMode, ProfileName};
 
@@ -64,10 +63,6 @@ const LOCK_FILE: &str = "awsfiles.lock";
 pub fn lock_path(state_dir: &Path) -> PathBuf {
     state_dir.join(LOCK_FILE)
 }
-/// How many times, at most, a new writer yields to let concurrent callers join its
-/// batch, and after how many yields without a newcomer it stops waiting.
-const COALESCE_YIELDS: usize = 256;
-const COALESCE_QUIET_YIELDS: usize = 16;
 /// How many times a commit takes in the calls that queued while it was applying changes.
 const DRAIN_ROUNDS: usize = 8;
 
@@ -85,16 +80,9 @@ impl Op {
     }
 }
 
+type Outcome = Result<(), DeliveryError>;
 /// A caller's ticket and the result of its call.
-type Answer = (u64, Result<(), DeliveryError>);
-
-#[derive(Default)]
-struct Queue {
-    next_ticket: u64,
-    waiting: Vec<(u64, Op)>,
-    results: HashMap<u64, Result<(), DeliveryError>>,
-    committing: bool,
-}
+type Answer = (Ticket, Outcome);
 
 /// Writes sessions' credentials (or `credential_process` lines) into the AWS files.
 pub struct AwsFilesDelivery {
@@ -103,9 +91,8 @@ pub struct AwsFilesDelivery {
     ledger_path: PathBuf,
     lock_path: PathBuf,
     rolehop_binary: PathBuf,
-    vault: Arc<dyn SectionVault>,
-    queue: Mutex<Queue>,
-    committed: Condvar,
+    vault: SectionVault,
+    queue: GroupCommit<Op, Outcome>,
     writes: AtomicU64,
     commits: AtomicU64,
 }
@@ -162,6 +149,24 @@ impl FileState {
         };
         (!unchanged).then_some(bytes)
     }
+
+    /// The permission bits to write the file with: its own (0600 for a new file), except
+    /// that a credentials file holding secrets is closed to other users (`mode & 0o600`).
+    /// Said once, as a warning: the file is private from then on.
+    fn mode_to_write(&self) -> u32 {
+        let mode = self.snapshot.mode.unwrap_or(NEW_FILE_MODE);
+        let private = mode & 0o600;
+        if self.role != FileRole::Credentials || mode == private || !holds_secrets(&self.doc) {
+            return mode;
+        }
+        tracing::warn!(
+            path = %self.path.display(),
+            was = format!("{mode:04o}"),
+            "the AWS credentials file holds secret keys and could be read by other users; \
+             Rolehop writes it readable by you alone"
+        );
+        private
+    }
 }
 
 fn ledger_key(path: &Path) -> String {
@@ -204,22 +209,14 @@ impl AwsFilesDelivery {
     /// A delivery writing the configured files, keeping taken-over sections in
     /// `config.keychain`.
     pub fn new(config: AwsFilesConfig) -> Self {
-        let vault = Arc::new(KeychainVault(config.keychain.clone()));
-        Self::with_vault(config, vault)
-    }
-
-    /// Like [`AwsFilesDelivery::new`], with another store for taken-over sections (tests
-    /// that cannot reach a Secret Service use [`super::MemoryVault`]).
-    pub fn with_vault(config: AwsFilesConfig, vault: Arc<dyn SectionVault>) -> Self {
         Self {
             credentials: config.credentials_file,
             config: config.config_file,
             ledger_path: config.state_dir.join(LEDGER_FILE),
             lock_path: lock_path(&config.state_dir),
             rolehop_binary: config.rolehop_binary,
-            vault,
-            queue: Mutex::new(Queue::default()),
-            committed: Condvar::new(),
+            vault: SectionVault(config.keychain),
+            queue: GroupCommit::default(),
             writes: AtomicU64::new(0),
             commits: AtomicU64::new(0),
         }
@@ -243,77 +240,36 @@ impl AwsFilesDelivery {
         &self.config
     }
 
-    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Queues `op` and waits for its result, writing the batch itself if no one else is.
-    fn submit(&self, op: Op) -> Result<(), DeliveryError> {
-        let mut queue = self.lock_queue();
-        let ticket = queue.next_ticket;
-        queue.next_ticket += 1;
-        queue.waiting.push((ticket, op));
-        loop {
-            if let Some(result) = queue.results.remove(&ticket) {
-                return result;
-            }
-            if queue.committing {
-                queue = self
-                    .committed
-                    .wait(queue)
-                    .unwrap_or_else(PoisonError::into_inner);
-                continue;
-            }
-            queue.committing = true;
-            // When calls are arriving together (more than ours is queued), let those on
-            // their way join this batch: yield until the queue stops growing. A lone
-            // call does not wait at all.
-            let (mut seen, mut quiet) = (queue.waiting.len(), 0);
-            let together = seen > 1;
-            for _ in 0..if together { COALESCE_YIELDS } else { 0 } {
-                drop(queue);
-                std::thread::yield_now();
-                queue = self.lock_queue();
-                if queue.waiting.len() == seen {
-                    quiet += 1;
-                    if quiet == COALESCE_QUIET_YIELDS {
-                        break;
-                    }
-                } else {
-                    (seen, quiet) = (queue.waiting.len(), 0);
-                }
-            }
-            let batch = std::mem::take(&mut queue.waiting);
-            drop(queue);
-            // Every ticket this commit answers, including calls it picks up on the way.
-            let mut tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
-            let results =
-                std::panic::catch_unwind(AssertUnwindSafe(|| self.commit(batch, &mut tickets)))
-                    .unwrap_or_else(|_| {
-                        let message = "internal error while editing the AWS files";
-                        tickets
-                            .iter()
-                            .map(|&t| (t, Err(io_error(&self.credentials, message))))
-                            .collect()
-                    });
-            queue = self.lock_queue();
-            queue.results.extend(results);
-            queue.committing = false;
-            self.committed.notify_all();
-        }
+    fn submit(&self, op: Op) -> Outcome {
+        self.queue.submit(
+            op,
+            |batch, intake| self.commit(batch, intake),
+            || {
+                Err(io_error(
+                    &self.credentials,
+                    "internal error while editing the AWS files",
+                ))
+            },
+        )
     }
 
     /// Applies `batch` (and calls queued meanwhile) in order under the lock and writes
-    /// the result: one result per ticket in `tickets`.
-    fn commit(&self, batch: Vec<(u64, Op)>, tickets: &mut Vec<u64>) -> Vec<Answer> {
-        match self.try_commit(batch, tickets) {
+    /// the result: one result per call taken.
+    fn commit(
+        &self,
+        batch: Vec<(Ticket, Op)>,
+        intake: &mut Intake<'_, Op, Outcome>,
+    ) -> Vec<Answer> {
+        match self.try_commit(batch, intake) {
             Ok(results) => results,
             Err(e) => {
                 let (path, message) = match &e {
                     DeliveryError::Io { path, message } => (path.clone(), message.clone()),
                     other => (self.credentials.display().to_string(), other.to_string()),
                 };
-                tickets
+                intake
+                    .taken()
                     .iter()
                     .map(|&t| {
                         let error = DeliveryError::Io {
@@ -327,17 +283,10 @@ impl AwsFilesDelivery {
         }
     }
 
-    /// Takes the calls queued since the batch started, recording their tickets.
-    fn take_newcomers(&self, tickets: &mut Vec<u64>) -> Vec<(u64, Op)> {
-        let newcomers = std::mem::take(&mut self.lock_queue().waiting);
-        tickets.extend(newcomers.iter().map(|(t, _)| *t));
-        newcomers
-    }
-
     fn try_commit(
         &self,
-        batch: Vec<(u64, Op)>,
-        tickets: &mut Vec<u64>,
+        batch: Vec<(Ticket, Op)>,
+        intake: &mut Intake<'_, Op, Outcome>,
     ) -> Result<Vec<Answer>, DeliveryError> {
         let _lock = LockFile::acquire(&self.lock_path).map_err(|e| io_error(&self.lock_path, e))?;
         let on_disk = Ledger::load(&self.ledger_path).map_err(|e| {
@@ -351,9 +300,9 @@ impl AwsFilesDelivery {
             FileState::read(FileRole::Config, &self.config)?,
         ];
         // Temp files left by a writer killed mid-commit (none is live: we hold the lock).
-        atomic::sweep_temp_files(&self.ledger_path);
+        durable::sweep_temp_files(&self.ledger_path);
         for file in &files {
-            atomic::sweep_temp_files(&file.snapshot.target);
+            durable::sweep_temp_files(&file.snapshot.target);
         }
         let mut ledger = on_disk.clone();
         let mut after = AfterWrite::default();
@@ -368,7 +317,7 @@ impl AwsFilesDelivery {
             if round == DRAIN_ROUNDS {
                 break;
             }
-            pending = self.take_newcomers(tickets);
+            pending = intake.take();
             if pending.is_empty() {
                 break;
             }
@@ -383,8 +332,7 @@ impl AwsFilesDelivery {
         }
         for file in &files {
             if let Some(bytes) = file.changed_bytes() {
-                let mode = file.snapshot.mode.unwrap_or(NEW_FILE_MODE);
-                let s = atomic::stage(&file.snapshot.target, &bytes, mode)
+                let s = durable::stage(&file.snapshot.target, &bytes, file.mode_to_write())
                     .map_err(|e| io_error(&file.path, e))?;
                 staged.push((s, Some(&file.path)));
             }
@@ -393,7 +341,8 @@ impl AwsFilesDelivery {
             staged.push((self.stage_ledger(&ledger)?, None));
         }
         let just_files: Vec<_> = staged.iter().map(|(s, _)| s).collect();
-        atomic::sync_all(&just_files).map_err(|e| io_error(&self.credentials, e))?;
+        durable::sync_all(&just_files).map_err(|e| io_error(&self.credentials, e))?;
+        let targets: Vec<PathBuf> = just_files.iter().map(|s| s.target().to_owned()).collect();
         drop(just_files);
         for (s, aws_file) in staged {
             let path = aws_file.map_or(self.ledger_path.as_path(), |p| p.as_path());
@@ -402,6 +351,9 @@ impl AwsFilesDelivery {
                 self.writes.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // Durable before anything outside the files follows (see `crate::durable`).
+        durable::sync_dirs(targets.iter().map(PathBuf::as_path))
+            .map_err(|e| io_error(&self.credentials, e))?;
         for account in after.vault_deletes {
             if let Err(e) = self.vault.delete(&account) {
                 tracing::warn!(account, error = %e, "could not delete a restored section's keychain copy");
@@ -411,8 +363,8 @@ impl AwsFilesDelivery {
         Ok(results)
     }
 
-    fn stage_ledger(&self, ledger: &Ledger) -> Result<atomic::Staged, DeliveryError> {
-        atomic::stage(&self.ledger_path, &ledger.to_json(), NEW_FILE_MODE)
+    fn stage_ledger(&self, ledger: &Ledger) -> Result<durable::Staged, DeliveryError> {
+        durable::stage(&self.ledger_path, &ledger.to_json(), NEW_FILE_MODE)
             .map_err(|e| io_error(&self.ledger_path, e))
     }
 
@@ -507,13 +459,7 @@ impl AwsFilesDelivery {
             self.credentials_wants(handover)?,
             self.config_wants(handover)?,
         ];
-        let rules = [
-            Conflicts::AnyUserKey,
-            Conflicts::SameKeyOr(match handover.mode {
-                DeliveryMode::CredentialsFile => outranks_credentials_file,
-                DeliveryMode::CredentialProcess => outranks_credential_process,
-            }),
-        ];
+        let rules = [Conflicts::AnyUserKey, config_conflicts(handover.mode)];
 
         // Check both files before changing either.
         let mut prepared: Vec<Prepared> = Vec::with_capacity(2);
@@ -607,29 +553,6 @@ impl AwsFilesDelivery {
         }
         Ok(wants)
     }
-}
-
-/// Whether a user's key in a `[profile P]` section of the config file makes botocore (the
-/// AWS CLI, boto3) take P's credentials from elsewhere before it reads the shared
-/// credentials file: assume role (`role_arn`, and with it `source_profile` or
-/// `credential_source`), web identity, IAM Identity Center (any `sso_*`). `has` says
-/// whether the profile has a key of the user's of a name.
-fn outranks_credentials_file(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
-    match key {
-        "role_arn" | "web_identity_token_file" => true,
-        "source_profile" | "credential_source" => has("role_arn"),
-        _ => key.starts_with("sso_"),
-    }
-}
-
-/// [`outranks_credentials_file`] for a `credential_process` line, which comes after the
-/// credentials file; and static keys, which other SDKs (Go, Java) read before it.
-fn outranks_credential_process(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
-    outranks_credentials_file(key, has)
-        || matches!(
-            key,
-            "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token"
-        )
 }
 
 /// A key to write, refused when its value would break the file (a line break would let

@@ -74,11 +74,24 @@ fn key_value(stripped: &str) -> Option<(&str, &str)> {
 pub fn value_at(doc: &Document, index: usize) -> Zeroizing<String> {
     let text = line_text(doc.raw(index));
     let value = key_value(py_strip(&text)).map_or("", |(_, v)| v);
-    let value = Zeroizing::new(value.to_owned());
-    if let std::borrow::Cow::Owned(owned) = text {
-        drop(Zeroizing::new(owned));
-    }
-    value
+    Zeroizing::new(value.to_owned())
+}
+
+/// The keys whose values are secrets (`aws_security_token` is botocore's old name for
+/// the session token).
+pub const SECRET_KEYS: [&str; 3] = [
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
+
+/// Whether any section of `doc` sets a secret key.
+pub fn holds_secrets(doc: &Document) -> bool {
+    Outline::of(doc)
+        .sections
+        .iter()
+        .flat_map(|s| &s.keys)
+        .any(|k| SECRET_KEYS.contains(&k.name.as_str()))
 }
 
 impl Outline {
@@ -243,12 +256,29 @@ fn trim_end_bytes(bytes: &[u8]) -> &[u8] {
     &bytes[..n]
 }
 
-/// A line as text: borrowed when it is UTF-8 (nearly always), else with replacement
-/// characters (which only affect names compared, never bytes kept).
-fn line_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+/// A line as text: borrowed when it is UTF-8 (nearly always), else a copy with
+/// replacement characters (which only affect names we compare, never bytes we keep),
+/// wiped on drop, as the line may hold a secret.
+enum LineText<'a> {
+    Utf8(&'a str),
+    Lossy(Zeroizing<String>),
+}
+
+impl std::ops::Deref for LineText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            LineText::Utf8(text) => text,
+            LineText::Lossy(text) => text,
+        }
+    }
+}
+
+fn line_text(raw: &[u8]) -> LineText<'_> {
     match std::str::from_utf8(raw) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(raw),
+        Ok(text) => LineText::Utf8(text),
+        Err(_) => LineText::Lossy(Zeroizing::new(String::from_utf8_lossy(raw).into_owned())),
     }
 }
 

@@ -9,7 +9,7 @@
 //! the appended lines must take it away again, which `insert_lines`/`remove_lines` do
 //! without the caller having to remember anything.
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// How a line ends. Python's universal newlines (which botocore reads with) and every
 /// other AWS SDK accept all three; a file may mix them.
@@ -34,11 +34,12 @@ impl Eol {
 }
 
 /// Where a line's bytes are: in the file as read (most lines), or owned (lines Rolehop
-/// wrote or changed, and lines split off a fragment).
+/// wrote or changed, and lines split off a fragment). Owned bytes are wiped when dropped,
+/// wherever the line goes: they may be a key line or a set-aside section.
 #[derive(Clone)]
 enum Bytes {
     Read { start: usize, end: usize },
-    Owned(Vec<u8>),
+    Owned(Zeroizing<Vec<u8>>),
 }
 
 /// One line: its bytes without the terminator, and the terminator. A line made with
@@ -53,14 +54,8 @@ pub struct Line {
 impl Line {
     pub fn new(raw: Vec<u8>, eol: Eol) -> Self {
         Self {
-            bytes: Bytes::Owned(raw),
+            bytes: Bytes::Owned(Zeroizing::new(raw)),
             eol,
-        }
-    }
-
-    fn wipe(&mut self) {
-        if let Bytes::Owned(raw) = &mut self.bytes {
-            raw.zeroize();
         }
     }
 }
@@ -110,10 +105,8 @@ impl std::fmt::Debug for Document {
 
 impl Drop for Document {
     fn drop(&mut self) {
+        // Owned lines wipe themselves.
         self.buf.zeroize();
-        for line in &mut self.lines {
-            line.wipe();
-        }
     }
 }
 
@@ -157,10 +150,7 @@ impl Document {
         if self.bom {
             out.extend_from_slice(BOM);
         }
-        for line in &self.lines {
-            out.extend_from_slice(self.raw_of(line));
-            out.extend_from_slice(line.eol.as_bytes());
-        }
+        self.append_bytes_of(&self.lines, &mut out);
         out
     }
 
@@ -217,9 +207,7 @@ impl Document {
 
     /// Replaces the bytes of line `index`, keeping its terminator.
     pub fn set_raw(&mut self, index: usize, raw: Vec<u8>) {
-        let line = &mut self.lines[index];
-        line.wipe();
-        line.bytes = Bytes::Owned(raw);
+        self.lines[index].bytes = Bytes::Owned(Zeroizing::new(raw));
     }
 
     /// Inserts `new` before line `at` (`at == len()` appends).
@@ -274,9 +262,7 @@ impl Document {
     /// Removes lines `range` and leaves every other line's terminator as it is (for
     /// cutting out a body that goes back in later at the same place).
     pub fn cut_lines(&mut self, range: std::ops::Range<usize>) {
-        for mut line in self.lines.drain(range) {
-            line.wipe();
-        }
+        self.lines.drain(range);
     }
 
     /// Removes lines `range`. When they were the end of the file and the file did not end
@@ -294,21 +280,40 @@ impl Document {
         }
     }
 
-    /// The exact bytes of lines `range`, terminators included.
-    pub fn bytes_of(&self, range: std::ops::Range<usize>) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in &self.lines[range] {
+    /// The exact bytes of lines `range`, terminators included; wiped on drop.
+    pub fn bytes_of(&self, range: std::ops::Range<usize>) -> Zeroizing<Vec<u8>> {
+        let lines = &self.lines[range];
+        let len = lines.iter().map(|l| self.raw_of(l).len() + 2).sum();
+        // Sized up front: growing would leave unwiped copies behind.
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        self.append_bytes_of(lines, &mut out);
+        out
+    }
+
+    /// The exact bytes of the lines at `indices`, in that order; wiped on drop.
+    pub fn bytes_of_lines(&self, indices: &[usize]) -> Zeroizing<Vec<u8>> {
+        let len = indices.iter().map(|&i| self.raw(i).len() + 2).sum();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        for &i in indices {
+            self.append_bytes_of(&self.lines[i..i + 1], &mut out);
+        }
+        out
+    }
+
+    fn append_bytes_of(&self, lines: &[Line], out: &mut Vec<u8>) {
+        for line in lines {
             out.extend_from_slice(self.raw_of(line));
             out.extend_from_slice(line.eol.as_bytes());
         }
-        out
     }
 }
 
 /// Splits bytes at `\n`, `\r\n` and lone `\r`, keeping each terminator. A byte order
 /// mark is *not* looked for: this is also used on fragments of a file.
 pub fn split_lines(input: &[u8]) -> Vec<Line> {
-    split(input, |start, end| Bytes::Owned(input[start..end].to_vec()))
+    split(input, |start, end| {
+        Bytes::Owned(Zeroizing::new(input[start..end].to_vec()))
+    })
 }
 
 /// The lines of `input`, their bytes made by `bytes(start, end)` from offsets into it.

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::SessionId;
 
 const VERSION: u32 = 1;
+/// The ledger holds a few hundred bytes per delivered profile.
+const MAX_LEDGER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Everything Rolehop added, by file (its path as configured) and profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,9 +151,9 @@ impl Ledger {
 
     /// Reads the ledger; a missing file is an empty ledger.
     pub fn load(path: &Path) -> Result<Ledger, LedgerError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ledger::default()),
+        let bytes = match crate::durable::read_regular(path, MAX_LEDGER_BYTES) {
+            Ok(Some((bytes, _))) => bytes,
+            Ok(None) => return Ok(Ledger::default()),
             Err(e) => return Err(LedgerError::new(path, e.to_string())),
         };
         let ledger: Ledger = serde_json::from_slice(&bytes)

@@ -2,10 +2,12 @@
 //!
 //! - [`ini`]: the file as lines and terminators, byte for byte.
 //! - [`dialect`]: reading those lines as botocore does (sections, keys, sub-keys, profiles).
+//! - [`precedence`]: which of the user's config keys outrank Rolehop's credentials.
 //! - [`section`]: Rolehop's edits to one profile's section, and only to its own lines.
 //! - [`ledger`]: the record of what Rolehop added, which outlives the process.
 //! - [`vault`]: where a taken-over section of the user's waits (the keychain).
-//! - [`atomic`]: the lock, and atomic replacement of a file (symlinks and modes kept).
+//! - [`atomic`]: reading a file before an edit (symlinks, size and type checked, mode
+//!   kept); the lock and the atomic replacement are [`crate::durable`]'s.
 //! - [`locate`]: where the files are.
 //! - [`delivery`]: [`AwsFilesDelivery`], the engine's [`crate::delivery::Delivery`].
 
@@ -15,8 +17,9 @@ pub mod dialect;
 pub mod ini;
 pub mod ledger;
 pub mod locate;
+pub mod precedence;
 pub mod section;
 pub mod vault;
 
 pub use delivery::{AwsFilesConfig, AwsFilesDelivery, lock_path};
-pub use vault::{KeychainVault, MemoryVault, SectionVault};
+pub use vault::SectionVault;

@@ -59,13 +59,10 @@ pub struct Prepared {
 impl Prepared {
     /// The exact bytes the take-over removes (what the caller keeps), if any.
     pub fn taken_bytes(&self, doc: &Document) -> Option<Zeroizing<Vec<u8>>> {
-        let bytes = match self.take_over.as_ref()? {
+        Some(match self.take_over.as_ref()? {
             TakeOver::Body(range) => doc.bytes_of(range.clone()),
-            TakeOver::Lines { lines, .. } => {
-                lines.iter().flat_map(|&l| doc.bytes_of(l..l + 1)).collect()
-            }
-        };
-        Some(Zeroizing::new(bytes))
+            TakeOver::Lines { lines, .. } => doc.bytes_of_lines(lines),
+        })
     }
 }
 
@@ -91,20 +88,21 @@ pub struct Target<'a> {
     pub profile: &'a str,
 }
 
+/// Whether a line holds only whitespace (no copy made: the line may hold a secret).
 fn is_blank(raw: &[u8]) -> bool {
-    String::from_utf8_lossy(raw).trim().is_empty()
+    std::str::from_utf8(raw).is_ok_and(|text| text.trim().is_empty())
 }
 
 /// The whitespace a line starts with (as configparser measures indentation).
 fn leading_space(raw: &[u8]) -> &[u8] {
-    let text = String::from_utf8_lossy(raw);
-    let width: usize = text
+    // Whitespace is valid UTF-8, so it lies in the line's first valid stretch (read in
+    // place: no copy of a line that may hold a secret).
+    let valid = raw.utf8_chunks().next().map_or("", |chunk| chunk.valid());
+    let width: usize = valid
         .chars()
         .take_while(|c| c.is_whitespace() || ('\x1c'..='\x1f').contains(c))
         .map(char::len_utf8)
         .sum();
-    // Replacement characters are never whitespace, so the prefix is valid UTF-8 and has
-    // the same length in `raw`.
     &raw[..width]
 }
 
@@ -112,8 +110,11 @@ fn trim_start(raw: &[u8]) -> &[u8] {
     &raw[leading_space(raw).len()..]
 }
 
-fn key_line(want: &Want) -> Vec<u8> {
-    let mut line = Vec::with_capacity(want.name.len() + want.value.len() + 3);
+/// `name = value`, after `indent`. Built in one allocation that becomes the line (which
+/// wipes it): the value may be a secret, and no copy of it is left behind.
+fn key_line(indent: &[u8], want: &Want) -> Vec<u8> {
+    let mut line = Vec::with_capacity(indent.len() + want.name.len() + want.value.len() + 3);
+    line.extend_from_slice(indent);
     line.extend_from_slice(want.name.as_bytes());
     line.extend_from_slice(b" = ");
     line.extend_from_slice(want.value.as_bytes());
@@ -397,8 +398,8 @@ impl Target<'_> {
         for want in &wants {
             if let Some(&line) = owned.get(want.name) {
                 // Same indentation as before, so the line's role does not change.
-                let indent = leading_space(doc.raw(line)).to_vec();
-                doc.set_raw(line, [indent, key_line(want)].concat());
+                let raw = key_line(leading_space(doc.raw(line)), want);
+                doc.set_raw(line, raw);
             }
         }
         let mut unwanted: Vec<usize> = owned
@@ -414,10 +415,9 @@ impl Target<'_> {
             outline = self.outline(doc);
         }
 
-        let missing: Vec<Vec<u8>> = wants
+        let missing: Vec<&Want> = wants
             .iter()
             .filter(|w| !owned.contains_key(w.name))
-            .map(key_line)
             .collect();
         if !missing.is_empty() {
             match outline.sections.first() {
@@ -427,7 +427,7 @@ impl Target<'_> {
                     let indent = doc.get(span.end).map_or(&[][..], |l| leading_space(l.raw));
                     let lines = missing
                         .into_iter()
-                        .map(|raw| doc.new_line([indent, &raw].concat()))
+                        .map(|want| doc.new_line(key_line(indent, want)))
                         .collect();
                     doc.insert_lines(span.content_end, lines);
                 }
@@ -438,7 +438,11 @@ impl Target<'_> {
                         block.push(doc.new_line(Vec::new()));
                     }
                     block.push(doc.new_line(self.role.header_for(self.profile).into_bytes()));
-                    block.extend(missing.into_iter().map(|raw| doc.new_line(raw)));
+                    block.extend(
+                        missing
+                            .into_iter()
+                            .map(|want| doc.new_line(key_line(&[], want))),
+                    );
                     doc.insert_lines(doc.len(), block);
                     claim.added_header = true;
                     claim.added_blank_before = blank;
@@ -548,7 +552,7 @@ impl Target<'_> {
     ) -> bool {
         outline.sections.first().is_some_and(|span| {
             if set_aside.is_empty() {
-                let body = Zeroizing::new(doc.bytes_of(span.header + 1..span.end));
+                let body = doc.bytes_of(span.header + 1..span.end);
                 return body.starts_with(saved);
             }
             let lines = Document::parse(saved);

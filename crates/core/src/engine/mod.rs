@@ -23,7 +23,7 @@ use crate::chain::ChainResolver;
 use crate::delivery::Delivery;
 use crate::error::EngineError;
 use crate::events::{EngineEvent, EventBus};
-use crate::keychain::{DEFAULT_SERVICE, Keychain};
+use crate::keychain::{DEFAULT_SERVICE, Keychain, KeychainStore};
 use crate::mfa::MfaPrompt;
 use crate::model::{Profile, SessionId, SessionView, Settings};
 use crate::store::WorkspaceStore;
@@ -38,6 +38,9 @@ pub struct EngineConfig {
     pub home: PathBuf,
     /// Keychain service name for all of Rolehop's entries.
     pub keychain_service: String,
+    /// Which store the keychain is (the platform's by default; keyring-core's mock store
+    /// in unit tests of the engine's rules).
+    pub keychain_store: KeychainStore,
     /// STS endpoint override; `None` lets aws-config read `AWS_ENDPOINT_URL(_STS)`.
     pub sts_endpoint: Option<String>,
     /// How long an MFA prompt may stay unanswered.
@@ -60,9 +63,16 @@ impl EngineConfig {
         Self {
             home,
             keychain_service,
+            keychain_store: KeychainStore::Platform,
             sts_endpoint: None,
             mfa_timeout: Duration::from_secs(300),
         }
+    }
+
+    /// The keychain this configuration names: its service in its store. The engine and
+    /// the delivery it is given should share it.
+    pub fn keychain(&self) -> Keychain {
+        Keychain::in_store(self.keychain_service.clone(), self.keychain_store.clone())
     }
 }
 
@@ -89,7 +99,7 @@ impl Engine {
         let store = tokio::task::spawn_blocking(move || WorkspaceStore::open(home))
             .await
             .expect("store task")?;
-        let keychain = Keychain::new(config.keychain_service.clone());
+        let keychain = config.keychain();
         let sts = Arc::new(StsClient::new(config.sts_endpoint.as_deref()).await);
         let store = Arc::new(store);
         Ok(Self {

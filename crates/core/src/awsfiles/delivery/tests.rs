@@ -1,15 +1,17 @@
-//! `AwsFilesDelivery` on real files in a temp directory. The take-over tests use the
-//! in-memory vault because unit tests have no Secret Service; the end-to-end suite runs
-//! the same path against gnome-keyring.
+//! `AwsFilesDelivery` on real files in a temp directory. The take-over tests keep the
+//! user's sections in keyring-core's mock store because unit tests have no Secret
+//! Service; the end-to-end suite runs the same path against gnome-keyring.
 
+use std::collections::HashMap;
 use std::fs;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
+use keyring_core::api::CredentialStoreApi;
 
 use super::*;
-use crate::awsfiles::MemoryVault;
 use crate::credentials::Credentials;
+use crate::keychain::KeychainStore;
 use crate::model::SessionId;
 
 macro_rules! fixture {
@@ -23,9 +25,33 @@ macro_rules! fixture {
     };
 }
 
+const SERVICE: &str = "rolehop-unit-tests";
+
+/// The keychain's entries that hold a secret (the mock store keeps deleted ones, empty).
+struct Vault {
+    store: Arc<keyring_core::mock::Store>,
+    keychain: Keychain,
+}
+
+impl Vault {
+    fn len(&self) -> usize {
+        let spec = HashMap::from([("service", SERVICE)]);
+        let entries = self.store.search(&spec).unwrap();
+        entries.iter().filter(|e| e.get_password().is_ok()).count()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn save(&self, account: &str, bytes: &[u8]) -> Result<(), String> {
+        SectionVault(self.keychain.clone()).save(account, bytes)
+    }
+}
+
 struct Env {
     dir: tempfile::TempDir,
-    vault: Arc<MemoryVault>,
+    vault: Vault,
 }
 
 impl Env {
@@ -38,9 +64,11 @@ impl Env {
         if let Some(bytes) = config {
             fs::write(dir.path().join(".aws/config"), bytes).unwrap();
         }
+        let store = keyring_core::mock::Store::new().unwrap();
+        let keychain = Keychain::in_store(SERVICE, KeychainStore::Custom(store.clone()));
         Env {
             dir,
-            vault: Arc::new(MemoryVault::default()),
+            vault: Vault { store, keychain },
         }
     }
 
@@ -49,14 +77,14 @@ impl Env {
             credentials_file: self.dir.path().join(".aws/credentials"),
             config_file: self.dir.path().join(".aws/config"),
             state_dir: self.dir.path().join("state"),
-            keychain: Keychain::new("rolehop-unit-tests-unused"),
+            keychain: self.vault.keychain.clone(),
             rolehop_binary: PathBuf::from("/opt/Rolehop Apps/rolehop"),
         }
     }
 
     /// A fresh delivery, as a new process would build it.
     fn delivery(&self) -> AwsFilesDelivery {
-        AwsFilesDelivery::with_vault(self.config(), self.vault.clone())
+        AwsFilesDelivery::new(self.config())
     }
 
     fn credentials(&self) -> Vec<u8> {
@@ -757,4 +785,154 @@ fn a_set_aside_withdrawn_after_a_crash_before_the_ledger_shrank_is_not_put_back_
     env.delivery().withdraw(&profile("production")).unwrap();
     assert_eq!(env.config_bytes(), ASSUME_ROLE);
     assert!(env.vault.is_empty());
+}
+
+// ---- files in shared places, and files that are not files ----
+
+#[cfg(unix)]
+use crate::durable::test_files::{give_away, make_fifo, mode_of, set_mode, without_hanging};
+
+/// Starts profile `p` in credentials-file mode, which must fail: the error's message.
+#[cfg(unix)]
+fn refused_start(env: &Env) -> String {
+    let h = handover("p", "ASIA1", DeliveryMode::CredentialsFile);
+    env.delivery().deliver(&h).unwrap_err().to_string()
+}
+
+#[test]
+#[cfg(unix)]
+fn a_world_readable_credentials_file_becomes_private_once_it_holds_keys() {
+    let env = Env::new(
+        Some(fixture!("credentials-handmade")),
+        Some(fixture!("config-handmade")),
+    );
+    let credentials = env.dir.path().join(".aws/credentials");
+    let config = env.dir.path().join(".aws/config");
+    set_mode(&credentials, 0o644);
+    set_mode(&config, 0o644);
+    env.delivery()
+        .deliver(&handover("p", "ASIA1", DeliveryMode::CredentialsFile))
+        .unwrap();
+    assert_eq!(mode_of(&credentials), 0o600);
+    assert_eq!(mode_of(&config), 0o644, "the config file keeps its mode");
+    env.delivery().withdraw(&profile("p")).unwrap();
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+    assert_eq!(
+        mode_of(&credentials),
+        0o600,
+        "it still holds the user's keys"
+    );
+}
+
+#[test]
+#[cfg(unix)]
+fn a_credentials_file_without_secrets_keeps_its_mode() {
+    let env = Env::new(Some(b"[p]\nregion = eu-west-1\n"), None);
+    let credentials = env.dir.path().join(".aws/credentials");
+    set_mode(&credentials, 0o644);
+    let h = handover("q", "ASIA1", DeliveryMode::CredentialProcess);
+    env.delivery().deliver(&h).unwrap();
+    env.delivery().withdraw(&profile("q")).unwrap();
+    assert_eq!(mode_of(&credentials), 0o644);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_fifo_in_place_of_the_credentials_file_is_refused_without_hanging() {
+    let env = Env::new(None, Some(fixture!("config-handmade")));
+    let credentials = env.dir.path().join(".aws/credentials");
+    make_fifo(&credentials);
+    let delivery = Arc::new(env.delivery());
+    let d = delivery.clone();
+    let err =
+        without_hanging(move || d.deliver(&handover("p", "ASIA1", DeliveryMode::CredentialsFile)))
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains(&credentials.display().to_string()) && err.contains("named pipe"),
+        "{err}"
+    );
+    assert_eq!(env.config_bytes(), fixture!("config-handmade"));
+    // The lock was let go: once the file is a file again, the next call goes through.
+    fs::remove_file(&credentials).unwrap();
+    without_hanging(move || {
+        delivery.deliver(&handover("p", "ASIA1", DeliveryMode::CredentialsFile))
+    })
+    .unwrap();
+}
+
+#[test]
+#[cfg(unix)]
+fn an_oversized_credentials_file_is_refused_naming_it_and_left_alone() {
+    let mut huge = fixture!("credentials-handmade").to_vec();
+    huge.resize(16 * 1024 * 1024 + 1, b'#');
+    let env = Env::new(Some(&huge), None);
+    let err = without_hanging({
+        let delivery = env.delivery();
+        move || delivery.deliver(&handover("p", "ASIA1", DeliveryMode::CredentialsFile))
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(".aws/credentials") && err.contains("larger than 16 MiB"),
+        "{err}"
+    );
+    assert!(env.credentials() == huge);
+    assert!(!env.ledger().contains("\"p\""));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_credentials_file_in_a_directory_everyone_can_write_is_refused() {
+    let env = Env::new(Some(fixture!("credentials-handmade")), None);
+    set_mode(&env.dir.path().join(".aws"), 0o777);
+    let err = refused_start(&env);
+    assert!(err.contains("can be written by every user"), "{err}");
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_link_to_a_credentials_file_of_another_user_is_refused_and_not_written() {
+    let env = Env::new(None, None);
+    let theirs = env.dir.path().join("their-credentials");
+    fs::write(&theirs, fixture!("credentials-handmade")).unwrap();
+    if !give_away(&theirs) {
+        return;
+    }
+    std::os::unix::fs::symlink(&theirs, env.dir.path().join(".aws/credentials")).unwrap();
+    let err = refused_start(&env);
+    assert!(err.contains("belongs to another user"), "{err}");
+    assert_eq!(fs::read(&theirs).unwrap(), fixture!("credentials-handmade"));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_state_directory_others_can_write_is_refused_naming_it() {
+    let env = Env::new(Some(fixture!("credentials-handmade")), None);
+    let state = env.config().state_dir;
+    fs::create_dir(&state).unwrap();
+    set_mode(&state, 0o777);
+    let err = refused_start(&env);
+    assert!(
+        err.contains(&state.display().to_string()) && err.contains("chmod 700"),
+        "{err}"
+    );
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
+    assert_eq!(mode_of(&state), 0o777);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_lock_file_planted_as_a_link_is_refused() {
+    let env = Env::new(Some(fixture!("credentials-handmade")), None);
+    let state = env.config().state_dir;
+    fs::create_dir(&state).unwrap();
+    set_mode(&state, 0o700);
+    let elsewhere = env.dir.path().join("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, lock_path(&state)).unwrap();
+    let err = refused_start(&env);
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert!(!elsewhere.exists());
+    assert_eq!(env.credentials(), fixture!("credentials-handmade"));
 }
