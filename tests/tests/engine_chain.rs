@@ -869,3 +869,200 @@ fn changes_made_by_another_process_arrive_as_events() {
         ));
     });
 }
+
+#[test]
+fn the_mfa_serial_and_code_reach_get_session_token() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("246810")).await;
+        seed(&engine, &peers).await;
+        // moto accepts any code: only its record of the wire shows what was sent.
+        peers.moto().start_recording().unwrap();
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let calls = peers.moto().recorded_calls().unwrap();
+        let action = |name: &str| -> Vec<_> {
+            calls
+                .iter()
+                .filter(|c| c.get("Action").map(String::as_str) == Some(name))
+                .collect()
+        };
+        let [token_call] = action("GetSessionToken")[..] else {
+            panic!("one GetSessionToken expected: {calls:?}")
+        };
+        assert_eq!(
+            token_call.get("SerialNumber").map(String::as_str),
+            Some(format!("arn:aws:iam::{STAGING}:mfa/alice").as_str())
+        );
+        assert_eq!(
+            token_call.get("TokenCode").map(String::as_str),
+            Some("246810")
+        );
+        assert_eq!(
+            token_call.get("DurationSeconds").map(String::as_str),
+            Some("3600")
+        );
+        // The roles above the user ride on its MFA session: no code of their own.
+        let roles = action("AssumeRole");
+        assert_eq!(roles.len(), 2, "{calls:?}");
+        assert!(roles.iter().all(|c| !c.contains_key("TokenCode")));
+        let deploy = roles
+            .iter()
+            .find(|c| c.get("RoleArn").is_some_and(|a| a.ends_with("ResourceDeployCAR")))
+            .expect("the deploy hop");
+        assert_eq!(deploy.get("ExternalId").map(String::as_str), Some("rolehop-ext-1"));
+        assert_eq!(deploy.get("RoleSessionName").map(String::as_str), Some("deployer"));
+    });
+}
+
+#[test]
+fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
+    let peers = peers();
+    let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
+    // LocalStack-style settings a user may have, pointing at a port that counts visits.
+    peers
+        .home()
+        .write_aws_config(&format!(
+            "[default]\nregion = eu-west-1\nendpoint_url = {trap}\nservices = local\n\n\
+             [services local]\nsts =\n  endpoint_url = {trap}\n",
+            trap = trap.url()
+        ))
+        .unwrap();
+    // SAFETY: before any thread of this test's own process.
+    unsafe {
+        std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file());
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            peers.home().aws_credentials_file(),
+        );
+    }
+    runtime().block_on(async {
+        // Rolehop's own setting points at moto.
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&engine, &peers).await;
+        let view = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        assert!(matches!(view.state, SessionState::Active { .. }));
+    });
+    assert_eq!(trap.connections(), 0, "a signed STS request went to the trap");
+}
+
+#[test]
+fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = CountingPrompt::answering("123456");
+        let engine = engine(&peers, prompt.clone()).await;
+        seed(&engine, &peers).await;
+        // A 15-minute role straight on the MFA user, rotated 15 minutes before expiry:
+        // due as soon as the scheduler looks.
+        engine
+            .add_role(NewRole {
+                name: "nightly".into(),
+                profile: "nightly".into(),
+                parent: "alice".into(),
+                role_arn: format!("arn:aws:iam::{STAGING}:role/Nightly"),
+                duration: Some(900),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut settings = engine.settings().await.unwrap();
+        settings.rotation_margin_seconds = 900;
+        engine.update_settings(settings).await.unwrap();
+        engine
+            .start("nightly", StartOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(prompt.count(), 1);
+        engine.flush().await.unwrap();
+
+        // The night: alice's MFA session token expires. There is no clock seam in the
+        // engine (chain.rs reads Utc::now()), moto's server cannot move its clock, and
+        // Rolehop refuses user sessions shorter than 900 s; so the token's expiry in
+        // the real keychain is moved back to where a night would have left it, and the
+        // morning's engine (a fresh process) reads it from there.
+        let alice = engine.session("alice").await.unwrap().session.id;
+        let keychain = engine.keychain().clone();
+        let account = rolehop_core::chain::cache_account(alice);
+        let cached = keychain.get_async(&account).await.unwrap().expect("cached token");
+        let mut token: rolehop_core::Credentials = serde_json::from_str(&cached).unwrap();
+        token.expiration = Some(chrono::Utc::now() - chrono::Duration::hours(8));
+        let aged = Zeroizing::new(serde_json::to_string(&token).unwrap());
+        keychain.set_async(&account, aged).await.unwrap();
+        drop(engine);
+
+        let morning_prompt = CountingPrompt::answering("123456");
+        let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
+        let mut events = morning.subscribe();
+        let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
+        let message = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                if let Ok(EngineEvent::RotationFailed { name, message, .. }) =
+                    events.recv().await
+                    && name == "nightly"
+                {
+                    break message;
+                }
+            }
+        })
+        .await
+        .expect("RotationFailed was published for 'nightly'");
+        scheduler.abort();
+        assert_eq!(morning_prompt.count(), 0, "rotation must never prompt");
+        assert!(message.contains("expired"), "{message}");
+        assert!(message.contains("start the session again"), "{message}");
+        let SessionState::Failed(failure) = state_of(&morning.sessions().await.unwrap(), "nightly")
+        else {
+            panic!("nightly is not failed")
+        };
+        assert!(format!("{:?}", failure.code).contains("MfaRequired"), "{failure:?}");
+        assert_eq!(failure.message, message);
+    });
+}
+
+#[test]
+fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
+    use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
+    use rolehop_core::model::DeliveryMode;
+
+    let peers = peers();
+    runtime().block_on(async {
+        let home = peers.home();
+        home.write_aws_config("[default]\nregion = us-east-1\n").unwrap();
+        let before = home.read_aws_config().unwrap();
+        let config = config(
+            &peers,
+            Some(peers.moto().endpoint()),
+            Duration::from_secs(30),
+        );
+        // What the desktop app had when no CLI was next to it: a name every AWS tool
+        // would look up on its own PATH.
+        let delivery = AwsFilesDelivery::new(AwsFilesConfig {
+            credentials_file: home.aws_credentials_file(),
+            config_file: home.aws_config_file(),
+            state_dir: config.home.clone(),
+            keychain: rolehop_core::keychain::Keychain::new(config.keychain_service.clone()),
+            rolehop_binary: "rolehop".into(),
+        });
+        let engine = Engine::open(config, CountingPrompt::answering("123456"), Arc::new(delivery))
+            .await
+            .unwrap();
+        seed(&engine, &peers).await;
+        let mut settings = engine.settings().await.unwrap();
+        settings.delivery_mode = DeliveryMode::CredentialProcess;
+        engine.update_settings(settings).await.unwrap();
+        let err = engine
+            .start("codebuild", StartOptions::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("absolute path"), "{message}");
+        assert!(message.contains("ROLEHOP_CLI"), "{message}");
+        assert_eq!(home.read_aws_config().unwrap(), before, "the config was written");
+    });
+}

@@ -34,13 +34,16 @@ pub const APP_PACKAGES: &[&str] = &[
 
 /// Debian packages only the end-to-end tests need: `secret-tool` to look into the
 /// keychain from outside, Python to build the peers venv, and for the desktop suites
-/// an X server (Xvfb) and WebKitGTK's WebDriver (which tauri-driver fronts).
+/// an X server (Xvfb) and WebKitGTK's WebDriver (which tauri-driver fronts); zsh and fish
+/// parse the completion scripts the CLI prints.
 pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "python3",
     "python3-venv",
     "xvfb",
     "webkit2gtk-driver",
+    "zsh",
+    "fish",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

@@ -7,6 +7,7 @@ pub mod awsfiles;
 pub mod chain;
 pub mod credentials;
 pub mod delivery;
+pub mod display_text;
 pub mod engine;
 pub mod error;
 pub mod events;

@@ -1,12 +1,21 @@
 //! The two STS calls Rolehop makes, through one shared aws-sdk-sts client.
 //!
-//! The client is built once from aws-config (so `AWS_ENDPOINT_URL_STS` /
-//! `AWS_ENDPOINT_URL`, proxies and retries behave as in every AWS SDK); each call
-//! overrides only its region and the credentials it signs with. No global SDK
-//! configuration is mutated per call, so concurrent starts never race (Leapp's bug).
+//! The client is built once from aws-config (proxies, retries and timeouts behave as in
+//! every AWS SDK); each call overrides only its region and the credentials it signs with.
+//! No global SDK configuration is mutated per call, so concurrent starts never race
+//! (Leapp's bug).
+//!
+//! Rolehop manages the profiles of the shared AWS files; its own client must not be
+//! steered by one of them. So the client is built without the shared files (an
+//! `endpoint_url` under `[default]`, common for LocalStack users, would otherwise receive
+//! every signed request), and its endpoint comes only from Rolehop's own setting or the
+//! `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` environment, over https, or plain http to
+//! a loopback address. What STS answers is capped before Rolehop keeps it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -15,6 +24,7 @@ use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
+use crate::display_text;
 
 /// Region for STS calls of sessions that name none and when the environment names none.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -44,6 +54,71 @@ pub struct MfaToken<'a> {
     pub code: &'a str,
 }
 
+/// The longest session token Rolehop accepts from STS (AWS's are a few hundred bytes to
+/// a few KiB; packed session policies and tags are what make them grow).
+pub const MAX_SESSION_TOKEN_BYTES: usize = 8 * 1024;
+/// The longest access key id (AWS documents 16–128 characters).
+pub const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
+/// The longest secret access key Rolehop accepts (AWS's are 40 characters).
+pub const MAX_SECRET_ACCESS_KEY_BYTES: usize = 256;
+
+/// The environment variables an STS endpoint is taken from, most specific first (the
+/// names every AWS SDK reads).
+pub const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"];
+
+/// Where STS calls go: `None` for AWS's own endpoint of the call's region, else the URL
+/// of `explicit` (Rolehop's setting), else of the first [`ENDPOINT_VARIABLES`] set in
+/// `env`. Never from the shared AWS files. Honours `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`
+/// as the SDKs do (it turns the environment's endpoints off, not Rolehop's setting).
+/// Refuses anything but https, or http to a loopback address, naming where it came from.
+pub fn resolve_endpoint(
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, StsError> {
+    if let Some(url) = explicit {
+        return check_endpoint("the sts_endpoint setting", url).map(Some);
+    }
+    let ignored = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignored {
+        return Ok(None);
+    }
+    for name in ENDPOINT_VARIABLES {
+        if let Some(url) = env(name).filter(|v| !v.is_empty()) {
+            return check_endpoint(name, &url).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// `url` if it is https, or http to a loopback address: a signed request carries the
+/// caller's long-lived access key id and, once answered, temporary keys come back.
+fn check_endpoint(source: &str, url: &str) -> Result<String, StsError> {
+    let refuse = |why: &str| StsError {
+        code: "InvalidEndpoint".into(),
+        message: format!("{source} = {url}: {why}"),
+    };
+    let parsed = url::Url::parse(url).map_err(|e| refuse(&format!("not a URL ({e})")))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => return Err(refuse("the URL names no host")),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse("the URL must not hold a user name or password"));
+    }
+    match parsed.scheme() {
+        "https" => Ok(url.to_owned()),
+        "http" if loopback => Ok(url.to_owned()),
+        "http" => Err(refuse(
+            "plain http is only allowed to a loopback address (127.0.0.1, ::1, localhost); \
+             use https",
+        )),
+        other => Err(refuse(&format!("the scheme must be https, not {other}"))),
+    }
+}
+
 /// The shared STS client.
 ///
 /// Built on first use, not when the engine opens: loading aws-config reads the CA
@@ -62,9 +137,9 @@ struct Built {
 }
 
 impl StsClient {
-    /// A client configured from the environment when it first calls STS. `endpoint`
-    /// overrides the STS endpoint (tests point it at moto; users set
-    /// `AWS_ENDPOINT_URL_STS`, which aws-config reads).
+    /// A client configured from the environment when it first calls STS. `endpoint` is
+    /// Rolehop's own STS endpoint setting (tests point it at moto); without it,
+    /// [`resolve_endpoint`] reads the environment.
     pub async fn new(endpoint: Option<&str>) -> Self {
         Self {
             endpoint: endpoint.map(str::to_owned),
@@ -72,25 +147,36 @@ impl StsClient {
         }
     }
 
-    async fn built(&self) -> &Built {
+    async fn built(&self) -> Result<&Built, StsError> {
         self.built
-            .get_or_init(|| async {
-                let mut loader = aws_config::defaults(BehaviorVersion::latest()).no_credentials();
-                if let Some(url) = &self.endpoint {
-                    loader = loader.endpoint_url(url);
-                }
-                let sdk = loader.load().await;
+            .get_or_try_init(|| async {
+                let endpoint = resolve_endpoint(self.endpoint.as_deref(), |name| {
+                    std::env::var(name).ok()
+                })?;
+                // An empty profile file set: nothing in ~/.aws/config or credentials (an
+                // endpoint_url, a [services] section, an IMDS endpoint for the region
+                // probe) reaches this client.
+                let no_profiles = ProfileFiles::builder()
+                    .with_contents(ProfileFileKind::Config, "")
+                    .build();
+                let sdk = aws_config::defaults(BehaviorVersion::latest())
+                    .no_credentials()
+                    .profile_files(no_profiles)
+                    .load()
+                    .await;
                 let default_region = sdk
                     .region()
                     .cloned()
                     .unwrap_or_else(|| Region::new(FALLBACK_REGION));
-                let config = aws_sdk_sts::config::Builder::from(&sdk)
-                    .region(default_region.clone())
-                    .build();
-                Built {
+                // Set (or cleared) here, after `from`, so what aws-config resolved on its
+                // own never wins over `resolve_endpoint`.
+                let mut config = aws_sdk_sts::config::Builder::from(&sdk);
+                config.set_endpoint_url(endpoint);
+                let config = config.region(default_region.clone()).build();
+                Ok(Built {
                     client: aws_sdk_sts::Client::from_conf(config),
                     default_region,
-                }
+                })
             })
             .await
     }
@@ -117,7 +203,7 @@ impl StsClient {
         duration_seconds: u32,
         mfa: Option<MfaToken<'_>>,
     ) -> Result<Credentials, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .get_session_token()
@@ -139,7 +225,7 @@ impl StsClient {
         region: Option<&str>,
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .assume_role()
@@ -162,7 +248,7 @@ impl StsClient {
         creds: &Credentials,
         region: Option<&str>,
     ) -> Result<String, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .get_caller_identity()
@@ -187,6 +273,26 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
         code: "InvalidResponse".into(),
         message: "STS returned no credentials".into(),
     })?;
+    for (field, value, max) in [
+        ("AccessKeyId", c.access_key_id(), MAX_ACCESS_KEY_ID_BYTES),
+        (
+            "SecretAccessKey",
+            c.secret_access_key(),
+            MAX_SECRET_ACCESS_KEY_BYTES,
+        ),
+        ("SessionToken", c.session_token(), MAX_SESSION_TOKEN_BYTES),
+    ] {
+        // The size only: never the value, which is a secret.
+        if value.is_empty() || value.len() > max {
+            return Err(StsError {
+                code: "InvalidResponse".into(),
+                message: format!(
+                    "STS returned a {field} of {} bytes; Rolehop accepts 1 to {max}",
+                    value.len()
+                ),
+            });
+        }
+    }
     let exp = c.expiration();
     let expiration = DateTime::<Utc>::from_timestamp(exp.secs(), exp.subsec_nanos());
     Ok(Credentials {
@@ -197,7 +303,20 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
     })
 }
 
+/// The failure of a call, with AWS's text capped (it ends up on the session, in the
+/// workspace file).
 fn sts_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let StsError { code, message } = describe_sdk_error(e);
+    StsError {
+        code: display_text::capped(code),
+        message: display_text::capped(message),
+    }
+}
+
+fn describe_sdk_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -239,5 +358,115 @@ where
             code: e.code().unwrap_or("StsError").to_owned(),
             message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn endpoint_comes_from_the_setting_then_the_service_variable_then_the_global_one() {
+        let env = env_of(&[
+            ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL", "https://global.example"),
+        ]);
+        assert_eq!(
+            resolve_endpoint(Some("https://sts.example"), &env).unwrap(),
+            Some("https://sts.example".into())
+        );
+        assert_eq!(
+            resolve_endpoint(None, &env).unwrap(),
+            Some("http://127.0.0.1:5000".into())
+        );
+        let global = env_of(&[("AWS_ENDPOINT_URL", "https://global.example")]);
+        assert_eq!(
+            resolve_endpoint(None, global).unwrap(),
+            Some("https://global.example".into())
+        );
+        assert_eq!(resolve_endpoint(None, env_of(&[])).unwrap(), None);
+    }
+
+    #[test]
+    fn ignore_configured_endpoint_urls_turns_the_environment_off() {
+        let env = env_of(&[
+            ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5000"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        assert_eq!(resolve_endpoint(None, env).unwrap(), None);
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_it_goes_to_a_loopback_address() {
+        for ok in [
+            "http://127.0.0.1:5000",
+            "http://127.9.8.7",
+            "http://[::1]:80/",
+            "http://localhost:4566",
+            "https://sts.example.com",
+        ] {
+            let env = env_of(&[("AWS_ENDPOINT_URL_STS", ok)]);
+            assert!(resolve_endpoint(None, env).is_ok(), "{ok}");
+        }
+        let env = env_of(&[("AWS_ENDPOINT_URL_STS", "http://example.com")]);
+        let err = resolve_endpoint(None, env).unwrap_err();
+        assert_eq!(err.code, "InvalidEndpoint");
+        assert!(
+            err.message.starts_with("AWS_ENDPOINT_URL_STS = http://example.com: plain http"),
+            "{}",
+            err.message
+        );
+        for bad in [
+            "http://10.0.0.1",
+            "http://127.0.0.1.example.com",
+            "ftp://127.0.0.1",
+            "https://user:pw@sts.example.com",
+            "not a url",
+        ] {
+            let env = env_of(&[("AWS_ENDPOINT_URL", bad)]);
+            let err = resolve_endpoint(None, env).unwrap_err();
+            assert!(err.message.starts_with("AWS_ENDPOINT_URL = "), "{bad}: {err}");
+        }
+        let err = resolve_endpoint(Some("http://example.com"), env_of(&[])).unwrap_err();
+        assert!(err.message.starts_with("the sts_endpoint setting"), "{err}");
+    }
+
+    fn sts_credentials(id: &str, secret: &str, token: &str) -> aws_sdk_sts::types::Credentials {
+        aws_sdk_sts::types::Credentials::builder()
+            .access_key_id(id)
+            .secret_access_key(secret)
+            .session_token(token)
+            .expiration(aws_smithy_types::DateTime::from_secs(2_000_000_000))
+            .build()
+            .expect("all fields set")
+    }
+
+    #[test]
+    fn credentials_over_the_size_caps_are_refused_without_their_value() {
+        let ok = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(40), &"t".repeat(2000));
+        assert!(convert(Some(&ok)).is_ok());
+        let token = "t".repeat(MAX_SESSION_TOKEN_BYTES + 1);
+        let huge = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(40), &token);
+        let err = convert(Some(&huge)).unwrap_err();
+        assert_eq!(err.code, "InvalidResponse");
+        assert!(err.message.contains("SessionToken of 8193 bytes"), "{err}");
+        assert!(!err.message.contains("ttt"));
+        let long_id = sts_credentials(&"A".repeat(129), "s", "t");
+        assert!(convert(Some(&long_id)).unwrap_err().message.contains("AccessKeyId"));
+        let long_secret = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(257), "t");
+        let err = convert(Some(&long_secret)).unwrap_err();
+        assert!(err.message.contains("SecretAccessKey"));
     }
 }
