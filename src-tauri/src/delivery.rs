@@ -146,6 +146,9 @@ mod tests {
         let err = locate_cli(None, Some(&dir.path().join("app")), Some(path)).unwrap_err();
         assert!(err.contains("ROLEHOP_CLI"), "{err}");
         let err = locate_cli(Some("/nonexistent/rolehop".into()), None, None).unwrap_err();
-        assert!(err.starts_with("ROLEHOP_CLI = /nonexistent/rolehop"), "{err}");
+        assert!(
+            err.starts_with("ROLEHOP_CLI = /nonexistent/rolehop"),
+            "{err}"
+        );
     }
 }

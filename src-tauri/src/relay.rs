@@ -61,13 +61,12 @@ pub fn spawn(app: AppHandle, engine: Arc<Engine>, prompt: Arc<DialogPrompt>, ui:
             // Missed events cannot be replayed; a fresh snapshot replaces them.
             let mut workspace_changed = lagged;
             for event in batch {
-                if matches!(event, EngineEvent::WorkspaceChanged) {
-                    workspace_changed = true;
-                }
                 if let Some(notice) = Notice::for_event(&event) {
                     notice.show(&app);
                 }
-                if !matches!(event, EngineEvent::WorkspaceChanged) {
+                if matches!(event, EngineEvent::WorkspaceChanged) {
+                    workspace_changed = true;
+                } else {
                     ui.send(UiEvent::Engine { event });
                 }
             }
@@ -128,15 +127,13 @@ mod tests {
         let event = EngineEvent::RotationFailed {
             session: SessionId::new(),
             name: "prod-deploy".into(),
-            message: "ExpiredToken: The security token included in the request is expired"
-                .into(),
+            message: "ExpiredToken: The security token included in the request is expired".into(),
         };
         assert_eq!(
             Notice::for_event(&event),
             Some(Notice {
                 title: "Rolehop could not refresh 'prod-deploy'".into(),
-                body: "ExpiredToken: The security token included in the request is expired"
-                    .into(),
+                body: "ExpiredToken: The security token included in the request is expired".into(),
             })
         );
     }

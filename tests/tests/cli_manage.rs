@@ -41,10 +41,7 @@ fn sessions_can_be_edited_and_an_empty_value_clears_a_field() {
     // A rotated key pair (another moto user's: any pair moto issued will do).
     let rotated = world.peers.moto().create_user("alice-rotated").unwrap();
     assert_ne!(rotated.access_key_id, story.alice.access_key_id);
-    let keys = format!(
-        "{}\n{}\n",
-        rotated.access_key_id, rotated.secret_access_key
-    );
+    let keys = format!("{}\n{}\n", rotated.access_key_id, rotated.secret_access_key);
     world
         .rolehop_with(
             &[

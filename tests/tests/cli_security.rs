@@ -106,7 +106,11 @@ fn values_from_the_aws_config_are_printed_inert_by_import() {
     // JSON escapes it its own way, and keeps the value exact for programs.
     let json = world.rolehop(&[&args[..], &["--json"]].concat()).ok();
     assert!(!json.stdout.contains('\x1b'));
-    assert!(json.stdout.contains("\\u001b]0;pwned\\u0007"), "{}", json.stdout);
+    assert!(
+        json.stdout.contains("\\u001b]0;pwned\\u0007"),
+        "{}",
+        json.stdout
+    );
 }
 
 #[test]
@@ -138,7 +142,11 @@ fn a_ten_thousand_deep_source_profile_chain_imports_without_overflowing() {
             .map(|e| e["detail"].as_str().unwrap().to_owned())
             .unwrap_or_else(|| panic!("{profile} not reported"))
     };
-    assert!(detail("r65").contains("longer than 64 hops"), "{}", detail("r65"));
+    assert!(
+        detail("r65").contains("longer than 64 hops"),
+        "{}",
+        detail("r65")
+    );
     assert!(detail("r10000").contains("longer than 64 hops"));
     // Within the limit, the chain fails only at its root (no keys imported).
     assert!(detail("r64").contains("source profile 'r63' was skipped"));

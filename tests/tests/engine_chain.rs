@@ -910,10 +910,19 @@ fn the_mfa_serial_and_code_reach_get_session_token() {
         assert!(roles.iter().all(|c| !c.contains_key("TokenCode")));
         let deploy = roles
             .iter()
-            .find(|c| c.get("RoleArn").is_some_and(|a| a.ends_with("ResourceDeployCAR")))
+            .find(|c| {
+                c.get("RoleArn")
+                    .is_some_and(|a| a.ends_with("ResourceDeployCAR"))
+            })
             .expect("the deploy hop");
-        assert_eq!(deploy.get("ExternalId").map(String::as_str), Some("rolehop-ext-1"));
-        assert_eq!(deploy.get("RoleSessionName").map(String::as_str), Some("deployer"));
+        assert_eq!(
+            deploy.get("ExternalId").map(String::as_str),
+            Some("rolehop-ext-1")
+        );
+        assert_eq!(
+            deploy.get("RoleSessionName").map(String::as_str),
+            Some("deployer")
+        );
     });
 }
 
@@ -948,7 +957,11 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
             .unwrap();
         assert!(matches!(view.state, SessionState::Active { .. }));
     });
-    assert_eq!(trap.connections(), 0, "a signed STS request went to the trap");
+    assert_eq!(
+        trap.connections(),
+        0,
+        "a signed STS request went to the trap"
+    );
 }
 
 #[test]
@@ -956,11 +969,11 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
     let peers = peers();
     runtime().block_on(async {
         let prompt = CountingPrompt::answering("123456");
-        let engine = engine(&peers, prompt.clone()).await;
-        seed(&engine, &peers).await;
+        let evening = engine(&peers, prompt.clone()).await;
+        seed(&evening, &peers).await;
         // A 15-minute role straight on the MFA user, rotated 15 minutes before expiry:
         // due as soon as the scheduler looks.
-        engine
+        evening
             .add_role(NewRole {
                 name: "nightly".into(),
                 profile: "nightly".into(),
@@ -971,30 +984,34 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
             })
             .await
             .unwrap();
-        let mut settings = engine.settings().await.unwrap();
+        let mut settings = evening.settings().await.unwrap();
         settings.rotation_margin_seconds = 900;
-        engine.update_settings(settings).await.unwrap();
-        engine
+        evening.update_settings(settings).await.unwrap();
+        evening
             .start("nightly", StartOptions::default())
             .await
             .unwrap();
         assert_eq!(prompt.count(), 1);
-        engine.flush().await.unwrap();
+        evening.flush().await.unwrap();
 
         // The night: alice's MFA session token expires. There is no clock seam in the
         // engine (chain.rs reads Utc::now()), moto's server cannot move its clock, and
         // Rolehop refuses user sessions shorter than 900 s; so the token's expiry in
         // the real keychain is moved back to where a night would have left it, and the
         // morning's engine (a fresh process) reads it from there.
-        let alice = engine.session("alice").await.unwrap().session.id;
-        let keychain = engine.keychain().clone();
+        let alice = evening.session("alice").await.unwrap().session.id;
+        let keychain = evening.keychain().clone();
         let account = rolehop_core::chain::cache_account(alice);
-        let cached = keychain.get_async(&account).await.unwrap().expect("cached token");
+        let cached = keychain
+            .get_async(&account)
+            .await
+            .unwrap()
+            .expect("cached token");
         let mut token: rolehop_core::Credentials = serde_json::from_str(&cached).unwrap();
         token.expiration = Some(chrono::Utc::now() - chrono::Duration::hours(8));
         let aged = Zeroizing::new(serde_json::to_string(&token).unwrap());
         keychain.set_async(&account, aged).await.unwrap();
-        drop(engine);
+        drop(evening);
 
         let morning_prompt = CountingPrompt::answering("123456");
         let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
@@ -1002,8 +1019,7 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
         let message = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
-                if let Ok(EngineEvent::RotationFailed { name, message, .. }) =
-                    events.recv().await
+                if let Ok(EngineEvent::RotationFailed { name, message, .. }) = events.recv().await
                     && name == "nightly"
                 {
                     break message;
@@ -1020,7 +1036,10 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         else {
             panic!("nightly is not failed")
         };
-        assert!(format!("{:?}", failure.code).contains("MfaRequired"), "{failure:?}");
+        assert!(
+            format!("{:?}", failure.code).contains("MfaRequired"),
+            "{failure:?}"
+        );
         assert_eq!(failure.message, message);
     });
 }
@@ -1033,7 +1052,8 @@ fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
     let peers = peers();
     runtime().block_on(async {
         let home = peers.home();
-        home.write_aws_config("[default]\nregion = us-east-1\n").unwrap();
+        home.write_aws_config("[default]\nregion = us-east-1\n")
+            .unwrap();
         let before = home.read_aws_config().unwrap();
         let config = config(
             &peers,
@@ -1049,9 +1069,13 @@ fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
             keychain: rolehop_core::keychain::Keychain::new(config.keychain_service.clone()),
             rolehop_binary: "rolehop".into(),
         });
-        let engine = Engine::open(config, CountingPrompt::answering("123456"), Arc::new(delivery))
-            .await
-            .unwrap();
+        let engine = Engine::open(
+            config,
+            CountingPrompt::answering("123456"),
+            Arc::new(delivery),
+        )
+        .await
+        .unwrap();
         seed(&engine, &peers).await;
         let mut settings = engine.settings().await.unwrap();
         settings.delivery_mode = DeliveryMode::CredentialProcess;
@@ -1063,6 +1087,10 @@ fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
         let message = err.to_string();
         assert!(message.contains("absolute path"), "{message}");
         assert!(message.contains("ROLEHOP_CLI"), "{message}");
-        assert_eq!(home.read_aws_config().unwrap(), before, "the config was written");
+        assert_eq!(
+            home.read_aws_config().unwrap(),
+            before,
+            "the config was written"
+        );
     });
 }

@@ -15,8 +15,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
 use aws_config::{BehaviorVersion, Region};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
@@ -150,14 +150,13 @@ impl StsClient {
     async fn built(&self) -> Result<&Built, StsError> {
         self.built
             .get_or_try_init(|| async {
-                let endpoint = resolve_endpoint(self.endpoint.as_deref(), |name| {
-                    std::env::var(name).ok()
-                })?;
+                let endpoint =
+                    resolve_endpoint(self.endpoint.as_deref(), |name| std::env::var(name).ok())?;
                 // An empty profile file set: nothing in ~/.aws/config or credentials (an
                 // endpoint_url, a [services] section, an IMDS endpoint for the region
                 // probe) reaches this client.
-                let no_profiles = ProfileFiles::builder()
-                    .with_contents(ProfileFileKind::Config, "")
+                let no_profiles = EnvConfigFiles::builder()
+                    .with_contents(EnvConfigFileKind::Config, "")
                     .build();
                 let sdk = aws_config::defaults(BehaviorVersion::latest())
                     .no_credentials()
@@ -365,16 +364,12 @@ where
 mod tests {
     use super::*;
 
-    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        move |name| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        }
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     #[test]
@@ -424,7 +419,8 @@ mod tests {
         let err = resolve_endpoint(None, env).unwrap_err();
         assert_eq!(err.code, "InvalidEndpoint");
         assert!(
-            err.message.starts_with("AWS_ENDPOINT_URL_STS = http://example.com: plain http"),
+            err.message
+                .starts_with("AWS_ENDPOINT_URL_STS = http://example.com: plain http"),
             "{}",
             err.message
         );
@@ -437,7 +433,10 @@ mod tests {
         ] {
             let env = env_of(&[("AWS_ENDPOINT_URL", bad)]);
             let err = resolve_endpoint(None, env).unwrap_err();
-            assert!(err.message.starts_with("AWS_ENDPOINT_URL = "), "{bad}: {err}");
+            assert!(
+                err.message.starts_with("AWS_ENDPOINT_URL = "),
+                "{bad}: {err}"
+            );
         }
         let err = resolve_endpoint(Some("http://example.com"), env_of(&[])).unwrap_err();
         assert!(err.message.starts_with("the sts_endpoint setting"), "{err}");
@@ -464,7 +463,12 @@ mod tests {
         assert!(err.message.contains("SessionToken of 8193 bytes"), "{err}");
         assert!(!err.message.contains("ttt"));
         let long_id = sts_credentials(&"A".repeat(129), "s", "t");
-        assert!(convert(Some(&long_id)).unwrap_err().message.contains("AccessKeyId"));
+        assert!(
+            convert(Some(&long_id))
+                .unwrap_err()
+                .message
+                .contains("AccessKeyId")
+        );
         let long_secret = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(257), "t");
         let err = convert(Some(&long_secret)).unwrap_err();
         assert!(err.message.contains("SecretAccessKey"));
