@@ -934,7 +934,7 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
     peers
         .home()
         .write_aws_config(&format!(
-            "[default]\nregion = eu-west-1\nendpoint_url = {trap}\nservices = local\n\n\
+            "[default]\nendpoint_url = {trap}\nservices = local\n\n\
              [services local]\nsts =\n  endpoint_url = {trap}\n",
             trap = trap.url()
         ))
@@ -946,9 +946,67 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
             "AWS_SHARED_CREDENTIALS_FILE",
             peers.home().aws_credentials_file(),
         );
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::remove_var("AWS_ENDPOINT_URL");
+        std::env::remove_var("AWS_ENDPOINT_URL_STS");
     }
     runtime().block_on(async {
-        // Rolehop's own setting points at moto.
+        // No endpoint from Rolehop or the environment: STS is AWS's own endpoint, here
+        // of a region that does not exist, so nothing leaves the machine but a DNS
+        // lookup that fails.
+        let config = config(&peers, None, Duration::from_secs(30));
+        let engine = Engine::open(
+            config,
+            CountingPrompt::answering("123456"),
+            Arc::new(NoDelivery),
+        )
+        .await
+        .unwrap();
+        engine
+            .add_iam_user(
+                NewIamUser {
+                    name: "local".into(),
+                    profile: "local".into(),
+                    region: Some("zz-nowhere-9".into()),
+                    ..Default::default()
+                },
+                AccessKeys {
+                    access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let err = engine
+            .start("local", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            format!("{:?}", failure.code).contains("StsUnreachable"),
+            "{failure:?}"
+        );
+    });
+    assert_eq!(
+        trap.connections(),
+        0,
+        "a signed STS request went to the trap"
+    );
+}
+
+#[test]
+fn rolehops_endpoint_setting_wins_over_the_shared_config() {
+    let peers = peers();
+    let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
+    peers
+        .home()
+        .write_aws_config(&format!("[default]\nendpoint_url = {}\n", trap.url()))
+        .unwrap();
+    // SAFETY: before any thread of this test's own process.
+    unsafe { std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file()) };
+    runtime().block_on(async {
         let engine = engine(&peers, CountingPrompt::answering("123456")).await;
         seed(&engine, &peers).await;
         let view = engine
@@ -957,11 +1015,7 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
             .unwrap();
         assert!(matches!(view.state, SessionState::Active { .. }));
     });
-    assert_eq!(
-        trap.connections(),
-        0,
-        "a signed STS request went to the trap"
-    );
+    assert_eq!(trap.connections(), 0);
 }
 
 #[test]
