@@ -1148,3 +1148,43 @@ fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
         );
     });
 }
+
+#[test]
+fn an_sts_answer_declaring_a_huge_body_is_refused_before_it_is_read() {
+    // No real STS sends this: a listener that answers every request with headers
+    // announcing a gigabyte, then nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 65536];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1073741824\r\n\r\n",
+            );
+        }
+    });
+    let peers = peers();
+    runtime().block_on(async {
+        let config = config(&peers, Some(endpoint), Duration::from_secs(30));
+        let engine = Engine::open(
+            config,
+            CountingPrompt::answering("123456"),
+            Arc::new(NoDelivery),
+        )
+        .await
+        .unwrap();
+        add_unknown_user(&engine, "bloated", "AKIAIOSFODNN7EXAMPLE").await;
+        let err = engine
+            .start("bloated", StartOptions::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("1073741824 bytes; Rolehop reads at most 1048576"),
+            "{message}"
+        );
+    });
+}

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sts::error::BoxError;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
@@ -61,6 +64,41 @@ pub const MAX_SESSION_TOKEN_BYTES: usize = 8 * 1024;
 pub const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
 /// The longest secret access key Rolehop accepts (AWS's are 40 characters).
 pub const MAX_SECRET_ACCESS_KEY_BYTES: usize = 256;
+
+/// The largest STS response Rolehop reads, by its declared `Content-Length` (AWS's are a
+/// few KiB).
+pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// Refuses a response that declares a body over [`MAX_RESPONSE_BYTES`] before the SDK
+/// reads it into memory. (A body sent without a length is not capped here.)
+#[derive(Debug)]
+struct ResponseSizeCap;
+
+impl Intercept for ResponseSizeCap {
+    fn name(&self) -> &'static str {
+        "ResponseSizeCap"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let declared = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match declared {
+            Some(bytes) if bytes > MAX_RESPONSE_BYTES => Err(format!(
+                "STS answered with {bytes} bytes; Rolehop reads at most {MAX_RESPONSE_BYTES}"
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// The environment variables an STS endpoint is taken from, most specific first (the
 /// names every AWS SDK reads).
@@ -171,7 +209,10 @@ impl StsClient {
                 // own never wins over `resolve_endpoint`.
                 let mut config = aws_sdk_sts::config::Builder::from(&sdk);
                 config.set_endpoint_url(endpoint);
-                let config = config.region(default_region.clone()).build();
+                let config = config
+                    .region(default_region.clone())
+                    .interceptor(ResponseSizeCap)
+                    .build();
                 Ok(Built {
                     client: aws_sdk_sts::Client::from_conf(config),
                     default_region,
