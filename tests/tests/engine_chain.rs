@@ -91,11 +91,12 @@ fn config(peers: &Peers, sts_endpoint: Option<String>, mfa_timeout: Duration) ->
 }
 
 async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
-    let config = config(
-        peers,
-        Some(peers.moto().endpoint()),
-        Duration::from_secs(30),
-    );
+    engine_at(peers, Some(peers.moto().endpoint()), mfa).await
+}
+
+/// An engine whose own STS endpoint setting is `sts_endpoint`.
+async fn engine_at(peers: &Peers, sts_endpoint: Option<String>, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    let config = config(peers, sts_endpoint, Duration::from_secs(30));
     Engine::open(config, mfa, Arc::new(NoDelivery))
         .await
         .expect("engine opens")
@@ -815,14 +816,7 @@ fn aws_endpoint_url_sts_is_honoured() {
         );
     }
     runtime().block_on(async {
-        let config = config(&peers, None, Duration::from_secs(30));
-        let engine = Engine::open(
-            config,
-            CountingPrompt::answering("123456"),
-            Arc::new(NoDelivery),
-        )
-        .await
-        .unwrap();
+        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
         seed(&engine, &peers).await;
         let view = engine
             .start("deploy", StartOptions::default())
@@ -954,14 +948,7 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
         // No endpoint from Rolehop or the environment: STS is AWS's own endpoint, here
         // of a region that does not exist, so nothing leaves the machine but a DNS
         // lookup that fails.
-        let config = config(&peers, None, Duration::from_secs(30));
-        let engine = Engine::open(
-            config,
-            CountingPrompt::answering("123456"),
-            Arc::new(NoDelivery),
-        )
-        .await
-        .unwrap();
+        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
         engine
             .add_iam_user(
                 NewIamUser {
@@ -1168,14 +1155,7 @@ fn an_sts_answer_declaring_a_huge_body_is_refused_before_it_is_read() {
     });
     let peers = peers();
     runtime().block_on(async {
-        let config = config(&peers, Some(endpoint), Duration::from_secs(30));
-        let engine = Engine::open(
-            config,
-            CountingPrompt::answering("123456"),
-            Arc::new(NoDelivery),
-        )
-        .await
-        .unwrap();
+        let engine = engine_at(&peers, Some(endpoint), CountingPrompt::answering("123456")).await;
         add_unknown_user(&engine, "bloated", "AKIAIOSFODNN7EXAMPLE").await;
         let err = engine
             .start("bloated", StartOptions::default())
