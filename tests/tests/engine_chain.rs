@@ -1058,30 +1058,40 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
         let mut events = morning.subscribe();
         let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
-        let message = tokio::time::timeout(Duration::from_secs(30), async {
+        // The announcement, then the session's failed state (set just after it).
+        let (message, failure) = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut announced = None;
             loop {
-                if let Ok(EngineEvent::RotationFailed { name, message, .. }) = events.recv().await
-                    && name == "nightly"
-                {
-                    break message;
+                match events.recv().await {
+                    Ok(EngineEvent::RotationFailed { name, message, .. }) if name == "nightly" => {
+                        announced = Some(message);
+                    }
+                    Ok(EngineEvent::SessionState {
+                        name,
+                        state: SessionState::Failed(failure),
+                        ..
+                    }) if name == "nightly" => {
+                        if let Some(message) = announced.take() {
+                            break (message, failure);
+                        }
+                    }
+                    _ => {}
                 }
             }
         })
         .await
-        .expect("RotationFailed was published for 'nightly'");
+        .expect("RotationFailed was published for 'nightly', and it failed");
         scheduler.abort();
         assert_eq!(morning_prompt.count(), 0, "rotation must never prompt");
         assert!(message.contains("expired"), "{message}");
         assert!(message.contains("start the session again"), "{message}");
-        let SessionState::Failed(failure) = state_of(&morning.sessions().await.unwrap(), "nightly")
-        else {
-            panic!("nightly is not failed")
-        };
         assert!(
             format!("{:?}", failure.code).contains("MfaRequired"),
             "{failure:?}"
         );
         assert_eq!(failure.message, message);
+        let stored = state_of(&morning.sessions().await.unwrap(), "nightly");
+        assert_eq!(stored, SessionState::Failed(failure));
     });
 }
 
