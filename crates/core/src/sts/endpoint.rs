@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use super::StsError;
+use crate::display_text;
 
 /// The environment variables an STS endpoint is taken from, most specific first (the
 /// names every AWS SDK reads).
@@ -41,7 +42,7 @@ pub fn resolve_endpoint(
 fn check_endpoint(source: &str, url: &str) -> Result<String, StsError> {
     let refuse = |why: &str| StsError {
         code: "InvalidEndpoint".into(),
-        message: format!("{source} = {url}: {why}"),
+        message: display_text::capped(format!("{source} = {url}: {why}")),
     };
     let parsed = url::Url::parse(url).map_err(|e| refuse(&format!("not a URL ({e})")))?;
     let loopback = match parsed.host() {
