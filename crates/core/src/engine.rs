@@ -40,7 +40,8 @@ pub struct EngineConfig {
     pub home: PathBuf,
     /// Keychain service name for all of Rolehop's entries.
     pub keychain_service: String,
-    /// STS endpoint override; `None` reads `AWS_ENDPOINT_URL(_STS)` ([`crate::sts::resolve_endpoint`]).
+    /// STS endpoint override; `None` reads `AWS_ENDPOINT_URL(_STS)`
+    /// ([`crate::sts::resolve_endpoint`]).
     pub sts_endpoint: Option<String>,
     /// How long an MFA prompt may stay unanswered.
     pub mfa_timeout: Duration,
