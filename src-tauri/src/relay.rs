@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use rolehop_core::display_text::for_notification;
 use rolehop_core::{Engine, EngineEvent};
 use tauri::AppHandle;
 use tauri::ipc::Channel;
@@ -60,14 +61,12 @@ pub fn spawn(app: AppHandle, engine: Arc<Engine>, prompt: Arc<DialogPrompt>, ui:
             // Missed events cannot be replayed; a fresh snapshot replaces them.
             let mut workspace_changed = lagged;
             for event in batch {
-                match &event {
-                    EngineEvent::WorkspaceChanged => workspace_changed = true,
-                    EngineEvent::RotationFailed { name, message, .. } => {
-                        notify_rotation_failed(&app, name, message);
-                    }
-                    EngineEvent::SessionState { .. } => {}
+                if let Some(notice) = Notice::for_event(&event) {
+                    notice.show(&app);
                 }
-                if !matches!(event, EngineEvent::WorkspaceChanged) {
+                if matches!(event, EngineEvent::WorkspaceChanged) {
+                    workspace_changed = true;
+                } else {
                     ui.send(UiEvent::Engine { event });
                 }
             }
@@ -82,14 +81,86 @@ pub fn spawn(app: AppHandle, engine: Arc<Engine>, prompt: Arc<DialogPrompt>, ui:
     });
 }
 
-fn notify_rotation_failed(app: &AppHandle, name: &str, message: &str) {
-    let shown = app
-        .notification()
-        .builder()
-        .title(format!("Rolehop could not refresh '{name}'"))
-        .body(message)
-        .show();
-    if let Err(e) = shown {
-        tracing::warn!("cannot show a notification: {e}");
+/// A desktop notification, its text already escaped: notification servers read markup
+/// in the body, and the name and message hold text from AWS and the AWS files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Notice {
+    title: String,
+    body: String,
+}
+
+impl Notice {
+    /// The notification an event calls for: only a session that could not be refreshed
+    /// (the user is not looking at the window, and its credentials are about to lapse).
+    fn for_event(event: &EngineEvent) -> Option<Self> {
+        match event {
+            EngineEvent::RotationFailed { name, message, .. } => Some(Self {
+                title: for_notification(&format!("Rolehop could not refresh '{name}'")),
+                body: for_notification(message),
+            }),
+            EngineEvent::SessionState { .. } | EngineEvent::WorkspaceChanged => None,
+        }
+    }
+
+    fn show(self, app: &AppHandle) {
+        let shown = app
+            .notification()
+            .builder()
+            .title(self.title)
+            .body(self.body)
+            .show();
+        if let Err(e) = shown {
+            tracing::warn!("cannot show a notification: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rolehop_core::SessionId;
+    use rolehop_core::model::SessionState;
+
+    use super::*;
+
+    #[test]
+    fn a_failed_rotation_is_notified_with_its_reason() {
+        let event = EngineEvent::RotationFailed {
+            session: SessionId::new(),
+            name: "prod-deploy".into(),
+            message: "ExpiredToken: The security token included in the request is expired".into(),
+        };
+        assert_eq!(
+            Notice::for_event(&event),
+            Some(Notice {
+                title: "Rolehop could not refresh 'prod-deploy'".into(),
+                body: "ExpiredToken: The security token included in the request is expired".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn other_events_raise_no_notification() {
+        let stopped = EngineEvent::SessionState {
+            session: SessionId::new(),
+            name: "prod".into(),
+            state: SessionState::Inactive,
+        };
+        assert_eq!(Notice::for_event(&stopped), None);
+        assert_eq!(Notice::for_event(&EngineEvent::WorkspaceChanged), None);
+    }
+
+    #[test]
+    fn notification_text_from_aws_cannot_inject_markup_or_escapes() {
+        let event = EngineEvent::RotationFailed {
+            session: SessionId::new(),
+            name: "a<b>".into(),
+            message: "<a href=\"https://evil.example\">renew</a> & \x1b]0;pwned\x07".into(),
+        };
+        let notice = Notice::for_event(&event).expect("a notification");
+        assert_eq!(notice.title, "Rolehop could not refresh 'a&lt;b&gt;'");
+        assert_eq!(
+            notice.body,
+            "&lt;a href=\"https://evil.example\"&gt;renew&lt;/a&gt; &amp; \\e]0;pwned\\x07"
+        );
     }
 }

@@ -34,6 +34,7 @@ pub mod keyring;
 pub mod moto;
 mod peers;
 pub mod python;
+pub mod trap;
 mod wait;
 
 pub use error::{PeerError, Result};
@@ -42,3 +43,4 @@ pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};
 pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
+pub use trap::ConnectionTrap;

@@ -253,6 +253,63 @@ print(role["Arn"])
     }
 }
 
+/// One request moto recorded: its action's form parameters (`Action`, `SerialNumber`...),
+/// and under `@signed-by` the access key id its signature names.
+pub type RecordedCall = std::collections::BTreeMap<String, String>;
+
+impl MotoServer {
+    /// Starts moto's request recorder: every later request is kept, with its body, until
+    /// [`recorded_calls`](Self::recorded_calls) reads them.
+    pub fn start_recording(&self) -> Result<()> {
+        for path in [
+            "/moto-api/recorder/reset-recording",
+            "/moto-api/recorder/start-recording",
+        ] {
+            let response = http::request(self.addr, "POST", path, None)
+                .map_err(PeerError::io("moto's recorder"))?;
+            if response.status != 200 {
+                return Err(PeerError::Output {
+                    what: format!("POST {path}"),
+                    detail: format!("{} {}", response.status, response.body),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The form-encoded (query protocol) requests recorded since
+    /// [`start_recording`](Self::start_recording), decoded by Python's own parser: what
+    /// STS and IAM really received.
+    pub fn recorded_calls(&self) -> Result<Vec<RecordedCall>> {
+        let out = python_checked(
+            "reading moto's recording",
+            r#"
+import base64, json, os, urllib.parse, urllib.request
+url = os.environ["MOTO_ENDPOINT"] + "/moto-api/recorder/download-recording"
+calls = []
+for line in urllib.request.urlopen(url).read().decode().splitlines():
+    if not line.strip():
+        continue
+    entry = json.loads(line)
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    call = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
+    auth = entry.get("headers", {}).get("Authorization", "")
+    if "Credential=" in auth:
+        call["@signed-by"] = auth.split("Credential=", 1)[1].split("/", 1)[0]
+    calls.append(call)
+print(json.dumps(calls))
+"#,
+            [("MOTO_ENDPOINT", self.endpoint())],
+        )?;
+        serde_json::from_str(out.trim()).map_err(|e| PeerError::Output {
+            what: "reading moto's recording".into(),
+            detail: format!("{e}: {out}"),
+        })
+    }
+}
+
 impl std::fmt::Debug for MotoServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MotoServer")

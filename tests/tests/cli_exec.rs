@@ -100,11 +100,30 @@ fn exec_refuses_to_nest_unless_forced() {
     let nested = nested.fails_with(5);
     assert!(nested.stderr.contains("--force"), "{nested:?}");
 
-    world
+    // Forced, the inner exec of another session wins: the command inside acts as it.
+    let inner = world
         .rolehop(&[
-            "exec", "alice", "--", rolehop, "exec", "alice", "--force", "--", "true",
+            "exec",
+            "alice",
+            "--",
+            rolehop,
+            "exec",
+            "production",
+            "--force",
+            "--",
+            "aws",
+            "sts",
+            "get-caller-identity",
+            "--query",
+            "Arn",
+            "--output",
+            "text",
         ])
         .ok();
+    assert_eq!(
+        inner.stdout.trim(),
+        assumed(PRODUCTION, "ResourceDeployCAR", "rolehop-production")
+    );
 }
 
 #[test]

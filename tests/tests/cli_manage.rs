@@ -38,10 +38,10 @@ fn sessions_can_be_edited_and_an_empty_value_clears_a_field() {
         .ok();
     assert!(session(&world, "production")["kind"]["external_id"].is_null());
 
-    let keys = format!(
-        "{}\n{}\n",
-        story.alice.access_key_id, story.alice.secret_access_key
-    );
+    // A rotated key pair (another moto user's: any pair moto issued will do).
+    let rotated = world.peers.moto().create_user("alice-rotated").unwrap();
+    assert_ne!(rotated.access_key_id, story.alice.access_key_id);
+    let keys = format!("{}\n{}\n", rotated.access_key_id, rotated.secret_access_key);
     world
         .rolehop_with(
             &[
@@ -58,8 +58,20 @@ fn sessions_can_be_edited_and_an_empty_value_clears_a_field() {
         )
         .ok();
     assert!(session(&world, "alice")["kind"]["mfa_serial"].is_null());
-    // Without an MFA device, no code is needed any more.
+    // Without an MFA device, no code is needed any more; and the new keys sign.
+    world.peers.moto().start_recording().unwrap();
     world.rolehop(&["session", "start", "production"]).ok();
+    let calls = world.peers.moto().recorded_calls().unwrap();
+    let token_call = calls
+        .iter()
+        .find(|c| c.get("Action").map(String::as_str) == Some("GetSessionToken"))
+        .unwrap_or_else(|| panic!("no GetSessionToken: {calls:?}"));
+    assert_eq!(
+        token_call.get("@signed-by"),
+        Some(&rotated.access_key_id),
+        "{token_call:?}"
+    );
+    assert!(!token_call.contains_key("SerialNumber"), "{token_call:?}");
 
     world
         .rolehop(&["session", "edit", "iam-user", "production"])

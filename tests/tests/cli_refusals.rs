@@ -261,9 +261,27 @@ fn every_command_has_help_and_completions_exist_for_three_shells() {
     }
     let help = world.rolehop(&["--help"]).ok().stdout;
     assert!(help.contains("Exit codes"), "{help}");
-    for shell in ["bash", "zsh", "fish"] {
+    // Each script parses in its own shell (which `cargo xtask install` provides).
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, check) in [
+        ("bash", &["-n"][..]),
+        ("zsh", &["-n"][..]),
+        ("fish", &["--no-execute"][..]),
+    ] {
         let script = world.rolehop(&["completions", shell]).ok().stdout;
         assert!(script.contains("credential-process"), "{shell}: {script}");
+        let file = dir.path().join(format!("rolehop.{shell}"));
+        std::fs::write(&file, &script).unwrap();
+        let parsed = std::process::Command::new(shell)
+            .args(check)
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("{shell} runs (cargo xtask install): {e}"));
+        assert!(
+            parsed.status.success(),
+            "{shell} cannot parse its completions: {}",
+            String::from_utf8_lossy(&parsed.stderr)
+        );
     }
     assert!(rolehop_bin().exists());
 }

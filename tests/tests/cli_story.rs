@@ -121,6 +121,33 @@ fn credential_process_answers_from_the_cache_without_calling_sts() {
     assert_eq!(cached["Expiration"], first["Expiration"]);
 }
 
+/// The ARN `GetCallerIdentity` returns for each `credential_process` answer (boto3).
+fn identities(world: &World, answers: &[serde_json::Value]) -> Vec<String> {
+    let mut env = world.env();
+    env.push(("ANSWERS".into(), serde_json::to_string(answers).unwrap()));
+    let out = rolehop_e2e::python(
+        r#"
+import json, os, boto3
+arns = []
+for a in json.loads(os.environ["ANSWERS"]):
+    sts = boto3.client("sts", region_name="us-east-1",
+                       aws_access_key_id=a["AccessKeyId"],
+                       aws_secret_access_key=a["SecretAccessKey"],
+                       aws_session_token=a["SessionToken"])
+    arns.append(sts.get_caller_identity()["Arn"])
+print(json.dumps(arns))
+"#,
+        env,
+    )
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn credential_process_is_safe_when_run_many_times_at_once() {
     let world = World::start();
@@ -136,15 +163,19 @@ fn credential_process_is_safe_when_run_many_times_at_once() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    for run in runs {
-        let answer = run.ok().json();
-        assert!(
-            answer["AccessKeyId"]
-                .as_str()
-                .is_some_and(|k| !k.is_empty()),
-            "{answer}"
-        );
-    }
+    let answers: Vec<serde_json::Value> = runs.into_iter().map(|run| run.ok().json()).collect();
+    // One result: every answer acts as the production role (asked of STS itself)...
+    let arns = identities(&world, &answers);
+    assert_eq!(
+        arns,
+        vec![assumed(PRODUCTION, "ResourceDeployCAR", "rolehop-production"); 12]
+    );
+    // ...and the cache they raced to fill holds one of them whole, not a mix of two.
+    let after = world
+        .rolehop(&["credential-process", "production"])
+        .ok()
+        .json();
+    assert!(answers.contains(&after), "{after} is none of {answers:?}");
     // And the AWS CLI, which runs it for each call, keeps working in parallel too.
     world
         .rolehop(&["settings", "set", "delivery-mode", "credential-process"])

@@ -93,11 +93,12 @@ fn config(peers: &Peers, sts_endpoint: Option<String>, mfa_timeout: Duration) ->
 }
 
 async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
-    let config = config(
-        peers,
-        Some(peers.moto().endpoint()),
-        Duration::from_secs(30),
-    );
+    engine_at(peers, Some(peers.moto().endpoint()), mfa).await
+}
+
+/// An engine whose own STS endpoint setting is `sts_endpoint`.
+async fn engine_at(peers: &Peers, sts_endpoint: Option<String>, mfa: Arc<dyn MfaPrompt>) -> Engine {
+    let config = config(peers, sts_endpoint, Duration::from_secs(30));
     Engine::open(config, mfa, Arc::new(NoDelivery))
         .await
         .expect("engine opens")
@@ -820,14 +821,7 @@ fn aws_endpoint_url_sts_is_honoured() {
         );
     }
     runtime().block_on(async {
-        let config = config(&peers, None, Duration::from_secs(30));
-        let engine = Engine::open(
-            config,
-            CountingPrompt::answering("123456"),
-            Arc::new(NoDelivery),
-        )
-        .await
-        .unwrap();
+        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
         seed(&engine, &peers).await;
         let view = engine
             .start("deploy", StartOptions::default())
@@ -872,5 +866,320 @@ fn changes_made_by_another_process_arrive_as_events() {
             state_of(&app.sessions().await.unwrap(), "deploy"),
             SessionState::Active { .. }
         ));
+    });
+}
+
+#[test]
+fn the_mfa_serial_and_code_reach_get_session_token() {
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("246810")).await;
+        seed(&engine, &peers).await;
+        // moto accepts any code: only its record of the wire shows what was sent.
+        peers.moto().start_recording().unwrap();
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let calls = peers.moto().recorded_calls().unwrap();
+        let action = |name: &str| -> Vec<_> {
+            calls
+                .iter()
+                .filter(|c| c.get("Action").map(String::as_str) == Some(name))
+                .collect()
+        };
+        let [token_call] = action("GetSessionToken")[..] else {
+            panic!("one GetSessionToken expected: {calls:?}")
+        };
+        assert_eq!(
+            token_call.get("SerialNumber").map(String::as_str),
+            Some(format!("arn:aws:iam::{STAGING}:mfa/alice").as_str())
+        );
+        assert_eq!(
+            token_call.get("TokenCode").map(String::as_str),
+            Some("246810")
+        );
+        assert_eq!(
+            token_call.get("DurationSeconds").map(String::as_str),
+            Some("3600")
+        );
+        // The roles above the user ride on its MFA session: no code of their own.
+        let roles = action("AssumeRole");
+        assert_eq!(roles.len(), 2, "{calls:?}");
+        assert!(roles.iter().all(|c| !c.contains_key("TokenCode")));
+        let deploy = roles
+            .iter()
+            .find(|c| {
+                c.get("RoleArn")
+                    .is_some_and(|a| a.ends_with("ResourceDeployCAR"))
+            })
+            .expect("the deploy hop");
+        assert_eq!(
+            deploy.get("ExternalId").map(String::as_str),
+            Some("rolehop-ext-1")
+        );
+        assert_eq!(
+            deploy.get("RoleSessionName").map(String::as_str),
+            Some("deployer")
+        );
+    });
+}
+
+#[test]
+fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
+    let peers = peers();
+    let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
+    // LocalStack-style settings a user may have, pointing at a port that counts visits.
+    peers
+        .home()
+        .write_aws_config(&format!(
+            "[default]\nendpoint_url = {trap}\nservices = local\n\n\
+             [services local]\nsts =\n  endpoint_url = {trap}\n",
+            trap = trap.url()
+        ))
+        .unwrap();
+    // SAFETY: before any thread of this test's own process.
+    unsafe {
+        std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file());
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            peers.home().aws_credentials_file(),
+        );
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::remove_var("AWS_ENDPOINT_URL");
+        std::env::remove_var("AWS_ENDPOINT_URL_STS");
+    }
+    runtime().block_on(async {
+        // No endpoint from Rolehop or the environment: STS is AWS's own endpoint, here
+        // of a region that does not exist, so nothing leaves the machine but a DNS
+        // lookup that fails.
+        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
+        engine
+            .add_iam_user(
+                NewIamUser {
+                    name: "local".into(),
+                    profile: "local".into(),
+                    region: Some("zz-nowhere-9".into()),
+                    ..Default::default()
+                },
+                AccessKeys {
+                    access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                    secret_access_key: Zeroizing::new("not-a-real-secret-key".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let err = engine
+            .start("local", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            format!("{:?}", failure.code).contains("StsUnreachable"),
+            "{failure:?}"
+        );
+    });
+    assert_eq!(
+        trap.connections(),
+        0,
+        "a signed STS request went to the trap"
+    );
+}
+
+#[test]
+fn rolehops_endpoint_setting_wins_over_the_shared_config() {
+    let peers = peers();
+    let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
+    peers
+        .home()
+        .write_aws_config(&format!("[default]\nendpoint_url = {}\n", trap.url()))
+        .unwrap();
+    // SAFETY: before any thread of this test's own process.
+    unsafe { std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file()) };
+    runtime().block_on(async {
+        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+        seed(&engine, &peers).await;
+        let view = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        assert!(matches!(view.state, SessionState::Active { .. }));
+    });
+    assert_eq!(trap.connections(), 0);
+}
+
+#[test]
+fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = CountingPrompt::answering("123456");
+        let evening = engine(&peers, prompt.clone()).await;
+        seed(&evening, &peers).await;
+        // A 15-minute role straight on the MFA user, rotated 15 minutes before expiry:
+        // due as soon as the scheduler looks.
+        evening
+            .add_role(NewRole {
+                name: "nightly".into(),
+                profile: "nightly".into(),
+                parent: "alice".into(),
+                role_arn: format!("arn:aws:iam::{STAGING}:role/Nightly"),
+                duration: Some(900),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut settings = evening.settings().await.unwrap();
+        settings.rotation_margin_seconds = 900;
+        evening.update_settings(settings).await.unwrap();
+        evening
+            .start("nightly", StartOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(prompt.count(), 1);
+        evening.flush().await.unwrap();
+
+        // The night: alice's MFA session token expires. There is no clock seam in the
+        // engine (chain.rs reads Utc::now()), moto's server cannot move its clock, and
+        // Rolehop refuses user sessions shorter than 900 s; so the token's expiry in
+        // the real keychain is moved back to where a night would have left it, and the
+        // morning's engine (a fresh process) reads it from there.
+        let alice = evening.session("alice").await.unwrap().session.id;
+        let keychain = evening.keychain().clone();
+        let account = rolehop_core::chain::cache_account(alice);
+        let cached = keychain
+            .get_async(&account)
+            .await
+            .unwrap()
+            .expect("cached token");
+        let mut token: rolehop_core::Credentials = serde_json::from_str(&cached).unwrap();
+        token.expiration = Some(chrono::Utc::now() - chrono::Duration::hours(8));
+        let aged = Zeroizing::new(serde_json::to_string(&token).unwrap());
+        keychain.set_async(&account, aged).await.unwrap();
+        drop(evening);
+
+        let morning_prompt = CountingPrompt::answering("123456");
+        let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
+        let mut events = morning.subscribe();
+        let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
+        // The announcement, then the session's failed state (set just after it).
+        let (message, failure) = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut announced = None;
+            loop {
+                match events.recv().await {
+                    Ok(EngineEvent::RotationFailed { name, message, .. }) if name == "nightly" => {
+                        announced = Some(message);
+                    }
+                    Ok(EngineEvent::SessionState {
+                        name,
+                        state: SessionState::Failed(failure),
+                        ..
+                    }) if name == "nightly" => {
+                        if let Some(message) = announced.take() {
+                            break (message, failure);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("RotationFailed was published for 'nightly', and it failed");
+        scheduler.abort();
+        assert_eq!(morning_prompt.count(), 0, "rotation must never prompt");
+        assert!(message.contains("expired"), "{message}");
+        assert!(message.contains("start the session again"), "{message}");
+        assert!(
+            format!("{:?}", failure.code).contains("MfaRequired"),
+            "{failure:?}"
+        );
+        assert_eq!(failure.message, message);
+        let stored = state_of(&morning.sessions().await.unwrap(), "nightly");
+        assert_eq!(stored, SessionState::Failed(failure));
+    });
+}
+
+#[test]
+fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
+    use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
+    use rolehop_core::model::DeliveryMode;
+
+    let peers = peers();
+    runtime().block_on(async {
+        let home = peers.home();
+        home.write_aws_config("[default]\nregion = us-east-1\n")
+            .unwrap();
+        let before = home.read_aws_config().unwrap();
+        let config = config(
+            &peers,
+            Some(peers.moto().endpoint()),
+            Duration::from_secs(30),
+        );
+        // What the desktop app had when no CLI was next to it: a name every AWS tool
+        // would look up on its own PATH.
+        let delivery = AwsFilesDelivery::new(AwsFilesConfig {
+            credentials_file: home.aws_credentials_file(),
+            config_file: home.aws_config_file(),
+            state_dir: config.home.clone(),
+            keychain: rolehop_core::keychain::Keychain::new(config.keychain_service.clone()),
+            rolehop_binary: "rolehop".into(),
+        });
+        let engine = Engine::open(
+            config,
+            CountingPrompt::answering("123456"),
+            Arc::new(delivery),
+        )
+        .await
+        .unwrap();
+        seed(&engine, &peers).await;
+        let mut settings = engine.settings().await.unwrap();
+        settings.delivery_mode = DeliveryMode::CredentialProcess;
+        engine.update_settings(settings).await.unwrap();
+        let err = engine
+            .start("codebuild", StartOptions::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("absolute path"), "{message}");
+        assert!(message.contains("ROLEHOP_CLI"), "{message}");
+        assert_eq!(
+            home.read_aws_config().unwrap(),
+            before,
+            "the config was written"
+        );
+    });
+}
+
+#[test]
+fn an_sts_answer_declaring_a_huge_body_is_refused_before_it_is_read() {
+    // No real STS sends this: a listener that answers every request with headers
+    // announcing a gigabyte, then nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 65536];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1073741824\r\n\r\n",
+            );
+        }
+    });
+    let peers = peers();
+    runtime().block_on(async {
+        let engine = engine_at(&peers, Some(endpoint), CountingPrompt::answering("123456")).await;
+        add_unknown_user(&engine, "bloated", "AKIAIOSFODNN7EXAMPLE").await;
+        let err = engine
+            .start("bloated", StartOptions::default())
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("1073741824 bytes; Rolehop reads at most 1048576"),
+            "{message}"
+        );
     });
 }

@@ -35,7 +35,8 @@ pub const APP_PACKAGES: &[&str] = &[
 /// Debian packages only the end-to-end tests need: `secret-tool` to look into the
 /// keychain from outside, Python to build the peers venv, and for the desktop suites
 /// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
-/// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus).
+/// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus);
+/// zsh and fish parse the completion scripts the CLI prints.
 pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "python3",
@@ -44,6 +45,8 @@ pub const TEST_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "x11-utils",
     "systemd",
+    "zsh",
+    "fish",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

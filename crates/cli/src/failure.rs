@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use rolehop_core::EngineError;
 use rolehop_core::error::Missing;
 use rolehop_core::model::FailureCode;
+use rolehop_core::display_text::for_terminal;
 
 /// The exit codes of `rolehop` (besides 0, and `exec`'s pass-through).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +55,9 @@ impl Failure {
 
     /// Prints `rolehop: <message>` on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        // One line: an engine message never holds a newline, but an OS error might.
-        let line = self.message.replace(['\n', '\r'], " ");
-        eprintln!("rolehop: {line}");
+        // One line, with no escape sequence a terminal would obey: the message may hold
+        // AWS's text or values read from the AWS files.
+        eprintln!("rolehop: {}", for_terminal(&self.message));
         ExitCode::from(self.exit as u8)
     }
 }

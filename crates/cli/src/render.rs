@@ -2,6 +2,7 @@
 //! shapes other programs read (`--json`, the `credential_process` contract).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rolehop_core::display_text::for_terminal;
 use rolehop_core::model::{SessionKind, SessionState};
 use rolehop_core::{Credentials, SessionView};
 use serde_json::json;
@@ -59,6 +60,7 @@ pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
                 state_cell(&s.state),
                 expiry_cell(&s.state, now),
             ]
+            .map(|cell| for_terminal(&cell))
         })
         .collect();
     let mut widths = header.map(|h| h.chars().count());
@@ -85,8 +87,13 @@ pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
     out
 }
 
-/// What a session is, in a few words (`role arn:... chained from 'alice'`).
+/// What a session is, in a few words (`role arn:... chained from 'alice'`), safe to
+/// print on a terminal.
 pub fn describe(view: &SessionView) -> String {
+    for_terminal(&describe_raw(view))
+}
+
+fn describe_raw(view: &SessionView) -> String {
     let profile = &view.session.profile;
     match &view.session.kind {
         SessionKind::IamUser(u) => match &u.mfa_serial {

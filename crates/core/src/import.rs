@@ -31,8 +31,9 @@ use crate::awsfiles::{self, atomic};
 use crate::engine::{Engine, NewIamUser, NewRole};
 use crate::error::EngineError;
 use crate::model::{SessionId, SessionKind};
+pub use plan::MAX_CHAIN_HOPS;
 use plan::{Planner, ROLE, Step, USER};
-use profiles::{AwsProfile, read_profiles};
+use profiles::read_profiles;
 use strip::remove_static_keys;
 
 /// Where to read profiles from.
@@ -115,32 +116,14 @@ pub async fn import_aws_config(
     let mut planner = Planner::new(&profiles, &workspace, opts);
     planner.plan_all();
 
-    // Apply in dependency order (parents first); report in file order.
-    let mut order: Vec<&str> = Vec::new();
-    fn visit<'p>(
-        name: &'p str,
-        profiles: &'p [AwsProfile],
-        steps: &HashMap<String, Step>,
-        order: &mut Vec<&'p str>,
-    ) {
-        if order.contains(&name) {
-            return;
-        }
-        if let Some(Step::AddRole { parent, .. }) = steps.get(name)
-            && let Some(p) = profiles.iter().find(|p| &p.name == parent)
-        {
-            visit(&p.name, profiles, steps, order);
-        }
-        order.push(name);
-    }
-    for p in &profiles {
-        visit(&p.name, &profiles, &planner.steps, &mut order);
-    }
+    // Apply in the order planned (every role after its source); report in file order.
+    let order = std::mem::take(&mut planner.order);
 
     let mut entries: HashMap<String, ImportEntry> = HashMap::new();
     let mut created: HashMap<String, SessionId> = HashMap::new();
     let mut removals: Vec<(String, FileRole)> = Vec::new();
-    for name in order {
+    for name in &order {
+        let name = name.as_str();
         let step = planner
             .steps
             .remove(name)

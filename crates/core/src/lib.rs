@@ -9,6 +9,7 @@ pub mod changes;
 pub mod claims;
 pub mod credentials;
 pub mod delivery;
+pub mod display_text;
 pub mod durable;
 pub mod engine;
 pub mod error;

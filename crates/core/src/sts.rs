@@ -1,20 +1,35 @@
 //! The two STS calls Rolehop makes, through one shared aws-sdk-sts client.
 //!
-//! The client is built once from aws-config (so `AWS_ENDPOINT_URL_STS` /
-//! `AWS_ENDPOINT_URL`, proxies and retries behave as in every AWS SDK); each call
-//! overrides only its region and the credentials it signs with. No global SDK
-//! configuration is mutated per call, so concurrent starts never race (Leapp's bug).
+//! The client is built once from aws-config (proxies, retries and timeouts behave as in
+//! every AWS SDK); each call overrides only its region and the credentials it signs with.
+//! No global SDK configuration is mutated per call, so concurrent starts never race
+//! (Leapp's bug).
+//!
+//! Rolehop manages the profiles of the shared AWS files; its own client must not be
+//! steered by one of them. So the client is built without the shared files (an
+//! `endpoint_url` under `[default]`, common for LocalStack users, would otherwise receive
+//! every signed request), and its endpoint comes only from Rolehop's own setting or the
+//! `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` environment, over https, or plain http to
+//! a loopback address. What STS answers is capped before Rolehop keeps it.
 
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sts::error::BoxError;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
+use crate::display_text;
+
+mod endpoint;
+pub use endpoint::{ENDPOINT_VARIABLES, resolve_endpoint};
 
 /// Region for STS calls of sessions that name none and when the environment names none.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -44,6 +59,49 @@ pub struct MfaToken<'a> {
     pub code: &'a str,
 }
 
+/// The longest session token Rolehop accepts from STS (AWS's are a few hundred bytes to
+/// a few KiB; packed session policies and tags are what make them grow).
+pub const MAX_SESSION_TOKEN_BYTES: usize = 8 * 1024;
+/// The longest access key id (AWS documents 16–128 characters).
+pub const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
+/// The longest secret access key Rolehop accepts (AWS's are 40 characters).
+pub const MAX_SECRET_ACCESS_KEY_BYTES: usize = 256;
+
+/// The largest STS response Rolehop reads, by its declared `Content-Length` (AWS's are a
+/// few KiB).
+pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+
+/// Refuses a response that declares a body over [`MAX_RESPONSE_BYTES`] before the SDK
+/// reads it into memory. (A body sent without a length is not capped here.)
+#[derive(Debug)]
+struct ResponseSizeCap;
+
+impl Intercept for ResponseSizeCap {
+    fn name(&self) -> &'static str {
+        "ResponseSizeCap"
+    }
+
+    fn read_after_transmit(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let declared = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match declared {
+            Some(bytes) if bytes > MAX_RESPONSE_BYTES => Err(format!(
+                "STS answered with {bytes} bytes; Rolehop reads at most {MAX_RESPONSE_BYTES}"
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The shared STS client.
 ///
 /// Built on first use, not when the engine opens: loading aws-config reads the CA
@@ -62,9 +120,9 @@ struct Built {
 }
 
 impl StsClient {
-    /// A client configured from the environment when it first calls STS. `endpoint`
-    /// overrides the STS endpoint (tests point it at moto; users set
-    /// `AWS_ENDPOINT_URL_STS`, which aws-config reads).
+    /// A client configured from the environment when it first calls STS. `endpoint` is
+    /// Rolehop's own STS endpoint setting (tests point it at moto); without it,
+    /// [`resolve_endpoint`] reads the environment.
     pub async fn new(endpoint: Option<&str>) -> Self {
         Self {
             endpoint: endpoint.map(str::to_owned),
@@ -72,25 +130,38 @@ impl StsClient {
         }
     }
 
-    async fn built(&self) -> &Built {
+    async fn built(&self) -> Result<&Built, StsError> {
         self.built
-            .get_or_init(|| async {
-                let mut loader = aws_config::defaults(BehaviorVersion::latest()).no_credentials();
-                if let Some(url) = &self.endpoint {
-                    loader = loader.endpoint_url(url);
-                }
-                let sdk = loader.load().await;
+            .get_or_try_init(|| async {
+                let endpoint =
+                    resolve_endpoint(self.endpoint.as_deref(), |name| std::env::var(name).ok())?;
+                // An empty profile file set: nothing in ~/.aws/config or credentials (an
+                // endpoint_url, a [services] section, an IMDS endpoint for the region
+                // probe) reaches this client.
+                let no_profiles = EnvConfigFiles::builder()
+                    .with_contents(EnvConfigFileKind::Config, "")
+                    .build();
+                let sdk = aws_config::defaults(BehaviorVersion::latest())
+                    .no_credentials()
+                    .profile_files(no_profiles)
+                    .load()
+                    .await;
                 let default_region = sdk
                     .region()
                     .cloned()
                     .unwrap_or_else(|| Region::new(FALLBACK_REGION));
-                let config = aws_sdk_sts::config::Builder::from(&sdk)
+                // Set (or cleared) here, after `from`, so what aws-config resolved on its
+                // own never wins over `resolve_endpoint`.
+                let mut config = aws_sdk_sts::config::Builder::from(&sdk);
+                config.set_endpoint_url(endpoint);
+                let config = config
                     .region(default_region.clone())
+                    .interceptor(ResponseSizeCap)
                     .build();
-                Built {
+                Ok(Built {
                     client: aws_sdk_sts::Client::from_conf(config),
                     default_region,
-                }
+                })
             })
             .await
     }
@@ -117,7 +188,7 @@ impl StsClient {
         duration_seconds: u32,
         mfa: Option<MfaToken<'_>>,
     ) -> Result<Credentials, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .get_session_token()
@@ -139,7 +210,7 @@ impl StsClient {
         region: Option<&str>,
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .assume_role()
@@ -162,7 +233,7 @@ impl StsClient {
         creds: &Credentials,
         region: Option<&str>,
     ) -> Result<String, StsError> {
-        let built = self.built().await;
+        let built = self.built().await?;
         let out = built
             .client
             .get_caller_identity()
@@ -187,6 +258,26 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
         code: "InvalidResponse".into(),
         message: "STS returned no credentials".into(),
     })?;
+    for (field, value, max) in [
+        ("AccessKeyId", c.access_key_id(), MAX_ACCESS_KEY_ID_BYTES),
+        (
+            "SecretAccessKey",
+            c.secret_access_key(),
+            MAX_SECRET_ACCESS_KEY_BYTES,
+        ),
+        ("SessionToken", c.session_token(), MAX_SESSION_TOKEN_BYTES),
+    ] {
+        // The size only: never the value, which is a secret.
+        if value.is_empty() || value.len() > max {
+            return Err(StsError {
+                code: "InvalidResponse".into(),
+                message: format!(
+                    "STS returned a {field} of {} bytes; Rolehop accepts 1 to {max}",
+                    value.len()
+                ),
+            });
+        }
+    }
     let exp = c.expiration();
     let expiration = DateTime::<Utc>::from_timestamp(exp.secs(), exp.subsec_nanos());
     Ok(Credentials {
@@ -197,7 +288,20 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
     })
 }
 
+/// The failure of a call, with AWS's text capped (it ends up on the session, in the
+/// workspace file).
 fn sts_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let StsError { code, message } = describe_sdk_error(e);
+    StsError {
+        code: display_text::capped(code),
+        message: display_text::capped(message),
+    }
+}
+
+fn describe_sdk_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -239,5 +343,42 @@ where
             code: e.code().unwrap_or("StsError").to_owned(),
             message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sts_credentials(id: &str, secret: &str, token: &str) -> aws_sdk_sts::types::Credentials {
+        aws_sdk_sts::types::Credentials::builder()
+            .access_key_id(id)
+            .secret_access_key(secret)
+            .session_token(token)
+            .expiration(aws_smithy_types::DateTime::from_secs(2_000_000_000))
+            .build()
+            .expect("all fields set")
+    }
+
+    #[test]
+    fn credentials_over_the_size_caps_are_refused_without_their_value() {
+        let ok = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(40), &"t".repeat(2000));
+        assert!(convert(Some(&ok)).is_ok());
+        let token = "t".repeat(MAX_SESSION_TOKEN_BYTES + 1);
+        let huge = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(40), &token);
+        let err = convert(Some(&huge)).unwrap_err();
+        assert_eq!(err.code, "InvalidResponse");
+        assert!(err.message.contains("SessionToken of 8193 bytes"), "{err}");
+        assert!(!err.message.contains("ttt"));
+        let long_id = sts_credentials(&"A".repeat(129), "s", "t");
+        assert!(
+            convert(Some(&long_id))
+                .unwrap_err()
+                .message
+                .contains("AccessKeyId")
+        );
+        let long_secret = sts_credentials("ASIAEXAMPLE12345", &"s".repeat(257), "t");
+        let err = convert(Some(&long_secret)).unwrap_err();
+        assert!(err.message.contains("SecretAccessKey"));
     }
 }

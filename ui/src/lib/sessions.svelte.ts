@@ -62,6 +62,10 @@ export class SessionStore {
 
   /** Names of the sessions chained (at any depth) from `id`. */
   descendants(id: string): string[] {
+    return this.#descendantsOf(id).map((s) => s.name);
+  }
+
+  #descendantsOf(id: string): SessionView[] {
     const children = new Map<string, SessionView[]>();
     for (const s of this.sessions) {
       if (s.kind.type !== "role") continue;
@@ -69,10 +73,10 @@ export class SessionStore {
       list.push(s);
       children.set(s.kind.parent, list);
     }
-    const out: string[] = [];
+    const out: SessionView[] = [];
     const walk = (at: string) => {
       for (const c of children.get(at) ?? []) {
-        out.push(c.name);
+        out.push(c);
         walk(c.id);
       }
     };
@@ -80,9 +84,12 @@ export class SessionStore {
     return out;
   }
 
-  /** The sessions a role may be chained from (any session but itself). */
+  /** The sessions a role may be chained from: any but itself and those chained below
+   *  it (either would make a cycle, which the engine refuses). */
   parentsFor(id: string | null): SessionView[] {
-    return this.sessions.filter((s) => s.id !== id);
+    if (id === null) return this.sessions;
+    const below = new Set(this.#descendantsOf(id).map((s) => s.id));
+    return this.sessions.filter((s) => s.id !== id && !below.has(s.id));
   }
 
   #setSessions(sessions: SessionView[]): void {

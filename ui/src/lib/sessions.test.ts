@@ -73,9 +73,12 @@ describe("SessionStore", () => {
     expect(store.descendants(deploy.id)).toEqual([]);
   });
 
-  it("offers every other session as a parent", () => {
+  it("offers as a parent every session but itself and those chained below it", () => {
     const store = loaded();
-    expect(store.parentsFor(build.id).map((s) => s.name)).toEqual(["alice", "Deploy"]);
+    // Deploy is chained from CodeBuildRole: offering it would make a cycle.
+    expect(store.parentsFor(build.id).map((s) => s.name)).toEqual(["alice"]);
+    expect(store.parentsFor(alice.id)).toEqual([]);
+    expect(store.parentsFor(deploy.id).map((s) => s.name)).toEqual(["alice", "CodeBuildRole"]);
     expect(store.parentsFor(null)).toHaveLength(3);
   });
 });

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use rolehop_core::Engine;
+use rolehop_core::display_text::for_terminal;
 use rolehop_core::import::{AwsFilePaths, ImportOptions, ImportReport, Outcome, import_aws_config};
 
 use crate::commands::{Outcome as CommandOutcome, print_json};
@@ -52,15 +53,16 @@ fn render(report: &ImportReport, dry_run: bool) -> String {
     let name_width = report
         .entries
         .iter()
-        .map(|e| e.profile.chars().count())
+        .map(|e| for_terminal(&e.profile).chars().count())
         .max()
         .unwrap_or(0);
     for e in &report.entries {
+        // Profile names and details carry text from the AWS files.
         out.push_str(&format!(
             "  {:<word_width$}  {:<name_width$}  {}\n",
             outcome_word(e.outcome),
-            e.profile,
-            e.detail
+            for_terminal(&e.profile),
+            for_terminal(&e.detail)
         ));
     }
     let count = |o: Outcome| report.entries.iter().filter(|e| e.outcome == o).count();

@@ -542,6 +542,16 @@ impl AwsFilesDelivery {
     fn config_wants(&self, handover: &Handover) -> Result<Vec<Want>, DeliveryError> {
         let mut wants = Vec::new();
         if handover.mode == DeliveryMode::CredentialProcess {
+            // A bare name would be looked up on each AWS tool's own PATH.
+            if !self.rolehop_binary.is_absolute() {
+                return Err(DeliveryError::Io {
+                    path: self.config.display().to_string(),
+                    message: "credential_process needs the rolehop CLI's absolute path, and \
+                              none was found (install the CLI next to the app or on the PATH, \
+                              or set ROLEHOP_CLI)"
+                        .into(),
+                });
+            }
             let command =
                 credential_process_command(&self.rolehop_binary, &handover.session.to_string());
             wants.push(want(handover, "credential_process", command.into(), false)?);

@@ -41,7 +41,8 @@ pub struct EngineConfig {
     /// Which store the keychain is (the platform's by default; keyring-core's mock store
     /// in unit tests of the engine's rules).
     pub keychain_store: KeychainStore,
-    /// STS endpoint override; `None` lets aws-config read `AWS_ENDPOINT_URL(_STS)`.
+    /// STS endpoint override; `None` reads `AWS_ENDPOINT_URL(_STS)`
+    /// ([`crate::sts::resolve_endpoint`]).
     pub sts_endpoint: Option<String>,
     /// How long an MFA prompt may stay unanswered.
     pub mfa_timeout: Duration,

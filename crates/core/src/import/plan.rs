@@ -1,7 +1,12 @@
 //! The plan of an import: what each profile becomes, checked against a copy of the
 //! workspace with every earlier step already in it, so the engine will accept it.
+//!
+//! A file may hold thousands of profiles, or a `source_profile` chain thousands deep:
+//! profiles are looked up by name, every walk up a chain stops after
+//! [`MAX_CHAIN_HOPS`], and a role further than that from its root is skipped before the
+//! planner recurses into its source, so neither time nor stack grows with the file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ImportOptions;
 use super::profiles::{AwsProfile, StaticKeys};
@@ -45,8 +50,28 @@ enum Resolved {
     Unavailable(String),
 }
 
+/// The longest `source_profile` chain an import follows, in hops from the role to the
+/// profile at its root. Deeper roles are skipped with that reason.
+pub const MAX_CHAIN_HOPS: usize = 64;
+
+/// Where following `source_profile` from a role profile leads.
+enum Walk<'a> {
+    /// To a profile without `role_arn`, within [`MAX_CHAIN_HOPS`].
+    Root(&'a AwsProfile),
+    /// Back to the start: `a → b → a`.
+    Cycle(String),
+    /// On for more than [`MAX_CHAIN_HOPS`].
+    TooDeep,
+    /// To a missing profile, one without `source_profile`, or into a cycle that does not
+    /// pass through the start (the profiles on the way report those themselves).
+    Broken,
+}
+
 pub(super) struct Planner<'a> {
     pub(super) profiles: &'a [AwsProfile],
+    by_name: HashMap<&'a str, &'a AwsProfile>,
+    /// Profile names in the order they were planned: every role after its source.
+    pub(super) order: Vec<String>,
     pub(super) opts: ImportOptions,
     /// The workspace with every planned session added: later steps are checked against
     /// the earlier ones, exactly as the engine will check them.
@@ -68,6 +93,8 @@ impl<'a> Planner<'a> {
     ) -> Self {
         let mut planner = Self {
             profiles,
+            by_name: profiles.iter().map(|p| (p.name.as_str(), p)).collect(),
+            order: Vec::with_capacity(profiles.len()),
             opts,
             trial: workspace.clone(),
             resolved: HashMap::new(),
@@ -79,38 +106,46 @@ impl<'a> Planner<'a> {
     }
 
     fn profile(&self, name: &str) -> Option<&'a AwsProfile> {
-        self.profiles.iter().find(|p| p.name == name)
+        self.by_name.get(name).copied()
+    }
+
+    /// Follows `source_profile` from `start`, at most [`MAX_CHAIN_HOPS`] hops.
+    fn walk(&self, start: &'a AwsProfile) -> Walk<'a> {
+        let mut names = vec![start.name.as_str()];
+        let mut seen = HashSet::from([start.name.as_str()]);
+        let mut current = start;
+        loop {
+            if current.get("role_arn").is_none() {
+                return Walk::Root(current);
+            }
+            if names.len() > MAX_CHAIN_HOPS {
+                return Walk::TooDeep;
+            }
+            let Some(next) = current
+                .get("source_profile")
+                .filter(|s| *s != current.name)
+                .and_then(|s| self.profile(s))
+            else {
+                return Walk::Broken;
+            };
+            if next.name == start.name {
+                names.push(&next.name);
+                return Walk::Cycle(names.join(" → "));
+            }
+            if !seen.insert(&next.name) {
+                return Walk::Broken;
+            }
+            names.push(&next.name);
+            current = next;
+        }
     }
 
     /// The root profile of a role profile's chain (the first without `role_arn`).
-    fn root_of(&self, start: &AwsProfile) -> Option<&'a AwsProfile> {
-        let mut current = self.profile(&start.name)?;
-        for _ in 0..=self.profiles.len() {
-            if current.get("role_arn").is_none() {
-                return Some(current);
-            }
-            let source = current.get("source_profile")?;
-            if source == current.name {
-                return None;
-            }
-            current = self.profile(source)?;
+    fn root_of(&self, start: &'a AwsProfile) -> Option<&'a AwsProfile> {
+        match self.walk(start) {
+            Walk::Root(root) => Some(root),
+            Walk::Cycle(_) | Walk::TooDeep | Walk::Broken => None,
         }
-        None
-    }
-
-    /// `a → b → a` when following `source_profile` from `start` comes back to it.
-    fn cycle_through(&self, start: &AwsProfile) -> Option<String> {
-        let mut names = vec![start.name.as_str()];
-        let mut current = start;
-        for _ in 0..=self.profiles.len() {
-            current.get("role_arn")?;
-            current = self.profile(current.get("source_profile")?)?;
-            names.push(&current.name);
-            if current.name == start.name {
-                return Some(names.join(" → "));
-            }
-        }
-        None
     }
 
     fn collect_inherited_mfa(&self) -> HashMap<String, String> {
@@ -159,6 +194,7 @@ impl<'a> Planner<'a> {
         };
         self.resolved.insert(name.to_owned(), resolved.clone());
         self.steps.insert(name.to_owned(), step);
+        self.order.push(name.to_owned());
         resolved
     }
 
@@ -318,7 +354,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn plan_role(&mut self, p: &AwsProfile, role_arn: &str, visiting: &mut Vec<String>) -> Step {
+    fn plan_role(&mut self, p: &'a AwsProfile, role_arn: &str, visiting: &mut Vec<String>) -> Step {
         let skip = |reason: String| Step::Skip {
             kind: Some(ROLE),
             reason,
@@ -342,8 +378,19 @@ impl<'a> Planner<'a> {
         if let Some(step) = self.existing(&p.name, ROLE) {
             return step;
         }
-        if let Some(cycle) = self.cycle_through(p) {
-            return skip(format!("its source_profile chain is a cycle ({cycle})"));
+        // Checked before recursing into the source: the recursion stays within
+        // MAX_CHAIN_HOPS frames however deep the file's chain is.
+        match self.walk(p) {
+            Walk::Cycle(cycle) => {
+                return skip(format!("its source_profile chain is a cycle ({cycle})"));
+            }
+            Walk::TooDeep => {
+                return skip(format!(
+                    "its source_profile chain is longer than {MAX_CHAIN_HOPS} hops; Rolehop \
+                     imports roles at most {MAX_CHAIN_HOPS} hops from their root profile"
+                ));
+            }
+            Walk::Root(_) | Walk::Broken => {}
         }
         let parent = match self.resolve(source, visiting) {
             Resolved::Session(id) => id,
@@ -384,7 +431,7 @@ impl<'a> Planner<'a> {
     }
 
     /// A note for role profiles whose `mfa_serial` is not the one Rolehop will ask for.
-    pub(super) fn mfa_note(&self, p: &AwsProfile) -> Option<String> {
+    pub(super) fn mfa_note(&self, p: &'a AwsProfile) -> Option<String> {
         let serial = p.get("mfa_serial")?;
         p.get("role_arn")?;
         let root = self.root_of(p)?;

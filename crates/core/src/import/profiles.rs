@@ -2,7 +2,7 @@
 //! (through [`crate::awsfiles::dialect`]), with the static keys kept apart and wiped on
 //! drop.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use zeroize::Zeroizing;
 
@@ -51,6 +51,8 @@ fn config_profile_name(section: &str) -> Option<String> {
 /// Reads the profiles of both files, in order of first appearance (config file first).
 pub(super) fn read_profiles(config: &[u8], credentials: &[u8]) -> Vec<AwsProfile> {
     let mut profiles: Vec<AwsProfile> = Vec::new();
+    // Name → position, so a file of thousands of profiles is read in linear time.
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (bytes, role) in [
         (config, FileRole::Config),
         (credentials, FileRole::Credentials),
@@ -62,19 +64,16 @@ pub(super) fn read_profiles(config: &[u8], credentials: &[u8]) -> Vec<AwsProfile
                 FileRole::Credentials => Some(section.name.clone()),
             };
             let Some(name) = name else { continue };
-            let index = match profiles.iter().position(|p| p.name == name) {
-                Some(i) => i,
-                None => {
-                    profiles.push(AwsProfile {
-                        name,
-                        settings: BTreeMap::new(),
-                        keys: None,
-                        has_session_token: false,
-                    });
-                    profiles.len() - 1
-                }
-            };
-            let profile = &mut profiles[index];
+            let at = *index.entry(name.clone()).or_insert_with(|| {
+                profiles.push(AwsProfile {
+                    name,
+                    settings: BTreeMap::new(),
+                    keys: None,
+                    has_session_token: false,
+                });
+                profiles.len() - 1
+            });
+            let profile = &mut profiles[at];
             let mut id = None;
             let mut secret = None;
             for key in &section.keys {

@@ -250,3 +250,97 @@ aws_session_token = FQoGZXIvYXdzEXAMPLE
         expected.replace('\n', "\r\n")
     );
 }
+
+const KEYS: &str = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+
+/// `[profile u]` with keys, then roles `r1` … `rN`, each chained from the one before.
+fn chain_config(depth: usize) -> (String, String) {
+    let mut config = String::from("[profile u]\nregion = eu-west-1\n");
+    // Declared leaf first: planning `r{depth}` must walk the whole chain down.
+    for i in (1..=depth).rev() {
+        let source = if i == 1 {
+            "u".to_owned()
+        } else {
+            format!("r{}", i - 1)
+        };
+        config.push_str(&format!(
+            "[profile r{i}]\nrole_arn = arn:aws:iam::111111111111:role/R{i}\nsource_profile = {source}\n"
+        ));
+    }
+    (config, format!("[u]\n{KEYS}"))
+}
+
+#[test]
+fn a_ten_thousand_deep_chain_imports_the_first_64_hops_and_skips_the_rest_by_name() {
+    // On a thread of Rust's default 2 MiB stack: the planner must not recurse along the
+    // whole chain (nor walk all of it once per profile).
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            let (config, creds) = chain_config(10_000);
+            let profiles = read_profiles(config.as_bytes(), creds.as_bytes());
+            let ws = Workspace::default();
+            let mut planner = Planner::new(&profiles, &ws, with_keys());
+            planner.plan_all();
+            (planner.steps, planner.order)
+        })
+        .unwrap();
+    let (steps, order) = handle.join().expect("no stack overflow");
+    assert!(matches!(steps.get("u"), Some(Step::AddUser { .. })));
+    assert!(matches!(steps.get("r1"), Some(Step::AddRole { .. })));
+    let Some(Step::AddRole { parent, .. }) = steps.get(&format!("r{MAX_CHAIN_HOPS}")) else {
+        panic!("r{MAX_CHAIN_HOPS} is within the limit")
+    };
+    assert_eq!(parent, &format!("r{}", MAX_CHAIN_HOPS - 1));
+    let too_deep = reason(&steps, &format!("r{}", MAX_CHAIN_HOPS + 1));
+    assert!(too_deep.contains("longer than 64 hops"), "{too_deep}");
+    assert!(reason(&steps, "r10000").contains("longer than 64 hops"));
+    // Every profile planned once, each role after its source.
+    assert_eq!(order.len(), 10_001);
+    let at = |name: &str| order.iter().position(|n| n == name).unwrap();
+    assert!(at("u") < at("r1") && at("r1") < at("r2") && at("r63") < at("r64"));
+}
+
+#[test]
+fn five_thousand_profiles_are_planned_each_once() {
+    // 1 user, 4,999 roles chained from it, or from a role chained from it (an account
+    // fan-out: depth up to 3).
+    let mut config = String::from("[profile u]\n");
+    for i in 1..5_000 {
+        let source = if i % 3 == 1 {
+            "u".to_owned()
+        } else {
+            format!("r{}", i - 1)
+        };
+        config.push_str(&format!(
+            "[profile r{i}]\nrole_arn = arn:aws:iam::111111111111:role/R{i}\nsource_profile = {source}\nregion = eu-west-1\n"
+        ));
+    }
+    let creds = format!("[u]\n{KEYS}");
+    let profiles = read_profiles(config.as_bytes(), creds.as_bytes());
+    assert_eq!(profiles.len(), 5_000);
+    let ws = Workspace::default();
+    let mut planner = Planner::new(&profiles, &ws, with_keys());
+    planner.plan_all();
+    let roles = planner
+        .steps
+        .values()
+        .filter(|s| matches!(s, Step::AddRole { .. }))
+        .count();
+    assert_eq!(roles, 4_999);
+    assert_eq!(planner.trial.sessions.len(), 5_000);
+    assert_eq!(planner.order.len(), 5_000);
+}
+
+#[test]
+fn a_role_leading_into_a_cycle_it_is_not_part_of_names_its_skipped_source() {
+    let config = "[profile a]\nrole_arn = arn:aws:iam::111111111111:role/A\nsource_profile = b\n\
+                  [profile b]\nrole_arn = arn:aws:iam::111111111111:role/B\nsource_profile = c\n\
+                  [profile c]\nrole_arn = arn:aws:iam::111111111111:role/C\nsource_profile = b\n";
+    let profiles = read_profiles(config.as_bytes(), b"");
+    let ws = Workspace::default();
+    let mut planner = Planner::new(&profiles, &ws, with_keys());
+    planner.plan_all();
+    assert!(reason(&planner.steps, "b").contains("cycle (b → c → b)"));
+    assert!(reason(&planner.steps, "a").contains("source profile 'b' was skipped"));
+}

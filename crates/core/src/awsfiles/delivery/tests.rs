@@ -512,10 +512,15 @@ fn sessions_started_together_are_written_in_a_few_commits() {
 fn one_refused_session_in_a_batch_does_not_fail_the_others() {
     let env = Env::new(Some(fixture!("credentials-handmade")), None);
     let delivery = Arc::new(env.delivery());
+    // Both released at once, so they queue for the same commit.
+    let barrier = std::sync::Barrier::new(2);
     std::thread::scope(|s| {
-        let ok =
-            s.spawn(|| delivery.deliver(&handover("fine", "ASIA1", DeliveryMode::CredentialsFile)));
+        let ok = s.spawn(|| {
+            barrier.wait();
+            delivery.deliver(&handover("fine", "ASIA1", DeliveryMode::CredentialsFile))
+        });
         let refused = s.spawn(|| {
+            barrier.wait();
             delivery.deliver(&handover("default", "ASIA2", DeliveryMode::CredentialsFile))
         });
         assert!(ok.join().unwrap().is_ok());
