@@ -496,6 +496,7 @@ impl Engine {
     /// Publishes a state change now and queues it for the workspace file.
     fn set_state(&self, ws: &Workspace, id: SessionId, state: SessionState) -> Option<SessionView> {
         let mut stored = ws.get(id)?.clone();
+        tracing::info!(session = %stored.session.name, state = ?state, "session state");
         stored.state = state.clone();
         self.states.set(id, state.clone());
         self.events.publish(EngineEvent::SessionState {
@@ -545,6 +546,7 @@ impl Engine {
 
     /// Starts a session: its credentials appear under its profile. Whichever session
     /// held the profile is stopped first.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn start(
         &self,
         selector: &str,
@@ -631,6 +633,7 @@ impl Engine {
     }
 
     /// Stops a session: what Rolehop wrote for its profile is removed.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn stop(&self, selector: &str) -> Result<SessionView, EngineError> {
         let ws = self.workspace().await?;
         let target = ws.find(selector)?.session.clone();
@@ -643,6 +646,7 @@ impl Engine {
 
     /// Refreshes an active session's credentials without prompting: the cached user
     /// token is reused, so this asks for MFA zero times while it is valid.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
         let ws = self.workspace().await?;
         let target = ws.find(selector)?.session.clone();
@@ -669,6 +673,7 @@ impl Engine {
     /// A session's credentials, for `exec` and `credential-process`: cached hops are
     /// reused, nothing is written and no state changes. With `interactive` false the
     /// engine never prompts (a missing MFA token is an error telling what to do).
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn credentials(
         &self,
         selector: &str,

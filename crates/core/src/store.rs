@@ -222,6 +222,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {
+    tracing::info!(path = %path.display(), error = %e, "workspace file error");
     StoreError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -229,6 +230,7 @@ fn io_err(path: &Path, e: std::io::Error) -> StoreError {
 }
 
 fn corrupt(path: &Path, e: serde_json::Error) -> StoreError {
+    tracing::info!(path = %path.display(), error = %e, "workspace file unreadable");
     StoreError::Corrupt {
         path: path.display().to_string(),
         message: e.to_string(),

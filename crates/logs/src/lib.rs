@@ -1,0 +1,224 @@
+//! Rolehop's log lines: which level a user asks for (`ROLEHOP_LOG`, or a host's own
+//! default) and the one rule every host shares, that no secret is ever written.
+//!
+//! The CLI writes to stderr and the desktop app to a daily file; both build their
+//! subscriber here, so the rule cannot differ between them.
+//!
+//! **Secrets never.** Rolehop's own lines (`rolehop*` targets) name sessions, actions,
+//! durations and request ids, never a key, token or MFA code. Other crates are another
+//! matter: at debug and trace level the AWS SDK logs whole HTTP requests and responses
+//! (`aws_smithy_runtime`: the `x-amz-security-token` header, a `GetSessionToken` body
+//! with its `TokenCode`, an STS answer with its `SecretAccessKey`), `aws_sigv4` its
+//! canonical request, zbus the Secret Service messages, Tauri the IPC payloads. So
+//! every target that is not Rolehop's is capped at [`FOREIGN_CAP`] whatever the user
+//! asks: an allow-list, so a crate added later cannot leak by default.
+
+use std::io::Write;
+
+pub use tracing::level_filters::LevelFilter;
+use tracing::subscriber::Interest;
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::{EnvFilter, Registry};
+
+/// The environment variable holding a user's filter (`debug`, `rolehop_core=trace`...).
+pub const ENV: &str = "ROLEHOP_LOG";
+
+/// The most any crate other than Rolehop's own may log.
+pub const FOREIGN_CAP: LevelFilter = LevelFilter::INFO;
+
+/// What a host was asked to log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Rolehop's own lines at this level and no other crate's: the CLI's quiet default
+    /// (the SDK's warning about a missing `~/.aws/config` is noise on every call).
+    Own(LevelFilter),
+    /// One level for everything (the desktop's default, or the CLI's `-v`).
+    Level(LevelFilter),
+    /// An [`EnvFilter`] directive as the user wrote it in [`ENV`].
+    Directives(String),
+}
+
+impl Request {
+    /// `ROLEHOP_LOG` when it is set and not empty, else `default`.
+    pub fn from_env_or(default: Self) -> Self {
+        match std::env::var(ENV) {
+            Ok(spec) if !spec.trim().is_empty() => Self::Directives(spec),
+            _ => default,
+        }
+    }
+}
+
+/// The filter for `request`. Targets the directives do not name log at `fallback`
+/// unless they set a level for all (`debug,rolehop_core=trace`). Directives that do not
+/// parse are dropped with a warning naming [`ENV`] (returned for the host to show),
+/// and `fallback` applies instead.
+///
+/// Only a user's filter is more than a few string comparisons to parse: the CLI's hot
+/// path (`credential-process`) pays next to nothing for a log it was not asked for.
+pub fn filter(request: &Request, fallback: LevelFilter) -> (EnvFilter, Option<String>) {
+    match request {
+        Request::Own(level) => {
+            let own = format!("rolehop={level}").parse().expect("a valid directive");
+            (EnvFilter::default().add_directive(own), None)
+        }
+        Request::Level(level) => (EnvFilter::default().add_directive((*level).into()), None),
+        Request::Directives(spec) => match EnvFilter::builder().parse(spec) {
+            Ok(filter) if spec.split(',').any(|d| d.trim().parse::<LevelFilter>().is_ok()) => {
+                (filter, None)
+            }
+            Ok(filter) => (filter.add_directive(fallback.into()), None),
+            Err(e) => (
+                EnvFilter::default().add_directive(fallback.into()),
+                Some(format!("ignoring {ENV}={spec:?} ({e}); logging at {fallback}")),
+            ),
+        },
+    }
+}
+
+/// Whether a line from `meta` may be written at all: Rolehop's own up to trace, any
+/// other crate's up to [`FOREIGN_CAP`].
+pub fn may_write(meta: &Metadata<'_>) -> bool {
+    meta.target().starts_with("rolehop") || *meta.level() <= FOREIGN_CAP
+}
+
+/// The layer that enforces [`may_write`], under whatever filter the user chose.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSecrets;
+
+impl<S: Subscriber> Layer<S> for NoSecrets {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        // Decided once per call site: a refused one costs nothing afterwards.
+        if may_write(meta) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        may_write(meta)
+    }
+}
+
+/// A subscriber writing plain-text lines (no colours) to `writer`, filtered by `filter`
+/// and by [`NoSecrets`].
+pub fn subscriber<W>(writer: W, filter: EnvFilter) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    Registry::default().with(filter).with(NoSecrets).with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(writer),
+    )
+}
+
+/// Installs [`subscriber`] as the process's subscriber. A warning about `ROLEHOP_LOG`
+/// goes to `writer` first. Fails only if a subscriber is already installed.
+pub fn install<W>(
+    writer: W,
+    request: &Request,
+    fallback: LevelFilter,
+) -> Result<(), tracing::subscriber::SetGlobalDefaultError>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let (filter, warning) = filter(request, fallback);
+    if let Some(warning) = warning {
+        let _ = writeln!(writer.make_writer(), "rolehop: {warning}");
+    }
+    tracing::subscriber::set_global_default(subscriber(writer, filter))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Lines written in memory, to read back what a subscriber let through.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> MakeWriter<'w> for Lines {
+        type Writer = Lines;
+        fn make_writer(&'w self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    fn written(request: Request, emit: impl FnOnce()) -> String {
+        let lines = Lines::default();
+        let (filter, warning) = filter(&request, LevelFilter::WARN);
+        assert_eq!(warning, None);
+        tracing::subscriber::with_default(subscriber(lines.clone(), filter), emit);
+        String::from_utf8(lines.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn the_sdks_trace_lines_are_dropped_even_when_asked_for_by_name() {
+        for spec in [
+            "trace",
+            "aws_smithy_runtime=trace",
+            "aws_smithy_runtime::client::orchestrator=trace,trace",
+        ] {
+            let log = written(Request::Directives(spec.into()), || {
+                tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "SECRET-T");
+                tracing::debug!(target: "aws_sigv4::http_request", "SECRET-D");
+                tracing::debug!(target: "zbus::connection", "SECRET-Z");
+                tracing::info!(target: "aws_smithy_runtime::client", "sdk info kept");
+            });
+            assert!(!log.contains("SECRET"), "{spec}: {log}");
+            assert!(log.contains("sdk info kept"), "{spec}: {log}");
+        }
+    }
+
+    #[test]
+    fn rolehops_own_lines_follow_the_level_asked_for() {
+        let log = written(Request::Directives("rolehop_core=trace".into()), || {
+            tracing::trace!(target: "rolehop_core::chain", "own trace");
+            tracing::info!(target: "rolehop_desktop", "other rolehop info");
+            tracing::warn!(target: "rolehop_desktop", "other rolehop warning");
+        });
+        assert!(log.contains("own trace"), "{log}");
+        assert!(!log.contains("other rolehop info"), "{log}");
+        assert!(log.contains("other rolehop warning"), "{log}");
+
+        let quiet = written(Request::Own(LevelFilter::WARN), || {
+            tracing::info!(target: "rolehop_core::engine", "not asked for");
+            tracing::warn!(target: "aws_runtime::env_config", "not Rolehop's");
+            tracing::warn!(target: "rolehop_core::chain", "a warning of Rolehop's");
+        });
+        assert!(!quiet.contains("not asked for"), "{quiet}");
+        assert!(!quiet.contains("not Rolehop's"), "{quiet}");
+        assert!(quiet.contains("a warning of Rolehop's"), "{quiet}");
+
+        let everything = written(Request::Directives("debug,rolehop_core=trace".into()), || {
+            tracing::debug!(target: "rolehop_desktop", "a debug line of the app");
+        });
+        assert!(everything.contains("a debug line of the app"), "{everything}");
+    }
+
+    #[test]
+    fn a_filter_that_does_not_parse_is_named_and_the_fallback_applies() {
+        let (filter, warning) = filter(
+            &Request::Directives("rolehop_core=loud".into()),
+            LevelFilter::INFO,
+        );
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("ROLEHOP_LOG"), "{warning}");
+        assert_eq!(filter.max_level_hint(), Some(LevelFilter::INFO));
+    }
+}
