@@ -87,8 +87,8 @@ mod tests {
     fn the_app_writes_its_lines_to_a_dated_file_in_the_log_directory() {
         let dir = tempfile::tempdir().unwrap();
         let file = appender(dir.path()).unwrap();
-        let (filter, _) = rolehop_logs::filter(&Request::Level(DEFAULT), DEFAULT);
-        tracing::subscriber::with_default(rolehop_logs::subscriber(file, filter), || {
+        let choice = rolehop_logs::choose(&Request::Level(DEFAULT), DEFAULT);
+        tracing::subscriber::with_default(rolehop_logs::subscriber(file, choice), || {
             tracing::info!(session = "production", "session state");
             tracing::debug!("below the default level");
         });
@@ -103,7 +103,10 @@ mod tests {
             "{name}"
         );
         let text = std::fs::read_to_string(&files[0]).unwrap();
-        assert!(text.contains("session state") && text.contains("production"), "{text}");
+        assert!(
+            text.contains("session state") && text.contains("production"),
+            "{text}"
+        );
         assert!(!text.contains("below the default level"), "{text}");
     }
 }

@@ -44,9 +44,15 @@ fn contains_code(log: &str, code: &str) -> bool {
 fn assert_no_secret(log: &str, secrets: &[(String, &str)]) {
     for (secret, what) in secrets {
         assert!(!secret.is_empty(), "{what} was not collected");
-        assert!(!log.contains(secret.as_str()), "the log holds {what}:\n{log}");
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log holds {what}:\n{log}"
+        );
     }
-    assert!(!contains_code(log, MFA_CODE), "the log holds the MFA code:\n{log}");
+    assert!(
+        !contains_code(log, MFA_CODE),
+        "the log holds the MFA code:\n{log}"
+    );
 }
 
 /// The secret access key and session token of a `credential-process` answer.
@@ -80,7 +86,11 @@ fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
         "hop=production",
         "session state",
     ] {
-        assert!(started.stderr.contains(line), "no {line:?} in:\n{}", started.stderr);
+        assert!(
+            started.stderr.contains(line),
+            "no {line:?} in:\n{}",
+            started.stderr
+        );
     }
     assert!(
         !started.stderr.contains("request_id=\"none\""),
@@ -101,7 +111,15 @@ fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
     world.peers.moto().enable_auth().expect("moto auth");
     let keys = format!("AKIAUNKNOWNKEY000000\n{UNKNOWN_SECRET}\n");
     let added = world.rolehop_with(
-        &["session", "add", "iam-user", "--name", "mallory", "--profile", "mallory"],
+        &[
+            "session",
+            "add",
+            "iam-user",
+            "--name",
+            "mallory",
+            "--profile",
+            "mallory",
+        ],
         &[],
         Some(&keys),
     );
@@ -109,13 +127,23 @@ fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
     let refused = world.rolehop(&["-vv", "session", "start", "mallory"]);
     assert_eq!(refused.code, Some(6), "{refused:#?}");
     for line in ["STS call failed", "InvalidClientTokenId", "hop=mallory"] {
-        assert!(refused.stderr.contains(line), "no {line:?} in:\n{}", refused.stderr);
+        assert!(
+            refused.stderr.contains(line),
+            "no {line:?} in:\n{}",
+            refused.stderr
+        );
     }
     log.push_str(&refused.stderr);
     secrets.push((UNKNOWN_SECRET.to_owned(), "mallory's secret key"));
 
-    let stopped = world.rolehop(&["-vv", "session", "stop", "production"]).ok();
-    assert!(stopped.stderr.contains("stop{session=\"production\"}"), "{}", stopped.stderr);
+    let stopped = world
+        .rolehop(&["-vv", "session", "stop", "production"])
+        .ok();
+    assert!(
+        stopped.stderr.contains("stop{session=\"production\"}"),
+        "{}",
+        stopped.stderr
+    );
     log.push_str(&stopped.stderr);
 
     assert_no_secret(&log, &secrets);
@@ -130,7 +158,11 @@ fn the_cli_logs_nothing_but_its_own_warnings_unless_asked() {
         .ok();
     assert_eq!(started.stderr, "", "nothing asked, nothing logged");
     let verbose = world.rolehop(&["-v", "session", "stop", "production"]).ok();
-    assert!(verbose.stderr.contains("session state"), "{}", verbose.stderr);
+    assert!(
+        verbose.stderr.contains("session state"),
+        "{}",
+        verbose.stderr
+    );
     assert!(!verbose.stderr.contains("DEBUG"), "{}", verbose.stderr);
 }
 
@@ -198,7 +230,10 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
             .expect("engine opens");
         let alice = peers.moto().create_user("alice").unwrap();
         let mfa_serial = peers.moto().create_mfa_device("alice").unwrap();
-        let role_arn = peers.moto().create_role("CodeBuildRole", &alice.arn).unwrap();
+        let role_arn = peers
+            .moto()
+            .create_role("CodeBuildRole", &alice.arn)
+            .unwrap();
         engine
             .add_iam_user(
                 NewIamUser {
@@ -225,17 +260,27 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
             .await
             .unwrap();
 
-        engine.start("codebuild", StartOptions::default()).await.unwrap();
+        engine
+            .start("codebuild", StartOptions::default())
+            .await
+            .unwrap();
         let (_, user) = engine.credentials("alice", None, false).await.unwrap();
         let (_, before) = engine.credentials("codebuild", None, false).await.unwrap();
         engine.rotate("codebuild").await.unwrap();
         let (_, after) = engine.credentials("codebuild", None, false).await.unwrap();
-        assert_ne!(before.access_key_id, after.access_key_id, "the rotation got new keys");
+        assert_ne!(
+            before.access_key_id, after.access_key_id,
+            "the rotation got new keys"
+        );
         engine.stop("codebuild").await.unwrap();
         engine.flush().await.unwrap();
 
         let mut secrets = vec![(alice.secret_access_key, "alice's secret key")];
-        for (c, hop) in [(user, "alice's"), (before, "the first"), (after, "the rotated")] {
+        for (c, hop) in [
+            (user, "alice's"),
+            (before, "the first"),
+            (after, "the rotated"),
+        ] {
             secrets.push((c.secret_access_key.to_string(), hop));
             let token = c.session_token.as_ref().map(|t| t.to_string());
             secrets.push((token.unwrap_or_default(), hop));
@@ -259,6 +304,9 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
         .lines()
         .skip_while(|l| !l.contains("rotate{"))
         .find(|l| l.contains("action=\"AssumeRole\""));
-    assert!(rotation.is_some(), "the rotation's AssumeRole is logged:\n{log}");
+    assert!(
+        rotation.is_some(),
+        "the rotation's AssumeRole is logged:\n{log}"
+    );
     assert_no_secret(&log, &secrets);
 }

@@ -10,8 +10,8 @@
 //! (`aws_smithy_runtime`: the `x-amz-security-token` header, a `GetSessionToken` body
 //! with its `TokenCode`, an STS answer with its `SecretAccessKey`), `aws_sigv4` its
 //! canonical request, zbus the Secret Service messages, Tauri the IPC payloads. So
-//! every target that is not Rolehop's is capped at [`FOREIGN_CAP`] whatever the user
-//! asks: an allow-list, so a crate added later cannot leak by default.
+//! every target that is not Rolehop's is capped at [`FOREIGN_CAP`] by [`Ceiling`]
+//! whatever the user asks: an allow-list, so a crate added later cannot leak by default.
 
 use std::io::Write;
 
@@ -50,47 +50,87 @@ impl Request {
     }
 }
 
-/// The filter for `request`. Targets the directives do not name log at `fallback`
-/// unless they set a level for all (`debug,rolehop_core=trace`). Directives that do not
-/// parse are dropped with a warning naming [`ENV`] (returned for the host to show),
-/// and `fallback` applies instead.
+/// What a subscriber lets through: an optional user filter, under a [`Ceiling`].
+#[derive(Debug)]
+pub struct Choice {
+    filter: Option<EnvFilter>,
+    ceiling: Ceiling,
+    /// Why `ROLEHOP_LOG` was ignored, for the host to show.
+    pub warning: Option<String>,
+}
+
+/// The filter for `request`. Targets a user's directives do not name log at
+/// `fallback` unless they set a level for all (`debug,rolehop_core=trace`). Directives
+/// that do not parse are ignored with a warning naming [`ENV`], and `fallback` applies.
 ///
-/// Only a user's filter is more than a few string comparisons to parse: the CLI's hot
-/// path (`credential-process`) pays next to nothing for a log it was not asked for.
-pub fn filter(request: &Request, fallback: LevelFilter) -> (EnvFilter, Option<String>) {
+/// A plain level builds no `EnvFilter`: the CLI's hot path (`credential-process`) pays
+/// next to nothing for a log it was not asked for.
+pub fn choose(request: &Request, fallback: LevelFilter) -> Choice {
+    let plain = |ceiling| Choice {
+        filter: None,
+        ceiling,
+        warning: None,
+    };
     match request {
-        Request::Own(level) => {
-            let own = format!("rolehop={level}").parse().expect("a valid directive");
-            (EnvFilter::default().add_directive(own), None)
-        }
-        Request::Level(level) => (EnvFilter::default().add_directive((*level).into()), None),
+        Request::Own(level) => plain(Ceiling::new(*level, LevelFilter::OFF)),
+        Request::Level(level) => plain(Ceiling::new(*level, *level)),
         Request::Directives(spec) => match EnvFilter::builder().parse(spec) {
-            Ok(filter) if spec.split(',').any(|d| d.trim().parse::<LevelFilter>().is_ok()) => {
-                (filter, None)
+            Ok(filter) => {
+                let sets_all = spec
+                    .split(',')
+                    .any(|d| d.trim().parse::<LevelFilter>().is_ok());
+                Choice {
+                    filter: Some(if sets_all {
+                        filter
+                    } else {
+                        filter.add_directive(fallback.into())
+                    }),
+                    ceiling: Ceiling::new(LevelFilter::TRACE, LevelFilter::TRACE),
+                    warning: None,
+                }
             }
-            Ok(filter) => (filter.add_directive(fallback.into()), None),
-            Err(e) => (
-                EnvFilter::default().add_directive(fallback.into()),
-                Some(format!("ignoring {ENV}={spec:?} ({e}); logging at {fallback}")),
-            ),
+            Err(e) => Choice {
+                warning: Some(format!(
+                    "ignoring {ENV}={spec:?} ({e}); logging at {fallback}"
+                )),
+                ..plain(Ceiling::new(fallback, fallback))
+            },
         },
     }
 }
 
-/// Whether a line from `meta` may be written at all: Rolehop's own up to trace, any
-/// other crate's up to [`FOREIGN_CAP`].
-pub fn may_write(meta: &Metadata<'_>) -> bool {
-    meta.target().starts_with("rolehop") || *meta.level() <= FOREIGN_CAP
+/// The most Rolehop's own lines (`rolehop*` targets) and every other crate's may log.
+/// The other crates' level never exceeds [`FOREIGN_CAP`], whatever was asked: this
+/// layer is the "secrets never" rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Ceiling {
+    own: LevelFilter,
+    foreign: LevelFilter,
 }
 
-/// The layer that enforces [`may_write`], under whatever filter the user chose.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSecrets;
+impl Ceiling {
+    pub fn new(own: LevelFilter, foreign: LevelFilter) -> Self {
+        Self {
+            own,
+            foreign: foreign.min(FOREIGN_CAP),
+        }
+    }
 
-impl<S: Subscriber> Layer<S> for NoSecrets {
+    /// Whether a line from `meta` may be written.
+    pub fn allows(&self, meta: &Metadata<'_>) -> bool {
+        let ceiling = if meta.target().starts_with("rolehop") {
+            self.own
+        } else {
+            self.foreign
+        };
+        *meta.level() <= ceiling
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Ceiling {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
         // Decided once per call site: a refused one costs nothing afterwards.
-        if may_write(meta) {
+        if self.allows(meta) {
             Interest::always()
         } else {
             Interest::never()
@@ -98,25 +138,31 @@ impl<S: Subscriber> Layer<S> for NoSecrets {
     }
 
     fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        may_write(meta)
+        self.allows(meta)
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(self.own.max(self.foreign))
     }
 }
 
-/// A subscriber writing plain-text lines (no colours) to `writer`, filtered by `filter`
-/// and by [`NoSecrets`].
-pub fn subscriber<W>(writer: W, filter: EnvFilter) -> impl Subscriber + Send + Sync
+/// A subscriber writing plain-text lines (no colours) to `writer`, as `choice` allows.
+pub fn subscriber<W>(writer: W, choice: Choice) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    Registry::default().with(filter).with(NoSecrets).with(
-        tracing_subscriber::fmt::layer()
-            .with_ansi(false)
-            .with_writer(writer),
-    )
+    Registry::default()
+        .with(choice.filter)
+        .with(choice.ceiling)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer),
+        )
 }
 
-/// Installs [`subscriber`] as the process's subscriber. A warning about `ROLEHOP_LOG`
-/// goes to `writer` first. Fails only if a subscriber is already installed.
+/// Installs [`subscriber`] for `request` as the process's subscriber. A warning about
+/// `ROLEHOP_LOG` goes to `writer` first. Fails only if one is already installed.
 pub fn install<W>(
     writer: W,
     request: &Request,
@@ -125,11 +171,11 @@ pub fn install<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let (filter, warning) = filter(request, fallback);
-    if let Some(warning) = warning {
+    let choice = choose(request, fallback);
+    if let Some(warning) = &choice.warning {
         let _ = writeln!(writer.make_writer(), "rolehop: {warning}");
     }
-    tracing::subscriber::set_global_default(subscriber(writer, filter))
+    tracing::subscriber::set_global_default(subscriber(writer, choice))
 }
 
 #[cfg(test)]
@@ -161,9 +207,9 @@ mod tests {
 
     fn written(request: Request, emit: impl FnOnce()) -> String {
         let lines = Lines::default();
-        let (filter, warning) = filter(&request, LevelFilter::WARN);
-        assert_eq!(warning, None);
-        tracing::subscriber::with_default(subscriber(lines.clone(), filter), emit);
+        let choice = choose(&request, LevelFilter::WARN);
+        assert_eq!(choice.warning, None);
+        tracing::subscriber::with_default(subscriber(lines.clone(), choice), emit);
         String::from_utf8(lines.0.lock().unwrap().clone()).unwrap()
     }
 
@@ -205,20 +251,30 @@ mod tests {
         assert!(!quiet.contains("not Rolehop's"), "{quiet}");
         assert!(quiet.contains("a warning of Rolehop's"), "{quiet}");
 
-        let everything = written(Request::Directives("debug,rolehop_core=trace".into()), || {
-            tracing::debug!(target: "rolehop_desktop", "a debug line of the app");
-        });
-        assert!(everything.contains("a debug line of the app"), "{everything}");
+        let everything = written(
+            Request::Directives("debug,rolehop_core=trace".into()),
+            || {
+                tracing::debug!(target: "rolehop_desktop", "a debug line of the app");
+            },
+        );
+        assert!(
+            everything.contains("a debug line of the app"),
+            "{everything}"
+        );
     }
 
     #[test]
     fn a_filter_that_does_not_parse_is_named_and_the_fallback_applies() {
-        let (filter, warning) = filter(
+        let choice = choose(
             &Request::Directives("rolehop_core=loud".into()),
             LevelFilter::INFO,
         );
-        let warning = warning.expect("a warning");
+        let warning = choice.warning.clone().expect("a warning");
         assert!(warning.contains("ROLEHOP_LOG"), "{warning}");
-        assert_eq!(filter.max_level_hint(), Some(LevelFilter::INFO));
+        assert!(choice.filter.is_none());
+        assert_eq!(
+            Layer::<Registry>::max_level_hint(&choice.ceiling),
+            Some(LevelFilter::INFO)
+        );
     }
 }
