@@ -7,7 +7,9 @@
 //! subscriber the hosts install (`rolehop_logs::install`) writing to memory. Neither
 //! log may hold the secret access keys, the session tokens moto handed out, or the MFA
 //! code; both must show the starts, stops, rotation and STS calls (action, hop, AWS's
-//! request id).
+//! request id). `LOG_SENSITIVE_BODIES=true` is set throughout: it makes the SDK's own
+//! trace lines print HTTP bodies (a `GetSessionToken`'s `TokenCode`, STS's answer),
+//! which only Rolehop's ceiling on other crates' levels keeps out of the log.
 
 mod cli;
 
@@ -23,6 +25,8 @@ use zeroize::Zeroizing;
 
 use cli::World;
 
+/// The SDK's switch that puts HTTP bodies in its trace lines.
+const SDK_BODIES: (&str, &str) = ("LOG_SENSITIVE_BODIES", "true");
 /// An MFA code no log line may contain (moto accepts any six digits).
 const MFA_CODE: &str = "731946";
 /// The long-lived secret of a key moto does not know.
@@ -69,7 +73,9 @@ fn secrets_of(answer: &serde_json::Value, hop: &str) -> Vec<(String, &'static st
 
 #[test]
 fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
-    let world = World::start().with_env("ROLEHOP_LOG", "trace");
+    let world = World::start()
+        .with_env("ROLEHOP_LOG", "trace")
+        .with_env(SDK_BODIES.0, SDK_BODIES.1);
     let mut log = String::new();
     // `seed_story` keeps its commands' output: mallory's keys, below, are the ones
     // whose way in through standard input is checked.
@@ -205,6 +211,8 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
     // SAFETY: first thing in the test, before any thread exists (nextest runs each test
     // in its own process).
     unsafe { peers.secret_service().export_to_this_process() };
+    // SAFETY: as above, no other thread exists yet.
+    unsafe { std::env::set_var(SDK_BODIES.0, SDK_BODIES.1) };
     let captured = Captured::default();
     let sink = captured.clone();
     rolehop_logs::install(
