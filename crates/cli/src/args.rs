@@ -23,8 +23,9 @@ error (a bug); `exec` passes the command's own exit code through (126: cannot ru
 #[derive(Debug, Parser)]
 #[command(name = "rolehop", version, about, after_long_help = AFTER_HELP)]
 pub struct Cli {
-    /// Log what Rolehop does to standard error: -v what happens, -vv how (ROLEHOP_LOG
-    /// takes a filter such as `debug` or `rolehop_core=trace` instead). Never a secret.
+    /// Log what Rolehop does to standard error: -v what happens, -vv how, -vvv
+    /// everything (ROLEHOP_LOG takes a filter such as `debug` or `rolehop_core=trace`
+    /// instead). Never a secret.
     #[arg(short, long, action = ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]
