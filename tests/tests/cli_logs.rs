@@ -113,7 +113,7 @@ fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
         log.push_str(&answer.stderr);
     }
 
-    // A start AWS refuses, at -vv (the flag wins over ROLEHOP_LOG).
+    // A start AWS refuses, at -vv and -vvv (the flag wins over ROLEHOP_LOG).
     world.peers.moto().enable_auth().expect("moto auth");
     let keys = format!("AKIAUNKNOWNKEY000000\n{UNKNOWN_SECRET}\n");
     let added = world.rolehop_with(
@@ -130,16 +130,18 @@ fn the_cli_at_trace_logs_starts_stops_and_sts_calls_but_no_secret() {
         Some(&keys),
     );
     log.push_str(&added.ok().stderr);
-    let refused = world.rolehop(&["-vv", "session", "start", "mallory"]);
-    assert_eq!(refused.code, Some(6), "{refused:#?}");
-    for line in ["STS call failed", "InvalidClientTokenId", "hop=mallory"] {
-        assert!(
-            refused.stderr.contains(line),
-            "no {line:?} in:\n{}",
-            refused.stderr
-        );
+    for verbose in ["-vv", "-vvv"] {
+        let refused = world.rolehop(&[verbose, "session", "start", "mallory"]);
+        assert_eq!(refused.code, Some(6), "{refused:#?}");
+        for line in ["STS call failed", "InvalidClientTokenId", "hop=mallory"] {
+            assert!(
+                refused.stderr.contains(line),
+                "{verbose}: no {line:?} in:\n{}",
+                refused.stderr
+            );
+        }
+        log.push_str(&refused.stderr);
     }
-    log.push_str(&refused.stderr);
     secrets.push((UNKNOWN_SECRET.to_owned(), "mallory's secret key"));
 
     let stopped = world
