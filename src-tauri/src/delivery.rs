@@ -24,11 +24,7 @@ pub fn delivery(config: &EngineConfig) -> Arc<dyn Delivery> {
         tracing::warn!("credential_process mode is unavailable: {why}");
         PathBuf::new()
     });
-    let files = AwsFilesConfig::from_env(
-        config.home.clone(),
-        config.keychain(),
-        cli,
-    );
+    let files = AwsFilesConfig::from_env(config.home.clone(), config.keychain(), cli);
     Arc::new(AwsFilesDelivery::new(files))
 }
 

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod delivery;
 pub mod ipc;
+pub mod logging;
 pub mod prompt;
 pub mod relay;
 pub mod shell;
@@ -36,6 +37,7 @@ pub fn show_main_window(app: &AppHandle) {
 /// Opens the engine on `ROLEHOP_HOME`, starts rotation and the workspace watcher, and
 /// runs the app until "Quit".
 pub fn run() -> anyhow::Result<()> {
+    logging::install();
     tauri::Builder::default()
         // First, so a second launch only focuses the running app.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {

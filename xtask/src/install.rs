@@ -83,6 +83,9 @@ pub fn for_tests(repo: &Repo, job: &mut Job) {
     job.step("cargo-nextest", || {
         cargo_subcommand(repo, "nextest", "cargo-nextest")
     });
+    job.step("cargo-machete", || {
+        cargo_subcommand(repo, "machete", "cargo-machete")
+    });
     job.step("tauri-driver", || tauri_driver(repo));
 }
 

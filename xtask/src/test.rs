@@ -44,6 +44,10 @@ fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
             "warnings",
         ]))
     });
+    // Dependencies are chosen, not collected: one that no code uses fails (about 1 s).
+    job.step("cargo machete (no unused dependency)", || {
+        run(repo.cargo().arg("machete"))
+    });
     // Doc tests before the suites: nextest's summary should be the run's last word.
     let mut doctests = repo.cargo_with_peers()?;
     job.step("cargo test --doc", || {

@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 const AFTER_HELP: &str = "\
@@ -23,6 +23,11 @@ error (a bug); `exec` passes the command's own exit code through (126: cannot ru
 #[derive(Debug, Parser)]
 #[command(name = "rolehop", version, about, after_long_help = AFTER_HELP)]
 pub struct Cli {
+    /// Log what Rolehop does to standard error: -v what happens, -vv how, -vvv
+    /// everything (ROLEHOP_LOG takes a filter such as `debug` or `rolehop_core=trace`
+    /// instead). Never a secret.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }

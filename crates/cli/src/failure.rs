@@ -5,9 +5,9 @@ use std::fmt;
 use std::process::ExitCode;
 
 use rolehop_core::EngineError;
+use rolehop_core::display_text::for_terminal;
 use rolehop_core::error::Missing;
 use rolehop_core::model::FailureCode;
-use rolehop_core::display_text::for_terminal;
 
 /// The exit codes of `rolehop` (besides 0, and `exec`'s pass-through).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

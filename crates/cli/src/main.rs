@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod failure;
+mod logs;
 mod prompt;
 mod render;
 mod wiring;
@@ -22,6 +23,7 @@ use crate::wiring::{Files, open_engine};
 fn main() -> ExitCode {
     quiet_failures();
     let cli = Cli::parse();
+    logs::install(cli.verbose);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(
             shell,

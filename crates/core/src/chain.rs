@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use tracing::Instrument;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
@@ -254,6 +255,7 @@ impl CachedProvider {
         if opts.refresh != Some(id) {
             let hit = self.cache.memory.lock().expect("cache").get(&id).cloned();
             if let Some(c) = hit.filter(|c| c.valid_for(now, opts.min_validity)) {
+                tracing::debug!(hop = %self.session.name, "credentials reused from memory");
                 return Ok(c);
             }
             let stored = self
@@ -270,6 +272,7 @@ impl CachedProvider {
                     .lock()
                     .expect("cache")
                     .insert(id, c.clone());
+                tracing::debug!(hop = %self.session.name, "credentials reused from the keychain");
                 return Ok(c);
             }
         }
@@ -286,7 +289,7 @@ impl CachedProvider {
         let (keychain, account) = (self.keychain.clone(), cache_account(id));
         let write = tokio::spawn(async move {
             if let Err(e) = keychain.set_async(&account, json).await {
-                tracing::warn!("could not cache credentials in the keychain: {e}");
+                tracing::warn!(account, error = %e, "could not cache credentials in the keychain");
             }
         });
         let mut writes = self.cache.writes.lock().expect("cache writes");
@@ -319,6 +322,7 @@ impl SessionTokenProvider {
         }
     }
 
+    #[tracing::instrument(name = "sts", skip_all, fields(hop = %self.session.name))]
     async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
         let keys = self
             .keychain
@@ -396,6 +400,7 @@ impl AssumeRoleProvider {
         };
         self.sts
             .assume_role(&parent, self.region.as_deref(), &params)
+            .instrument(tracing::info_span!("sts", hop = %self.session.name))
             .await
             .map_err(|e| ChainError {
                 hop: self.session.name.clone(),

@@ -96,9 +96,10 @@ pub struct ImportReport {
 }
 
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, EngineError> {
-    atomic::read(path)
-        .map(|s| s.bytes)
-        .map_err(|e| EngineError::Delivery(format!("cannot read {}: {e}", path.display())))
+    atomic::read(path).map(|s| s.bytes).map_err(|e| {
+        tracing::info!(path = %path.display(), error = %e, "AWS file not read");
+        EngineError::Delivery(format!("cannot read {}: {e}", path.display()))
+    })
 }
 
 /// Imports the profiles of `files` into `engine`'s workspace (see the module docs).
@@ -244,6 +245,7 @@ pub async fn import_aws_config(
                 FileRole::Config => &files.config,
             };
             remove_static_keys(&lock, path, role, &names).map_err(|e| {
+                tracing::info!(path = %path.display(), error = %e, "keys not removed from an AWS file");
                 EngineError::Delivery(format!(
                     "the keys were copied to the keychain, but removing them from {} failed: {e}",
                     path.display()

@@ -92,7 +92,10 @@ impl Keychain {
 
     fn store(&self) -> Result<&Arc<CredentialStore>, KeychainError> {
         self.store
-            .get_or_init(open_platform_store)
+            .get_or_init(|| {
+                open_platform_store()
+                    .inspect_err(|e| tracing::info!(error = %e, "keychain unavailable"))
+            })
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -158,7 +161,15 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
+/// Every keychain error passes here, so every one is logged (returned errors at info:
+/// the caller reports them too).
 fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
+    let mapped = classify(account, e);
+    tracing::info!(account, error = %mapped, "keychain error");
+    mapped
+}
+
+fn classify(account: &str, e: keyring_core::Error) -> KeychainError {
     use keyring_core::Error as E;
     match e {
         E::NoStorageAccess(p) => KeychainError::Access {

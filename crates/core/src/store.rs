@@ -188,6 +188,7 @@ impl WorkspaceStore {
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> StoreError {
+    tracing::info!(path = %path.display(), error = %e, "workspace file error");
     StoreError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -195,6 +196,7 @@ fn io_err(path: &Path, e: std::io::Error) -> StoreError {
 }
 
 fn corrupt(path: &Path, e: serde_json::Error) -> StoreError {
+    tracing::info!(path = %path.display(), error = %e, "workspace file unreadable");
     StoreError::Corrupt {
         path: path.display().to_string(),
         message: e.to_string(),

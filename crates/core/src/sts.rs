@@ -13,6 +13,7 @@
 //! a loopback address. What STS answers is capped before Rolehop keeps it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
@@ -20,7 +21,8 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
 use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::BoxError;
-use aws_sdk_sts::error::ProvideErrorMetadata;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::RequestId;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
@@ -189,6 +191,7 @@ impl StsClient {
         mfa: Option<MfaToken<'_>>,
     ) -> Result<Credentials, StsError> {
         let built = self.built().await?;
+        let started = Instant::now();
         let out = built
             .client
             .get_session_token()
@@ -198,8 +201,8 @@ impl StsClient {
             .customize()
             .config_override(Self::call_config(built, keys, region))
             .send()
-            .await
-            .map_err(sts_error)?;
+            .await;
+        let out = logged("GetSessionToken", started, out)?;
         convert(out.credentials())
     }
 
@@ -211,6 +214,7 @@ impl StsClient {
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
         let built = self.built().await?;
+        let started = Instant::now();
         let out = built
             .client
             .assume_role()
@@ -222,8 +226,8 @@ impl StsClient {
             .customize()
             .config_override(Self::call_config(built, parent, region))
             .send()
-            .await
-            .map_err(sts_error)?;
+            .await;
+        let out = logged("AssumeRole", started, out)?;
         convert(out.credentials())
     }
 
@@ -234,16 +238,39 @@ impl StsClient {
         region: Option<&str>,
     ) -> Result<String, StsError> {
         let built = self.built().await?;
+        let started = Instant::now();
         let out = built
             .client
             .get_caller_identity()
             .customize()
             .config_override(Self::call_config(built, creds, region))
             .send()
-            .await
-            .map_err(sts_error)?;
+            .await;
+        let out = logged("GetCallerIdentity", started, out)?;
         Ok(out.arn().unwrap_or_default().to_owned())
     }
+}
+
+/// Logs one STS call (its action, how long it took, AWS's request id and the outcome;
+/// the hop is the caller's span) and turns a failure into an [`StsError`]. Neither the
+/// request nor the answer is logged: they hold the MFA code and the credentials.
+fn logged<O, E>(
+    action: &'static str,
+    started: Instant,
+    result: Result<O, SdkError<E, HttpResponse>>,
+) -> Result<O, StsError>
+where
+    O: RequestId,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let duration = started.elapsed();
+    let request_id = result.request_id().unwrap_or("none").to_owned();
+    let result = result.map_err(sts_error);
+    match &result {
+        Ok(_) => tracing::info!(action, ?duration, request_id, "STS call"),
+        Err(e) => tracing::info!(action, ?duration, request_id, error = %e, "STS call failed"),
+    }
+    result
 }
 
 /// The text of the first `<name>…</name>` element in an XML error body.

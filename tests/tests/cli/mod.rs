@@ -129,6 +129,12 @@ impl World {
         self.env.clone()
     }
 
+    /// The same world with one more variable in every child's environment.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     fn command(&self, extra_env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(rolehop_bin());
         command

@@ -592,10 +592,12 @@ fn want(
 impl Delivery for AwsFilesDelivery {
     fn deliver(&self, handover: &Handover) -> Result<(), DeliveryError> {
         self.submit(Op::Deliver(Box::new(handover.clone())))
+            .inspect_err(|e| tracing::info!(profile = %handover.profile, error = %e, "AWS files not updated"))
     }
 
     fn withdraw(&self, profile: &ProfileName) -> Result<(), DeliveryError> {
         self.submit(Op::Withdraw(profile.clone()))
+            .inspect_err(|e| tracing::info!(%profile, error = %e, "AWS files not updated"))
     }
 }
 

@@ -92,6 +92,7 @@ impl Engine {
     /// held the profile is stopped first. If another start or a stop takes the profile
     /// while this one resolves, this one delivers nothing, stays stopped and says so
     /// (a conflict error).
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn start(
         &self,
         selector: &str,
@@ -110,6 +111,7 @@ impl Engine {
     /// pending session is stopped (a start in flight is abandoned and delivers
     /// nothing); an inactive or failed one is started. The choice is made inside the
     /// locked update that acts on it.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
         match self.begin(selector, true).await? {
             Begun::Stopped(view) => Ok(*view),
@@ -226,6 +228,7 @@ impl Engine {
 
     /// Stops a session: what Rolehop wrote for its profile is removed (unless another
     /// session now holds the profile). A start in flight is abandoned.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn stop(&self, selector: &str) -> Result<SessionView, EngineError> {
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let view = self
@@ -245,6 +248,7 @@ impl Engine {
     /// Refreshes an active session's credentials without prompting: the cached user
     /// token is reused, so this asks for MFA zero times while it is valid. A session
     /// that stopped or restarted meanwhile is left as it is.
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
         let ws = self.workspace().await?;
         let stored = ws.find(selector)?;
@@ -315,6 +319,7 @@ impl Engine {
     /// A session's credentials, for `exec` and `credential-process`: cached hops are
     /// reused, nothing is written and no state changes. With `interactive` false the
     /// engine never prompts (a missing MFA token is an error telling what to do).
+    #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn credentials(
         &self,
         selector: &str,

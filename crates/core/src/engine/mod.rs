@@ -245,6 +245,7 @@ impl Engine {
 
     /// Publishes the state of `view`'s session.
     fn announce_view(&self, view: &SessionView) {
+        tracing::info!(session = %view.session.name, state = ?view.state, "session state");
         self.events.publish(EngineEvent::SessionState {
             session: view.session.id,
             name: view.session.name.clone(),
@@ -256,6 +257,7 @@ impl Engine {
     fn announce(&self, ws: &Workspace, ids: impl IntoIterator<Item = SessionId>) {
         for id in ids {
             if let Some(s) = ws.get(id) {
+                tracing::info!(session = %s.session.name, state = ?s.state, "session state");
                 self.events.publish(EngineEvent::SessionState {
                     session: id,
                     name: s.session.name.clone(),
