@@ -28,6 +28,14 @@ impl TestHome {
             fs::create_dir_all(dir.path().join(sub))
                 .map_err(PeerError::io(format!("creating {sub}/")))?;
         }
+        // Rolehop's state directory as Rolehop itself makes it: the user's, 0700 (a
+        // wider one is tightened with a warning, which would add a line to every
+        // command's stderr).
+        fs::set_permissions(
+            dir.path().join("rolehop"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .map_err(PeerError::io("making rolehop/ 0700"))?;
         Ok(Self {
             dir,
             keychain_service: format!("rolehop-test-{}", uuid::Uuid::new_v4().simple()),

@@ -1063,9 +1063,10 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
         let mut events = morning.subscribe();
         let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
-        // The announcement, then the session's failed state (set just after it).
+        // The announcement and the session's failed state, in whichever order the
+        // engine publishes them.
         let (message, failure) = tokio::time::timeout(Duration::from_secs(30), async {
-            let mut announced = None;
+            let (mut announced, mut failed) = (None, None);
             loop {
                 match events.recv().await {
                     Ok(EngineEvent::RotationFailed { name, message, .. }) if name == "nightly" => {
@@ -1075,12 +1076,11 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
                         name,
                         state: SessionState::Failed(failure),
                         ..
-                    }) if name == "nightly" => {
-                        if let Some(message) = announced.take() {
-                            break (message, failure);
-                        }
-                    }
+                    }) if name == "nightly" => failed = Some(failure),
                     _ => {}
+                }
+                if let (Some(message), Some(failure)) = (&announced, &failed) {
+                    break (message.clone(), failure.clone());
                 }
             }
         })

@@ -46,7 +46,9 @@ fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
     });
     // Dependencies are chosen, not collected: one that no code uses fails (about 1 s).
     job.step("cargo machete (no unused dependency)", || {
-        run(repo.cargo().arg("machete"))
+        // cargo-machete reads CARGO_PKG_NAME (set for xtask by `cargo run`) as "run by
+        // cargo" and then takes its own subcommand name for a path: clear it.
+        run(repo.cargo().arg("machete").env_remove("CARGO_PKG_NAME"))
     });
     // Doc tests before the suites: nextest's summary should be the run's last word.
     let mut doctests = repo.cargo_with_peers()?;
