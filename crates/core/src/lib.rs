@@ -19,6 +19,7 @@ pub mod rotation;
 pub mod state_writer;
 pub mod store;
 pub mod sts;
+pub mod trust;
 pub mod validate;
 pub mod workspace;
 
