@@ -129,7 +129,13 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
         .ok();
 
     let template = world
-        .rolehop(&["trust", "template", "production", "--format", "cloudformation"])
+        .rolehop(&[
+            "trust",
+            "template",
+            "production",
+            "--format",
+            "cloudformation",
+        ])
         .ok()
         .stdout;
     let dir = tempfile::tempdir().unwrap();
@@ -182,7 +188,14 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
         "{check}"
     );
     let via = world
-        .rolehop(&["trust", "check", "production", "--via", "production", "--json"])
+        .rolehop(&[
+            "trust",
+            "check",
+            "production",
+            "--via",
+            "production",
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(via["evaluation"]["verdict"], "admitted");
@@ -191,7 +204,9 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
         .rolehop(&["trust", "check", "production", "--via", "codebuild"])
         .fails_with(3);
     assert!(
-        wrong_account.stderr.contains("acts in account 123456789012"),
+        wrong_account
+            .stderr
+            .contains("acts in account 123456789012"),
         "{wrong_account:?}"
     );
 }
@@ -282,7 +297,11 @@ fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
     world
         .rolehop(&["trust", "check", "bobs", "--policy", policy])
         .ok();
-    std::fs::write(&file, r#"{"Statement": [{"Effect": "Allow", "Principal": "bob"}]}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"Statement": [{"Effect": "Allow", "Principal": "bob"}]}"#,
+    )
+    .unwrap();
     let bad = world
         .rolehop(&["trust", "check", "bobs", "--policy", policy])
         .fails_with(3);

@@ -67,10 +67,22 @@ fn main() {
             account_id: None,
         }),
     );
-    let a = session("build", role(user.id, "arn:aws:iam::123456789012:role/Build", Some("x-a")));
-    let b = session("stage", role(a.id, "arn:aws:iam::123456789012:role/Stage", Some("x-b")));
-    let c = session("prod", role(b.id, "arn:aws:iam::210987654321:role/Prod", Some("x-c")));
-    let users = UserArns::from([(user.id, Ok("arn:aws:iam::123456789012:user/alice".to_owned()))]);
+    let a = session(
+        "build",
+        role(user.id, "arn:aws:iam::123456789012:role/Build", Some("x-a")),
+    );
+    let b = session(
+        "stage",
+        role(a.id, "arn:aws:iam::123456789012:role/Stage", Some("x-b")),
+    );
+    let c = session(
+        "prod",
+        role(b.id, "arn:aws:iam::210987654321:role/Prod", Some("x-c")),
+    );
+    let users = UserArns::from([(
+        user.id,
+        Ok("arn:aws:iam::123456789012:user/alice".to_owned()),
+    )]);
     let target = c.id;
     for s in [user, a, b, c] {
         ws.add_session(s).unwrap();

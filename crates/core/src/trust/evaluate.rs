@@ -189,7 +189,8 @@ pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
         }
         for (_, _, f) in of(Effect::Deny, Tri::Unknown).chain(of(Effect::Allow, Tri::Unknown)) {
             for key in &f.unknown {
-                let line = format!("cannot tell: the policy tests {key}, which Rolehop cannot know");
+                let line =
+                    format!("cannot tell: the policy tests {key}, which Rolehop cannot know");
                 if !details.contains(&line) {
                     details.push(line);
                 }
@@ -246,7 +247,9 @@ fn explain_missing(
         .map(|(_, _, f)| f)
         .collect();
     if allows.is_empty() {
-        missing.push(format!("no Allow statement grants {action}: add it to Action"));
+        missing.push(format!(
+            "no Allow statement grants {action}: add it to Action"
+        ));
         return;
     }
     let caller = &ctx.hop.caller;
@@ -367,9 +370,9 @@ fn entry_names_caller(entry: &str, ctx: &RequestContext, unknown: &mut Vec<Strin
 }
 
 fn principal_matches(p: &Principal, ctx: &RequestContext, unknown: &mut Vec<String>) -> Tri {
-    p.aws_entries()
-        .into_iter()
-        .fold(Tri::No, |acc, e| acc.or(entry_names_caller(e, ctx, unknown)))
+    p.aws_entries().into_iter().fold(Tri::No, |acc, e| {
+        acc.or(entry_names_caller(e, ctx, unknown))
+    })
 }
 
 /// `NotPrincipal` spares the caller only when every name IAM evaluates for it is
@@ -445,7 +448,10 @@ fn condition(operator: &str, actual: &Lookup, wanted: &[&str]) -> Tri {
     let (for_all, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
         (true, rest)
     } else {
-        (false, operator.strip_prefix("ForAnyValue:").unwrap_or(operator))
+        (
+            false,
+            operator.strip_prefix("ForAnyValue:").unwrap_or(operator),
+        )
     };
     let (if_exists, base) = match op.strip_suffix("IfExists") {
         Some(b) => (true, b),

@@ -174,7 +174,10 @@ fn the_evaluator_answers_like_iam_on_the_documented_cases() {
         } else if let Some(says) = c.says
             && !got.missing.iter().any(|m| m.contains(says))
         {
-            failures.push(format!("{}: no missing line says {says:?}: {got:?}", c.name));
+            failures.push(format!(
+                "{}: no missing line says {says:?}: {got:?}",
+                c.name
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -203,7 +206,9 @@ fn cannot_tell_names_the_key() {
     )]);
     let got = evaluate(&doc, &RequestContext::new(&h, Utc::now()));
     assert!(
-        got.details.iter().any(|d| d.contains("aws:PrincipalTag/team")),
+        got.details
+            .iter()
+            .any(|d| d.contains("aws:PrincipalTag/team")),
         "{got:?}"
     );
 }
@@ -216,7 +221,11 @@ fn wildcards_match_like_iam() {
         ("*", "", true),
         ("a*b*c", "axxbyyc", true),
         ("a*b*c", "axxbyy", false),
-        ("arn:aws:iam::*:role/Deploy", "arn:aws:iam::1:role/Deployer", false),
+        (
+            "arn:aws:iam::*:role/Deploy",
+            "arn:aws:iam::1:role/Deployer",
+            false,
+        ),
     ] {
         assert_eq!(glob(p, t, false), want, "{p} vs {t}");
     }

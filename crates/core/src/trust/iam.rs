@@ -84,7 +84,9 @@ impl IamClient {
     }
 }
 
-fn iam_error<E>(e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>) -> IamError
+fn iam_error<E>(
+    e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+) -> IamError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

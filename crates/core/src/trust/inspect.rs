@@ -157,12 +157,11 @@ impl<'a> TrustInspector<'a> {
             PolicySource::Document { text, origin } => (text, origin),
             PolicySource::Fetch { via } => self.fetch(&ws, &hop, via).await?,
         };
-        let policy =
-            PolicyDocument::parse_from_iam(&text).map_err(|cause| TrustError::Policy {
-                role: hop.role_arn.clone(),
-                origin: origin.clone(),
-                cause,
-            })?;
+        let policy = PolicyDocument::parse_from_iam(&text).map_err(|cause| TrustError::Policy {
+            role: hop.role_arn.clone(),
+            origin: origin.clone(),
+            cause,
+        })?;
         let evaluation = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
         Ok(CheckReport {
             hop,
@@ -180,9 +179,15 @@ impl<'a> TrustInspector<'a> {
         via: Option<String>,
     ) -> Result<(String, String), TrustError> {
         let role_account = hop.role_account().unwrap_or_default().to_owned();
-        let role_name = hop.role_arn.rsplit('/').next().unwrap_or_default().to_owned();
+        let role_name = hop
+            .role_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let read = |creds: Credentials, name: String| {
-            let (iam, role, role_name) = (self.iam.clone(), hop.role_arn.clone(), role_name.clone());
+            let (iam, role, role_name) =
+                (self.iam.clone(), hop.role_arn.clone(), role_name.clone());
             async move {
                 iam.role_trust_policy(&creds, &role_name)
                     .await

@@ -79,11 +79,20 @@ fn cloudformation(needs: &HopNeeds, session: &str, policy: &str) -> String {
     out.push_str("AWSTemplateFormatVersion: \"2010-09-09\"\n");
     out.push_str(&format!(
         "Description: {}\n",
-        quote(&format!("Role {name}, trusted by Rolehop session '{}'", needs.hop.caller.session))
+        quote(&format!(
+            "Role {name}, trusted by Rolehop session '{}'",
+            needs.hop.caller.session
+        ))
     ));
     out.push_str("Resources:\n");
-    out.push_str(&format!("  {id}:\n    Type: AWS::IAM::Role\n    Properties:\n"));
-    out.push_str(&format!("      RoleName: {}\n      Path: {}\n", quote(name), quote(&path)));
+    out.push_str(&format!(
+        "  {id}:\n    Type: AWS::IAM::Role\n    Properties:\n"
+    ));
+    out.push_str(&format!(
+        "      RoleName: {}\n      Path: {}\n",
+        quote(name),
+        quote(&path)
+    ));
     out.push_str("      AssumeRolePolicyDocument:\n");
     for line in policy.lines() {
         out.push_str(&format!("        {line}\n"));
@@ -116,7 +125,11 @@ fn hcl_identifier(name: &str) -> String {
             id.push('_');
         }
         after_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        id.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' });
+        id.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
     }
     if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
         id.insert_str(0, "role_");
@@ -136,7 +149,11 @@ fn terraform(needs: &HopNeeds, session: &str, policy: &str) -> String {
         "terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n  }\n}\n\n",
     );
     out.push_str(&format!("resource \"aws_iam_role\" \"{id}\" {{\n"));
-    out.push_str(&format!("  name = {}\n  path = {}\n", quote(name), quote(&path)));
+    out.push_str(&format!(
+        "  name = {}\n  path = {}\n",
+        quote(name),
+        quote(&path)
+    ));
     out.push_str("  assume_role_policy = <<-EOT\n");
     // Template sequences inside a heredoc are escaped, so IAM policy variables such as
     // ${aws:username} reach IAM as written.
@@ -193,7 +210,11 @@ mod tests {
 
     #[test]
     fn the_json_template_is_the_trust_policy() {
-        let text = render(&production_needs(Some("x-1")), "production", TemplateFormat::Json);
+        let text = render(
+            &production_needs(Some("x-1")),
+            "production",
+            TemplateFormat::Json,
+        );
         let doc = PolicyDocument::parse(&text).unwrap();
         assert_eq!(doc.version.as_deref(), Some("2012-10-17"));
         assert_eq!(
@@ -205,13 +226,32 @@ mod tests {
 
     #[test]
     fn the_cloudformation_template_embeds_the_policy_under_the_role() {
-        let text = render(&production_needs(None), "production", TemplateFormat::Cloudformation);
-        assert!(text.contains("  ResourceDeployCAR:\n    Type: AWS::IAM::Role\n"), "{text}");
-        assert!(text.contains("      RoleName: \"ResourceDeployCAR\"\n"), "{text}");
-        assert!(text.contains("      AssumeRolePolicyDocument:\n        {\n"), "{text}");
-        assert!(text.contains("# Deploy it in account 210987654321."), "{text}");
+        let text = render(
+            &production_needs(None),
+            "production",
+            TemplateFormat::Cloudformation,
+        );
+        assert!(
+            text.contains("  ResourceDeployCAR:\n    Type: AWS::IAM::Role\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      RoleName: \"ResourceDeployCAR\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("      AssumeRolePolicyDocument:\n        {\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# Deploy it in account 210987654321."),
+            "{text}"
+        );
         assert!(text.contains("      # Policies:\n"), "{text}");
-        assert!(text.ends_with("    Value: !GetAtt ResourceDeployCAR.Arn\n"), "{text}");
+        assert!(
+            text.ends_with("    Value: !GetAtt ResourceDeployCAR.Arn\n"),
+            "{text}"
+        );
     }
 
     /// terraform is not installable here, so the HCL's shape is pinned instead: one
@@ -232,11 +272,18 @@ mod tests {
         assert!(code.contains("\"Sid\": \"$${aws:username}\""), "{code}");
         assert!(code.contains("  EOT\n}\n"), "{code}");
         assert!(code.contains("output \"resource_deploy_car_arn\" {\n  value = aws_iam_role.resource_deploy_car.arn\n}"), "{code}");
-        assert!(!code.contains("aws_iam_role_policy"), "the placeholder is commented");
+        assert!(
+            !code.contains("aws_iam_role_policy"),
+            "the placeholder is commented"
+        );
         let heredoc_start = code.find("<<-EOT").unwrap();
         let heredoc_end = code.find("  EOT").unwrap();
         let outside = format!("{}{}", &code[..heredoc_start], &code[heredoc_end..]);
-        assert_eq!(outside.matches('{').count(), outside.matches('}').count(), "{code}");
+        assert_eq!(
+            outside.matches('{').count(),
+            outside.matches('}').count(),
+            "{code}"
+        );
         let policy = &code[heredoc_start + "<<-EOT".len()..heredoc_end].replace("$${", "${");
         assert!(PolicyDocument::parse(policy).is_ok(), "{policy}");
     }
