@@ -283,6 +283,19 @@ fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
     );
     assert!(run.stdout.contains("iam:GetRole as 'codebuild'"), "{run:?}");
 
+    // IAM has its own endpoint variable, honoured like STS's.
+    let unreachable = world
+        .rolehop_with(
+            &["trust", "check", "bobs"],
+            &[("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:9")],
+            None,
+        )
+        .fails_with(6);
+    assert!(
+        unreachable.stderr.contains("cannot reach IAM"),
+        "{unreachable:?}"
+    );
+
     // The same verdicts from a file, without IAM.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("trust.json");

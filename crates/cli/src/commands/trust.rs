@@ -38,7 +38,9 @@ pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
             let needs = inspector
                 .needs(&session, NeedsOptions { require_mfa })
                 .await?;
-            let last = needs.last().expect("a role session has a hop");
+            let last = needs
+                .last()
+                .expect("the core returns the target's hop last");
             let format = match format {
                 TemplateFormatArg::Cloudformation => TemplateFormat::Cloudformation,
                 TemplateFormatArg::Terraform => TemplateFormat::Terraform,

@@ -5,6 +5,7 @@
 use chrono::TimeZone;
 
 use super::*;
+use crate::model::SessionId;
 use crate::trust::statement::Caller;
 
 const USER: &str = "arn:aws:iam::123456789012:user/alice";
@@ -22,6 +23,7 @@ enum From {
 fn hop(from: From, external_id: Option<&str>, mfa: bool, source: Option<&str>) -> Hop {
     let caller = match from {
         From::User | From::UnknownUser => Caller {
+            id: SessionId::new(),
             session: "alice".into(),
             kind: CallerKind::IamUser,
             arn: matches!(from, From::User).then(|| USER.to_owned()),
@@ -29,6 +31,7 @@ fn hop(from: From, external_id: Option<&str>, mfa: bool, source: Option<&str>) -
             session_arn: None,
         },
         From::Role => Caller {
+            id: SessionId::new(),
             session: "codebuild".into(),
             kind: CallerKind::Role,
             arn: Some(ROLE.into()),

@@ -110,6 +110,13 @@ impl<'a> TrustInspector<'a> {
         }
         let users = self.user_arns(&ws, target.id).await;
         let chain = hops(&ws, target.id, &users);
+        // The workspace refuses a role without its parent; a hand-edited file may not.
+        if chain.last().map(|h| h.session.as_str()) != Some(target.name.as_str()) {
+            return Err(EngineError::NotFound(format!(
+                "the parent session of '{}' no longer exists",
+                target.name
+            )));
+        }
         Ok((ws, chain, users))
     }
 
@@ -152,7 +159,10 @@ impl<'a> TrustInspector<'a> {
         source: PolicySource,
     ) -> Result<CheckReport, TrustError> {
         let (ws, chain, _) = self.hops(selector).await?;
-        let hop = chain.last().cloned().expect("a role session has a hop");
+        let hop = chain
+            .last()
+            .cloned()
+            .expect("hops() checked the chain ends at the target");
         let (text, origin) = match source {
             PolicySource::Document { text, origin } => (text, origin),
             PolicySource::Fetch { via } => self.fetch(&ws, &hop, via).await?,

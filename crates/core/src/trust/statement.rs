@@ -29,7 +29,8 @@ pub enum CallerKind {
 /// The parent of a hop as IAM sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Caller {
-    /// The parent session's name.
+    /// The parent session's id and name.
+    pub id: SessionId,
     pub session: String,
     pub kind: CallerKind,
     /// The ARN a trust policy names: the IAM user's ARN, or the role's ARN (which
@@ -154,6 +155,7 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
                 .or_else(|| user.account_id.clone())
                 .or_else(|| user.mfa_serial.as_deref().and_then(arn_account));
             Caller {
+                id: parent.id,
                 session: parent.name.clone(),
                 kind: CallerKind::IamUser,
                 arn,
@@ -169,6 +171,7 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
             let account_id = role.account_id().map(str::to_owned);
             let role_name = role.role_arn.rsplit('/').next().unwrap_or_default();
             Caller {
+                id: parent.id,
                 session: parent.name.clone(),
                 kind: CallerKind::Role,
                 arn: Some(role.role_arn.clone()),
@@ -194,11 +197,10 @@ pub fn needs(hop: &Hop, users: &UserArns, options: NeedsOptions) -> HopNeeds {
     let mut notes = Vec::new();
     let principal = hop.caller.principal();
     if hop.caller.arn.is_none() {
-        let why = users
-            .iter()
-            .find_map(|(_, r)| r.as_ref().err())
-            .map(|e| format!(" ({e})"))
-            .unwrap_or_default();
+        let why = match users.get(&hop.caller.id) {
+            Some(Err(e)) => format!(" ({e})"),
+            _ => String::new(),
+        };
         match &principal {
             Some(root) => notes.push(format!(
                 "the IAM user behind '{}' is unknown offline{why}: the account root {root} \
