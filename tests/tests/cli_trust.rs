@@ -116,6 +116,13 @@ fn trust_show_names_each_hops_principal_and_the_role_it_may_assume() {
         "{offline}"
     );
 
+    let help = world.rolehop(&["trust", "check", "--help"]).ok().stdout;
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("Exits 0 when the hop is admitted, 10 when it is not"),
+        "{help}"
+    );
+
     let user = world.rolehop(&["trust", "show", "alice"]).fails_with(3);
     assert!(user.stderr.contains("is an IAM user"), "{user:?}");
 }

@@ -5,8 +5,8 @@
 //! its Principal (or NotPrincipal), its Action (or NotAction), its Resource (if any)
 //! and every condition match. Within `Condition`, operators and keys are ANDed and a
 //! key's values ORed (NORed for negated operators); a key missing from the request
-//! makes a condition false, except for negated operators, `...IfExists`, `Null` and
-//! `ForAllValues:`. A key Rolehop cannot know (the principal's tags, its
+//! makes a condition false, except for negated operators (unless `ForAnyValue:`),
+//! `...IfExists`, `Null` and `ForAllValues:`. A key Rolehop cannot know (the principal's tags, its
 //! organization, the caller's IP...) makes the condition "cannot tell", never a guess.
 
 use chrono::{DateTime, Utc};
@@ -445,13 +445,12 @@ fn conditions_hold(
 
 /// One operator on one key.
 fn condition(operator: &str, actual: &Lookup, wanted: &[&str]) -> Tri {
-    let (for_all, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
-        (true, rest)
+    let (for_all, for_any, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
+        (true, false, rest)
+    } else if let Some(rest) = operator.strip_prefix("ForAnyValue:") {
+        (false, true, rest)
     } else {
-        (
-            false,
-            operator.strip_prefix("ForAnyValue:").unwrap_or(operator),
-        )
+        (false, false, operator)
     };
     let (if_exists, base) = match op.strip_suffix("IfExists") {
         Some(b) => (true, b),
@@ -463,7 +462,9 @@ fn condition(operator: &str, actual: &Lookup, wanted: &[&str]) -> Tri {
             if base == "Null" {
                 return Tri::from(wanted.iter().any(|w| w.eq_ignore_ascii_case("true")));
             }
-            return Tri::from(if_exists || for_all || negated(base));
+            // ForAllValues holds over an empty set; ForAnyValue needs one value, even
+            // with a negated operator.
+            return Tri::from(if_exists || for_all || (negated(base) && !for_any));
         }
         Lookup::Value(v) => v.as_str(),
     };
