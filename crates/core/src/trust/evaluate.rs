@@ -221,6 +221,18 @@ pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
     .into_iter()
     .find(|v| verdicts.contains(v))
     .unwrap_or(Verdict::Admitted);
+    let hop = ctx.hop;
+    if verdict == Verdict::Admitted && hop.role_account() != hop.caller.account_id.as_deref() {
+        // Across accounts both sides must allow; the caller's side is not read here.
+        details.push(format!(
+            "across accounts IAM also needs the identity policy of '{}' to allow {} on {} \
+             (not checked: `rolehop trust show {}` prints that statement)",
+            hop.caller.session,
+            hop.actions().join(", "),
+            hop.role_arn,
+            hop.session
+        ));
+    }
     Evaluation {
         verdict,
         missing,

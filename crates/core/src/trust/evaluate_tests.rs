@@ -190,6 +190,32 @@ fn the_evaluator_answers_like_iam_on_the_documented_cases() {
 }
 
 #[test]
+fn a_cross_account_admission_says_the_callers_side_is_unchecked() {
+    let h = hop(From::Role, None, false, None);
+    let got = evaluate(
+        &policy(&[allow(ROLE, "")]),
+        &RequestContext::new(&h, Utc::now()),
+    );
+    assert_eq!(got.verdict, Verdict::Admitted);
+    assert!(
+        got.details
+            .iter()
+            .any(|d| d.contains("identity policy of 'codebuild'") && d.contains("not checked")),
+        "{got:?}"
+    );
+    let mut same = h.clone();
+    same.role_arn = "arn:aws:iam::123456789012:role/Local".into();
+    let got = evaluate(
+        &policy(&[allow(ROLE, "")]),
+        &RequestContext::new(&same, Utc::now()),
+    );
+    assert!(
+        !got.details.iter().any(|d| d.contains("identity policy")),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn a_known_organization_is_tested() {
     let h = hop(From::Role, None, false, None);
     let doc = policy(&[allow(
