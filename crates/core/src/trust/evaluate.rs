@@ -3,16 +3,16 @@
 //! The rules, from AWS's policy-evaluation logic: an explicit Deny wins over any
 //! Allow; without an Allow the request is implicitly denied. A statement applies when
 //! its Principal (or NotPrincipal), its Action (or NotAction), its Resource (if any)
-//! and every condition match. Within `Condition`, operators and keys are ANDed and a
-//! key's values ORed (NORed for negated operators); a key missing from the request
-//! makes a condition false, except for negated operators (unless `ForAnyValue:`),
-//! `...IfExists`, `Null` and `ForAllValues:`. A key Rolehop cannot know (the principal's tags, its
-//! organization, the caller's IP...) makes the condition "cannot tell", never a guess.
+//! and every condition match ([`crate::trust::condition`]). A key Rolehop cannot know
+//! (the principal's tags, its organization, the caller's IP...) makes the answer
+//! "cannot tell", never a guess.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::trust::policy::{Conditions, Effect, PolicyDocument, Principal, Statement};
+pub use crate::trust::condition::glob;
+use crate::trust::condition::{Lookup, Tri, Unmet, conditions_hold};
+use crate::trust::policy::{Effect, PolicyDocument, Principal, Statement};
 use crate::trust::statement::{CallerKind, Hop};
 
 /// The outcome for the whole request.
@@ -59,7 +59,7 @@ impl<'a> RequestContext<'a> {
     }
 
     /// A context key's value in this request.
-    fn lookup(&self, key: &str) -> Lookup {
+    pub(crate) fn lookup(&self, key: &str) -> Lookup {
         let hop = self.hop;
         let known = |v: Option<&str>| match v {
             Some(v) => Lookup::Value(v.to_owned()),
@@ -97,57 +97,6 @@ impl<'a> RequestContext<'a> {
             _ => Lookup::Unknown,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Lookup {
-    Absent,
-    Value(String),
-    Unknown,
-}
-
-/// Three-valued truth: a match, no match, or "cannot tell".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tri {
-    Yes,
-    No,
-    Unknown,
-}
-
-impl Tri {
-    fn from(b: bool) -> Self {
-        if b { Tri::Yes } else { Tri::No }
-    }
-    fn and(self, other: Tri) -> Tri {
-        match (self, other) {
-            (Tri::No, _) | (_, Tri::No) => Tri::No,
-            (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
-            _ => Tri::Yes,
-        }
-    }
-    fn or(self, other: Tri) -> Tri {
-        match (self, other) {
-            (Tri::Yes, _) | (_, Tri::Yes) => Tri::Yes,
-            (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
-            _ => Tri::No,
-        }
-    }
-    fn not(self) -> Tri {
-        match self {
-            Tri::Yes => Tri::No,
-            Tri::No => Tri::Yes,
-            Tri::Unknown => Tri::Unknown,
-        }
-    }
-}
-
-/// A condition that did not hold, for the "missing" sentences.
-#[derive(Debug, Clone)]
-struct Unmet {
-    operator: String,
-    key: String,
-    wanted: Vec<String>,
-    actual: Option<String>,
 }
 
 /// How one statement fares for one action.
@@ -421,179 +370,6 @@ fn not_principal_applies(np: &Principal, ctx: &RequestContext, unknown: &mut Vec
         None => listed(None, unknown),
     };
     listed(own, unknown).and(account_listed).not()
-}
-
-fn conditions_hold(
-    c: &Conditions,
-    ctx: &RequestContext,
-    unmet: &mut Vec<Unmet>,
-    unknown: &mut Vec<String>,
-) -> Tri {
-    let mut all = Tri::Yes;
-    for (operator, keys) in c {
-        for (key, values) in keys {
-            let wanted: Vec<&str> = values.iter().collect();
-            let actual = ctx.lookup(key);
-            let t = condition(operator, &actual, &wanted);
-            if t == Tri::Unknown {
-                unknown.push(key.clone());
-            }
-            if t == Tri::No {
-                unmet.push(Unmet {
-                    operator: operator.clone(),
-                    key: key.clone(),
-                    wanted: values.0.clone(),
-                    actual: match actual {
-                        Lookup::Value(v) => Some(v),
-                        _ => None,
-                    },
-                });
-            }
-            all = all.and(t);
-        }
-    }
-    all
-}
-
-/// One operator on one key.
-fn condition(operator: &str, actual: &Lookup, wanted: &[&str]) -> Tri {
-    let (for_all, for_any, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
-        (true, false, rest)
-    } else if let Some(rest) = operator.strip_prefix("ForAnyValue:") {
-        (false, true, rest)
-    } else {
-        (false, false, operator)
-    };
-    let (if_exists, base) = match op.strip_suffix("IfExists") {
-        Some(b) => (true, b),
-        None => (false, op),
-    };
-    let value = match actual {
-        Lookup::Unknown => return Tri::Unknown,
-        Lookup::Absent => {
-            if base == "Null" {
-                return Tri::from(wanted.iter().any(|w| w.eq_ignore_ascii_case("true")));
-            }
-            // ForAllValues holds over an empty set; ForAnyValue needs one value, even
-            // with a negated operator.
-            return Tri::from(if_exists || for_all || (negated(base) && !for_any));
-        }
-        Lookup::Value(v) => v.as_str(),
-    };
-    if base == "Null" {
-        return Tri::from(wanted.iter().any(|w| w.eq_ignore_ascii_case("false")));
-    }
-    let positive = positive_of(base);
-    let test = |w: &str| -> Option<bool> {
-        Some(match positive {
-            "StringEquals" => value == w,
-            "StringEqualsIgnoreCase" => value.eq_ignore_ascii_case(w),
-            "StringLike" => glob(w, value, false),
-            "Bool" => value.eq_ignore_ascii_case(w),
-            "ArnEquals" | "ArnLike" => glob(w, value, false),
-            "NumericEquals" => number(value)? == number(w)?,
-            "NumericLessThan" => number(value)? < number(w)?,
-            "NumericLessThanEquals" => number(value)? <= number(w)?,
-            "NumericGreaterThan" => number(value)? > number(w)?,
-            "NumericGreaterThanEquals" => number(value)? >= number(w)?,
-            "DateEquals" => date(value)? == date(w)?,
-            "DateLessThan" => date(value)? < date(w)?,
-            "DateLessThanEquals" => date(value)? <= date(w)?,
-            "DateGreaterThan" => date(value)? > date(w)?,
-            "DateGreaterThanEquals" => date(value)? >= date(w)?,
-            // BinaryEquals, IpAddress and operators IAM may add: not evaluated.
-            _ => return None,
-        })
-    };
-    let mut any = false;
-    for w in wanted {
-        match test(w) {
-            Some(true) => any = true,
-            Some(false) => {}
-            None if known_operator(positive) => {} // an unparsable value matches nothing
-            None => return Tri::Unknown,
-        }
-    }
-    Tri::from(if negated(base) { !any } else { any })
-}
-
-const NEGATED: [(&str, &str); 8] = [
-    ("StringNotEquals", "StringEquals"),
-    ("StringNotEqualsIgnoreCase", "StringEqualsIgnoreCase"),
-    ("StringNotLike", "StringLike"),
-    ("NumericNotEquals", "NumericEquals"),
-    ("DateNotEquals", "DateEquals"),
-    ("ArnNotEquals", "ArnEquals"),
-    ("ArnNotLike", "ArnLike"),
-    ("NotIpAddress", "IpAddress"),
-];
-
-fn negated(op: &str) -> bool {
-    NEGATED.iter().any(|(n, _)| *n == op)
-}
-
-fn positive_of(op: &str) -> &str {
-    NEGATED
-        .iter()
-        .find(|(n, _)| *n == op)
-        .map(|(_, p)| *p)
-        .unwrap_or(op)
-}
-
-fn known_operator(op: &str) -> bool {
-    op.starts_with("Numeric") || op.starts_with("Date")
-}
-
-fn number(s: &str) -> Option<f64> {
-    s.trim().parse().ok()
-}
-
-/// ISO 8601 (what policies write) or epoch seconds (`aws:EpochTime`).
-fn date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<i64>() {
-        return DateTime::from_timestamp(secs, 0);
-    }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
-        })
-}
-
-/// IAM's wildcards: `*` any run, `?` any one character.
-pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let eq = |a: char, b: char| {
-        if ignore_case {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! Trust policies: what each hop of a chain needs from IAM ([`statement`]), ready-to-deploy
-//! role definitions with that trust ([`template`]), the policy grammar ([`policy`]),
-//! IAM's evaluation of a trust policy for a hop ([`evaluate`]), and fetching a role's
-//! actual policy with `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]).
+//! Trust policies: what each hop of a chain needs from IAM ([`statement`]),
+//! ready-to-deploy role definitions with that trust ([`template`]), the policy grammar
+//! ([`policy`]), IAM's evaluation of a trust policy for a hop ([`evaluate`], its
+//! condition operators in [`condition`]), and fetching a role's actual policy with
+//! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]).
 
+pub mod condition;
 pub mod evaluate;
 pub mod iam;
 pub mod inspect;
