@@ -15,8 +15,9 @@ AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are hono
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
 5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
-8 keychain unavailable, 9 workspace or AWS files could not be written, 101 internal \
-error (a bug); `exec` passes the command's own exit code through (126: cannot run it, \
+8 keychain unavailable, 9 workspace or AWS files could not be written, 10 `trust check`: \
+the role's trust policy does not admit the hop, 11 `trust check`: whether it does depends \
+on what Rolehop cannot know, 101 internal error (a bug); `exec` passes the command's own exit code through (126: cannot run it, \
 127: not found).";
 
 /// Rolehop: short-lived AWS credentials from the OS keychain, role chains with MFA.
@@ -62,6 +63,10 @@ pub enum Command {
     /// Workspace settings (delivery mode, default region, rotation margin).
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Trust policies: what each hop of a chain needs, a role template, and a check of
+    /// the role's actual trust policy.
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`).
     Completions {
         /// The shell to complete for.
@@ -327,6 +332,63 @@ pub enum SettingsCommand {
     Set { key: SettingKey, value: String },
     /// Clear a setting back to its default.
     Unset { key: SettingKey },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Print, for each role hop of the session's chain, the statement the role's trust
+    /// policy needs and the one the parent's identity policy needs.
+    Show {
+        /// The session's name or id (a role session).
+        session: String,
+        /// Print JSON (an array, one entry per hop) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also require aws:MultiFactorAuthPresent when the chain has an MFA device.
+        #[arg(long)]
+        require_mfa: bool,
+    },
+    /// Print a ready-to-deploy definition of the session's role, with the trust policy
+    /// its hop needs and a commented placeholder for its permissions.
+    Template {
+        /// The session's name or id (a role session).
+        session: String,
+        #[arg(long, value_enum, default_value = "cloudformation")]
+        format: TemplateFormatArg,
+        /// Also require aws:MultiFactorAuthPresent when the chain has an MFA device.
+        #[arg(long)]
+        require_mfa: bool,
+    },
+    /// Check that the role's trust policy admits the session's hop.
+    ///
+    /// The policy is read with iam:GetRole as the hop's parent (same-account roles), as
+    /// an active session in the role's account, or as --via SESSION; or from --policy.
+    /// Exits 0 when the hop is admitted, 10 when it is not (naming what is missing), 11
+    /// when the answer depends on what Rolehop cannot know (principal tags, the
+    /// organization, the source IP...).
+    Check {
+        /// The session's name or id (a role session).
+        session: String,
+        /// Read the trust policy from this JSON file instead of IAM.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<std::path::PathBuf>,
+        /// Read the policy with this session's credentials (it must act in the role's account).
+        #[arg(long, value_name = "SESSION", conflicts_with = "policy")]
+        via: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TemplateFormatArg {
+    /// CloudFormation YAML (`aws cloudformation deploy --template-file`).
+    Cloudformation,
+    /// Terraform HCL with an aws_iam_role resource.
+    Terraform,
+    /// The trust policy document alone.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

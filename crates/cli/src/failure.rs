@@ -32,6 +32,10 @@ pub enum Exit {
     Keychain = 8,
     /// The workspace or the AWS files could not be read or written.
     Storage = 9,
+    /// `trust check`: the role's trust policy does not admit the hop.
+    NotTrusted = 10,
+    /// `trust check`: the answer depends on what Rolehop cannot know.
+    CannotTell = 11,
     /// `exec`: the command exists but could not be run.
     CannotRun = 126,
     /// `exec`: the command was not found.

@@ -51,9 +51,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> Outcome {
-    // `exec` and `credential-process` only read credentials: they never write the AWS files.
+    // `exec`, `credential-process` and `trust` only read credentials: they never write
+    // the AWS files.
     let files = match &command {
-        Command::Exec(_) | Command::CredentialProcess { .. } => Files::Untouched,
+        Command::Exec(_) | Command::CredentialProcess { .. } | Command::Trust(_) => {
+            Files::Untouched
+        }
         _ => Files::Deliver,
     };
     let engine = open_engine(files).await?;
@@ -87,6 +90,7 @@ async fn dispatch(engine: &Engine, command: Command) -> Outcome {
             commands::import::run(engine, options, json).await
         }
         Command::Settings(c) => commands::settings::run(engine, c).await,
+        Command::Trust(c) => commands::trust::run(engine, c).await,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }

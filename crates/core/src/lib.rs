@@ -22,6 +22,7 @@ pub mod model;
 pub mod rotation;
 pub mod store;
 pub mod sts;
+pub mod trust;
 pub mod validate;
 pub mod workspace;
 

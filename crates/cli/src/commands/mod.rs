@@ -7,6 +7,7 @@ pub mod import;
 pub mod profile;
 pub mod session;
 pub mod settings;
+pub mod trust;
 
 use std::process::ExitCode;
 

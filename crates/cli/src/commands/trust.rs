@@ -1,0 +1,179 @@
+//! `rolehop trust show|template|check`: renders what `rolehop_core::trust` derives and
+//! evaluates; the exit code of `check` says whether the hop is admitted.
+
+use std::process::ExitCode;
+
+use rolehop_core::Engine;
+use rolehop_core::trust::inspect::TrustError;
+use rolehop_core::trust::statement::HopNeeds;
+use rolehop_core::trust::template::{self, TemplateFormat};
+use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector, Verdict};
+
+use crate::args::{TemplateFormatArg, TrustCommand};
+use crate::commands::{Outcome, print_json};
+use crate::failure::{Exit, Failure};
+
+pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
+    let inspector = TrustInspector::new(engine);
+    match command {
+        TrustCommand::Show {
+            session,
+            json,
+            require_mfa,
+        } => {
+            let needs = inspector
+                .needs(&session, NeedsOptions { require_mfa })
+                .await?;
+            if json {
+                return print_json(&needs);
+            }
+            print!("{}", show_text(&needs));
+            Ok(ExitCode::SUCCESS)
+        }
+        TrustCommand::Template {
+            session,
+            format,
+            require_mfa,
+        } => {
+            let needs = inspector
+                .needs(&session, NeedsOptions { require_mfa })
+                .await?;
+            let last = needs
+                .last()
+                .expect("the core returns the target's hop last");
+            let format = match format {
+                TemplateFormatArg::Cloudformation => TemplateFormat::Cloudformation,
+                TemplateFormatArg::Terraform => TemplateFormat::Terraform,
+                TemplateFormatArg::Json => TemplateFormat::Json,
+            };
+            print!("{}", template::render(last, &session, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        TrustCommand::Check {
+            session,
+            policy,
+            via,
+            json,
+        } => {
+            let source = match policy {
+                Some(path) => PolicySource::Document {
+                    text: std::fs::read_to_string(&path).map_err(|e| {
+                        Failure::new(
+                            Exit::Invalid,
+                            format!("policy: cannot read {}: {e}", path.display()),
+                        )
+                    })?,
+                    origin: path.display().to_string(),
+                },
+                None => PolicySource::Fetch { via },
+            };
+            let report = inspector
+                .check(&session, source)
+                .await
+                .map_err(trust_failure)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", check_text(&report));
+            }
+            verdict_outcome(&report)
+        }
+    }
+}
+
+fn indented(value: &impl serde::Serialize, by: &str) -> String {
+    let text = serde_json::to_string_pretty(value).expect("statement serializes");
+    text.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+fn show_text(needs: &[HopNeeds]) -> String {
+    let mut out = String::new();
+    for (i, n) in needs.iter().enumerate() {
+        let hop = &n.hop;
+        out.push_str(&format!(
+            "Hop {} of {}: '{}' assumes {} for '{}'\n",
+            i + 1,
+            needs.len(),
+            hop.caller.session,
+            hop.role_arn,
+            hop.session
+        ));
+        out.push_str(&format!("  The trust policy of {} needs:\n", hop.role_arn));
+        out.push_str(&indented(&n.trust_statement, "    "));
+        out.push_str(&format!(
+            "  The identity policy of {} needs:\n",
+            hop.caller
+                .arn
+                .clone()
+                .unwrap_or_else(|| format!("'{}'", hop.caller.session))
+        ));
+        out.push_str(&indented(&n.identity_statement, "    "));
+        for note in &n.notes {
+            out.push_str(&format!("  Note: {note}.\n"));
+        }
+    }
+    out
+}
+
+fn check_text(report: &CheckReport) -> String {
+    let hop = &report.hop;
+    let who = hop
+        .caller
+        .principal()
+        .unwrap_or_else(|| "an unknown principal".into());
+    let verdict = match report.evaluation.verdict {
+        Verdict::Admitted => "admits",
+        Verdict::ExplicitDeny => "explicitly denies",
+        Verdict::NotAdmitted => "does not admit",
+        Verdict::CannotTell => "may or may not admit",
+    };
+    let mut out = format!(
+        "{}: the trust policy of {} {verdict} '{}' ({who})\n  policy read from {}\n",
+        hop.session, hop.role_arn, hop.caller.session, report.source
+    );
+    for line in &report.evaluation.details {
+        out.push_str(&format!("  {line}\n"));
+    }
+    for line in &report.evaluation.missing {
+        out.push_str(&format!("  missing: {line}\n"));
+    }
+    out
+}
+
+fn verdict_outcome(report: &CheckReport) -> Outcome {
+    let hop = &report.hop;
+    let e = &report.evaluation;
+    let subject = format!(
+        "the trust policy of {} does not admit '{}' for '{}'",
+        hop.role_arn, hop.caller.session, hop.session
+    );
+    match e.verdict {
+        Verdict::Admitted => Ok(ExitCode::SUCCESS),
+        Verdict::NotAdmitted => Err(Failure::new(
+            Exit::NotTrusted,
+            format!("{subject}: {}", e.missing.join("; ")),
+        )),
+        Verdict::ExplicitDeny => Err(Failure::new(
+            Exit::NotTrusted,
+            format!("{subject}: {}", e.details.join("; ")),
+        )),
+        Verdict::CannotTell => Err(Failure::new(
+            Exit::CannotTell,
+            format!(
+                "cannot tell whether the trust policy of {} admits '{}': {}",
+                hop.role_arn,
+                hop.caller.session,
+                e.details.join("; ")
+            ),
+        )),
+    }
+}
+
+fn trust_failure(e: TrustError) -> Failure {
+    match e {
+        TrustError::Engine(e) => e.into(),
+        e @ TrustError::Policy { .. } => Failure::new(Exit::Invalid, e.to_string()),
+        e @ TrustError::Fetch { .. } => Failure::new(Exit::Aws, e.to_string()),
+        e @ TrustError::NoReader { .. } => Failure::new(Exit::NotFound, e.to_string()),
+    }
+}

@@ -1,0 +1,259 @@
+//! The trust commands on a live engine: the IAM users' ARNs asked of STS, the hops'
+//! needs, and a role's actual trust policy read with `iam:GetRole` through a session
+//! that can read it (or given as text), evaluated for the hop.
+//!
+//! Only the engine's public surface is used (the workspace, the keychain entry of an
+//! IAM user's keys, the shared STS client, [`Engine::credentials`]), so this module
+//! wraps the engine rather than adding to it.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::chain::access_keys_account;
+use crate::credentials::Credentials;
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::model::{SessionKind, SessionState};
+use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
+use crate::trust::iam::{IamClient, IamError};
+use crate::trust::policy::{PolicyDocument, PolicyError};
+use crate::trust::statement::{Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
+use crate::validate::ValidationError;
+use crate::workspace::Workspace;
+
+/// Where `check` gets the trust policy.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// `iam:GetRole`, signed by `via` (a session name or id) or by the first session
+    /// that can: the hop's parent when the role is in its account, else any active
+    /// session in the role's account.
+    Fetch { via: Option<String> },
+    /// A document the user gave (`--policy FILE`), and where it came from.
+    Document { text: String, origin: String },
+}
+
+/// The result of `trust check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub hop: Hop,
+    /// Where the policy came from (`iam:GetRole as 'production'`, a file path).
+    pub source: String,
+    pub policy: PolicyDocument,
+    pub evaluation: Evaluation,
+}
+
+/// Why a trust command could not answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrustError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("the trust policy of {role} ({origin}) is {cause}")]
+    Policy {
+        role: String,
+        origin: String,
+        cause: PolicyError,
+    },
+    #[error("cannot read the trust policy of {role} as '{via}': {cause}")]
+    Fetch {
+        role: String,
+        via: String,
+        cause: IamError,
+    },
+    #[error(
+        "no session can read the trust policy of {role}{tried}; start a session in account \
+         {account}, or pass --via SESSION or --policy FILE"
+    )]
+    NoReader {
+        role: String,
+        account: String,
+        tried: String,
+    },
+}
+
+/// The trust commands, on an open engine.
+pub struct TrustInspector<'a> {
+    engine: &'a Engine,
+    iam: IamClient,
+}
+
+impl<'a> TrustInspector<'a> {
+    pub fn new(engine: &'a Engine) -> Self {
+        Self {
+            engine,
+            iam: IamClient::new(None),
+        }
+    }
+
+    /// What every role hop of `selector`'s chain needs, root first.
+    pub async fn needs(
+        &self,
+        selector: &str,
+        options: NeedsOptions,
+    ) -> Result<Vec<HopNeeds>, EngineError> {
+        let (_, chain, users) = self.hops(selector).await?;
+        Ok(chain.iter().map(|h| needs(h, &users, options)).collect())
+    }
+
+    async fn hops(&self, selector: &str) -> Result<(Workspace, Vec<Hop>, UserArns), EngineError> {
+        let ws = self.engine.workspace().await?;
+        let target = ws.find(selector)?.session.clone();
+        if !matches!(target.kind, SessionKind::Role(_)) {
+            return Err(ValidationError::new(
+                "session",
+                format!(
+                    "'{}' is an IAM user: it assumes no role, so no trust policy is involved; \
+                     name one of its role sessions",
+                    target.name
+                ),
+            )
+            .into());
+        }
+        let users = self.user_arns(&ws, target.id).await;
+        let chain = hops(&ws, target.id, &users);
+        // The workspace refuses a role without its parent; a hand-edited file may not.
+        if chain.last().map(|h| h.session.as_str()) != Some(target.name.as_str()) {
+            return Err(EngineError::NotFound {
+                what: crate::error::Missing::Session,
+                message: format!("the parent session of '{}' no longer exists", target.name),
+            });
+        }
+        Ok((ws, chain, users))
+    }
+
+    /// `GetCallerIdentity` of each IAM user's long-lived keys in the chain (no MFA is
+    /// needed for it); why not, when it cannot be asked.
+    async fn user_arns(&self, ws: &Workspace, id: crate::model::SessionId) -> UserArns {
+        let mut out = UserArns::new();
+        for session in ws.chain(id) {
+            if !matches!(session.kind, SessionKind::IamUser(_)) {
+                continue;
+            }
+            let keys = self
+                .engine
+                .keychain()
+                .get_async(&access_keys_account(session.id))
+                .await;
+            let arn = match keys {
+                Ok(Some(json)) => match serde_json::from_str::<Credentials>(&json) {
+                    Ok(keys) => self
+                        .engine
+                        .resolver()
+                        .sts()
+                        .caller_arn(&keys, ws.region_of(session).as_deref())
+                        .await
+                        .map_err(|e| format!("GetCallerIdentity failed: {e}")),
+                    Err(_) => Err("its keys in the keychain are unreadable".to_owned()),
+                },
+                Ok(None) => Err("no access keys in the keychain".to_owned()),
+                Err(e) => Err(e.to_string()),
+            };
+            out.insert(session.id, arn);
+        }
+        out
+    }
+
+    /// Evaluates the trust policy of `selector`'s role for its hop.
+    pub async fn check(
+        &self,
+        selector: &str,
+        source: PolicySource,
+    ) -> Result<CheckReport, TrustError> {
+        let (ws, chain, _) = self.hops(selector).await?;
+        let hop = chain
+            .last()
+            .cloned()
+            .expect("hops() checked the chain ends at the target");
+        let (text, origin) = match source {
+            PolicySource::Document { text, origin } => (text, origin),
+            PolicySource::Fetch { via } => self.fetch(&ws, &hop, via).await?,
+        };
+        let policy = PolicyDocument::parse_from_iam(&text).map_err(|cause| TrustError::Policy {
+            role: hop.role_arn.clone(),
+            origin: origin.clone(),
+            cause,
+        })?;
+        let evaluation = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
+        Ok(CheckReport {
+            hop,
+            source: origin,
+            policy,
+            evaluation,
+        })
+    }
+
+    /// The role's trust policy from `iam:GetRole`, and who read it.
+    async fn fetch(
+        &self,
+        ws: &Workspace,
+        hop: &Hop,
+        via: Option<String>,
+    ) -> Result<(String, String), TrustError> {
+        let role_account = hop.role_account().unwrap_or_default().to_owned();
+        let role_name = hop
+            .role_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let read = |creds: Credentials, name: String| {
+            let (iam, role, role_name) =
+                (self.iam.clone(), hop.role_arn.clone(), role_name.clone());
+            async move {
+                iam.role_trust_policy(&creds, &role_name)
+                    .await
+                    .map(|text| (text, format!("iam:GetRole as '{name}'")))
+                    .map_err(|cause| TrustError::Fetch {
+                        role,
+                        via: name,
+                        cause,
+                    })
+            }
+        };
+        if let Some(via) = via {
+            let stored = ws.find(&via).map_err(EngineError::from)?;
+            let account = ws.view(stored).account_id;
+            if let Some(a) = account.filter(|a| *a != role_account) {
+                return Err(EngineError::Invalid(ValidationError::new(
+                    "via",
+                    format!(
+                        "'{}' acts in account {a}, but {} is in account {role_account}: \
+                         GetRole reads roles of the caller's own account",
+                        stored.session.name, hop.role_arn
+                    ),
+                ))
+                .into());
+            }
+            let (view, creds) = self.engine.credentials(&via, None, true).await?;
+            return read(creds, view.session.name).await;
+        }
+        let mut candidates = Vec::new();
+        if hop.caller.account_id.as_deref() == Some(role_account.as_str()) {
+            candidates.push(hop.caller.session.clone());
+        }
+        for stored in &ws.sessions {
+            let active = matches!(stored.state, SessionState::Active { .. });
+            if active
+                && ws.view(stored).account_id.as_deref() == Some(role_account.as_str())
+                && !candidates.contains(&stored.session.name)
+            {
+                candidates.push(stored.session.name.clone());
+            }
+        }
+        let mut tried = Vec::new();
+        for name in candidates {
+            match self.engine.credentials(&name, None, false).await {
+                Ok((_, creds)) => return read(creds, name).await,
+                Err(e) => tried.push(format!("'{name}': {e}")),
+            }
+        }
+        Err(TrustError::NoReader {
+            role: hop.role_arn.clone(),
+            account: role_account,
+            tried: if tried.is_empty() {
+                String::new()
+            } else {
+                format!(" (tried {})", tried.join("; "))
+            },
+        })
+    }
+}

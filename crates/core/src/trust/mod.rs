@@ -1,0 +1,19 @@
+//! Trust policies: what each hop of a chain needs from IAM ([`statement`]),
+//! ready-to-deploy role definitions with that trust ([`template`]), the policy grammar
+//! ([`policy`]), IAM's evaluation of a trust policy for a hop ([`evaluate`], its
+//! condition operators in [`condition`]), and fetching a role's actual policy with
+//! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]).
+
+pub mod condition;
+pub mod evaluate;
+pub mod iam;
+pub mod inspect;
+pub mod policy;
+pub mod statement;
+pub mod template;
+
+pub use evaluate::{Evaluation, RequestContext, Verdict, evaluate};
+pub use inspect::{CheckReport, PolicySource, TrustInspector};
+pub use policy::{PolicyDocument, PolicyError};
+pub use statement::{Hop, HopNeeds, NeedsOptions};
+pub use template::TemplateFormat;
