@@ -36,7 +36,9 @@ pub enum ConsoleError {
     IamUser(String),
     #[error("the federation endpoint {endpoint} could not be reached: {reason}")]
     Unreachable { endpoint: String, reason: String },
-    #[error("the federation endpoint {endpoint} refused the sign-in token request ({status}): {body}")]
+    #[error(
+        "the federation endpoint {endpoint} refused the sign-in token request ({status}): {body}"
+    )]
     Refused {
         endpoint: String,
         status: u16,
@@ -184,7 +186,9 @@ impl SignIn {
         };
         let uri: hyper::Uri = format!("{}?{}", self.endpoint, query.as_str())
             .parse()
-            .map_err(|_| unreachable(format!("{FEDERATION_URL_VAR} or the endpoint is not a URL")))?;
+            .map_err(|_| {
+                unreachable(format!("{FEDERATION_URL_VAR} or the endpoint is not a URL"))
+            })?;
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| unreachable(format!("no TLS root certificates: {e}")))?
