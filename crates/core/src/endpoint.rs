@@ -6,10 +6,14 @@
 //! It listens on 127.0.0.1 only, and answers a GET only when the header equals a
 //! per-endpoint random bearer token (32 bytes from the OS, compared in constant time):
 //! a request without it gets 401, with another value 403, and both are logged (never
-//! the token). Every answered request asks [`Engine::credentials`] without prompting,
-//! so the engine's cache decides: cached hops are reused while they stay valid past the
+//! the token). Answers come from [`Engine::credentials`] without prompting, so the
+//! engine's cache decides: cached hops are reused while they stay valid past the
 //! workspace's rotation margin, and fresh ones are minted when they come near expiry.
 //! A process that runs for hours therefore keeps working across rotations.
+//!
+//! The last answer is kept and served again while it stays valid past that same margin
+//! and the workspace file is unchanged (a stat), so a cached request costs no workspace
+//! read and no chain walk; refreshes are single-flight.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -31,6 +35,8 @@ use tokio::task::JoinHandle;
 use zeroize::Zeroizing;
 
 use crate::Engine;
+use crate::credentials::Credentials;
+use crate::error::EngineError;
 
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +60,8 @@ struct Served {
     engine: Arc<Engine>,
     selector: String,
     token: Zeroizing<String>,
+    /// The last credentials served, and the rotation margin they were checked against.
+    last: tokio::sync::Mutex<Option<(Credentials, chrono::Duration)>>,
 }
 
 impl CredentialsEndpoint {
@@ -74,6 +82,7 @@ impl CredentialsEndpoint {
             engine,
             selector: selector.to_owned(),
             token: token.clone(),
+            last: tokio::sync::Mutex::default(),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept(listener, served, stopped));
@@ -198,8 +207,8 @@ impl Served {
         if req.method() != Method::GET {
             return error(StatusCode::METHOD_NOT_ALLOWED, "only GET is served");
         }
-        match self.engine.credentials(&self.selector, None, false).await {
-            Ok((_, creds)) => {
+        match self.credentials().await {
+            Ok(creds) => {
                 // SDKs require an expiry; keys without one are good for at least an hour.
                 let expiration = creds
                     .expiration
@@ -223,6 +232,29 @@ impl Served {
                 error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
             }
         }
+    }
+}
+
+impl Served {
+    /// The last answer while it is still good, else the engine's (one refresh at a time:
+    /// concurrent requests wait for it rather than each walking the chain).
+    async fn credentials(&self) -> Result<Credentials, EngineError> {
+        let mut last = self.last.lock().await;
+        if let Some((creds, margin)) = last.as_ref()
+            && creds.valid_for(Utc::now(), *margin)
+            && !self.engine.workspace_changed_on_disk()
+        {
+            return Ok(creds.clone());
+        }
+        let margin = self
+            .engine
+            .workspace()
+            .await?
+            .settings
+            .rotation_margin_seconds;
+        let (_, creds) = self.engine.credentials(&self.selector, None, false).await?;
+        *last = Some((creds.clone(), chrono::Duration::seconds(i64::from(margin))));
+        Ok(creds)
     }
 }
 
