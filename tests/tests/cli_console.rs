@@ -138,16 +138,62 @@ fn a_federation_endpoint_that_answers_an_error_is_named_in_the_message() {
     }
 }
 
+/// An IAM user signs in through GetFederationToken: the federation endpoint sees that
+/// call's credentials (asked of moto here with the user's keys, as boto3 asks it), never
+/// the user's long-lived keys.
 #[test]
-fn console_refuses_an_iam_user_and_a_bad_service_before_asking_anything() {
+fn an_iam_user_signs_in_with_federation_token_credentials_not_its_own_keys() {
+    let world = World::start();
+    let story = world.seed_story();
+    world
+        .rolehop(&["session", "start", "alice", "--mfa-code", "123456"])
+        .ok();
+    let script = r#"
+import json, os, boto3
+sts = boto3.client("sts", aws_access_key_id=os.environ["KEY_ID"],
+                   aws_secret_access_key=os.environ["SECRET"], region_name="us-east-1")
+c = sts.get_federation_token(Name="rolehop-alice", DurationSeconds=43200)["Credentials"]
+print(json.dumps({"sessionId": c["AccessKeyId"], "sessionKey": c["SecretAccessKey"],
+                  "sessionToken": c["SessionToken"]}))
+"#;
+    let mut env = world.env();
+    env.push(("KEY_ID".into(), story.alice.access_key_id.clone()));
+    env.push(("SECRET".into(), story.alice.secret_access_key.clone()));
+    let out = rolehop_e2e::python(script, env).expect("python runs");
+    assert!(out.status.success(), "{out:?}");
+    let federated: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("federation credentials");
+    let federation = Federation::answering("200 OK", r#"{"SigninToken":"user-token"}"#);
+    let run = world
+        .rolehop_with(
+            &["console", "alice", "--print"],
+            &[("ROLEHOP_FEDERATION_URL", &federation.url)],
+            None,
+        )
+        .ok();
+    let asked = query(&federation.requests.recv().expect("a token request"));
+    let session: serde_json::Value =
+        serde_json::from_str(value(&asked, "Session")).expect("Session is JSON");
+    assert_eq!(session, federated);
+    assert_ne!(session["sessionId"], story.alice.access_key_id.as_str());
+    assert_ne!(
+        session["sessionKey"],
+        story.alice.secret_access_key.as_str()
+    );
+    let login = query(run.stdout.trim());
+    assert_eq!(value(&login, "SigninToken"), "user-token");
+    assert_eq!(
+        value(&login, "Destination"),
+        "https://console.aws.amazon.com/console/home?region=us-east-1"
+    );
+}
+
+#[test]
+fn console_refuses_a_bad_service_or_region_before_asking_anything() {
     let world = World::start();
     world.seed_story();
     let federation = Federation::answering("200 OK", r#"{"SigninToken":"t"}"#);
     let env = [("ROLEHOP_FEDERATION_URL", federation.url.as_str())];
-    let user = world
-        .rolehop_with(&["console", "alice", "--print"], &env, None)
-        .fails_with(3);
-    assert!(user.stderr.contains("IAM user"), "{user:?}");
     let service = world
         .rolehop_with(
             &["console", "production", "--service", "s3/../iam", "--print"],
@@ -156,6 +202,14 @@ fn console_refuses_an_iam_user_and_a_bad_service_before_asking_anything() {
         )
         .fails_with(3);
     assert!(service.stderr.contains("service"), "{service:?}");
+    let region = world
+        .rolehop_with(
+            &["console", "production", "--region", "eu west", "--print"],
+            &env,
+            None,
+        )
+        .fails_with(3);
+    assert!(region.stderr.contains("region"), "{region:?}");
     assert!(
         federation.requests.try_recv().is_err(),
         "the endpoint was asked"

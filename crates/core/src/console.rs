@@ -6,6 +6,12 @@
 //! 2. `<federation>?Action=login&Issuer=rolehop&Destination=<console URL>&SigninToken=...`
 //!    signs the browser in.
 //!
+//! A role session signs in with its own credentials. An IAM user session cannot (AWS
+//! takes no `GetSessionToken` credentials here): it first calls `GetFederationToken`
+//! with the user's long-lived keys, for a federated user `rolehop-<name>` whose rights
+//! are the user's own (the session policy allows everything; AWS intersects it with the
+//! user's). That call takes no MFA, so policies that demand MFA deny that console.
+//!
 //! No `SessionDuration` is sent: AWS refuses it for chained role credentials, which any
 //! Rolehop role may be, and the console session then lasts as long as the credentials.
 //! The endpoint and the console host follow the session's partition (aws, aws-cn,
@@ -18,8 +24,12 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 use zeroize::Zeroizing;
 
+use crate::Engine;
+use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
+use crate::error::EngineError;
 use crate::model::{SessionKind, SessionView};
+use crate::sts::{StsClient, StsError};
 use crate::validate::{self, ValidationError};
 
 /// The variable that points console sign-in at another federation endpoint.
@@ -30,10 +40,10 @@ pub const FEDERATION_URL_VAR: &str = "ROLEHOP_FEDERATION_URL";
 pub enum ConsoleError {
     #[error("{0}")]
     Invalid(#[from] ValidationError),
-    #[error(
-        "session '{0}' is an IAM user: console sign-in needs role credentials (GetFederationToken is not supported yet); chain a role from it and open the console with that role"
-    )]
-    IamUser(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("GetFederationToken for IAM user session '{session}' failed: {cause}")]
+    Federation { session: String, cause: StsError },
     #[error("the federation endpoint {endpoint} could not be reached: {reason}")]
     Unreachable { endpoint: String, reason: String },
     #[error(
@@ -115,6 +125,77 @@ pub fn destination(partition: Partition, service: Option<&str>, region: Option<&
     url
 }
 
+/// The console sign-in URL for session `selector` (the terminal or the app's MFA prompt
+/// asks for a code if the chain needs one and `mfa_code` is `None`).
+pub async fn sign_in_url(
+    engine: &Engine,
+    selector: &str,
+    target: &ConsoleTarget,
+    mfa_code: Option<Zeroizing<String>>,
+) -> Result<Zeroizing<String>, ConsoleError> {
+    let ws = engine.workspace().await?;
+    let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
+    // Planned first, so a bad --service or --region is refused before any prompt.
+    let plan = SignIn::plan(&view, target)?;
+    let creds = match &view.session.kind {
+        SessionKind::Role(_) => engine.credentials(selector, mfa_code, true).await?.1,
+        SessionKind::IamUser(user) => {
+            federated(engine, &view, user.session_duration.clamp(900, 129_600)).await?
+        }
+    };
+    plan.url(&creds).await
+}
+
+/// Allows everything: the federated user's rights are then exactly the IAM user's.
+const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// `GetFederationToken` with the IAM user's keys from the keychain.
+async fn federated(
+    engine: &Engine,
+    view: &SessionView,
+    duration_seconds: u32,
+) -> Result<Credentials, ConsoleError> {
+    let name = &view.session.name;
+    let stored = engine
+        .keychain()
+        .get_async(&access_keys_account(view.session.id))
+        .await
+        .map_err(EngineError::from)?;
+    let keys: Credentials = stored
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| ConsoleError::Federation {
+            session: name.clone(),
+            cause: StsError {
+                code: "MissingKeys".into(),
+                message: "the keychain holds no access keys for it; add them with `rolehop session edit iam-user --new-keys`".into(),
+            },
+        })?;
+    let sts = StsClient::new(engine.config().sts_endpoint.as_deref()).await;
+    sts.get_federation_token(
+        &keys,
+        view.effective_region.as_deref(),
+        &federated_user_name(name),
+        FEDERATION_POLICY,
+        duration_seconds,
+    )
+    .await
+    .map_err(|cause| ConsoleError::Federation {
+        session: name.clone(),
+        cause,
+    })
+}
+
+/// `rolehop-<session name>` in the characters and 32-character length AWS allows.
+fn federated_user_name(session: &str) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c);
+    format!("rolehop-{session}")
+        .chars()
+        .map(|c| if allowed(c) { c } else { '-' })
+        .take(32)
+        .collect()
+}
+
 /// The partition, federation endpoint and destination for `view` and `target`, with
 /// `target` checked: a service is a console path segment (`s3`, `cloudformation`), a
 /// region is a region.
@@ -126,9 +207,6 @@ pub struct SignIn {
 
 impl SignIn {
     pub fn plan(view: &SessionView, target: &ConsoleTarget) -> Result<Self, ConsoleError> {
-        let SessionKind::Role(role) = &view.session.kind else {
-            return Err(ConsoleError::IamUser(view.session.name.clone()));
-        };
         if let Some(service) = &target.service {
             service_name("service", service)?;
         }
@@ -139,7 +217,12 @@ impl SignIn {
             .region
             .clone()
             .or_else(|| view.effective_region.clone());
-        let partition = Partition::of_arn(&role.role_arn)
+        let arn = match &view.session.kind {
+            SessionKind::Role(role) => Some(role.role_arn.as_str()),
+            SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
+        };
+        let partition = arn
+            .and_then(Partition::of_arn)
             .or_else(|| region.as_deref().map(Partition::of_region))
             .unwrap_or(Partition::Aws);
         let endpoint = std::env::var(FEDERATION_URL_VAR)
@@ -284,6 +367,14 @@ mod tests {
             destination(Partition::Aws, None, None),
             "https://console.aws.amazon.com/console/home"
         );
+    }
+
+    #[test]
+    fn federated_user_names_fit_aws_rules() {
+        assert_eq!(federated_user_name("alice"), "rolehop-alice");
+        let long = federated_user_name("a very long session name with spaces");
+        assert_eq!(long.len(), 32);
+        assert!(!long.contains(' '), "{long}");
     }
 
     #[test]

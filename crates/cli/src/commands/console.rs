@@ -4,7 +4,7 @@
 use std::process::{Command, ExitCode, Stdio};
 
 use rolehop_core::Engine;
-use rolehop_core::console::{ConsoleError, ConsoleTarget, SignIn};
+use rolehop_core::console::{ConsoleError, ConsoleTarget, sign_in_url};
 use zeroize::Zeroizing;
 
 use crate::args::ConsoleArgs;
@@ -12,20 +12,14 @@ use crate::commands::Outcome;
 use crate::failure::{Exit, Failure};
 
 pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
-    // Planned first, so an IAM user or a bad --service is refused before any prompt.
-    let ws = engine.workspace().await?;
-    let stored = ws
-        .find(&args.session)
-        .map_err(rolehop_core::EngineError::from)?;
-    let view = ws.view(stored);
     let target = ConsoleTarget {
         service: args.service,
         region: args.region,
     };
-    let plan = SignIn::plan(&view, &target).map_err(failure)?;
     let code = args.mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()));
-    let (_, creds) = engine.credentials(&args.session, code, true).await?;
-    let url = plan.url(&creds).await.map_err(failure)?;
+    let url = sign_in_url(engine, &args.session, &target, code)
+        .await
+        .map_err(failure)?;
     if args.print {
         println!("{}", url.as_str());
         return Ok(ExitCode::SUCCESS);
@@ -33,15 +27,20 @@ pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
     open_in_browser(&url)?;
     eprintln!(
         "rolehop: opened the console for '{}' in your browser",
-        view.session.name
+        args.session
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn failure(e: ConsoleError) -> Failure {
+    if let ConsoleError::Engine(e) = e {
+        return e.into();
+    }
     let exit = match &e {
-        ConsoleError::Invalid(_) | ConsoleError::IamUser(_) => Exit::Invalid,
-        ConsoleError::Unreachable { .. }
+        ConsoleError::Invalid(_) => Exit::Invalid,
+        ConsoleError::Engine(_)
+        | ConsoleError::Federation { .. }
+        | ConsoleError::Unreachable { .. }
         | ConsoleError::Refused { .. }
         | ConsoleError::NoToken { .. } => Exit::Aws,
     };
