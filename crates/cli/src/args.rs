@@ -11,7 +11,8 @@ use clap_complete::Shell;
 
 const AFTER_HELP: &str = "\
 SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
-AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured.
+AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured; \
+ROLEHOP_FEDERATION_URL overrides the console sign-in's federation endpoint.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
 5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
