@@ -11,7 +11,8 @@ use clap_complete::Shell;
 
 const AFTER_HELP: &str = "\
 SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
-AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured.
+AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured; \
+ROLEHOP_FEDERATION_URL overrides the console sign-in's federation endpoint.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
 5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
@@ -55,8 +56,21 @@ pub enum Command {
     /// Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
     /// AWS_DEFAULT_REGION and AWS_CREDENTIAL_EXPIRATION, unsets AWS_PROFILE, and exits
     /// with the command's exit code.
+    ///
+    /// With --server, the command gets no keys at all: it gets
+    /// AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN, pointing at
+    /// a local endpoint that serves fresh credentials for as long as the command runs, so
+    /// SDKs refresh them by themselves across rotations.
     #[command(after_help = "Example: rolehop exec production -- aws sts get-caller-identity")]
     Exec(ExecArgs),
+    /// Serve a session's credentials on a local container credentials endpoint.
+    ///
+    /// Prints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (as
+    /// `export` lines, or as `-e` flags for `docker run --network host`), then serves until
+    /// interrupted (Ctrl-C or SIGTERM). Requests without the token are refused.
+    Serve(ServeArgs),
+    /// Open the AWS console signed in as a session's role (federation sign-in).
+    Console(ConsoleArgs),
     /// Create sessions from what is already in the AWS files.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -291,9 +305,56 @@ pub struct ExecArgs {
     /// Run even inside another `rolehop exec` (its credentials are replaced).
     #[arg(long)]
     pub force: bool,
+    /// Give the command a local credentials endpoint instead of static keys.
+    #[arg(long)]
+    pub server: bool,
+    /// The endpoint's port on 127.0.0.1 with --server (default 0: a free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0, requires = "server")]
+    pub port: u16,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The session's name or id.
+    pub session: String,
+    /// The endpoint's port on 127.0.0.1 (default 0: a free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+    /// How to print the two variables.
+    #[arg(long, value_enum, default_value_t = ServeFormat::Export)]
+    pub format: ServeFormat,
+    /// The 6-digit MFA code, when the chain needs a new MFA session.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeFormat {
+    /// `export NAME=VALUE` lines for a shell.
+    Export,
+    /// `-e NAME=VALUE` flags for `docker run --network host`.
+    Docker,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// The session's name or id (a role).
+    pub session: String,
+    /// The console page to open, e.g. s3, ec2, cloudformation (default: the home page).
+    #[arg(long, value_name = "S")]
+    pub service: Option<String>,
+    /// The console's region (default: the session's).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// Print the sign-in URL instead of opening a browser.
+    #[arg(long)]
+    pub print: bool,
+    /// The 6-digit MFA code, when the chain needs a new MFA session.
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ mod render;
 mod wiring;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 use rolehop_core::Engine;
@@ -54,12 +55,15 @@ async fn run(command: Command) -> Outcome {
     // `exec`, `credential-process` and `trust` only read credentials: they never write
     // the AWS files.
     let files = match &command {
-        Command::Exec(_) | Command::CredentialProcess { .. } | Command::Trust(_) => {
-            Files::Untouched
-        }
+        Command::Exec(_)
+        | Command::CredentialProcess { .. }
+        | Command::Trust(_)
+        | Command::Serve(_)
+        | Command::Console(_) => Files::Untouched,
         _ => Files::Deliver,
     };
-    let engine = open_engine(files).await?;
+    // Shared: the credentials endpoint answers from tasks of its own.
+    let engine = Arc::new(open_engine(files).await?);
     let outcome = dispatch(&engine, command).await;
     // A failed start still records the failure on its session: save it either way.
     let flushed = engine.flush().await;
@@ -68,7 +72,7 @@ async fn run(command: Command) -> Outcome {
     Ok(code)
 }
 
-async fn dispatch(engine: &Engine, command: Command) -> Outcome {
+async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
     match command {
         Command::Profile(c) => commands::profile::run(engine, c).await,
         Command::Session(c) => commands::session::run(engine, c).await,
@@ -76,6 +80,8 @@ async fn dispatch(engine: &Engine, command: Command) -> Outcome {
             commands::credential_process::run(engine, &session).await
         }
         Command::Exec(args) => commands::exec::run(engine, args).await,
+        Command::Serve(args) => commands::serve::run(engine, args).await,
+        Command::Console(args) => commands::console::run(engine, args).await,
         Command::Import(ImportCommand::AwsConfig {
             import_keys,
             remove_keys,

@@ -273,6 +273,35 @@ where
     result
 }
 
+impl StsClient {
+    /// `GetFederationToken` with an IAM user's long-lived keys: credentials for a
+    /// federated user named `name`, limited to `policy` (and the user's own rights).
+    /// Console sign-in uses it for IAM user sessions.
+    pub async fn get_federation_token(
+        &self,
+        keys: &Credentials,
+        region: Option<&str>,
+        name: &str,
+        policy: &str,
+        duration_seconds: u32,
+    ) -> Result<Credentials, StsError> {
+        let built = self.built().await?;
+        let started = Instant::now();
+        let out = built
+            .client
+            .get_federation_token()
+            .name(name)
+            .policy(policy)
+            .duration_seconds(duration_seconds as i32)
+            .customize()
+            .config_override(Self::call_config(built, keys, region))
+            .send()
+            .await;
+        let out = logged("GetFederationToken", started, out)?;
+        convert(out.credentials())
+    }
+}
+
 /// The text of the first `<name>…</name>` element in an XML error body.
 fn xml_tag(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("<{name}>"))? + name.len() + 2;

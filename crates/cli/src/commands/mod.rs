@@ -1,10 +1,12 @@
 //! One module per command group. Each handler translates its arguments into engine
 //! calls and renders the result; the rules themselves live in `rolehop-core`.
 
+pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod import;
 pub mod profile;
+pub mod serve;
 pub mod session;
 pub mod settings;
 pub mod trust;

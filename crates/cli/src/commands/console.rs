@@ -1,0 +1,82 @@
+//! `rolehop console SESSION`: the AWS console, signed in as the session's role, opened
+//! in the default browser or printed (the flow itself is `rolehop_core::console`).
+
+use std::process::{Command, ExitCode, Stdio};
+
+use rolehop_core::Engine;
+use rolehop_core::console::{ConsoleError, ConsoleTarget, sign_in_url};
+use zeroize::Zeroizing;
+
+use crate::args::ConsoleArgs;
+use crate::commands::Outcome;
+use crate::failure::{Exit, Failure};
+
+pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
+    let target = ConsoleTarget {
+        service: args.service,
+        region: args.region,
+    };
+    let code = args.mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()));
+    let url = sign_in_url(engine, &args.session, &target, code)
+        .await
+        .map_err(failure)?;
+    if args.print {
+        println!("{}", url.as_str());
+        return Ok(ExitCode::SUCCESS);
+    }
+    open_in_browser(&url)?;
+    eprintln!(
+        "rolehop: opened the console for '{}' in your browser",
+        args.session
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn failure(e: ConsoleError) -> Failure {
+    if let ConsoleError::Engine(e) = e {
+        return e.into();
+    }
+    let exit = match &e {
+        ConsoleError::Invalid(_) => Exit::Invalid,
+        ConsoleError::Engine(_)
+        | ConsoleError::Federation { .. }
+        | ConsoleError::Unreachable { .. }
+        | ConsoleError::Refused { .. }
+        | ConsoleError::NoToken { .. } => Exit::Aws,
+    };
+    Failure::new(exit, e.to_string())
+}
+
+/// Hands the URL to the desktop's opener (`xdg-open`, `open`, `start`).
+fn open_in_browser(url: &str) -> Result<(), Failure> {
+    let mut command = if cfg!(target_os = "macos") {
+        Command::new("open")
+    } else if cfg!(windows) {
+        let mut c = Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        Command::new("xdg-open")
+    };
+    let opener = format!("{:?}", command.get_program());
+    let status = command
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(Failure::new(
+            Exit::Unexpected,
+            format!(
+                "{opener} could not open a browser ({s}); run again with --print and open the URL yourself"
+            ),
+        )),
+        Err(e) => Err(Failure::new(
+            Exit::Unexpected,
+            format!(
+                "cannot run {opener} to open a browser ({e}); run again with --print and open the URL yourself"
+            ),
+        )),
+    }
+}

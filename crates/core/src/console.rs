@@ -1,0 +1,385 @@
+//! Console sign-in: a session's temporary credentials turned into an AWS Management
+//! Console URL through the federation endpoint (AWS's "custom identity broker" flow).
+//!
+//! 1. `GET <federation>?Action=getSigninToken&Session=<JSON {sessionId, sessionKey,
+//!    sessionToken}>` answers `{"SigninToken": "..."}`;
+//! 2. `<federation>?Action=login&Issuer=rolehop&Destination=<console URL>&SigninToken=...`
+//!    signs the browser in.
+//!
+//! A role session signs in with its own credentials. An IAM user session cannot (AWS
+//! takes no `GetSessionToken` credentials here): it first calls `GetFederationToken`
+//! with the user's long-lived keys, for a federated user `rolehop-<name>` whose rights
+//! are the user's own (the session policy allows everything; AWS intersects it with the
+//! user's). That call takes no MFA, so policies that demand MFA deny that console.
+//!
+//! No `SessionDuration` is sent: AWS refuses it for chained role credentials, which any
+//! Rolehop role may be, and the console session then lasts as long as the credentials.
+//! The endpoint and the console host follow the session's partition (aws, aws-cn,
+//! aws-us-gov); `ROLEHOP_FEDERATION_URL` overrides the endpoint.
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::Engine;
+use crate::chain::access_keys_account;
+use crate::credentials::Credentials;
+use crate::error::EngineError;
+use crate::model::{SessionKind, SessionView};
+use crate::sts::{StsClient, StsError};
+use crate::validate::{self, ValidationError};
+
+/// The variable that points console sign-in at another federation endpoint.
+pub const FEDERATION_URL_VAR: &str = "ROLEHOP_FEDERATION_URL";
+
+/// Why no console URL could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("GetFederationToken for IAM user session '{session}' failed: {cause}")]
+    Federation { session: String, cause: StsError },
+    #[error("the federation endpoint {endpoint} could not be reached: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error(
+        "the federation endpoint {endpoint} refused the sign-in token request ({status}): {body}"
+    )]
+    Refused {
+        endpoint: String,
+        status: u16,
+        body: String,
+    },
+    #[error("the federation endpoint {endpoint} answered without a SigninToken")]
+    NoToken { endpoint: String },
+}
+
+/// An AWS partition: where its sign-in endpoint and console live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+impl Partition {
+    /// The partition of an ARN (`arn:PARTITION:...`), if it names one.
+    pub fn of_arn(arn: &str) -> Option<Self> {
+        match arn.split(':').nth(1)? {
+            "aws" => Some(Self::Aws),
+            "aws-cn" => Some(Self::AwsCn),
+            "aws-us-gov" => Some(Self::AwsUsGov),
+            _ => None,
+        }
+    }
+
+    /// The partition a region belongs to (`cn-north-1`, `us-gov-west-1`, ...).
+    pub fn of_region(region: &str) -> Self {
+        if region.starts_with("cn-") {
+            Self::AwsCn
+        } else if region.starts_with("us-gov-") {
+            Self::AwsUsGov
+        } else {
+            Self::Aws
+        }
+    }
+
+    /// The federation endpoint.
+    pub fn federation_url(self) -> &'static str {
+        match self {
+            Self::Aws => "https://signin.aws.amazon.com/federation",
+            Self::AwsCn => "https://signin.amazonaws.cn/federation",
+            Self::AwsUsGov => "https://signin.amazonaws-us-gov.com/federation",
+        }
+    }
+
+    pub fn console_host(self) -> &'static str {
+        match self {
+            Self::Aws => "console.aws.amazon.com",
+            Self::AwsCn => "console.amazonaws.cn",
+            Self::AwsUsGov => "console.amazonaws-us-gov.com",
+        }
+    }
+}
+
+/// What to open: a service's console page (the home page when `None`) in a region
+/// (the session's when `None`).
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleTarget {
+    pub service: Option<String>,
+    pub region: Option<String>,
+}
+
+/// The page the browser lands on after sign-in.
+pub fn destination(partition: Partition, service: Option<&str>, region: Option<&str>) -> String {
+    let service = service.unwrap_or("console");
+    let mut url = format!("https://{}/{service}/home", partition.console_host());
+    if let Some(region) = region {
+        url.push_str("?region=");
+        url.push_str(region);
+    }
+    url
+}
+
+/// The console sign-in URL for session `selector` (the terminal or the app's MFA prompt
+/// asks for a code if the chain needs one and `mfa_code` is `None`).
+pub async fn sign_in_url(
+    engine: &Engine,
+    selector: &str,
+    target: &ConsoleTarget,
+    mfa_code: Option<Zeroizing<String>>,
+) -> Result<Zeroizing<String>, ConsoleError> {
+    let ws = engine.workspace().await?;
+    let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
+    // Planned first, so a bad --service or --region is refused before any prompt.
+    let plan = SignIn::plan(&view, target)?;
+    let creds = match &view.session.kind {
+        SessionKind::Role(_) => engine.credentials(selector, mfa_code, true).await?.1,
+        SessionKind::IamUser(user) => {
+            federated(engine, &view, user.session_duration.clamp(900, 129_600)).await?
+        }
+    };
+    plan.url(&creds).await
+}
+
+/// Allows everything: the federated user's rights are then exactly the IAM user's.
+const FEDERATION_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// `GetFederationToken` with the IAM user's keys from the keychain.
+async fn federated(
+    engine: &Engine,
+    view: &SessionView,
+    duration_seconds: u32,
+) -> Result<Credentials, ConsoleError> {
+    let name = &view.session.name;
+    let stored = engine
+        .keychain()
+        .get_async(&access_keys_account(view.session.id))
+        .await
+        .map_err(EngineError::from)?;
+    let keys: Credentials = stored
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .ok_or_else(|| ConsoleError::Federation {
+            session: name.clone(),
+            cause: StsError {
+                code: "MissingKeys".into(),
+                message: "the keychain holds no access keys for it; add them with `rolehop session edit iam-user --new-keys`".into(),
+            },
+        })?;
+    let sts = StsClient::new(engine.config().sts_endpoint.as_deref()).await;
+    sts.get_federation_token(
+        &keys,
+        view.effective_region.as_deref(),
+        &federated_user_name(name),
+        FEDERATION_POLICY,
+        duration_seconds,
+    )
+    .await
+    .map_err(|cause| ConsoleError::Federation {
+        session: name.clone(),
+        cause,
+    })
+}
+
+/// `rolehop-<session name>` in the characters and 32-character length AWS allows.
+fn federated_user_name(session: &str) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c);
+    format!("rolehop-{session}")
+        .chars()
+        .map(|c| if allowed(c) { c } else { '-' })
+        .take(32)
+        .collect()
+}
+
+/// The partition, federation endpoint and destination for `view` and `target`, with
+/// `target` checked: a service is a console path segment (`s3`, `cloudformation`), a
+/// region is a region.
+pub struct SignIn {
+    pub partition: Partition,
+    pub endpoint: String,
+    pub destination: String,
+}
+
+impl SignIn {
+    pub fn plan(view: &SessionView, target: &ConsoleTarget) -> Result<Self, ConsoleError> {
+        if let Some(service) = &target.service {
+            service_name("service", service)?;
+        }
+        if let Some(region) = &target.region {
+            validate::region("region", region)?;
+        }
+        let region = target
+            .region
+            .clone()
+            .or_else(|| view.effective_region.clone());
+        let arn = match &view.session.kind {
+            SessionKind::Role(role) => Some(role.role_arn.as_str()),
+            SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
+        };
+        let partition = arn
+            .and_then(Partition::of_arn)
+            .or_else(|| region.as_deref().map(Partition::of_region))
+            .unwrap_or(Partition::Aws);
+        let endpoint = std::env::var(FEDERATION_URL_VAR)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| partition.federation_url().to_owned());
+        Ok(Self {
+            partition,
+            endpoint,
+            destination: destination(partition, target.service.as_deref(), region.as_deref()),
+        })
+    }
+
+    /// Asks the federation endpoint for a sign-in token and returns the login URL.
+    pub async fn url(&self, creds: &Credentials) -> Result<Zeroizing<String>, ConsoleError> {
+        let token = self.signin_token(creds).await?;
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", "login")
+            .append_pair("Issuer", "rolehop")
+            .append_pair("Destination", &self.destination)
+            .append_pair("SigninToken", &token)
+            .finish();
+        Ok(Zeroizing::new(format!("{}?{query}", self.endpoint)))
+    }
+
+    async fn signin_token(&self, creds: &Credentials) -> Result<Zeroizing<String>, ConsoleError> {
+        let session = Zeroizing::new(
+            json!({
+                "sessionId": creds.access_key_id,
+                "sessionKey": creds.secret_access_key.as_str(),
+                "sessionToken": creds.session_token.as_ref().map(|t| t.as_str()).unwrap_or_default(),
+            })
+            .to_string(),
+        );
+        let query = Zeroizing::new(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("Action", "getSigninToken")
+                .append_pair("Session", &session)
+                .finish(),
+        );
+        let unreachable = |reason: String| ConsoleError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            reason,
+        };
+        let uri: hyper::Uri = format!("{}?{}", self.endpoint, query.as_str())
+            .parse()
+            .map_err(|_| {
+                unreachable(format!("{FEDERATION_URL_VAR} or the endpoint is not a URL"))
+            })?;
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| unreachable(format!("no TLS root certificates: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+        let response = client
+            .get(uri)
+            .await
+            .map_err(|e| unreachable(error_chain(&e)))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?
+            .to_bytes();
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&body);
+            return Err(ConsoleError::Refused {
+                endpoint: self.endpoint.clone(),
+                status: status.as_u16(),
+                body: text.chars().take(300).collect::<String>().trim().to_owned(),
+            });
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        answer["SigninToken"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .map(|t| Zeroizing::new(t.to_owned()))
+            .ok_or_else(|| ConsoleError::NoToken {
+                endpoint: self.endpoint.clone(),
+            })
+    }
+}
+
+/// The whole cause of a client error (hyper's top-level message alone says "client error").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A console service path: lowercase letters, digits and dashes.
+fn service_name(field: &str, service: &str) -> Result<(), ValidationError> {
+    let ok = !service.is_empty()
+        && service.len() <= 64
+        && service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!("'{service}' is not a console service name (like s3, ec2, cloudformation)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_follow_the_arn_then_the_region() {
+        assert_eq!(
+            Partition::of_arn("arn:aws-cn:iam::1:role/R"),
+            Some(Partition::AwsCn)
+        );
+        assert_eq!(
+            Partition::of_arn("arn:aws-us-gov:iam::1:role/R"),
+            Some(Partition::AwsUsGov)
+        );
+        assert_eq!(Partition::of_region("cn-north-1"), Partition::AwsCn);
+        assert_eq!(Partition::of_region("us-gov-west-1"), Partition::AwsUsGov);
+        assert_eq!(Partition::of_region("eu-west-1"), Partition::Aws);
+    }
+
+    #[test]
+    fn destinations_name_the_service_and_region_on_the_partitions_console() {
+        assert_eq!(
+            destination(Partition::AwsCn, Some("s3"), Some("cn-north-1")),
+            "https://console.amazonaws.cn/s3/home?region=cn-north-1"
+        );
+        assert_eq!(
+            destination(Partition::Aws, None, None),
+            "https://console.aws.amazon.com/console/home"
+        );
+    }
+
+    #[test]
+    fn federated_user_names_fit_aws_rules() {
+        assert_eq!(federated_user_name("alice"), "rolehop-alice");
+        let long = federated_user_name("a very long session name with spaces");
+        assert_eq!(long.len(), 32);
+        assert!(!long.contains(' '), "{long}");
+    }
+
+    #[test]
+    fn a_service_that_is_not_a_path_segment_is_refused_by_name() {
+        let e = service_name("service", "s3/../x").unwrap_err();
+        assert!(e.to_string().contains("service"), "{e}");
+    }
+}
