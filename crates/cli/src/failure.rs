@@ -31,6 +31,10 @@ pub enum Exit {
     Keychain = 8,
     /// The workspace or the AWS files could not be read or written.
     Storage = 9,
+    /// Interrupted by SIGINT (Ctrl-C): 128 + 2, the shell's convention.
+    Interrupted = 130,
+    /// Ended by SIGTERM: 128 + 15.
+    Terminated = 143,
     /// `exec`: the command exists but could not be run.
     CannotRun = 126,
     /// `exec`: the command was not found.
@@ -108,6 +112,7 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::MissingAccessKeys | FailureCode::MissingParent => Exit::NotFound,
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
+        FailureCode::Interrupted => Exit::Interrupted,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -154,6 +159,7 @@ mod tests {
             (FailureCode::StsTimeout, 6),
             (FailureCode::StsUnreachable, 6),
             (FailureCode::StsError, 6),
+            (FailureCode::Interrupted, 130),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod failure;
+mod interrupt;
 mod prompt;
 mod render;
 mod wiring;
@@ -42,10 +43,13 @@ fn main() -> ExitCode {
             return Failure::new(Exit::Unexpected, format!("cannot start: {e}")).report();
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let code = match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(failure) => failure.report(),
-    }
+    };
+    // A prompt interrupted by Ctrl-C still blocks a thread on the terminal: don't wait.
+    runtime.shutdown_background();
+    code
 }
 
 async fn run(command: Command) -> Outcome {
@@ -54,8 +58,14 @@ async fn run(command: Command) -> Outcome {
         Command::Exec(_) | Command::CredentialProcess { .. } => Files::Untouched,
         _ => Files::Deliver,
     };
+    // `credential-process` never prompts and writes nothing: Ctrl-C may end it outright.
+    let guarded = !matches!(command, Command::CredentialProcess { .. });
     let engine = open_engine(files).await?;
-    let outcome = dispatch(&engine, command).await;
+    let outcome = if guarded {
+        interrupt::guard(&engine, dispatch(&engine, command)).await
+    } else {
+        dispatch(&engine, command).await
+    };
     // A failed start still records the failure on its session: save it either way.
     let flushed = engine.flush().await;
     let code = outcome?;
