@@ -15,7 +15,8 @@ AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are hono
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
 5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
-8 keychain unavailable, 9 workspace or AWS files could not be written, 101 internal \
+8 keychain unavailable or locked, 9 workspace or AWS files could not be written, \
+130/143 interrupted by Ctrl-C/SIGTERM (a start in flight is ended first), 101 internal \
 error (a bug); `exec` passes the command's own exit code through (126: cannot run it, \
 127: not found).";
 
