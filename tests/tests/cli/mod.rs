@@ -433,6 +433,14 @@ impl OnTerminal {
         }
     }
 
+    /// Blocks until the terminal stops echoing: a hidden prompt prints its question
+    /// first and turns echo off just after, so this is when it is really asking.
+    pub fn wait_until_hidden(&self) {
+        while self.echoes() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Waits for the process to exit: its exit code and everything the terminal showed.
     pub fn wait(&mut self) -> (Option<i32>, String) {
         let status = self.child.wait().expect("rolehop exits");
