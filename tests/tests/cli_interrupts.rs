@@ -183,3 +183,23 @@ fn sigterm_mid_sts_call_fails_the_start_as_interrupted_before_exiting() {
     world.rolehop(&["session", "start", "codebuild"]).ok();
     assert_eq!(world.state_of("codebuild"), "active");
 }
+
+#[test]
+fn ctrl_c_at_the_mfa_prompt_of_exec_exits_130_without_running_the_command() {
+    let world = World::start();
+    world.seed_story();
+    let marker = world.peers.home().root().join("ran");
+    let touch = format!("touch {}", marker.display());
+
+    let mut terminal = world.on_terminal(&["exec", "production", "--", "sh", "-c", &touch]);
+    terminal.wait_for("MFA code for alice");
+    terminal.wait_until_hidden();
+    terminal.type_keys(b"\x03");
+    let (code, shown) = terminal.wait();
+
+    assert_eq!(code, Some(130), "{shown}");
+    assert!(shown.contains("rolehop: interrupted"), "{shown}");
+    assert!(terminal.echoes(), "Ctrl-C left the terminal without echo");
+    assert!(!marker.exists(), "the command never ran");
+    assert_none_pending(&world);
+}
