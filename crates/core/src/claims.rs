@@ -61,12 +61,18 @@ impl Claim {
 /// Telling whether a claim's owner still runs: `/proc/<pid>/stat` on Linux. Elsewhere
 /// an owner is assumed alive (its claim is still taken by the next start or stop).
 mod owner {
+    /// The start time of a running process; `None` if there is none, or only a zombie
+    /// (it has exited and waits for its parent to reap it: it will settle nothing).
     #[cfg(target_os = "linux")]
     fn start_of(pid: &str) -> Option<u64> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Field 22, counted after the command name, which may itself hold spaces.
-        let after_name = &stat[stat.rfind(')')? + 1..];
-        after_name.split_whitespace().nth(19)?.parse().ok()
+        // Fields 3 (state) and 22, counted after the command name, which may itself
+        // hold spaces.
+        let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+        if matches!(fields.next(), Some("Z" | "X")) {
+            return None;
+        }
+        fields.nth(18)?.parse().ok()
     }
 
     #[cfg(target_os = "linux")]
@@ -411,6 +417,25 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(ws.get(d.id).unwrap().claim, None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_claim_whose_owner_is_a_zombie_is_abandoned() {
+        let child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not waited for yet: once `true` has exited it stays a zombie until reaped.
+        let path = format!("/proc/{pid}/stat");
+        while !std::fs::read_to_string(&path).unwrap().contains(") Z ") {
+            std::thread::yield_now();
+        }
+        let claim = Claim {
+            pid,
+            process_start: None,
+            ..Claim::new()
+        };
+        assert!(claim.owner_gone());
+        drop(child);
     }
 
     #[cfg(target_os = "linux")]
