@@ -9,7 +9,7 @@ mod cli;
 use std::net::TcpListener;
 use std::time::Instant;
 
-use cli::{AwsFilesBytes, World, write_user_aws_files};
+use cli::{AwsFilesBytes, World, files_untouched, write_user_aws_files};
 
 /// An "STS endpoint" that accepts connections and never answers: a start calling it is
 /// stuck mid-call for as long as the test likes.
@@ -94,12 +94,11 @@ fn ctrl_c_at_the_mfa_prompt_fails_the_start_as_interrupted_and_restores_the_term
         failure_code_of(&world, "production"),
         serde_json::json!({"type": "Interrupted"})
     );
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before, "the AWS files are byte-identical");
-    eprintln!(
-        "figure: Ctrl-C at the MFA prompt -> exit 130 in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
+    files_untouched(
+        &world,
+        &before,
+        "Ctrl-C at the MFA prompt -> exit 130",
+        elapsed,
     );
 
     world
@@ -131,12 +130,11 @@ fn sigkill_mid_sts_call_reads_as_before_and_the_next_start_reuses_the_mfa_token(
         "inactive",
         "as before the start"
     );
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before, "the AWS files are byte-identical");
-    eprintln!(
-        "figure: SIGKILL mid-STS call -> next `session list` shows it inactive in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
+    files_untouched(
+        &world,
+        &before,
+        "SIGKILL mid-STS call -> next `session list` shows it inactive",
+        elapsed,
     );
 
     // No code given and no terminal: this start succeeds only if alice's token is reused.
@@ -172,13 +170,7 @@ fn sigterm_mid_sts_call_fails_the_start_as_interrupted_before_exiting() {
         failure_code_of(&world, "codebuild"),
         serde_json::json!({"type": "Interrupted"})
     );
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before, "the AWS files are byte-identical");
-    eprintln!(
-        "figure: SIGTERM mid-STS call -> exit 143 in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
-    );
+    files_untouched(&world, &before, "SIGTERM mid-STS call -> exit 143", elapsed);
 
     world.rolehop(&["session", "start", "codebuild"]).ok();
     assert_eq!(world.state_of("codebuild"), "active");

@@ -7,7 +7,7 @@ mod cli;
 
 use std::time::Instant;
 
-use cli::{AwsFilesBytes, World, write_user_aws_files};
+use cli::{AwsFilesBytes, World, files_untouched, write_user_aws_files};
 use rolehop_core::keychain::{Keychain, KeychainError};
 use rolehop_e2e::Peers;
 
@@ -75,13 +75,7 @@ fn a_locked_keychain_fails_the_start_saying_to_unlock_it_and_the_next_start_work
         failed["message"].as_str().unwrap().contains("locked"),
         "{failed:#}"
     );
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before);
-    eprintln!(
-        "figure: keychain locked -> exit 8 in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
-    );
+    files_untouched(&world, &before, "keychain locked -> exit 8", elapsed);
 
     world
         .peers
@@ -108,13 +102,7 @@ fn a_keychain_daemon_gone_fails_clearly_and_rolehop_recovers_when_it_returns() {
     );
     let failed = failure_of(&world, "solo");
     assert_eq!(failed["code"], serde_json::json!({"type": "KeychainError"}));
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before);
-    eprintln!(
-        "figure: keychain daemon gone -> exit 8 in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
-    );
+    files_untouched(&world, &before, "keychain daemon gone -> exit 8", elapsed);
 
     world
         .peers

@@ -10,7 +10,7 @@ mod desktop;
 use std::path::Path;
 use std::time::Instant;
 
-use cli::{AwsFilesBytes, World, write_user_aws_files};
+use cli::{AwsFilesBytes, World, files_untouched, write_user_aws_files};
 use desktop::{Desktop, TestResult, app_binary};
 
 const MFA_DIALOG: &str = "dialog[data-dialog='mfa']";
@@ -65,12 +65,11 @@ async fn the_app_killed_mid_start_leaves_the_session_as_it_was_and_the_files_unt
     let state = world.state_of("alice");
     let elapsed = killed.elapsed();
     assert_eq!(state, "inactive", "as before the start");
-    let after = AwsFilesBytes::of(&world);
-    let changed = before.bytes_changed(&after);
-    assert_eq!(after, before, "the AWS files are byte-identical");
-    eprintln!(
-        "figure: desktop app SIGKILLed mid-start -> the CLI reads it inactive in {:.1} ms, {changed} bytes of user files changed",
-        elapsed.as_secs_f64() * 1e3
+    files_untouched(
+        &world,
+        &before,
+        "desktop app SIGKILLed mid-start -> the CLI reads it inactive",
+        elapsed,
     );
 
     world

@@ -313,6 +313,24 @@ impl AwsFilesBytes {
     }
 }
 
+/// Asserts that the AWS files are byte for byte as `before` after `fault`, and prints
+/// the fault's figure: the time to the clear failure and the user bytes changed.
+#[track_caller]
+pub fn files_untouched(
+    world: &World,
+    before: &AwsFilesBytes,
+    fault: &str,
+    elapsed: std::time::Duration,
+) {
+    let after = AwsFilesBytes::of(world);
+    let changed = before.bytes_changed(&after);
+    assert_eq!(&after, before, "{fault}: the AWS files are byte-identical");
+    eprintln!(
+        "figure: {fault} in {:.1} ms, {changed} bytes of user files changed",
+        elapsed.as_secs_f64() * 1e3
+    );
+}
+
 /// A user's own AWS files, with comments, a profile and a key of theirs: what every
 /// fault must leave byte for byte.
 pub fn write_user_aws_files(world: &World) {
