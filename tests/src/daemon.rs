@@ -76,11 +76,18 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// Kills (SIGKILL) and reaps the process now; dropping it later does nothing more.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         // SIGKILL: the peers hold nothing worth flushing, and a graceful stop would
         // only make every test slower.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

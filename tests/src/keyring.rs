@@ -154,6 +154,54 @@ impl SecretService {
         check("secret-tool clear", &output)
     }
 
+    /// Locks the login keyring, as a screen lock or `Lock` from a keyring manager does:
+    /// its items stay but cannot be read until it is unlocked (which asks a prompter;
+    /// this bus has none).
+    pub fn lock(&self) -> Result<()> {
+        let output = Command::new("dbus-send")
+            .arg(format!("--bus={}", self.bus_address))
+            .args([
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ])
+            .output()
+            .map_err(PeerError::spawn("dbus-send (Debian: dbus-bin)"))?;
+        check("dbus-send Secret.Service.Lock", &output)
+    }
+
+    /// Unlocks the login keyring again with its password, as the user would: a new
+    /// `gnome-keyring-daemon --unlock` on this bus hands the password to the running one.
+    pub fn unlock(&mut self) -> Result<()> {
+        self.stop_daemon();
+        self.start_daemon()
+    }
+
+    /// Kills gnome-keyring (the bus stays): the Secret Service is gone.
+    pub fn stop_daemon(&mut self) {
+        self.keyring.kill();
+        let address = self.bus_address.clone();
+        // Wait until the bus has dropped its name, so a test sees the service gone.
+        let _ = wait::until(
+            START_TIMEOUT,
+            Duration::from_millis(20),
+            || match name_has_owner(&address, "org.freedesktop.secrets") {
+                Ok(false) => Probe::Ready(()),
+                Ok(true) => Probe::NotYet("org.freedesktop.secrets still owned".into()),
+                Err(e) => Probe::Failed(e.to_string()),
+            },
+        );
+    }
+
+    /// Starts gnome-keyring again on the same bus and files (after [`Self::stop_daemon`]):
+    /// the login keyring, unlocked with its password, holds what it held before.
+    pub fn start_daemon(&mut self) -> Result<()> {
+        self.keyring = start_keyring(self.dir.path(), &self.bus_address)?;
+        self.wait_until_ready()
+    }
+
     /// The process ids of gnome-keyring and of the bus (to check that drop ends them).
     pub fn pids(&self) -> Vec<u32> {
         vec![self.keyring.pid(), self.bus.pid()]

@@ -72,6 +72,13 @@ impl Peers {
     }
 
     /// The Secret Service. Panics if the test did not ask for it.
+    /// The keyring, to lock it or stop and restart its daemon mid-test.
+    pub fn secret_service_mut(&mut self) -> &mut SecretService {
+        self.secret_service
+            .as_mut()
+            .expect("this test's Peers were started without .with_secret_service()")
+    }
+
     pub fn secret_service(&self) -> &SecretService {
         self.secret_service
             .as_ref()

@@ -16,9 +16,11 @@ ROLEHOP_FEDERATION_URL overrides the console sign-in's federation endpoint.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
 5 conflict, 6 AWS refused or could not be reached, 7 an MFA code is needed, \
-8 keychain unavailable, 9 workspace or AWS files could not be written, 10 `trust check`: \
-the role's trust policy does not admit the hop, 11 `trust check`: whether it does depends \
-on what Rolehop cannot know, 101 internal error (a bug); `exec` passes the command's own exit code through (126: cannot run it, \
+8 keychain unavailable or locked, 9 workspace or AWS files could not be written, \
+10 `trust check`: the role's trust policy does not admit the hop, 11 `trust check`: whether \
+it does depends on what Rolehop cannot know, 130/143 interrupted by Ctrl-C/SIGTERM (a start \
+in flight is ended first), 101 internal error (a bug); `exec` passes the command's own exit \
+code through (126: cannot run it, \
 127: not found).";
 
 /// Rolehop: short-lived AWS credentials from the OS keychain, role chains with MFA.

@@ -36,6 +36,10 @@ pub enum Exit {
     NotTrusted = 10,
     /// `trust check`: the answer depends on what Rolehop cannot know.
     CannotTell = 11,
+    /// Interrupted by SIGINT (Ctrl-C): 128 + 2, the shell's convention.
+    Interrupted = 130,
+    /// Ended by SIGTERM: 128 + 15.
+    Terminated = 143,
     /// `exec`: the command exists but could not be run.
     CannotRun = 126,
     /// `exec`: the command was not found.
@@ -113,6 +117,7 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::MissingAccessKeys | FailureCode::MissingParent => Exit::NotFound,
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
+        FailureCode::Interrupted => Exit::Interrupted,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -159,6 +164,7 @@ mod tests {
             (FailureCode::StsTimeout, 6),
             (FailureCode::StsUnreachable, 6),
             (FailureCode::StsError, 6),
+            (FailureCode::Interrupted, 130),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

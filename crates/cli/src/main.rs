@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod failure;
+mod interrupt;
 mod logs;
 mod prompt;
 mod render;
@@ -45,10 +46,13 @@ fn main() -> ExitCode {
             return Failure::new(Exit::Unexpected, format!("cannot start: {e}")).report();
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let code = match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(failure) => failure.report(),
-    }
+    };
+    // A prompt interrupted by Ctrl-C still blocks a thread on the terminal: don't wait.
+    runtime.shutdown_background();
+    code
 }
 
 async fn run(command: Command) -> Outcome {
@@ -64,7 +68,19 @@ async fn run(command: Command) -> Outcome {
     };
     // Shared: the credentials endpoint answers from tasks of its own.
     let engine = Arc::new(open_engine(files).await?);
-    let outcome = dispatch(&engine, command).await;
+    // Ctrl-C must end a start in flight cleanly. `credential-process` never prompts and
+    // writes nothing, and `serve` / `exec --server` handle their signals themselves
+    // (the endpoint lives as long as its child): those are left unguarded.
+    let guarded = match &command {
+        Command::CredentialProcess { .. } | Command::Serve(_) => false,
+        Command::Exec(exec) => !exec.server,
+        _ => true,
+    };
+    let outcome = if guarded {
+        interrupt::guard(&engine, dispatch(&engine, command)).await
+    } else {
+        dispatch(&engine, command).await
+    };
     // A failed start still records the failure on its session: save it either way.
     let flushed = engine.flush().await;
     let code = outcome?;

@@ -39,10 +39,20 @@ impl MfaPrompt for TerminalMfaPrompt {
                     request.session_name, request.mfa_serial, request.for_session
                 )
             };
-            let answer = tokio::task::spawn_blocking(move || rpassword::prompt_password(question))
-                .await
-                .map_err(|_| MfaError::Cancelled)?
-                .map_err(|_| MfaError::Cancelled)?;
+            let answer =
+                match tokio::task::spawn_blocking(move || rpassword::prompt_password(question))
+                    .await
+                {
+                    Ok(Ok(answer)) => answer,
+                    // Ctrl-C at the prompt: rpassword reads the terminal raw, so it sees
+                    // the key and raises SIGINT itself. That is an interruption, not a
+                    // cancel: wait for the interrupt guard (`crate::interrupt`) to end the
+                    // command, instead of racing it with a failed start.
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                        std::future::pending().await
+                    }
+                    _ => return Err(MfaError::Cancelled),
+                };
             Ok(Zeroizing::new(answer.trim().to_owned()))
         })
     }

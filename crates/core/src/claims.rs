@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{SessionId, SessionState};
+use crate::model::{Failure, FailureCode, SessionId, SessionState};
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// The mark of one start in flight, stored with its pending session.
@@ -47,6 +47,11 @@ impl Claim {
         }
     }
 
+    /// Whether this very process made the claim.
+    pub fn is_mine(&self) -> bool {
+        self.pid == std::process::id() && self.process_start == owner::this_process_start()
+    }
+
     /// Whether the process that made this claim is gone (so nobody will settle it).
     pub fn owner_gone(&self) -> bool {
         owner::gone(self.pid, self.process_start)
@@ -56,12 +61,18 @@ impl Claim {
 /// Telling whether a claim's owner still runs: `/proc/<pid>/stat` on Linux. Elsewhere
 /// an owner is assumed alive (its claim is still taken by the next start or stop).
 mod owner {
+    /// The start time of a running process; `None` if there is none, or only a zombie
+    /// (it has exited and waits for its parent to reap it: it will settle nothing).
     #[cfg(target_os = "linux")]
     fn start_of(pid: &str) -> Option<u64> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Field 22, counted after the command name, which may itself hold spaces.
-        let after_name = &stat[stat.rfind(')')? + 1..];
-        after_name.split_whitespace().nth(19)?.parse().ok()
+        // Fields 3 (state) and 22, counted after the command name, which may itself
+        // hold spaces.
+        let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+        if matches!(fields.next(), Some("Z" | "X")) {
+            return None;
+        }
+        fields.nth(18)?.parse().ok()
     }
 
     #[cfg(target_os = "linux")]
@@ -186,6 +197,32 @@ impl Workspace {
                 None => s.state = SessionState::Inactive,
             }
             s.claim = None;
+            changed.push(s.session.id);
+        }
+        changed
+    }
+
+    /// Ends every start this process has in flight, because the process is being
+    /// interrupted (Ctrl-C, SIGTERM): a session that was active before goes back to
+    /// active (its credentials were never withdrawn), any other fails as `Interrupted`.
+    /// Returns the sessions it changed.
+    pub fn interrupt_own_starts(&mut self) -> Vec<SessionId> {
+        let mut changed = Vec::new();
+        for s in &mut self.sessions {
+            let Some(claim) = s.claim.take_if(|c| c.is_mine()) else {
+                continue;
+            };
+            s.state = match claim.before {
+                before @ SessionState::Active { .. } => before,
+                _ => SessionState::Failed(Failure {
+                    code: FailureCode::Interrupted,
+                    message: format!(
+                        "the start of '{}' was interrupted before it finished; nothing was \
+                         delivered (start it again)",
+                        s.session.name
+                    ),
+                }),
+            };
             changed.push(s.session.id);
         }
         changed
@@ -340,6 +377,65 @@ mod tests {
             "this process is alive: its start goes on"
         );
         assert!(ws.settle_abandoned().is_empty());
+    }
+
+    #[test]
+    fn an_interrupted_start_fails_as_interrupted_or_goes_back_to_active() {
+        let (mut ws, a, b) = two_on_one_profile();
+        let expires_at = chrono::Utc::now();
+        let c = ws.find("c").unwrap().session.id;
+        ws.set_state(c, SessionState::Active { expires_at });
+        ws.claim(a, Claim::new()).unwrap();
+        ws.claim(c, Claim::new()).unwrap();
+        let other = Claim {
+            pid: std::process::id() + 1,
+            ..Claim::new()
+        };
+        ws.claim(b, other).unwrap();
+
+        assert_eq!(
+            ws.interrupt_own_starts(),
+            vec![c],
+            "a lost the profile to b's claim; b is another process's"
+        );
+        assert_eq!(
+            ws.get(c).unwrap().state,
+            SessionState::Active { expires_at }
+        );
+        assert_eq!(ws.get(b).unwrap().state, SessionState::Pending);
+        assert!(ws.get(b).unwrap().claim.is_some());
+
+        let d = user("d", "fourth");
+        ws.add_session(d.clone()).unwrap();
+        ws.claim(d.id, Claim::new()).unwrap();
+        assert_eq!(ws.interrupt_own_starts(), vec![d.id]);
+        match &ws.get(d.id).unwrap().state {
+            SessionState::Failed(f) => {
+                assert_eq!(f.code, FailureCode::Interrupted);
+                assert!(f.message.contains("'d'"), "{}", f.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(ws.get(d.id).unwrap().claim, None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_claim_whose_owner_is_a_zombie_is_abandoned() {
+        let child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not waited for yet: once `true` has exited it stays a zombie until reaped.
+        let path = format!("/proc/{pid}/stat");
+        while !std::fs::read_to_string(&path).unwrap().contains(") Z ") {
+            std::thread::yield_now();
+        }
+        let claim = Claim {
+            pid,
+            process_start: None,
+            ..Claim::new()
+        };
+        assert!(claim.owner_gone());
+        drop(child);
     }
 
     #[cfg(target_os = "linux")]

@@ -11,7 +11,7 @@
 //! gnome-keyring), or any keyring-core store, such as keyring-core's in-memory mock, so
 //! that the engine's rules can be unit-tested where no Secret Service runs.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use keyring_core::{CredentialStore, Entry};
 use zeroize::Zeroizing;
@@ -24,10 +24,17 @@ pub const DEFAULT_SERVICE: &str = "rolehop";
 pub enum KeychainError {
     #[error(
         "no keychain is available ({detail}); on Linux, Rolehop needs a Secret Service \
-         provider such as gnome-keyring or KeePassXC running on the session D-Bus \
-         (Debian: apt-get install gnome-keyring)"
+         provider such as gnome-keyring or KeePassXC running on the session D-Bus: start \
+         it (Debian: apt-get install gnome-keyring) and try again"
     )]
     Unavailable { detail: String },
+    /// The keychain is there but locked, and unlocking it was refused or could not be
+    /// asked for (no unlock prompt on this desktop, or the prompt was dismissed).
+    #[error(
+        "the keychain is locked: unlock it and try again (for example by logging in to \
+         the desktop again, or with your keyring manager such as Seahorse)"
+    )]
+    Locked,
     #[error("the keychain refused access to '{account}': {detail}")]
     Access { account: String, detail: String },
     #[error("the keychain entry '{account}' is unreadable: {detail}")]
@@ -56,7 +63,15 @@ impl KeychainStore {
 #[derive(Clone)]
 pub struct Keychain {
     service: Arc<str>,
-    store: Arc<OnceLock<Result<Arc<CredentialStore>, KeychainError>>>,
+    store: Arc<StoreSlot>,
+}
+
+/// The store a [`Keychain`] talks to. The platform's is opened on first use and opened
+/// again after it failed as unavailable: a Secret Service that was not running, or
+/// stopped, is found again once it is back, without restarting the app.
+struct StoreSlot {
+    platform: bool,
+    open: Mutex<Option<Arc<CredentialStore>>>,
 }
 
 impl std::fmt::Debug for Keychain {
@@ -76,13 +91,16 @@ impl Keychain {
 
     /// A keychain for `service` in `store`.
     pub fn in_store(service: impl Into<String>, store: KeychainStore) -> Self {
-        let opened = OnceLock::new();
-        if let KeychainStore::Custom(store) = store {
-            let _ = opened.set(Ok(store));
-        }
+        let (platform, open) = match store {
+            KeychainStore::Platform => (true, None),
+            KeychainStore::Custom(store) => (false, Some(store)),
+        };
         Self {
             service: Arc::from(service.into()),
-            store: Arc::new(opened),
+            store: Arc::new(StoreSlot {
+                platform,
+                open: Mutex::new(open),
+            }),
         }
     }
 
@@ -90,42 +108,55 @@ impl Keychain {
         &self.service
     }
 
-    fn store(&self) -> Result<&Arc<CredentialStore>, KeychainError> {
-        self.store
-            .get_or_init(|| {
-                open_platform_store()
-                    .inspect_err(|e| tracing::info!(error = %e, "keychain unavailable"))
-            })
-            .as_ref()
-            .map_err(Clone::clone)
+    fn store(&self) -> Result<Arc<CredentialStore>, KeychainError> {
+        let mut open = self.store.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = &*open {
+            return Ok(store.clone());
+        }
+        let store = open_platform_store()
+            .inspect_err(|e| tracing::info!(error = %e, "keychain unavailable"))?;
+        *open = Some(store.clone());
+        Ok(store)
     }
 
-    fn entry(&self, account: &str) -> Result<Entry, KeychainError> {
-        Entry::new_in_store(self.store()?, &self.service, account).map_err(|e| map_err(account, e))
+    /// Runs `call` on `account`'s entry. A platform store that turned out unavailable
+    /// (the Secret Service stopped) is dropped, so that the next call connects afresh.
+    fn with_entry<T>(
+        &self,
+        account: &str,
+        call: impl FnOnce(&Entry) -> Result<T, keyring_core::Error>,
+    ) -> Result<T, KeychainError> {
+        let entry = Entry::new_in_store(&self.store()?, &self.service, account)
+            .map_err(|e| map_err(account, e))?;
+        call(&entry).map_err(|e| {
+            let e = map_err(account, e);
+            if self.store.platform && matches!(e, KeychainError::Unavailable { .. }) {
+                *self.store.open.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+            e
+        })
     }
 
     /// Reads the secret stored under `account`, if any. Blocking.
     pub fn get(&self, account: &str) -> Result<Option<Zeroizing<String>>, KeychainError> {
-        match self.entry(account)?.get_password() {
+        self.with_entry(account, |entry| match entry.get_password() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_err(account, e)),
-        }
+            Err(e) => Err(e),
+        })
     }
 
     /// Stores `secret` under `account`, replacing what was there. Blocking.
     pub fn set(&self, account: &str, secret: &str) -> Result<(), KeychainError> {
-        self.entry(account)?
-            .set_password(secret)
-            .map_err(|e| map_err(account, e))
+        self.with_entry(account, |entry| entry.set_password(secret))
     }
 
     /// Deletes `account`'s entry; a missing entry is not an error. Blocking.
     pub fn delete(&self, account: &str) -> Result<(), KeychainError> {
-        match self.entry(account)?.delete_credential() {
+        self.with_entry(account, |entry| match entry.delete_credential() {
             Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_err(account, e)),
-        }
+            Err(e) => Err(e),
+        })
     }
 
     pub async fn get_async(
@@ -171,6 +202,9 @@ fn map_err(account: &str, e: keyring_core::Error) -> KeychainError {
 
 fn classify(account: &str, e: keyring_core::Error) -> KeychainError {
     use keyring_core::Error as E;
+    if let Some(trouble) = service_trouble(&e) {
+        return trouble;
+    }
     match e {
         E::NoStorageAccess(p) => KeychainError::Access {
             account: account.to_owned(),
@@ -196,6 +230,31 @@ fn classify(account: &str, e: keyring_core::Error) -> KeychainError {
             detail: other.to_string(),
         },
     }
+}
+
+/// Reads the Secret Service's own error inside a store error: a locked collection
+/// (the store asked the service to unlock it, and the prompt was dismissed or could not
+/// be shown) or a service that is no longer on the bus. `None` for anything else.
+#[cfg(target_os = "linux")]
+fn service_trouble(e: &keyring_core::Error) -> Option<KeychainError> {
+    use keyring_core::Error as E;
+    use secret_service::Error as S;
+    let inner = match e {
+        E::NoStorageAccess(inner) | E::PlatformFailure(inner) => inner,
+        _ => return None,
+    };
+    match inner.downcast_ref::<S>()? {
+        S::Locked | S::Prompt | S::PromptDisconnected => Some(KeychainError::Locked),
+        S::Unavailable => Some(KeychainError::Unavailable {
+            detail: "no Secret Service on the session bus".into(),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn service_trouble(_: &keyring_core::Error) -> Option<KeychainError> {
+    None
 }
 
 #[cfg(target_os = "linux")]
@@ -241,6 +300,27 @@ mod tests {
         also_a.delete("alice").unwrap();
         assert_eq!(a.get("alice").unwrap(), None);
         a.delete("alice").unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_secret_services_own_errors_read_as_locked_or_unavailable() {
+        use keyring_core::Error as E;
+        use secret_service::Error as S;
+        for dismissed in [S::Prompt, S::Locked, S::PromptDisconnected] {
+            let e = map_err("a", E::NoStorageAccess(Box::new(dismissed)));
+            assert_eq!(e, KeychainError::Locked);
+            assert!(
+                e.to_string()
+                    .starts_with("the keychain is locked: unlock it and try again"),
+                "{e}"
+            );
+        }
+        let gone = map_err("a", E::PlatformFailure(Box::new(S::Unavailable)));
+        assert!(matches!(gone, KeychainError::Unavailable { .. }), "{gone}");
+        assert!(gone.to_string().contains("try again"), "{gone}");
+        let other = map_err("a", E::NoStorageAccess("denied by policy".into()));
+        assert!(matches!(other, KeychainError::Access { .. }), "{other}");
     }
 
     #[test]

@@ -220,6 +220,9 @@ pub enum FailureCode {
     StsUnreachable,
     /// The SDK failed before or after the call for a reason it gives no code for.
     StsError,
+    /// The process running the start was interrupted (Ctrl-C, SIGTERM) before it
+    /// finished: nothing was delivered.
+    Interrupted,
     /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
     Aws { code: String },
 }
@@ -257,6 +260,7 @@ impl FailureCode {
             Self::StsTimeout => "StsTimeout",
             Self::StsUnreachable => "StsUnreachable",
             Self::StsError => "StsError",
+            Self::Interrupted => "Interrupted",
             Self::Aws { code } => code,
         }
     }
@@ -348,7 +352,7 @@ mod tests {
     use crate::workspace::Workspace;
 
     /// Every code Rolehop makes itself, for the round trips below.
-    const OWN: [FailureCode; 13] = [
+    const OWN: [FailureCode; 14] = [
         FailureCode::MfaRequired,
         FailureCode::MfaCancelled,
         FailureCode::MfaTimeout,
@@ -362,6 +366,7 @@ mod tests {
         FailureCode::StsTimeout,
         FailureCode::StsUnreachable,
         FailureCode::StsError,
+        FailureCode::Interrupted,
     ];
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use rolehop_e2e::{IamUser, Peers, aws_cli, peers_venv};
 
@@ -146,6 +146,24 @@ impl World {
         command
     }
 
+    /// `rolehop ARGS` started and left running (standard input closed, output piped),
+    /// for a test that signals or kills it.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        self.command(env)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolehop runs")
+    }
+
+    /// `rolehop ARGS` on a pseudo-terminal of its own, which is its controlling
+    /// terminal and its standard streams, as in an interactive shell.
+    pub fn on_terminal(&self, args: &[&str]) -> OnTerminal {
+        OnTerminal::spawn(self.command(&[]).args(args))
+    }
+
     /// `rolehop ARGS` with standard input closed (no terminal, no data).
     pub fn rolehop(&self, args: &[&str]) -> Run {
         self.rolehop_with(args, &[], None)
@@ -269,6 +287,195 @@ impl World {
             .and_then(|a| a.iter().find(|s| s["name"] == session))
             .map(|s| s["state"]["state"].as_str().unwrap_or_default().to_owned())
             .unwrap_or_else(|| panic!("no session {session} in {list}"))
+    }
+}
+
+/// The exact bytes of the AWS files (absent: `None`), to prove a fault changed none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsFilesBytes {
+    credentials: Option<Vec<u8>>,
+    config: Option<Vec<u8>>,
+}
+
+impl AwsFilesBytes {
+    pub fn of(world: &World) -> Self {
+        let home = world.peers.home();
+        let read = |p: PathBuf| std::fs::read(p).ok();
+        Self {
+            credentials: read(home.aws_credentials_file()),
+            config: read(home.aws_config_file()),
+        }
+    }
+
+    /// How many bytes differ between two snapshots (each differing position, plus the
+    /// difference in length; a file that appeared or vanished counts whole).
+    pub fn bytes_changed(&self, other: &Self) -> usize {
+        fn diff(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> usize {
+            let (a, b) = (a.as_deref().unwrap_or(&[]), b.as_deref().unwrap_or(&[]));
+            let differing = a.iter().zip(b).filter(|(x, y)| x != y).count();
+            differing + a.len().abs_diff(b.len())
+        }
+        diff(&self.credentials, &other.credentials) + diff(&self.config, &other.config)
+    }
+}
+
+/// Asserts that the AWS files are byte for byte as `before` after `fault`, and prints
+/// the fault's figure: the time to the clear failure and the user bytes changed.
+#[track_caller]
+pub fn files_untouched(
+    world: &World,
+    before: &AwsFilesBytes,
+    fault: &str,
+    elapsed: std::time::Duration,
+) {
+    let after = AwsFilesBytes::of(world);
+    let changed = before.bytes_changed(&after);
+    assert_eq!(&after, before, "{fault}: the AWS files are byte-identical");
+    eprintln!(
+        "figure: {fault} in {:.1} ms, {changed} bytes of user files changed",
+        elapsed.as_secs_f64() * 1e3
+    );
+}
+
+/// A user's own AWS files, with comments, a profile and a key of theirs: what every
+/// fault must leave byte for byte.
+pub fn write_user_aws_files(world: &World) {
+    let home = world.peers.home();
+    home.write_aws_credentials(
+        "# my keys\r\n[personal]\naws_access_key_id = AKIAUSEROWN0000000001\naws_secret_access_key = user-secret\n",
+    )
+    .unwrap();
+    home.write_aws_config(
+        "[default]\nregion = eu-central-1\n; keep me\n[profile personal]\noutput = json",
+    )
+    .unwrap();
+}
+
+/// A process on a pseudo-terminal: what it writes is collected by a thread, what the
+/// test types goes to the terminal's line discipline (so `\x03` is a real Ctrl-C).
+pub struct OnTerminal {
+    child: Child,
+    master: std::fs::File,
+    output: std::sync::mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl OnTerminal {
+    fn spawn(command: &mut Command) -> Self {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::process::CommandExt;
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty writes two descriptors; the other arguments may be null.
+        let opened = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened and are owned here alone.
+        let (master, slave) = unsafe {
+            (
+                std::fs::File::from_raw_fd(master),
+                std::fs::File::from_raw_fd(slave),
+            )
+        };
+        command
+            .stdin(slave.try_clone().unwrap())
+            .stdout(slave.try_clone().unwrap())
+            .stderr(slave);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("rolehop runs on the terminal");
+        // The parent's copies of the slave side go with the command's stdio handles.
+        let (tx, output) = std::sync::mpsc::channel();
+        let mut reader = master.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // EIO once the last process holding the slave side has exited.
+            while let Ok(n @ 1..) = std::io::Read::read(&mut reader, &mut buf) {
+                if tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            master,
+            output,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Blocks until the terminal has shown `text`; returns everything shown so far.
+    #[track_caller]
+    pub fn wait_for(&mut self, text: &str) -> String {
+        loop {
+            let shown = String::from_utf8_lossy(&self.seen).into_owned();
+            if shown.contains(text) {
+                return shown;
+            }
+            match self.output.recv() {
+                Ok(chunk) => self.seen.extend(chunk),
+                Err(_) => panic!("the terminal closed before showing {text:?}: {shown}"),
+            }
+        }
+    }
+
+    /// Types `bytes` on the terminal's keyboard.
+    pub fn type_keys(&mut self, bytes: &[u8]) {
+        std::io::Write::write_all(&mut self.master, bytes).expect("typing on the terminal");
+    }
+
+    /// Whether the terminal echoes what is typed (a hidden prompt turns it off).
+    pub fn echoes(&self) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut termios = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: the master is open; on Linux it reports the pair's settings.
+        unsafe {
+            assert_eq!(
+                libc::tcgetattr(self.master.as_raw_fd(), termios.as_mut_ptr()),
+                0,
+                "tcgetattr: {}",
+                std::io::Error::last_os_error()
+            );
+            termios.assume_init().c_lflag & libc::ECHO != 0
+        }
+    }
+
+    /// Blocks until the terminal stops echoing: a hidden prompt prints its question
+    /// first and turns echo off just after, so this is when it is really asking.
+    pub fn wait_until_hidden(&self) {
+        while self.echoes() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the process to exit: its exit code and everything the terminal showed.
+    pub fn wait(&mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().expect("rolehop exits");
+        // Collect what is left until the reader sees the terminal close.
+        while let Ok(chunk) = self.output.recv() {
+            self.seen.extend(chunk);
+        }
+        (
+            status.code(),
+            String::from_utf8_lossy(&self.seen).into_owned(),
+        )
     }
 }
 

@@ -226,6 +226,21 @@ impl Engine {
         }
     }
 
+    /// Ends the starts this process has in flight, for a process being interrupted
+    /// (Ctrl-C, SIGTERM) after it dropped them: each session goes back to active if it
+    /// was, else fails as `Interrupted`, so none is left pending. Waits for an update in
+    /// flight (the workspace lock). Returns the sessions changed, as they are now.
+    pub async fn interrupt_starts(&self) -> Result<Vec<SessionView>, EngineError> {
+        let (changed, ws) = self
+            .update(|ws| Ok((ws.interrupt_own_starts(), ws.clone())))
+            .await?;
+        self.announce(&ws, changed.iter().copied());
+        Ok(changed
+            .iter()
+            .filter_map(|id| ws.get(*id).map(|s| ws.view(s)))
+            .collect())
+    }
+
     /// Stops a session: what Rolehop wrote for its profile is removed (unless another
     /// session now holds the profile). A start in flight is abandoned.
     #[tracing::instrument(skip_all, fields(session = selector))]

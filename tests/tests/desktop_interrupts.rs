@@ -1,0 +1,81 @@
+//! The desktop app killed mid-start (SIGKILL while its MFA dialog waits): the session
+//! it left pending reads as it was before the start for every other process, the AWS
+//! files are untouched, and the next start works. The real app under WebDriver, the
+//! real CLI reading after it.
+
+mod cli;
+#[allow(dead_code)] // the window suites' harness; this suite uses a little of it
+mod desktop;
+
+use std::path::Path;
+use std::time::Instant;
+
+use cli::{AwsFilesBytes, World, files_untouched, write_user_aws_files};
+use desktop::{Desktop, TestResult, app_binary};
+
+const MFA_DIALOG: &str = "dialog[data-dialog='mfa']";
+
+/// The pid of the running app binary (WebKit's helpers run other binaries).
+fn app_pid() -> Option<i32> {
+    let app = app_binary().canonicalize().ok()?;
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            (exe == app).then_some(pid)
+        })
+}
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+fn running(pid: i32) -> bool {
+    std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).is_ok_and(
+        |stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.starts_with(" Z"))
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_killed_mid_start_leaves_the_session_as_it_was_and_the_files_untouched()
+-> TestResult {
+    let world = World::start();
+    write_user_aws_files(&world);
+    world.seed_story();
+    let before = AwsFilesBytes::of(&world);
+    let app = Desktop::launch("killed-mid-start", &world.peers, &[]).await?;
+    app.click(&Desktop::row("alice", Some("inactive"))).await?;
+    app.wait_for(&format!("{MFA_DIALOG} form")).await?;
+    assert_eq!(
+        world.state_of("alice"),
+        "pending",
+        "the app's start is in flight and its owner alive"
+    );
+
+    let pid = app_pid().expect("the app's process");
+    // SAFETY: kill(2) on the app this test launched.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    while running(pid) {
+        std::thread::yield_now();
+    }
+    let killed = Instant::now();
+    let state = world.state_of("alice");
+    let elapsed = killed.elapsed();
+    assert_eq!(state, "inactive", "as before the start");
+    files_untouched(
+        &world,
+        &before,
+        "desktop app SIGKILLed mid-start -> the CLI reads it inactive",
+        elapsed,
+    );
+
+    world
+        .rolehop(&["session", "start", "alice", "--mfa-code", "123456"])
+        .ok();
+    assert_eq!(world.state_of("alice"), "active");
+    drop(app);
+    Ok(())
+}
