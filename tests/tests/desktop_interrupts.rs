@@ -15,16 +15,24 @@ use desktop::{Desktop, TestResult, app_binary};
 
 const MFA_DIALOG: &str = "dialog[data-dialog='mfa']";
 
-/// The pid of the running app binary (WebKit's helpers run other binaries).
-fn app_pid() -> Option<i32> {
+/// The pid of this test's app: the app binary (WebKit's helpers run other binaries)
+/// whose environment names this test's `ROLEHOP_HOME` (other suites run their own apps
+/// from the same binary at the same time).
+fn app_pid(home: &Path) -> Option<i32> {
     let app = app_binary().canonicalize().ok()?;
+    let mut wanted = b"ROLEHOP_HOME=".to_vec();
+    wanted.extend_from_slice(home.as_os_str().as_encoded_bytes());
     std::fs::read_dir("/proc")
         .ok()?
         .flatten()
         .find_map(|entry| {
             let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
             let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
-            (exe == app).then_some(pid)
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let ours = environ
+                .split(|b| *b == 0)
+                .any(|var| var == wanted.as_slice());
+            (exe == app && ours).then_some(pid)
         })
 }
 
@@ -55,7 +63,7 @@ async fn the_app_killed_mid_start_leaves_the_session_as_it_was_and_the_files_unt
         "the app's start is in flight and its owner alive"
     );
 
-    let pid = app_pid().expect("the app's process");
+    let pid = app_pid(&world.peers.home().rolehop_home()).expect("this test's app process");
     // SAFETY: kill(2) on the app this test launched.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     while running(pid) {

@@ -348,6 +348,11 @@ pub fn write_user_aws_files(world: &World) {
     home.write_aws_config(
         "[default]\nregion = eu-central-1\n; keep me\n[profile personal]\noutput = json",
     )
+    .unwrap(); // 0600, as `aws configure` makes it: a wider one is tightened with a warning.
+    std::fs::set_permissions(
+        home.aws_credentials_file(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
     .unwrap();
 }
 
