@@ -148,8 +148,40 @@ impl ChainResolver {
         id: SessionId,
         opts: &ResolveOptions,
     ) -> Result<Credentials, ChainError> {
-        let provider = self.provider(ws, id)?;
+        let prefetched = Arc::new(Prefetched::default());
+        let provider = self.provider_at(ws, id, 0, &prefetched)?;
+        let accounts = self.cache_lookups(ws, id, opts);
+        if !accounts.is_empty() {
+            // One batch for every hop's cache entry; a failed batch only means each hop
+            // reads (and reports) its own entry.
+            if let Ok(found) = self.keychain.get_many_async(&accounts).await {
+                prefetched.put(accounts.into_iter().zip(found));
+            }
+        }
         provider.provide(opts).await
+    }
+
+    /// The cache entries a resolution of `id` may read, nearest hop first: every hop up
+    /// to the first whose credentials are valid in memory (`refresh` skips its hop).
+    fn cache_lookups(&self, ws: &Workspace, id: SessionId, opts: &ResolveOptions) -> Vec<String> {
+        let now = Utc::now();
+        let memory = self.cache.memory.lock().expect("cache");
+        let mut accounts = Vec::new();
+        let mut hop = ws.get(id);
+        while let Some(stored) = hop.filter(|_| accounts.len() <= ws.sessions.len()) {
+            let id = stored.session.id;
+            if opts.refresh != Some(id) {
+                if memory.get(&id).is_some_and(|c| c.valid_for(now, opts.min_validity)) {
+                    break;
+                }
+                accounts.push(cache_account(id));
+            }
+            hop = match &stored.session.kind {
+                SessionKind::Role(role) => ws.get(role.parent),
+                SessionKind::IamUser(_) => None,
+            };
+        }
+        accounts
     }
 
     /// Waits until every cached credential is written to the keychain.
@@ -173,7 +205,7 @@ impl ChainResolver {
         ws: &Workspace,
         id: SessionId,
     ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
-        self.provider_at(ws, id, 0)
+        self.provider_at(ws, id, 0, &Arc::default())
     }
 
     fn provider_at(
@@ -181,6 +213,7 @@ impl ChainResolver {
         ws: &Workspace,
         id: SessionId,
         depth: usize,
+        prefetched: &Arc<Prefetched>,
     ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
         // The workspace refuses cycles; the depth guard only protects against a
         // hand-edited file.
@@ -202,7 +235,7 @@ impl ChainResolver {
             }),
             SessionKind::Role(role) => Box::new(AssumeRoleProvider {
                 parent: self
-                    .provider_at(ws, role.parent, depth + 1)
+                    .provider_at(ws, role.parent, depth + 1, prefetched)
                     .map_err(|e| ChainError {
                         hop: session.name.clone(),
                         cause: e.cause,
@@ -218,7 +251,31 @@ impl ChainResolver {
             inner,
             keychain: self.keychain.clone(),
             cache: self.cache.clone(),
+            prefetched: prefetched.clone(),
         }))
+    }
+}
+
+/// Keychain entries read ahead for one resolution, in one batch. Each is taken once by
+/// the hop that needs it; a hop whose entry was not read ahead reads it itself.
+#[derive(Default)]
+struct Prefetched(Mutex<HashMap<String, Option<Zeroizing<String>>>>);
+
+impl Prefetched {
+    fn put(&self, found: impl IntoIterator<Item = (String, Option<Zeroizing<String>>)>) {
+        self.0.lock().expect("prefetched").extend(found);
+    }
+
+    async fn get(
+        &self,
+        keychain: &Keychain,
+        account: String,
+    ) -> Result<Option<Zeroizing<String>>, KeychainError> {
+        let ahead = self.0.lock().expect("prefetched").remove(&account);
+        match ahead {
+            Some(found) => Ok(found),
+            None => Ok(keychain.get_many_async(&[account]).await?.pop().flatten()),
+        }
     }
 }
 
@@ -228,6 +285,7 @@ struct CachedProvider {
     inner: Box<dyn ProvideCredentials>,
     keychain: Keychain,
     cache: Arc<CacheState>,
+    prefetched: Arc<Prefetched>,
 }
 
 impl CachedProvider {
@@ -256,8 +314,8 @@ impl CachedProvider {
                 return Ok(c);
             }
             let stored = self
-                .keychain
-                .get_async(&cache_account(id))
+                .prefetched
+                .get(&self.keychain, cache_account(id))
                 .await
                 .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
             if let Some(json) = stored
@@ -321,8 +379,9 @@ impl SessionTokenProvider {
     async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
         let keys = self
             .keychain
-            .get_async(&access_keys_account(self.session.id))
+            .get_many_async(&[access_keys_account(self.session.id)])
             .await
+            .map(|mut found| found.pop().flatten())
             .map_err(|e| self.err(ChainFailure::Keychain(e)))?
             .ok_or_else(|| self.err(ChainFailure::MissingKeys))?;
         let keys: Credentials =

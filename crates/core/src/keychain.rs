@@ -11,6 +11,8 @@ use std::sync::{Arc, OnceLock};
 use keyring_core::{CredentialStore, Entry};
 use zeroize::Zeroizing;
 
+use crate::secret_service::{Found, Reader};
+
 /// The default service name under which Rolehop's secrets are stored.
 pub const DEFAULT_SERVICE: &str = "rolehop";
 
@@ -34,7 +36,12 @@ pub enum KeychainError {
 pub struct Keychain {
     service: Arc<str>,
     store: Arc<OnceLock<Result<Arc<CredentialStore>, KeychainError>>>,
+    /// The batched Secret Service reader ([`Keychain::get_many_async`]); `None` for a
+    /// keychain over another store, whose batches are one read per account.
+    batch: Option<Batch>,
 }
+
+type Batch = Arc<tokio::sync::Mutex<Option<Reader>>>;
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,6 +57,10 @@ impl Keychain {
         Self {
             service: Arc::from(service.into()),
             store: Arc::new(OnceLock::new()),
+            #[cfg(target_os = "linux")]
+            batch: Some(Arc::default()),
+            #[cfg(not(target_os = "linux"))]
+            batch: None,
         }
     }
 
@@ -112,6 +123,72 @@ impl Keychain {
     pub async fn delete_async(&self, account: &str) -> Result<(), KeychainError> {
         let (this, account) = (self.clone(), account.to_owned());
         blocking(move || this.delete(&account)).await
+    }
+}
+
+impl Keychain {
+    /// Reads several accounts at once, in the order given: on the Secret Service, one
+    /// encrypted session, all the searches in one round trip and all the secrets in
+    /// a second (see `secret_service.rs`); what that path cannot answer (a locked or
+    /// ambiguous entry, a failed batch) is read one account at a time as by [`Self::get`],
+    /// with its prompts and errors.
+    pub async fn get_many_async(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<Option<Zeroizing<String>>>, KeychainError> {
+        let found = match &self.batch {
+            Some(batch) => self.read_batch(batch, accounts).await,
+            None => None,
+        };
+        let mut secrets = Vec::with_capacity(accounts.len());
+        for (i, account) in accounts.iter().enumerate() {
+            secrets.push(match found.as_ref().map(|f| &f[i]) {
+                Some(Found::Secret(s)) => Some(s.clone()),
+                Some(Found::Missing) => None,
+                Some(Found::Elsewhere) | None => {
+                    self.get_async(account).await?
+                }
+            });
+        }
+        Ok(secrets)
+    }
+
+    /// Opens the batched reader's connection and encrypted session before the first
+    /// batch needs them, so that a caller can overlap them with other work (the CLI's
+    /// `credential-process` with its workspace read). A failure is left for the batch.
+    pub async fn prepare_batch(&self) {
+        if let Some(batch) = &self.batch {
+            self.read_batch(batch, &[]).await;
+        }
+    }
+
+    /// The batch's answers, or `None` when the batch failed (a new connection is
+    /// opened next time: the service may have restarted under a long-lived app).
+    async fn read_batch(&self, batch: &Batch, accounts: &[String]) -> Option<Vec<Found>> {
+        let mut slot = batch.lock().await;
+        let result = match slot.clone() {
+            Some(reader) => {
+                drop(slot);
+                let found = reader.read(&self.service, accounts).await;
+                if found.is_err() {
+                    batch.lock().await.take();
+                }
+                found
+            }
+            None => Reader::open_and_read(&self.service, accounts)
+                .await
+                .map(|(reader, found)| {
+                    *slot = Some(reader);
+                    found
+                }),
+        };
+        match result {
+            Ok(found) => Some(found),
+            Err(e) => {
+                tracing::debug!("batched Secret Service read failed, reading one by one: {e}");
+                None
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod keychain;
 pub mod mfa;
 pub mod model;
 pub mod rotation;
+mod secret_service;
 pub mod state_writer;
 pub mod store;
 pub mod sts;
