@@ -50,8 +50,12 @@ fn a_batch_returns_what_keyring_core_and_secret_tool_wrote_in_the_order_asked() 
         "written-by-another-client",
     ]
     .map(str::to_owned);
-    let found = runtime().block_on(keychain.get_many_async(&accounts))?;
+    let rt = runtime();
+    let found = rt.block_on(keychain.get_many_async(&accounts))?;
+    // The batch itself answered: no entry was left to keyring-core's one-by-one path.
+    let batched = rt.block_on(keychain.get_many_batched_only(&accounts))?;
 
+    assert_eq!(plain(batched), plain(found.clone()));
     assert_eq!(
         plain(found),
         vec![
@@ -73,13 +77,14 @@ fn a_later_batch_on_the_same_keychain_sees_later_writes() -> TestResult {
     let accounts = ["a".to_owned(), "b".to_owned()];
     let rt = runtime();
 
+    // The batch path only, so that a fallback to keyring-core cannot hide a stale session.
     keychain.set("a", "first")?;
-    let before = rt.block_on(keychain.get_many_async(&accounts))?;
+    let before = rt.block_on(keychain.get_many_batched_only(&accounts))?;
     keychain.set("a", "second")?;
     keychain.set("b", "new")?;
-    let after = rt.block_on(keychain.get_many_async(&accounts))?;
+    let after = rt.block_on(keychain.get_many_batched_only(&accounts))?;
     keychain.delete("a")?;
-    let deleted = rt.block_on(keychain.get_many_async(&accounts))?;
+    let deleted = rt.block_on(keychain.get_many_batched_only(&accounts))?;
 
     assert_eq!(plain(before), vec![Some("first".to_owned()), None]);
     assert_eq!(
@@ -119,5 +124,11 @@ fn an_account_matched_by_two_items_fails_as_a_single_read_does() -> TestResult {
         .expect_err("two items match");
 
     assert_eq!(batch, single);
+    // The batch path itself leaves that entry to keyring-core rather than pick one.
+    assert!(
+        runtime()
+            .block_on(keychain.get_many_batched_only(&["twice".to_owned()]))
+            .is_err()
+    );
     Ok(())
 }

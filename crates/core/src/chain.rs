@@ -171,7 +171,10 @@ impl ChainResolver {
         while let Some(stored) = hop.filter(|_| accounts.len() <= ws.sessions.len()) {
             let id = stored.session.id;
             if opts.refresh != Some(id) {
-                if memory.get(&id).is_some_and(|c| c.valid_for(now, opts.min_validity)) {
+                if memory
+                    .get(&id)
+                    .is_some_and(|c| c.valid_for(now, opts.min_validity))
+                {
                     break;
                 }
                 accounts.push(cache_account(id));

@@ -145,9 +145,7 @@ impl Keychain {
             secrets.push(match found.as_ref().map(|f| &f[i]) {
                 Some(Found::Secret(s)) => Some(s.clone()),
                 Some(Found::Missing) => None,
-                Some(Found::Elsewhere) | None => {
-                    self.get_async(account).await?
-                }
+                Some(Found::Elsewhere) | None => self.get_async(account).await?,
             });
         }
         Ok(secrets)
@@ -160,6 +158,33 @@ impl Keychain {
         if let Some(batch) = &self.batch {
             self.read_batch(batch, &[]).await;
         }
+    }
+
+    /// Reads `accounts` through the batched Secret Service path only, with no fallback:
+    /// an error when the batch fails or leaves an entry to keyring-core. For the tests
+    /// that prove the batch itself answers; everything else calls
+    /// [`Self::get_many_async`].
+    #[doc(hidden)]
+    pub async fn get_many_batched_only(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<Option<Zeroizing<String>>>, KeychainError> {
+        let unanswered = || KeychainError::Unavailable {
+            detail: "the batched Secret Service read did not answer".into(),
+        };
+        let batch = self.batch.as_ref().ok_or_else(unanswered)?;
+        let found = self
+            .read_batch(batch, accounts)
+            .await
+            .ok_or_else(unanswered)?;
+        found
+            .into_iter()
+            .map(|f| match f {
+                Found::Secret(s) => Ok(Some(s)),
+                Found::Missing => Ok(None),
+                Found::Elsewhere => Err(unanswered()),
+            })
+            .collect()
     }
 
     /// The batch's answers, or `None` when the batch failed (a new connection is
