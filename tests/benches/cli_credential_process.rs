@@ -9,7 +9,9 @@
 //! argument parsing, exit) and `rolehop credential-process no-such-session` (that plus
 //! the runtime, the engine and the workspace read, failing before the keychain). What
 //! is left of (a) is the keychain: the D-Bus connection, the encrypted session, the
-//! search, the decryption, and the JSON answer.
+//! search, the decryption, and the JSON answer. (The command opens the keychain's
+//! connection while it reads the workspace, so the failing run pays for part of that
+//! connection too: the split leans toward the workspace side.)
 //!
 //! Run: `cargo build --release -p rolehop-cli && cargo bench -p rolehop-e2e --bench
 //! cli_credential_process` (or `cargo xtask bench`, which builds every binary).
