@@ -148,7 +148,7 @@ impl ChainResolver {
         id: SessionId,
         opts: &ResolveOptions,
     ) -> Result<Credentials, ChainError> {
-        let prefetched = Arc::new(Prefetched::default());
+        let prefetched = Arc::new(Prefetched::deferring_writes());
         let provider = self.provider_at(ws, id, 0, &prefetched)?;
         let accounts = self.cache_lookups(ws, id, opts);
         if !accounts.is_empty() {
@@ -158,7 +158,12 @@ impl ChainResolver {
                 prefetched.put(accounts.into_iter().zip(found));
             }
         }
-        provider.provide(opts).await
+        let resolved = provider.provide(opts).await;
+        // The hops' keychain cache writes start once the chain is resolved, not while
+        // its later STS calls run (they would compete with them for the CPU), and even
+        // when a later hop failed: a fresh MFA session token is worth keeping.
+        write_behind(&self.keychain, &self.cache, prefetched.take_deferred());
+        resolved
     }
 
     /// The cache entries a resolution of `id` may read, nearest hop first: every hop up
@@ -259,14 +264,67 @@ impl ChainResolver {
     }
 }
 
-/// Keychain entries read ahead for one resolution, in one batch. Each is taken once by
-/// the hop that needs it; a hop whose entry was not read ahead reads it itself.
+/// A keychain cache entry to write: account and credentials JSON.
+type CacheWrite = (String, Zeroizing<String>);
+
+/// Writes fresh credentials to the keychain in the background, one after another
+/// ([`ChainResolver::flush`] waits for them). A failed write only costs a later re-fetch.
+fn write_behind(keychain: &Keychain, cache: &CacheState, entries: Vec<CacheWrite>) {
+    if entries.is_empty() {
+        return;
+    }
+    let keychain = keychain.clone();
+    let write = tokio::spawn(async move {
+        for (account, json) in entries {
+            if let Err(e) = keychain.set_async(&account, json).await {
+                tracing::warn!("could not cache credentials in the keychain: {e}");
+            }
+        }
+    });
+    let mut writes = cache.writes.lock().expect("cache writes");
+    writes.retain(|w| !w.is_finished());
+    writes.push(write);
+}
+
+/// One resolution's keychain traffic: the entries read ahead in one batch (each taken
+/// once by the hop that needs it; a hop whose entry was not read ahead reads it
+/// itself), and, when deferring, the cache writes its hops queue for the end.
 #[derive(Default)]
-struct Prefetched(Mutex<HashMap<String, Option<Zeroizing<String>>>>);
+struct Prefetched {
+    found: Mutex<HashMap<String, Option<Zeroizing<String>>>>,
+    deferred: Mutex<Option<Vec<CacheWrite>>>,
+}
 
 impl Prefetched {
+    fn deferring_writes() -> Self {
+        Self {
+            deferred: Mutex::new(Some(Vec::new())),
+            ..Self::default()
+        }
+    }
+
     fn put(&self, found: impl IntoIterator<Item = (String, Option<Zeroizing<String>>)>) {
-        self.0.lock().expect("prefetched").extend(found);
+        self.found.lock().expect("prefetched").extend(found);
+    }
+
+    /// Queues a cache write for the end of the resolution; gives it back when this
+    /// resolution does not defer its writes.
+    fn defer(&self, account: String, json: Zeroizing<String>) -> Option<CacheWrite> {
+        match self.deferred.lock().expect("deferred writes").as_mut() {
+            Some(queue) => {
+                queue.push((account, json));
+                None
+            }
+            None => Some((account, json)),
+        }
+    }
+
+    fn take_deferred(&self) -> Vec<CacheWrite> {
+        self.deferred
+            .lock()
+            .expect("deferred writes")
+            .take()
+            .unwrap_or_default()
     }
 
     async fn get(
@@ -274,7 +332,7 @@ impl Prefetched {
         keychain: &Keychain,
         account: String,
     ) -> Result<Option<Zeroizing<String>>, KeychainError> {
-        let ahead = self.0.lock().expect("prefetched").remove(&account);
+        let ahead = self.found.lock().expect("prefetched").remove(&account);
         match ahead {
             Some(found) => Ok(found),
             None => Ok(keychain.get_many_async(&[account]).await?.pop().flatten()),
@@ -341,17 +399,10 @@ impl CachedProvider {
             .insert(id, fresh.clone());
         // Write-behind: other processes find the token in the keychain a few ms later
         // (a short-lived host flushes before it exits); this one has it in memory now.
-        // A failed write only costs a later re-fetch.
         let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
-        let (keychain, account) = (self.keychain.clone(), cache_account(id));
-        let write = tokio::spawn(async move {
-            if let Err(e) = keychain.set_async(&account, json).await {
-                tracing::warn!("could not cache credentials in the keychain: {e}");
-            }
-        });
-        let mut writes = self.cache.writes.lock().expect("cache writes");
-        writes.retain(|w| !w.is_finished());
-        writes.push(write);
+        if let Some(now) = self.prefetched.defer(cache_account(id), json) {
+            write_behind(&self.keychain, &self.cache, vec![now]);
+        }
         Ok(fresh)
     }
 }
