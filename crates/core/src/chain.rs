@@ -150,8 +150,48 @@ impl ChainResolver {
         id: SessionId,
         opts: &ResolveOptions,
     ) -> Result<Credentials, ChainError> {
-        let provider = self.provider(ws, id)?;
-        provider.provide(opts).await
+        let prefetched = Arc::new(Prefetched::deferring_writes());
+        let provider = self.provider_at(ws, id, 0, &prefetched)?;
+        let accounts = self.cache_lookups(ws, id, opts);
+        if !accounts.is_empty() {
+            // One batch for every hop's cache entry; a failed batch only means each hop
+            // reads (and reports) its own entry.
+            if let Ok(found) = self.keychain.get_many_async(&accounts).await {
+                prefetched.put(accounts.into_iter().zip(found));
+            }
+        }
+        let resolved = provider.provide(opts).await;
+        // The hops' keychain cache writes start once the chain is resolved, not while
+        // its later STS calls run (they would compete with them for the CPU), and even
+        // when a later hop failed: a fresh MFA session token is worth keeping.
+        write_behind(&self.keychain, &self.cache, prefetched.take_deferred());
+        resolved
+    }
+
+    /// The cache entries a resolution of `id` may read, nearest hop first: every hop up
+    /// to the first whose credentials are valid in memory (`refresh` skips its hop).
+    fn cache_lookups(&self, ws: &Workspace, id: SessionId, opts: &ResolveOptions) -> Vec<String> {
+        let now = Utc::now();
+        let memory = self.cache.memory.lock().expect("cache");
+        let mut accounts = Vec::new();
+        let mut hop = ws.get(id);
+        while let Some(stored) = hop.filter(|_| accounts.len() <= ws.sessions.len()) {
+            let id = stored.session.id;
+            if opts.refresh != Some(id) {
+                if memory
+                    .get(&id)
+                    .is_some_and(|c| c.valid_for(now, opts.min_validity))
+                {
+                    break;
+                }
+                accounts.push(cache_account(id));
+            }
+            hop = match &stored.session.kind {
+                SessionKind::Role(role) => ws.get(role.parent),
+                SessionKind::IamUser(_) => None,
+            };
+        }
+        accounts
     }
 
     /// Waits until every cached credential is written to the keychain.
@@ -175,7 +215,7 @@ impl ChainResolver {
         ws: &Workspace,
         id: SessionId,
     ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
-        self.provider_at(ws, id, 0)
+        self.provider_at(ws, id, 0, &Arc::default())
     }
 
     fn provider_at(
@@ -183,6 +223,7 @@ impl ChainResolver {
         ws: &Workspace,
         id: SessionId,
         depth: usize,
+        prefetched: &Arc<Prefetched>,
     ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
         // The workspace refuses cycles; the depth guard only protects against a
         // hand-edited file.
@@ -204,7 +245,7 @@ impl ChainResolver {
             }),
             SessionKind::Role(role) => Box::new(AssumeRoleProvider {
                 parent: self
-                    .provider_at(ws, role.parent, depth + 1)
+                    .provider_at(ws, role.parent, depth + 1, prefetched)
                     .map_err(|e| ChainError {
                         hop: session.name.clone(),
                         cause: e.cause,
@@ -220,7 +261,84 @@ impl ChainResolver {
             inner,
             keychain: self.keychain.clone(),
             cache: self.cache.clone(),
+            prefetched: prefetched.clone(),
         }))
+    }
+}
+
+/// A keychain cache entry to write: account and credentials JSON.
+type CacheWrite = (String, Zeroizing<String>);
+
+/// Writes fresh credentials to the keychain in the background, one after another
+/// ([`ChainResolver::flush`] waits for them). A failed write only costs a later re-fetch.
+fn write_behind(keychain: &Keychain, cache: &CacheState, entries: Vec<CacheWrite>) {
+    if entries.is_empty() {
+        return;
+    }
+    let keychain = keychain.clone();
+    let write = tokio::spawn(async move {
+        for (account, json) in entries {
+            if let Err(e) = keychain.set_async(&account, json).await {
+                tracing::warn!("could not cache credentials in the keychain: {e}");
+            }
+        }
+    });
+    let mut writes = cache.writes.lock().expect("cache writes");
+    writes.retain(|w| !w.is_finished());
+    writes.push(write);
+}
+
+/// One resolution's keychain traffic: the entries read ahead in one batch (each taken
+/// once by the hop that needs it; a hop whose entry was not read ahead reads it
+/// itself), and, when deferring, the cache writes its hops queue for the end.
+#[derive(Default)]
+struct Prefetched {
+    found: Mutex<HashMap<String, Option<Zeroizing<String>>>>,
+    deferred: Mutex<Option<Vec<CacheWrite>>>,
+}
+
+impl Prefetched {
+    fn deferring_writes() -> Self {
+        Self {
+            deferred: Mutex::new(Some(Vec::new())),
+            ..Self::default()
+        }
+    }
+
+    fn put(&self, found: impl IntoIterator<Item = (String, Option<Zeroizing<String>>)>) {
+        self.found.lock().expect("prefetched").extend(found);
+    }
+
+    /// Queues a cache write for the end of the resolution; gives it back when this
+    /// resolution does not defer its writes.
+    fn defer(&self, account: String, json: Zeroizing<String>) -> Option<CacheWrite> {
+        match self.deferred.lock().expect("deferred writes").as_mut() {
+            Some(queue) => {
+                queue.push((account, json));
+                None
+            }
+            None => Some((account, json)),
+        }
+    }
+
+    fn take_deferred(&self) -> Vec<CacheWrite> {
+        self.deferred
+            .lock()
+            .expect("deferred writes")
+            .take()
+            .unwrap_or_default()
+    }
+
+    async fn get(
+        &self,
+        keychain: &Keychain,
+        account: String,
+    ) -> Result<Option<Zeroizing<String>>, KeychainError> {
+        let ahead = self.found.lock().expect("prefetched").remove(&account);
+        match ahead {
+            Some(found) => Ok(found),
+            None => Ok(keychain.get_many_async(&[account]).await?.pop().flatten()),
+        }
     }
 }
 
@@ -230,6 +348,7 @@ struct CachedProvider {
     inner: Box<dyn ProvideCredentials>,
     keychain: Keychain,
     cache: Arc<CacheState>,
+    prefetched: Arc<Prefetched>,
 }
 
 impl CachedProvider {
@@ -259,8 +378,8 @@ impl CachedProvider {
                 return Ok(c);
             }
             let stored = self
-                .keychain
-                .get_async(&cache_account(id))
+                .prefetched
+                .get(&self.keychain, cache_account(id))
                 .await
                 .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
             if let Some(json) = stored
@@ -284,17 +403,10 @@ impl CachedProvider {
             .insert(id, fresh.clone());
         // Write-behind: other processes find the token in the keychain a few ms later
         // (a short-lived host flushes before it exits); this one has it in memory now.
-        // A failed write only costs a later re-fetch.
         let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
-        let (keychain, account) = (self.keychain.clone(), cache_account(id));
-        let write = tokio::spawn(async move {
-            if let Err(e) = keychain.set_async(&account, json).await {
-                tracing::warn!(account, error = %e, "could not cache credentials in the keychain");
-            }
-        });
-        let mut writes = self.cache.writes.lock().expect("cache writes");
-        writes.retain(|w| !w.is_finished());
-        writes.push(write);
+        if let Some(now) = self.prefetched.defer(cache_account(id), json) {
+            write_behind(&self.keychain, &self.cache, vec![now]);
+        }
         Ok(fresh)
     }
 }
@@ -326,8 +438,9 @@ impl SessionTokenProvider {
     async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
         let keys = self
             .keychain
-            .get_async(&access_keys_account(self.session.id))
+            .get_many_async(&[access_keys_account(self.session.id)])
             .await
+            .map(|mut found| found.pop().flatten())
             .map_err(|e| self.err(ChainFailure::Keychain(e)))?
             .ok_or_else(|| self.err(ChainFailure::MissingKeys))?;
         let keys: Credentials =

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use keyring_core::{CredentialStore, Entry};
 use zeroize::Zeroizing;
 
+use crate::secret_service::{Found, Reader};
+
 /// The default service name under which Rolehop's secrets are stored.
 pub const DEFAULT_SERVICE: &str = "rolehop";
 
@@ -64,6 +66,9 @@ impl KeychainStore {
 pub struct Keychain {
     service: Arc<str>,
     store: Arc<StoreSlot>,
+    /// The batched Secret Service reader ([`Keychain::get_many_async`]); `None` for a
+    /// keychain over another store, whose batches are one read per account.
+    batch: Option<Batch>,
 }
 
 /// The store a [`Keychain`] talks to. The platform's is opened on first use and opened
@@ -73,6 +78,8 @@ struct StoreSlot {
     platform: bool,
     open: Mutex<Option<Arc<CredentialStore>>>,
 }
+
+type Batch = Arc<tokio::sync::Mutex<Option<Reader>>>;
 
 impl std::fmt::Debug for Keychain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,6 +108,9 @@ impl Keychain {
                 platform,
                 open: Mutex::new(open),
             }),
+            batch: platform
+                .then(Arc::default)
+                .filter(|_| cfg!(target_os = "linux")),
         }
     }
 
@@ -179,6 +189,97 @@ impl Keychain {
     pub async fn delete_async(&self, account: &str) -> Result<(), KeychainError> {
         let (this, account) = (self.clone(), account.to_owned());
         blocking(move || this.delete(&account)).await
+    }
+}
+
+impl Keychain {
+    /// Reads several accounts at once, in the order given: on the Secret Service, one
+    /// encrypted session, all the searches in one round trip and all the secrets in
+    /// a second (see `secret_service.rs`); what that path cannot answer (a locked or
+    /// ambiguous entry, a failed batch) is read one account at a time as by [`Self::get`],
+    /// with its prompts and errors.
+    pub async fn get_many_async(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<Option<Zeroizing<String>>>, KeychainError> {
+        let found = match &self.batch {
+            Some(batch) => self.read_batch(batch, accounts).await,
+            None => None,
+        };
+        let mut secrets = Vec::with_capacity(accounts.len());
+        for (i, account) in accounts.iter().enumerate() {
+            secrets.push(match found.as_ref().map(|f| &f[i]) {
+                Some(Found::Secret(s)) => Some(s.clone()),
+                Some(Found::Missing) => None,
+                Some(Found::Elsewhere) | None => self.get_async(account).await?,
+            });
+        }
+        Ok(secrets)
+    }
+
+    /// Opens the batched reader's connection and encrypted session before the first
+    /// batch needs them, so that a caller can overlap them with other work (the CLI's
+    /// `credential-process` with its workspace read). A failure is left for the batch.
+    pub async fn prepare_batch(&self) {
+        if let Some(batch) = &self.batch {
+            self.read_batch(batch, &[]).await;
+        }
+    }
+
+    /// Reads `accounts` through the batched Secret Service path only, with no fallback:
+    /// an error when the batch fails or leaves an entry to keyring-core. For the tests
+    /// that prove the batch itself answers; everything else calls
+    /// [`Self::get_many_async`].
+    #[doc(hidden)]
+    pub async fn get_many_batched_only(
+        &self,
+        accounts: &[String],
+    ) -> Result<Vec<Option<Zeroizing<String>>>, KeychainError> {
+        let unanswered = || KeychainError::Unavailable {
+            detail: "the batched Secret Service read did not answer".into(),
+        };
+        let batch = self.batch.as_ref().ok_or_else(unanswered)?;
+        let found = self
+            .read_batch(batch, accounts)
+            .await
+            .ok_or_else(unanswered)?;
+        found
+            .into_iter()
+            .map(|f| match f {
+                Found::Secret(s) => Ok(Some(s)),
+                Found::Missing => Ok(None),
+                Found::Elsewhere => Err(unanswered()),
+            })
+            .collect()
+    }
+
+    /// The batch's answers, or `None` when the batch failed (a new connection is
+    /// opened next time: the service may have restarted under a long-lived app).
+    async fn read_batch(&self, batch: &Batch, accounts: &[String]) -> Option<Vec<Found>> {
+        let mut slot = batch.lock().await;
+        let result = match slot.clone() {
+            Some(reader) => {
+                drop(slot);
+                let found = reader.read(&self.service, accounts).await;
+                if found.is_err() {
+                    batch.lock().await.take();
+                }
+                found
+            }
+            None => Reader::open_and_read(&self.service, accounts)
+                .await
+                .map(|(reader, found)| {
+                    *slot = Some(reader);
+                    found
+                }),
+        };
+        match result {
+            Ok(found) => Some(found),
+            Err(e) => {
+                tracing::debug!("batched Secret Service read failed, reading one by one: {e}");
+                None
+            }
+        }
     }
 }
 

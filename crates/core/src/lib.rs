@@ -22,6 +22,7 @@ pub mod keychain;
 pub mod mfa;
 pub mod model;
 pub mod rotation;
+mod secret_service;
 pub mod store;
 pub mod sts;
 pub mod trust;

@@ -12,6 +12,9 @@ use crate::commands::Outcome;
 use crate::render::credential_process_json;
 
 pub async fn run(engine: &Engine, session: &str) -> Outcome {
+    // The keychain's connection and encrypted session open while the workspace is read.
+    let keychain = engine.keychain().clone();
+    tokio::spawn(async move { keychain.prepare_batch().await });
     let (_, creds) = engine.credentials(session, None, false).await?;
     println!("{}", credential_process_json(&creds));
     Ok(ExitCode::SUCCESS)
