@@ -136,7 +136,10 @@ struct Attempts(Arc<Mutex<(u32, Option<String>)>>);
 impl Attempts {
     fn seen(&self) -> (u32, String) {
         let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        (seen.0, seen.1.clone().unwrap_or_else(|| "its endpoint".into()))
+        (
+            seen.0,
+            seen.1.clone().unwrap_or_else(|| "its endpoint".into()),
+        )
     }
 }
 
@@ -458,11 +461,16 @@ fn service_message(code: &str, message: String) -> String {
 
 /// What a refused request looks like after the retries: throttling and 5xx answers say
 /// so, in words, with the number of attempts.
-fn refused_message(code: &str, status: u16, message: String, attempts: u32) -> String {
+/// `message` is AWS's own text, when the answer had one.
+fn refused_message(code: &str, status: u16, message: Option<String>, attempts: u32) -> String {
     let throttled = status == 429 || code.contains("Throttl") || code == "TooManyRequestsException";
+    let aws_text = message
+        .as_deref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
     if throttled {
         format!(
-            "STS throttled the request after {} ({message})",
+            "STS throttled the request after {}{aws_text}",
             attempts_text(attempts)
         )
     } else if status >= 500 {
@@ -471,12 +479,23 @@ fn refused_message(code: &str, status: u16, message: String, attempts: u32) -> S
             .and_then(|s| s.canonical_reason())
             .unwrap_or("a server error");
         format!(
-            "STS answered {status} {reason} after {} ({message})",
+            "STS answered {status} {reason} after {}{aws_text}",
             attempts_text(attempts)
         )
     } else {
+        let message = message.unwrap_or_else(|| format!("STS refused the request (HTTP {status})"));
         service_message(code, message)
     }
+}
+
+/// The innermost cause of a transport failure ("Connection refused (os error 111)"),
+/// without the SDK's debug dump of the response.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 fn describe_sdk_error<E>(
@@ -509,11 +528,7 @@ where
                 .map(str::to_owned)
                 .or_else(|| tag("Code"))
                 .unwrap_or_else(|| "Unknown".into());
-            let message = e
-                .message()
-                .map(str::to_owned)
-                .or_else(|| tag("Message"))
-                .unwrap_or_else(|| format!("STS refused the request (HTTP {status})"));
+            let message = e.message().map(str::to_owned).or_else(|| tag("Message"));
             StsError {
                 message: refused_message(&code, status, message, attempts),
                 code,
@@ -526,7 +541,7 @@ where
             message: format!(
                 "could not connect to STS at {endpoint} after {} ({})",
                 attempts_text(attempts),
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                root_cause(&e)
             ),
         },
         SdkError::ResponseError(_) => StsError {
@@ -534,7 +549,7 @@ where
             message: format!(
                 "STS's answer was cut off or unreadable after {} ({})",
                 attempts_text(attempts),
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                root_cause(&e)
             ),
         },
         _ => StsError {
@@ -551,26 +566,31 @@ mod tests {
     #[test]
     fn a_refused_signature_time_says_the_clock_may_be_wrong() {
         for code in CLOCK_CODES {
-            let message = refused_message(code, 403, "Signature expired".into(), 1);
+            let message = refused_message(code, 403, Some("Signature expired".into()), 1);
             assert!(message.starts_with("Signature expired"), "{message}");
-            assert!(message.contains("the system clock may be wrong"), "{message}");
+            assert!(
+                message.contains("the system clock may be wrong"),
+                "{message}"
+            );
         }
-        let other = refused_message("AccessDenied", 403, "not allowed".into(), 1);
+        let other = refused_message("AccessDenied", 403, Some("not allowed".into()), 1);
         assert_eq!(other, "not allowed");
     }
 
     #[test]
     fn throttling_and_server_errors_say_so_with_the_attempts() {
-        let throttled = refused_message("Throttling", 400, "Rate exceeded".into(), 3);
+        let throttled = refused_message("Throttling", 400, Some("Rate exceeded".into()), 3);
         assert_eq!(
             throttled,
             "STS throttled the request after 3 attempts (Rate exceeded)"
         );
-        let unavailable = refused_message("Unknown", 503, "busy".into(), 3);
+        let unavailable = refused_message("Unknown", 503, None, 3);
         assert_eq!(
             unavailable,
-            "STS answered 503 Service Unavailable after 3 attempts (busy)"
+            "STS answered 503 Service Unavailable after 3 attempts"
         );
+        let bare = refused_message("Unknown", 403, None, 1);
+        assert_eq!(bare, "STS refused the request (HTTP 403)");
     }
 
     fn sts_credentials(id: &str, secret: &str, token: &str) -> aws_sdk_sts::types::Credentials {
