@@ -28,6 +28,7 @@
 
 mod daemon;
 mod error;
+pub mod fault_proxy;
 pub mod home;
 mod http;
 pub mod keyring;

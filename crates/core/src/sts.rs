@@ -11,14 +11,24 @@
 //! every signed request), and its endpoint comes only from Rolehop's own setting or the
 //! `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` environment, over https, or plain http to
 //! a loopback address. What STS answers is capped before Rolehop keeps it.
+//!
+//! Retries and timeouts are Rolehop's own, stated here rather than left to whatever the
+//! SDK defaults to: the SDK's standard retry mode (exponential backoff with jitter, a
+//! retry token bucket) with at most [`MAX_ATTEMPTS`] attempts, a [`CONNECT_TIMEOUT`] per
+//! connection and an [`ATTEMPT_TIMEOUT`] per attempt. A failure says which of them ran
+//! out ("STS throttled the request after 3 attempts").
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_sts::config::interceptors::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::BoxError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
@@ -61,6 +71,21 @@ pub struct MfaToken<'a> {
     pub code: &'a str,
 }
 
+/// Attempts per STS call, the first included (the SDK's standard retry mode retries
+/// throttling, 5xx answers, timeouts and connection failures with backoff).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// How long one attempt may take to connect to STS.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+/// How long one attempt may take from sending the request to reading the whole answer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The AWS error codes of a request signed at a time STS does not accept.
+const CLOCK_CODES: [&str; 3] = [
+    "SignatureDoesNotMatch",
+    "RequestExpired",
+    "InvalidSignatureException",
+];
+
 /// The longest session token Rolehop accepts from STS (AWS's are a few hundred bytes to
 /// a few KiB; packed session policies and tags are what make them grow).
 pub const MAX_SESSION_TOKEN_BYTES: usize = 8 * 1024;
@@ -101,6 +126,42 @@ impl Intercept for ResponseSizeCap {
             .into()),
             _ => Ok(()),
         }
+    }
+}
+
+/// Counts the attempts of one call and notes where they went, for its failure message.
+#[derive(Debug, Clone, Default)]
+struct Attempts(Arc<Mutex<(u32, Option<String>)>>);
+
+impl Attempts {
+    fn seen(&self) -> (u32, String) {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            seen.0,
+            seen.1.clone().unwrap_or_else(|| "its endpoint".into()),
+        )
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "Attempts"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri();
+        // Scheme, host and port only: the query never carries secrets for STS's POSTs,
+        // but the endpoint is all a message needs.
+        let endpoint = uri.split(['?', '#']).next().unwrap_or(uri);
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        seen.0 += 1;
+        seen.1 = Some(endpoint.trim_end_matches('/').to_owned());
+        Ok(())
     }
 }
 
@@ -158,6 +219,13 @@ impl StsClient {
                 config.set_endpoint_url(endpoint);
                 let config = config
                     .region(default_region.clone())
+                    .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+                    .timeout_config(
+                        TimeoutConfig::builder()
+                            .connect_timeout(CONNECT_TIMEOUT)
+                            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                            .build(),
+                    )
                     .interceptor(ResponseSizeCap)
                     .build();
                 Ok(Built {
@@ -172,8 +240,10 @@ impl StsClient {
         built: &Built,
         signer: &Credentials,
         region: Option<&str>,
+        attempts: &Attempts,
     ) -> aws_sdk_sts::config::Builder {
         aws_sdk_sts::config::Builder::default()
+            .interceptor(attempts.clone())
             .region(
                 region
                     .map(|r| Region::new(r.to_owned()))
@@ -192,6 +262,7 @@ impl StsClient {
     ) -> Result<Credentials, StsError> {
         let built = self.built().await?;
         let started = Instant::now();
+        let attempts = Attempts::default();
         let out = built
             .client
             .get_session_token()
@@ -199,10 +270,10 @@ impl StsClient {
             .set_serial_number(mfa.map(|m| m.serial.to_owned()))
             .set_token_code(mfa.map(|m| m.code.to_owned()))
             .customize()
-            .config_override(Self::call_config(built, keys, region))
+            .config_override(Self::call_config(built, keys, region, &attempts))
             .send()
             .await;
-        let out = logged("GetSessionToken", started, out)?;
+        let out = logged("GetSessionToken", started, &attempts, out)?;
         convert(out.credentials())
     }
 
@@ -215,6 +286,7 @@ impl StsClient {
     ) -> Result<Credentials, StsError> {
         let built = self.built().await?;
         let started = Instant::now();
+        let attempts = Attempts::default();
         let out = built
             .client
             .assume_role()
@@ -224,10 +296,10 @@ impl StsClient {
             .set_external_id(params.external_id.map(str::to_owned))
             .set_source_identity(params.source_identity.map(str::to_owned))
             .customize()
-            .config_override(Self::call_config(built, parent, region))
+            .config_override(Self::call_config(built, parent, region, &attempts))
             .send()
             .await;
-        let out = logged("AssumeRole", started, out)?;
+        let out = logged("AssumeRole", started, &attempts, out)?;
         convert(out.credentials())
     }
 
@@ -239,14 +311,15 @@ impl StsClient {
     ) -> Result<String, StsError> {
         let built = self.built().await?;
         let started = Instant::now();
+        let attempts = Attempts::default();
         let out = built
             .client
             .get_caller_identity()
             .customize()
-            .config_override(Self::call_config(built, creds, region))
+            .config_override(Self::call_config(built, creds, region, &attempts))
             .send()
             .await;
-        let out = logged("GetCallerIdentity", started, out)?;
+        let out = logged("GetCallerIdentity", started, &attempts, out)?;
         Ok(out.arn().unwrap_or_default().to_owned())
     }
 }
@@ -257,6 +330,7 @@ impl StsClient {
 fn logged<O, E>(
     action: &'static str,
     started: Instant,
+    attempts: &Attempts,
     result: Result<O, SdkError<E, HttpResponse>>,
 ) -> Result<O, StsError>
 where
@@ -265,10 +339,13 @@ where
 {
     let duration = started.elapsed();
     let request_id = result.request_id().unwrap_or("none").to_owned();
-    let result = result.map_err(sts_error);
+    let (attempts, endpoint) = attempts.seen();
+    let result = result.map_err(|e| sts_error(e, attempts, &endpoint));
     match &result {
-        Ok(_) => tracing::info!(action, ?duration, request_id, "STS call"),
-        Err(e) => tracing::info!(action, ?duration, request_id, error = %e, "STS call failed"),
+        Ok(_) => tracing::info!(action, ?duration, request_id, attempts, "STS call"),
+        Err(e) => {
+            tracing::info!(action, ?duration, request_id, attempts, error = %e, "STS call failed")
+        }
     }
     result
 }
@@ -287,6 +364,7 @@ impl StsClient {
     ) -> Result<Credentials, StsError> {
         let built = self.built().await?;
         let started = Instant::now();
+        let attempts = Attempts::default();
         let out = built
             .client
             .get_federation_token()
@@ -294,10 +372,10 @@ impl StsClient {
             .policy(policy)
             .duration_seconds(duration_seconds as i32)
             .customize()
-            .config_override(Self::call_config(built, keys, region))
+            .config_override(Self::call_config(built, keys, region, &attempts))
             .send()
             .await;
-        let out = logged("GetFederationToken", started, out)?;
+        let out = logged("GetFederationToken", started, &attempts, out)?;
         convert(out.credentials())
     }
 }
@@ -346,22 +424,97 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
 
 /// The failure of a call, with AWS's text capped (it ends up on the session, in the
 /// workspace file).
-fn sts_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
+fn sts_error<E>(
+    e: aws_sdk_sts::error::SdkError<E, HttpResponse>,
+    attempts: u32,
+    endpoint: &str,
+) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let StsError { code, message } = describe_sdk_error(e);
+    let StsError { code, message } = describe_sdk_error(e, attempts, endpoint);
     StsError {
         code: display_text::capped(code),
         message: display_text::capped(message),
     }
 }
 
-fn describe_sdk_error<E>(e: aws_sdk_sts::error::SdkError<E, HttpResponse>) -> StsError
+/// "1 attempt", "3 attempts".
+fn attempts_text(attempts: u32) -> String {
+    match attempts {
+        1 => "1 attempt".into(),
+        n => format!("{n} attempts"),
+    }
+}
+
+/// AWS's message, with what it means when the code says the request's time was refused.
+fn service_message(code: &str, message: String) -> String {
+    if CLOCK_CODES.contains(&code) {
+        format!(
+            "{message} (the system clock may be wrong: STS refuses requests signed more \
+             than 5 minutes off its time; check this computer's date and time)"
+        )
+    } else {
+        message
+    }
+}
+
+/// What a refused request looks like after the retries: throttling and 5xx answers say
+/// so, in words, with the number of attempts.
+/// `message` is AWS's own text, when the answer had one.
+fn refused_message(code: &str, status: u16, message: Option<String>, attempts: u32) -> String {
+    let throttled = status == 429 || code.contains("Throttl") || code == "TooManyRequestsException";
+    let aws_text = message
+        .as_deref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    if throttled {
+        format!(
+            "STS throttled the request after {}{aws_text}",
+            attempts_text(attempts)
+        )
+    } else if status >= 500 {
+        let reason = hyper::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("a server error");
+        format!(
+            "STS answered {status} {reason} after {}{aws_text}",
+            attempts_text(attempts)
+        )
+    } else {
+        let message = message.unwrap_or_else(|| format!("STS refused the request (HTTP {status})"));
+        service_message(code, message)
+    }
+}
+
+/// The innermost cause of a transport failure ("Connection refused (os error 111)"),
+/// without the SDK's debug dump of the response.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn describe_sdk_error<E>(
+    e: aws_sdk_sts::error::SdkError<E, HttpResponse>,
+    attempts: u32,
+    endpoint: &str,
+) -> StsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     use aws_sdk_sts::error::SdkError;
+    let timed_out = StsError {
+        code: "StsTimeout".into(),
+        message: format!(
+            "STS did not answer within {} s after {}",
+            ATTEMPT_TIMEOUT.as_secs(),
+            attempts_text(attempts)
+        ),
+    };
     match &e {
         SdkError::ServiceError(service) => {
             // Some STS-compatible servers (moto among them) wrap the error in an extra
@@ -369,30 +522,34 @@ where
             // message from the body rather than report "Unknown".
             let body = service.raw().body().bytes().map(String::from_utf8_lossy);
             let tag = |name: &str| body.as_deref().and_then(|b| xml_tag(b, name));
+            let status = service.raw().status().as_u16();
+            let code = e
+                .code()
+                .map(str::to_owned)
+                .or_else(|| tag("Code"))
+                .unwrap_or_else(|| "Unknown".into());
+            let message = e.message().map(str::to_owned).or_else(|| tag("Message"));
             StsError {
-                code: e
-                    .code()
-                    .map(str::to_owned)
-                    .or_else(|| tag("Code"))
-                    .unwrap_or_else(|| "Unknown".into()),
-                message: e
-                    .message()
-                    .map(str::to_owned)
-                    .or_else(|| tag("Message"))
-                    .unwrap_or_else(|| {
-                        format!("STS refused the request (HTTP {})", service.raw().status())
-                    }),
+                message: refused_message(&code, status, message, attempts),
+                code,
             }
         }
-        SdkError::TimeoutError(_) => StsError {
-            code: "StsTimeout".into(),
-            message: "STS did not answer in time".into(),
-        },
+        SdkError::TimeoutError(_) => timed_out,
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => timed_out,
         SdkError::DispatchFailure(_) => StsError {
             code: "StsUnreachable".into(),
             message: format!(
-                "cannot reach STS ({})",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
+                "could not connect to STS at {endpoint} after {} ({})",
+                attempts_text(attempts),
+                root_cause(&e)
+            ),
+        },
+        SdkError::ResponseError(_) => StsError {
+            code: "InvalidResponse".into(),
+            message: format!(
+                "STS's answer was cut off or unreadable after {} ({})",
+                attempts_text(attempts),
+                root_cause(&e)
             ),
         },
         _ => StsError {
@@ -405,6 +562,36 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_signature_time_says_the_clock_may_be_wrong() {
+        for code in CLOCK_CODES {
+            let message = refused_message(code, 403, Some("Signature expired".into()), 1);
+            assert!(message.starts_with("Signature expired"), "{message}");
+            assert!(
+                message.contains("the system clock may be wrong"),
+                "{message}"
+            );
+        }
+        let other = refused_message("AccessDenied", 403, Some("not allowed".into()), 1);
+        assert_eq!(other, "not allowed");
+    }
+
+    #[test]
+    fn throttling_and_server_errors_say_so_with_the_attempts() {
+        let throttled = refused_message("Throttling", 400, Some("Rate exceeded".into()), 3);
+        assert_eq!(
+            throttled,
+            "STS throttled the request after 3 attempts (Rate exceeded)"
+        );
+        let unavailable = refused_message("Unknown", 503, None, 3);
+        assert_eq!(
+            unavailable,
+            "STS answered 503 Service Unavailable after 3 attempts"
+        );
+        let bare = refused_message("Unknown", 403, None, 1);
+        assert_eq!(bare, "STS refused the request (HTTP 403)");
+    }
 
     fn sts_credentials(id: &str, secret: &str, token: &str) -> aws_sdk_sts::types::Credentials {
         aws_sdk_sts::types::Credentials::builder()
