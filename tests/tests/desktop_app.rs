@@ -1011,3 +1011,192 @@ async fn editing_a_role_in_the_window_keeps_the_source_identity_the_cli_set() ->
     })
     .await
 }
+
+// ---- Accessibility and the keyboard alone (ship) ---------------------------------------
+
+/// Focuses the element matching `css` as a keyboard user would have (the tests below
+/// reach every one of these by Tab elsewhere: `keyboard_alone_...`).
+async fn focus(app: &Desktop, css: &str) -> TestResult {
+    app.wait_for(css).await?;
+    app.client
+        .execute(
+            "document.querySelector(arguments[0]).focus();",
+            vec![serde_json::json!(css)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// axe-core finds no serious or critical violation anywhere.
+async fn check_axe(app: &Desktop, view: &str) -> TestResult {
+    let violations = app.axe_serious_violations().await?;
+    if !violations.is_empty() {
+        app.screenshot(&format!("axe-{view}")).await?;
+        return Err(format!("{view}: {}", violations.join("\n")).into());
+    }
+    Ok(())
+}
+
+/// Opens a dialog from `opener` with Enter, runs axe-core on it, closes it with Escape
+/// and checks that the focus went back to `opener`.
+async fn check_dialog(app: &Desktop, opener: &str, dialog: &str) -> TestResult {
+    use fantoccini::key::Key;
+    focus(app, opener).await?;
+    app.keyboard(&char::from(Key::Return).to_string()).await?;
+    let css = format!("dialog[data-dialog='{dialog}'][open]");
+    app.wait_for(&css).await?;
+    check!(
+        app.focus_matches(&format!("{css} *")).await?,
+        "the {dialog} dialog opened without the focus (on {})",
+        app.focused().await?
+    );
+    check_axe(app, dialog).await?;
+    app.keyboard(&char::from(Key::Escape).to_string()).await?;
+    app.wait_gone(&css).await?;
+    check!(
+        app.focus_matches(opener).await?,
+        "closing the {dialog} dialog left the focus on {}, not on {opener}",
+        app.focused().await?
+    );
+    Ok(())
+}
+
+/// axe-core (WCAG 2 A/AA and best practices) run inside the real window finds no
+/// serious or critical violation on the main view, with a session's details shown,
+/// with the profile filter open, or in any dialog (add and edit IAM user, add and edit
+/// role, profiles, settings, delete, MFA); each dialog opens with Enter, takes the
+/// focus, and gives it back to the control that opened it when Escape closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_violation_in_the_window_or_any_dialog() -> TestResult {
+    use fantoccini::key::Key;
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("a11y-axe", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        check_axe(app, "main").await?;
+
+        // The details of the first row (alice), selected from the keyboard.
+        focus(app, ".viewport").await?;
+        app.keyboard(&char::from(Key::Down).to_string()).await?;
+        app.wait_for("[data-details='alice']").await?;
+        check_axe(app, "details").await?;
+
+        app.click("[data-filter='profiles'] .picker-button").await?;
+        app.wait_for("#profile-picker").await?;
+        check_axe(app, "profile-filter").await?;
+        app.click("#profile-picker .actions button:last-child")
+            .await?;
+        app.wait_gone("#profile-picker").await?;
+
+        for (opener, dialog) in [
+            ("button[name='add-iam-user']", "iam-user"),
+            ("button[name='add-role']", "role"),
+            ("button[name='profiles']", "profiles"),
+            ("button[name='settings']", "settings"),
+            ("[data-details] button[name='edit']", "iam-user"),
+            ("[data-details] button[name='chain-role']", "role"),
+            ("[data-details] button[name='delete']", "delete"),
+            (".viewport", "mfa"),
+        ] {
+            check_dialog(app, opener, dialog).await?;
+        }
+        // Escape in the MFA dialog cancelled that start.
+        wait_state(app, "alice", "failed").await?;
+        check_axe(app, "failed-row").await?;
+        app.screenshot("axe-done").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The user story with the keyboard alone: Tab reaches "+ IAM user" (with a visible
+/// focus ring), Enter opens the dialog with the focus in it, Tab stays inside it, the
+/// fields are typed and Enter saves; the focus comes back to the button; Tab reaches
+/// the list, ↓ selects the new session, Space starts it (its keys reach the credentials
+/// file, and the AWS CLI accepts them) and Enter stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_alone_adds_a_user_selects_and_starts_it() -> TestResult {
+    use fantoccini::key::Key;
+    let world = World::start();
+    let user = world.peers.moto().create_user("kbd")?;
+    let app = Desktop::launch("a11y-keyboard", &world.peers, &[]).await?;
+    let (tab, enter) = (
+        char::from(Key::Tab).to_string(),
+        char::from(Key::Return).to_string(),
+    );
+    app.run(async |app: &Desktop| {
+        let opener = "button[name='add-iam-user']";
+        app.tab_to(opener, 12).await?;
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus on {opener}"
+        );
+        app.keyboard(&enter).await?;
+        let form = "dialog[data-dialog='iam-user'][open]";
+        app.wait_for(form).await?;
+        check!(
+            app.focus_matches(&format!("{form} input[name='name']"))
+                .await?,
+            "the dialog opened with the focus on {}",
+            app.focused().await?
+        );
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus in the dialog"
+        );
+
+        // The focus never leaves the modal dialog (its 8 controls, and around again).
+        for _ in 0..10 {
+            app.keyboard(&tab).await?;
+            check!(
+                app.focus_matches(&format!("{form}, {form} *")).await?,
+                "Tab left the dialog for {}",
+                app.focused().await?
+            );
+        }
+        app.tab_to(&format!("{form} input[name='name']"), 10)
+            .await?;
+
+        app.keyboard(&format!(
+            "kbd-user{tab}kbd{tab}us-east-1{tab}{tab}{}{tab}{}{enter}",
+            user.access_key_id, user.secret_access_key
+        ))
+        .await?;
+        app.wait_gone(form).await?;
+        app.wait_for(&Desktop::row("kbd-user", Some("inactive")))
+            .await?;
+        check!(
+            app.focus_matches(opener).await?,
+            "saving left the focus on {}",
+            app.focused().await?
+        );
+
+        app.tab_to(".viewport", 12).await?;
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus on the list"
+        );
+        app.keyboard(&char::from(Key::Down).to_string()).await?;
+        app.wait_for(&format!(
+            "{}[aria-selected='true']",
+            Desktop::row("kbd-user", None)
+        ))
+        .await?;
+        app.keyboard(" ").await?;
+        wait_state(app, "kbd-user", "active").await?;
+        check!(credentials_for(&world, "kbd"), "no credentials under [kbd]");
+        // The AWS CLI works with what the keyboard started (moto without auth names
+        // every session-token caller `user/moto`, so the answer itself proves nothing).
+        world.caller_arn("kbd").map_err(|run| format!("{run:?}"))?;
+        app.screenshot("keyboard-active").await?;
+
+        app.keyboard(&enter).await?;
+        wait_state(app, "kbd-user", "inactive").await?;
+        check!(
+            !credentials_for(&world, "kbd"),
+            "[kbd] left in the credentials file"
+        );
+        Ok(())
+    })
+    .await
+}
