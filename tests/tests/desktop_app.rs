@@ -1200,3 +1200,48 @@ async fn keyboard_alone_adds_a_user_selects_and_starts_it() -> TestResult {
     })
     .await
 }
+
+/// The window keeps its size and position across launches: moved and resized, then
+/// closed to the tray (which saves them, as quitting does), the app launched again
+/// opens its window where and as big as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    // The app's config directory inside the test's home, whatever this shell sets.
+    let config = world.peers.home().root().join("home/.config");
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap_or_default())];
+    let state_file = config.join("dev.rolehop.desktop/.window-state.json");
+    let (x, y, width, height) = (40, 30, 900, 600);
+    let app = Desktop::launch("window-state-first", &world.peers, &env).await?;
+    app.run(async |app: &Desktop| {
+        app.client.set_window_rect(x, y, width, height).await?;
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        let saved = std::fs::read_to_string(&state_file)
+            .map_err(|e| format!("{}: {e}", state_file.display()))?;
+        check!(
+            saved.contains(&format!("\"width\": {width}")),
+            "saved: {saved}"
+        );
+        Ok(())
+    })
+    .await?;
+
+    let app = Desktop::launch("window-state-again", &world.peers, &env).await?;
+    app.run(async |app: &Desktop| {
+        let rect = app.client.get_window_rect().await?;
+        check_eq!(
+            rect,
+            (
+                u64::from(x),
+                u64::from(y),
+                u64::from(width),
+                u64::from(height)
+            ),
+            "the window came back elsewhere"
+        );
+        Ok(())
+    })
+    .await
+}
