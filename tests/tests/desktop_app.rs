@@ -1245,3 +1245,89 @@ async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
     })
     .await
 }
+
+/// First run: an empty workspace opens on the welcome view, which counts what the AWS
+/// files hold (an IAM user with keys, a role chained from it, an SSO profile it cannot
+/// import, with the reason) without changing anything; with the keys box ticked, Import
+/// imports them as the CLI's import does, the list then shows them, and the files keep
+/// every byte. axe-core finds nothing serious on the view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> TestResult {
+    let world = World::start();
+    let dev = world.peers.moto().create_user("dev")?;
+    let home = world.peers.home();
+    let credentials = format!(
+        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        dev.access_key_id, dev.secret_access_key
+    );
+    let config = "[profile dev]\nregion = us-east-1\n\n\
+                  [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deploy\n\
+                  source_profile = dev\n\n\
+                  [profile portal]\nsso_start_url = https://example.awsapps.com/start\n\
+                  sso_region = us-east-1\nsso_account_id = 111111111111\nsso_role_name = Admin\n";
+    home.write_aws_credentials(&credentials)?;
+    home.write_aws_config(config)?;
+    let app = Desktop::launch("first-run", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.wait_for("[data-welcome] [data-count='iam-users']")
+            .await?;
+        check_eq!(app.text("[data-count='iam-users'] strong").await?, "1");
+        check_eq!(app.text("[data-count='roles'] strong").await?, "1");
+        check_eq!(app.text("[data-count='skipped'] strong").await?, "1");
+        let reason = app.text("[data-welcome] [data-entry='portal']").await?;
+        check!(reason.len() > "portal: ".len(), "no reason: {reason}");
+        check_axe(app, "welcome").await?;
+        check_eq!(
+            home.read_aws_config()?,
+            config,
+            "the scan changed the config"
+        );
+
+        app.click("[data-welcome] input[name='import_keys']")
+            .await?;
+        app.click("[data-welcome] button[name='import']").await?;
+        app.wait_for("[data-welcome] [data-imported='2']").await?;
+        app.screenshot("first-run-imported").await?;
+        app.click("[data-welcome] button[name='done']").await?;
+        app.wait_for(&Desktop::row("dev", Some("inactive"))).await?;
+        app.wait_for(&Desktop::row("deploy", Some("inactive")))
+            .await?;
+        check_eq!(app.row_names().await?, ["deploy", "dev"]);
+        check_eq!(
+            home.read_aws_config()?,
+            config,
+            "the import changed the config"
+        );
+        check_eq!(
+            home.read_aws_credentials()?,
+            credentials,
+            "the import changed the credentials file"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// First run with an AWS config file that cannot be read (a directory where the file
+/// should be): the welcome view says which file and why, and the window works on (the
+/// guided add opens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_reports_an_unreadable_aws_config_and_goes_on() -> TestResult {
+    let world = World::start();
+    let config = world.peers.home().aws_config_file();
+    std::fs::create_dir_all(&config)?;
+    let app = Desktop::launch("first-run-unreadable", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let error = app.text("[data-welcome] .form-error").await?;
+        check!(
+            error.contains(&config.display().to_string()),
+            "the error does not name {}: {error}",
+            config.display()
+        );
+        app.click("[data-welcome] button[name='guided-add']")
+            .await?;
+        app.wait_for("dialog[data-dialog='iam-user'][open]").await?;
+        Ok(())
+    })
+    .await
+}
