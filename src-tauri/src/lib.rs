@@ -31,9 +31,10 @@ const REMEMBERED: StateFlags = StateFlags::SIZE
     .union(StateFlags::POSITION)
     .union(StateFlags::MAXIMIZED);
 
-/// `rolehop-desktop --minimized` (e.g. a login item) starts in the tray, window hidden.
-fn start_minimized() -> bool {
-    std::env::args().skip(1).any(|a| a == "--minimized")
+/// `rolehop-desktop --minimized` (e.g. a login item) starts in the tray, window hidden;
+/// `args` without the program's name.
+fn start_minimized(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "--minimized")
 }
 
 /// Shows, unminimises and focuses the main window (tray "Open", a second launch).
@@ -93,7 +94,7 @@ pub fn run() -> anyhow::Result<()> {
                 .cloned()
                 .unwrap_or_default();
             WebviewWindowBuilder::from_config(app.handle(), &config)?
-                .visible(!start_minimized())
+                .visible(!start_minimized(std::env::args().skip(1)))
                 .build()?;
             Ok(())
         })
@@ -109,4 +110,23 @@ pub fn run() -> anyhow::Result<()> {
         })
         .run(tauri::tauri_build_context!())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_minimized;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|a| (*a).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn only_the_minimized_flag_starts_in_the_tray() {
+        assert!(start_minimized(args(&["--minimized"])));
+        assert!(!start_minimized(args(&[])));
+        assert!(!start_minimized(args(&["--minimised", "minimized"])));
+    }
 }
