@@ -1331,3 +1331,29 @@ async fn first_run_reports_an_unreadable_aws_config_and_goes_on() -> TestResult 
     })
     .await
 }
+
+/// The window follows the system's dark preference (GTK's dark variant, which WebKitGTK
+/// reports as `prefers-color-scheme: dark`): the dark palette applies, and axe-core
+/// finds no serious violation (contrast included) in it, with a dialog open too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_preference_gives_the_dark_palette_with_aa_contrast() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("a11y-dark", &world.peers, &[("GTK_THEME", "Adwaita:dark")]).await?;
+    app.run(async |app: &Desktop| {
+        let dark = app
+            .client
+            .execute(
+                "return [matchMedia('(prefers-color-scheme: dark)').matches,
+                         getComputedStyle(document.documentElement).backgroundColor];",
+                vec![],
+            )
+            .await?;
+        check_eq!(dark, serde_json::json!([true, "rgb(20, 24, 30)"]));
+        check_axe(app, "dark").await?;
+        check_dialog(app, "button[name='add-role']", "role").await?;
+        app.screenshot("dark").await?;
+        Ok(())
+    })
+    .await
+}
