@@ -11,7 +11,11 @@ use rolehop_core::delivery::Delivery;
 /// The AWS files delivery for this engine's home: temporary keys in the shared
 /// credentials file, or `credential_process` lines that run the `rolehop` CLI.
 pub fn delivery(config: &EngineConfig) -> Arc<dyn Delivery> {
-    let files = AwsFilesConfig::from_env(config.home.clone(), config.keychain(), rolehop_cli());
+    let files = AwsFilesConfig::from_env(
+        config.home.clone(),
+        config.keychain(),
+        rolehop_cli(),
+    );
     Arc::new(AwsFilesDelivery::new(files))
 }
 

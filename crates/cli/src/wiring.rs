@@ -38,6 +38,10 @@ fn aws_files_delivery(config: &EngineConfig) -> Result<Arc<dyn Delivery>, Failur
             format!("cannot tell where the rolehop binary is (for credential_process lines): {e}"),
         )
     })?;
-    let files = AwsFilesConfig::from_env(config.home.clone(), config.keychain(), binary);
+    let files = AwsFilesConfig::from_env(
+        config.home.clone(),
+        config.keychain(),
+        binary,
+    );
     Ok(Arc::new(AwsFilesDelivery::new(files)))
 }
