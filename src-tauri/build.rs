@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "remove_profile",
     "update_settings",
     "answer_mfa",
+    "scan_aws_config",
+    "import_aws_config",
 ];
 
 fn main() {

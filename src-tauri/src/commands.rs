@@ -2,6 +2,7 @@
 //! Each translates its arguments and calls one engine method; every rule is the
 //! engine's. Errors cross as [`ErrorPayload`] (kind, message, field).
 
+use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::State;
@@ -30,6 +31,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         remove_profile,
         update_settings,
         answer_mfa,
+        scan_aws_config,
+        import_aws_config,
     ]
 }
 
@@ -142,4 +145,33 @@ async fn answer_mfa(
     answer: MfaAnswer,
 ) -> Result<()> {
     shell.prompt.answer(request_id, answer)
+}
+
+/// First run: what `import_aws_config` would do with the user's AWS files, changing
+/// nothing (the CLI's `import aws-config --dry-run --import-keys`): every profile with
+/// what it would become, or why it would be skipped.
+#[tauri::command(rename_all = "snake_case")]
+async fn scan_aws_config(shell: State<'_, Shell>) -> Result<ImportReport> {
+    let options = ImportOptions {
+        import_keys: true,
+        remove_keys: false,
+        dry_run: true,
+    };
+    import::import_aws_config(&shell.engine, &AwsFilePaths::from_env(), options)
+        .await
+        .map_err(payload)
+}
+
+/// First run: the CLI's `import aws-config` (with `--import-keys` when `import_keys`).
+/// Keys are only ever copied to the keychain: the files keep every byte.
+#[tauri::command(rename_all = "snake_case")]
+async fn import_aws_config(shell: State<'_, Shell>, import_keys: bool) -> Result<ImportReport> {
+    let options = ImportOptions {
+        import_keys,
+        remove_keys: false,
+        dry_run: false,
+    };
+    import::import_aws_config(&shell.engine, &AwsFilePaths::from_env(), options)
+        .await
+        .map_err(payload)
 }

@@ -18,12 +18,25 @@ use std::sync::Arc;
 use rolehop_core::rotation::{RotationScheduler, WorkspaceWatcher};
 use rolehop_core::{Engine, EngineConfig};
 use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 use crate::prompt::DialogPrompt;
 use crate::relay::UiChannel;
 use crate::shell::Shell;
 
 const MAIN_WINDOW: &str = "main";
+
+/// What of the window is remembered between launches: where it was and how big. Not
+/// its visibility: a window last hidden to the tray must still open on a plain launch.
+const REMEMBERED: StateFlags = StateFlags::SIZE
+    .union(StateFlags::POSITION)
+    .union(StateFlags::MAXIMIZED);
+
+/// `rolehop-desktop --minimized` (e.g. a login item) starts in the tray, window hidden;
+/// `args` without the program's name.
+fn start_minimized(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "--minimized")
+}
 
 /// Shows, unminimises and focuses the main window (tray "Open", a second launch).
 pub fn show_main_window(app: &AppHandle) {
@@ -44,6 +57,13 @@ pub fn run() -> anyhow::Result<()> {
             show_main_window(app)
         }))
         .plugin(tauri_plugin_notification::init())
+        // Restores the window's size and position when it is created (in the platform
+        // config directory, `.window-state.json`); saved on quit and on hiding to the tray.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(REMEMBERED)
+                .build(),
+        )
         .invoke_handler(commands::handler())
         .setup(|app| {
             let ui = Arc::new(UiChannel::default());
@@ -75,16 +95,40 @@ pub fn run() -> anyhow::Result<()> {
                 .first()
                 .cloned()
                 .unwrap_or_default();
-            WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+            WebviewWindowBuilder::from_config(app.handle(), &config)?
+                .visible(!start_minimized(std::env::args().skip(1)))
+                .build()?;
             Ok(())
         })
         .on_window_event(|window, event| {
             // Closing the window keeps the app (and rotation) running in the tray.
             if let WindowEvent::CloseRequested { api, .. } = event {
                 api.prevent_close();
+                // The app may never see a clean quit (logout ends it): keep the window's
+                // place now.
+                let _ = window.app_handle().save_window_state(REMEMBERED);
                 let _ = window.hide();
             }
         })
         .run(tauri::tauri_build_context!())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_minimized;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|a| (*a).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn only_the_minimized_flag_starts_in_the_tray() {
+        assert!(start_minimized(args(&["--minimized"])));
+        assert!(!start_minimized(args(&[])));
+        assert!(!start_minimized(args(&["--minimised", "minimized"])));
+    }
 }

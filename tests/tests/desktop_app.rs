@@ -1011,3 +1011,349 @@ async fn editing_a_role_in_the_window_keeps_the_source_identity_the_cli_set() ->
     })
     .await
 }
+
+// ---- Accessibility and the keyboard alone (ship) ---------------------------------------
+
+/// Focuses the element matching `css` as a keyboard user would have (the tests below
+/// reach every one of these by Tab elsewhere: `keyboard_alone_...`).
+async fn focus(app: &Desktop, css: &str) -> TestResult {
+    app.wait_for(css).await?;
+    app.client
+        .execute(
+            "document.querySelector(arguments[0]).focus();",
+            vec![serde_json::json!(css)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// axe-core finds no serious or critical violation anywhere.
+async fn check_axe(app: &Desktop, view: &str) -> TestResult {
+    let violations = app.axe_serious_violations().await?;
+    if !violations.is_empty() {
+        app.screenshot(&format!("axe-{view}")).await?;
+        return Err(format!("{view}: {}", violations.join("\n")).into());
+    }
+    Ok(())
+}
+
+/// Opens a dialog from `opener` with Enter, runs axe-core on it, closes it with Escape
+/// and checks that the focus went back to `opener`.
+async fn check_dialog(app: &Desktop, opener: &str, dialog: &str) -> TestResult {
+    use fantoccini::key::Key;
+    focus(app, opener).await?;
+    app.keyboard(&char::from(Key::Return).to_string()).await?;
+    let css = format!("dialog[data-dialog='{dialog}'][open]");
+    app.wait_for(&css).await?;
+    check!(
+        app.focus_matches(&format!("{css} *")).await?,
+        "the {dialog} dialog opened without the focus (on {})",
+        app.focused().await?
+    );
+    check_axe(app, dialog).await?;
+    app.keyboard(&char::from(Key::Escape).to_string()).await?;
+    app.wait_gone(&css).await?;
+    check!(
+        app.focus_matches(opener).await?,
+        "closing the {dialog} dialog left the focus on {}, not on {opener}",
+        app.focused().await?
+    );
+    Ok(())
+}
+
+/// axe-core (WCAG 2 A/AA and best practices) run inside the real window finds no
+/// serious or critical violation on the main view, with a session's details shown,
+/// with the profile filter open, or in any dialog (add and edit IAM user, add and edit
+/// role, profiles, settings, delete, MFA); each dialog opens with Enter, takes the
+/// focus, and gives it back to the control that opened it when Escape closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_violation_in_the_window_or_any_dialog() -> TestResult {
+    use fantoccini::key::Key;
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("a11y-axe", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        check_axe(app, "main").await?;
+
+        // The details of the first row (alice), selected from the keyboard.
+        focus(app, ".viewport").await?;
+        app.keyboard(&char::from(Key::Down).to_string()).await?;
+        app.wait_for("[data-details='alice']").await?;
+        check_axe(app, "details").await?;
+
+        app.click("[data-filter='profiles'] .picker-button").await?;
+        app.wait_for("#profile-picker").await?;
+        check_axe(app, "profile-filter").await?;
+        app.click("#profile-picker .actions button:last-child")
+            .await?;
+        app.wait_gone("#profile-picker").await?;
+
+        for (opener, dialog) in [
+            ("button[name='add-iam-user']", "iam-user"),
+            ("button[name='add-role']", "role"),
+            ("button[name='profiles']", "profiles"),
+            ("button[name='settings']", "settings"),
+            ("[data-details] button[name='edit']", "iam-user"),
+            ("[data-details] button[name='chain-role']", "role"),
+            ("[data-details] button[name='delete']", "delete"),
+            (".viewport", "mfa"),
+        ] {
+            check_dialog(app, opener, dialog).await?;
+        }
+        // Escape in the MFA dialog cancelled that start.
+        wait_state(app, "alice", "failed").await?;
+        check_axe(app, "failed-row").await?;
+        app.screenshot("axe-done").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The user story with the keyboard alone: Tab reaches "+ IAM user" (with a visible
+/// focus ring), Enter opens the dialog with the focus in it, Tab stays inside it, the
+/// fields are typed and Enter saves; the focus comes back to the button; Tab reaches
+/// the list, ↓ selects the new session, Space starts it (its keys reach the credentials
+/// file, and the AWS CLI accepts them) and Enter stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_alone_adds_a_user_selects_and_starts_it() -> TestResult {
+    use fantoccini::key::Key;
+    let world = World::start();
+    let user = world.peers.moto().create_user("kbd")?;
+    let app = Desktop::launch("a11y-keyboard", &world.peers, &[]).await?;
+    let (tab, enter) = (
+        char::from(Key::Tab).to_string(),
+        char::from(Key::Return).to_string(),
+    );
+    app.run(async |app: &Desktop| {
+        let opener = "button[name='add-iam-user']";
+        app.tab_to(opener, 12).await?;
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus on {opener}"
+        );
+        app.keyboard(&enter).await?;
+        let form = "dialog[data-dialog='iam-user'][open]";
+        app.wait_for(form).await?;
+        check!(
+            app.focus_matches(&format!("{form} input[name='name']"))
+                .await?,
+            "the dialog opened with the focus on {}",
+            app.focused().await?
+        );
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus in the dialog"
+        );
+
+        // The focus never leaves the modal dialog (its 8 controls, and around again).
+        for _ in 0..10 {
+            app.keyboard(&tab).await?;
+            check!(
+                app.focus_matches(&format!("{form}, {form} *")).await?,
+                "Tab left the dialog for {}",
+                app.focused().await?
+            );
+        }
+        app.tab_to(&format!("{form} input[name='name']"), 10)
+            .await?;
+
+        app.keyboard(&format!(
+            "kbd-user{tab}kbd{tab}us-east-1{tab}{tab}{}{tab}{}{enter}",
+            user.access_key_id, user.secret_access_key
+        ))
+        .await?;
+        app.wait_gone(form).await?;
+        app.wait_for(&Desktop::row("kbd-user", Some("inactive")))
+            .await?;
+        check!(
+            app.focus_matches(opener).await?,
+            "saving left the focus on {}",
+            app.focused().await?
+        );
+
+        app.tab_to(".viewport", 12).await?;
+        check!(
+            app.focus_is_visible().await?,
+            "no visible focus on the list"
+        );
+        app.keyboard(&char::from(Key::Down).to_string()).await?;
+        app.wait_for(&format!(
+            "{}[aria-selected='true']",
+            Desktop::row("kbd-user", None)
+        ))
+        .await?;
+        app.keyboard(" ").await?;
+        wait_state(app, "kbd-user", "active").await?;
+        check!(credentials_for(&world, "kbd"), "no credentials under [kbd]");
+        // The AWS CLI works with what the keyboard started (moto without auth names
+        // every session-token caller `user/moto`, so the answer itself proves nothing).
+        world.caller_arn("kbd").map_err(|run| format!("{run:?}"))?;
+        app.screenshot("keyboard-active").await?;
+
+        app.keyboard(&enter).await?;
+        wait_state(app, "kbd-user", "inactive").await?;
+        check!(
+            !credentials_for(&world, "kbd"),
+            "[kbd] left in the credentials file"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// The window keeps its size and position across launches: moved and resized, then
+/// closed to the tray (which saves them, as quitting does), the app launched again
+/// opens its window where and as big as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    // The app's config directory inside the test's home, whatever this shell sets.
+    let config = world.peers.home().root().join("home/.config");
+    let env = [("XDG_CONFIG_HOME", config.to_str().unwrap_or_default())];
+    let state_file = config.join("dev.rolehop.desktop/.window-state.json");
+    let (x, y, width, height) = (40, 30, 900, 600);
+    let app = Desktop::launch("window-state-first", &world.peers, &env).await?;
+    app.run(async |app: &Desktop| {
+        app.client.set_window_rect(x, y, width, height).await?;
+        app.close_window()?;
+        app.wait_window_shown(false).await?;
+        let saved = std::fs::read_to_string(&state_file)
+            .map_err(|e| format!("{}: {e}", state_file.display()))?;
+        check!(
+            saved.contains(&format!("\"width\": {width}")),
+            "saved: {saved}"
+        );
+        Ok(())
+    })
+    .await?;
+
+    let app = Desktop::launch("window-state-again", &world.peers, &env).await?;
+    app.run(async |app: &Desktop| {
+        let rect = app.client.get_window_rect().await?;
+        check_eq!(
+            rect,
+            (
+                u64::from(x),
+                u64::from(y),
+                u64::from(width),
+                u64::from(height)
+            ),
+            "the window came back elsewhere"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// First run: an empty workspace opens on the welcome view, which counts what the AWS
+/// files hold (an IAM user with keys, a role chained from it, an SSO profile it cannot
+/// import, with the reason) without changing anything; with the keys box ticked, Import
+/// imports them as the CLI's import does, the list then shows them, and the files keep
+/// every byte. axe-core finds nothing serious on the view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> TestResult {
+    let world = World::start();
+    let dev = world.peers.moto().create_user("dev")?;
+    let home = world.peers.home();
+    let credentials = format!(
+        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        dev.access_key_id, dev.secret_access_key
+    );
+    let config = "[profile dev]\nregion = us-east-1\n\n\
+                  [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deploy\n\
+                  source_profile = dev\n\n\
+                  [profile portal]\nsso_start_url = https://example.awsapps.com/start\n\
+                  sso_region = us-east-1\nsso_account_id = 111111111111\nsso_role_name = Admin\n";
+    home.write_aws_credentials(&credentials)?;
+    home.write_aws_config(config)?;
+    let app = Desktop::launch("first-run", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.wait_for("[data-welcome] [data-count='iam-users']")
+            .await?;
+        check_eq!(app.text("[data-count='iam-users'] strong").await?, "1");
+        check_eq!(app.text("[data-count='roles'] strong").await?, "1");
+        check_eq!(app.text("[data-count='skipped'] strong").await?, "1");
+        let reason = app.text("[data-welcome] [data-entry='portal']").await?;
+        check!(reason.len() > "portal: ".len(), "no reason: {reason}");
+        check_axe(app, "welcome").await?;
+        check_eq!(
+            home.read_aws_config()?,
+            config,
+            "the scan changed the config"
+        );
+
+        app.click("[data-welcome] input[name='import_keys']")
+            .await?;
+        app.click("[data-welcome] button[name='import']").await?;
+        app.wait_for("[data-welcome] [data-imported='2']").await?;
+        app.screenshot("first-run-imported").await?;
+        app.click("[data-welcome] button[name='done']").await?;
+        app.wait_for(&Desktop::row("dev", Some("inactive"))).await?;
+        app.wait_for(&Desktop::row("deploy", Some("inactive")))
+            .await?;
+        check_eq!(app.row_names().await?, ["deploy", "dev"]);
+        check_eq!(
+            home.read_aws_config()?,
+            config,
+            "the import changed the config"
+        );
+        check_eq!(
+            home.read_aws_credentials()?,
+            credentials,
+            "the import changed the credentials file"
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// First run with an AWS config file that cannot be read (a directory where the file
+/// should be): the welcome view says which file and why, and the window works on (the
+/// guided add opens).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_reports_an_unreadable_aws_config_and_goes_on() -> TestResult {
+    let world = World::start();
+    let config = world.peers.home().aws_config_file();
+    std::fs::create_dir_all(&config)?;
+    let app = Desktop::launch("first-run-unreadable", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let error = app.text("[data-welcome] .form-error").await?;
+        check!(
+            error.contains(&config.display().to_string()),
+            "the error does not name {}: {error}",
+            config.display()
+        );
+        app.click("[data-welcome] button[name='guided-add']")
+            .await?;
+        app.wait_for("dialog[data-dialog='iam-user'][open]").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The window follows the system's dark preference (GTK's dark variant, which WebKitGTK
+/// reports as `prefers-color-scheme: dark`): the dark palette applies, and axe-core
+/// finds no serious violation (contrast included) in it, with a dialog open too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_preference_gives_the_dark_palette_with_aa_contrast() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let app = Desktop::launch("a11y-dark", &world.peers, &[("GTK_THEME", "Adwaita:dark")]).await?;
+    app.run(async |app: &Desktop| {
+        let dark = app
+            .client
+            .execute(
+                "return [matchMedia('(prefers-color-scheme: dark)').matches,
+                         getComputedStyle(document.documentElement).backgroundColor];",
+                vec![],
+            )
+            .await?;
+        check_eq!(dark, serde_json::json!([true, "rgb(20, 24, 30)"]));
+        check_axe(app, "dark").await?;
+        check_dialog(app, "button[name='add-role']", "role").await?;
+        app.screenshot("dark").await?;
+        Ok(())
+    })
+    .await
+}

@@ -15,7 +15,7 @@ use crate::repo::Repo;
 /// The Node.js that Vite 8 and Vitest need.
 const NODE_MIN: (u32, u32) = (20, 19);
 
-fn ui_dir(repo: &Repo) -> PathBuf {
+pub fn ui_dir(repo: &Repo) -> PathBuf {
     repo.root.join("ui")
 }
 

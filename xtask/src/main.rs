@@ -5,6 +5,7 @@
 //! before it acts, so a second run costs seconds. See ARCHITECTURE.md, "Tests and CI".
 
 mod bench;
+mod bundle;
 mod desktop;
 mod install;
 mod job;
@@ -28,6 +29,8 @@ tasks:
   bench     install, then run the benchmarks with the test peers available
   sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
+  bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
+            (--debug: of the debug builds, a quick check of the packaging)
 ";
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::task(&repo, &args[1..]),
         Some("sandbox") => sandbox::task(&repo),
         Some("bindings") => desktop::write_bindings(&repo),
+        Some("bundle") => bundle::task(&repo, &args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

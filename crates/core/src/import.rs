@@ -67,6 +67,7 @@ pub struct ImportOptions {
 
 /// What happened to one profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Imported,
@@ -78,9 +79,11 @@ pub enum Outcome {
 
 /// One profile's line in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportEntry {
     pub profile: String,
     /// `iam-user` or `role` when the profile is (or would be) one of those.
+    #[cfg_attr(feature = "ts", ts(type = "\"iam-user\" | \"role\" | null"))]
     pub kind: Option<&'static str>,
     pub outcome: Outcome,
     /// What was done, or why not.
@@ -89,8 +92,11 @@ pub struct ImportEntry {
 
 /// The report of one import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportReport {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub config_file: PathBuf,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub credentials_file: PathBuf,
     pub entries: Vec<ImportEntry>,
 }

@@ -762,3 +762,128 @@ impl Desktop {
         }
     }
 }
+
+// ---- Accessibility: axe-core inside the window, and the keyboard alone -----------------
+
+/// axe-core's browser build, from the UI's `node_modules` (a devDependency in
+/// ui/package.json, so `npm ci` puts this exact version there).
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+fn axe_source() -> TestResult<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
+    fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "reading {} ({e}): run `npm ci` in ui/ first",
+            path.display()
+        )
+        .into()
+    })
+}
+
+#[allow(dead_code)] // used by desktop_app, not by the desktop bench
+impl Desktop {
+    /// Runs axe-core (WCAG 2.x A and AA rules, best practices included) on the window as
+    /// it is now, and returns its serious and critical violations, each as
+    /// `rule: help [selector, ...]`. The source goes in through WebDriver's execute
+    /// script, which the page's CSP does not govern; the page itself still loads nothing.
+    pub async fn axe_serious_violations(&self) -> TestResult<Vec<String>> {
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await?;
+        if loaded != json!(true) {
+            let source = axe_source()?;
+            self.client
+                .execute(&format!("{source}\n;return true;"), vec![])
+                .await?;
+        }
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then((r) => done(r.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => `${v.id} (${v.impact}): ${v.help} [`
+                       + v.nodes.map((n) => n.target.join(' ')).join(', ') + ']')))
+                   .catch((e) => done([`axe failed: ${e}`]));",
+                vec![],
+            )
+            .await?;
+        Ok(serde_json::from_value(found)?)
+    }
+
+    /// Types `keys` as a keyboard does (a key down and up for each character, `Key`s
+    /// included), into whatever has the focus: Tab moves the focus as it would for a
+    /// person, which an element's send-keys does not do.
+    pub async fn keyboard(&self, keys: &str) -> TestResult {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut actions = KeyActions::new("keyboard".into());
+        for value in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(actions).await?;
+        Ok(())
+    }
+
+    /// Presses Tab until the focus is on an element matching `css`; fails after `max`
+    /// presses (the control is not reachable by keyboard).
+    pub async fn tab_to(&self, css: &str, max: usize) -> TestResult {
+        for _ in 0..max {
+            if self.focus_matches(css).await? {
+                return Ok(());
+            }
+            self.keyboard(&char::from(Key::Tab).to_string()).await?;
+        }
+        if self.focus_matches(css).await? {
+            return Ok(());
+        }
+        Err(format!(
+            "`{css}` not reached in {max} Tab presses (focus on {})",
+            self.focused().await?
+        )
+        .into())
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focus_matches(&self, css: &str) -> TestResult<bool> {
+        let matches = self
+            .client
+            .execute(
+                "const e = document.activeElement;
+                 return e !== null && e.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(matches == json!(true))
+    }
+
+    /// The focused element, for messages: its tag, name and class.
+    pub async fn focused(&self) -> TestResult<String> {
+        let description = self
+            .client
+            .execute(
+                "const e = document.activeElement;
+                 return e === null ? 'nothing'
+                   : `${e.tagName.toLowerCase()}[name=${e.getAttribute('name')}].${e.className}`;",
+                vec![],
+            )
+            .await?;
+        Ok(description.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Whether the focused element shows a focus ring: an outline of some width that is
+    /// not `none` (`:focus-visible` in app.css).
+    pub async fn focus_is_visible(&self) -> TestResult<bool> {
+        let visible = self
+            .client
+            .execute(
+                "const s = getComputedStyle(document.activeElement);
+                 return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;",
+                vec![],
+            )
+            .await?;
+        Ok(visible == json!(true))
+    }
+}

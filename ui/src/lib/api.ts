@@ -5,6 +5,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { ImportReport } from "../bindings/ImportReport";
 import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
@@ -76,4 +77,7 @@ export const api = {
     call<null>("remove_profile", { name, reassign_to: reassignTo }),
   updateSettings: (settings: Settings) => call<Settings>("update_settings", { settings }),
   answerMfa: (requestId: string, answer: MfaAnswer) => call<null>("answer_mfa", { request_id: requestId, answer }),
+  /** What importing the AWS files would do; changes nothing. */
+  scanAwsConfig: () => call<ImportReport>("scan_aws_config", {}),
+  importAwsConfig: (importKeys: boolean) => call<ImportReport>("import_aws_config", { import_keys: importKeys }),
 };

@@ -1,0 +1,69 @@
+//! `cargo xtask bundle`: the Linux packages, through the Tauri bundler (the
+//! `@tauri-apps/cli` npm package, a prebuilt binary in ui/node_modules): a `.deb` and an
+//! `.rpm` holding the desktop app, the `rolehop` command line in `/usr/bin`, the desktop
+//! entry and the icon, with the app's library dependencies (webkit2gtk, GTK, the app
+//! indicator) and a Secret Service provider recommended (`tauri.conf.json`, `bundle`).
+//! Neither bundler downloads anything at build time (the AppImage one would: not built).
+//!
+//! Release builds by default; `--debug` packages the debug builds, a quick check of the
+//! packaging itself. The packages land in `target/<profile>/bundle/{deb,rpm}/`.
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use crate::desktop;
+use crate::job::Job;
+use crate::process::run;
+use crate::repo::Repo;
+
+pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
+    let debug = args.iter().any(|a| a == "--debug");
+    let profile = if debug { "debug" } else { "release" };
+    let tauri = desktop::ui_dir(repo).join("node_modules/.bin/tauri");
+    let mut job = Job::new("bundle");
+    job.step("UI: npm ci", || desktop::npm_ci(repo));
+    job.step("UI: build (vite)", || desktop::build_ui(repo));
+    job.step("build the rolehop CLI", || {
+        let mut cargo = repo.cargo();
+        cargo.args(["build", "-p", "rolehop-cli", "--bin", "rolehop"]);
+        if !debug {
+            cargo.arg("--release");
+        }
+        run(&mut cargo)
+    });
+    job.step("package the app and the CLI (.deb, .rpm)", || {
+        if !tauri.exists() {
+            bail!(
+                "{} is missing: install the UI's dev dependencies (`npm ci` in ui/, which needs Node >= 20.19)",
+                tauri.display()
+            );
+        }
+        // The CLI goes to /usr/bin from this build's target directory; the path is
+        // absolute, so it is given here rather than in tauri.conf.json.
+        let cli = repo.root.join("target").join(profile).join("rolehop");
+        let files = json!({ "/usr/bin/rolehop": cli });
+        let config = json!({ "bundle": { "linux": {
+            "deb": { "files": files },
+            "rpm": { "files": files },
+        } } });
+        let mut bundler = std::process::Command::new(&tauri);
+        bundler
+            .current_dir(repo.root.join("src-tauri"))
+            .args(["build", "--bundles", "deb,rpm", "--ci", "--config"])
+            .arg(config.to_string());
+        if debug {
+            bundler.arg("--debug");
+        }
+        run(&mut bundler)
+    });
+    job.finish()?;
+    println!(
+        "packages: {}",
+        repo.root
+            .join("target")
+            .join(profile)
+            .join("bundle")
+            .display()
+    );
+    Ok(())
+}
