@@ -53,9 +53,7 @@ async fn add_role(app: &Desktop, name: &str, parent: &str, arn: &str, profile: &
     let form = "dialog[data-dialog='role']";
     app.fill(&format!("{form} input[name='name']"), name)
         .await?;
-    app.wait_for(&format!("{form} select[name='parent']"))
-        .await?
-        .select_by_label(parent)
+    app.select_label(&format!("{form} select[name='parent']"), parent)
         .await?;
     app.fill(&format!("{form} input[name='role_arn']"), arn)
         .await?;
@@ -274,12 +272,7 @@ async fn open_edit_dialog(app: &Desktop, session: &str) -> TestResult {
 
 /// The current value of the input at `css`.
 async fn input_value(app: &Desktop, css: &str) -> TestResult<String> {
-    Ok(app
-        .wait_for(css)
-        .await?
-        .prop("value")
-        .await?
-        .unwrap_or_default())
+    Ok(app.prop(css, "value").await?.unwrap_or_default())
 }
 
 /// Waits until `session`'s row shows `state`.
@@ -484,9 +477,7 @@ async fn dialogs_manage_profiles_settings_edits_and_deletes() -> TestResult {
             "{dialog} li[data-profile='production'] button:nth-of-type(2)"
         ))
         .await?;
-        app.wait_for(&format!("{dialog} select[name='reassign_to']"))
-            .await?
-            .select_by_value("sandbox")
+        app.select_value(&format!("{dialog} select[name='reassign_to']"), "sandbox")
             .await?;
         app.click(&format!(
             "{dialog} li[data-profile='production'] button.danger"

@@ -274,30 +274,82 @@ impl Desktop {
     }
 
     pub async fn all(&self, css: &str) -> TestResult<Vec<Element>> {
-        Ok(self.client.find_all(Locator::Css(css)).await?)
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            match self.client.find_all(Locator::Css(css)).await {
+                // An element went away while WebDriver collected the matches (a
+                // re-render): look again.
+                Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                found => return Ok(found?),
+            }
+        }
+    }
+
+    /// Runs `act` on the element matching `css`, finding it again when the UI replaced
+    /// it between the find and the act (a re-render after an engine event: WebDriver's
+    /// StaleElementReference), until `UI_TIMEOUT`.
+    async fn on_element<T, F, Fut>(&self, css: &str, act: F) -> TestResult<T>
+    where
+        F: Fn(Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            let element = self.wait_for(css).await?;
+            match act(element).await {
+                Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Chooses the option labelled `label` in the select matching `css`.
+    pub async fn select_label(&self, css: &str, label: &str) -> TestResult {
+        self.on_element(css, |e| async move { e.select_by_label(label).await })
+            .await
+    }
+
+    /// Chooses the option of value `value` in the select matching `css`.
+    pub async fn select_value(&self, css: &str, value: &str) -> TestResult {
+        self.on_element(css, |e| async move { e.select_by_value(value).await })
+            .await
+    }
+
+    /// The DOM property `name` of the element matching `css`.
+    pub async fn prop(&self, css: &str, name: &str) -> TestResult<Option<String>> {
+        self.on_element(css, |e| async move { e.prop(name).await })
+            .await
     }
 
     pub async fn click(&self, css: &str) -> TestResult {
-        self.wait_for(css).await?.click().await?;
-        Ok(())
+        self.on_element(css, |e| async move { e.click().await })
+            .await
     }
 
     /// Replaces the text of the input matching `css`.
     pub async fn fill(&self, css: &str, text: &str) -> TestResult {
-        let input = self.wait_for(css).await?;
-        input.clear().await?;
-        input.send_keys(text).await?;
-        Ok(())
+        self.on_element(css, |input| async move {
+            input.clear().await?;
+            input.send_keys(text).await
+        })
+        .await
     }
 
     /// Types `text` then Enter into the input matching `css`.
     pub async fn fill_and_enter(&self, css: &str, text: &str) -> TestResult {
-        let input = self.wait_for(css).await?;
-        input.clear().await?;
-        input
-            .send_keys(&format!("{text}{}", char::from(Key::Return)))
-            .await?;
-        Ok(())
+        let typed = format!("{text}{}", char::from(Key::Return));
+        self.on_element(css, |input| {
+            let typed = typed.clone();
+            async move {
+                input.clear().await?;
+                input.send_keys(&typed).await
+            }
+        })
+        .await
     }
 
     /// Waits until the text of the element matching `css` satisfies `ok`; returns it.
@@ -318,22 +370,34 @@ impl Desktop {
     /// The text of the element matching `css` (its `textContent`, trimmed: WebKit's
     /// WebDriver reads the visible text of an ellipsised cell as empty).
     pub async fn text(&self, css: &str) -> TestResult<String> {
-        let element = self.wait_for(css).await?;
-        let text = element.prop("textContent").await?.unwrap_or_default();
+        let text = self
+            .on_element(css, |e| async move { e.prop("textContent").await })
+            .await?
+            .unwrap_or_default();
         Ok(text.trim().to_owned())
     }
 
     /// The names of the session rows in the DOM (the list is virtualised: the rows in
     /// view, which is all of them in these small workspaces).
     pub async fn row_names(&self) -> TestResult<Vec<String>> {
-        let mut names = Vec::new();
-        for row in self.all(".row[data-session]").await? {
-            if let Some(name) = row.attr("data-session").await? {
-                names.push(name);
+        let deadline = Instant::now() + UI_TIMEOUT;
+        'read: loop {
+            let mut names = Vec::new();
+            for row in self.all(".row[data-session]").await? {
+                match row.attr("data-session").await {
+                    Ok(Some(name)) => names.push(name),
+                    Ok(None) => {}
+                    // A re-render replaced the rows while they were read: read them again.
+                    Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue 'read;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
+            names.sort();
+            return Ok(names);
         }
-        names.sort();
-        Ok(names)
     }
 
     /// The CSS selector of a session's row, optionally in a given state.
