@@ -96,29 +96,6 @@ fn mount_permitted() -> bool {
     }
 }
 
-/// IAM user `solo` (no MFA) bound to profile `solo`.
-fn add_user(world: &World) {
-    let user = world.peers.moto().create_user("solo").expect("moto user");
-    let keys = format!("{}\n{}\n", user.access_key_id, user.secret_access_key);
-    world
-        .rolehop_with(
-            &[
-                "session",
-                "add",
-                "iam-user",
-                "--name",
-                "solo",
-                "--profile",
-                "solo",
-                "--region",
-                "us-east-1",
-            ],
-            &[],
-            Some(&keys),
-        )
-        .ok();
-}
-
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -167,7 +144,7 @@ fn a_full_aws_directory_fails_the_start_with_the_path_and_no_space_and_changes_n
         return;
     }
     let world = World::start();
-    add_user(&world);
+    world.add_iam_user("solo", "solo");
     let aws_dir = world.peers.home().root().join("aws");
     let full = Mount::tmpfs(&aws_dir, "64k").expect("tmpfs on the AWS directory");
     write_user_aws_files(&world);
@@ -198,7 +175,7 @@ fn a_read_only_aws_directory_fails_the_start_with_the_path_and_the_os_error_and_
         return;
     }
     let world = World::start();
-    add_user(&world);
+    world.add_iam_user("solo", "solo");
     write_user_aws_files(&world);
     let original = AwsFilesBytes::of(&world);
     let aws_dir = world.peers.home().root().join("aws");

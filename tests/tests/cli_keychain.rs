@@ -15,25 +15,7 @@ use rolehop_e2e::Peers;
 fn world_with_user() -> World {
     let world = World::start();
     write_user_aws_files(&world);
-    let user = world.peers.moto().create_user("solo").expect("moto user");
-    let keys = format!("{}\n{}\n", user.access_key_id, user.secret_access_key);
-    world
-        .rolehop_with(
-            &[
-                "session",
-                "add",
-                "iam-user",
-                "--name",
-                "solo",
-                "--profile",
-                "solo",
-                "--region",
-                "us-east-1",
-            ],
-            &[],
-            Some(&keys),
-        )
-        .ok();
+    world.add_iam_user("solo", "solo");
     world
 }
 

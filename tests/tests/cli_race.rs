@@ -27,29 +27,6 @@ fn values_in_section(text: &str, section: &str, key: &str) -> Vec<String> {
     found
 }
 
-/// Adds IAM user `name` (moto user of that name, no MFA) bound to `profile`.
-fn add_user(world: &World, name: &str, profile: &str) {
-    let user = world.peers.moto().create_user(name).expect("moto user");
-    let keys = format!("{}\n{}\n", user.access_key_id, user.secret_access_key);
-    world
-        .rolehop_with(
-            &[
-                "session",
-                "add",
-                "iam-user",
-                "--name",
-                name,
-                "--profile",
-                profile,
-                "--region",
-                "us-east-1",
-            ],
-            &[],
-            Some(&keys),
-        )
-        .ok();
-}
-
 fn session_id(world: &World, name: &str) -> String {
     let list = world.rolehop(&["session", "list", "--json"]).ok().json();
     list.as_array()
@@ -62,8 +39,8 @@ fn session_id(world: &World, name: &str) -> String {
 #[test]
 fn two_processes_starting_two_sessions_on_one_profile_leave_exactly_one_active() {
     let world = World::start();
-    add_user(&world, "left", "shared");
-    add_user(&world, "right", "shared");
+    world.add_iam_user("left", "shared");
+    world.add_iam_user("right", "shared");
     let names = ["left", "right"];
 
     for round in 0..50 {
@@ -127,7 +104,7 @@ fn two_processes_starting_two_sessions_on_one_profile_leave_exactly_one_active()
 #[test]
 fn the_profile_of_a_live_session_cannot_be_changed_by_an_edit() {
     let world = World::start();
-    add_user(&world, "solo", "first");
+    world.add_iam_user("solo", "first");
     world.rolehop(&["session", "start", "solo"]).ok();
     let before = world.peers.home().read_aws_credentials().unwrap();
 
@@ -166,7 +143,7 @@ fn the_profile_of_a_live_session_cannot_be_changed_by_an_edit() {
 #[test]
 fn removing_a_session_whose_credentials_cannot_be_withdrawn_still_deletes_its_keys() {
     let world = World::start();
-    add_user(&world, "doomed", "fragile");
+    world.add_iam_user("doomed", "fragile");
     let id = session_id(&world, "doomed");
     let service = world.peers.home().keychain_service().to_owned();
     let account = format!("access-keys:{id}");

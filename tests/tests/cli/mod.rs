@@ -89,6 +89,29 @@ pub struct World {
 }
 
 impl World {
+    /// Adds IAM user `name` (a moto user of that name, no MFA, its keys piped in) bound
+    /// to `profile`, in us-east-1.
+    pub fn add_iam_user(&self, name: &str, profile: &str) {
+        let user = self.peers.moto().create_user(name).expect("moto user");
+        let keys = format!("{}\n{}\n", user.access_key_id, user.secret_access_key);
+        self.rolehop_with(
+            &[
+                "session",
+                "add",
+                "iam-user",
+                "--name",
+                name,
+                "--profile",
+                profile,
+                "--region",
+                "us-east-1",
+            ],
+            &[],
+            Some(&keys),
+        )
+        .ok();
+    }
+
     /// moto, gnome-keyring on a private bus, a throw-away home.
     pub fn start() -> Self {
         Self::with(
