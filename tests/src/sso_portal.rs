@@ -1,4 +1,5 @@
-//! The IAM Identity Center stand-in (`tests/peers/sso_portal.py`) as a test peer.
+//! The IAM Identity Center stand-in (`tests/peers/sso_portal.py` and its `sso_*.py`
+//! modules) as a test peer.
 //!
 //! No emulator serves the SSO portal (`sso`) and SSO OIDC (`sso-oidc`) APIs, so the
 //! stand-in implements both to the wire format of botocore's service models; its own
@@ -153,6 +154,8 @@ impl SsoPortal {
             .arg(script())
             .args(["--host", "127.0.0.1", "--port", "0"])
             .current_dir(dir.path())
+            // Its modules are imported from the source tree: leave no __pycache__ there.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("MOTO_ENDPOINT", moto.endpoint())
             .env("STAND_IN_PRINCIPAL_ARN", &user.arn)
             .env("AWS_ACCESS_KEY_ID", &user.access_key_id)
