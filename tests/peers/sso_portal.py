@@ -15,7 +15,8 @@ AWS_ENDPOINT_URL_SSO_OIDC at it):
   OIDC    POST /client/register, POST /device_authorization, POST /token
   portal  GET /assignment/accounts, GET /assignment/roles, GET /federation/credentials,
           POST /logout (bearer in `x-amz-sso_bearer_token`)
-  browser GET /device?user_code=... (what the verification URI shows)
+  browser GET /device?user_code=... (the verification URI: the code, Approve, Deny),
+          POST /device (form user_code=...&action=approve|deny: the person's decision)
   tests   /_stand_in/... (JSON controls; see `sso_controls.py`)
 
 Modules: this one is the HTTP layer; `sso_state.py` the two services' operations,
@@ -29,6 +30,7 @@ ARN is STAND_IN_PRINCIPAL_ARN: the reserved roles trust it).
 """
 
 import argparse
+import html
 import json
 import os
 import secrets
@@ -90,8 +92,8 @@ def make_handler(portal, controls):
                     if action is None or name.startswith("_"):
                         raise ApiError(404, "ResourceNotFoundException", f"no control {name}")
                     self.send(200, action(self.read_body()))
-                elif method == "GET" and url.path == "/device":
-                    self.browser_page(params.get("user_code", ""))
+                elif url.path == "/device":
+                    self.browser(method, params)
                 elif operation is None:
                     raise ApiError(404, "UnknownOperationException", f"{method} {url.path}")
                 else:
@@ -121,17 +123,32 @@ def make_handler(portal, controls):
                 self.send(500, {"message": f"stand-in failure: {e}"},
                           [("x-amzn-ErrorType", "InternalServerException")])
 
-        def browser_page(self, code):
-            html = (
-                "<!doctype html><title>Authorize request</title>"
-                f"<h1>Authorize request</h1><p>Code: <code>{code}</code></p>"
-                "<p>This stand-in is approved by the tests through /_stand_in/approve.</p>"
-            ).encode()
+        def browser(self, method, params):
+            """The verification URI, as a person's browser meets it: GET shows the code
+            with Approve and Deny; POST (a form: user_code, action) decides."""
+            if method == "POST":
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                code = form.get("user_code") or params.get("user_code", "")
+                decision = {"approve": controls.approve, "deny": controls.deny}.get(form.get("action"))
+                if decision is None:
+                    raise ApiError(400, "InvalidRequestException", "action must be approve or deny")
+                decision({"userCode": code})
+                body = f"<h1>Request {form['action']}d</h1><p>You may close this window.</p>"
+            else:
+                code = html.escape(params.get("user_code", ""), quote=True)
+                body = (
+                    "<h1>Authorize request</h1>"
+                    f'<form method="post" action="/device"><p>Code: <input name="user_code" value="{code}"></p>'
+                    '<button name="action" value="approve">Approve</button> '
+                    '<button name="action" value="deny">Deny</button></form>'
+                )
+            page = f"<!doctype html><title>Authorize request</title>{body}".encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(html)))
+            self.send_header("Content-Length", str(len(page)))
             self.end_headers()
-            self.wfile.write(html)
+            self.wfile.write(page)
 
     return Handler
 

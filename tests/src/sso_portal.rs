@@ -26,7 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -36,7 +36,7 @@ use crate::daemon::Daemon;
 use crate::error::{PeerError, Result};
 use crate::http;
 use crate::moto::MotoServer;
-use crate::python::clean_command;
+use crate::python::{clean_command, venv_bin};
 use crate::wait::{self, Probe};
 
 /// A start URL for integrations that use the stand-in. It accepts any start URL; this
@@ -320,6 +320,37 @@ impl SsoPortal {
     pub fn approve_pending(&self) -> Result<usize> {
         let answer = self.control("approve", json!({}))?;
         Ok(answer["decided"].as_u64().unwrap_or(0) as usize)
+    }
+
+    /// Writes `dir/approving-browser`, an executable for `BROWSER`: given a
+    /// verification URI, it does what a person does there (opens the page, reads the
+    /// code it shows, presses Approve) and logs the URI it was given to
+    /// `dir/approving-browser.log`. Nothing else approves, so a client that opens the
+    /// wrong URL keeps getting `authorization_pending`.
+    pub fn approving_browser(&self, dir: &Path) -> Result<PathBuf> {
+        let path = dir.join("approving-browser");
+        let script = format!(
+            r#"#!{python}
+import re, sys, urllib.parse, urllib.request
+url = sys.argv[1]
+with open(__file__ + ".log", "a") as log:
+    log.write(url + "\n")
+page = urllib.request.urlopen(url).read().decode()
+code = re.search(r'name="user_code" value="([^"]*)"', page).group(1)
+form = urllib.parse.urlencode({{"user_code": code, "action": "approve"}}).encode()
+urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
+"#,
+            python = venv_bin("python").display(),
+            endpoint = self.endpoint(),
+        );
+        std::fs::write(&path, script)
+            .map_err(PeerError::io(format!("writing {}", path.display())))?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(PeerError::io(format!(
+                "making {} executable",
+                path.display()
+            )))?;
+        Ok(path)
     }
 
     /// Denies `user_code`: the client's next CreateToken gets `access_denied`.
