@@ -231,6 +231,43 @@ print(json.dumps(answers))
 }
 
 #[test]
+fn sso_role_credentials_create_and_assume_a_chained_role_in_their_account() -> TestResult {
+    let world = World::start();
+    world.moto.enable_auth()?;
+    world
+        .portal
+        .seed(&[SsoAccount::new("111122223333", "payments", &["Admin"])])?;
+    let sso_session = SsoPortal::assumed_role_arn("111122223333", "Admin", DEFAULT_USER);
+    let out = world.python_json(&format!(
+        r#"
+_, token = login()
+creds = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111122223333",
+                                 roleName="Admin")["roleCredentials"]
+session = boto3.Session(aws_access_key_id=creds["accessKeyId"],
+    aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds["sessionToken"])
+# The permission set allows every action in its account, so the SSO role itself
+# creates the next hop. moto with IAM auth on matches an assumed-role caller by its
+# session ARN (AWS also admits the role ARN): the trust names the session.
+trust = {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+         "Principal": {{"AWS": "{sso_session}"}}, "Action": "sts:AssumeRole"}}]}}
+arn = session.client("iam", endpoint_url=os.environ["MOTO"]).create_role(
+    RoleName="Deploy", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+hop = session.client("sts", endpoint_url=os.environ["MOTO"]).assume_role(
+    RoleArn=arn, RoleSessionName="chained")["Credentials"]
+identity = boto3.client("sts", endpoint_url=os.environ["MOTO"],
+    aws_access_key_id=hop["AccessKeyId"], aws_secret_access_key=hop["SecretAccessKey"],
+    aws_session_token=hop["SessionToken"]).get_caller_identity()
+print(json.dumps({{"arn": identity["Arn"]}}))
+"#
+    ));
+    assert_eq!(
+        out["arn"],
+        "arn:aws:sts::111122223333:assumed-role/Deploy/chained"
+    );
+    Ok(())
+}
+
+#[test]
 fn the_verification_uri_lets_a_browser_approve_or_deny_the_code() -> TestResult {
     let world = World::start();
     let out = world.python_json(
