@@ -19,9 +19,13 @@ class Moto:
 
     def __init__(self, endpoint, principal_arn):
         import boto3  # only here: the stand-in's OIDC half needs nothing but the stdlib
+        from botocore.config import Config
 
         kwargs = {"endpoint_url": endpoint, "region_name": "us-east-1"}
-        self.sts = boto3.client("sts", **kwargs)
+        # Without botocore's parameter validation, so a test can ask for role
+        # credentials shorter than STS's 900 s minimum (moto grants any duration):
+        # rotation tests need credentials that lapse in seconds.
+        self.sts = boto3.client("sts", config=Config(parameter_validation=False), **kwargs)
         self.cfn = boto3.client("cloudformation", **kwargs)
         self.principal_arn = principal_arn
         self.lock = threading.Lock()

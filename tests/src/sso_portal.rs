@@ -99,7 +99,8 @@ impl SsoAccount {
 }
 
 /// Lifetimes (whole seconds), paging and the default user the stand-in uses from now on
-/// (unset fields stay as they are).
+/// (unset fields stay as they are). `role_credentials_ttl` may be shorter than STS's
+/// 900 s minimum (moto grants it), for tests of rotation.
 /// Defaults: access token 8 h, device code 600 s, poll interval 1 s, client secret
 /// 90 days, role credentials 3600 s, 20 items a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -181,10 +182,10 @@ impl SsoPortal {
                 Err(e) => Probe::NotYet(format!("health: {e}")),
             }
         })
-        .map_err(|detail| PeerError::NotReady {
+        .map_err(|why| PeerError::NotReady {
             peer: "sso_portal.py",
             waited: START_TIMEOUT,
-            detail,
+            detail: format!("{why}; log:\n{}", daemon.log_text()),
         })?;
         Ok(Self {
             daemon,

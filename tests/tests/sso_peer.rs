@@ -325,18 +325,32 @@ print(json.dumps({{"opened": opened, "answer": answer, "uri": device["verificati
 }
 
 #[test]
-fn configure_changes_the_poll_interval_the_client_is_told() -> TestResult {
+fn configure_changes_the_interval_and_lifetimes_the_clients_are_told() -> TestResult {
     let world = World::start();
+    world
+        .portal
+        .seed(&[SsoAccount::new("111122223333", "payments", &["Admin"])])?;
     world.portal.configure(&SsoPortalConfig {
         interval: Some(Duration::from_secs(3)),
+        access_token_ttl: Some(Duration::from_secs(120)),
+        // Below STS's 900 s minimum: rotation tests need credentials that lapse soon.
+        role_credentials_ttl: Some(Duration::from_secs(60)),
         ..SsoPortalConfig::default()
     })?;
     let out = world.python_json(
         r#"
-print(json.dumps({"interval": start(register())["interval"]}))
+interval = start(register())["interval"]
+_, token = login()
+creds = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111122223333",
+                                 roleName="Admin")["roleCredentials"]
+print(json.dumps({"interval": interval, "expiresIn": token["expiresIn"],
+                  "credentialsFor": (creds["expiration"] - time.time() * 1000) / 1000}))
 "#,
     );
     assert_eq!(out["interval"], 3);
+    assert_eq!(out["expiresIn"], 120);
+    let lasts = out["credentialsFor"].as_f64().unwrap();
+    assert!((30.0..=61.0).contains(&lasts), "{out}");
     Ok(())
 }
 
