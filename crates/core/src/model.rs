@@ -244,6 +244,29 @@ impl FailureCode {
         })
     }
 
+    /// Whether trying again later may succeed: STS was slow, unreachable, throttling,
+    /// failing on its side (a 5xx, or an answer without an error code) or cut its answer
+    /// off. Everything else (a refusal, a missing MFA code, the keychain, the disk) needs
+    /// the user, and background rotation reports it at once.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::StsTimeout | Self::StsUnreachable | Self::InvalidResponse => true,
+            Self::Aws { code } => {
+                code.contains("Throttl")
+                    || matches!(
+                        code.as_str(),
+                        "TooManyRequestsException"
+                            | "RequestLimitExceeded"
+                            | "InternalFailure"
+                            | "InternalError"
+                            | "ServiceUnavailable"
+                            | "Unknown"
+                    )
+            }
+            _ => false,
+        }
+    }
+
     /// The code as users see it: `MfaCancelled`, or AWS's `AccessDenied`.
     pub fn as_str(&self) -> &str {
         match self {
