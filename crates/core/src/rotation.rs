@@ -204,7 +204,7 @@ impl RotationScheduler {
     /// Tries every session that is due at the clock's now (all at once: one slow STS
     /// answer delays no other session) and returns how long until the next one is.
     async fn rotate_due(
-        engine: &Arc<Engine>,
+        engine: &Engine,
         clock: &dyn Clock,
         retries: &mut Retries,
     ) -> Option<Duration> {
@@ -223,16 +223,12 @@ impl RotationScheduler {
             .iter()
             .map(|&(id, expires_at)| (id, retries.due_at(id, expires_at, margin)));
         let (due, next) = plan(due_times, clock.now());
-        let mut tries = tokio::task::JoinSet::new();
-        for id in due {
-            let expires_at = active.iter().find(|(a, _)| *a == id).map(|(_, e)| *e)?;
-            let engine = engine.clone();
-            tries.spawn(async move {
-                let outcome = engine.try_rotate(&id.to_string()).await;
-                (id, expires_at, outcome)
-            });
-        }
-        while let Some(Ok((id, expires_at, outcome))) = tries.join_next().await {
+        // Inside this task, not spawned: nothing outlives the scheduler when it stops.
+        let tries = due.into_iter().filter_map(|id| {
+            let (_, expires_at) = *active.iter().find(|(a, _)| *a == id)?;
+            Some(async move { (id, expires_at, engine.try_rotate(&id.to_string()).await) })
+        });
+        for (id, expires_at, outcome) in futures_util::future::join_all(tries).await {
             let failure = match outcome {
                 Err(EngineError::SessionFailed { failure, .. }) if failure.code.is_transient() => {
                     failure
