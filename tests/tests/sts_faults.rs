@@ -1,5 +1,5 @@
 //! STS faults and the wall clock: Rolehop's STS client behind a fault-injecting proxy in
-//! front of moto (tests/src/fault_proxy.rs), a real private gnome-keyring, and the real
+//! front of moto (mitmdump with tests/peers/fault_addon.py, started by tests/src/fault_proxy.rs), a real private gnome-keyring, and the real
 //! AWS files delivery.
 //!
 //! For each fault a start fails that session only, with a message naming the hop and the
@@ -24,6 +24,7 @@ use rolehop_core::{
     AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
 };
 use rolehop_e2e::Peers;
+use rolehop_e2e::clock::SteppedClock;
 use rolehop_e2e::fault_proxy::{Fault, FaultProxy, refused_endpoint};
 use zeroize::Zeroizing;
 
@@ -340,5 +341,73 @@ fn a_clock_moved_past_the_margin_rotates_at_once() {
         );
         assert!(rotated >= first);
         assert!(proxy.requests() >= 1, "the rotation called STS");
+    });
+}
+
+#[test]
+fn a_failing_background_rotation_retries_with_backoff_and_is_reported_once() {
+    let peers = peers();
+    let proxy = FaultProxy::start(&peers.moto().endpoint()).unwrap();
+    runtime().block_on(async {
+        let engine = Arc::new(engine(&peers, proxy.endpoint()).await);
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let before = aws_files(&peers);
+        // deploy's credentials last an hour; the clock runs on to an hour past that.
+        let clock = Arc::new(SteppedClock::new(chrono::Duration::hours(2)));
+        let mut events = engine.subscribe();
+        proxy.set(Fault::Unavailable);
+        let started = Instant::now();
+        let scheduler = RotationScheduler::spawn_with_clock(engine.clone(), clock.clone());
+        // A guard against a hang: the simulated two hours take seconds.
+        tokio::time::timeout(Duration::from_secs(600), clock.reached_end())
+            .await
+            .expect("the scheduler ran the clock to its end");
+        let elapsed = started.elapsed();
+        scheduler.abort();
+
+        let (mut reported, mut states) = (Vec::new(), Vec::new());
+        while let Ok(event) = events.try_recv() {
+            match event {
+                EngineEvent::RotationFailed { name, message, .. } => reported.push((name, message)),
+                EngineEvent::SessionState { name, state, .. } if name == "deploy" => {
+                    states.push(state)
+                }
+                _ => {}
+            }
+        }
+        let changed = bytes_changed(&before, &aws_files(&peers));
+        eprintln!(
+            "figures: background rotation against a 503: requests={} time_to_failure={elapsed:?} bytes_changed={changed} reported={reported:?}",
+            proxy.requests()
+        );
+        assert_eq!(reported.len(), 1, "the user is told once: {reported:?}");
+        let (name, message) = &reported[0];
+        assert_eq!(name, "deploy");
+        // The failing call is deploy's own AssumeRole (alice's token is cached), so no
+        // "via" hop: the event (and the notification's title) name deploy.
+        let cause =
+            "STS answered 503 Service Unavailable after 3 attempts (gave up refreshing after ";
+        assert!(message.starts_with(cause), "{message}");
+        let tries: usize = message[cause.len()..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of tries in {message}"));
+        // The default 5 min margin fits 4 or 5 tries, by the jitter drawn.
+        assert!((4..=5).contains(&tries), "{message}");
+        assert_eq!(
+            proxy.requests(),
+            3 * tries,
+            "each try is the STS client's 3 attempts, and nothing follows the last"
+        );
+        // Active on its valid credentials while retrying: the one change is the failure.
+        assert!(
+            matches!(states.as_slice(), [SessionState::Failed(f)] if &f.message == message),
+            "{states:?}"
+        );
+        assert_eq!(changed, 0, "the AWS files keep every byte");
     });
 }
