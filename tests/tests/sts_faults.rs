@@ -9,98 +9,29 @@
 //! failure, bytes changed); the time is printed, never asserted.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
-use rolehop_core::keychain::Keychain;
-use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::SessionState;
 use rolehop_core::rotation::{Clock, RotationScheduler};
-use rolehop_core::{
-    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
-};
+use rolehop_core::{Engine, EngineError, EngineEvent, NewRole, StartOptions};
 use rolehop_e2e::Peers;
 use rolehop_e2e::clock::SteppedClock;
 use rolehop_e2e::fault_proxy::{Fault, FaultProxy, refused_endpoint};
-use zeroize::Zeroizing;
+use sts::{NoPrompt, aws_files, bytes_changed, peers, runtime};
+
+mod sts;
 
 const ACCOUNT: &str = "222222222222";
-const USER_CONFIG: &str = "# mine\n[profile mine]\nregion = eu-west-1\n";
-const USER_CREDENTIALS: &str =
-    "[mine]\naws_access_key_id = AKIAUSEROWNKEY000000\naws_secret_access_key = users-own\n";
 
-/// No session in these tests asks for MFA.
-struct NoPrompt;
-
-impl MfaPrompt for NoPrompt {
-    fn ask(&self, _: MfaRequest) -> MfaFuture {
-        Box::pin(async { Err(rolehop_core::mfa::MfaError::Cancelled) })
-    }
-}
-
-fn peers() -> Peers {
-    let peers = Peers::builder()
-        .with_moto()
-        .with_secret_service()
-        .start()
-        .expect("peers start");
-    // SAFETY: first thing in the test, before any thread exists (nextest runs each test
-    // in its own process).
-    unsafe { peers.secret_service().export_to_this_process() };
-    peers
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// An engine whose STS is `endpoint`, delivering to the test home's AWS files (which
-/// hold the user's own profile), with IAM users alice and bob and alice's role deploy.
+/// An engine whose STS is `endpoint` with IAM users alice and bob and alice's role
+/// deploy.
 async fn engine(peers: &Peers, endpoint: String) -> Engine {
-    let home = peers.home();
-    home.write_aws_config(USER_CONFIG).unwrap();
-    home.write_aws_credentials(USER_CREDENTIALS).unwrap();
-    let config = EngineConfig {
-        home: home.rolehop_home(),
-        keychain_service: home.keychain_service().to_owned(),
-        keychain_store: Default::default(),
-        sts_endpoint: Some(endpoint),
-        mfa_timeout: Duration::from_secs(30),
-    };
-    let delivery = AwsFilesDelivery::new(AwsFilesConfig {
-        credentials_file: home.aws_credentials_file(),
-        config_file: home.aws_config_file(),
-        state_dir: home.rolehop_home(),
-        keychain: Keychain::new(home.keychain_service()),
-        rolehop_binary: PathBuf::from("rolehop"),
-    });
-    let engine = Engine::open(config, Arc::new(NoPrompt), Arc::new(delivery))
-        .await
-        .expect("engine opens");
+    let engine = sts::open_engine(peers, endpoint, Arc::new(NoPrompt::default())).await;
     for name in ["alice", "bob"] {
-        let user = peers.moto().create_user(name).unwrap();
-        engine
-            .add_iam_user(
-                NewIamUser {
-                    name: name.into(),
-                    profile: format!("{name}-identity"),
-                    region: Some("us-east-1".into()),
-                    ..Default::default()
-                },
-                AccessKeys {
-                    access_key_id: user.access_key_id,
-                    secret_access_key: Zeroizing::new(user.secret_access_key),
-                },
-            )
-            .await
-            .unwrap();
+        sts::add_user(&engine, peers, name).await;
     }
     engine
         .add_role(NewRole {
@@ -114,19 +45,6 @@ async fn engine(peers: &Peers, endpoint: String) -> Engine {
         .await
         .unwrap();
     engine
-}
-
-/// The user's AWS files as bytes.
-fn aws_files(peers: &Peers) -> Vec<u8> {
-    let mut bytes = std::fs::read(peers.home().aws_config_file()).unwrap();
-    bytes.extend(std::fs::read(peers.home().aws_credentials_file()).unwrap());
-    bytes
-}
-
-/// How many bytes differ between two snapshots (a length change counts in full).
-fn bytes_changed(before: &[u8], after: &[u8]) -> usize {
-    let differing = before.iter().zip(after).filter(|(a, b)| a != b).count();
-    differing + before.len().abs_diff(after.len())
 }
 
 fn state_of(sessions: &[rolehop_core::SessionView], name: &str) -> SessionState {

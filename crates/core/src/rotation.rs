@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -116,6 +117,11 @@ impl Retries {
         }
     }
 
+    /// Whether the session's try due now is a retry.
+    fn retrying(&self, id: SessionId, expires_at: DateTime<Utc>) -> bool {
+        self.0.get(&id).is_some_and(|r| r.expires_at == expires_at)
+    }
+
     /// Forgets sessions no longer active on the credentials they failed to refresh.
     fn keep_only(&mut self, active: &[(SessionId, DateTime<Utc>)]) {
         self.0.retain(|id, r| active.contains(&(*id, r.expires_at)));
@@ -162,6 +168,17 @@ impl Retries {
     }
 }
 
+/// What a scheduler did since it started: for logs and the soak's figures.
+#[derive(Debug, Default)]
+pub struct RotationTally {
+    /// Rotations tried, retries included.
+    pub tries: AtomicU64,
+    /// Tries after a failure that might pass.
+    pub retries: AtomicU64,
+    /// Cycles that ended with the session failed and the user told.
+    pub given_up: AtomicU64,
+}
+
 /// Refreshes active sessions `rotation_margin_seconds` before they expire, retrying
 /// failures while the credentials are valid (see [`RETRY_TRIES`]).
 pub struct RotationScheduler;
@@ -177,14 +194,24 @@ impl RotationScheduler {
         engine: Arc<Engine>,
         clock: Arc<dyn Clock>,
     ) -> tokio::task::JoinHandle<()> {
+        Self::spawn_tallied(engine, clock, Arc::default())
+    }
+
+    /// Runs on `clock` until the returned task is aborted, counting into `tally`.
+    pub fn spawn_tallied(
+        engine: Arc<Engine>,
+        clock: Arc<dyn Clock>,
+        tally: Arc<RotationTally>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut events = engine.subscribe();
             let mut retries = Retries::default();
             loop {
-                let wait = match Self::rotate_due(&engine, clock.as_ref(), &mut retries).await {
-                    Some(next) => next.clamp(MIN_SLEEP, MAX_SLEEP),
-                    None => MAX_SLEEP,
-                };
+                let wait =
+                    match Self::rotate_due(&engine, clock.as_ref(), &mut retries, &tally).await {
+                        Some(next) => next.clamp(MIN_SLEEP, MAX_SLEEP),
+                        None => MAX_SLEEP,
+                    };
                 // Wake early when something changes: a new start may expire sooner.
                 tokio::select! {
                     _ = clock.sleep(wait) => {}
@@ -207,6 +234,7 @@ impl RotationScheduler {
         engine: &Engine,
         clock: &dyn Clock,
         retries: &mut Retries,
+        tally: &RotationTally,
     ) -> Option<Duration> {
         let ws = engine.workspace().await.ok()?;
         let margin = chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64);
@@ -226,6 +254,10 @@ impl RotationScheduler {
         // Inside this task, not spawned: nothing outlives the scheduler when it stops.
         let tries = due.into_iter().filter_map(|id| {
             let (_, expires_at) = *active.iter().find(|(a, _)| *a == id)?;
+            tally.tries.fetch_add(1, Ordering::Relaxed);
+            if retries.retrying(id, expires_at) {
+                tally.retries.fetch_add(1, Ordering::Relaxed);
+            }
             Some(async move { (id, expires_at, engine.try_rotate(&id.to_string()).await) })
         });
         for (id, expires_at, outcome) in futures_util::future::join_all(tries).await {
@@ -252,7 +284,9 @@ impl RotationScheduler {
                     code: failure.code,
                 };
                 // Announced once, by the engine; a session stopped meanwhile is left be.
-                let _ = engine.give_up_rotation(id, expires_at, failure).await;
+                if let Ok(true) = engine.give_up_rotation(id, expires_at, failure).await {
+                    tally.given_up.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
         let retry = retries.next_wait(clock.now());
