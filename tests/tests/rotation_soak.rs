@@ -181,6 +181,13 @@ fn twenty_sessions_rotate_for_two_simulated_hours_through_ten_percent_faults() {
         }
         // Every cycle of every session rotated (or was given up), nothing storms.
         let cycles = (SIMULATED.num_seconds() / i64::from(DURATION_S - MARGIN_S)) as u64;
+        // Every failed try was retried or given up and reported: none swallowed (a
+        // session may be between a failed try and its retry at the end).
+        let failed_tries = tries - rotations as u64;
+        assert!(
+            (retries + given_up..=retries + given_up + SESSIONS as u64).contains(&failed_tries),
+            "failed tries={failed_tries} retries={retries} given up={given_up}"
+        );
         // A retried cycle starts the next one later: a session may fit one cycle less.
         assert!(tries >= (cycles - 2) * SESSIONS as u64, "tries={tries}");
         assert!(
