@@ -64,10 +64,13 @@ class FaultInjector:
             return self.control
         if stamp != self.stamp:
             with open(path, encoding="utf-8") as f:
-                self.control = json.load(f)
+                control = json.load(f)
             self.stamp = stamp
-            seed = (self.control.get("random") or {}).get("seed", 0)
-            self.draw = random.Random(seed)
+            # A new draw only when the random settings change: the soak rewrites the
+            # file for every move of its clock (the time shift).
+            if control.get("random") != self.control.get("random"):
+                self.draw = random.Random((control.get("random") or {}).get("seed", 0))
+            self.control = control
         return self.control
 
     def pick(self):

@@ -39,10 +39,18 @@ impl SteppedClock {
         span: chrono::Duration,
         on_move: impl Fn(chrono::Duration) + Send + Sync + 'static,
     ) -> Self {
-        let now = Utc::now();
+        Self::starting_at(Utc::now(), span, on_move)
+    }
+
+    /// A clock at `start` (where another one ended) that stops `span` later.
+    pub fn starting_at(
+        start: DateTime<Utc>,
+        span: chrono::Duration,
+        on_move: impl Fn(chrono::Duration) + Send + Sync + 'static,
+    ) -> Self {
         Self {
-            now: Mutex::new(now),
-            end: now + span,
+            now: Mutex::new(start),
+            end: start + span,
             ended: Notify::new(),
             on_move: Box::new(on_move),
         }
