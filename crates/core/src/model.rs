@@ -374,6 +374,39 @@ mod tests {
     use super::*;
     use crate::workspace::Workspace;
 
+    #[test]
+    fn only_failures_on_stss_side_are_worth_retrying() {
+        for code in [
+            "Throttling",
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "InternalFailure",
+            "ServiceUnavailable",
+            "Unknown",
+        ] {
+            assert!(FailureCode::from_code(code).is_transient(), "{code}");
+        }
+        for code in [
+            FailureCode::StsTimeout,
+            FailureCode::StsUnreachable,
+            FailureCode::InvalidResponse,
+        ] {
+            assert!(code.is_transient(), "{code}");
+        }
+        for code in [
+            "AccessDenied",
+            "ExpiredToken",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "MfaRequired",
+            "KeychainError",
+            "DeliveryFailed",
+            "Interrupted",
+        ] {
+            assert!(!FailureCode::from_code(code).is_transient(), "{code}");
+        }
+    }
+
     /// Every code Rolehop makes itself, for the round trips below.
     const OWN: [FailureCode; 14] = [
         FailureCode::MfaRequired,
