@@ -121,7 +121,9 @@ impl FaultProxy {
             .env_clear()
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("HOME", dir.path())
-            .env("LANG", "C.UTF-8");
+            .env("LANG", "C.UTF-8")
+            // No __pycache__ beside the addon in the source tree.
+            .env("PYTHONDONTWRITEBYTECODE", "1");
         let mut daemon = Daemon::spawn("mitmdump", &mut command, &dir.path().join("mitm.log"))?;
         wait::until(START_TIMEOUT, Duration::from_millis(100), || {
             if let Some(exited) = daemon.exited() {
