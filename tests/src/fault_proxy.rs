@@ -1,22 +1,36 @@
-//! A fault-injecting reverse proxy in front of moto, for the STS fault suites.
+//! mitmproxy's `mitmdump` in reverse-proxy mode in front of moto, injecting STS faults
+//! for the fault suites.
 //!
-//! Rolehop's STS client is pointed at the proxy; the proxy forwards each request to moto,
-//! or answers it with the fault the test switched on: a 400 `Throttling` error, a bare
-//! 429, a 500 or 503, a connection it reads and never answers, or moto's real answer cut
-//! short. It counts the requests it saw, so a suite can check the retry policy (and that
-//! nothing storms). A connection refused needs no proxy: see [`refused_endpoint`].
-//!
-//! Plain threads and `std::net`: one request per connection (`Connection: close`), which
-//! is all the SDK needs to be told.
+//! Rolehop's STS client is pointed at the proxy; the addon `tests/peers/fault_addon.py`
+//! forwards each request to moto, or answers it with the fault the test switched on: a
+//! 400 `Throttling` error, a bare 429, a 500 or 503, a connection never answered, or
+//! moto's real answer cut short; or, for a soak, a seeded random share of those. The
+//! test switches it through a JSON control file the addon reads again when it changes,
+//! and the addon writes one ledger line per request, so a suite counts the requests the
+//! proxy saw (the retry policy, and that nothing storms) and the faults it injected. A
+//! connection refused needs no proxy: see [`refused_endpoint`].
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
-/// What the proxy does with the next requests.
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+use crate::daemon::Daemon;
+use crate::error::{PeerError, Result};
+use crate::http;
+use crate::moto::free_loopback_port;
+use crate::python::venv_bin;
+use crate::wait::{self, Probe};
+
+/// How long mitmdump may take to import and listen on a loaded machine.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the proxy does with the requests that follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Forward to moto.
@@ -31,52 +45,113 @@ pub enum Fault {
     Unavailable,
     /// Read the request, never answer (the connection stays open).
     Hang,
-    /// Forward to moto and send back its headers with half its body, then close.
+    /// Moto's answer with its full length announced and half its body sent, then the
+    /// connection closed.
     TruncatedBody,
 }
 
-struct Shared {
-    fault: Mutex<Fault>,
-    requests: AtomicUsize,
-    stop: AtomicBool,
+impl Fault {
+    /// The addon's name for it.
+    fn name(self) -> &'static str {
+        match self {
+            Fault::None => "none",
+            Fault::Throttling => "throttling",
+            Fault::TooManyRequests => "too-many-requests",
+            Fault::InternalError => "internal-error",
+            Fault::Unavailable => "unavailable",
+            Fault::Hang => "hang",
+            Fault::TruncatedBody => "truncated-body",
+        }
+    }
 }
 
-/// The running proxy; stopped when dropped.
+/// The running `mitmdump`; killed and reaped when dropped.
 pub struct FaultProxy {
+    _daemon: Daemon,
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    control: PathBuf,
+    ledger: PathBuf,
+    /// The control file's settings, and the ledger's length when the fault was set.
+    state: Mutex<(Value, usize)>,
+    _dir: TempDir,
 }
 
 impl FaultProxy {
-    /// Listens on a free loopback port and forwards to `upstream` (moto's endpoint,
-    /// `http://127.0.0.1:port`).
-    pub fn start(upstream: &str) -> io::Result<Self> {
-        let upstream: SocketAddr = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{e}")))?;
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            fault: Mutex::new(Fault::None),
-            requests: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-        });
-        let accept = shared.clone();
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                if accept.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let shared = accept.clone();
-                thread::spawn(move || {
-                    let _ = serve(stream, upstream, &shared);
-                });
+    /// Starts mitmdump from the peers venv on a free loopback port, forwarding to
+    /// `upstream` (moto's endpoint, `http://127.0.0.1:port`), and waits until a request
+    /// through it reaches moto.
+    pub fn start(upstream: &str) -> Result<Self> {
+        let program = venv_bin("mitmdump");
+        if !program.exists() {
+            return Err(PeerError::Missing {
+                program: "mitmdump".into(),
+                path: program,
+            });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("rolehop-mitm-")
+            .tempdir()
+            .map_err(PeerError::io("creating mitmdump's directory"))?;
+        let control = dir.path().join("control.json");
+        let ledger = dir.path().join("ledger");
+        let settings = json!({ "fault": Fault::None.name() });
+        write_control(&control, &settings)?;
+        fs::write(&ledger, "").map_err(PeerError::io("creating the fault ledger"))?;
+        let addon = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/fault_addon.py");
+        let addr = free_loopback_port()?;
+        let set = |name: &str, value: &std::path::Path| format!("{name}={}", value.display());
+        let mut command = Command::new(&program);
+        command
+            .arg("--mode")
+            .arg(format!("reverse:{}", upstream.trim_end_matches('/')))
+            .args(["--listen-host", "127.0.0.1", "--listen-port"])
+            .arg(addr.port().to_string())
+            .arg("--scripts")
+            .arg(&addon)
+            .arg("--set")
+            .arg(set("fault_control", &control))
+            .arg("--set")
+            .arg(set("fault_ledger", &ledger))
+            // Its CA and settings in the test's directory, not ~/.mitmproxy.
+            .arg("--set")
+            .arg(set("confdir", &dir.path().join("conf")))
+            // The Host header is signed (SigV4): moto must see the one Rolehop signed.
+            .args(["--set", "keep_host_header=true", "--quiet"])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", dir.path())
+            .env("LANG", "C.UTF-8")
+            // No __pycache__ beside the addon in the source tree.
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        let mut daemon = Daemon::spawn("mitmdump", &mut command, &dir.path().join("mitm.log"))?;
+        wait::until(START_TIMEOUT, Duration::from_millis(100), || {
+            if let Some(exited) = daemon.exited() {
+                return Probe::Failed(exited);
             }
-        });
-        Ok(Self { addr, shared })
+            match http::request(addr, "GET", "/moto-api/", None) {
+                Ok(response) if response.status == 200 => Probe::Ready(()),
+                Ok(response) => {
+                    Probe::NotYet(format!("moto through mitmdump: {}", response.status))
+                }
+                Err(e) => Probe::NotYet(format!("GET /moto-api/ through mitmdump: {e}")),
+            }
+        })
+        .map_err(|why| PeerError::NotReady {
+            peer: "mitmdump",
+            waited: START_TIMEOUT,
+            detail: format!("{why}; log:\n{}", daemon.log_text()),
+        })?;
+        let proxy = Self {
+            _daemon: daemon,
+            addr,
+            control,
+            ledger,
+            state: Mutex::new((settings, 0)),
+            _dir: dir,
+        };
+        proxy.state.lock().expect("proxy state").1 = proxy.ledger_lines().len();
+        Ok(proxy)
     }
 
     /// The endpoint to give Rolehop: `http://127.0.0.1:port`.
@@ -84,124 +159,74 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// Switches the fault for the requests that follow, and resets the count.
+    /// Switches the fault for every request that follows, and resets the counts.
     pub fn set(&self, fault: Fault) {
-        *self.shared.fault.lock().unwrap() = fault;
-        self.shared.requests.store(0, Ordering::SeqCst);
+        self.switch(|settings| {
+            settings["fault"] = json!(fault.name());
+            settings["random"] = Value::Null;
+        });
     }
 
-    /// How many requests the proxy read since the last [`FaultProxy::set`].
+    /// Gives each request that follows one of `faults` with probability `rate`, drawn
+    /// from a generator seeded with `seed`; resets the counts.
+    pub fn set_random(&self, rate: f64, seed: u64, faults: &[Fault]) {
+        let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+        self.switch(|settings| {
+            settings["random"] = json!({ "rate": rate, "seed": seed, "faults": names });
+        });
+    }
+
+    /// Moves the `<Expiration>` of every STS answer that follows `seconds` later (moto
+    /// has no clock to move; a test that moves Rolehop's scheduler clock moves STS's
+    /// with it). Keeps the counts.
+    pub fn shift_time(&self, seconds: i64) {
+        let mut state = self.state.lock().expect("proxy state");
+        state.0["time_shift_seconds"] = json!(seconds);
+        write_control(&self.control, &state.0).expect("writing the proxy's control file");
+    }
+
+    /// How many requests the proxy read since the fault was last set.
     pub fn requests(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
+        self.since_set().len()
+    }
+
+    /// How many of those it answered with a fault.
+    pub fn faults_injected(&self) -> usize {
+        self.since_set().iter().filter(|l| *l != "none").count()
+    }
+
+    fn switch(&self, change: impl FnOnce(&mut Value)) {
+        let mut state = self.state.lock().expect("proxy state");
+        change(&mut state.0);
+        write_control(&self.control, &state.0).expect("writing the proxy's control file");
+        state.1 = self.ledger_lines().len();
+    }
+
+    fn since_set(&self) -> Vec<String> {
+        let from = self.state.lock().expect("proxy state").1;
+        self.ledger_lines().into_iter().skip(from).collect()
+    }
+
+    fn ledger_lines(&self) -> Vec<String> {
+        fs::read_to_string(&self.ledger)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 }
 
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.addr);
-    }
+/// Replaces the control file at once (a rename), so the addon never reads half of it.
+fn write_control(path: &std::path::Path, settings: &Value) -> Result<()> {
+    let next = path.with_extension("next");
+    fs::write(&next, settings.to_string()).map_err(PeerError::io("writing the proxy control"))?;
+    fs::rename(&next, path).map_err(PeerError::io("replacing the proxy control"))
 }
 
 /// An endpoint nothing listens on: a loopback port bound and released.
-pub fn refused_endpoint() -> io::Result<String> {
+pub fn refused_endpoint() -> std::io::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     drop(listener);
     Ok(format!("http://{addr}"))
-}
-
-/// Reads one request: its head and its `Content-Length` body.
-fn read_request(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                return Ok(buf);
-            }
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The request with `Connection: close` in place of any connection header.
-fn closing(request: &[u8]) -> Vec<u8> {
-    let end = find(request, b"\r\n\r\n").unwrap_or(request.len());
-    let head = String::from_utf8_lossy(&request[..end]);
-    let mut out = String::new();
-    for line in head.split("\r\n") {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            out.push_str(line);
-            out.push_str("\r\n");
-        }
-    }
-    out.push_str("Connection: close\r\n\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(request.get(end + 4..).unwrap_or_default());
-    bytes
-}
-
-/// Moto's whole answer to `request`.
-fn forward(request: &[u8], upstream: SocketAddr) -> io::Result<Vec<u8>> {
-    let mut moto = TcpStream::connect(upstream)?;
-    moto.set_read_timeout(Some(Duration::from_secs(30)))?;
-    moto.write_all(&closing(request))?;
-    let mut answer = Vec::new();
-    moto.read_to_end(&mut answer)?;
-    Ok(answer)
-}
-
-fn canned(status: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-const THROTTLING: &str = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>";
-
-fn serve(mut stream: TcpStream, upstream: SocketAddr, shared: &Shared) -> io::Result<()> {
-    let request = read_request(&mut stream)?;
-    shared.requests.fetch_add(1, Ordering::SeqCst);
-    let fault = *shared.fault.lock().unwrap();
-    let answer = match fault {
-        Fault::None => forward(&request, upstream)?,
-        Fault::Throttling => canned("400 Bad Request", THROTTLING),
-        Fault::TooManyRequests => canned("429 Too Many Requests", ""),
-        Fault::InternalError => canned("500 Internal Server Error", ""),
-        Fault::Unavailable => canned("503 Service Unavailable", ""),
-        Fault::Hang => {
-            // Hold the connection open, unanswered, until the proxy stops.
-            while !shared.stop.load(Ordering::SeqCst) {
-                thread::sleep(Duration::from_millis(100));
-            }
-            return Ok(());
-        }
-        Fault::TruncatedBody => {
-            let answer = forward(&request, upstream)?;
-            let body_at = find(&answer, b"\r\n\r\n").map_or(answer.len(), |e| e + 4);
-            let cut = body_at + (answer.len() - body_at) / 2;
-            answer[..cut].to_vec()
-        }
-    };
-    stream.write_all(&answer)?;
-    stream.flush()?;
-    stream.shutdown(Shutdown::Both)
 }

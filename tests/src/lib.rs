@@ -28,6 +28,7 @@
 //! # Ok::<(), rolehop_e2e::PeerError>(())
 //! ```
 
+pub mod clock;
 mod daemon;
 mod error;
 pub mod fault_proxy;

@@ -351,7 +351,7 @@ print(json.dumps({"arn": user["Arn"], "id": key["AccessKeyId"], "secret": key["S
 }
 
 /// A loopback address whose port was free a moment ago.
-fn free_loopback_port() -> Result<SocketAddr> {
+pub(crate) fn free_loopback_port() -> Result<SocketAddr> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(PeerError::io("looking for a free port"))?;
     listener

@@ -1,5 +1,5 @@
 //! STS faults and the wall clock: Rolehop's STS client behind a fault-injecting proxy in
-//! front of moto (tests/src/fault_proxy.rs), a real private gnome-keyring, and the real
+//! front of moto (mitmdump with tests/peers/fault_addon.py, started by tests/src/fault_proxy.rs), a real private gnome-keyring, and the real
 //! AWS files delivery.
 //!
 //! For each fault a start fails that session only, with a message naming the hop and the
@@ -9,97 +9,29 @@
 //! failure, bytes changed); the time is printed, never asserted.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
-use rolehop_core::keychain::Keychain;
-use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::SessionState;
 use rolehop_core::rotation::{Clock, RotationScheduler};
-use rolehop_core::{
-    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole, StartOptions,
-};
+use rolehop_core::{Engine, EngineError, EngineEvent, NewRole, StartOptions};
 use rolehop_e2e::Peers;
+use rolehop_e2e::clock::SteppedClock;
 use rolehop_e2e::fault_proxy::{Fault, FaultProxy, refused_endpoint};
-use zeroize::Zeroizing;
+use sts::{NoPrompt, aws_files, bytes_changed, peers, runtime};
+
+mod sts;
 
 const ACCOUNT: &str = "222222222222";
-const USER_CONFIG: &str = "# mine\n[profile mine]\nregion = eu-west-1\n";
-const USER_CREDENTIALS: &str =
-    "[mine]\naws_access_key_id = AKIAUSEROWNKEY000000\naws_secret_access_key = users-own\n";
 
-/// No session in these tests asks for MFA.
-struct NoPrompt;
-
-impl MfaPrompt for NoPrompt {
-    fn ask(&self, _: MfaRequest) -> MfaFuture {
-        Box::pin(async { Err(rolehop_core::mfa::MfaError::Cancelled) })
-    }
-}
-
-fn peers() -> Peers {
-    let peers = Peers::builder()
-        .with_moto()
-        .with_secret_service()
-        .start()
-        .expect("peers start");
-    // SAFETY: first thing in the test, before any thread exists (nextest runs each test
-    // in its own process).
-    unsafe { peers.secret_service().export_to_this_process() };
-    peers
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// An engine whose STS is `endpoint`, delivering to the test home's AWS files (which
-/// hold the user's own profile), with IAM users alice and bob and alice's role deploy.
+/// An engine whose STS is `endpoint` with IAM users alice and bob and alice's role
+/// deploy.
 async fn engine(peers: &Peers, endpoint: String) -> Engine {
-    let home = peers.home();
-    home.write_aws_config(USER_CONFIG).unwrap();
-    home.write_aws_credentials(USER_CREDENTIALS).unwrap();
-    let config = EngineConfig {
-        home: home.rolehop_home(),
-        keychain_service: home.keychain_service().to_owned(),
-        keychain_store: Default::default(),
-        sts_endpoint: Some(endpoint),
-        mfa_timeout: Duration::from_secs(30),
-    };
-    let delivery = AwsFilesDelivery::new(AwsFilesConfig {
-        credentials_file: home.aws_credentials_file(),
-        config_file: home.aws_config_file(),
-        state_dir: home.rolehop_home(),
-        keychain: Keychain::new(home.keychain_service()),
-        rolehop_binary: PathBuf::from("rolehop"),
-    });
-    let engine = Engine::open(config, Arc::new(NoPrompt), Arc::new(delivery))
-        .await
-        .expect("engine opens");
+    let engine = sts::open_engine(peers, endpoint, Arc::new(NoPrompt::default())).await;
     for name in ["alice", "bob"] {
-        let user = peers.moto().create_user(name).unwrap();
-        engine
-            .add_iam_user(
-                NewIamUser {
-                    name: name.into(),
-                    profile: format!("{name}-identity"),
-                    region: Some("us-east-1".into()),
-                    ..Default::default()
-                },
-                AccessKeys {
-                    access_key_id: user.access_key_id,
-                    secret_access_key: Zeroizing::new(user.secret_access_key),
-                },
-            )
-            .await
-            .unwrap();
+        sts::add_user(&engine, peers, name).await;
     }
     engine
         .add_role(NewRole {
@@ -113,19 +45,6 @@ async fn engine(peers: &Peers, endpoint: String) -> Engine {
         .await
         .unwrap();
     engine
-}
-
-/// The user's AWS files as bytes.
-fn aws_files(peers: &Peers) -> Vec<u8> {
-    let mut bytes = std::fs::read(peers.home().aws_config_file()).unwrap();
-    bytes.extend(std::fs::read(peers.home().aws_credentials_file()).unwrap());
-    bytes
-}
-
-/// How many bytes differ between two snapshots (a length change counts in full).
-fn bytes_changed(before: &[u8], after: &[u8]) -> usize {
-    let differing = before.iter().zip(after).filter(|(a, b)| a != b).count();
-    differing + before.len().abs_diff(after.len())
 }
 
 fn state_of(sessions: &[rolehop_core::SessionView], name: &str) -> SessionState {
@@ -340,5 +259,73 @@ fn a_clock_moved_past_the_margin_rotates_at_once() {
         );
         assert!(rotated >= first);
         assert!(proxy.requests() >= 1, "the rotation called STS");
+    });
+}
+
+#[test]
+fn a_failing_background_rotation_retries_with_backoff_and_is_reported_once() {
+    let peers = peers();
+    let proxy = FaultProxy::start(&peers.moto().endpoint()).unwrap();
+    runtime().block_on(async {
+        let engine = Arc::new(engine(&peers, proxy.endpoint()).await);
+        engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
+        let before = aws_files(&peers);
+        // deploy's credentials last an hour; the clock runs on to an hour past that.
+        let clock = Arc::new(SteppedClock::new(chrono::Duration::hours(2)));
+        let mut events = engine.subscribe();
+        proxy.set(Fault::Unavailable);
+        let started = Instant::now();
+        let scheduler = RotationScheduler::spawn_with_clock(engine.clone(), clock.clone());
+        // A guard against a hang: the simulated two hours take seconds.
+        tokio::time::timeout(Duration::from_secs(600), clock.reached_end())
+            .await
+            .expect("the scheduler ran the clock to its end");
+        let elapsed = started.elapsed();
+        scheduler.abort();
+
+        let (mut reported, mut states) = (Vec::new(), Vec::new());
+        while let Ok(event) = events.try_recv() {
+            match event {
+                EngineEvent::RotationFailed { name, message, .. } => reported.push((name, message)),
+                EngineEvent::SessionState { name, state, .. } if name == "deploy" => {
+                    states.push(state)
+                }
+                _ => {}
+            }
+        }
+        let changed = bytes_changed(&before, &aws_files(&peers));
+        eprintln!(
+            "figures: background rotation against a 503: requests={} time_to_failure={elapsed:?} bytes_changed={changed} reported={reported:?}",
+            proxy.requests()
+        );
+        assert_eq!(reported.len(), 1, "the user is told once: {reported:?}");
+        let (name, message) = &reported[0];
+        assert_eq!(name, "deploy");
+        // The failing call is deploy's own AssumeRole (alice's token is cached), so no
+        // "via" hop: the event (and the notification's title) name deploy.
+        let cause =
+            "STS answered 503 Service Unavailable after 3 attempts (gave up refreshing after ";
+        assert!(message.starts_with(cause), "{message}");
+        let tries: usize = message[cause.len()..]
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of tries in {message}"));
+        // The default 5 min margin fits 4 or 5 tries, by the jitter drawn.
+        assert!((4..=5).contains(&tries), "{message}");
+        assert_eq!(
+            proxy.requests(),
+            3 * tries,
+            "each try is the STS client's 3 attempts, and nothing follows the last"
+        );
+        // Active on its valid credentials while retrying: the one change is the failure.
+        assert!(
+            matches!(states.as_slice(), [SessionState::Failed(f)] if &f.message == message),
+            "{states:?}"
+        );
+        assert_eq!(changed, 0, "the AWS files keep every byte");
     });
 }

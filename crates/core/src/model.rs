@@ -244,6 +244,29 @@ impl FailureCode {
         })
     }
 
+    /// Whether trying again later may succeed: STS was slow, unreachable, throttling,
+    /// failing on its side (a 5xx, or an answer without an error code) or cut its answer
+    /// off. Everything else (a refusal, a missing MFA code, the keychain, the disk) needs
+    /// the user, and background rotation reports it at once.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::StsTimeout | Self::StsUnreachable | Self::InvalidResponse => true,
+            Self::Aws { code } => {
+                code.contains("Throttl")
+                    || matches!(
+                        code.as_str(),
+                        "TooManyRequestsException"
+                            | "RequestLimitExceeded"
+                            | "InternalFailure"
+                            | "InternalError"
+                            | "ServiceUnavailable"
+                            | "Unknown"
+                    )
+            }
+            _ => false,
+        }
+    }
+
     /// The code as users see it: `MfaCancelled`, or AWS's `AccessDenied`.
     pub fn as_str(&self) -> &str {
         match self {
@@ -350,6 +373,39 @@ pub struct SessionView {
 mod tests {
     use super::*;
     use crate::workspace::Workspace;
+
+    #[test]
+    fn only_failures_on_stss_side_are_worth_retrying() {
+        for code in [
+            "Throttling",
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "InternalFailure",
+            "ServiceUnavailable",
+            "Unknown",
+        ] {
+            assert!(FailureCode::from_code(code).is_transient(), "{code}");
+        }
+        for code in [
+            FailureCode::StsTimeout,
+            FailureCode::StsUnreachable,
+            FailureCode::InvalidResponse,
+        ] {
+            assert!(code.is_transient(), "{code}");
+        }
+        for code in [
+            "AccessDenied",
+            "ExpiredToken",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "MfaRequired",
+            "KeychainError",
+            "DeliveryFailed",
+            "Interrupted",
+        ] {
+            assert!(!FailureCode::from_code(code).is_transient(), "{code}");
+        }
+    }
 
     /// Every code Rolehop makes itself, for the round trips below.
     const OWN: [FailureCode; 14] = [

@@ -262,9 +262,65 @@ impl Engine {
 
     /// Refreshes an active session's credentials without prompting: the cached user
     /// token is reused, so this asks for MFA zero times while it is valid. A session
-    /// that stopped or restarted meanwhile is left as it is.
+    /// that stopped or restarted meanwhile is left as it is. A failure fails the session
+    /// and is announced ([`EngineEvent::RotationFailed`]).
     #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
+        self.rotate_once(selector, Rotation::Final).await
+    }
+
+    /// One try of a background rotation that will be tried again: a failure that may
+    /// pass ([`crate::model::FailureCode::is_transient`]) leaves the session active on
+    /// its still-valid credentials, changes nothing and announces nothing; any other
+    /// failure fails the session as [`Engine::rotate`] does. The caller ends a run of
+    /// transient failures with [`Engine::give_up_rotation`].
+    #[tracing::instrument(skip_all, fields(session = selector))]
+    pub async fn try_rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
+        self.rotate_once(selector, Rotation::Retried).await
+    }
+
+    /// Ends a background rotation that kept failing: the session fails with `failure`
+    /// and the user is told once ([`EngineEvent::RotationFailed`]). Only a session still
+    /// active on the credentials that expire at `expires_at` (not stopped, restarted or
+    /// rotated meanwhile) is failed; `Ok(false)` when there was none.
+    pub async fn give_up_rotation(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        failure: Failure,
+    ) -> Result<bool, EngineError> {
+        let failed = failure.clone();
+        let (name, ws) = self
+            .update(move |ws| {
+                let Some(stored) = ws.get(id) else {
+                    return Ok((None, ws.clone()));
+                };
+                let same = stored.state == SessionState::Active { expires_at };
+                if !same || stored.claim.is_some() {
+                    return Ok((None, ws.clone()));
+                }
+                let name = stored.session.name.clone();
+                ws.set_state(id, SessionState::Failed(failed));
+                Ok((Some(name), ws.clone()))
+            })
+            .await?;
+        let Some(name) = name else {
+            return Ok(false);
+        };
+        self.announce(&ws, [id]);
+        self.events.publish(EngineEvent::RotationFailed {
+            session: id,
+            name,
+            message: failure.message,
+        });
+        Ok(true)
+    }
+
+    async fn rotate_once(
+        &self,
+        selector: &str,
+        rotation: Rotation,
+    ) -> Result<SessionView, EngineError> {
         let ws = self.workspace().await?;
         let stored = ws.find(selector)?;
         let target = stored.session.clone();
@@ -285,6 +341,18 @@ impl Engine {
             .resolve(&ws, target.id, &options)
             .await
             .map_err(|e| e.failure(&target.name));
+        if let Err(failure) = &resolved
+            && rotation == Rotation::Retried
+            && failure.code.is_transient()
+        {
+            // The credentials in place stay valid until they expire: keep the session
+            // active and let the scheduler try again.
+            tracing::warn!(session = %target.name, failure = %failure.message, "rotation failed; will retry");
+            return Err(EngineError::SessionFailed {
+                session: target.name,
+                failure: failure.clone(),
+            });
+        }
         let (id, delivery) = (target.id, self.delivery.clone());
         let (outcome, ws) = self
             .update(move |ws| {
@@ -388,4 +456,13 @@ impl Engine {
             None => self.mfa.clone(),
         }
     }
+}
+
+/// Whether a failed rotation fails the session now or is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rotation {
+    /// Fail the session on any failure.
+    Final,
+    /// Keep the session active on a transient failure.
+    Retried,
 }
