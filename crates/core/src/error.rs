@@ -23,7 +23,12 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
-    #[error("session '{session}' failed: {} ({})", failure.message, failure.code)]
+    #[error(
+        "session '{session}' failed: {} ({}){}",
+        failure.message,
+        failure.code,
+        failure.trust_suffix()
+    )]
     SessionFailed { session: String, failure: Failure },
     #[error("{0}")]
     Delivery(String),
