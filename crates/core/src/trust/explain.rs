@@ -110,7 +110,10 @@ pub fn explanation(needs: &HopNeeds, policy: PolicyReading) -> TrustExplanation 
         } => match verdict {
             Verdict::NotAdmitted => format!("; it does not ({source}): {}", missing.join("; ")),
             Verdict::ExplicitDeny => {
-                format!("; it explicitly denies it ({source}): {}", details.join("; "))
+                format!(
+                    "; it explicitly denies it ({source}): {}",
+                    details.join("; ")
+                )
             }
             Verdict::CannotTell => format!(
                 "; whether it does depends on what Rolehop cannot know ({source}): {}",
@@ -230,7 +233,10 @@ mod tests {
             "{}",
             e.summary
         );
-        assert!(e.summary.ends_with("(`rolehop trust show production` prints the statements)"));
+        assert!(
+            e.summary
+                .ends_with("(`rolehop trust show production` prints the statements)")
+        );
     }
 
     #[test]
@@ -249,7 +255,10 @@ mod tests {
             "{}",
             e.summary
         );
-        assert!(e.trust_statement.contains("\"sts:ExternalId\": \"deploy-42\""));
+        assert!(
+            e.trust_statement
+                .contains("\"sts:ExternalId\": \"deploy-42\"")
+        );
     }
 
     #[test]
@@ -260,25 +269,37 @@ mod tests {
             (
                 evaluated(
                     Verdict::NotAdmitted,
-                    &["the condition StringEquals wants sts:ExternalId = \"x\"; this hop sends none"],
+                    &[
+                        "the condition StringEquals wants sts:ExternalId = \"x\"; this hop sends none",
+                    ],
                     &[],
                 ),
                 "it does not (iam:GetRole as 'codebuild'): the condition StringEquals wants sts:ExternalId",
             ),
             (
-                evaluated(Verdict::ExplicitDeny, &[], &["statement 'NoOne' denies sts:AssumeRole"]),
+                evaluated(
+                    Verdict::ExplicitDeny,
+                    &[],
+                    &["statement 'NoOne' denies sts:AssumeRole"],
+                ),
                 "it explicitly denies it (iam:GetRole as 'codebuild'): statement 'NoOne' denies",
             ),
             (
                 evaluated(
                     Verdict::CannotTell,
                     &[],
-                    &["cannot tell: the policy tests aws:PrincipalTag/team, which Rolehop cannot know"],
+                    &[
+                        "cannot tell: the policy tests aws:PrincipalTag/team, which Rolehop cannot know",
+                    ],
                 ),
                 "depends on what Rolehop cannot know (iam:GetRole as 'codebuild'): cannot tell: the policy tests aws:PrincipalTag/team",
             ),
             (
-                evaluated(Verdict::Admitted, &[], &["statement 1 allows sts:AssumeRole"]),
+                evaluated(
+                    Verdict::Admitted,
+                    &[],
+                    &["statement 1 allows sts:AssumeRole"],
+                ),
                 "so the refusal is on the caller's side: the identity policy of 'codebuild' must allow sts:AssumeRole on arn:aws:iam::210987654321:role/ResourceDeployCAR",
             ),
         ];
@@ -303,7 +324,10 @@ mod tests {
             e.principal.as_deref(),
             Some("arn:aws:iam::123456789012:root")
         );
-        assert!(e.summary.contains("must admit arn:aws:iam::123456789012:root"));
+        assert!(
+            e.summary
+                .contains("must admit arn:aws:iam::123456789012:root")
+        );
     }
 
     #[test]

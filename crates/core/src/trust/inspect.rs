@@ -223,7 +223,10 @@ impl<'a> TrustInspector<'a> {
                     reason: e.to_string(),
                 },
             };
-            Some(explanation(&needs(&hop, &users, NeedsOptions::default()), reading))
+            Some(explanation(
+                &needs(&hop, &users, NeedsOptions::default()),
+                reading,
+            ))
         };
         if let Ok(explained) = tokio::time::timeout(bound, online).await {
             return explained;
