@@ -57,6 +57,8 @@ pub enum ErrorKind {
     Keychain,
     /// A session could not be started; its state holds the [`crate::model::FailureCode`].
     SessionFailed,
+    /// AWS refused a call other than a start's, or could not be reached (`iam:GetRole`).
+    Aws,
     /// The AWS files could not be edited.
     Delivery,
 }

@@ -32,6 +32,7 @@ pub enum Verdict {
 
 /// The verdict and what explains it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Evaluation {
     pub verdict: Verdict,
     /// What the policy lacks for this hop, one sentence each (the principal to add, the

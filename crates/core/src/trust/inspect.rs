@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::engine::Engine;
-use crate::error::EngineError;
+use crate::error::{EngineError, ErrorKind, ErrorPayload};
 use crate::model::{SessionKind, SessionState};
 use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
 use crate::trust::explain::{PolicyReading, TrustExplanation, explanation};
@@ -37,10 +37,12 @@ pub enum PolicySource {
 
 /// The result of `trust check`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CheckReport {
     pub hop: Hop,
     /// Where the policy came from (`iam:GetRole as 'production'`, a file path).
     pub source: String,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub policy: PolicyDocument,
     pub evaluation: Evaluation,
 }
@@ -71,6 +73,30 @@ pub enum TrustError {
         account: String,
         tried: String,
     },
+}
+
+impl TrustError {
+    /// The error as it crosses to the desktop UI.
+    pub fn payload(&self) -> ErrorPayload {
+        match self {
+            Self::Engine(e) => e.payload(),
+            Self::Policy { .. } => ErrorPayload {
+                kind: ErrorKind::Invalid,
+                message: self.to_string(),
+                field: Some("policy".into()),
+            },
+            Self::Fetch { .. } => ErrorPayload {
+                kind: ErrorKind::Aws,
+                message: self.to_string(),
+                field: None,
+            },
+            Self::NoReader { .. } => ErrorPayload {
+                kind: ErrorKind::NotFound,
+                message: self.to_string(),
+                field: None,
+            },
+        }
+    }
 }
 
 /// `text` (a trust policy, from `origin`) evaluated for `hop`.
