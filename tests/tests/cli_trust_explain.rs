@@ -206,3 +206,37 @@ fn a_refusal_whose_policy_cannot_be_read_still_names_the_hop_and_the_principal()
     let trust = &listed(&world, "nobody")["state"]["trust"];
     assert_eq!(trust["policy"]["outcome"], "unread", "{trust}");
 }
+
+#[test]
+fn an_iam_that_never_answers_leaves_the_explanation_its_hop_and_principal_within_the_bound() {
+    let (world, story) = world_with_codebuild_started();
+    let bobs = world.create_role_trusting(
+        "TrustsBobToo",
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
+            "Action": "sts:AssumeRole"}]}),
+    );
+    world.add_role("silent", "codebuild", &bobs);
+    world.peers.moto().enable_auth().expect("moto auth");
+    // A listener that never accepts: the kernel completes the connection, nothing
+    // ever answers the request, so only the explanation's own bound ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+
+    let refused = world
+        .rolehop_with(
+            &["session", "start", "silent"],
+            &[("AWS_ENDPOINT_URL_IAM", endpoint.as_str())],
+            None,
+        )
+        .fails_with(6);
+    assert!(
+        refused.stderr.contains(&format!(
+            "the trust policy of {bobs} must admit {}; its trust policy could not be read: \
+             reading it took longer than 5 s; `rolehop trust check silent` tries again",
+            story.codebuild_arn
+        )),
+        "{refused:?}"
+    );
+    drop(silent);
+}
