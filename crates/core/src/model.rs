@@ -162,7 +162,7 @@ pub struct Failure {
     /// When AWS refused a role hop's `AssumeRole`: why, in trust-policy terms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
-    pub trust: Option<TrustExplanation>,
+    pub trust: Option<Box<TrustExplanation>>,
 }
 
 impl Failure {
@@ -199,7 +199,7 @@ impl<'de> Deserialize<'de> for Failure {
             code: StoredCode,
             message: String,
             #[serde(default)]
-            trust: Option<TrustExplanation>,
+            trust: Option<Box<TrustExplanation>>,
         }
         let stored = Stored::deserialize(d)?;
         Ok(Self {

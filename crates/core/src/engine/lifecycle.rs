@@ -176,7 +176,7 @@ impl Engine {
             Ok(creds) => Ok(creds),
             // Only a failed start pays for the explanation (bounded in time).
             Err(e) => Err(Failure {
-                trust: explain_failure(self, ws, &e).await,
+                trust: explain_failure(self, ws, &e).await.map(Box::new),
                 ..e.failure(&target.name)
             }),
         };
