@@ -163,6 +163,13 @@ async fn the_trust_section_shows_each_hops_statements_checks_the_policy_and_a_re
             "details pane: {pane}"
         );
         no_serious_axe_violation(app, "trust-refused").await?;
+        // Selected again, the refused session's Trust section is open by itself.
+        select(app, "codebuild").await?;
+        select(app, "bobs").await?;
+        app.wait_for(
+            "[data-details='bobs'] [data-trust][open] [data-hop='bobs'] [data-statement='trust']",
+        )
+        .await?;
         app.screenshot("refused").await?;
         Ok(())
     })
