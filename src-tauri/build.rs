@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "answer_mfa",
     "scan_aws_config",
     "import_aws_config",
+    "trust_needs",
+    "trust_check",
 ];
 
 fn main() {

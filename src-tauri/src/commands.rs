@@ -4,6 +4,8 @@
 
 use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
+use rolehop_core::trust::statement::HopNeeds;
+use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -33,6 +35,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         answer_mfa,
         scan_aws_config,
         import_aws_config,
+        trust_needs,
+        trust_check,
     ]
 }
 
@@ -174,4 +178,24 @@ async fn import_aws_config(shell: State<'_, Shell>, import_keys: bool) -> Result
     import::import_aws_config(&shell.engine, &AwsFilePaths::from_env(), options)
         .await
         .map_err(payload)
+}
+
+/// The Trust section: what each hop of the session's chain needs from IAM (the CLI's
+/// `trust show`).
+#[tauri::command(rename_all = "snake_case")]
+async fn trust_needs(shell: State<'_, Shell>, id: SessionId) -> Result<Vec<HopNeeds>> {
+    TrustInspector::new(&shell.engine)
+        .needs(&id.to_string(), NeedsOptions::default())
+        .await
+        .map_err(payload)
+}
+
+/// The Trust section's Check: the role's trust policy read with `iam:GetRole` and
+/// evaluated for its hop (the CLI's `trust check`).
+#[tauri::command(rename_all = "snake_case")]
+async fn trust_check(shell: State<'_, Shell>, id: SessionId) -> Result<CheckReport> {
+    TrustInspector::new(&shell.engine)
+        .check(&id.to_string(), PolicySource::Fetch { via: None })
+        .await
+        .map_err(|e| e.payload())
 }

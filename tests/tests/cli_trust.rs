@@ -7,47 +7,7 @@ mod cli;
 use std::path::Path;
 
 use cli::{DEPLOY_ROLE, World};
-use rolehop_e2e::{python, venv_bin};
-
-/// Creates a role in moto's default account with `trust` as its trust policy.
-fn create_role(world: &World, name: &str, trust: &serde_json::Value) -> String {
-    let mut env = world.peers.moto().admin_env();
-    env.push(("FIXTURE_ROLE".into(), name.into()));
-    env.push(("FIXTURE_TRUST".into(), trust.to_string()));
-    let out = python(
-        r#"
-import os, boto3
-iam = boto3.client("iam")
-role = iam.create_role(RoleName=os.environ["FIXTURE_ROLE"],
-                       AssumeRolePolicyDocument=os.environ["FIXTURE_TRUST"])["Role"]
-print(role["Arn"])
-"#,
-        env,
-    )
-    .expect("python runs");
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn add_role(world: &World, name: &str, parent: &str, role_arn: &str) {
-    world
-        .rolehop(&[
-            "session",
-            "add",
-            "role",
-            "--name",
-            name,
-            "--parent",
-            parent,
-            "--role-arn",
-            role_arn,
-            "--profile",
-            name,
-            "--region",
-            "us-east-1",
-        ])
-        .ok();
-}
+use rolehop_e2e::venv_bin;
 
 #[test]
 fn trust_show_names_each_hops_principal_and_the_role_it_may_assume() {
@@ -267,14 +227,13 @@ fn deploy(world: &World, template: &Path) {
 fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
     let world = World::start();
     let story = world.seed_story();
-    let other = create_role(
-        &world,
+    let other = world.create_role_trusting(
         "TrustsBob",
         &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
             "Action": "sts:AssumeRole"}]}),
     );
-    add_role(&world, "bobs", "codebuild", &other);
+    world.add_role("bobs", "codebuild", &other);
     // The parent (same account) reads the policy; its chain's MFA session is cached.
     world
         .rolehop(&["session", "start", "codebuild", "--mfa-code", "123456"])
@@ -332,14 +291,13 @@ fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
 fn a_role_wanting_an_external_id_fails_without_it_and_passes_once_the_session_carries_it() {
     let world = World::start();
     let story = world.seed_story();
-    let partner = create_role(
-        &world,
+    let partner = world.create_role_trusting(
         "PartnerAccess",
         &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": {"AWS": story.codebuild_arn}, "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": "partner-42"}}}]}),
     );
-    add_role(&world, "partner", "codebuild", &partner);
+    world.add_role("partner", "codebuild", &partner);
     world
         .rolehop(&["session", "start", "codebuild", "--mfa-code", "123456"])
         .ok();

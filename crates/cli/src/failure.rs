@@ -140,10 +140,7 @@ mod tests {
     fn session_failed(code: FailureCode) -> EngineError {
         EngineError::SessionFailed {
             session: "deploy".into(),
-            failure: SessionFailure {
-                code,
-                message: "m".into(),
-            },
+            failure: SessionFailure::new(code, "m"),
         }
     }
 

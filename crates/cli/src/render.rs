@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rolehop_core::display_text::for_terminal;
-use rolehop_core::model::{SessionKind, SessionState};
+use rolehop_core::model::{Failure, SessionKind, SessionState};
 use rolehop_core::{Credentials, SessionView};
 use serde_json::json;
 
@@ -83,6 +83,23 @@ pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
     let mut out = line(&header);
     for row in &rows {
         out.push_str(&line(&row.each_ref().map(String::as_str)));
+    }
+    out
+}
+
+/// Under the table, for each session AWS refused at a role hop: why, in trust-policy
+/// terms (the table's cell only has room for the code).
+pub fn trust_notes(sessions: &[SessionView]) -> String {
+    let mut out = String::new();
+    for s in sessions {
+        if let SessionState::Failed(Failure {
+            trust: Some(trust), ..
+        }) = &s.state
+        {
+            out.push('\n');
+            out.push_str(&for_terminal(&format!("{}: {trust}", s.session.name)));
+            out.push('\n');
+        }
     }
     out
 }

@@ -87,7 +87,7 @@ impl ChainError {
         } else {
             format!("via '{}': {detail}", self.hop)
         };
-        Failure { code, message }
+        Failure::new(code, message)
     }
 }
 

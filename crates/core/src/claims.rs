@@ -214,14 +214,14 @@ impl Workspace {
             };
             s.state = match claim.before {
                 before @ SessionState::Active { .. } => before,
-                _ => SessionState::Failed(Failure {
-                    code: FailureCode::Interrupted,
-                    message: format!(
+                _ => SessionState::Failed(Failure::new(
+                    FailureCode::Interrupted,
+                    format!(
                         "the start of '{}' was interrupted before it finished; nothing was \
                          delivered (start it again)",
                         s.session.name
                     ),
-                }),
+                )),
             };
             changed.push(s.session.id);
         }

@@ -23,7 +23,12 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
-    #[error("session '{session}' failed: {} ({})", failure.message, failure.code)]
+    #[error(
+        "session '{session}' failed: {} ({}){}",
+        failure.message,
+        failure.code,
+        failure.trust_suffix()
+    )]
     SessionFailed { session: String, failure: Failure },
     #[error("{0}")]
     Delivery(String),
@@ -52,6 +57,8 @@ pub enum ErrorKind {
     Keychain,
     /// A session could not be started; its state holds the [`crate::model::FailureCode`].
     SessionFailed,
+    /// AWS refused a call other than a start's, or could not be reached (`iam:GetRole`).
+    Aws,
     /// The AWS files could not be edited.
     Delivery,
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::trust::explain::TrustExplanation;
 use crate::validate::{self, Arn, ValidationError};
 
 /// A session's stable identity (a UUID); its name may change, its id never does.
@@ -158,6 +159,30 @@ impl ChainedRole {
 pub struct Failure {
     pub code: FailureCode,
     pub message: String,
+    /// When AWS refused a role hop's `AssumeRole`: why, in trust-policy terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub trust: Option<Box<TrustExplanation>>,
+}
+
+impl Failure {
+    /// A failure with no trust explanation.
+    pub fn new(code: FailureCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            trust: None,
+        }
+    }
+
+    /// `; <the trust explanation>` when there is one, else nothing: what follows the
+    /// message and code wherever a failure is one line.
+    pub fn trust_suffix(&self) -> String {
+        self.trust
+            .as_ref()
+            .map(|t| format!("; {t}"))
+            .unwrap_or_default()
+    }
 }
 
 /// Reads a failure as this version writes it, and as round 1 did: a plain string code.
@@ -173,6 +198,8 @@ impl<'de> Deserialize<'de> for Failure {
         struct Stored {
             code: StoredCode,
             message: String,
+            #[serde(default)]
+            trust: Option<Box<TrustExplanation>>,
         }
         let stored = Stored::deserialize(d)?;
         Ok(Self {
@@ -181,6 +208,7 @@ impl<'de> Deserialize<'de> for Failure {
                 StoredCode::Round1(code) => FailureCode::from_code(&code),
             },
             message: stored.message,
+            trust: stored.trust,
         })
     }
 }

@@ -303,6 +303,47 @@ impl World {
         }
     }
 
+    /// Creates a role in moto's default account with `trust` as its trust policy (and no
+    /// permissions policy); returns its ARN.
+    pub fn create_role_trusting(&self, name: &str, trust: &serde_json::Value) -> String {
+        let mut env = self.peers.moto().admin_env();
+        env.push(("FIXTURE_ROLE".into(), name.into()));
+        env.push(("FIXTURE_TRUST".into(), trust.to_string()));
+        let out = rolehop_e2e::python(
+            r#"
+import os, boto3
+iam = boto3.client("iam")
+role = iam.create_role(RoleName=os.environ["FIXTURE_ROLE"],
+                       AssumeRolePolicyDocument=os.environ["FIXTURE_TRUST"])["Role"]
+print(role["Arn"])
+"#,
+            env,
+        )
+        .expect("python runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Adds role session `name` (profile `name`) chained from `parent`.
+    pub fn add_role(&self, name: &str, parent: &str, role_arn: &str) {
+        self.rolehop(&[
+            "session",
+            "add",
+            "role",
+            "--name",
+            name,
+            "--parent",
+            parent,
+            "--role-arn",
+            role_arn,
+            "--profile",
+            name,
+            "--region",
+            "us-east-1",
+        ])
+        .ok();
+    }
+
     /// Every session's state label, by name (from `session list --json`).
     pub fn state_of(&self, session: &str) -> String {
         let list = self.rolehop(&["session", "list", "--json"]).ok().json();

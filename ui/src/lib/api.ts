@@ -3,8 +3,10 @@
 // and anything else (the IPC layer refusing a call) is wrapped into one of kind "ipc".
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { CheckReport } from "../bindings/CheckReport";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
+import type { HopNeeds } from "../bindings/HopNeeds";
 import type { ImportReport } from "../bindings/ImportReport";
 import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
@@ -28,6 +30,7 @@ const errorKinds: Record<ErrorKind, true> = {
   storage: true,
   keychain: true,
   "session-failed": true,
+  aws: true,
   delivery: true,
 };
 
@@ -80,4 +83,8 @@ export const api = {
   /** What importing the AWS files would do; changes nothing. */
   scanAwsConfig: () => call<ImportReport>("scan_aws_config", {}),
   importAwsConfig: (importKeys: boolean) => call<ImportReport>("import_aws_config", { import_keys: importKeys }),
+  /** What each hop of a role session's chain needs from IAM (`rolehop trust show`). */
+  trustNeeds: (id: string) => call<HopNeeds[]>("trust_needs", { id }),
+  /** The role's trust policy read and evaluated for its hop (`rolehop trust check`). */
+  trustCheck: (id: string) => call<CheckReport>("trust_check", { id }),
 };

@@ -16,4 +16,23 @@ describe("a failure's reason", () => {
       "AccessDenied: not allowed",
     );
   });
+
+  it("adds the engine's trust explanation of a refused role hop", () => {
+    const summary = "AWS refused sts:AssumeRole on arn:aws:iam::1:role/R by 'codebuild' (the hop to 'r')";
+    const failure = {
+      code: { type: "Aws" as const, code: "AccessDenied" },
+      message: "not authorized",
+      trust: {
+        session: "r",
+        role_arn: "arn:aws:iam::1:role/R",
+        parent: "codebuild",
+        principal: "arn:aws:iam::1:role/CodeBuildRole",
+        trust_statement: "{}",
+        identity_statement: "{}",
+        policy: { outcome: "unread" as const, reason: "no reader" },
+        summary,
+      },
+    };
+    expect(failureText(failure)).toBe(`AccessDenied: not authorized — ${summary}`);
+  });
 });

@@ -9,7 +9,11 @@ export function failureCodeText(code: FailureCode): string {
   return code.type === "Aws" ? code.code : code.type;
 }
 
-/** `AccessDenied: User ... is not authorized`, as a row and the details pane show it. */
+/**
+ * `AccessDenied: User ... is not authorized`, as a row and the details pane show it;
+ * a refused role hop adds the engine's explanation in trust-policy terms.
+ */
 export function failureText(failure: Failure): string {
-  return `${failureCodeText(failure.code)}: ${failure.message}`;
+  const text = `${failureCodeText(failure.code)}: ${failure.message}`;
+  return failure.trust ? `${text} — ${failure.trust.summary}` : text;
 }

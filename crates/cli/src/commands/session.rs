@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
 use crate::commands::{Outcome, print_json};
 use crate::prompt::read_access_keys;
-use crate::render::{describe, rfc3339, session_table, time_until};
+use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
 
 pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
     match command {
@@ -155,6 +155,7 @@ async fn list(engine: &Engine, args: ListArgs) -> Outcome {
         println!("no sessions; add one with `rolehop session add` or `rolehop import aws-config`");
     } else {
         print!("{}", session_table(&sessions, Utc::now()));
+        print!("{}", trust_notes(&sessions));
     }
     Ok(ExitCode::SUCCESS)
 }

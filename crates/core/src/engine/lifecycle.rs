@@ -24,6 +24,7 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
 use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
+use crate::trust::explain::explain_failure;
 use crate::validate;
 use crate::workspace::Workspace;
 
@@ -78,13 +79,13 @@ fn hand_over(
 }
 
 fn delivery_failure(e: &DeliveryError) -> Failure {
-    Failure {
-        code: match e {
+    Failure::new(
+        match e {
             DeliveryError::ProfileOwnedByUser { .. } => FailureCode::ProfileOwnedByUser,
             _ => FailureCode::DeliveryFailed,
         },
-        message: e.to_string(),
-    }
+        e.to_string(),
+    )
 }
 
 impl Engine {
@@ -171,11 +172,14 @@ impl Engine {
     ) -> Result<SessionView, EngineError> {
         let target = ws.get(id).expect("claimed").session.clone();
         let options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
-        let resolved = self
-            .resolver
-            .resolve(ws, id, &options)
-            .await
-            .map_err(|e| e.failure(&target.name));
+        let resolved = match self.resolver.resolve(ws, id, &options).await {
+            Ok(creds) => Ok(creds),
+            // Only a failed start pays for the explanation (bounded in time).
+            Err(e) => Err(Failure {
+                trust: explain_failure(self, ws, &e).await.map(Box::new),
+                ..e.failure(&target.name)
+            }),
+        };
         let delivery = self.delivery.clone();
         let take_over = opts.take_over;
         let (settled, ws) = self

@@ -8,7 +8,7 @@
 //! "cannot tell", never a guess.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::trust::condition::glob;
 use crate::trust::condition::{Lookup, Tri, Unmet, conditions_hold};
@@ -16,7 +16,8 @@ use crate::trust::policy::{Effect, PolicyDocument, Principal, Statement};
 use crate::trust::statement::{CallerKind, Hop};
 
 /// The outcome for the whole request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Some statement allows every action the hop needs, and none denies it.
@@ -31,6 +32,7 @@ pub enum Verdict {
 
 /// The verdict and what explains it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Evaluation {
     pub verdict: Verdict,
     /// What the policy lacks for this hop, one sentence each (the principal to add, the

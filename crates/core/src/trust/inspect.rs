@@ -6,15 +6,18 @@
 //! IAM user's keys, the shared STS client, [`Engine::credentials`]), so this module
 //! wraps the engine rather than adding to it.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use serde::Serialize;
 
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::engine::Engine;
-use crate::error::EngineError;
+use crate::error::{EngineError, ErrorKind, ErrorPayload};
 use crate::model::{SessionKind, SessionState};
 use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
+use crate::trust::explain::{PolicyReading, TrustExplanation, explanation};
 use crate::trust::iam::{IamClient, IamError};
 use crate::trust::policy::{PolicyDocument, PolicyError};
 use crate::trust::statement::{Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
@@ -34,10 +37,12 @@ pub enum PolicySource {
 
 /// The result of `trust check`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CheckReport {
     pub hop: Hop,
     /// Where the policy came from (`iam:GetRole as 'production'`, a file path).
     pub source: String,
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub policy: PolicyDocument,
     pub evaluation: Evaluation,
 }
@@ -70,6 +75,46 @@ pub enum TrustError {
     },
 }
 
+impl TrustError {
+    /// The error as it crosses to the desktop UI.
+    pub fn payload(&self) -> ErrorPayload {
+        match self {
+            Self::Engine(e) => e.payload(),
+            Self::Policy { .. } => ErrorPayload {
+                kind: ErrorKind::Invalid,
+                message: self.to_string(),
+                field: Some("policy".into()),
+            },
+            Self::Fetch { .. } => ErrorPayload {
+                kind: ErrorKind::Aws,
+                message: self.to_string(),
+                field: None,
+            },
+            Self::NoReader { .. } => ErrorPayload {
+                kind: ErrorKind::NotFound,
+                message: self.to_string(),
+                field: None,
+            },
+        }
+    }
+}
+
+/// `text` (a trust policy, from `origin`) evaluated for `hop`.
+fn report(hop: Hop, text: &str, origin: String) -> Result<CheckReport, TrustError> {
+    let policy = PolicyDocument::parse_from_iam(text).map_err(|cause| TrustError::Policy {
+        role: hop.role_arn.clone(),
+        origin: origin.clone(),
+        cause,
+    })?;
+    let evaluation = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
+    Ok(CheckReport {
+        hop,
+        source: origin,
+        policy,
+        evaluation,
+    })
+}
+
 /// The trust commands, on an open engine.
 pub struct TrustInspector<'a> {
     engine: &'a Engine,
@@ -96,6 +141,17 @@ impl<'a> TrustInspector<'a> {
 
     async fn hops(&self, selector: &str) -> Result<(Workspace, Vec<Hop>, UserArns), EngineError> {
         let ws = self.engine.workspace().await?;
+        let (chain, users) = self.hops_in(&ws, selector).await?;
+        Ok((ws, chain, users))
+    }
+
+    /// The role hops of `selector`'s chain in `ws`, root first, with the IAM users'
+    /// ARNs asked of STS.
+    async fn hops_in(
+        &self,
+        ws: &Workspace,
+        selector: &str,
+    ) -> Result<(Vec<Hop>, UserArns), EngineError> {
         let target = ws.find(selector)?.session.clone();
         if !matches!(target.kind, SessionKind::Role(_)) {
             return Err(ValidationError::new(
@@ -108,8 +164,8 @@ impl<'a> TrustInspector<'a> {
             )
             .into());
         }
-        let users = self.user_arns(&ws, target.id).await;
-        let chain = hops(&ws, target.id, &users);
+        let users = self.user_arns(ws, target.id).await;
+        let chain = hops(ws, target.id, &users);
         // The workspace refuses a role without its parent; a hand-edited file may not.
         if chain.last().map(|h| h.session.as_str()) != Some(target.name.as_str()) {
             return Err(EngineError::NotFound {
@@ -117,7 +173,7 @@ impl<'a> TrustInspector<'a> {
                 message: format!("the parent session of '{}' no longer exists", target.name),
             });
         }
-        Ok((ws, chain, users))
+        Ok((chain, users))
     }
 
     /// `GetCallerIdentity` of each IAM user's long-lived keys in the chain (no MFA is
@@ -167,18 +223,57 @@ impl<'a> TrustInspector<'a> {
             PolicySource::Document { text, origin } => (text, origin),
             PolicySource::Fetch { via } => self.fetch(&ws, &hop, via).await?,
         };
-        let policy = PolicyDocument::parse_from_iam(&text).map_err(|cause| TrustError::Policy {
-            role: hop.role_arn.clone(),
-            origin: origin.clone(),
-            cause,
-        })?;
-        let evaluation = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
-        Ok(CheckReport {
-            hop,
-            source: origin,
-            policy,
-            evaluation,
-        })
+        report(hop, &text, origin)
+    }
+
+    /// Why AWS refused the `AssumeRole` of `session` (a role session of `ws`), in
+    /// trust-policy terms; within `bound`, past which only what needs no network is
+    /// said. `None` when `session` is not a role hop of `ws`.
+    pub async fn explain_refusal(
+        &self,
+        ws: &Workspace,
+        session: &str,
+        bound: Duration,
+    ) -> Option<TrustExplanation> {
+        let online = async {
+            let (chain, users) = self.hops_in(ws, session).await.ok()?;
+            let hop = chain.last()?.clone();
+            let reading = match self.fetch(ws, &hop, None).await {
+                Ok((text, origin)) => match report(hop.clone(), &text, origin) {
+                    Ok(r) => PolicyReading::evaluated(r.source, r.evaluation),
+                    Err(e) => PolicyReading::Unread {
+                        reason: e.to_string(),
+                    },
+                },
+                Err(e) => PolicyReading::Unread {
+                    reason: e.to_string(),
+                },
+            };
+            Some(explanation(
+                &needs(&hop, &users, NeedsOptions::default()),
+                reading,
+            ))
+        };
+        if let Ok(explained) = tokio::time::timeout(bound, online).await {
+            return explained;
+        }
+        // Out of time: the hop and the statements need no network (an IAM user then
+        // stands as its account root, with the note that says so).
+        let id = ws.find(session).ok()?.session.id;
+        let offline = UserArns::new();
+        let hop = hops(ws, id, &offline)
+            .pop()
+            .filter(|h| h.session == session)?;
+        let reading = PolicyReading::Unread {
+            reason: format!(
+                "reading it took longer than {} s; `rolehop trust check {session}` tries again",
+                bound.as_secs()
+            ),
+        };
+        Some(explanation(
+            &needs(&hop, &offline, NeedsOptions::default()),
+            reading,
+        ))
     }
 
     /// The role's trust policy from `iam:GetRole`, and who read it.

@@ -2,10 +2,12 @@
 //! ready-to-deploy role definitions with that trust ([`template`]), the policy grammar
 //! ([`policy`]), IAM's evaluation of a trust policy for a hop ([`evaluate`], its
 //! condition operators in [`condition`]), and fetching a role's actual policy with
-//! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]).
+//! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]), and a refused
+//! `AssumeRole` explained in those terms ([`explain`]).
 
 pub mod condition;
 pub mod evaluate;
+pub mod explain;
 pub mod iam;
 pub mod inspect;
 pub mod policy;
@@ -13,6 +15,7 @@ pub mod statement;
 pub mod template;
 
 pub use evaluate::{Evaluation, RequestContext, Verdict, evaluate};
+pub use explain::{PolicyReading, TrustExplanation};
 pub use inspect::{CheckReport, PolicySource, TrustInspector};
 pub use policy::{PolicyDocument, PolicyError};
 pub use statement::{Hop, HopNeeds, NeedsOptions};

@@ -20,6 +20,7 @@ pub const TAG_SESSION: &str = "sts:TagSession";
 
 /// Whether the caller of a hop is an IAM user or a role session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(rename_all = "kebab-case")]
 pub enum CallerKind {
     IamUser,
@@ -28,6 +29,7 @@ pub enum CallerKind {
 
 /// The parent of a hop as IAM sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Caller {
     /// The parent session's id and name.
     pub id: SessionId,
@@ -56,6 +58,7 @@ impl Caller {
 
 /// One role hop: the `AssumeRole` request it makes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Hop {
     /// The role session's name.
     pub session: String,
@@ -93,11 +96,14 @@ impl Hop {
 
 /// What one hop needs, with notes for the reader.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct HopNeeds {
     pub hop: Hop,
     /// The statement the target role's trust policy needs.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub trust_statement: Statement,
     /// The statement the parent's identity policy needs.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
     pub identity_statement: Statement,
     pub notes: Vec<String>,
 }

@@ -149,8 +149,9 @@ fn terraform(needs: &HopNeeds, session: &str, policy: &str) -> String {
         "terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n  }\n}\n\n",
     );
     out.push_str(&format!("resource \"aws_iam_role\" \"{id}\" {{\n"));
+    // Aligned on the `=` as `terraform fmt` aligns consecutive attributes.
     out.push_str(&format!(
-        "  name = {}\n  path = {}\n",
+        "  name               = {}\n  path               = {}\n",
         quote(name),
         quote(&path)
     ));
@@ -254,9 +255,12 @@ mod tests {
         );
     }
 
-    /// terraform is not installable here, so the HCL's shape is pinned instead: one
-    /// provider requirement, one role whose heredoc is the policy, the permissions
-    /// placeholder commented out, one output, balanced braces outside comments.
+    /// `terraform validate` needs the hashicorp/aws provider, which only Terraform's own
+    /// registry serves (unreachable here), so the HCL's shape is pinned instead: one
+    /// provider requirement, one role whose heredoc is the policy, attributes aligned
+    /// as `terraform fmt` aligns them (this text, and its placeholder uncommented,
+    /// passed `terraform fmt -check` with terraform 1.0.3), the permissions placeholder
+    /// commented out, one output, balanced braces outside comments.
     #[test]
     fn the_terraform_template_has_the_shape_terraform_validates() {
         let mut n = production_needs(None);
@@ -268,7 +272,7 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert!(code.starts_with("terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n"), "{code}");
-        assert!(code.contains("resource \"aws_iam_role\" \"resource_deploy_car\" {\n  name = \"ResourceDeployCAR\"\n  path = \"/\"\n  assume_role_policy = <<-EOT\n    {\n"), "{code}");
+        assert!(code.contains("resource \"aws_iam_role\" \"resource_deploy_car\" {\n  name               = \"ResourceDeployCAR\"\n  path               = \"/\"\n  assume_role_policy = <<-EOT\n    {\n"), "{code}");
         assert!(code.contains("\"Sid\": \"$${aws:username}\""), "{code}");
         assert!(code.contains("  EOT\n}\n"), "{code}");
         assert!(code.contains("output \"resource_deploy_car_arn\" {\n  value = aws_iam_role.resource_deploy_car.arn\n}"), "{code}");
