@@ -142,6 +142,33 @@ pub enum SessionCommand {
         /// The session's name or id.
         session: String,
     },
+    /// Rotate an IAM user's access key: a new key is created, proven and stored, then
+    /// the old one is deleted and the credentials cached with it are forgotten.
+    ///
+    /// At every step the keychain holds a key that works; a failure says which key, if
+    /// any, to delete by hand. IAM allows two keys per user: with two already, nothing
+    /// changes and the message names the one Rolehop does not hold.
+    #[command(name = "rotate-keys")]
+    RotateKeys {
+        /// The IAM user session's name or id.
+        session: String,
+        /// The 6-digit MFA code, when the user has an MFA device and no valid session
+        /// token is cached (IAM calls are signed with it).
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+    },
+    /// Show an IAM user's access keys as IAM lists them, with their age (a warning past
+    /// 90 days) and which one is in the keychain.
+    Keys {
+        /// The IAM user session's name or id.
+        session: String,
+        /// The 6-digit MFA code, as for rotate-keys.
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a session, its stored keys and cached credentials.
     Remove {
         /// The session's name or id.
@@ -295,6 +322,9 @@ pub struct ListArgs {
     /// Print JSON (an array of sessions) for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Also ask IAM how old each IAM user's access key is (a warning past 90 days).
+    #[arg(long)]
+    pub key_age: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,8 @@ pub enum ErrorKind {
     SessionFailed,
     /// The AWS files could not be edited.
     Delivery,
+    /// AWS (STS, IAM, the federation endpoint) refused a call or could not be reached.
+    Aws,
 }
 
 impl EngineError {

@@ -1,4 +1,4 @@
-//! `rolehop session add|edit|list|start|stop|remove`.
+//! `rolehop session add|edit|list|start|stop|remove` (`rotate-keys` and `keys`: [`super::keys`]).
 
 use std::process::ExitCode;
 
@@ -10,7 +10,7 @@ use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, Sta
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
-use crate::commands::{Outcome, print_json};
+use crate::commands::{Outcome, keys, print_json};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until};
 
@@ -32,6 +32,14 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             );
             Ok(ExitCode::SUCCESS)
         }
+        SessionCommand::RotateKeys { session, mfa_code } => {
+            keys::rotate(engine, &session, mfa_code).await
+        }
+        SessionCommand::Keys {
+            session,
+            mfa_code,
+            json,
+        } => keys::show(engine, &session, mfa_code, json).await,
         SessionCommand::Remove { session, cascade } => {
             let before = engine.sessions().await?;
             let removed = engine.remove_session(&session, cascade).await?;
@@ -155,6 +163,9 @@ async fn list(engine: &Engine, args: ListArgs) -> Outcome {
         println!("no sessions; add one with `rolehop session add` or `rolehop import aws-config`");
     } else {
         print!("{}", session_table(&sessions, Utc::now()));
+        if args.key_age {
+            keys::age_lines(engine, &sessions).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
