@@ -126,8 +126,9 @@ pub enum SessionCommand {
     List(ListArgs),
     /// Start a session: its credentials appear under its profile.
     Start {
-        /// The session's name or id.
-        session: String,
+        /// The session's name or id. Without it, on a terminal, a picker lists the
+        /// sessions (most recently used first) to type-filter and pick from.
+        session: Option<String>,
         /// The 6-digit code of the MFA device, when the chain needs one. Without it,
         /// Rolehop asks on the terminal, or fails when there is none.
         #[arg(long, value_name = "CODE")]
@@ -329,8 +330,9 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// The session's name or id.
-    pub session: String,
+    /// The session's name or id. Without it, on a terminal, a picker lists the sessions
+    /// (most recently used first) to type-filter and pick from.
+    pub session: Option<String>,
     /// The 6-digit MFA code, when the chain needs a new MFA session.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
@@ -511,7 +513,7 @@ mod tests {
         let Command::Exec(args) = cli.command else {
             panic!("not exec")
         };
-        assert_eq!(args.session, "prod");
+        assert_eq!(args.session.as_deref(), Some("prod"));
         assert_eq!(args.command, ["aws", "--version"]);
     }
 

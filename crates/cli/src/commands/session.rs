@@ -10,7 +10,7 @@ use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, Sta
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
-use crate::commands::{Outcome, keys, print_json};
+use crate::commands::{Outcome, keys, named_or_picked, print_json};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until};
 
@@ -23,7 +23,12 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             session,
             mfa_code,
             take_over,
-        } => start(engine, &session, mfa_code, take_over).await,
+        } => {
+            let session =
+                named_or_picked(engine, session, "rolehop session start [OPTIONS] <SESSION>")
+                    .await?;
+            start(engine, &session, mfa_code, take_over).await
+        }
         SessionCommand::Stop { session } => {
             let view = engine.stop(&session).await?;
             println!(
