@@ -19,6 +19,9 @@ const COMMANDS: &[&str] = &[
     "answer_mfa",
     "scan_aws_config",
     "import_aws_config",
+    "access_keys",
+    "rotate_access_key",
+    "open_console",
 ];
 
 fn main() {

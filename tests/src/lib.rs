@@ -29,6 +29,7 @@
 mod daemon;
 mod error;
 pub mod fault_proxy;
+pub mod federation;
 pub mod home;
 mod http;
 pub mod keyring;

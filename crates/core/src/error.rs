@@ -56,6 +56,8 @@ pub enum ErrorKind {
     Delivery,
     /// AWS (STS, IAM, the federation endpoint) refused a call or could not be reached.
     Aws,
+    /// The default browser could not be opened (console sign-in).
+    Browser,
 }
 
 impl EngineError {

@@ -3,6 +3,7 @@
 // and anything else (the IPC layer refusing a call) is wrapped into one of kind "ipc".
 
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { AccessKeyReport } from "../bindings/AccessKeyReport";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { ImportReport } from "../bindings/ImportReport";
@@ -11,6 +12,7 @@ import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
 import type { NewRole } from "../bindings/NewRole";
 import type { Profile } from "../bindings/Profile";
+import type { RotatedKeys } from "../bindings/RotatedKeys";
 import type { SessionChanges } from "../bindings/SessionChanges";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
@@ -29,6 +31,8 @@ const errorKinds: Record<ErrorKind, true> = {
   keychain: true,
   "session-failed": true,
   delivery: true,
+  aws: true,
+  browser: true,
 };
 
 function isErrorKind(kind: unknown): kind is ErrorKind {
@@ -80,4 +84,9 @@ export const api = {
   /** What importing the AWS files would do; changes nothing. */
   scanAwsConfig: () => call<ImportReport>("scan_aws_config", {}),
   importAwsConfig: (importKeys: boolean) => call<ImportReport>("import_aws_config", { import_keys: importKeys }),
+  /** An IAM user's keys as IAM lists them, with their ages; never asks for an MFA code. */
+  accessKeys: (id: string) => call<AccessKeyReport>("access_keys", { id }),
+  rotateAccessKey: (id: string) => call<RotatedKeys>("rotate_access_key", { id }),
+  /** Opens the console signed in as the session in the default browser. */
+  openConsole: (id: string) => call<null>("open_console", { id }),
 };

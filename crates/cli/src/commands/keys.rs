@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use rolehop_core::Engine;
-use rolehop_core::access_keys::{AccessKeyReport, KeyError, Propagation, STALE_AFTER_DAYS};
+use rolehop_core::access_keys::{AccessKeyReport, Asking, KeyError, Propagation, STALE_AFTER_DAYS};
 use rolehop_core::error::ErrorKind;
 use rolehop_core::model::{SessionKind, SessionView};
 use zeroize::Zeroizing;
@@ -39,7 +39,7 @@ pub async fn rotate(engine: &Engine, session: &str, mfa_code: Option<String>) ->
 
 pub async fn show(engine: &Engine, session: &str, mfa_code: Option<String>, json: bool) -> Outcome {
     let report = engine
-        .access_key_report(session, code(mfa_code))
+        .access_key_report(session, code(mfa_code), Asking::IfNeeded)
         .await
         .map_err(failure)?;
     if json {
@@ -84,7 +84,7 @@ pub async fn age_lines(engine: &Engine, sessions: &[SessionView]) {
         }
         let name = &view.session.name;
         match engine
-            .access_key_report(&view.session.id.to_string(), None)
+            .access_key_report(&view.session.id.to_string(), None, Asking::Never)
             .await
         {
             Ok(report) => {
@@ -114,6 +114,7 @@ pub fn failure(e: KeyError) -> Failure {
         ErrorKind::Keychain => Exit::Keychain,
         ErrorKind::Storage | ErrorKind::Delivery => Exit::Storage,
         ErrorKind::SessionFailed | ErrorKind::Aws => Exit::Aws,
+        ErrorKind::Browser => Exit::Unexpected,
     };
     Failure::new(exit, e.to_string())
 }

@@ -278,6 +278,15 @@ fn with_descendants(ws: &Workspace, user: SessionId) -> Vec<(SessionId, String)>
         .collect()
 }
 
+/// Whether listing keys may ask for an MFA code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asking {
+    /// As a start would (the terminal, the app's dialog), when no valid token is cached.
+    IfNeeded,
+    /// Never: without a cached MFA token, IAM is asked with the long-lived key.
+    Never,
+}
+
 /// The IAM user session, its stored key and what signs its IAM calls.
 struct UserKeys {
     id: SessionId,
@@ -289,11 +298,13 @@ struct UserKeys {
 impl Engine {
     /// The IAM user session `selector` and its key from the keychain; IAM calls are
     /// signed with its MFA session token when it has an MFA device (asking for a code
-    /// as a start would, `mfa_code` answering up front).
+    /// as a start would, `mfa_code` answering up front). Under [`Asking::Never`] a user
+    /// whose token would need a new code signs with its key instead.
     async fn user_keys(
         &self,
         selector: &str,
         mfa_code: Option<Zeroizing<String>>,
+        asking: Asking,
     ) -> Result<UserKeys, KeyError> {
         let ws = self.workspace().await?;
         let stored = ws.find(selector).map_err(EngineError::from)?;
@@ -319,9 +330,19 @@ impl Engine {
             .ok_or_else(missing)?;
         let keys: Credentials = serde_json::from_str(&text).map_err(|_| missing())?;
         let signer = if user.mfa_serial.is_some() {
-            self.credentials(&session.id.to_string(), mfa_code, true)
-                .await?
-                .1
+            let interactive = asking == Asking::IfNeeded;
+            match self
+                .credentials(&session.id.to_string(), mfa_code, interactive)
+                .await
+            {
+                Ok((_, token)) => token,
+                Err(EngineError::SessionFailed { failure, .. })
+                    if !interactive && failure.code == crate::model::FailureCode::MfaRequired =>
+                {
+                    keys.clone()
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             keys.clone()
         };
@@ -353,13 +374,15 @@ impl Engine {
     }
 
     /// Every access key of the IAM user behind session `selector`, with their ages, the
-    /// one in the keychain marked, and whether it is due for rotation.
+    /// one in the keychain marked, and whether it is due for rotation. The desktop asks
+    /// with [`Asking::Never`]: showing a session's details never pops up an MFA dialog.
     pub async fn access_key_report(
         &self,
         selector: &str,
         mfa_code: Option<Zeroizing<String>>,
+        asking: Asking,
     ) -> Result<AccessKeyReport, KeyError> {
-        let keys = self.user_keys(selector, mfa_code).await?;
+        let keys = self.user_keys(selector, mfa_code, asking).await?;
         let user = self.iam_user_name(&keys).await?;
         let iam = IamClient::new(None);
         let listed = iam
@@ -387,7 +410,7 @@ impl Engine {
         mfa_code: Option<Zeroizing<String>>,
         propagation: Propagation,
     ) -> Result<RotatedKeys, KeyError> {
-        let keys = self.user_keys(selector, mfa_code).await?;
+        let keys = self.user_keys(selector, mfa_code, Asking::IfNeeded).await?;
         let user = self.iam_user_name(&keys).await?;
         let old_key_id = keys.stored.access_key_id.clone();
         let iam = IamClient::new(None);
