@@ -293,40 +293,55 @@ mod raw {
 
 #[cfg(test)]
 mod tests {
-    use rolehop_core::model::{ChainedRole, ProfileName, Session, SessionId, SessionState};
+    use rolehop_core::model::{ChainedRole, IamUser, ProfileName, Session, SessionId};
+    use rolehop_core::workspace::Workspace;
 
     use super::*;
 
-    fn role(name: &str, arn: &str) -> SessionView {
-        SessionView {
-            session: Session {
+    /// The views of roles `(name, arn)`, chained from one IAM user, as the engine
+    /// makes them.
+    fn roles(roles: &[(&str, &str)]) -> Vec<SessionView> {
+        let mut ws = Workspace::default();
+        let user = Session {
+            id: SessionId::new(),
+            name: "user".into(),
+            profile: ProfileName::parse("user").unwrap(),
+            region: None,
+            kind: SessionKind::IamUser(IamUser {
+                mfa_serial: None,
+                session_duration: 3600,
+                account_id: None,
+            }),
+        };
+        let parent = user.id;
+        ws.add_session(user).unwrap();
+        for (name, arn) in roles {
+            ws.add_session(Session {
                 id: SessionId::new(),
-                name: name.into(),
+                name: (*name).into(),
                 profile: ProfileName::parse(name).unwrap(),
                 region: None,
                 kind: SessionKind::Role(ChainedRole {
-                    parent: SessionId::new(),
-                    role_arn: arn.into(),
+                    parent,
+                    role_arn: (*arn).into(),
                     role_session_name: None,
                     external_id: None,
                     duration: None,
                     source_identity: None,
                 }),
-            },
-            state: SessionState::default(),
-            account_id: None,
-            effective_region: None,
-            chain: vec![name.into()],
+            })
+            .unwrap();
         }
+        ws.views().into_iter().skip(1).collect()
     }
 
     #[test]
     fn typing_filters_arrows_move_and_enter_picks_the_selected_match() {
-        let sessions = [
-            role("staging", "arn:aws:iam::111111111111:role/Dev"),
-            role("prod-deploy", "arn:aws:iam::222222222222:role/Deploy"),
-            role("prod-read", "arn:aws:iam::222222222222:role/Read"),
-        ];
+        let sessions = roles(&[
+            ("staging", "arn:aws:iam::111111111111:role/Dev"),
+            ("prod-deploy", "arn:aws:iam::222222222222:role/Deploy"),
+            ("prod-read", "arn:aws:iam::222222222222:role/Read"),
+        ]);
         let mut picker = Picker::new(&sessions);
         for c in "prod".chars() {
             assert_eq!(picker.press(Key::Char(c)), None);
@@ -340,7 +355,7 @@ mod tests {
 
     #[test]
     fn cancel_picks_nothing_and_enter_on_no_match_waits() {
-        let sessions = [role("staging", "arn:aws:iam::111111111111:role/Dev")];
+        let sessions = roles(&[("staging", "arn:aws:iam::111111111111:role/Dev")]);
         let mut picker = Picker::new(&sessions);
         picker.press(Key::Char('x'));
         assert!(picker.matches.is_empty());

@@ -45,23 +45,18 @@ mod tests {
 
     use super::*;
     use crate::model::{IamUser, ProfileName, Session, SessionKind};
-    use crate::workspace::StoredSession;
 
-    fn user(name: &str) -> StoredSession {
-        StoredSession {
-            session: Session {
-                id: SessionId::new(),
-                name: name.into(),
-                profile: ProfileName::parse(name).unwrap(),
-                region: None,
-                kind: SessionKind::IamUser(IamUser {
-                    mfa_serial: None,
-                    session_duration: 3600,
-                    account_id: None,
-                }),
-            },
-            state: Default::default(),
-            claim: None,
+    fn user(name: &str) -> Session {
+        Session {
+            id: SessionId::new(),
+            name: name.into(),
+            profile: ProfileName::parse(name).unwrap(),
+            region: None,
+            kind: SessionKind::IamUser(IamUser {
+                mfa_serial: None,
+                session_duration: 3600,
+                account_id: None,
+            }),
         }
     }
 
@@ -69,7 +64,7 @@ mod tests {
     fn the_most_recently_used_come_first_then_the_unused_by_name() {
         let mut ws = Workspace::default();
         for name in ["delta", "alpha", "charlie", "bravo"] {
-            ws.sessions.push(user(name));
+            ws.add_session(user(name)).unwrap();
         }
         let id = |name: &str| ws.find(name).unwrap().session.id;
         let now = Utc::now();
