@@ -64,7 +64,7 @@ pub async fn run(engine: &Arc<Engine>, args: ExecArgs) -> Outcome {
     // The terminal prompt asks only when standard input is a terminal, and otherwise
     // says to pass --mfa-code.
     let (view, creds) = engine.credentials(&session, code, true).await?;
-    engine.note_use(view.session.id).await?;
+    note_use(engine, &view).await;
 
     command
         .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
@@ -82,6 +82,17 @@ pub async fn run(engine: &Arc<Engine>, args: ExecArgs) -> Outcome {
     // The command replaces this process: what the engine still holds must be saved now.
     engine.flush().await?;
     run_command(command, program)
+}
+
+/// Records the use for the picker's order. The command runs even when the workspace
+/// cannot be written (the credentials are in hand): only the order is lost, and said.
+async fn note_use(engine: &Engine, view: &SessionView) {
+    if let Err(e) = engine.note_use(view.session.id).await {
+        eprintln!(
+            "rolehop: warning: could not record the use of '{}' for the session picker: {e}",
+            view.session.name
+        );
+    }
 }
 
 /// The session's name (for nested-exec detection) and region.
@@ -105,7 +116,7 @@ async fn run_served(
     program: &OsString,
 ) -> Outcome {
     let view = serve::ready(engine, &session, mfa_code).await?;
-    engine.note_use(view.session.id).await?;
+    note_use(engine, &view).await;
     for var in UNSET_FOR_SERVER {
         command.env_remove(var);
     }
