@@ -21,6 +21,9 @@ const COMMANDS: &[&str] = &[
     "import_aws_config",
     "trust_needs",
     "trust_check",
+    "access_keys",
+    "rotate_access_key",
+    "open_console",
 ];
 
 fn main() {

@@ -2,13 +2,16 @@
 //! Each translates its arguments and calls one engine method; every rule is the
 //! engine's. Errors cross as [`ErrorPayload`] (kind, message, field).
 
+use rolehop_core::access_keys::{AccessKeyReport, Asking, Propagation, RotatedKeys};
+use rolehop_core::console::{ConsoleTarget, sign_in_url};
 use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
-use tauri::State;
 use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::ipc::{KeysInput, MfaAnswer, Snapshot, UiEvent};
 use crate::shell::Shell;
@@ -37,6 +40,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         import_aws_config,
         trust_needs,
         trust_check,
+        access_keys,
+        rotate_access_key,
+        open_console,
     ]
 }
 
@@ -198,4 +204,45 @@ async fn trust_check(shell: State<'_, Shell>, id: SessionId) -> Result<CheckRepo
         .check(&id.to_string(), PolicySource::Fetch { via: None })
         .await
         .map_err(|e| e.payload())
+}
+/// An IAM user session's access keys as IAM lists them, with their ages. Never asks for
+/// an MFA code: without a cached token IAM is asked with the key itself.
+#[tauri::command(rename_all = "snake_case")]
+async fn access_keys(shell: State<'_, Shell>, id: SessionId) -> Result<AccessKeyReport> {
+    shell
+        .engine
+        .access_key_report(&id.to_string(), None, Asking::Never)
+        .await
+        .map_err(|e| e.payload())
+}
+
+/// Rotates an IAM user session's access key (the MFA dialog asks if a code is needed).
+#[tauri::command(rename_all = "snake_case")]
+async fn rotate_access_key(shell: State<'_, Shell>, id: SessionId) -> Result<RotatedKeys> {
+    shell
+        .engine
+        .rotate_access_key(&id.to_string(), None, Propagation::default())
+        .await
+        .map_err(|e| e.payload())
+}
+
+/// Opens the AWS console signed in as the session, in the default browser (as `rolehop
+/// console` does). The sign-in URL goes from Rust to the opener; the UI never sees it.
+#[tauri::command(rename_all = "snake_case")]
+async fn open_console(app: AppHandle, shell: State<'_, Shell>, id: SessionId) -> Result<()> {
+    let url = sign_in_url(
+        &shell.engine,
+        &id.to_string(),
+        &ConsoleTarget::default(),
+        None,
+    )
+    .await
+    .map_err(|e| e.payload())?;
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| ErrorPayload {
+            kind: rolehop_core::error::ErrorKind::Browser,
+            message: format!("could not open a browser: {e}"),
+            field: None,
+        })
 }

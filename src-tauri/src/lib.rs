@@ -57,6 +57,9 @@ pub fn run() -> anyhow::Result<()> {
             show_main_window(app)
         }))
         .plugin(tauri_plugin_notification::init())
+        // Opens console sign-in URLs from Rust only: no permission of it is granted to
+        // the web view (capabilities/main.json), which never sees the URL.
+        .plugin(tauri_plugin_opener::init())
         // Restores the window's size and position when it is created (in the platform
         // config directory, `.window-state.json`); saved on quit and on hiding to the tray.
         .plugin(

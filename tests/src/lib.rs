@@ -32,6 +32,7 @@ pub mod clock;
 mod daemon;
 mod error;
 pub mod fault_proxy;
+pub mod federation;
 pub mod home;
 mod http;
 pub mod keyring;

@@ -1,72 +1,12 @@
 //! `rolehop console SESSION`: the federation sign-in flow. Real AWS is out of reach
 //! here and no emulator serves the federation endpoint, so `ROLEHOP_FEDERATION_URL`
-//! points it at a stand-in in this test: a loopback HTTP server that records the
-//! `getSigninToken` request and answers as AWS documents it.
+//! points it at a stand-in ([`rolehop_e2e::federation`]): a loopback HTTP server that
+//! records the `getSigninToken` request and answers as AWS documents it.
 
 mod cli;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::mpsc;
-use std::thread;
-
 use cli::World;
-
-/// The stand-in federation endpoint: answers one request with `status` and `body`, and
-/// sends the request's path and query back to the test.
-struct Federation {
-    url: String,
-    requests: mpsc::Receiver<String>,
-}
-
-impl Federation {
-    fn answering(status: &'static str, body: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-        let url = format!("http://{}/federation", listener.local_addr().expect("addr"));
-        let (sent, requests) = mpsc::channel();
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut line = String::new();
-                reader.read_line(&mut line).expect("request line");
-                // The rest of the head, up to the blank line.
-                let mut header = String::new();
-                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                    header.clear();
-                }
-                let target = line.split(' ').nth(1).unwrap_or_default().to_owned();
-                let _ = sent.send(target);
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Self { url, requests }
-    }
-}
-
-/// The query of a URL or request target, decoded, as (name, value) pairs.
-fn query(url: &str) -> Vec<(String, String)> {
-    let (_, query) = url
-        .split_once('?')
-        .unwrap_or_else(|| panic!("no query: {url}"));
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    let found: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert_eq!(found.len(), 1, "{name} in {pairs:?}");
-    found[0]
-}
+use rolehop_e2e::federation::{Federation, query, value};
 
 #[test]
 fn console_asks_for_a_token_with_exactly_the_sessions_credentials_and_prints_the_login_url() {

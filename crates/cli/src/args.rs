@@ -126,8 +126,9 @@ pub enum SessionCommand {
     List(ListArgs),
     /// Start a session: its credentials appear under its profile.
     Start {
-        /// The session's name or id.
-        session: String,
+        /// The session's name or id. Without it, on a terminal, a picker lists the
+        /// sessions (most recently used first) to type-filter and pick from.
+        session: Option<String>,
         /// The 6-digit code of the MFA device, when the chain needs one. Without it,
         /// Rolehop asks on the terminal, or fails when there is none.
         #[arg(long, value_name = "CODE")]
@@ -141,6 +142,33 @@ pub enum SessionCommand {
     Stop {
         /// The session's name or id.
         session: String,
+    },
+    /// Rotate an IAM user's access key: a new key is created, proven and stored, then
+    /// the old one is deleted and the credentials cached with it are forgotten.
+    ///
+    /// At every step the keychain holds a key that works; a failure says which key, if
+    /// any, to delete by hand. IAM allows two keys per user: with two already, nothing
+    /// changes and the message names the one Rolehop does not hold.
+    #[command(name = "rotate-keys")]
+    RotateKeys {
+        /// The IAM user session's name or id.
+        session: String,
+        /// The 6-digit MFA code, when the user has an MFA device and no valid session
+        /// token is cached (IAM calls are signed with it).
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+    },
+    /// Show an IAM user's access keys as IAM lists them, with their age (a warning past
+    /// 90 days) and which one is in the keychain.
+    Keys {
+        /// The IAM user session's name or id.
+        session: String,
+        /// The 6-digit MFA code, as for rotate-keys.
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a session, its stored keys and cached credentials.
     Remove {
@@ -295,12 +323,16 @@ pub struct ListArgs {
     /// Print JSON (an array of sessions) for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Also ask IAM how old each IAM user's access key is (a warning past 90 days).
+    #[arg(long)]
+    pub key_age: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// The session's name or id.
-    pub session: String,
+    /// The session's name or id. Without it, on a terminal, a picker lists the sessions
+    /// (most recently used first) to type-filter and pick from.
+    pub session: Option<String>,
     /// The 6-digit MFA code, when the chain needs a new MFA session.
     #[arg(long, value_name = "CODE")]
     pub mfa_code: Option<String>,
@@ -481,7 +513,7 @@ mod tests {
         let Command::Exec(args) = cli.command else {
             panic!("not exec")
         };
-        assert_eq!(args.session, "prod");
+        assert_eq!(args.session.as_deref(), Some("prod"));
         assert_eq!(args.command, ["aws", "--version"]);
     }
 

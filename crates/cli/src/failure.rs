@@ -15,8 +15,8 @@ use rolehop_core::model::FailureCode;
 pub enum Exit {
     /// Something unexpected (an I/O error on standard input, a broken runtime).
     Unexpected = 1,
-    /// clap's own code for a malformed command line.
-    #[allow(dead_code)]
+    /// clap's own code for a malformed command line (and a missing SESSION with no
+    /// terminal to pick one on).
     Usage = 2,
     /// Input that breaks a rule (a malformed ARN, a 5-digit MFA code, ...).
     Invalid = 3,

@@ -6,6 +6,7 @@ mod commands;
 mod failure;
 mod interrupt;
 mod logs;
+mod picker;
 mod prompt;
 mod render;
 mod wiring;

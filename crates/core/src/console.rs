@@ -58,6 +58,26 @@ pub enum ConsoleError {
     NoToken { endpoint: String },
 }
 
+impl ConsoleError {
+    /// The form that crosses to the desktop UI (an [`EngineError`] keeps its own).
+    pub fn payload(&self) -> crate::error::ErrorPayload {
+        use crate::error::{ErrorKind, ErrorPayload};
+        match self {
+            Self::Engine(e) => e.payload(),
+            Self::Invalid(v) => ErrorPayload {
+                kind: ErrorKind::Invalid,
+                message: self.to_string(),
+                field: Some(v.field.clone()),
+            },
+            _ => ErrorPayload {
+                kind: ErrorKind::Aws,
+                message: self.to_string(),
+                field: None,
+            },
+        }
+    }
+}
+
 /// An AWS partition: where its sign-in endpoint and console live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Partition {

@@ -57,10 +57,13 @@ pub enum ErrorKind {
     Keychain,
     /// A session could not be started; its state holds the [`crate::model::FailureCode`].
     SessionFailed,
-    /// AWS refused a call other than a start's, or could not be reached (`iam:GetRole`).
-    Aws,
     /// The AWS files could not be edited.
     Delivery,
+    /// AWS refused a call other than a start's (IAM, the federation endpoint), or could
+    /// not be reached.
+    Aws,
+    /// The default browser could not be opened (console sign-in).
+    Browser,
 }
 
 impl EngineError {

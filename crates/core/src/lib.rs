@@ -3,6 +3,7 @@
 //! desktop shell (`src-tauri`) translate their input into calls on [`engine::Engine`] and
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
 
+pub mod access_keys;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;

@@ -281,7 +281,7 @@ impl RotationScheduler {
                         if tries == 1 { "try" } else { "tries" },
                         expires_at.format("%H:%M:%S UTC")
                     ),
-                    code: failure.code,
+                    ..failure
                 };
                 // Announced once, by the engine; a session stopped meanwhile is left be.
                 if let Ok(true) = engine.give_up_rotation(id, expires_at, failure).await {

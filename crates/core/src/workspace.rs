@@ -3,6 +3,9 @@
 //! anything, so a refused edit leaves the workspace exactly as it was.
 //! Persistence is [`crate::store`]'s job; this module is plain data and rules.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::claims::Claim;
@@ -35,6 +38,10 @@ pub struct Workspace {
     pub sessions: Vec<StoredSession>,
     #[serde(default)]
     pub settings: Settings,
+    /// When each session was last started or run with `exec` (the CLI picker shows the
+    /// most recent first). Not secret.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub last_used: BTreeMap<SessionId, DateTime<Utc>>,
 }
 
 impl Default for Workspace {
@@ -44,6 +51,7 @@ impl Default for Workspace {
             profiles: Vec::new(),
             sessions: Vec::new(),
             settings: Settings::default(),
+            last_used: BTreeMap::new(),
         }
     }
 }

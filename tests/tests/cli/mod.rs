@@ -91,8 +91,16 @@ pub struct World {
 impl World {
     /// Adds IAM user `name` (a moto user of that name, no MFA, its keys piped in) bound
     /// to `profile`, in us-east-1.
-    pub fn add_iam_user(&self, name: &str, profile: &str) {
+    pub fn add_iam_user(&self, name: &str, profile: &str) -> IamUser {
         let user = self.peers.moto().create_user(name).expect("moto user");
+        self.add_iam_user_keys(&user, profile);
+        user
+    }
+
+    /// Adds moto user `user` (made by the test) as IAM user session `user.name` on
+    /// `profile`, in us-east-1, its keys piped in.
+    pub fn add_iam_user_keys(&self, user: &IamUser, profile: &str) {
+        let name = user.name.as_str();
         let keys = format!("{}\n{}\n", user.access_key_id, user.secret_access_key);
         self.rolehop_with(
             &[

@@ -12,6 +12,12 @@ describe("a rejected call", () => {
     });
   });
 
+  it("keeps AWS refusals and a browser that would not open as their own kinds", () => {
+    const refused = { kind: "aws", message: "IAM refused CreateAccessKey for user 'carol'", field: null };
+    expect(toCallError(refused)).toEqual(refused);
+    expect(toCallError({ kind: "browser", message: "could not open a browser", field: null }).kind).toBe("browser");
+  });
+
   it("wraps what is not an engine error as an IPC failure", () => {
     expect(toCallError("invalid args `id` for command `start_session`")).toEqual({
       kind: "ipc",

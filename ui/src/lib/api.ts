@@ -4,6 +4,7 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { CheckReport } from "../bindings/CheckReport";
+import type { AccessKeyReport } from "../bindings/AccessKeyReport";
 import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { HopNeeds } from "../bindings/HopNeeds";
@@ -13,6 +14,7 @@ import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
 import type { NewRole } from "../bindings/NewRole";
 import type { Profile } from "../bindings/Profile";
+import type { RotatedKeys } from "../bindings/RotatedKeys";
 import type { SessionChanges } from "../bindings/SessionChanges";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
@@ -32,6 +34,8 @@ const errorKinds: Record<ErrorKind, true> = {
   "session-failed": true,
   aws: true,
   delivery: true,
+  aws: true,
+  browser: true,
 };
 
 function isErrorKind(kind: unknown): kind is ErrorKind {
@@ -87,4 +91,9 @@ export const api = {
   trustNeeds: (id: string) => call<HopNeeds[]>("trust_needs", { id }),
   /** The role's trust policy read and evaluated for its hop (`rolehop trust check`). */
   trustCheck: (id: string) => call<CheckReport>("trust_check", { id }),
+  /** An IAM user's keys as IAM lists them, with their ages; never asks for an MFA code. */
+  accessKeys: (id: string) => call<AccessKeyReport>("access_keys", { id }),
+  rotateAccessKey: (id: string) => call<RotatedKeys>("rotate_access_key", { id }),
+  /** Opens the console signed in as the session in the default browser. */
+  openConsole: (id: string) => call<null>("open_console", { id }),
 };

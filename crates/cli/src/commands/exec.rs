@@ -11,7 +11,7 @@ use rolehop_core::{Engine, SessionView};
 use zeroize::Zeroizing;
 
 use crate::args::ExecArgs;
-use crate::commands::{Outcome, serve};
+use crate::commands::{Outcome, named_or_picked, serve};
 use crate::failure::{Exit, Failure};
 use crate::render::rfc3339;
 
@@ -41,10 +41,16 @@ pub async fn run(engine: &Arc<Engine>, args: ExecArgs) -> Outcome {
                 "already inside `rolehop exec` for session '{}'; pass --force to run a \
                  nested exec with the credentials of '{}' instead",
                 outer.to_string_lossy(),
-                args.session
+                args.session.as_deref().unwrap_or("the session you pick")
             ),
         ));
     }
+    let session = named_or_picked(
+        engine,
+        args.session,
+        "rolehop exec [OPTIONS] <SESSION> -- <COMMAND>...",
+    )
+    .await?;
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut command = Command::new(program);
     command.args(rest);
@@ -52,20 +58,13 @@ pub async fn run(engine: &Arc<Engine>, args: ExecArgs) -> Outcome {
         command.env_remove(var);
     }
     if args.server {
-        return run_served(
-            engine,
-            args.session,
-            args.mfa_code,
-            args.port,
-            command,
-            program,
-        )
-        .await;
+        return run_served(engine, session, args.mfa_code, args.port, command, program).await;
     }
     let code = args.mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()));
     // The terminal prompt asks only when standard input is a terminal, and otherwise
     // says to pass --mfa-code.
-    let (view, creds) = engine.credentials(&args.session, code, true).await?;
+    let (view, creds) = engine.credentials(&session, code, true).await?;
+    note_use(engine, &view).await;
 
     command
         .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
@@ -83,6 +82,17 @@ pub async fn run(engine: &Arc<Engine>, args: ExecArgs) -> Outcome {
     // The command replaces this process: what the engine still holds must be saved now.
     engine.flush().await?;
     run_command(command, program)
+}
+
+/// Records the use for the picker's order. The command runs even when the workspace
+/// cannot be written (the credentials are in hand): only the order is lost, and said.
+async fn note_use(engine: &Engine, view: &SessionView) {
+    if let Err(e) = engine.note_use(view.session.id).await {
+        eprintln!(
+            "rolehop: warning: could not record the use of '{}' for the session picker: {e}",
+            view.session.name
+        );
+    }
 }
 
 /// The session's name (for nested-exec detection) and region.
@@ -106,6 +116,7 @@ async fn run_served(
     program: &OsString,
 ) -> Outcome {
     let view = serve::ready(engine, &session, mfa_code).await?;
+    note_use(engine, &view).await;
     for var in UNSET_FOR_SERVER {
         command.env_remove(var);
     }

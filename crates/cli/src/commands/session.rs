@@ -1,4 +1,4 @@
-//! `rolehop session add|edit|list|start|stop|remove`.
+//! `rolehop session add|edit|list|start|stop|remove` (`rotate-keys` and `keys`: [`super::keys`]).
 
 use std::process::ExitCode;
 
@@ -10,7 +10,7 @@ use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, Sta
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
-use crate::commands::{Outcome, print_json};
+use crate::commands::{Outcome, keys, named_or_picked, print_json};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
 
@@ -23,7 +23,12 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             session,
             mfa_code,
             take_over,
-        } => start(engine, &session, mfa_code, take_over).await,
+        } => {
+            let session =
+                named_or_picked(engine, session, "rolehop session start [OPTIONS] <SESSION>")
+                    .await?;
+            start(engine, &session, mfa_code, take_over).await
+        }
         SessionCommand::Stop { session } => {
             let view = engine.stop(&session).await?;
             println!(
@@ -32,6 +37,14 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             );
             Ok(ExitCode::SUCCESS)
         }
+        SessionCommand::RotateKeys { session, mfa_code } => {
+            keys::rotate(engine, &session, mfa_code).await
+        }
+        SessionCommand::Keys {
+            session,
+            mfa_code,
+            json,
+        } => keys::show(engine, &session, mfa_code, json).await,
         SessionCommand::Remove { session, cascade } => {
             let before = engine.sessions().await?;
             let removed = engine.remove_session(&session, cascade).await?;
@@ -156,6 +169,9 @@ async fn list(engine: &Engine, args: ListArgs) -> Outcome {
     } else {
         print!("{}", session_table(&sessions, Utc::now()));
         print!("{}", trust_notes(&sessions));
+        if args.key_age {
+            keys::age_lines(engine, &sessions).await;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

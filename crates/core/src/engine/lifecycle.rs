@@ -194,6 +194,7 @@ impl Engine {
                 let settled = match delivered {
                     Ok(expires_at) => {
                         ws.settle(id, token, SessionState::Active { expires_at });
+                        ws.last_used.insert(id, chrono::Utc::now());
                         Settled::Active(ws.view(ws.get(id).expect("claimed")))
                     }
                     Err(failure) => {

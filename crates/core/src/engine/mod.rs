@@ -10,6 +10,7 @@
 
 mod inputs;
 mod lifecycle;
+mod recent;
 mod sessions;
 
 use std::path::PathBuf;

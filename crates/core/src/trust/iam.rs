@@ -1,4 +1,5 @@
-//! The one IAM call Rolehop makes, `GetRole`, to read a role's trust policy.
+//! Rolehop's IAM client: `GetRole` here, to read a role's trust policy; the access key
+//! calls of key rotation in [`crate::access_keys`].
 //!
 //! Built like the STS client ([`crate::sts`]): aws-config once, on first use (so
 //! `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL`, proxies and retries behave as in every
@@ -41,7 +42,7 @@ impl IamClient {
         }
     }
 
-    async fn client(&self) -> &aws_sdk_iam::Client {
+    pub(crate) async fn client(&self) -> &aws_sdk_iam::Client {
         self.built
             .get_or_init(|| async {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -84,7 +85,7 @@ impl IamClient {
     }
 }
 
-fn iam_error<E>(
+pub(crate) fn iam_error<E>(
     e: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
 ) -> IamError
 where
