@@ -32,7 +32,6 @@ const errorKinds: Record<ErrorKind, true> = {
   storage: true,
   keychain: true,
   "session-failed": true,
-  aws: true,
   delivery: true,
   aws: true,
   browser: true,
