@@ -3,6 +3,8 @@
 //! desktop shell (`src-tauri`) translate their input into calls on [`engine::Engine`] and
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
 
+#[cfg(unix)]
+pub mod agent;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;
@@ -20,6 +22,7 @@ pub mod filter;
 pub mod import;
 pub mod keychain;
 pub mod mfa;
+pub mod mfa_lock;
 pub mod model;
 pub mod rotation;
 mod secret_service;
