@@ -15,6 +15,7 @@ pub mod tray;
 
 use std::sync::Arc;
 
+use rolehop_core::agent::AgentServer;
 use rolehop_core::rotation::{RotationScheduler, WorkspaceWatcher};
 use rolehop_core::{Engine, EngineConfig};
 use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
@@ -44,6 +45,19 @@ pub fn show_main_window(app: &AppHandle) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
+    }
+}
+
+/// Opens the MFA channel on which the CLI asks this app's dialog for codes; without it
+/// the app works as before and the CLI says where to enter the code.
+async fn mfa_channel(engine: &Engine, prompt: Arc<DialogPrompt>) -> Option<AgentServer> {
+    let config = engine.config();
+    match AgentServer::start(config.runtime_dir(), prompt, config.mfa_timeout).await {
+        Ok(server) => Some(server),
+        Err(e) => {
+            tracing::warn!("the command line cannot ask for MFA codes through this app: {e}");
+            None
+        }
     }
 }
 
@@ -78,6 +92,12 @@ pub fn run() -> anyhow::Result<()> {
                 let workspace = engine.workspace().await?;
                 Ok::<_, rolehop_core::EngineError>((engine, workspace))
             })?;
+            // The command line's processes with no terminal ask through this window's
+            // MFA dialog (the channel lives as long as the app).
+            app.manage(tauri::async_runtime::block_on(mfa_channel(
+                &engine,
+                prompt.clone(),
+            )));
             relay::spawn(
                 app.handle().clone(),
                 engine.clone(),

@@ -453,6 +453,44 @@ mod tests {
         assert!(!secret_matches(&"ab".repeat(31).replace("ab", "ba"), &secret));
     }
 
+    #[tokio::test]
+    async fn the_server_answers_only_a_request_carrying_its_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        // The in-process "dialog": a code given up front (the desktop suite drives the
+        // real one).
+        let prompt = Arc::new(crate::mfa::OneCode::new(
+            Zeroizing::new("123456".into()),
+            Arc::new(crate::mfa::NoPrompt("no second code".into())),
+        ));
+        let home = tempfile::tempdir().unwrap();
+        let run = home.path().join("run");
+        let server = AgentServer::start(run.clone(), prompt, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&run), 0o700);
+        assert_eq!(mode(&run.join(SOCKET)), 0o600);
+        assert_eq!(mode(&run.join(SECRET)), 0o600);
+
+        let mut wrong = UnixStream::connect(server.socket()).await.unwrap();
+        let ask = Ask {
+            secret: "0".repeat(64),
+            request: request(),
+        };
+        write_frame(&mut wrong, &ask).await.unwrap();
+        let refused: Answer = read_frame(&mut wrong).await.unwrap();
+        assert_eq!(refused, Answer::Refused);
+
+        let asker = AgentPrompt::new(run.clone(), "no app".into());
+        let code = asker.ask(request()).await.unwrap();
+        assert_eq!(code.as_str(), "123456");
+
+        drop(server);
+        assert!(!run.join(SOCKET).exists() && !run.join(SECRET).exists());
+        let err = asker.ask(request()).await.unwrap_err();
+        assert_eq!(err, MfaError::Unavailable("no app".into()));
+    }
+
     #[test]
     fn a_code_never_shows_in_debug() {
         let answer = Answer::Code {
