@@ -161,6 +161,60 @@ fn with_no_app_and_no_terminal_credential_process_says_where_to_enter_the_code()
     assert_eq!(code, Some(0), "{shown}");
 }
 
+/// Ctrl-C ends a process waiting on another process's MFA prompt at once (exit 130,
+/// its start interrupted), and the process that is prompting is not disturbed.
+#[test]
+fn ctrl_c_ends_a_process_waiting_for_another_ones_mfa_prompt() {
+    let world = World::start();
+    world.seed_story();
+    let mut asking = world.on_terminal(&["session", "start", "production"]);
+    asking.wait_for("MFA code for alice");
+    asking.wait_until_hidden();
+
+    let mut waiting = world.on_terminal(&["-v", "session", "start", "codebuild"]);
+    waiting.wait_for(WAITING);
+    waiting.type_keys(b"\x03");
+    let (code, shown) = waiting.wait();
+    assert_eq!(code, Some(130), "{shown}");
+    assert!(shown.contains("rolehop: interrupted"), "{shown}");
+    assert!(!shown.contains("MFA code for"), "the waiter prompted: {shown}");
+
+    asking.type_keys(b"123456\r");
+    let (code, shown) = asking.wait();
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(world.state_of("production"), "active");
+}
+
+/// A prompting process killed outright (SIGKILL: no destructor runs) releases alice's
+/// lock with its file descriptor: the waiter goes on at once, finds no token and, with
+/// no terminal and no app, fails with the message saying where to enter the code.
+#[test]
+fn a_killed_prompt_releases_its_lock_to_the_waiters() {
+    let world = World::start();
+    world.seed_story();
+    let mut asking = world.on_terminal(&["session", "start", "production"]);
+    asking.wait_for("MFA code for alice");
+    asking.wait_until_hidden();
+    let mut waiter = Background::spawn(&world, &["-v", "credential-process", "codebuild"]);
+    waiter.wait_for_log(WAITING);
+
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(asking.pid() as i32, libc::SIGKILL) }, 0);
+    let (code, _) = asking.wait();
+    assert_eq!(code, None, "killed by a signal");
+
+    let (code, out, log) = waiter.finish();
+    assert_ne!(code, Some(0), "{out}");
+    assert!(log.contains("rolehop session start codebuild"), "{log}");
+
+    let mut again = world.on_terminal(&["session", "start", "codebuild"]);
+    again.wait_for("MFA code for alice");
+    again.wait_until_hidden();
+    again.type_keys(b"123456\r");
+    let (code, shown) = again.wait();
+    assert_eq!(code, Some(0), "{shown}");
+}
+
 /// The app's runtime directory (where its channel and the MFA locks live).
 fn runtime_dir(world: &World) -> PathBuf {
     world.peers.home().rolehop_home().join("run")
