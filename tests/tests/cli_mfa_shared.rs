@@ -363,3 +363,48 @@ async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dia
     })
     .await
 }
+
+/// Blocks until the app's log has a line containing `text`.
+async fn wait_for_app_log(dir: &Path, text: &str) {
+    while !app_log(dir).contains(text) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The issue's story with all three kinds of process: a `session start` on a terminal
+/// prompts for alice's code; the desktop app starting `codebuild` and a
+/// `credential-process` both need alice's token meanwhile. Both wait (no dialog in the
+/// window, no failure), and the one code typed on the terminal serves all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_a_terminal_and_credential_process_share_one_prompt() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let logs = tempfile::tempdir()?;
+    let log_dir = logs.path().to_string_lossy().into_owned();
+    let app = Desktop::launch("mfa-shared", &world.peers, &[("ROLEHOP_LOG_DIR", &log_dir)])
+        .await?;
+    app.run(async |app: &Desktop| {
+        let mut asking = world.on_terminal(&["session", "start", "production"]);
+        tokio::task::block_in_place(|| {
+            asking.wait_for("MFA code for alice");
+            asking.wait_until_hidden();
+        });
+        app.click(&Desktop::row("codebuild", Some("inactive"))).await?;
+        wait_for_app_log(logs.path(), WAITING).await;
+        let mut waiter = Background::spawn(&world, &["-v", "credential-process", "codebuild"]);
+        tokio::task::block_in_place(|| waiter.wait_for_log(WAITING));
+        check!(app.all(MFA_DIALOG).await?.is_empty(), "the window asked too");
+
+        asking.type_keys(b"123456\r");
+        let (code, shown) = tokio::task::block_in_place(|| asking.wait());
+        check!(code == Some(0), "the terminal's start: {shown}");
+        check!(shown.matches("MFA code for").count() == 1, "{shown}");
+        app.wait_for(&Desktop::row("codebuild", Some("active"))).await?;
+        let (code, out, log) = tokio::task::spawn_blocking(move || waiter.finish()).await?;
+        check!(code == Some(0), "credential-process: {log}");
+        assert_credentials(&out, "credential-process");
+        check!(app.all(MFA_DIALOG).await?.is_empty(), "the window asked afterwards");
+        Ok(())
+    })
+    .await
+}
