@@ -91,7 +91,12 @@ impl Background {
 fn assert_credentials(out: &str, context: &str) -> Value {
     let json: Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{context}: {e}: {out}"));
     assert_eq!(json["Version"], 1, "{context}: {json}");
-    for field in ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] {
+    for field in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
         assert!(json[field].is_string(), "{context}: no {field} in {json}");
     }
     json
@@ -177,7 +182,10 @@ fn ctrl_c_ends_a_process_waiting_for_another_ones_mfa_prompt() {
     let (code, shown) = waiting.wait();
     assert_eq!(code, Some(130), "{shown}");
     assert!(shown.contains("rolehop: interrupted"), "{shown}");
-    assert!(!shown.contains("MFA code for"), "the waiter prompted: {shown}");
+    assert!(
+        !shown.contains("MFA code for"),
+        "the waiter prompted: {shown}"
+    );
 
     asking.type_keys(b"123456\r");
     let (code, shown) = asking.wait();
@@ -264,14 +272,18 @@ fn app_log(dir: &Path) -> String {
 /// refused and logged (never the secret), and shows no dialog; the same request with
 /// the launch's secret does show the dialog (so the refusals were the secret's doing).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong_one()
--> TestResult {
+async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong_one() -> TestResult
+{
     let world = World::start();
     let story = world.seed_story();
     let logs = tempfile::tempdir()?;
     let log_dir = logs.path().to_string_lossy().into_owned();
-    let app = Desktop::launch("mfa-channel-door", &world.peers, &[("ROLEHOP_LOG_DIR", &log_dir)])
-        .await?;
+    let app = Desktop::launch(
+        "mfa-channel-door",
+        &world.peers,
+        &[("ROLEHOP_LOG_DIR", &log_dir)],
+    )
+    .await?;
     app.run(async |app: &Desktop| {
         let run = runtime_dir(&world);
         let socket = run.join("agent.sock");
@@ -279,19 +291,38 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
         check!(mode(&socket) == 0o600, "socket mode {:o}", mode(&socket));
         let secret = std::fs::read_to_string(run.join("agent.secret"))?;
         check!(mode(&run.join("agent.secret")) == 0o600, "secret file mode");
-        check!(secret.len() >= 64, "a secret of {} characters", secret.len());
+        check!(
+            secret.len() >= 64,
+            "a secret of {} characters",
+            secret.len()
+        );
         let request = mfa_request(&story.mfa_serial);
 
         let none = exchange(&socket, &json!({ "request": request }))?;
-        check!(none.is_none(), "answered a request with no secret: {none:?}");
-        let wrong = exchange(&socket, &json!({ "secret": "0".repeat(64), "request": request }))?;
-        check!(wrong == Some(json!({"answer": "refused"})), "wrong secret: {wrong:?}");
+        check!(
+            none.is_none(),
+            "answered a request with no secret: {none:?}"
+        );
+        let wrong = exchange(
+            &socket,
+            &json!({ "secret": "0".repeat(64), "request": request }),
+        )?;
+        check!(
+            wrong == Some(json!({"answer": "refused"})),
+            "wrong secret: {wrong:?}"
+        );
         let mut near = secret.clone().into_bytes();
         near[10] = if near[10] == b'a' { b'b' } else { b'a' };
         let near = String::from_utf8(near)?;
         let one_off = exchange(&socket, &json!({ "secret": near, "request": request }))?;
-        check!(one_off == Some(json!({"answer": "refused"})), "one character off: {one_off:?}");
-        check!(app.all(MFA_DIALOG).await?.is_empty(), "a refused request showed the dialog");
+        check!(
+            one_off == Some(json!({"answer": "refused"})),
+            "one character off: {one_off:?}"
+        );
+        check!(
+            app.all(MFA_DIALOG).await?.is_empty(),
+            "a refused request showed the dialog"
+        );
 
         // The same request with the launch's secret is asked in the window; Escape
         // answers "cancelled".
@@ -307,14 +338,20 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
         app.press(fantoccini::key::Key::Escape).await?;
         app.wait_gone(MFA_DIALOG).await?;
         let answer = right.await??;
-        check!(answer == Some(json!({"answer": "cancelled"})), "with the secret: {answer:?}");
+        check!(
+            answer == Some(json!({"answer": "cancelled"})),
+            "with the secret: {answer:?}"
+        );
 
         let log = app_log(logs.path());
         check!(
             log.matches("refused an MFA request").count() >= 3,
             "the refusals are not in the app's log: {log}"
         );
-        check!(!log.contains(secret.trim()), "the secret is in the app's log");
+        check!(
+            !log.contains(secret.trim()),
+            "the secret is in the app's log"
+        );
         Ok(())
     })
     .await
@@ -324,8 +361,8 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
 /// code: the app's MFA dialog asks for it, the code typed there reaches the process,
 /// which answers with working credentials; the next call reuses them and asks nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dialog()
--> TestResult {
+async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dialog() -> TestResult
+{
     let world = World::start();
     let story = world.seed_story();
     let app = Desktop::launch("mfa-channel", &world.peers, &[]).await?;
@@ -352,13 +389,19 @@ async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dia
             .map(|(k, v)| (k.to_owned(), v.as_str().unwrap_or_default().to_owned())),
         );
         env.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
-        let who = aws_cli(&["sts", "get-caller-identity", "--output", "json"], env)?;
+        let who = aws_cli(["sts", "get-caller-identity", "--output", "json"], env)?;
         let arn = String::from_utf8_lossy(&who.stdout).into_owned();
-        check!(arn.contains("assumed-role/CodeBuildRole/"), "acted as {arn}");
+        check!(
+            arn.contains("assumed-role/CodeBuildRole/"),
+            "acted as {arn}"
+        );
 
         let again = world.rolehop(&["credential-process", "codebuild"]);
         check!(again.code == Some(0), "second call: {}", again.stderr);
-        check!(app.all(MFA_DIALOG).await?.is_empty(), "the second call asked again");
+        check!(
+            app.all(MFA_DIALOG).await?.is_empty(),
+            "the second call asked again"
+        );
         Ok(())
     })
     .await
@@ -381,29 +424,36 @@ async fn the_app_a_terminal_and_credential_process_share_one_prompt() -> TestRes
     world.seed_story();
     let logs = tempfile::tempdir()?;
     let log_dir = logs.path().to_string_lossy().into_owned();
-    let app = Desktop::launch("mfa-shared", &world.peers, &[("ROLEHOP_LOG_DIR", &log_dir)])
-        .await?;
+    let app = Desktop::launch("mfa-shared", &world.peers, &[("ROLEHOP_LOG_DIR", &log_dir)]).await?;
     app.run(async |app: &Desktop| {
         let mut asking = world.on_terminal(&["session", "start", "production"]);
         tokio::task::block_in_place(|| {
             asking.wait_for("MFA code for alice");
             asking.wait_until_hidden();
         });
-        app.click(&Desktop::row("codebuild", Some("inactive"))).await?;
+        app.click(&Desktop::row("codebuild", Some("inactive")))
+            .await?;
         wait_for_app_log(logs.path(), WAITING).await;
         let mut waiter = Background::spawn(&world, &["-v", "credential-process", "codebuild"]);
         tokio::task::block_in_place(|| waiter.wait_for_log(WAITING));
-        check!(app.all(MFA_DIALOG).await?.is_empty(), "the window asked too");
+        check!(
+            app.all(MFA_DIALOG).await?.is_empty(),
+            "the window asked too"
+        );
 
         asking.type_keys(b"123456\r");
         let (code, shown) = tokio::task::block_in_place(|| asking.wait());
         check!(code == Some(0), "the terminal's start: {shown}");
         check!(shown.matches("MFA code for").count() == 1, "{shown}");
-        app.wait_for(&Desktop::row("codebuild", Some("active"))).await?;
+        app.wait_for(&Desktop::row("codebuild", Some("active")))
+            .await?;
         let (code, out, log) = tokio::task::spawn_blocking(move || waiter.finish()).await?;
         check!(code == Some(0), "credential-process: {log}");
         assert_credentials(&out, "credential-process");
-        check!(app.all(MFA_DIALOG).await?.is_empty(), "the window asked afterwards");
+        check!(
+            app.all(MFA_DIALOG).await?.is_empty(),
+            "the window asked afterwards"
+        );
         Ok(())
     })
     .await

@@ -73,10 +73,16 @@ impl std::fmt::Debug for Ask {
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
-    Code { code: String },
+    Code {
+        code: String,
+    },
     Cancelled,
-    Timeout { seconds: u64 },
-    Unavailable { message: String },
+    Timeout {
+        seconds: u64,
+    },
+    Unavailable {
+        message: String,
+    },
     /// The secret did not match.
     Refused,
 }
@@ -164,11 +170,13 @@ impl AgentServer {
         prompt: Arc<dyn MfaPrompt>,
         timeout: Duration,
     ) -> Result<Self, AgentError> {
-        let secret = crate::endpoint::random_token().map_err(|e| AgentError::Random(e.to_string()))?;
+        let secret =
+            crate::endpoint::random_token().map_err(|e| AgentError::Random(e.to_string()))?;
         let socket = dir.join(SOCKET);
         let secret_file = dir.join(SECRET);
         let listener = {
-            let (socket, secret_file, secret) = (socket.clone(), secret_file.clone(), secret.clone());
+            let (socket, secret_file, secret) =
+                (socket.clone(), secret_file.clone(), secret.clone());
             tokio::task::spawn_blocking(move || prepare(&dir, &socket, &secret_file, &secret))
                 .await
                 .expect("agent set-up task")?
@@ -283,7 +291,10 @@ async fn serve(
             return;
         }
         Err(_) => {
-            tracing::warn!(?pid, "refused an MFA connection that sent no request within 5 s");
+            tracing::warn!(
+                ?pid,
+                "refused an MFA connection that sent no request within 5 s"
+            );
             return;
         }
     };
@@ -343,7 +354,9 @@ impl MfaPrompt for AgentPrompt {
             .await
             .expect("secret read task");
             let secret = match secret {
-                Ok(Some((bytes, _))) => Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()),
+                Ok(Some((bytes, _))) => {
+                    Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())
+                }
                 Ok(None) => return Err(unavailable("no app is running")),
                 Err(e) => return Err(unavailable(&e.to_string())),
             };
@@ -420,14 +433,19 @@ mod tests {
         let back: Ask = read_frame(&mut wire.as_slice()).await.unwrap();
         assert_eq!(back.request, ask.request);
         assert_eq!(back.secret, ask.secret);
-        assert!(!format!("{back:?}").contains("sss"), "the secret shows in Debug");
+        assert!(
+            !format!("{back:?}").contains("sss"),
+            "the secret shows in Debug"
+        );
     }
 
     #[tokio::test]
     async fn a_frame_over_the_limit_is_refused_before_it_is_read() {
         let mut wire = ((MAX_FRAME + 1) as u32).to_be_bytes().to_vec();
         wire.extend_from_slice(b"{}");
-        let err = read_frame::<_, Answer>(&mut wire.as_slice()).await.unwrap_err();
+        let err = read_frame::<_, Answer>(&mut wire.as_slice())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert!(err.to_string().contains("limit"), "{err}");
     }
@@ -439,7 +457,9 @@ mod tests {
         assert!(read_frame::<_, Answer>(&mut cut.as_slice()).await.is_err());
         let mut garbled = 3u32.to_be_bytes().to_vec();
         garbled.extend_from_slice(b"xyz");
-        let err = read_frame::<_, Answer>(&mut garbled.as_slice()).await.unwrap_err();
+        let err = read_frame::<_, Answer>(&mut garbled.as_slice())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
@@ -450,7 +470,10 @@ mod tests {
         assert!(!secret_matches("", &secret));
         assert!(!secret_matches(&secret[..63], &secret));
         assert!(!secret_matches(&format!("{secret}0"), &secret));
-        assert!(!secret_matches(&"ab".repeat(31).replace("ab", "ba"), &secret));
+        assert!(!secret_matches(
+            &"ab".repeat(31).replace("ab", "ba"),
+            &secret
+        ));
     }
 
     #[tokio::test]
