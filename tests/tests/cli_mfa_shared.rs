@@ -458,3 +458,42 @@ async fn the_app_a_terminal_and_credential_process_share_one_prompt() -> TestRes
     })
     .await
 }
+
+/// `exec --server` with no terminal and no MFA token: the app's dialog asks for alice's
+/// code, and the child (the AWS CLI, reading the container endpoint) acts as the role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_server_with_no_terminal_gets_its_code_through_the_app_dialog() -> TestResult {
+    let world = World::start();
+    let story = world.seed_story();
+    let app = Desktop::launch("mfa-channel-exec", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let aws = rolehop_e2e::venv_bin("aws");
+        let asking = Background::spawn(
+            &world,
+            &[
+                "exec",
+                "--server",
+                "codebuild",
+                "--",
+                aws.to_str().unwrap_or_default(),
+                "sts",
+                "get-caller-identity",
+                "--output",
+                "json",
+            ],
+        );
+        let shown = app.text(&format!("{MFA_DIALOG} [data-mfa-serial]")).await?;
+        check!(shown == story.mfa_serial, "the dialog shows {shown:?}");
+        app.fill_and_enter(&format!("{MFA_DIALOG} input[name='mfa_code']"), "123456")
+            .await?;
+        app.wait_gone(MFA_DIALOG).await?;
+        let (code, out, log) = tokio::task::spawn_blocking(move || asking.finish()).await?;
+        check!(code == Some(0), "exec --server failed: {log}");
+        check!(
+            out.contains("assumed-role/CodeBuildRole/"),
+            "the child acted as {out}"
+        );
+        Ok(())
+    })
+    .await
+}

@@ -269,8 +269,8 @@ async fn serve(
     timeout: Duration,
 ) {
     let me = crate::durable::trust::current_uid();
-    match stream.peer_cred() {
-        Ok(cred) if cred.uid() == me => {}
+    let pid = match stream.peer_cred() {
+        Ok(cred) if cred.uid() == me => cred.pid(),
         Ok(cred) => {
             tracing::warn!(
                 uid = cred.uid(),
@@ -282,8 +282,7 @@ async fn serve(
             tracing::warn!("refused an MFA request whose sender could not be told: {e}");
             return;
         }
-    }
-    let pid = stream.peer_cred().ok().and_then(|c| c.pid());
+    };
     let ask: Ask = match tokio::time::timeout(REQUEST_WITHIN, read_frame(&mut stream)).await {
         Ok(Ok(ask)) => ask,
         Ok(Err(e)) => {
