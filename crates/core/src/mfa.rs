@@ -44,8 +44,9 @@ pub trait MfaPrompt: Send + Sync {
     fn ask(&self, request: MfaRequest) -> MfaFuture;
 }
 
-/// Refuses every request: for background work (rotation, `credential-process`) that must
-/// never prompt. The message is shown on the failed session.
+/// Refuses every request: for background work (rotation) that must never prompt. The
+/// message is shown on the failed session. (`credential-process` asks through the
+/// desktop app instead: [`crate::agent::AgentPrompt`].)
 #[derive(Debug, Clone)]
 pub struct NoPrompt(pub String);
 
