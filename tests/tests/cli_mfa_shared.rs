@@ -258,6 +258,65 @@ fn mfa_request(serial: &str) -> Value {
     })
 }
 
+/// Run as root (the only way to be another user here): loosens the test's own
+/// directories and the socket so that uid 65534 can reach it at all, then has that uid
+/// send a request carrying the right secret. The server must still refuse it, on the
+/// kernel's word about who connected (`SO_PEERCRED`). True if refused; skipped (true)
+/// when the suite does not run as root.
+fn another_user_is_refused(
+    world: &World,
+    socket: &Path,
+    secret: &str,
+    request: &Value,
+) -> TestResult<bool> {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: cannot run a client as another user; uid check not exercised");
+        return Ok(true);
+    }
+    let root = world.peers.home().root().to_owned();
+    let mut dir = socket.parent().map(Path::to_path_buf);
+    while let Some(d) = dir.filter(|d| d.starts_with(&root)) {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o711))?;
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666))?;
+    let script = "import json, socket, struct, sys\n\
+                  s = socket.socket(socket.AF_UNIX)\n\
+                  s.connect(sys.argv[1])\n\
+                  body = sys.stdin.buffer.read()\n\
+                  try:\n\
+                  \x20   s.sendall(struct.pack('>I', len(body)) + body)\n\
+                  \x20   print('answered' if s.recv(4) else 'closed')\n\
+                  except (BrokenPipeError, ConnectionResetError):\n\
+                  \x20   print('closed')\n";
+    let mut client = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+        ])
+        .arg(script)
+        .arg(socket)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let body = serde_json::to_vec(&json!({ "secret": secret, "request": request }))?;
+    client.stdin.take().ok_or("stdin")?.write_all(&body)?;
+    let out = client.wait_with_output()?;
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if said.is_empty() {
+        return Err(format!(
+            "the other user's client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(said == "closed")
+}
+
 /// Everything the app logged so far (its daily files in `dir`).
 fn app_log(dir: &Path) -> String {
     let mut all = String::new();
@@ -269,8 +328,10 @@ fn app_log(dir: &Path) -> String {
 
 /// The channel's door: the runtime directory is 0700, the socket and the secret file
 /// 0600; a request with no secret, with a wrong one, or with one character changed is
-/// refused and logged (never the secret), and shows no dialog; the same request with
-/// the launch's secret does show the dialog (so the refusals were the secret's doing).
+/// refused and logged (never the secret), and shows no dialog; so is another uid's
+/// request carrying the right secret (when the suite runs as root and can be another
+/// user); the same request with the launch's secret from this user does show the
+/// dialog (so the refusals were the secret's and the uid's doing).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong_one() -> TestResult
 {
@@ -322,6 +383,11 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
         check!(
             app.all(MFA_DIALOG).await?.is_empty(),
             "a refused request showed the dialog"
+        );
+
+        check!(
+            another_user_is_refused(&world, &socket, &secret, &request)?,
+            "another user's process got an answer"
         );
 
         // The same request with the launch's secret is asked in the window; Escape
