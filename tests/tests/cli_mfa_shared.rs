@@ -258,6 +258,11 @@ fn mfa_request(serial: &str) -> Value {
     })
 }
 
+fn is_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Run as root (the only way to be another user here): loosens the test's own
 /// directories and the socket so that uid 65534 can reach it at all, then has that uid
 /// send a request carrying the right secret. The server must still refuse it, on the
@@ -269,7 +274,7 @@ fn another_user_is_refused(
     secret: &str,
     request: &Value,
 ) -> TestResult<bool> {
-    if unsafe { libc::geteuid() } != 0 {
+    if !is_root() {
         eprintln!("not root: cannot run a client as another user; uid check not exercised");
         return Ok(true);
     }
