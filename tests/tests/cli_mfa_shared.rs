@@ -423,6 +423,12 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
             !log.contains(secret.trim()),
             "the secret is in the app's log"
         );
+        if is_root() {
+            check!(
+                log.contains("refused an MFA request from another user's process"),
+                "the other uid's refusal is not in the log: {log}"
+            );
+        }
         Ok(())
     })
     .await
