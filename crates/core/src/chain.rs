@@ -459,9 +459,8 @@ impl CachedProvider {
         Some(c)
     }
 
-    /// Takes the MFA user's lock file before prompting. Having waited for another
-    /// process, looks in the keychain again: that process has usually just stored the
-    /// token this one needs.
+    /// Takes the MFA user's lock file before prompting, then looks in the keychain
+    /// again: a process that held it has usually just stored the token this one needs.
     async fn take_prompt_lock(
         &self,
         path: std::path::PathBuf,
@@ -476,23 +475,7 @@ impl CachedProvider {
                 }))
             })?;
         let lock = match taken {
-            Taken::Free(lock) => lock,
-            Taken::AfterWaiting(lock) => {
-                let stored = self
-                    .keychain
-                    .get_many_async(&[cache_account(self.session.id)])
-                    .await
-                    .map_err(|e| self.err(ChainFailure::Keychain(e)))?
-                    .pop()
-                    .flatten();
-                if opts.refresh != Some(self.session.id)
-                    && let Some(c) = self.remember_valid(stored, opts)
-                {
-                    tracing::info!(hop = %self.session.name, "MFA session token from the other process reused");
-                    return Ok(Held::Cached(c));
-                }
-                lock
-            }
+            Taken::Held(lock) => lock,
             Taken::Unusable(e) => {
                 tracing::warn!(
                     hop = %self.session.name,
@@ -501,6 +484,22 @@ impl CachedProvider {
                 return Ok(Held::Unlocked);
             }
         };
+        // Looked again under the lock, whether this process waited or not: another
+        // process may have stored its token and let go between this hop's first look
+        // and the lock.
+        if opts.refresh != Some(self.session.id) {
+            let stored = self
+                .keychain
+                .get_many_async(&[cache_account(self.session.id)])
+                .await
+                .map_err(|e| self.err(ChainFailure::Keychain(e)))?
+                .pop()
+                .flatten();
+            if let Some(c) = self.remember_valid(stored, opts) {
+                tracing::info!(hop = %self.session.name, "MFA session token from the other process reused");
+                return Ok(Held::Cached(c));
+            }
+        }
         Ok(Held::Lock(lock))
     }
 }
@@ -513,7 +512,7 @@ impl ProvideCredentials for CachedProvider {
 
 /// What taking an MFA user's prompt lock gave.
 enum Held {
-    /// Another process's fresh token, found after waiting: no prompt.
+    /// Another process's fresh token, found under the lock: no prompt.
     Cached(Credentials),
     /// The lock, held until the new token is in the keychain.
     Lock(crate::durable::LockFile),

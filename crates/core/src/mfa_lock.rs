@@ -25,10 +25,9 @@ pub fn lock_path(dir: &Path, user: SessionId) -> PathBuf {
 /// How taking an MFA user's lock ended.
 #[derive(Debug)]
 pub enum Taken {
-    /// Ours at once: nobody else was asking.
-    Free(LockFile),
-    /// Ours after another process held it: that process may just have stored a token.
-    AfterWaiting(LockFile),
+    /// Ours, at once or after another process let go (which may just have stored the
+    /// token: look again before prompting).
+    Held(LockFile),
     /// The lock file could not be used (its directory refused, a link planted): the
     /// caller goes on without it, as a single process would.
     Unusable(io::Error),
@@ -47,7 +46,7 @@ pub async fn take(path: PathBuf, wait: Duration, user_name: &str) -> Result<Take
         .await
         .expect("lock task");
     match tried {
-        Ok(Some(lock)) => return Ok(Taken::Free(lock)),
+        Ok(Some(lock)) => return Ok(Taken::Held(lock)),
         Ok(None) => {}
         Err(e) => return Ok(Taken::Unusable(e)),
     }
@@ -66,7 +65,7 @@ pub async fn take(path: PathBuf, wait: Duration, user_name: &str) -> Result<Take
         })
         .map_err(|_| WaitedTooLong(Duration::ZERO))?;
     match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(Ok(lock))) => Ok(Taken::AfterWaiting(lock)),
+        Ok(Ok(Ok(lock))) => Ok(Taken::Held(lock)),
         Ok(Ok(Err(e))) => Ok(Taken::Unusable(e)),
         Ok(Err(_)) => Ok(Taken::Unusable(io::Error::other("the lock thread ended"))),
         Err(_) => Err(WaitedTooLong(wait)),
@@ -84,16 +83,13 @@ mod tests {
         let first = take(path.clone(), Duration::from_secs(5), "alice")
             .await
             .unwrap();
-        assert!(matches!(first, Taken::Free(_)), "{first:?}");
+        assert!(matches!(first, Taken::Held(_)), "{first:?}");
         let waiter = tokio::spawn(take(path.clone(), Duration::from_secs(30), "alice"));
         drop(first);
         // Whether the waiter tried before or after the drop (the cross-process suite
         // pins the waiting itself), it ends up holding the lock.
         let second = waiter.await.unwrap().unwrap();
-        assert!(
-            matches!(second, Taken::Free(_) | Taken::AfterWaiting(_)),
-            "{second:?}"
-        );
+        assert!(matches!(second, Taken::Held(_)), "{second:?}");
         let third = take(path, Duration::from_millis(50), "alice").await;
         assert!(third.is_err(), "the lock was given twice");
     }
