@@ -48,6 +48,9 @@ pub fn show_main_window(app: &AppHandle) {
     }
 }
 
+/// The MFA channel, held until the app exits.
+struct MfaChannel(std::sync::Mutex<Option<AgentServer>>);
+
 /// Opens the MFA channel on which the CLI asks this app's dialog for codes; without it
 /// the app works as before and the CLI says where to enter the code.
 async fn mfa_channel(engine: &Engine, prompt: Arc<DialogPrompt>) -> Option<AgentServer> {
@@ -93,10 +96,9 @@ pub fn run() -> anyhow::Result<()> {
                 Ok::<_, rolehop_core::EngineError>((engine, workspace))
             })?;
             // The command line's processes with no terminal ask through this window's
-            // MFA dialog (the channel lives as long as the app).
-            app.manage(tauri::async_runtime::block_on(mfa_channel(
-                &engine,
-                prompt.clone(),
+            // MFA dialog; the channel closes (socket and secret file removed) on quit.
+            app.manage(MfaChannel(std::sync::Mutex::new(
+                tauri::async_runtime::block_on(mfa_channel(&engine, prompt.clone())),
             )));
             relay::spawn(
                 app.handle().clone(),
@@ -130,7 +132,14 @@ pub fn run() -> anyhow::Result<()> {
                 let _ = window.hide();
             }
         })
-        .run(tauri::tauri_build_context!())?;
+        .build(tauri::tauri_build_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(channel) = app.try_state::<MfaChannel>()
+            {
+                channel.0.lock().expect("mfa channel").take();
+            }
+        });
     Ok(())
 }
 

@@ -437,6 +437,7 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
 /// With the desktop app running, a `credential-process` with no terminal needs alice's
 /// code: the app's MFA dialog asks for it, the code typed there reaches the process,
 /// which answers with working credentials; the next call reuses them and asks nothing.
+/// Quitting the app removes its socket and secret file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dialog() -> TestResult
 {
@@ -478,6 +479,22 @@ async fn a_credential_process_with_no_terminal_gets_its_code_through_the_app_dia
         check!(
             app.all(MFA_DIALOG).await?.is_empty(),
             "the second call asked again"
+        );
+
+        // Quitting closes the channel: no socket and no secret are left behind.
+        let tray = desktop::Tray::find(&world.peers).await?;
+        tray.click("Quit Rolehop")?;
+        while tray.app_running()? {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let run = runtime_dir(&world);
+        check!(
+            !run.join("agent.sock").exists(),
+            "the socket outlived the app"
+        );
+        check!(
+            !run.join("agent.secret").exists(),
+            "the secret outlived the app"
         );
         Ok(())
     })
