@@ -15,6 +15,7 @@ pub mod tray;
 
 use std::sync::Arc;
 
+use rolehop_core::agent::AgentServer;
 use rolehop_core::rotation::{RotationScheduler, WorkspaceWatcher};
 use rolehop_core::{Engine, EngineConfig};
 use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
@@ -44,6 +45,22 @@ pub fn show_main_window(app: &AppHandle) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
+    }
+}
+
+/// The MFA channel, held until the app exits.
+struct MfaChannel(std::sync::Mutex<Option<AgentServer>>);
+
+/// Opens the MFA channel on which the CLI asks this app's dialog for codes; without it
+/// the app works as before and the CLI says where to enter the code.
+async fn mfa_channel(engine: &Engine, prompt: Arc<DialogPrompt>) -> Option<AgentServer> {
+    let config = engine.config();
+    match AgentServer::start(config.runtime_dir(), prompt, config.mfa_timeout).await {
+        Ok(server) => Some(server),
+        Err(e) => {
+            tracing::warn!("the command line cannot ask for MFA codes through this app: {e}");
+            None
+        }
     }
 }
 
@@ -81,6 +98,11 @@ pub fn run() -> anyhow::Result<()> {
                 let workspace = engine.workspace().await?;
                 Ok::<_, rolehop_core::EngineError>((engine, workspace))
             })?;
+            // The command line's processes with no terminal ask through this window's
+            // MFA dialog; the channel closes (socket and secret file removed) on quit.
+            app.manage(MfaChannel(std::sync::Mutex::new(
+                tauri::async_runtime::block_on(mfa_channel(&engine, prompt.clone())),
+            )));
             relay::spawn(
                 app.handle().clone(),
                 engine.clone(),
@@ -113,7 +135,14 @@ pub fn run() -> anyhow::Result<()> {
                 let _ = window.hide();
             }
         })
-        .run(tauri::tauri_build_context!())?;
+        .build(tauri::tauri_build_context!())?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(channel) = app.try_state::<MfaChannel>()
+            {
+                channel.0.lock().expect("mfa channel").take();
+            }
+        });
     Ok(())
 }
 

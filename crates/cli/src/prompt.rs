@@ -15,18 +15,27 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// Asks for MFA codes on the controlling terminal, without echo.
-pub struct TerminalMfaPrompt;
+/// Asks for MFA codes on the controlling terminal, without echo; with no terminal,
+/// through the desktop app when it runs (see `rolehop_core::agent`).
+pub struct TerminalMfaPrompt {
+    /// The workspace's runtime directory, where the desktop app listens.
+    pub runtime_dir: std::path::PathBuf,
+}
 
 impl MfaPrompt for TerminalMfaPrompt {
     fn ask(&self, request: MfaRequest) -> MfaFuture {
+        let runtime_dir = self.runtime_dir.clone();
         Box::pin(async move {
             if !interactive() {
-                return Err(MfaError::Unavailable(format!(
+                let fallback = format!(
                     "'{}' needs a code from MFA device {} and there is no terminal to ask on; \
-                     pass --mfa-code CODE",
+                     pass --mfa-code CODE (or keep the Rolehop desktop app running: it asks \
+                     for the code)",
                     request.session_name, request.mfa_serial
-                )));
+                );
+                return rolehop_core::agent::AgentPrompt::new(runtime_dir, fallback)
+                    .ask(request)
+                    .await;
             }
             let question = if request.for_session == request.session_name {
                 format!(

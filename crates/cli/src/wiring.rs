@@ -26,7 +26,10 @@ pub async fn open_engine(files: Files) -> Result<Engine, Failure> {
         Files::Deliver => aws_files_delivery(&config)?,
         Files::Untouched => Arc::new(NoDelivery),
     };
-    Ok(Engine::open(config, Arc::new(TerminalMfaPrompt), delivery).await?)
+    let prompt = Arc::new(TerminalMfaPrompt {
+        runtime_dir: config.runtime_dir(),
+    });
+    Ok(Engine::open(config, prompt, delivery).await?)
 }
 
 /// The delivery that writes the shared credentials and config files; its

@@ -6,7 +6,10 @@
 //! The cache is single-flight per session: two starts whose chains share an MFA user
 //! wait on the same lock, so the second finds the first's token and nobody is asked
 //! twice. Cached credentials live in memory and in the keychain (a new CLI process
-//! reuses a token the desktop app obtained, and never re-prompts).
+//! reuses a token the desktop app obtained, and never re-prompts). Across processes, an
+//! MFA user's hop also takes that user's lock file before prompting ([`crate::mfa_lock`])
+//! and looks in the keychain again once it holds it: of several processes needing one
+//! MFA user at once, one prompts and the others use its token.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -128,6 +131,9 @@ pub struct ChainResolver {
     sts: Arc<StsClient>,
     keychain: Keychain,
     cache: Arc<CacheState>,
+    /// Where MFA users' lock files live; `None`: prompts are single-flight within this
+    /// process only.
+    mfa_locks: Option<Arc<std::path::Path>>,
 }
 
 impl ChainResolver {
@@ -136,7 +142,15 @@ impl ChainResolver {
             sts,
             keychain,
             cache: Arc::default(),
+            mfa_locks: None,
         }
+    }
+
+    /// Takes MFA users' lock files in `dir` (see [`crate::mfa_lock`]), so processes
+    /// sharing this directory prompt once per MFA user.
+    pub fn with_mfa_lock_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.mfa_locks = Some(dir.into());
+        self
     }
 
     pub fn sts(&self) -> &StsClient {
@@ -256,12 +270,19 @@ impl ChainResolver {
                 sts: self.sts.clone(),
             }),
         };
+        let prompt_lock = match (&session.kind, &self.mfa_locks) {
+            (SessionKind::IamUser(user), Some(dir)) if user.mfa_serial.is_some() => {
+                Some(crate::mfa_lock::lock_path(dir, session.id))
+            }
+            _ => None,
+        };
         Ok(Box::new(CachedProvider {
             session,
             inner,
             keychain: self.keychain.clone(),
             cache: self.cache.clone(),
             prefetched: prefetched.clone(),
+            prompt_lock,
         }))
     }
 }
@@ -349,6 +370,8 @@ struct CachedProvider {
     keychain: Keychain,
     cache: Arc<CacheState>,
     prefetched: Arc<Prefetched>,
+    /// The MFA user's lock file, for a hop that may prompt.
+    prompt_lock: Option<std::path::PathBuf>,
 }
 
 impl CachedProvider {
@@ -382,32 +405,102 @@ impl CachedProvider {
                 .get(&self.keychain, cache_account(id))
                 .await
                 .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
-            if let Some(json) = stored
-                && let Ok(c) = serde_json::from_str::<Credentials>(&json)
-                && c.valid_for(now, opts.min_validity)
-            {
-                self.cache
-                    .memory
-                    .lock()
-                    .expect("cache")
-                    .insert(id, c.clone());
+            if let Some(c) = self.remember_valid(stored, opts) {
                 tracing::debug!(hop = %self.session.name, "credentials reused from the keychain");
                 return Ok(c);
             }
         }
+        let held = match &self.prompt_lock {
+            Some(path) => match self.take_prompt_lock(path.clone(), opts).await? {
+                Held::Cached(c) => return Ok(c),
+                Held::Lock(lock) => Some(lock),
+                Held::Unlocked => None,
+            },
+            None => None,
+        };
         let fresh = self.inner.provide(opts).await?;
         self.cache
             .memory
             .lock()
             .expect("cache")
             .insert(id, fresh.clone());
+        let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
+        if held.is_some() {
+            // Processes waiting on this MFA user's lock look in the keychain as soon as
+            // it is released: the token must be there first.
+            if let Err(e) = self.keychain.set_async(&cache_account(id), json).await {
+                tracing::warn!("could not cache the MFA session token in the keychain: {e}");
+            }
+            return Ok(fresh);
+        }
         // Write-behind: other processes find the token in the keychain a few ms later
         // (a short-lived host flushes before it exits); this one has it in memory now.
-        let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
         if let Some(now) = self.prefetched.defer(cache_account(id), json) {
             write_behind(&self.keychain, &self.cache, vec![now]);
         }
         Ok(fresh)
+    }
+
+    /// Stored credentials if they parse and stay valid long enough, kept in memory too.
+    fn remember_valid(
+        &self,
+        stored: Option<Zeroizing<String>>,
+        opts: &ResolveOptions,
+    ) -> Option<Credentials> {
+        let c = serde_json::from_str::<Credentials>(&stored?).ok()?;
+        if !c.valid_for(Utc::now(), opts.min_validity) {
+            return None;
+        }
+        self.cache
+            .memory
+            .lock()
+            .expect("cache")
+            .insert(self.session.id, c.clone());
+        Some(c)
+    }
+
+    /// Takes the MFA user's lock file before prompting, then looks in the keychain
+    /// again: a process that held it has usually just stored the token this one needs.
+    async fn take_prompt_lock(
+        &self,
+        path: std::path::PathBuf,
+        opts: &ResolveOptions,
+    ) -> Result<Held, ChainError> {
+        use crate::mfa_lock::{Taken, take};
+        let taken = take(path, opts.mfa_timeout, &self.session.name)
+            .await
+            .map_err(|waited| {
+                self.err(ChainFailure::Mfa(MfaError::Timeout {
+                    seconds: waited.0.as_secs(),
+                }))
+            })?;
+        let lock = match taken {
+            Taken::Held(lock) => lock,
+            Taken::Unusable(e) => {
+                tracing::warn!(
+                    hop = %self.session.name,
+                    "cannot use the MFA lock file ({e}); another Rolehop process may ask for the same code"
+                );
+                return Ok(Held::Unlocked);
+            }
+        };
+        // Looked again under the lock, whether this process waited or not: another
+        // process may have stored its token and let go between this hop's first look
+        // and the lock.
+        if opts.refresh != Some(self.session.id) {
+            let stored = self
+                .keychain
+                .get_many_async(&[cache_account(self.session.id)])
+                .await
+                .map_err(|e| self.err(ChainFailure::Keychain(e)))?
+                .pop()
+                .flatten();
+            if let Some(c) = self.remember_valid(stored, opts) {
+                tracing::info!(hop = %self.session.name, "MFA session token from the other process reused");
+                return Ok(Held::Cached(c));
+            }
+        }
+        Ok(Held::Lock(lock))
     }
 }
 
@@ -415,6 +508,16 @@ impl ProvideCredentials for CachedProvider {
     fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
         Box::pin(self.run(opts))
     }
+}
+
+/// What taking an MFA user's prompt lock gave.
+enum Held {
+    /// Another process's fresh token, found under the lock: no prompt.
+    Cached(Credentials),
+    /// The lock, held until the new token is in the keychain.
+    Lock(crate::durable::LockFile),
+    /// No lock file to be had: prompt as a single process would.
+    Unlocked,
 }
 
 /// `GetSessionToken` with the IAM user's keys, asking for MFA when the user has a device.

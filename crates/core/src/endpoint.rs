@@ -140,7 +140,7 @@ impl Drop for CredentialsEndpoint {
 }
 
 /// 32 random bytes from the OS, hex-encoded.
-fn random_token() -> Result<Zeroizing<String>, EndpointError> {
+pub(crate) fn random_token() -> Result<Zeroizing<String>, EndpointError> {
     let mut bytes = Zeroizing::new([0u8; 32]);
     getrandom::fill(bytes.as_mut()).map_err(|e| EndpointError::Random(e.to_string()))?;
     let mut text = Zeroizing::new(String::with_capacity(64));

@@ -4,6 +4,8 @@
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
 
 pub mod access_keys;
+#[cfg(unix)]
+pub mod agent;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;
@@ -21,6 +23,7 @@ pub mod filter;
 pub mod import;
 pub mod keychain;
 pub mod mfa;
+pub mod mfa_lock;
 pub mod model;
 pub mod rotation;
 mod secret_service;

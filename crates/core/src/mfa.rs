@@ -5,13 +5,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::model::SessionId;
 
 /// What the engine needs a code for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MfaRequest {
     /// Unique per request, so a UI can queue several and answer each.
@@ -44,8 +44,9 @@ pub trait MfaPrompt: Send + Sync {
     fn ask(&self, request: MfaRequest) -> MfaFuture;
 }
 
-/// Refuses every request: for background work (rotation, `credential-process`) that must
-/// never prompt. The message is shown on the failed session.
+/// Refuses every request: for background work (rotation) that must never prompt. The
+/// message is shown on the failed session. (`credential-process` asks through the
+/// desktop app instead: [`crate::agent::AgentPrompt`].)
 #[derive(Debug, Clone)]
 pub struct NoPrompt(pub String);
 

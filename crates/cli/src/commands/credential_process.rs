@@ -1,8 +1,10 @@
 //! `rolehop credential-process SESSION`: the AWS `credential_process` contract.
 //!
 //! The AWS CLI and SDKs run this on every credential refresh, sometimes many times at
-//! once, with a terminal that belongs to someone else: so it never prompts, writes
-//! nothing, and answers from the cached credentials whenever they are still valid.
+//! once, with a terminal that belongs to someone else: so it never prompts on it, writes
+//! nothing, and answers from the cached credentials whenever they are still valid. A
+//! new MFA code is asked through the desktop app when it runs (`rolehop_core::agent`);
+//! another Rolehop process already asking for that code is waited for.
 
 use std::process::ExitCode;
 

@@ -27,6 +27,16 @@ impl LockFile {
         Ok(LockFile { _file: file })
     }
 
+    /// The exclusive lock on `path` if no one holds it now; `None` if someone does.
+    pub fn try_acquire(path: &Path) -> io::Result<Option<LockFile>> {
+        let file = open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(LockFile { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
     /// Blocks until a shared lock on `path` is ours (readers among themselves).
     pub fn acquire_shared(path: &Path) -> io::Result<LockFile> {
         let file = open(path)?;

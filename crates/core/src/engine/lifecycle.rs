@@ -405,8 +405,9 @@ impl Engine {
     }
 
     /// A session's credentials, for `exec` and `credential-process`: cached hops are
-    /// reused, nothing is written and no state changes. With `interactive` false the
-    /// engine never prompts (a missing MFA token is an error telling what to do).
+    /// reused, nothing is written and no state changes. With `interactive` false this
+    /// process never prompts: a missing MFA token is asked for through the desktop app
+    /// when it runs, else an error telling what to do.
     #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn credentials(
         &self,
@@ -423,10 +424,11 @@ impl Engine {
         let prompt: Arc<dyn MfaPrompt> = if interactive || mfa_code.is_some() {
             self.prompt_for(mfa_code)
         } else {
-            Arc::new(NoPrompt(format!(
-                "session '{}' needs an MFA code; run `rolehop session start {}` once to enter it",
+            self.through_the_app(format!(
+                "session '{}' needs an MFA code; run `rolehop session start {}` once to enter it \
+                 (or keep the Rolehop desktop app running: it asks for the code)",
                 target.name, target.name
-            )))
+            ))
         };
         let options = self.resolve_options(&ws, &target, prompt);
         let creds = self
@@ -452,6 +454,22 @@ impl Engine {
             for_session: target.name.clone(),
             refresh: None,
             min_validity: chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64),
+        }
+    }
+
+    /// Asks through the desktop app's MFA dialog when it is running, else fails with
+    /// `fallback` (see [`crate::agent`]).
+    pub fn through_the_app(&self, fallback: String) -> Arc<dyn MfaPrompt> {
+        #[cfg(unix)]
+        {
+            Arc::new(crate::agent::AgentPrompt::new(
+                self.config.runtime_dir(),
+                fallback,
+            ))
+        }
+        #[cfg(not(unix))]
+        {
+            Arc::new(NoPrompt(fallback))
         }
     }
 

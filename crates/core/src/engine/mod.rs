@@ -71,6 +71,12 @@ impl EngineConfig {
         }
     }
 
+    /// The workspace's runtime directory (`<home>/run`, 0700): the MFA users' lock files
+    /// ([`crate::mfa_lock`]) and the desktop app's MFA channel ([`crate::agent`]).
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.home.join("run")
+    }
+
     /// The keychain this configuration names: its service in its store. The engine and
     /// the delivery it is given should share it.
     pub fn keychain(&self) -> Keychain {
@@ -105,7 +111,8 @@ impl Engine {
         let sts = Arc::new(StsClient::new(config.sts_endpoint.as_deref()).await);
         let store = Arc::new(store);
         Ok(Self {
-            resolver: ChainResolver::new(sts, keychain.clone()),
+            resolver: ChainResolver::new(sts, keychain.clone())
+                .with_mfa_lock_dir(config.runtime_dir()),
             config,
             store,
             keychain,
