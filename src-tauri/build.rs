@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "answer_mfa",
     "scan_aws_config",
     "import_aws_config",
+    "start_at_login",
+    "set_start_at_login",
 ];
 
 fn main() {

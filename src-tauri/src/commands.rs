@@ -33,6 +33,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         answer_mfa,
         scan_aws_config,
         import_aws_config,
+        start_at_login,
+        set_start_at_login,
     ]
 }
 
@@ -174,4 +176,35 @@ async fn import_aws_config(shell: State<'_, Shell>, import_keys: bool) -> Result
     import::import_aws_config(&shell.engine, &AwsFilePaths::from_env(), options)
         .await
         .map_err(payload)
+}
+
+/// Whether the app starts at login (the platform's own record: on Linux the XDG autostart
+/// entry `~/.config/autostart/Rolehop.desktop`), started minimised to the tray.
+#[tauri::command(rename_all = "snake_case")]
+fn start_at_login(app: tauri::AppHandle) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    }
+    .map_err(autostart_error)?;
+    launcher.is_enabled().map_err(autostart_error)
+}
+
+fn autostart_error(e: tauri_plugin_autostart::Error) -> ErrorPayload {
+    // The login item is a file in the user's config directory (Linux, macOS) or a
+    // registry value (Windows): a storage failure of the platform's record.
+    ErrorPayload {
+        kind: rolehop_core::error::ErrorKind::Storage,
+        message: format!("could not change the login item: {e}"),
+        field: Some("start_at_login".into()),
+    }
 }

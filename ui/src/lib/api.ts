@@ -80,4 +80,7 @@ export const api = {
   /** What importing the AWS files would do; changes nothing. */
   scanAwsConfig: () => call<ImportReport>("scan_aws_config", {}),
   importAwsConfig: (importKeys: boolean) => call<ImportReport>("import_aws_config", { import_keys: importKeys }),
+  /** Whether the app starts at login (minimised to the tray): the platform's own record. */
+  startAtLogin: () => call<boolean>("start_at_login", {}),
+  setStartAtLogin: (enabled: boolean) => call<boolean>("set_start_at_login", { enabled }),
 };
