@@ -24,6 +24,8 @@ const COMMANDS: &[&str] = &[
     "access_keys",
     "rotate_access_key",
     "open_console",
+    "start_at_login",
+    "set_start_at_login",
 ];
 
 fn main() {

@@ -43,6 +43,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         access_keys,
         rotate_access_key,
         open_console,
+        start_at_login,
+        set_start_at_login,
     ]
 }
 
@@ -205,6 +207,7 @@ async fn trust_check(shell: State<'_, Shell>, id: SessionId) -> Result<CheckRepo
         .await
         .map_err(|e| e.payload())
 }
+
 /// An IAM user session's access keys as IAM lists them, with their ages. Never asks for
 /// an MFA code: without a cached token IAM is asked with the key itself.
 #[tauri::command(rename_all = "snake_case")]
@@ -245,4 +248,35 @@ async fn open_console(app: AppHandle, shell: State<'_, Shell>, id: SessionId) ->
             message: format!("could not open a browser: {e}"),
             field: None,
         })
+}
+
+/// Whether the app starts at login (the platform's own record: on Linux the XDG autostart
+/// entry `~/.config/autostart/Rolehop.desktop`), started minimised to the tray.
+#[tauri::command(rename_all = "snake_case")]
+fn start_at_login(app: tauri::AppHandle) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+fn set_start_at_login(app: tauri::AppHandle, enabled: bool) -> Result<bool> {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    }
+    .map_err(autostart_error)?;
+    launcher.is_enabled().map_err(autostart_error)
+}
+
+fn autostart_error(e: tauri_plugin_autostart::Error) -> ErrorPayload {
+    // The login item is a file in the user's config directory (Linux, macOS) or a
+    // registry value (Windows): a storage failure of the platform's record.
+    ErrorPayload {
+        kind: rolehop_core::error::ErrorKind::Storage,
+        message: format!("could not change the login item: {e}"),
+        field: Some("start_at_login".into()),
+    }
 }

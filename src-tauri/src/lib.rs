@@ -33,10 +33,12 @@ const REMEMBERED: StateFlags = StateFlags::SIZE
     .union(StateFlags::POSITION)
     .union(StateFlags::MAXIMIZED);
 
-/// `rolehop-desktop --minimized` (e.g. a login item) starts in the tray, window hidden;
-/// `args` without the program's name.
+/// `rolehop-desktop --minimized` (e.g. the login item) starts in the tray, window hidden.
+const MINIMIZED: &str = "--minimized";
+
+/// Whether `args` (without the program's name) ask for [`MINIMIZED`].
 fn start_minimized(mut args: impl Iterator<Item = String>) -> bool {
-    args.any(|a| a == "--minimized")
+    args.any(|a| a == MINIMIZED)
 }
 
 /// Shows, unminimises and focuses the main window (tray "Open", a second launch).
@@ -84,6 +86,11 @@ pub fn run() -> anyhow::Result<()> {
                 .with_state_flags(REMEMBERED)
                 .build(),
         )
+        // "Start at login" in Settings: the entry starts the app in the tray.
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![MINIMIZED]),
+        ))
         .invoke_handler(commands::handler())
         .setup(|app| {
             let ui = Arc::new(UiChannel::default());

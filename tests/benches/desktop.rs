@@ -184,17 +184,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// Launch to list painted, in ms, through tauri-driver.
 async fn launch_to_paint(peers: &Peers) -> TestResult<f64> {
     let app = Desktop::launch("bench-launch", peers, &[]).await?;
-    let asked = app.launched_at;
-    let script = "const m = performance.getEntriesByName('rolehop:list-painted')[0];
-                  return m ? performance.timeOrigin + m.startTime : null;";
-    let painted = loop {
-        if let Some(at) = app.client.execute(script, vec![]).await?.as_f64() {
-            break at;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let painted = app.launch_to_paint_ms().await?;
     app.run(async |_| Ok(())).await?;
-    Ok(painted - asked)
+    Ok(painted)
 }
 
 /// One keystroke's filter over the list: (to DOM updated, to next frame), in ms, for

@@ -444,6 +444,67 @@ async fn cli_changes_appear_in_the_open_window_and_the_keyboard_drives_the_list(
     .await
 }
 
+/// Settings' "start at login" is the platform's login item: on Linux an XDG autostart
+/// entry that launches this very app with `--minimized` (in the tray, window hidden). The
+/// box reads the entry back when the dialog opens, and unticking it removes the entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_at_login_writes_a_login_item_that_starts_in_the_tray() -> TestResult {
+    let world = World::start();
+    world.seed_story();
+    let entry = world
+        .peers
+        .home()
+        .root()
+        .join("home/.config/autostart/Rolehop.desktop");
+    let app = Desktop::launch("autostart", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        let dialog = "dialog[data-dialog='settings']";
+        let checkbox = format!("{dialog} input[name='start_at_login']");
+        let save = format!("{dialog} button[name='save']");
+        let ticked = async || -> TestResult<bool> {
+            app.click("button[name='settings']").await?;
+            // The dialog asks the platform when it opens.
+            app.wait_for(&format!("{checkbox}[data-login-item='read']"))
+                .await?;
+            Ok(app.prop(&checkbox, "checked").await?.as_deref() == Some("true"))
+        };
+
+        check!(!ticked().await?, "no login item yet, yet the box is ticked");
+        check!(
+            !entry.exists(),
+            "{} exists before any choice",
+            entry.display()
+        );
+        app.click(&checkbox).await?;
+        app.click(&save).await?;
+        app.wait_gone(dialog).await?;
+        let written =
+            std::fs::read_to_string(&entry).map_err(|e| format!("{}: {e}", entry.display()))?;
+        let exec = written
+            .lines()
+            .find_map(|l| l.strip_prefix("Exec="))
+            .ok_or_else(|| format!("no Exec line in: {written}"))?;
+        // The app's own path as the kernel has it (`/proc/self/exe`).
+        let app_binary = desktop::app_binary().canonicalize()?;
+        check_eq!(
+            exec.to_owned(),
+            format!("{} --minimized", app_binary.display()),
+            "the login item starts this app in the tray"
+        );
+
+        check!(
+            ticked().await?,
+            "the login item exists, yet the box is not ticked"
+        );
+        app.click(&checkbox).await?;
+        app.click(&save).await?;
+        app.wait_gone(dialog).await?;
+        check!(!entry.exists(), "unticking left {}", entry.display());
+        Ok(())
+    })
+    .await
+}
+
 /// The dialogs: the profiles manager (create, rename, delete with reassignment),
 /// settings, editing a role and an IAM user (whose secret never comes back to the web
 /// view), a refused input naming its field, and a delete that takes the chain with it.

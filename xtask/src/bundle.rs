@@ -7,21 +7,45 @@
 //!
 //! Release builds by default; `--debug` packages the debug builds, a quick check of the
 //! packaging itself. The packages land in `target/<profile>/bundle/{deb,rpm}/`.
+//!
+//! `--check` then tests them as a user gets them (`tests/tests/package.rs`, ignored in
+//! `cargo xtask test`): the `.deb` installed with `dpkg -i`, its `/usr/bin/rolehop` run,
+//! its app launched under Xvfb on 1,000 sessions (the launch figure), then `dpkg -r`
+//! with the user's workspace intact; the `.rpm`'s file list, version and dependencies
+//! read with `rpm -qlp`. Installing needs root. Not part of CI: the release build alone
+//! takes about ten minutes of both cores.
 
 use anyhow::{Result, bail};
 use serde_json::json;
 
 use crate::desktop;
+use crate::install;
 use crate::job::Job;
 use crate::process::run;
 use crate::repo::Repo;
 
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let debug = args.iter().any(|a| a == "--debug");
+    let check = args.iter().any(|a| a == "--check");
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| !matches!(a.as_str(), "--debug" | "--check"))
+    {
+        bail!("bundle: unknown argument {unknown} (use --debug and/or --check)");
+    }
     let profile = if debug { "debug" } else { "release" };
     let tauri = desktop::ui_dir(repo).join("node_modules/.bin/tauri");
     let mut job = Job::new("bundle");
-    job.step("UI: npm ci", || desktop::npm_ci(repo));
+    // The bundler's prerequisites are the app's own (WebKitGTK, the appindicator...).
+    install::for_app(repo, &mut job);
+    if check {
+        // The package tests: the peers and the WebDriver stack of the desktop suites,
+        // and `rpm` to read the .rpm.
+        install::for_tests(repo, &mut job);
+        job.step("Debian package rpm (reads the .rpm)", || {
+            install::debian_packages(&["rpm"])
+        });
+    }
     job.step("UI: build (vite)", || desktop::build_ui(repo));
     job.step("build the rolehop CLI", || {
         let mut cargo = repo.cargo();
@@ -56,6 +80,22 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         }
         run(&mut bundler)
     });
+    if check {
+        job.step(
+            "test the packages (dpkg -i, run, launch, dpkg -r; rpm -qlp)",
+            || {
+                let mut nextest = repo.cargo_with_peers()?;
+                nextest
+                    .args(["nextest", "run", "-p", "rolehop-e2e", "--test", "package"])
+                    .args(["--run-ignored", "only", "--no-capture"])
+                    .env(
+                        "ROLEHOP_PACKAGE_DIR",
+                        repo.root.join("target").join(profile).join("bundle"),
+                    );
+                run(&mut nextest)
+            },
+        );
+    }
     job.finish()?;
     println!(
         "packages: {}",

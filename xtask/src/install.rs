@@ -106,7 +106,7 @@ fn tauri_driver(repo: &Repo) -> Result<()> {
 }
 
 /// Installs the Debian packages among `packages` that are not installed yet.
-fn debian_packages(packages: &[&str]) -> Result<()> {
+pub fn debian_packages(packages: &[&str]) -> Result<()> {
     if !succeeds(Command::new("dpkg-query").arg("--version")) {
         println!(
             "not a Debian system: skipping. Make sure these (or your system's equivalents) \

@@ -30,7 +30,9 @@ tasks:
   sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
-            (--debug: of the debug builds, a quick check of the packaging)
+            (--debug: of the debug builds, a quick check of the packaging;
+            --check: then install the .deb, run it, launch it, remove it, and read
+            the .rpm's file list: tests/tests/package.rs, needs root)
 ";
 
 fn main() -> ExitCode {

@@ -182,7 +182,6 @@ pub struct Desktop {
     pub client: Client,
     /// When the window was asked for (ms since the epoch, like the page's
     /// `performance.timeOrigin`): the start of "launch to painted".
-    #[allow(dead_code)] // read by the desktop bench, not by the suites
     pub launched_at: f64,
     name: String,
     artifacts: PathBuf,
@@ -247,6 +246,21 @@ impl Desktop {
     }
 
     /// Waits until an element matches `css`, and returns it.
+    /// Launch to list painted, in ms: from asking tauri-driver for the window to the
+    /// frame after the first snapshot's rows are in the DOM (the UI's
+    /// `rolehop:list-painted` mark). For the desktop bench and the package test.
+    #[allow(dead_code)] // not used by the suites
+    pub async fn launch_to_paint_ms(&self) -> TestResult<f64> {
+        let script = "const m = performance.getEntriesByName('rolehop:list-painted')[0];
+                      return m ? performance.timeOrigin + m.startTime : null;";
+        loop {
+            if let Some(at) = self.client.execute(script, vec![]).await?.as_f64() {
+                return Ok(at - self.launched_at);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn wait_for(&self, css: &str) -> TestResult<Element> {
         self.wait_for_within(css, UI_TIMEOUT).await
     }

@@ -95,4 +95,7 @@ export const api = {
   rotateAccessKey: (id: string) => call<RotatedKeys>("rotate_access_key", { id }),
   /** Opens the console signed in as the session in the default browser. */
   openConsole: (id: string) => call<null>("open_console", { id }),
+  /** Whether the app starts at login (minimised to the tray): the platform's own record. */
+  startAtLogin: () => call<boolean>("start_at_login", {}),
+  setStartAtLogin: (enabled: boolean) => call<boolean>("set_start_at_login", { enabled }),
 };
