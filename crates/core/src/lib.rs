@@ -25,6 +25,7 @@ pub mod rotation;
 mod secret_service;
 pub mod store;
 pub mod sts;
+pub mod sync;
 pub mod trust;
 pub mod validate;
 pub mod workspace;
