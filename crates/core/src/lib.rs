@@ -20,6 +20,7 @@ pub mod filter;
 pub mod import;
 pub mod keychain;
 pub mod mfa;
+pub mod org;
 pub mod model;
 pub mod rotation;
 mod secret_service;

@@ -5,6 +5,7 @@ pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod import;
+pub mod org;
 pub mod profile;
 pub mod serve;
 pub mod session;
