@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "answer_mfa",
     "scan_aws_config",
     "import_aws_config",
+    "org_sync",
 ];
 
 fn main() {

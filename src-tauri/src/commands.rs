@@ -4,6 +4,8 @@
 
 use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
+use rolehop_core::org::OrgSyncRequest;
+use rolehop_core::sync::SyncReport;
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -33,6 +35,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         answer_mfa,
         scan_aws_config,
         import_aws_config,
+        org_sync,
     ]
 }
 
@@ -174,4 +177,11 @@ async fn import_aws_config(shell: State<'_, Shell>, import_keys: bool) -> Result
     import::import_aws_config(&shell.engine, &AwsFilePaths::from_env(), options)
         .await
         .map_err(payload)
+}
+
+/// The CLI's `org sync`: one role session per active member account of the
+/// organization `request.via` can list, re-synced in place; the report says what changed.
+#[tauri::command(rename_all = "snake_case")]
+async fn org_sync(shell: State<'_, Shell>, request: OrgSyncRequest) -> Result<SyncReport> {
+    shell.engine.org_sync(request).await.map_err(payload)
 }

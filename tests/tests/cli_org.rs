@@ -81,16 +81,19 @@ fn world_with_org() -> (World, Org) {
     (world, org)
 }
 
+/// `org sync` through `mgmt` of the role every test syncs.
+const SYNC: [&str; 6] = [
+    "org",
+    "sync",
+    "--via",
+    "mgmt",
+    "--role-name",
+    "OrganizationAccountAccessRole",
+];
+
+/// `org sync --json` with `extra` arguments: the report.
 fn sync(world: &World, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "org",
-        "sync",
-        "--via",
-        "mgmt",
-        "--role-name",
-        "OrganizationAccountAccessRole",
-        "--json",
-    ];
+    let mut args = [&SYNC[..], &["--json"]].concat();
     args.extend_from_slice(extra);
     world.rolehop(&args).ok().json()
 }
@@ -154,7 +157,9 @@ fn org_sync_makes_a_session_per_member_account_and_one_starts_in_its_account() {
     // A start in the member account, read back by the AWS CLI.
     let profile = s["name"].as_str().unwrap();
     world.rolehop(&["session", "start", profile]).ok();
-    let arn = world.caller_arn(profile).expect("the AWS CLI uses the profile");
+    let arn = world
+        .caller_arn(profile)
+        .expect("the AWS CLI uses the profile");
     assert!(
         arn.starts_with(&format!(
             "arn:aws:sts::{id}:assumed-role/OrganizationAccountAccessRole/"
@@ -164,22 +169,17 @@ fn org_sync_makes_a_session_per_member_account_and_one_starts_in_its_account() {
 
     // Re-sync with nothing changed: every session kept, the workspace not rewritten.
     let before = workspace_bytes(&world);
-    let again = world
-        .rolehop(&[
-            "org",
-            "sync",
-            "--via",
-            "mgmt",
-            "--role-name",
-            "OrganizationAccountAccessRole",
-        ])
-        .ok();
+    let again = world.rolehop(&SYNC).ok();
     assert_eq!(
         again.stdout.lines().next(),
         Some("added 0, updated 0, removed 0, kept 20"),
         "{again:?}"
     );
-    assert_eq!(workspace_bytes(&world), before, "an idempotent sync writes nothing");
+    assert_eq!(
+        workspace_bytes(&world),
+        before,
+        "an idempotent sync writes nothing"
+    );
 }
 
 #[test]
@@ -205,6 +205,38 @@ fn ou_selects_its_accounts_nested_ous_included() {
 }
 
 #[test]
+fn organizations_endpoint_comes_from_its_own_variable_before_the_general_one() {
+    let (world, _) = world_with_org();
+    let moto = world.peers.moto().endpoint();
+    let args = SYNC;
+    let before = workspace_bytes(&world);
+    let run = world
+        .rolehop_with(
+            &args,
+            &[("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://127.0.0.1:9")],
+            None,
+        )
+        .fails_with(6);
+    assert!(
+        run.stderr.contains("cannot reach AWS Organizations"),
+        "{run:?}"
+    );
+    assert_eq!(workspace_bytes(&world), before);
+    let run = world
+        .rolehop_with(
+            &args,
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+                ("AWS_ENDPOINT_URL_STS", &moto),
+                ("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto),
+            ],
+            None,
+        )
+        .ok();
+    assert!(run.stdout.starts_with("added 20,"), "{run:?}");
+}
+
+#[test]
 fn resync_keeps_renames_drops_departed_accounts_and_keeps_an_active_one() {
     let (world, org) = world_with_org();
     sync(&world, &[]);
@@ -213,11 +245,17 @@ fn resync_keeps_renames_drops_departed_accounts_and_keeps_an_active_one() {
     let closed = &org.accounts[2].0;
     let active = &org.accounts[3].0;
 
-    let old = session_of(&world, renamed)["name"].as_str().unwrap().to_owned();
+    let old = session_of(&world, renamed)["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     world
         .rolehop(&["session", "edit", "role", &old, "--name", "my-workload"])
         .ok();
-    let active_name = session_of(&world, active)["name"].as_str().unwrap().to_owned();
+    let active_name = session_of(&world, active)["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     world.rolehop(&["session", "start", &active_name]).ok();
 
     organizations(
@@ -233,18 +271,12 @@ print("{{}}")
     );
 
     let before = workspace_bytes(&world);
-    let run = world
-        .rolehop(&[
-            "org",
-            "sync",
-            "--via",
-            "mgmt",
-            "--role-name",
-            "OrganizationAccountAccessRole",
-        ])
-        .ok();
+    let run = world.rolehop(&SYNC).ok();
     let text = run.stdout;
-    assert!(text.starts_with("added 0, updated 0, removed 2, kept 18\n"), "{text}");
+    assert!(
+        text.starts_with("added 0, updated 0, removed 2, kept 18\n"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!(
             "kept {active_name}: account {active} left the organization, but the session is active"
@@ -261,7 +293,9 @@ print("{{}}")
     assert!(names.contains(&active_name), "the active session stays");
     for gone in [left, closed] {
         assert!(
-            sessions(&world).iter().all(|s| s["account_id"] != gone.as_str()),
+            sessions(&world)
+                .iter()
+                .all(|s| s["account_id"] != gone.as_str()),
             "{gone} dropped"
         );
     }
@@ -310,6 +344,9 @@ fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
     let run = world
         .rolehop(&["org", "sync", "--via", "mgmt", "--role-name", "R"])
         .fails_with(6);
-    assert!(run.stderr.contains("AWSOrganizationsNotInUseException"), "{run:?}");
+    assert!(
+        run.stderr.contains("AWSOrganizationsNotInUseException"),
+        "{run:?}"
+    );
     assert_eq!(workspace_bytes(&world), before);
 }

@@ -123,14 +123,17 @@ pub fn organizational_unit(field: &str, id: &str) -> Result {
     let body = id.strip_prefix("ou-").or_else(|| id.strip_prefix("r-"));
     let ok = body.is_some_and(|b| {
         (4..=68).contains(&b.len())
-            && b.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && b.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     });
     if ok {
         Ok(())
     } else {
         Err(ValidationError::new(
             field,
-            format!("'{id}' is not an organizational unit id (ou-xxxx-yyyyyyyy) or a root id (r-xxxx)"),
+            format!(
+                "'{id}' is not an organizational unit id (ou-xxxx-yyyyyyyy) or a root id (r-xxxx)"
+            ),
         ))
     }
 }

@@ -10,11 +10,13 @@ import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
 import type { NewRole } from "../bindings/NewRole";
+import type { OrgSyncRequest } from "../bindings/OrgSyncRequest";
 import type { Profile } from "../bindings/Profile";
 import type { SessionChanges } from "../bindings/SessionChanges";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
 import type { Snapshot } from "../bindings/Snapshot";
+import type { SyncReport } from "../bindings/SyncReport";
 import type { UiEvent } from "../bindings/UiEvent";
 
 /** A failed call: the engine's ErrorPayload, or ("ipc") a rejection that never reached it. */
@@ -80,4 +82,6 @@ export const api = {
   /** What importing the AWS files would do; changes nothing. */
   scanAwsConfig: () => call<ImportReport>("scan_aws_config", {}),
   importAwsConfig: (importKeys: boolean) => call<ImportReport>("import_aws_config", { import_keys: importKeys }),
+  /** One role session per member account of the organization `request.via` lists. */
+  orgSync: (request: OrgSyncRequest) => call<SyncReport>("org_sync", { request }),
 };

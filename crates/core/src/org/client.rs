@@ -1,6 +1,7 @@
 //! The AWS Organizations calls `org sync` makes: which account manages the
 //! organization, and its accounts (all of them, or those under given OUs and their
-//! nested OUs), every list paginated.
+//! nested OUs), every list paginated. Page sizes are the service's own (AWS's are at
+//! most 20; moto's 100 for ListAccounts).
 //!
 //! Built like the IAM and STS clients: aws-config (so `AWS_ENDPOINT_URL_ORGANIZATIONS`
 //! / `AWS_ENDPOINT_URL`, proxies and retries behave as in every AWS SDK, and no shared
@@ -15,9 +16,6 @@ use crate::credentials::Credentials;
 
 /// The region Organizations' global endpoint signs in.
 const ORGANIZATIONS_REGION: &str = "us-east-1";
-
-/// The most accounts or OUs AWS returns per page.
-const PAGE: i32 = 20;
 
 /// A failed Organizations call: AWS's error code (or ours for transport failures) and
 /// its message.
@@ -82,7 +80,6 @@ impl OrganizationsClient {
         let pages = self
             .client
             .list_accounts()
-            .max_results(PAGE)
             .into_paginator()
             .send()
             .try_collect()
@@ -110,7 +107,6 @@ impl OrganizationsClient {
                 .client
                 .list_accounts_for_parent()
                 .parent_id(&parent)
-                .max_results(PAGE)
                 .into_paginator()
                 .send()
                 .try_collect()
@@ -126,7 +122,6 @@ impl OrganizationsClient {
                 .client
                 .list_organizational_units_for_parent()
                 .parent_id(&parent)
-                .max_results(PAGE)
                 .into_paginator()
                 .send()
                 .try_collect()
