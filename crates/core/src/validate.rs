@@ -388,4 +388,30 @@ mod tests {
         region("region", "us-gov-west-1").unwrap();
         assert!(region("region", "europe").is_err());
     }
+
+    #[test]
+    fn role_names_and_organizational_unit_ids() {
+        for ok in ["OrganizationAccountAccessRole", "a", "R+=,.@_-1"] {
+            role_name("role_name", ok).unwrap();
+        }
+        for bad in ["", "path/Role", "has space", &"x".repeat(65)] {
+            assert_eq!(role_name("role_name", bad).unwrap_err().field, "role_name");
+        }
+        for ok in ["ou-ab12-cdef3456", "r-ab12"] {
+            organizational_unit("ou", ok).unwrap();
+        }
+        for bad in [
+            "Workloads",
+            "ou-",
+            "OU-AB12-CDEF3456",
+            "r-a",
+            "o-ab12cd34ef",
+        ] {
+            assert_eq!(
+                organizational_unit("ou", bad).unwrap_err().field,
+                "ou",
+                "{bad}"
+            );
+        }
+    }
 }
