@@ -1,7 +1,8 @@
 //! The desktop's Organization sync dialog in the real window (Xvfb, WebDriver), against
 //! moto's Organizations: a refused OU id beside its field, a sync of one OU then of the
 //! whole organization with the counts shown, the synced sessions in the list and found
-//! by account name, and no serious axe-core violation in the dialog.
+//! by account name and named in the details, and no serious axe-core violation in the
+//! dialog.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -72,6 +73,14 @@ async fn org_sync_dialog_syncs_an_ou_then_the_organization_and_shows_the_counts(
         .await?;
         let shown = app.row_names().await?;
         assert_eq!(shown, ["Sandbox-15-OrganizationAccountAccessRole"]);
+        // ↓ from the search box goes to the list, ↓ again selects the one row (or stays
+        // on it): the details name the account.
+        let down = char::from(fantoccini::key::Key::Down).to_string();
+        app.keyboard(&down).await?;
+        app.keyboard(&down).await?;
+        let details = "[data-details='Sandbox-15-OrganizationAccountAccessRole']";
+        let name = app.text(&format!("{details} [data-account-name]")).await?;
+        assert_eq!(name, "Sandbox 15");
         Ok(())
     })
     .await
