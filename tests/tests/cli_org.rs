@@ -2,7 +2,7 @@
 //! organization of 20 member accounts in two OUs (one nested OU), made with boto3; the
 //! fan-out, `--ou`, a start in a member account read back by the AWS CLI, idempotent
 //! re-syncs, a user's rename kept, accounts that left or closed dropped, and an active
-//! session of a departed account kept and reported.
+//! session of a departed account, or one the user chained a role from, kept and reported.
 
 mod cli;
 mod org;
@@ -174,13 +174,14 @@ fn organizations_endpoint_comes_from_its_own_variable_before_the_general_one() {
 }
 
 #[test]
-fn resync_keeps_renames_drops_departed_accounts_and_keeps_an_active_one() {
+fn resync_keeps_renames_drops_departed_accounts_and_keeps_active_and_parent_sessions() {
     let (world, org) = world_with_org();
     sync(&world, &[]);
     let renamed = &org.accounts[0].0;
     let left = &org.accounts[1].0;
     let closed = &org.accounts[2].0;
     let active = &org.accounts[3].0;
+    let parent = &org.accounts[4].0;
 
     let old = session_of(&world, renamed)["name"]
         .as_str()
@@ -194,6 +195,26 @@ fn resync_keeps_renames_drops_departed_accounts_and_keeps_an_active_one() {
         .unwrap()
         .to_owned();
     world.rolehop(&["session", "start", &active_name]).ok();
+    // The user chains a role of their own from another account's synced session.
+    let parent_name = session_of(&world, parent)["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world
+        .rolehop(&[
+            "session",
+            "add",
+            "role",
+            "--name",
+            "deeper",
+            "--parent",
+            &parent_name,
+            "--role-arn",
+            &format!("arn:aws:iam::{parent}:role/Deeper"),
+            "--profile",
+            "deeper",
+        ])
+        .ok();
 
     organizations(
         &world,
@@ -202,6 +223,7 @@ fn resync_keeps_renames_drops_departed_accounts_and_keeps_an_active_one() {
 org.remove_account_from_organization(AccountId="{left}")
 org.close_account(AccountId="{closed}")
 org.remove_account_from_organization(AccountId="{active}")
+org.remove_account_from_organization(AccountId="{parent}")
 print("{{}}")
 "#
         ),
@@ -217,6 +239,12 @@ print("{{}}")
     assert!(
         text.contains(&format!(
             "kept {active_name}: account {active} left the organization, but the session is active"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "kept {parent_name}: account {parent} left the organization, but 'deeper' chain from it"
         )),
         "{text}"
     );
