@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "open_console",
     "start_at_login",
     "set_start_at_login",
+    "org_sync",
 ];
 
 fn main() {

@@ -8,6 +8,8 @@ use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
+use rolehop_core::org::OrgSyncRequest;
+use rolehop_core::sync::SyncReport;
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -45,6 +47,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         open_console,
         start_at_login,
         set_start_at_login,
+        org_sync,
     ]
 }
 
@@ -279,4 +282,11 @@ fn autostart_error(e: tauri_plugin_autostart::Error) -> ErrorPayload {
         message: format!("could not change the login item: {e}"),
         field: Some("start_at_login".into()),
     }
+}
+
+/// The CLI's `org sync`: one role session per active member account of the
+/// organization `request.via` can list, re-synced in place; the report says what changed.
+#[tauri::command(rename_all = "snake_case")]
+async fn org_sync(shell: State<'_, Shell>, request: OrgSyncRequest) -> Result<SyncReport> {
+    shell.engine.org_sync(request).await.map_err(payload)
 }

@@ -83,6 +83,9 @@ pub enum Command {
     /// the role's actual trust policy.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// AWS Organizations: a role session in every member account at once.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`).
     Completions {
         /// The shell to complete for.
@@ -427,6 +430,40 @@ pub enum SettingsCommand {
     Set { key: SettingKey, value: String },
     /// Clear a setting back to its default.
     Unset { key: SettingKey },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Make (or bring up to date) one role session per active member account of the
+    /// organization, chained from --via.
+    ///
+    /// The accounts are listed with the credentials of --via (a session in the management
+    /// account or a delegated administrator's). A second sync adds new accounts, follows
+    /// renamed ones (keeping the names, profiles and regions you changed), removes the
+    /// sessions of accounts that left or were closed (never an active one: it is kept
+    /// and reported) and prints what it did.
+    #[command(
+        after_help = "Example: rolehop org sync --via management --role-name OrganizationAccountAccessRole --ou ou-ab12-cdef3456"
+    )]
+    Sync {
+        /// The session (name or id) that lists the accounts; every role is chained from it.
+        #[arg(long)]
+        via: String,
+        /// The role to assume in each account.
+        #[arg(long)]
+        role_name: String,
+        /// How sessions and their profiles are named: {account_name}, {account_id},
+        /// {role_name}.
+        #[arg(long, default_value = rolehop_core::sync::NameTemplate::DEFAULT)]
+        profile_template: String,
+        /// Only the accounts under this OU (or root) id, nested OUs included; repeat
+        /// for several.
+        #[arg(long = "ou", value_name = "OU")]
+        ous: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

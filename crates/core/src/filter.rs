@@ -8,8 +8,8 @@ use crate::model::{SessionKind, SessionView};
 pub struct SessionFilter {
     /// Only sessions bound to this profile (exact name).
     pub profile: Option<String>,
-    /// Only sessions whose name, profile, role ARN or account contains this text,
-    /// ignoring case.
+    /// Only sessions whose name, profile, role ARN, account id or account name contains
+    /// this text, ignoring case.
     pub text: Option<String>,
 }
 
@@ -38,6 +38,7 @@ impl SessionFilter {
             Some(view.session.profile.as_str()),
             role_arn,
             view.account_id.as_deref(),
+            view.account_name.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -77,6 +78,7 @@ mod tests {
         kind: String,
         role_arn: Option<String>,
         account_id: Option<String>,
+        account_name: Option<String>,
         region: Option<String>,
     }
 
@@ -130,6 +132,7 @@ mod tests {
                 },
                 state: SessionState::Inactive,
                 account_id: self.account_id.clone(),
+                account_name: self.account_name.clone(),
                 effective_region: self.region.clone(),
                 chain: vec![self.name.clone()],
             }

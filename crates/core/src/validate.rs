@@ -107,6 +107,37 @@ fn iam_name_chars(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
+/// An IAM role name (no path): 1–64 of `[\w+=,.@-]`.
+pub fn role_name(field: &str, name: &str) -> Result {
+    if name.len() > 64 || !iam_name_chars(name) {
+        return Err(ValidationError::new(
+            field,
+            "must be 1–64 letters, digits and +=,.@_- (a role name, without a path)",
+        ));
+    }
+    Ok(())
+}
+
+/// An AWS Organizations root (`r-xxxx`) or organizational unit (`ou-xxxx-yyyyyyyy`) id.
+pub fn organizational_unit(field: &str, id: &str) -> Result {
+    let body = id.strip_prefix("ou-").or_else(|| id.strip_prefix("r-"));
+    let ok = body.is_some_and(|b| {
+        (4..=68).contains(&b.len())
+            && b.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!(
+                "'{id}' is not an organizational unit id (ou-xxxx-yyyyyyyy) or a root id (r-xxxx)"
+            ),
+        ))
+    }
+}
+
 /// `arn:aws:iam::123456789012:role/optional/path/RoleName`.
 pub fn role_arn(field: &str, arn: &str) -> Result {
     Arn::parse_iam(field, arn, IamResource::Role).map(drop)
@@ -356,5 +387,31 @@ mod tests {
         region("region", "eu-west-1").unwrap();
         region("region", "us-gov-west-1").unwrap();
         assert!(region("region", "europe").is_err());
+    }
+
+    #[test]
+    fn role_names_and_organizational_unit_ids() {
+        for ok in ["OrganizationAccountAccessRole", "a", "R+=,.@_-1"] {
+            role_name("role_name", ok).unwrap();
+        }
+        for bad in ["", "path/Role", "has space", &"x".repeat(65)] {
+            assert_eq!(role_name("role_name", bad).unwrap_err().field, "role_name");
+        }
+        for ok in ["ou-ab12-cdef3456", "r-ab12"] {
+            organizational_unit("ou", ok).unwrap();
+        }
+        for bad in [
+            "Workloads",
+            "ou-",
+            "OU-AB12-CDEF3456",
+            "r-a",
+            "o-ab12cd34ef",
+        ] {
+            assert_eq!(
+                organizational_unit("ou", bad).unwrap_err().field,
+                "ou",
+                "{bad}"
+            );
+        }
     }
 }

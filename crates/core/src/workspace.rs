@@ -13,6 +13,7 @@ use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
     SessionState, SessionView, Settings,
 };
+use crate::sync::SyncOrigin;
 use crate::validate::{self, ValidationError};
 
 /// The schema version written by this build; older files are migrated on load.
@@ -27,6 +28,9 @@ pub struct StoredSession {
     /// The start in flight, while the session is pending (see [`crate::claims`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// Which sync made this session, and what it last gave it (see [`crate::sync`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<SyncOrigin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +143,7 @@ impl Workspace {
             session: stored.session.clone(),
             state: stored.state.clone(),
             account_id,
+            account_name: stored.origin.as_ref().map(|o| o.account_name.clone()),
             effective_region: self.region_of(&stored.session),
             chain: chain.iter().map(|s| s.name.clone()).collect(),
         }
@@ -170,7 +175,7 @@ impl Workspace {
     }
 
     /// Makes sure a profile exists (sessions may name a profile not yet declared).
-    fn ensure_profile(&mut self, name: &ProfileName) {
+    pub(crate) fn ensure_profile(&mut self, name: &ProfileName) {
         if self.profile(name.as_str()).is_none() {
             self.profiles.push(Profile { name: name.clone() });
         }
@@ -264,6 +269,7 @@ impl Workspace {
             session,
             state: SessionState::Inactive,
             claim: None,
+            origin: None,
         });
         Ok(())
     }

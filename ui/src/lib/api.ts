@@ -13,12 +13,14 @@ import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
 import type { NewRole } from "../bindings/NewRole";
+import type { OrgSyncRequest } from "../bindings/OrgSyncRequest";
 import type { Profile } from "../bindings/Profile";
 import type { RotatedKeys } from "../bindings/RotatedKeys";
 import type { SessionChanges } from "../bindings/SessionChanges";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
 import type { Snapshot } from "../bindings/Snapshot";
+import type { SyncReport } from "../bindings/SyncReport";
 import type { UiEvent } from "../bindings/UiEvent";
 
 /** A failed call: the engine's ErrorPayload, or ("ipc") a rejection that never reached it. */
@@ -98,4 +100,6 @@ export const api = {
   /** Whether the app starts at login (minimised to the tray): the platform's own record. */
   startAtLogin: () => call<boolean>("start_at_login", {}),
   setStartAtLogin: (enabled: boolean) => call<boolean>("set_start_at_login", { enabled }),
+  /** One role session per member account of the organization `request.via` lists. */
+  orgSync: (request: OrgSyncRequest) => call<SyncReport>("org_sync", { request }),
 };

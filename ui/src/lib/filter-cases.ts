@@ -14,6 +14,8 @@ export interface CaseSession {
   kind: "iam-user" | "role";
   role_arn?: string;
   account_id: string | null;
+  /** Sessions a sync made carry their account's name. */
+  account_name?: string;
   region: string | null;
   /** No case needs a failed session (whose failure code is a union of its own). */
   state: "inactive" | "pending" | "active";
@@ -49,6 +51,7 @@ function view(s: CaseSession, i: number): SessionView {
         : { type: "iam-user", mfa_serial: null, session_duration: 43200, account_id: s.account_id },
     state,
     account_id: s.account_id,
+    account_name: s.account_name ?? null,
     effective_region: s.region,
     chain: [s.name],
   };

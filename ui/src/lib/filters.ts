@@ -4,7 +4,7 @@
 //
 // The text and profile filters mean exactly what rolehop-core's `SessionFilter` means
 // (the CLI's `session list --filter/--profile`): the trimmed text, ignoring case, inside
-// the name, profile, role ARN or account; profiles by exact name. They run here rather
+// the name, profile, role ARN, account id or account name; profiles by exact name. They run here rather
 // than over IPC so a keystroke never waits on a round trip.
 
 import type { SessionView } from "../bindings/SessionView";
@@ -14,7 +14,7 @@ export type KindFilter = "" | SessionView["kind"]["type"];
 export type StateFilter = "" | SessionState["state"];
 
 export interface Filters {
-  /** Text that must appear in the name, profile, role ARN or account. */
+  /** Text that must appear in the name, profile, role ARN, account id or account name. */
   text: string;
   /** Profile names; empty means every profile. */
   profiles: string[];
@@ -39,7 +39,7 @@ const searchKeys = new WeakMap<SessionView, string>();
 export function searchKey(session: SessionView): string {
   let key = searchKeys.get(session);
   if (key === undefined) {
-    key = [session.name, session.profile, roleArn(session) ?? "", session.account_id ?? ""]
+    key = [session.name, session.profile, roleArn(session) ?? "", session.account_id ?? "", session.account_name ?? ""]
       .join("\n")
       .toLowerCase();
     searchKeys.set(session, key);

@@ -6,6 +6,7 @@ pub mod credential_process;
 pub mod exec;
 pub mod import;
 pub mod keys;
+pub mod org;
 pub mod profile;
 pub mod serve;
 pub mod session;
