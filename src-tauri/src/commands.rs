@@ -6,10 +6,10 @@ use rolehop_core::access_keys::{AccessKeyReport, Asking, Propagation, RotatedKey
 use rolehop_core::console::{ConsoleTarget, sign_in_url};
 use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
-use rolehop_core::trust::statement::HopNeeds;
-use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
 use rolehop_core::org::OrgSyncRequest;
 use rolehop_core::sync::SyncReport;
+use rolehop_core::trust::statement::HopNeeds;
+use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};

@@ -91,12 +91,12 @@ impl Engine {
         };
         let (management, accounts) = listed.await.map_err(|e| EngineError::SessionFailed {
             session: via.name.clone(),
-            failure: Failure {
-                code: FailureCode::Aws {
+            failure: Failure::new(
+                FailureCode::Aws {
                     code: e.code.clone(),
                 },
-                message: format!("listing the organization's accounts: {}", e.message),
-            },
+                format!("listing the organization's accounts: {}", e.message),
+            ),
         })?;
         tracing::info!(via = %via.name, accounts = accounts.len(), "organization listed");
         let entries = entries(&via, &request.role_name, &management, &accounts);

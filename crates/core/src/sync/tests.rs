@@ -227,12 +227,12 @@ const CASES: &[Case] = &[
         rule: "a failed session of an account that left is removed",
         first: &[(A, "Prod")],
         setup: |ws, _| {
-            let failure = crate::model::Failure {
-                code: crate::model::FailureCode::Aws {
+            let failure = crate::model::Failure::new(
+                crate::model::FailureCode::Aws {
                     code: "AccessDenied".into(),
                 },
-                message: "no".into(),
-            };
+                "no",
+            );
             set_state(ws, A, SessionState::Failed(failure));
         },
         then: &[],
