@@ -2,7 +2,8 @@
 //!
 //! The AWS CLI and SDKs run this on every credential refresh, sometimes many times at
 //! once, with a terminal that belongs to someone else: so it never prompts, writes
-//! nothing, and answers from the cached credentials whenever they are still valid.
+//! nothing, and answers from the cached credentials whenever they are still valid
+//! (an active session's from the kernel keyring, without opening the keychain).
 
 use std::process::ExitCode;
 
@@ -12,9 +13,12 @@ use crate::commands::Outcome;
 use crate::render::credential_process_json;
 
 pub async fn run(engine: &Engine, session: &str) -> Outcome {
-    // The keychain's connection and encrypted session open while the workspace is read.
-    let keychain = engine.keychain().clone();
-    tokio::spawn(async move { keychain.prepare_batch().await });
+    if !engine.kernel_cache().is_on() {
+        // Only the keychain can answer: open its connection and encrypted session while
+        // the workspace is read.
+        let keychain = engine.keychain().clone();
+        tokio::spawn(async move { keychain.prepare_batch().await });
+    }
     let (_, creds) = engine.credentials(session, None, false).await?;
     println!("{}", credential_process_json(&creds));
     Ok(ExitCode::SUCCESS)
