@@ -132,7 +132,10 @@ fn main() {
 
     // Warm every path once (page cache, moto's lazy imports, Python's bytecode cache).
     timed(run_rolehop, "rolehop credential-process");
-    timed(run_keychain_only, "rolehop credential-process, keychain only");
+    timed(
+        run_keychain_only,
+        "rolehop credential-process, keychain only",
+    );
     timed(run_version, "rolehop --version");
     timed(run_no_session, "rolehop credential-process no-such-session");
     timed(run_aws, "aws sts assume-role");
