@@ -13,8 +13,14 @@
 //! connection while it reads the workspace, so the failing run pays for part of that
 //! connection too: the split leans toward the workspace side.)
 //!
+//! (a) is measured twice, interleaved: as shipped, answered from the kernel keyring's
+//! copy of the active session (`kernel_cache.rs`), and with that copy turned off
+//! (`ROLEHOP_KERNEL_CACHE=0`, the keychain answers: the path before the copy existed).
+//!
 //! Run: `cargo build --release -p rolehop-cli && cargo bench -p rolehop-e2e --bench
 //! cli_credential_process` (or `cargo xtask bench`, which builds every binary).
+//! `ROLEHOP_BENCH_BIN=target/release/rolehop cargo bench --profile dev ...` times that
+//! binary from a harness built in debug (no release build of the harness).
 //! Goals: (a) median at most 5 ms and at most 3× `rolehop --version`; (a) at least 25×
 //! faster than (b).
 
@@ -63,7 +69,9 @@ fn main() {
         .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
         .ok();
 
-    let rolehop = rolehop_bin();
+    let rolehop = std::env::var_os("ROLEHOP_BENCH_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(rolehop_bin);
     let env = world.env();
     let mut keys_env = env.clone();
     keys_env.extend([
@@ -91,6 +99,16 @@ fn main() {
         rolehop_run(&["credential-process", "production"])
             .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"{"))
     };
+    let run_keychain_only = || {
+        Command::new(&rolehop)
+            .args(["credential-process", "production"])
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("ROLEHOP_KERNEL_CACHE", "0")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"{"))
+    };
     let run_version = || rolehop_run(&["--version"]).is_ok_and(|o| o.status.success());
     // Exit code 4: not found (README's exit codes); anything else would be a different path.
     let run_no_session = || {
@@ -114,16 +132,24 @@ fn main() {
 
     // Warm every path once (page cache, moto's lazy imports, Python's bytecode cache).
     timed(run_rolehop, "rolehop credential-process");
+    timed(
+        run_keychain_only,
+        "rolehop credential-process, keychain only",
+    );
     timed(run_version, "rolehop --version");
     timed(run_no_session, "rolehop credential-process no-such-session");
     timed(run_aws, "aws sts assume-role");
     timed(run_boto3, "boto3 assume_role");
 
     let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut version, mut no_session) = (Vec::new(), Vec::new());
+    let (mut version, mut no_session, mut keychain_only) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         for _ in 0..ROLEHOP_PER_ROUND {
             a.push(timed(run_rolehop, "rolehop credential-process"));
+            keychain_only.push(timed(
+                run_keychain_only,
+                "rolehop credential-process, keychain only",
+            ));
             version.push(timed(run_version, "rolehop --version"));
             no_session.push(timed(
                 run_no_session,
@@ -136,10 +162,15 @@ fn main() {
     let (na, nb, nc) = (a.len(), b.len(), c.len());
     let (a, b, c) = (median(a), median(b), median(c));
     let (version, no_session) = (median(version), median(no_session));
+    let keychain_only = median(keychain_only);
     println!("credential fetch, whole process, median of interleaved rounds:");
     println!(
         "  rolehop credential-process (cached)  {:8.2} ms  (n={na})",
         ms(a)
+    );
+    println!(
+        "  ... kernel copy off (keychain only)  {:8.2} ms  (n={na})",
+        ms(keychain_only)
     );
     println!(
         "  rolehop --version                    {:8.2} ms  (n={na})",
@@ -158,6 +189,10 @@ fn main() {
     );
     let ratio = a.as_secs_f64() / version.as_secs_f64();
     println!("  credential-process / --version       {ratio:8.2}x");
+    println!(
+        "  keychain only / --version            {:8.2}x",
+        keychain_only.as_secs_f64() / version.as_secs_f64()
+    );
     println!(
         "  aws sts assume-role (AWS CLI)        {:8.1} ms  (n={nb})",
         ms(b)

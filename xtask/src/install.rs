@@ -36,9 +36,11 @@ pub const APP_PACKAGES: &[&str] = &[
 /// keychain from outside, Python to build the peers venv, and for the desktop suites
 /// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
 /// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus);
-/// zsh and fish parse the completion scripts the CLI prints.
+/// zsh and fish parse the completion scripts the CLI prints; `keyctl` (keyutils) reads
+/// the kernel keyring's copies back.
 pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
+    "keyutils",
     "python3",
     "python3-venv",
     "xvfb",

@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod filter;
 pub mod import;
+pub mod kernel_cache;
 pub mod keychain;
 pub mod mfa;
 pub mod mfa_lock;

@@ -2,9 +2,10 @@
 //!
 //! The AWS CLI and SDKs run this on every credential refresh, sometimes many times at
 //! once, with a terminal that belongs to someone else: so it never prompts on it, writes
-//! nothing, and answers from the cached credentials whenever they are still valid. A
-//! new MFA code is asked through the desktop app when it runs (`rolehop_core::agent`);
-//! another Rolehop process already asking for that code is waited for.
+//! nothing, and answers from the cached credentials whenever they are still valid (an
+//! active session's from the kernel keyring, without opening the keychain). A new MFA
+//! code is asked through the desktop app when it runs (`rolehop_core::agent`); another
+//! Rolehop process already asking for that code is waited for.
 
 use std::process::ExitCode;
 
@@ -14,9 +15,12 @@ use crate::commands::Outcome;
 use crate::render::credential_process_json;
 
 pub async fn run(engine: &Engine, session: &str) -> Outcome {
-    // The keychain's connection and encrypted session open while the workspace is read.
-    let keychain = engine.keychain().clone();
-    tokio::spawn(async move { keychain.prepare_batch().await });
+    if !engine.kernel_cache().is_on() {
+        // Only the keychain can answer: open its connection and encrypted session while
+        // the workspace is read.
+        let keychain = engine.keychain().clone();
+        tokio::spawn(async move { keychain.prepare_batch().await });
+    }
     let (_, creds) = engine.credentials(session, None, false).await?;
     println!("{}", credential_process_json(&creds));
     Ok(ExitCode::SUCCESS)

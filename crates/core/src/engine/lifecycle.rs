@@ -26,7 +26,7 @@ use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
 use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
 use crate::trust::explain::explain_failure;
 use crate::validate;
-use crate::workspace::Workspace;
+use crate::workspace::{StoredSession, Workspace};
 
 use super::{Engine, StartOptions};
 
@@ -48,6 +48,12 @@ enum Settled {
     Failed(Failure),
     /// The claim was taken meanwhile: nothing was delivered.
     Lost(Option<SessionView>),
+}
+
+/// Whether `stored` is active (not being restarted) with `creds`' expiry.
+fn active_with(stored: &StoredSession, creds: &Credentials) -> bool {
+    matches!(stored.state, SessionState::Active { expires_at } if creds.expiration == Some(expires_at))
+        && stored.claim.is_none()
 }
 
 fn live(state: &SessionState) -> bool {
@@ -155,6 +161,11 @@ impl Engine {
                 ))
             })
             .await?;
+        // Whatever was live on the profile, and this session's credentials from before a
+        // restart, are no longer what the profile has: their kernel copies go.
+        for id in &changed {
+            self.kernel.remove(*id);
+        }
         match &begun {
             Begun::Claimed { ws, .. } => self.announce(ws, changed),
             Begun::Stopped(view) => self.announce_view(view),
@@ -180,6 +191,7 @@ impl Engine {
                 ..e.failure(&target.name)
             }),
         };
+        let fresh = resolved.as_ref().ok().cloned();
         let delivery = self.delivery.clone();
         let take_over = opts.take_over;
         let (settled, ws) = self
@@ -215,6 +227,11 @@ impl Engine {
             })
             .await?;
         self.announce(&ws, [id]);
+        match (&settled, fresh) {
+            (Settled::Active(_), Some(creds)) => self.kernel.put(id, &creds),
+            (Settled::Failed(_), _) => self.kernel.remove(id),
+            _ => {}
+        }
         match settled {
             Settled::Active(view) => Ok(view),
             Settled::Failed(failure) => Err(EngineError::SessionFailed {
@@ -261,6 +278,7 @@ impl Engine {
                 Ok(ws.view(ws.get(id).expect("found")))
             })
             .await?;
+        self.kernel.remove(view.session.id);
         self.announce_view(&view);
         Ok(view)
     }
@@ -358,6 +376,7 @@ impl Engine {
                 failure: failure.clone(),
             });
         }
+        let fresh = resolved.as_ref().ok().cloned();
         let (id, delivery) = (target.id, self.delivery.clone());
         let (outcome, ws) = self
             .update(move |ws| {
@@ -388,6 +407,10 @@ impl Engine {
                 .ok_or_else(|| EngineError::session_removed(&target.name));
         };
         self.announce(&ws, [id]);
+        match (&outcome, fresh) {
+            (Ok(_), Some(creds)) => self.kernel.put(id, &creds),
+            _ => self.kernel.remove(id),
+        }
         match outcome {
             Ok(_) => Ok(ws.view(ws.get(id).expect("rotated"))),
             Err(failure) => {
@@ -420,6 +443,11 @@ impl Engine {
         }
         let ws = self.workspace().await?;
         let stored = ws.find(selector)?;
+        let min_validity = chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64);
+        if let Some(creds) = self.kernel_answer(stored, min_validity) {
+            tracing::debug!(session = %stored.session.name, "credentials from the kernel keyring");
+            return Ok((ws.view(stored), creds));
+        }
         let target = stored.session.clone();
         let prompt: Arc<dyn MfaPrompt> = if interactive || mfa_code.is_some() {
             self.prompt_for(mfa_code)
@@ -439,7 +467,29 @@ impl Engine {
                 session: target.name.clone(),
                 failure: e.failure(&target.name),
             })?;
+        // Read through: an active session's own credentials, as the workspace knows
+        // them (same expiry), are copied for the next call.
+        if active_with(stored, &creds) {
+            self.kernel.put(target.id, &creds);
+        }
         Ok((ws.view(stored), creds))
+    }
+
+    /// The kernel keyring's copy of `stored`'s credentials, when the workspace says the
+    /// session is active with exactly those credentials (their expiry) and they stay
+    /// valid `min_validity` longer. A copy a race left behind (a stop or a rotation in
+    /// another process between its read and its write) is never answered.
+    fn kernel_answer(
+        &self,
+        stored: &StoredSession,
+        min_validity: chrono::Duration,
+    ) -> Option<Credentials> {
+        if !matches!(stored.state, SessionState::Active { .. }) || stored.claim.is_some() {
+            return None;
+        }
+        self.kernel
+            .get(stored.session.id)
+            .filter(|c| active_with(stored, c) && c.valid_for(Utc::now(), min_validity))
     }
 
     fn resolve_options(

@@ -24,6 +24,7 @@ use crate::chain::ChainResolver;
 use crate::delivery::Delivery;
 use crate::error::EngineError;
 use crate::events::{EngineEvent, EventBus};
+use crate::kernel_cache::KernelCache;
 use crate::keychain::{DEFAULT_SERVICE, Keychain, KeychainStore};
 use crate::mfa::MfaPrompt;
 use crate::model::{Profile, SessionId, SessionView, Settings};
@@ -90,6 +91,8 @@ pub struct Engine {
     store: Arc<WorkspaceStore>,
     keychain: Keychain,
     resolver: ChainResolver,
+    /// Active sessions' credentials in the kernel keyring, in front of the keychain.
+    kernel: KernelCache,
     delivery: Arc<dyn Delivery>,
     mfa: Arc<dyn MfaPrompt>,
     events: EventBus,
@@ -110,9 +113,16 @@ impl Engine {
         let keychain = config.keychain();
         let sts = Arc::new(StsClient::new(config.sts_endpoint.as_deref()).await);
         let store = Arc::new(store);
+        // Only in front of the platform's keychain: a test's mock store keeps nothing
+        // outside the process.
+        let kernel = match config.keychain_store {
+            KeychainStore::Platform => KernelCache::new(&config.keychain_service, &config.home),
+            KeychainStore::Custom(_) => KernelCache::off(),
+        };
         Ok(Self {
             resolver: ChainResolver::new(sts, keychain.clone())
                 .with_mfa_lock_dir(config.runtime_dir()),
+            kernel,
             config,
             store,
             keychain,
@@ -132,6 +142,17 @@ impl Engine {
 
     pub fn resolver(&self) -> &ChainResolver {
         &self.resolver
+    }
+
+    /// The kernel keyring copy of active sessions' credentials.
+    pub fn kernel_cache(&self) -> &KernelCache {
+        &self.kernel
+    }
+
+    /// Forgets a session's cached credentials: memory, keychain and kernel keyring.
+    async fn forget(&self, id: SessionId) -> Result<(), EngineError> {
+        self.kernel.remove(id);
+        Ok(self.resolver.forget(id).await?)
     }
 
     /// Every state change and workspace change from now on.

@@ -89,7 +89,7 @@ impl Engine {
             })
             .await?;
         if forget {
-            self.resolver.forget(view.session.id).await?;
+            self.forget(view.session.id).await?;
         }
         self.events.publish(EngineEvent::WorkspaceChanged);
         Ok(view)
@@ -133,8 +133,8 @@ impl Engine {
             {
                 failed.get_or_insert(e.into());
             }
-            if let Err(e) = self.resolver.forget(*id).await {
-                failed.get_or_insert(e.into());
+            if let Err(e) = self.forget(*id).await {
+                failed.get_or_insert(e);
             }
         }
         match failed {
