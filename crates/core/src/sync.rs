@@ -166,8 +166,8 @@ impl Engine {
         }
         for id in removed {
             // Never started sessions have nothing cached; a leftover entry is harmless
-            // but is still the removed session's, so it goes.
-            self.resolver().forget(id).await?;
+            // but is still the removed session's, so it goes (keychain and kernel copy).
+            self.forget(id).await?;
         }
         Ok(report)
     }

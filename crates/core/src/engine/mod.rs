@@ -150,7 +150,7 @@ impl Engine {
     }
 
     /// Forgets a session's cached credentials: memory, keychain and kernel keyring.
-    async fn forget(&self, id: SessionId) -> Result<(), EngineError> {
+    pub(crate) async fn forget(&self, id: SessionId) -> Result<(), EngineError> {
         self.kernel.remove(id);
         Ok(self.resolver.forget(id).await?)
     }
