@@ -27,6 +27,12 @@ pub enum EngineError {
     SessionFailed { session: String, failure: Failure },
     #[error("{0}")]
     Delivery(String),
+    /// An IAM Identity Center login or logout failed (the portal's words).
+    #[error("IAM Identity Center integration '{integration}': {message}")]
+    Login {
+        integration: String,
+        message: String,
+    },
 }
 
 /// What a [`EngineError::NotFound`] could not find.
@@ -34,6 +40,7 @@ pub enum EngineError {
 pub enum Missing {
     Session,
     Profile,
+    Integration,
 }
 
 /// What kind of failure an [`EngineError`] is, for programs: the UI branches on it, the
@@ -54,6 +61,8 @@ pub enum ErrorKind {
     SessionFailed,
     /// The AWS files could not be edited.
     Delivery,
+    /// An IAM Identity Center login or logout failed.
+    LoginFailed,
 }
 
 impl EngineError {
@@ -84,7 +93,12 @@ impl From<WorkspaceError> for EngineError {
                 what: Missing::Profile,
                 message: e.to_string(),
             },
-            WorkspaceError::SessionInUse { .. }
+            WorkspaceError::NoSuchIntegration(_) => Self::NotFound {
+                what: Missing::Integration,
+                message: e.to_string(),
+            },
+            WorkspaceError::IntegrationInUse { .. }
+            | WorkspaceError::SessionInUse { .. }
             | WorkspaceError::ProfileInUse { .. }
             | WorkspaceError::ProfileLive { .. } => Self::Conflict(e.to_string()),
         }
@@ -117,6 +131,7 @@ impl EngineError {
             Self::Keychain(_) => ErrorKind::Keychain,
             Self::SessionFailed { .. } => ErrorKind::SessionFailed,
             Self::Delivery(_) => ErrorKind::Delivery,
+            Self::Login { .. } => ErrorKind::LoginFailed,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod mfa;
 pub mod model;
 pub mod rotation;
 mod secret_service;
+pub mod sso;
 pub mod store;
 pub mod sts;
 pub mod trust;

@@ -29,6 +29,7 @@ const errorKinds: Record<ErrorKind, true> = {
   keychain: true,
   "session-failed": true,
   delivery: true,
+  "login-failed": true,
 };
 
 function isErrorKind(kind: unknown): kind is ErrorKind {

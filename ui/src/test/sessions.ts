@@ -17,6 +17,7 @@ export function user(name: string, profile: string, extra: Partial<SessionView> 
     account_id: "111111111111",
     effective_region: "eu-west-1",
     chain: [name],
+    integration: null,
     ...extra,
   };
 }

@@ -176,6 +176,7 @@ impl Engine {
             .resolve(ws, id, &options)
             .await
             .map_err(|e| e.failure(&target.name));
+        self.store_sso_statuses().await?;
         let delivery = self.delivery.clone();
         let take_over = opts.take_over;
         let (settled, ws) = self
@@ -285,6 +286,7 @@ impl Engine {
             .resolve(&ws, target.id, &options)
             .await
             .map_err(|e| e.failure(&target.name));
+        self.store_sso_statuses().await?;
         let (id, delivery) = (target.id, self.delivery.clone());
         let (outcome, ws) = self
             .update(move |ws| {
@@ -363,8 +365,9 @@ impl Engine {
             .map_err(|e| EngineError::SessionFailed {
                 session: target.name.clone(),
                 failure: e.failure(&target.name),
-            })?;
-        Ok((ws.view(stored), creds))
+            });
+        self.store_sso_statuses().await?;
+        Ok((ws.view(stored), creds?))
     }
 
     fn resolve_options(

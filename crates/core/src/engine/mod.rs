@@ -11,6 +11,7 @@
 mod inputs;
 mod lifecycle;
 mod sessions;
+mod sso;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
+pub use self::sso::{NewSsoRole, PendingLogin};
 use crate::chain::ChainResolver;
 use crate::delivery::Delivery;
 use crate::error::EngineError;

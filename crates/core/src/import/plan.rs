@@ -449,7 +449,7 @@ impl<'a> Planner<'a> {
                     root.name, root.name
                 ),
             }),
-            SessionKind::Role(_) => None,
+            SessionKind::Role(_) | SessionKind::SsoRole(_) => None,
         }
     }
 }

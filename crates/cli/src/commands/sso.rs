@@ -1,0 +1,132 @@
+//! `rolehop sso add|list|remove|login|logout`.
+
+use std::process::{ExitCode, Stdio};
+
+use chrono::Utc;
+use rolehop_core::Engine;
+use rolehop_core::display_text::for_terminal;
+use rolehop_core::rotation::SystemClock;
+use rolehop_core::sso::{Integration, LoginStatus, NewIntegration};
+
+use crate::args::SsoCommand;
+use crate::commands::{Outcome, print_json};
+use crate::render::{rfc3339, time_until};
+
+pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
+    match command {
+        SsoCommand::Add {
+            name,
+            start_url,
+            region,
+            scopes,
+        } => {
+            let i = engine
+                .add_integration(NewIntegration {
+                    name,
+                    start_url,
+                    region,
+                    scopes,
+                })
+                .await?;
+            println!(
+                "added integration '{}' ({} in {}); log in with `rolehop sso login {}`",
+                i.name, i.start_url, i.region, i.name
+            );
+        }
+        SsoCommand::List { json } => {
+            let integrations = engine.integrations().await?;
+            if json {
+                return print_json(&integrations);
+            }
+            if integrations.is_empty() {
+                println!("no integrations; add one with `rolehop sso add`");
+            }
+            for i in &integrations {
+                println!("{}", for_terminal(&line(i)));
+            }
+        }
+        SsoCommand::Remove { name, cascade } => {
+            let before = engine.sessions().await?;
+            let (i, removed) = engine.remove_integration(&name, cascade).await?;
+            for id in removed {
+                if let Some(v) = before.iter().find(|v| v.session.id == id) {
+                    println!("removed session '{}'", v.session.name);
+                }
+            }
+            println!("removed integration '{}' and its tokens", i.name);
+        }
+        SsoCommand::Login { name, no_browser } => {
+            let pending = engine.begin_sso_login(&name).await?;
+            let device = &pending.device;
+            let url = device
+                .verification_uri_complete
+                .clone()
+                .unwrap_or_else(|| device.verification_uri.clone());
+            println!(
+                "{}",
+                for_terminal(&format!(
+                    "To log in to '{}', open {} and confirm the code {}",
+                    pending.integration.name, url, device.user_code
+                ))
+            );
+            println!("verification URL: {}", for_terminal(&url));
+            println!("user code: {}", for_terminal(&device.user_code));
+            if !no_browser {
+                open_browser(&url);
+            }
+            println!("waiting for approval (Ctrl-C cancels)...");
+            let i = engine.complete_sso_login(pending, &SystemClock).await?;
+            println!("logged in to '{}'; {}", i.name, status(&i.login));
+        }
+        SsoCommand::Logout { name } => {
+            let i = engine.sso_logout(&name).await?;
+            println!("logged out of '{}'; its tokens left the keychain", i.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(login: &LoginStatus) -> String {
+    match login {
+        LoginStatus::LoggedIn { expires_at, .. } => format!(
+            "token valid until {} (in {})",
+            rfc3339(*expires_at),
+            time_until(*expires_at, Utc::now())
+        ),
+        LoginStatus::LoginAgain { message } => format!("log in again ({message})"),
+        LoginStatus::LoggedOut => "logged out".into(),
+    }
+}
+
+fn line(i: &Integration) -> String {
+    format!(
+        "{}  {}  {}  {}",
+        i.name,
+        i.start_url,
+        i.region,
+        status(&i.login)
+    )
+}
+
+/// Opens `url` with `$BROWSER` (a command, as Python's `webbrowser` reads it; `none`
+/// opens nothing), else `xdg-open`. A browser that cannot start only costs the person a
+/// copy and paste of the URL printed above.
+fn open_browser(url: &str) {
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
+    let program = match browser.as_deref() {
+        Some(b) if b.trim().eq_ignore_ascii_case("none") => return,
+        Some(b) => b.split(':').next().unwrap_or(b).trim().to_owned(),
+        None => "xdg-open".to_owned(),
+    };
+    let spawned = std::process::Command::new(&program)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        eprintln!("rolehop: could not open a browser with {program} ({e}); open the URL above");
+    }
+}
