@@ -3,6 +3,8 @@
 //! Every peer is a real program, not a mock (see PRODUCT.md, "Testing against real
 //! peers"): moto's server for STS and IAM, gnome-keyring on a private D-Bus session bus
 //! for the keychain, and the AWS CLI and boto3 as consumers of the files Rolehop writes.
+//! The one exception is IAM Identity Center, which no emulator serves: its stand-in
+//! ([`sso_portal`]) is proven against boto3's own clients and mints real moto credentials.
 //! Each peer is started per test, on resources picked at run time (a free port, a fresh
 //! temporary directory), and killed and reaped when its handle is dropped, so suites
 //! can run in parallel under cargo-nextest without seeing each other.
@@ -35,6 +37,7 @@ pub mod keyring;
 pub mod moto;
 mod peers;
 pub mod python;
+pub mod sso_portal;
 pub mod trap;
 mod wait;
 
@@ -44,4 +47,5 @@ pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};
 pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
+pub use sso_portal::{SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;

@@ -90,7 +90,7 @@ where
 /// A command for a venv program with nothing of the caller's environment but a PATH,
 /// and the empty directory that serves as its `HOME` (removed when dropped: the AWS CLI
 /// may write caches under `~/.aws/cli`).
-fn clean_command(name: &str) -> Result<(Command, TempDir)> {
+pub(crate) fn clean_command(name: &str) -> Result<(Command, TempDir)> {
     let program = venv_bin(name);
     if !program.exists() {
         return Err(PeerError::Missing {
