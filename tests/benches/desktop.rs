@@ -87,6 +87,7 @@ fn workspace(count: usize) -> Workspace {
             },
             state,
             claim: None,
+            origin: None,
         });
         ids.push(id);
     }

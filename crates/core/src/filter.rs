@@ -9,8 +9,8 @@ use crate::model::{SessionKind, SessionView};
 pub struct SessionFilter {
     /// Only sessions bound to this profile (exact name).
     pub profile: Option<String>,
-    /// Only sessions whose name, profile, role ARN, account id, or (SSO roles) account
-    /// name, role name or integration contains this text, ignoring case.
+    /// Only sessions whose name, profile, role ARN, account id or account name, or (SSO
+    /// roles) role name or integration contains this text, ignoring case.
     pub text: Option<String>,
 }
 
@@ -40,7 +40,7 @@ impl SessionFilter {
             Some(view.session.profile.as_str()),
             role_arn,
             view.account_id.as_deref(),
-            sso.and_then(|r| r.account_name.as_deref()),
+            view.account_name.as_deref(),
             sso.map(|r| r.role_name.as_str()),
             view.integration.as_deref(),
         ]
@@ -145,6 +145,7 @@ mod tests {
                 },
                 state: SessionState::Inactive,
                 account_id: self.account_id.clone(),
+                account_name: self.account_name.clone(),
                 effective_region: self.region.clone(),
                 chain: vec![self.name.clone()],
                 integration: self.integration.clone(),

@@ -26,6 +26,7 @@ mod secret_service;
 pub mod sso;
 pub mod store;
 pub mod sts;
+pub mod sync;
 pub mod trust;
 pub mod validate;
 pub mod workspace;

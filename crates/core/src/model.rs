@@ -370,6 +370,9 @@ pub struct SessionView {
     pub state: SessionState,
     /// Account id the session acts in, when known.
     pub account_id: Option<String>,
+    /// The account's name, for sessions a sync made (an organization's, an SSO
+    /// integration's): searchable like the account id.
+    pub account_name: Option<String>,
     /// Effective region (session's, else the workspace default).
     pub effective_region: Option<String>,
     /// Names from the root IAM user down to this session.

@@ -11,6 +11,7 @@ use crate::model::{
     SessionState, SessionView, Settings,
 };
 use crate::sso::Integration;
+use crate::sync::SyncOrigin;
 use crate::validate::{self, ValidationError};
 
 /// The schema version written by this build; older files are migrated on load.
@@ -25,6 +26,9 @@ pub struct StoredSession {
     /// The start in flight, while the session is pending (see [`crate::claims`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// Which sync made this session, and what it last gave it (see [`crate::sync`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<SyncOrigin>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,6 +153,14 @@ impl Workspace {
             session: stored.session.clone(),
             state: stored.state.clone(),
             account_id,
+            account_name: stored
+                .origin
+                .as_ref()
+                .map(|o| o.account_name.clone())
+                .or_else(|| match &stored.session.kind {
+                    SessionKind::SsoRole(r) => r.account_name.clone(),
+                    _ => None,
+                }),
             effective_region: self.region_of(&stored.session),
             chain: chain.iter().map(|s| s.name.clone()).collect(),
             integration,
@@ -181,7 +193,7 @@ impl Workspace {
     }
 
     /// Makes sure a profile exists (sessions may name a profile not yet declared).
-    fn ensure_profile(&mut self, name: &ProfileName) {
+    pub(crate) fn ensure_profile(&mut self, name: &ProfileName) {
         if self.profile(name.as_str()).is_none() {
             self.profiles.push(Profile { name: name.clone() });
         }
@@ -275,6 +287,7 @@ impl Workspace {
             session,
             state: SessionState::Inactive,
             claim: None,
+            origin: None,
         });
         Ok(())
     }

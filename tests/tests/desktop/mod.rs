@@ -509,6 +509,7 @@ pub fn seed_users(peers: &Peers, count: usize) -> TestResult<Vec<String>> {
             },
             state: SessionState::Inactive,
             claim: None,
+            origin: None,
         });
     }
     let home = peers.home().rolehop_home();

@@ -13,6 +13,11 @@ export type SessionView = { state: SessionState,
  */
 account_id: string | null, 
 /**
+ * The account's name, for sessions a sync made (an organization's, an SSO
+ * integration's): searchable like the account id.
+ */
+account_name: string | null, 
+/**
  * Effective region (session's, else the workspace default).
  */
 effective_region: string | null, 

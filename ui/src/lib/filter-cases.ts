@@ -14,6 +14,7 @@ export interface CaseSession {
   kind: "iam-user" | "role" | "sso-role";
   role_arn?: string;
   account_id: string | null;
+  /** Sessions a sync made, and SSO roles, carry their account's name. */
   account_name?: string;
   role_name?: string;
   integration?: string;
@@ -41,6 +42,7 @@ function view(s: CaseSession, i: number): SessionView {
     kind: kindOf(s, id),
     state,
     account_id: s.account_id,
+    account_name: s.account_name ?? null,
     effective_region: s.region,
     chain: [s.name],
     integration: s.integration ?? null,

@@ -4,7 +4,7 @@
 //
 // The text and profile filters mean exactly what rolehop-core's `SessionFilter` means
 // (the CLI's `session list --filter/--profile`): the trimmed text, ignoring case, inside
-// the name, profile, role ARN or account id, or an SSO role's account name, role name or
+// the name, profile, role ARN, account id or account name, or an SSO role's role name or
 // integration; profiles by exact name. They run here rather
 // than over IPC so a keystroke never waits on a round trip.
 
@@ -15,7 +15,7 @@ export type KindFilter = "" | SessionView["kind"]["type"];
 export type StateFilter = "" | SessionState["state"];
 
 export interface Filters {
-  /** Text that must appear in the name, profile, role ARN or account. */
+  /** Text that must appear in the name, profile, role ARN, account id or account name. */
   text: string;
   /** Profile names; empty means every profile. */
   profiles: string[];
@@ -39,7 +39,7 @@ export function searchFields(session: SessionView): string[] {
     session.profile,
     roleArn(session) ?? "",
     session.account_id ?? "",
-    sso?.account_name ?? "",
+    session.account_name ?? "",
     sso?.role_name ?? "",
     session.integration ?? "",
   ];

@@ -15,6 +15,7 @@ export function user(name: string, profile: string, extra: Partial<SessionView> 
     kind: { type: "iam-user", mfa_serial: "arn:aws:iam::111111111111:mfa/dev", session_duration: 43200, account_id: "111111111111" },
     state: { state: "inactive" },
     account_id: "111111111111",
+    account_name: null,
     effective_region: "eu-west-1",
     chain: [name],
     integration: null,

@@ -162,7 +162,7 @@ impl Engine {
     /// Applies `change` to the freshest workspace under the workspace lock (a blocking
     /// task): the checks and the act of every rule happen inside one of these. A change
     /// that also edits the AWS files takes their lock inside this one, never the reverse.
-    async fn update<T: Send + 'static>(
+    pub(crate) async fn update<T: Send + 'static>(
         &self,
         change: impl FnOnce(&mut Workspace) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, EngineError> {

@@ -1,0 +1,174 @@
+//! Sessions made in bulk from a source (an AWS Organization's accounts, an IAM Identity
+//! Center integration's assignments) and kept in step with it by re-syncing.
+//!
+//! A synced session carries a [`SyncOrigin`] in the workspace: which source made it,
+//! the entry's stable [`SyncKey`] (account id + role name) and the values it had when
+//! last synced. Re-syncing compares the source's entries with the sessions carrying that
+//! source ([`SyncPlan`]): new entries are added, entries whose source data changed (an
+//! account renamed) are updated except where the user changed a value since (their
+//! name, profile or region wins), entries gone from the source are removed unless the
+//! session is active or pending, or other sessions chain from it (both kept and
+//! reported), and everything else is kept. The plan is made and applied inside one
+//! locked workspace update ([`Engine::sync`]), so a second run with the same entries
+//! finds nothing to change and writes nothing.
+//!
+//! The source's own client (Organizations' ListAccounts, the SSO portal's
+//! ListAccountRoles) lives with its command; this module knows only entries.
+
+mod plan;
+mod template;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::plan::SyncPlan;
+pub use self::template::{NameTemplate, sanitise};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::events::EngineEvent;
+use crate::model::{ProfileName, SessionId, SessionKind};
+
+/// Where synced sessions come from. A sync owns exactly the sessions whose origin has
+/// its source: two sources never remove each other's sessions.
+///
+/// Serialised `{"type": "organization", "via": "<id>", "role_name": "Admin"}`; a new
+/// source is a new variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SyncSource {
+    /// An AWS Organization's member accounts, listed with the credentials of `via` (a
+    /// session in the management or a delegated administrator account), one role
+    /// `role_name` chained from `via` in each. Syncing another role name is another
+    /// source, so both sets of sessions live side by side.
+    Organization { via: SessionId, role_name: String },
+}
+
+/// An entry's stable identity within its source: what a re-sync matches on, whatever
+/// the account or session is called now.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SyncKey {
+    pub account_id: String,
+    pub role_name: String,
+}
+
+/// The values a sync gave a session, as last synced: a value the session still has was
+/// the source's to change; a value that differs is the user's to keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncedValues {
+    pub name: String,
+    pub profile: ProfileName,
+    pub region: Option<String>,
+}
+
+/// What a sync records on each session it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncOrigin {
+    pub source: SyncSource,
+    pub key: SyncKey,
+    /// The account's name at the source, as last synced (searchable in the list).
+    pub account_name: String,
+    pub synced: SyncedValues,
+}
+
+/// One entry the source wants a session for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncEntry {
+    pub key: SyncKey,
+    pub account_name: String,
+    /// The session's region; `None` uses the workspace default.
+    pub region: Option<String>,
+    /// The session's kind when it is added (a role chained from the organization's
+    /// `via` session, an SSO role...). The key fixes what the source decides about it,
+    /// so a re-sync never changes the kind: the user's edits to it (duration, external
+    /// id) stay.
+    pub kind: SessionKind,
+}
+
+/// One session a sync touched or looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SyncedSession {
+    /// The session's name after the sync.
+    pub name: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub role_name: String,
+}
+
+/// A session whose entry left the source but which other sessions chain from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct KeptParent {
+    pub session: SyncedSession,
+    /// The sessions chained from it, by name.
+    pub children: Vec<String>,
+}
+
+/// How many sessions a sync added, updated, removed and kept. `kept` counts every
+/// session left as it was: unchanged entries and gone entries kept (active or a parent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SyncCounts {
+    pub added: u32,
+    pub updated: u32,
+    pub removed: u32,
+    pub kept: u32,
+}
+
+/// What a sync did (or, from [`SyncPlan::report`], would do).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SyncReport {
+    pub counts: SyncCounts,
+    pub added: Vec<SyncedSession>,
+    /// Source data changed (an account renamed): the session follows it except for the
+    /// values the user changed since the last sync.
+    pub updated: Vec<SyncedSession>,
+    pub removed: Vec<SyncedSession>,
+    /// Unchanged.
+    pub kept: Vec<SyncedSession>,
+    /// Gone from the source but active or starting: never removed under the user. A
+    /// later sync removes it once it is stopped.
+    pub kept_live: Vec<SyncedSession>,
+    /// Gone from the source, but other sessions chain from it.
+    pub kept_parent: Vec<KeptParent>,
+}
+
+impl SyncReport {
+    /// Whether the sync changed the workspace.
+    pub fn changed(&self) -> bool {
+        let c = self.counts;
+        c.added + c.updated + c.removed > 0
+    }
+}
+
+impl Engine {
+    /// Brings the sessions of `source` in step with `entries`, naming new ones with
+    /// `template`: plans and applies in one locked workspace update (nothing is written
+    /// when nothing changes; a refused entry changes nothing), then forgets the removed
+    /// sessions' cached credentials.
+    pub async fn sync(
+        &self,
+        source: SyncSource,
+        template: NameTemplate,
+        entries: Vec<SyncEntry>,
+    ) -> Result<SyncReport, EngineError> {
+        let (report, removed) = self
+            .update(move |ws| {
+                let plan = SyncPlan::new(ws, &source, &template, &entries)?;
+                let removed = plan.removals().to_vec();
+                Ok((plan.apply(ws)?, removed))
+            })
+            .await?;
+        if report.changed() {
+            self.events().publish(EngineEvent::WorkspaceChanged);
+        }
+        for id in removed {
+            // Never started sessions have nothing cached; a leftover entry is harmless
+            // but is still the removed session's, so it goes.
+            self.resolver().forget(id).await?;
+        }
+        Ok(report)
+    }
+}
