@@ -237,6 +237,21 @@ pub enum SsoCommand {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Create, update and remove SSO role sessions: one per account and role you are
+    /// assigned. Re-running keeps what you changed (name, profile, region), adds new
+    /// assignments and removes vanished ones (never an active session or a parent).
+    Sync {
+        /// The integration's name or id.
+        name: String,
+        /// Session and profile names, from {account_name}, {account_id} and {role_name}
+        /// (default {account_name}-{role_name}), made a valid profile name; a name taken
+        /// gets -ACCOUNT_ID.
+        #[arg(long, value_name = "T")]
+        profile_template: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Log out: the portal forgets the token and the keychain drops it.
     Logout {
         /// The integration's name or id.

@@ -7,6 +7,7 @@ use rolehop_core::Engine;
 use rolehop_core::display_text::for_terminal;
 use rolehop_core::rotation::SystemClock;
 use rolehop_core::sso::{Integration, LoginStatus, NewIntegration};
+use rolehop_core::sync::SyncReport;
 
 use crate::args::SsoCommand;
 use crate::commands::{Outcome, print_json};
@@ -78,12 +79,46 @@ pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
             let i = engine.complete_sso_login(pending, &SystemClock).await?;
             println!("logged in to '{}'; {}", i.name, status(&i.login));
         }
+        SsoCommand::Sync {
+            name,
+            profile_template,
+            json,
+        } => {
+            let report = engine.sso_sync(&name, profile_template.as_deref()).await?;
+            if json {
+                return print_json(&report);
+            }
+            print!("{}", for_terminal(&sync_summary(&report)));
+        }
         SsoCommand::Logout { name } => {
             let i = engine.sso_logout(&name).await?;
             println!("logged out of '{}'; its tokens left the keychain", i.name);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `added 600, updated 0, removed 0, kept 0`, then what was kept although it vanished.
+fn sync_summary(report: &SyncReport) -> String {
+    let c = report.counts;
+    let mut out = format!(
+        "added {}, updated {}, removed {}, kept {}\n",
+        c.added, c.updated, c.removed, c.kept
+    );
+    for s in &report.kept_live {
+        out.push_str(&format!(
+            "kept '{}': its assignment vanished, but it is active; stop it and sync again to remove it\n",
+            s.name
+        ));
+    }
+    for p in &report.kept_parent {
+        out.push_str(&format!(
+            "kept '{}': its assignment vanished, but {} chain from it\n",
+            p.session.name,
+            p.children.join(", ")
+        ));
+    }
+    out
 }
 
 fn status(login: &LoginStatus) -> String {

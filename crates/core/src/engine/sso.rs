@@ -12,12 +12,14 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, SsoRole};
 use crate::rotation::Clock;
+use crate::sso::assignments::{Assignment, assignments};
 use crate::sso::login::{LoginError, poll_for_token};
 use crate::sso::portal::{ClientRegistration, DeviceAuthorization};
 use crate::sso::{
     Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration, TokenError,
     apply_statuses,
 };
+use crate::sync::{NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
 use crate::validate;
 
 use super::Engine;
@@ -257,6 +259,54 @@ impl Engine {
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         Ok(view)
+    }
+
+    /// Syncs an integration: one SSO role session per account and role the portal
+    /// lists, named from `template` (default `{account_name}-{role_name}`); re-syncing
+    /// keeps what the user changed, adds new assignments and removes vanished ones
+    /// (never an active one or a parent: those are kept and reported).
+    pub async fn sso_sync(
+        &self,
+        selector: &str,
+        template: Option<&str>,
+    ) -> Result<SyncReport, EngineError> {
+        let template = match template {
+            Some(t) => NameTemplate::parse("profile_template", t)?,
+            None => NameTemplate::default(),
+        };
+        let integration = self.integration(selector).await?;
+        let sso = self.resolver.sso();
+        let token = sso.access_token(&integration).await;
+        self.store_sso_statuses().await?;
+        let token = token.map_err(|e| token_error(&integration.name, e))?;
+        let listed = assignments(sso.portal(), &integration.region, &token)
+            .await
+            .map_err(|e| login_error(&integration.name, format!("{}: {}", e.code, e.message)))?;
+        let entries = listed
+            .into_iter()
+            .flat_map(|a| {
+                let Assignment { account, roles } = a;
+                let id = integration.id;
+                roles.into_iter().map(move |role_name| SyncEntry {
+                    key: SyncKey {
+                        account_id: account.account_id.clone(),
+                        role_name: role_name.clone(),
+                    },
+                    account_name: account.account_name.clone(),
+                    region: None,
+                    kind: SessionKind::SsoRole(SsoRole {
+                        integration: id,
+                        account_id: account.account_id.clone(),
+                        account_name: Some(account.account_name.clone()).filter(|n| !n.is_empty()),
+                        role_name,
+                    }),
+                })
+            })
+            .collect();
+        let source = SyncSource::SsoIntegration {
+            integration: integration.id,
+        };
+        self.sync(source, template, entries).await
     }
 
     /// Stores what the token service learnt about logins (a refresh's new expiry, a

@@ -4,8 +4,10 @@
 //! - [`integration`]: the workspace entity and its rules;
 //! - [`portal`]: the SSO OIDC and portal clients (aws-sdk-ssooidc, aws-sdk-sso);
 //! - [`login`]: the device authorization flow, its polling on a [`login::Pacer`] seam;
-//! - [`tokens`]: what lives in the keychain, and a token refreshed before it expires.
+//! - [`tokens`]: what lives in the keychain, and a token refreshed before it expires;
+//! - [`assignments`]: the accounts and roles a sync brings in, listed concurrently.
 
+pub mod assignments;
 pub mod integration;
 pub mod login;
 pub mod portal;

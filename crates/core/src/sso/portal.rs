@@ -452,7 +452,7 @@ impl SsoPortal {
                 .list_account_roles()
                 .access_token(access_token)
                 .account_id(account_id)
-                .max_results(1000)
+                .max_results(100)
                 .set_next_token(next.take())
                 .customize()
                 .config_override(Self::portal_call(region, &attempts))
