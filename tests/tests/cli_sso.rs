@@ -52,8 +52,12 @@ fn world_with_portal() -> (World, SsoPortal) {
 /// `rolehop sso login acme --no-browser`, approved through the stand-in once the CLI
 /// has polled and been told "pending" at least once.
 fn log_in(world: &World, portal: &SsoPortal) -> Run {
+    log_in_to(world, portal, "acme")
+}
+
+fn log_in_to(world: &World, portal: &SsoPortal, integration: &str) -> Run {
     let before = portal.calls().unwrap().of(SsoOperation::CreateToken);
-    let mut child = world.spawn(&["sso", "login", "acme", "--no-browser"], &[]);
+    let mut child = world.spawn(&["sso", "login", integration, "--no-browser"], &[]);
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = String::new();
@@ -421,4 +425,56 @@ fn a_denied_role_a_revoked_token_and_a_throttled_portal_fail_that_session_only()
         "{expired:?}"
     );
     assert_eq!(world.state_of("payments-Billing"), "active");
+}
+
+#[test]
+fn an_imported_sso_session_config_logs_in_and_starts_as_its_role() {
+    let (world, portal) = world_with_portal();
+    portal
+        .seed(&[SsoAccount::new("333333333333", "shared", &["Admin"])])
+        .unwrap();
+    let config = format!(
+        "[sso-session stand]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n\
+         sso_registration_scopes = sso:account:access\n\n[profile shared-admin]\n\
+         sso_session = stand\nsso_account_id = 333333333333\nsso_role_name = Admin\n\
+         region = us-east-1\n"
+    );
+    world.peers.home().write_aws_config(&config).unwrap();
+    let report = world
+        .rolehop(&["import", "aws-config", "--json"])
+        .ok()
+        .json();
+    let entry = &report["entries"][0];
+    assert_eq!(entry["kind"], "sso-role", "{report}");
+    assert_eq!(entry["outcome"], "imported", "{report}");
+    log_in_to(&world, &portal, "stand");
+    // The profile's sso_* keys are the user's: the start takes the profile over, and
+    // the AWS CLI then uses Rolehop's credentials instead of its own SSO login.
+    world
+        .rolehop(&["session", "start", "shared-admin", "--take-over"])
+        .ok();
+    assert_eq!(
+        world.caller_arn("shared-admin").unwrap(),
+        SsoPortal::assumed_role_arn("333333333333", "Admin", "alice")
+    );
+    // Credential-process delivery works for SSO roles too.
+    world.rolehop(&["session", "stop", "shared-admin"]).ok();
+    world
+        .rolehop(&["settings", "set", "delivery-mode", "credential-process"])
+        .ok();
+    world
+        .rolehop(&["session", "start", "shared-admin", "--take-over"])
+        .ok();
+    let config = world.peers.home().read_aws_config().unwrap();
+    assert!(config.contains("credential_process"), "{config}");
+    assert_eq!(
+        world.caller_arn("shared-admin").unwrap(),
+        SsoPortal::assumed_role_arn("333333333333", "Admin", "alice")
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.peers.home().aws_credentials_file())
+            .unwrap_or_default()
+            .contains("aws_session_token"),
+        false
+    );
 }
