@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use cli::{Run, World};
 use rolehop_e2e::sso_portal::START_URL;
-use rolehop_e2e::{SsoAccount, SsoOperation, SsoPortal};
+use rolehop_e2e::{SsoAccount, SsoOperation, SsoPortal, SsoPortalConfig};
 
 /// Waits (polling) until `done` holds; panics naming `what` after a minute. Not a timed
 /// assertion: the minute only keeps a broken peer from hanging the suite.
@@ -477,4 +477,47 @@ fn an_imported_sso_session_config_logs_in_and_starts_as_its_role() {
             .contains("aws_session_token"),
         false
     );
+}
+
+#[test]
+fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_login() {
+    let (world, portal) = world_with_portal();
+    portal
+        .seed(&[SsoAccount::new("444444444444", "data", &["Admin", "ReadOnly"])])
+        .unwrap();
+    // Tokens that live 3 s: always inside the refresh window, soon past their end.
+    portal
+        .configure(&SsoPortalConfig {
+            access_token_ttl: Some(Duration::from_secs(3)),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
+    log_in(&world, &portal);
+    let creates = portal.calls().unwrap().of(SsoOperation::CreateToken);
+    assert_eq!(sync_counts(&world), counts(2, 0, 0, 0));
+    world.rolehop(&["session", "start", "data-Admin"]).ok();
+    // Each use refreshed the token with the refresh token: nobody was asked.
+    let refreshed = portal.calls().unwrap().of(SsoOperation::CreateToken) - creates;
+    assert!(refreshed >= 2, "{refreshed} refreshes");
+    assert!(portal.pending_user_codes().unwrap().is_empty());
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "logged-in", "{list}");
+
+    // The sign-in session revoked and the token past its end: the refresh is refused,
+    // the integration reads "log in again", and a start says to log in.
+    portal.revoke_tokens().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> = list[0]["login"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    wait_until("the token's end", || chrono::Utc::now() > expires);
+    let refused = world
+        .rolehop(&["session", "start", "data-ReadOnly"])
+        .fails_with(12);
+    assert!(refused.stderr.contains("needs a new login"), "{refused:?}");
+    assert!(refused.stderr.contains("rolehop sso login acme"), "{refused:?}");
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "login-again", "{list}");
+    assert_eq!(world.state_of("data-Admin"), "active");
 }
