@@ -483,7 +483,11 @@ fn an_imported_sso_session_config_logs_in_and_starts_as_its_role() {
 fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_login() {
     let (world, portal) = world_with_portal();
     portal
-        .seed(&[SsoAccount::new("444444444444", "data", &["Admin", "ReadOnly"])])
+        .seed(&[SsoAccount::new(
+            "444444444444",
+            "data",
+            &["Admin", "ReadOnly"],
+        )])
         .unwrap();
     // Tokens that live 3 s: always inside the refresh window, soon past their end.
     portal
@@ -516,7 +520,10 @@ fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_lo
         .rolehop(&["session", "start", "data-ReadOnly"])
         .fails_with(12);
     assert!(refused.stderr.contains("needs a new login"), "{refused:?}");
-    assert!(refused.stderr.contains("rolehop sso login acme"), "{refused:?}");
+    assert!(
+        refused.stderr.contains("rolehop sso login acme"),
+        "{refused:?}"
+    );
     let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
     assert_eq!(list[0]["login"]["status"], "login-again", "{list}");
     assert_eq!(world.state_of("data-Admin"), "active");
