@@ -11,7 +11,8 @@ use clap_complete::Shell;
 
 const AFTER_HELP: &str = "\
 SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
-AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured; \
+AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL(_STS) and \
+AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC are honoured; \
 ROLEHOP_FEDERATION_URL overrides the console sign-in's federation endpoint.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
@@ -379,8 +380,8 @@ pub struct ListArgs {
     /// Only sessions bound to this profile.
     #[arg(long, value_name = "P")]
     pub profile: Option<String>,
-    /// Only sessions whose name, profile, role ARN or account contains TEXT
-    /// (case-insensitive).
+    /// Only sessions whose name, profile, role ARN, account id or name, or SSO role name
+    /// or integration contains TEXT (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
     /// Print JSON (an array of sessions) for scripts.
