@@ -406,36 +406,36 @@ impl SsoPortal {
         access_token: &str,
     ) -> Result<Vec<Account>, PortalError> {
         let built = self.built().await?;
-        let mut accounts = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
+        every_page(|next| async move {
             let (started, attempts) = (Instant::now(), Attempts::default());
             let out = built
                 .portal
                 .list_accounts()
                 .access_token(access_token)
                 .max_results(100)
-                .set_next_token(next.take())
+                .set_next_token(next)
                 .customize()
                 .config_override(Self::portal_call(region, &attempts))
                 .send()
                 .await;
             let out = logged("ListAccounts", started, &attempts, out)?;
-            accounts.extend(out.account_list().iter().filter_map(|a| {
-                Some(Account {
-                    account_id: a.account_id()?.to_owned(),
-                    account_name: a.account_name().unwrap_or_default().to_owned(),
+            let accounts = out
+                .account_list()
+                .iter()
+                .filter_map(|a| {
+                    Some(Account {
+                        account_id: a.account_id()?.to_owned(),
+                        account_name: a.account_name().unwrap_or_default().to_owned(),
+                    })
                 })
-            }));
-            match out.next_token().filter(|t| !t.is_empty()) {
-                Some(t) => next = Some(t.to_owned()),
-                None => return Ok(accounts),
-            }
-        }
+                .collect();
+            Ok((accounts, out.next_token().map(str::to_owned)))
+        })
+        .await
     }
 
-    /// `ListAccountRoles` for one account, every page (one page for all but the
-    /// largest assignments: the page size is the API's maximum).
+    /// `ListAccountRoles` for one account, every page (100 roles a page, the API's
+    /// largest, so one call for nearly every account).
     pub async fn account_roles(
         &self,
         region: &str,
@@ -443,9 +443,7 @@ impl SsoPortal {
         account_id: &str,
     ) -> Result<Vec<String>, PortalError> {
         let built = self.built().await?;
-        let mut roles = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
+        every_page(|next| async move {
             let (started, attempts) = (Instant::now(), Attempts::default());
             let out = built
                 .portal
@@ -453,21 +451,38 @@ impl SsoPortal {
                 .access_token(access_token)
                 .account_id(account_id)
                 .max_results(100)
-                .set_next_token(next.take())
+                .set_next_token(next)
                 .customize()
                 .config_override(Self::portal_call(region, &attempts))
                 .send()
                 .await;
             let out = logged("ListAccountRoles", started, &attempts, out)?;
-            roles.extend(
-                out.role_list()
-                    .iter()
-                    .filter_map(|r| r.role_name().map(str::to_owned)),
-            );
-            match out.next_token().filter(|t| !t.is_empty()) {
-                Some(t) => next = Some(t.to_owned()),
-                None => return Ok(roles),
-            }
+            let roles = out
+                .role_list()
+                .iter()
+                .filter_map(|r| r.role_name().map(str::to_owned))
+                .collect();
+            Ok((roles, out.next_token().map(str::to_owned)))
+        })
+        .await
+    }
+}
+
+/// Every item of a paginated call: `page(next_token)` gives one page's items and the
+/// next token; an absent or empty token ends the walk.
+async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>, PortalError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), PortalError>>,
+{
+    let mut items = Vec::new();
+    let mut next = None;
+    loop {
+        let (found, token) = page(next.take()).await?;
+        items.extend(found);
+        match token.filter(|t| !t.is_empty()) {
+            Some(t) => next = Some(t),
+            None => return Ok(items),
         }
     }
 }
