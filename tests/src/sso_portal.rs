@@ -1,4 +1,5 @@
-//! The IAM Identity Center stand-in (`tests/peers/sso_portal.py`) as a test peer.
+//! The IAM Identity Center stand-in (`tests/peers/sso_portal.py` and its `sso_*.py`
+//! modules) as a test peer.
 //!
 //! No emulator serves the SSO portal (`sso`) and SSO OIDC (`sso-oidc`) APIs, so the
 //! stand-in implements both to the wire format of botocore's service models; its own
@@ -25,7 +26,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -35,7 +36,7 @@ use crate::daemon::Daemon;
 use crate::error::{PeerError, Result};
 use crate::http;
 use crate::moto::MotoServer;
-use crate::python::clean_command;
+use crate::python::{clean_command, venv_bin};
 use crate::wait::{self, Probe};
 
 /// A start URL for integrations that use the stand-in. It accepts any start URL; this
@@ -98,7 +99,8 @@ impl SsoAccount {
 }
 
 /// Lifetimes (whole seconds), paging and the default user the stand-in uses from now on
-/// (unset fields stay as they are).
+/// (unset fields stay as they are). `role_credentials_ttl` may be shorter than STS's
+/// 900 s minimum (moto grants it), for tests of rotation.
 /// Defaults: access token 8 h, device code 600 s, poll interval 1 s, client secret
 /// 90 days, role credentials 3600 s, 20 items a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -153,6 +155,8 @@ impl SsoPortal {
             .arg(script())
             .args(["--host", "127.0.0.1", "--port", "0"])
             .current_dir(dir.path())
+            // Its modules are imported from the source tree: leave no __pycache__ there.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("MOTO_ENDPOINT", moto.endpoint())
             .env("STAND_IN_PRINCIPAL_ARN", &user.arn)
             .env("AWS_ACCESS_KEY_ID", &user.access_key_id)
@@ -178,10 +182,10 @@ impl SsoPortal {
                 Err(e) => Probe::NotYet(format!("health: {e}")),
             }
         })
-        .map_err(|detail| PeerError::NotReady {
+        .map_err(|why| PeerError::NotReady {
             peer: "sso_portal.py",
             waited: START_TIMEOUT,
-            detail,
+            detail: format!("{why}; log:\n{}", daemon.log_text()),
         })?;
         Ok(Self {
             daemon,
@@ -317,6 +321,37 @@ impl SsoPortal {
     pub fn approve_pending(&self) -> Result<usize> {
         let answer = self.control("approve", json!({}))?;
         Ok(answer["decided"].as_u64().unwrap_or(0) as usize)
+    }
+
+    /// Writes `dir/approving-browser`, an executable for `BROWSER`: given a
+    /// verification URI, it does what a person does there (opens the page, reads the
+    /// code it shows, presses Approve) and logs the URI it was given to
+    /// `dir/approving-browser.log`. Nothing else approves, so a client that opens the
+    /// wrong URL keeps getting `authorization_pending`.
+    pub fn approving_browser(&self, dir: &Path) -> Result<PathBuf> {
+        let path = dir.join("approving-browser");
+        let script = format!(
+            r#"#!{python}
+import re, sys, urllib.parse, urllib.request
+url = sys.argv[1]
+with open(__file__ + ".log", "a") as log:
+    log.write(url + "\n")
+page = urllib.request.urlopen(url).read().decode()
+code = re.search(r'name="user_code" value="([^"]*)"', page).group(1)
+form = urllib.parse.urlencode({{"user_code": code, "action": "approve"}}).encode()
+urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
+"#,
+            python = venv_bin("python").display(),
+            endpoint = self.endpoint(),
+        );
+        std::fs::write(&path, script)
+            .map_err(PeerError::io(format!("writing {}", path.display())))?;
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .map_err(PeerError::io(format!(
+                "making {} executable",
+                path.display()
+            )))?;
+        Ok(path)
     }
 
     /// Denies `user_code`: the client's next CreateToken gets `access_denied`.

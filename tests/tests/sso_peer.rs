@@ -35,17 +35,35 @@ def register(scopes=("sso:account:access",)):
     return oidc.register_client(clientName="sso-peer-test", clientType="public",
                                 scopes=list(scopes))
 
-def login(client=None):
-    client = client or register()
-    device = oidc.start_device_authorization(clientId=client["clientId"],
+def start(client):
+    return oidc.start_device_authorization(clientId=client["clientId"],
         clientSecret=client["clientSecret"], startUrl=START_URL)
-    ctl("approve", {"userCode": device["userCode"]})
-    return client, oidc.create_token(clientId=client["clientId"],
-        clientSecret=client["clientSecret"], grantType=DEVICE_GRANT,
-        deviceCode=device["deviceCode"])
+
+def redeem(client, device):
+    return oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                             grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])
 
 def code_of(error):
     return error.response["Error"]["Code"]
+
+def wire_of(error):
+    """What an OIDC error was on the wire: its type, `error` and HTTP status."""
+    return [code_of(error), error.response.get("error"),
+            error.response["ResponseMetadata"]["HTTPStatusCode"]]
+
+def poll(client, device, detail=code_of):
+    """"token", or what CreateToken answered instead."""
+    try:
+        redeem(client, device)
+        return "token"
+    except botocore.exceptions.ClientError as e:
+        return detail(e)
+
+def login(client=None):
+    client = client or register()
+    device = start(client)
+    ctl("approve", {"userCode": device["userCode"]})
+    return client, redeem(client, device)
 "#;
 
 /// Moto and the stand-in, and what a script needs to reach them.
@@ -98,26 +116,17 @@ fn boto3s_device_flow_is_pending_until_the_person_approves_then_yields_tokens() 
             world.python_json(
                 r#"
 client = register()
-device = oidc.start_device_authorization(clientId=client["clientId"],
-    clientSecret=client["clientSecret"], startUrl=START_URL)
+device = start(client)
 pending = 0
 while True:
     time.sleep(device["interval"])
     try:
-        token = oidc.create_token(clientId=client["clientId"],
-            clientSecret=client["clientSecret"], grantType=DEVICE_GRANT,
-            deviceCode=device["deviceCode"])
+        token = redeem(client, device)
         break
     except oidc.exceptions.AuthorizationPendingException as e:
-        assert e.response["Error"]["Code"] == "AuthorizationPendingException"
-        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert wire_of(e) == ["AuthorizationPendingException", "authorization_pending", 400]
         pending += 1
-try:
-    oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
-        grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])
-    redeemed_twice = "accepted"
-except oidc.exceptions.InvalidGrantException:
-    redeemed_twice = "invalid_grant"
+redeemed_twice = poll(client, device)
 print(json.dumps({"client": {k: v for k, v in client.items() if k != "ResponseMetadata"},
                   "device": {k: v for k, v in device.items() if k != "ResponseMetadata"},
                   "token": {k: v for k, v in token.items() if k != "ResponseMetadata"},
@@ -134,6 +143,7 @@ print(json.dumps({"client": {k: v for k, v in client.items() if k != "ResponseMe
         };
         // Let the client see at least one authorization_pending first.
         while world.portal.calls()?.of(SsoOperation::CreateToken) == 0 {
+            assert!(!client.is_finished(), "the client ended before it polled");
             thread::sleep(Duration::from_millis(100));
         }
         world.portal.approve(&code)?;
@@ -163,7 +173,7 @@ print(json.dumps({"client": {k: v for k, v in client.items() if k != "ResponseMe
             .as_str()
             .is_some_and(|t| !t.is_empty())
     );
-    assert_eq!(out["redeemed_twice"], "invalid_grant");
+    assert_eq!(out["redeemed_twice"], "InvalidGrantException");
     Ok(())
 }
 
@@ -221,21 +231,126 @@ print(json.dumps(answers))
 }
 
 #[test]
-fn configure_changes_the_poll_interval_the_client_is_told() -> TestResult {
+fn sso_role_credentials_create_and_assume_a_chained_role_in_their_account() -> TestResult {
     let world = World::start();
+    world.moto.enable_auth()?;
+    world
+        .portal
+        .seed(&[SsoAccount::new("111122223333", "payments", &["Admin"])])?;
+    let sso_session = SsoPortal::assumed_role_arn("111122223333", "Admin", DEFAULT_USER);
+    let out = world.python_json(&format!(
+        r#"
+_, token = login()
+creds = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111122223333",
+                                 roleName="Admin")["roleCredentials"]
+session = boto3.Session(aws_access_key_id=creds["accessKeyId"],
+    aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds["sessionToken"])
+# The permission set allows every action in its account, so the SSO role itself
+# creates the next hop. moto with IAM auth on matches an assumed-role caller by its
+# session ARN (AWS also admits the role ARN): the trust names the session.
+trust = {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+         "Principal": {{"AWS": "{sso_session}"}}, "Action": "sts:AssumeRole"}}]}}
+arn = session.client("iam", endpoint_url=os.environ["MOTO"]).create_role(
+    RoleName="Deploy", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+hop = session.client("sts", endpoint_url=os.environ["MOTO"]).assume_role(
+    RoleArn=arn, RoleSessionName="chained")["Credentials"]
+identity = boto3.client("sts", endpoint_url=os.environ["MOTO"],
+    aws_access_key_id=hop["AccessKeyId"], aws_secret_access_key=hop["SecretAccessKey"],
+    aws_session_token=hop["SessionToken"]).get_caller_identity()
+print(json.dumps({{"arn": identity["Arn"]}}))
+"#
+    ));
+    assert_eq!(
+        out["arn"],
+        "arn:aws:sts::111122223333:assumed-role/Deploy/chained"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_verification_uri_lets_a_browser_approve_or_deny_the_code() -> TestResult {
+    let world = World::start();
+    let out = world.python_json(
+        r#"
+import re, urllib.parse
+client = register()
+def browse(device, button):
+    """What a person does: open the complete URI, check the code, press a button."""
+    page = urllib.request.urlopen(device["verificationUriComplete"]).read().decode()
+    shown = re.search(r'name="user_code" value="([^"]*)"', page).group(1)
+    form = urllib.parse.urlencode({"user_code": shown, "action": button}).encode()
+    urllib.request.urlopen(urllib.request.Request(device["verificationUri"], data=form))
+    return shown
+approved, denied = start(client), start(client)
+shown = browse(approved, "approve")
+browse(denied, "deny")
+print(json.dumps({"shown_matches": shown == approved["userCode"],
+                  "approved": poll(client, approved), "denied": poll(client, denied)}))
+"#,
+    );
+    assert_eq!(out["shown_matches"], true, "{out}");
+    assert_eq!(out["approved"], "token");
+    assert_eq!(out["denied"], "AccessDeniedException");
+    assert!(world.portal.pending_user_codes()?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn the_approving_browser_approves_the_uri_it_is_opened_with() -> TestResult {
+    let world = World::start();
+    let dir = tempfile::tempdir()?;
+    let browser = world.portal.approving_browser(dir.path())?;
+    let out = world.python_json(&format!(
+        r#"
+import webbrowser
+client = register()
+device = start(client)
+# As the AWS CLI does: BROWSER names the program webbrowser runs with the URL.
+os.environ["BROWSER"] = "{browser}"
+opened = webbrowser.open(device["verificationUriComplete"])
+for _ in range(100):
+    answer = poll(client, device)
+    if answer != "AuthorizationPendingException":
+        break
+    time.sleep(device["interval"])
+print(json.dumps({{"opened": opened, "answer": answer, "uri": device["verificationUriComplete"]}}))
+"#,
+        browser = browser.display()
+    ));
+    assert_eq!(out["opened"], true, "{out}");
+    assert_eq!(out["answer"], "token", "{out}");
+    let log = std::fs::read_to_string(dir.path().join("approving-browser.log"))?;
+    assert_eq!(log.trim(), out["uri"].as_str().unwrap());
+    Ok(())
+}
+
+#[test]
+fn configure_changes_the_interval_and_lifetimes_the_clients_are_told() -> TestResult {
+    let world = World::start();
+    world
+        .portal
+        .seed(&[SsoAccount::new("111122223333", "payments", &["Admin"])])?;
     world.portal.configure(&SsoPortalConfig {
         interval: Some(Duration::from_secs(3)),
+        access_token_ttl: Some(Duration::from_secs(120)),
+        // Below STS's 900 s minimum: rotation tests need credentials that lapse soon.
+        role_credentials_ttl: Some(Duration::from_secs(60)),
         ..SsoPortalConfig::default()
     })?;
     let out = world.python_json(
         r#"
-client = register()
-device = oidc.start_device_authorization(clientId=client["clientId"],
-    clientSecret=client["clientSecret"], startUrl=START_URL)
-print(json.dumps({"interval": device["interval"]}))
+interval = start(register())["interval"]
+_, token = login()
+creds = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111122223333",
+                                 roleName="Admin")["roleCredentials"]
+print(json.dumps({"interval": interval, "expiresIn": token["expiresIn"],
+                  "credentialsFor": (creds["expiration"] - time.time() * 1000) / 1000}))
 "#,
     );
     assert_eq!(out["interval"], 3);
+    assert_eq!(out["expiresIn"], 120);
+    let lasts = out["credentialsFor"].as_f64().unwrap();
+    assert!((30.0..=61.0).contains(&lasts), "{out}");
     Ok(())
 }
 
@@ -249,19 +364,11 @@ fn polling_sooner_than_the_interval_is_told_to_slow_down_then_pending_again() ->
     let out = world.python_json(
         r#"
 client = register()
-device = oidc.start_device_authorization(clientId=client["clientId"],
-    clientSecret=client["clientSecret"], startUrl=START_URL)
-def poll():
-    try:
-        oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
-                          grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])
-        return "token"
-    except botocore.exceptions.ClientError as e:
-        return code_of(e)
-first = poll()
-hasty = poll()
+device = start(client)
+first = poll(client, device)
+hasty = poll(client, device)
 time.sleep(device["interval"])
-patient = poll()
+patient = poll(client, device)
 print(json.dumps([first, hasty, patient]))
 "#,
     );
@@ -282,22 +389,12 @@ fn a_denied_request_answers_access_denied_and_a_lapsed_one_expired_token() -> Te
     let out = world.python_json(
         r#"
 client = register()
-def start():
-    return oidc.start_device_authorization(clientId=client["clientId"],
-        clientSecret=client["clientSecret"], startUrl=START_URL)
-def poll(device):
-    try:
-        oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
-                          grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])
-        return "token"
-    except botocore.exceptions.ClientError as e:
-        return [code_of(e), e.response["error"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
-denied = start()
+denied = start(client)
 ctl("deny", {"userCode": denied["userCode"]})
-answers = {"denied": poll(denied)}
-lapsed = start()
+answers = {"denied": poll(client, denied, wire_of)}
+lapsed = start(client)
 ctl("expire-device-codes")
-answers["lapsed"] = poll(lapsed)
+answers["lapsed"] = poll(client, lapsed, wire_of)
 print(json.dumps(answers))
 "#,
     );
@@ -575,11 +672,10 @@ fn an_expired_client_registration_is_refused_as_invalid_client() -> TestResult {
 client = register()
 ctl("expire-clients")
 try:
-    oidc.start_device_authorization(clientId=client["clientId"],
-        clientSecret=client["clientSecret"], startUrl=START_URL)
+    start(client)
     answer = "accepted"
 except oidc.exceptions.InvalidClientException as e:
-    answer = [code_of(e), e.response["error"], e.response["ResponseMetadata"]["HTTPStatusCode"]]
+    answer = wire_of(e)
 print(json.dumps(answer))
 "#,
     );
