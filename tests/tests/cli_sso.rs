@@ -528,3 +528,25 @@ fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_lo
     assert_eq!(list[0]["login"]["status"], "login-again", "{list}");
     assert_eq!(world.state_of("data-Admin"), "active");
 }
+
+#[test]
+fn login_opens_the_browser_named_by_browser_with_the_verification_url() {
+    let (world, portal) = world_with_portal();
+    let dir = tempfile::tempdir().unwrap();
+    let browser = portal.approving_browser(dir.path()).unwrap();
+    let run = world
+        .rolehop_with(
+            &["sso", "login", "acme"],
+            &[("BROWSER", browser.to_str().unwrap())],
+            None,
+        )
+        .ok();
+    assert!(run.stdout.contains("logged in to 'acme'"), "{run:?}");
+    let opened = std::fs::read_to_string(dir.path().join("approving-browser.log")).unwrap();
+    assert!(
+        opened.starts_with(&format!("{}/device", portal.endpoint())),
+        "{opened}"
+    );
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "logged-in", "{list}");
+}
