@@ -530,7 +530,7 @@ fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_lo
 }
 
 #[test]
-fn login_opens_the_browser_named_by_browser_with_the_verification_url() {
+fn login_opens_browser_and_removing_the_integration_takes_its_sessions_and_secrets() {
     let (world, portal) = world_with_portal();
     let dir = tempfile::tempdir().unwrap();
     let browser = portal.approving_browser(dir.path()).unwrap();
@@ -549,4 +549,30 @@ fn login_opens_the_browser_named_by_browser_with_the_verification_url() {
     );
     let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
     assert_eq!(list[0]["login"]["status"], "logged-in", "{list}");
+
+    // Removing the integration: refused while a session uses it, then with --cascade
+    // it says what it removes, and its secrets leave the keychain.
+    portal
+        .seed(&[SsoAccount::new("555555555555", "tools", &["Admin"])])
+        .unwrap();
+    assert_eq!(sync_counts(&world), counts(1, 0, 0, 0));
+    world.rolehop(&["session", "start", "tools-Admin"]).ok();
+    let refused = world.rolehop(&["sso", "remove", "acme"]).fails_with(5);
+    assert!(refused.stderr.contains("'tools-Admin'"), "{refused:?}");
+    let removed = world
+        .rolehop(&["sso", "remove", "acme", "--cascade"])
+        .ok()
+        .stdout;
+    assert!(
+        removed.contains("removed session 'tools-Admin'"),
+        "{removed}"
+    );
+    let service = world.peers.home().keychain_service();
+    let left = world.peers.secret_service().search_all(service).unwrap();
+    for account in ["sso-token:", "sso-client:", "cached-credentials:"] {
+        assert!(!left.contains(account), "{account} left behind: {left}");
+    }
+    let credentials =
+        std::fs::read_to_string(world.peers.home().aws_credentials_file()).unwrap_or_default();
+    assert!(!credentials.contains("tools-Admin"), "{credentials}");
 }

@@ -143,25 +143,71 @@ fn line(i: &Integration) -> String {
     )
 }
 
-/// Opens `url` with `$BROWSER` (a command, as Python's `webbrowser` reads it; `none`
-/// opens nothing), else `xdg-open`. A browser that cannot start only costs the person a
-/// copy and paste of the URL printed above.
+/// Opens `url` as Python's `webbrowser` reads `$BROWSER`: a `:`-separated list of
+/// commands, each tried in turn, `%s` standing for the URL (else the URL is appended);
+/// `none` opens nothing; unset, `xdg-open`. A browser that cannot start only costs the
+/// person a copy and paste of the URL printed above.
 fn open_browser(url: &str) {
     let browser = std::env::var("BROWSER")
         .ok()
-        .filter(|b| !b.trim().is_empty());
-    let program = match browser.as_deref() {
-        Some(b) if b.trim().eq_ignore_ascii_case("none") => return,
-        Some(b) => b.split(':').next().unwrap_or(b).trim().to_owned(),
-        None => "xdg-open".to_owned(),
-    };
-    let spawned = std::process::Command::new(&program)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    if let Err(e) = spawned {
-        eprintln!("rolehop: could not open a browser with {program} ({e}); open the URL above");
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "xdg-open".to_owned());
+    let mut tried = Vec::new();
+    for command in browser_commands(&browser, url) {
+        let Some((program, args)) = command.split_first() else {
+            continue;
+        };
+        let spawned = std::process::Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        match spawned {
+            Ok(_) => return,
+            Err(e) => tried.push(format!("{program} ({e})")),
+        }
+    }
+    if !tried.is_empty() {
+        eprintln!(
+            "rolehop: could not open a browser with {}; open the URL above",
+            tried.join(", ")
+        );
+    }
+}
+
+/// The commands `$BROWSER` names for `url`, each as program and arguments.
+fn browser_commands(browser: &str, url: &str) -> Vec<Vec<String>> {
+    browser
+        .split(':')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("none"))
+        .map(|c| {
+            let mut words: Vec<String> = c.split_whitespace().map(str::to_owned).collect();
+            if words.iter().any(|w| w.contains("%s")) {
+                for w in &mut words {
+                    *w = w.replace("%s", url);
+                }
+            } else {
+                words.push(url.to_owned());
+            }
+            words
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_commands;
+
+    #[test]
+    fn browser_is_read_as_pythons_webbrowser_reads_it() {
+        let url = "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH";
+        assert_eq!(browser_commands("firefox", url), [vec!["firefox", url]]);
+        assert_eq!(
+            browser_commands("firefox --new-tab %s:lynx", url),
+            [vec!["firefox", "--new-tab", url], vec!["lynx", url]]
+        );
+        assert!(browser_commands("none", url).is_empty());
     }
 }
