@@ -75,6 +75,31 @@ fn import_says_what_it_imported_and_skipped_and_why() {
             .1
             .contains("source profile 'codebuild'")
     );
+    // The sso-session profile becomes an SSO role of integration `corp`, made from its
+    // [sso-session corp] section.
+    let (outcome, what) = outcome_of(&all, "dev");
+    assert_eq!(outcome, "imported", "{what}");
+    assert!(
+        what.contains("SSO role Developer in account 444444444444 through integration 'corp'"),
+        "{what}"
+    );
+    let integrations = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(integrations[0]["name"], "corp", "{integrations}");
+    assert_eq!(
+        integrations[0]["start_url"],
+        "https://corp.awsapps.com/start"
+    );
+    assert_eq!(integrations[0]["region"], "eu-west-1");
+    let sessions = world.rolehop(&["session", "list", "--json"]).ok().json();
+    let dev = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "dev")
+        .unwrap_or_else(|| panic!("{sessions}"));
+    assert_eq!(dev["kind"]["type"], "sso-role");
+    assert_eq!(dev["kind"]["role_name"], "Developer");
+    assert_eq!(dev["integration"], "corp");
 
     let run = world
         .rolehop(&["import", "aws-config", "--import-keys", "--json"])
@@ -83,9 +108,9 @@ fn import_says_what_it_imported_and_skipped_and_why() {
     for profile in ["staging", "codebuild", "production", "sandbox"] {
         assert_eq!(outcome_of(&all, profile).0, "imported", "{all:?}");
     }
+    assert_eq!(outcome_of(&all, "dev").0, "unchanged", "{all:?}");
     for (profile, reason) in [
         ("default", "no credentials"),
-        ("dev", "IAM Identity Center"),
         ("ci", "credential_source"),
         ("legacy", "'gone' is not in the AWS files"),
         ("vault", "credential_process"),
@@ -101,7 +126,7 @@ fn import_says_what_it_imported_and_skipped_and_why() {
         .ok()
         .stdout;
     assert!(
-        text.contains("0 imported, 4 unchanged, 6 skipped"),
+        text.contains("0 imported, 5 unchanged, 5 skipped"),
         "{text}"
     );
 }

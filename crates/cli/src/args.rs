@@ -11,7 +11,8 @@ use clap_complete::Shell;
 
 const AFTER_HELP: &str = "\
 SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
-AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and AWS_ENDPOINT_URL(_STS) are honoured; \
+AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL(_STS) and \
+AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC are honoured; \
 ROLEHOP_FEDERATION_URL overrides the console sign-in's federation endpoint.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not found, \
@@ -19,7 +20,8 @@ Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not fo
 8 keychain unavailable or locked, 9 workspace or AWS files could not be written, \
 10 `trust check`: the role's trust policy does not admit the hop, 11 `trust check`: whether \
 it does depends on what Rolehop cannot know, 130/143 interrupted by Ctrl-C/SIGTERM (a start \
-in flight is ended first), 101 internal error (a bug); `exec` passes the command's own exit \
+in flight is ended first), 12 an IAM Identity Center integration needs `rolehop sso login`, \
+101 internal error (a bug); `exec` passes the command's own exit \
 code through (126: cannot run it, \
 127: not found).";
 
@@ -86,6 +88,10 @@ pub enum Command {
     /// AWS Organizations: a role session in every member account at once.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// IAM Identity Center (AWS SSO) integrations: log in once, use every account and
+    /// role you are assigned.
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`).
     Completions {
         /// The shell to complete for.
@@ -197,6 +203,92 @@ pub enum AddSession {
     IamUser(IamUserArgs),
     /// A role assumed from a parent session (an IAM user or another role).
     Role(RoleArgs),
+    /// An account and role reached through an IAM Identity Center integration.
+    #[command(name = "sso-role")]
+    SsoRole(SsoRoleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoRoleArgs {
+    /// A name to pick the session by.
+    #[arg(long)]
+    pub name: String,
+    /// The integration (name or id) whose portal gives the credentials.
+    #[arg(long, value_name = "N")]
+    pub sso: String,
+    /// The 12-digit account id.
+    #[arg(long, value_name = "ID")]
+    pub account_id: String,
+    /// The role (permission set) name in that account.
+    #[arg(long, value_name = "R")]
+    pub role_name: String,
+    /// The named profile the session's credentials go to.
+    #[arg(long)]
+    pub profile: String,
+    /// Region for the profile's `region` (and roles chained from it).
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Add an integration (nothing is asked of the portal until `sso login`).
+    Add {
+        /// A name to pick the integration by (`[sso-session NAME]` in AWS config terms).
+        #[arg(long)]
+        name: String,
+        /// The AWS access portal URL, https://…/start.
+        #[arg(long, value_name = "URL")]
+        start_url: String,
+        /// The region IAM Identity Center runs in.
+        #[arg(long, value_name = "R")]
+        region: String,
+        /// OAuth scopes, comma-separated (default sso:account:access).
+        #[arg(long, value_name = "S", value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List the integrations and their login status.
+    List {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an integration and its tokens.
+    Remove {
+        /// The integration's name or id.
+        name: String,
+        /// Also remove its sessions (and the roles chained from them).
+        #[arg(long)]
+        cascade: bool,
+    },
+    /// Log in with the device flow: prints a URL and a code to approve in a browser.
+    Login {
+        /// The integration's name or id.
+        name: String,
+        /// Print the URL and code only; do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Create, update and remove SSO role sessions: one per account and role you are
+    /// assigned. Re-running keeps what you changed (name, profile, region), adds new
+    /// assignments and removes vanished ones (never an active session or a parent).
+    Sync {
+        /// The integration's name or id.
+        name: String,
+        /// Session and profile names, from {account_name}, {account_id} and {role_name}
+        /// (default {account_name}-{role_name}), made a valid profile name; a name taken
+        /// gets -ACCOUNT_ID.
+        #[arg(long, value_name = "T")]
+        profile_template: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log out: the portal forgets the token and the keychain drops it.
+    Logout {
+        /// The integration's name or id.
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -319,8 +411,8 @@ pub struct ListArgs {
     /// Only sessions bound to this profile.
     #[arg(long, value_name = "P")]
     pub profile: Option<String>,
-    /// Only sessions whose name, profile, role ARN or account contains TEXT
-    /// (case-insensitive).
+    /// Only sessions whose name, profile, role ARN, account id or name, or SSO role name
+    /// or integration contains TEXT (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
     /// Print JSON (an array of sessions) for scripts.

@@ -36,6 +36,8 @@ pub enum Exit {
     NotTrusted = 10,
     /// `trust check`: the answer depends on what Rolehop cannot know.
     CannotTell = 11,
+    /// An IAM Identity Center integration needs a person to log in (`rolehop sso login`).
+    LoginRequired = 12,
     /// Interrupted by SIGINT (Ctrl-C): 128 + 2, the shell's convention.
     Interrupted = 130,
     /// Ended by SIGTERM: 128 + 15.
@@ -85,6 +87,7 @@ impl From<EngineError> for Failure {
             EngineError::Store(_) | EngineError::Delivery(_) => Exit::Storage,
             EngineError::Keychain(_) => Exit::Keychain,
             EngineError::SessionFailed { failure, .. } => exit_for(&failure.code),
+            EngineError::Login { .. } => Exit::Aws,
         };
         let hint = match &e {
             EngineError::NotFound {
@@ -95,6 +98,10 @@ impl From<EngineError> for Failure {
                 what: Missing::Profile,
                 ..
             } => "; `rolehop profile list` shows the profiles",
+            EngineError::NotFound {
+                what: Missing::Integration,
+                ..
+            } => "; `rolehop sso list` shows the integrations",
             EngineError::SessionFailed { failure, .. }
                 if failure.code == FailureCode::ProfileOwnedByUser =>
             {
@@ -118,6 +125,7 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
         FailureCode::Interrupted => Exit::Interrupted,
+        FailureCode::SsoLoginRequired => Exit::LoginRequired,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -162,6 +170,7 @@ mod tests {
             (FailureCode::StsUnreachable, 6),
             (FailureCode::StsError, 6),
             (FailureCode::Interrupted, 130),
+            (FailureCode::SsoLoginRequired, 12),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

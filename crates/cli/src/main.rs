@@ -115,6 +115,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
         Command::Settings(c) => commands::settings::run(engine, c).await,
         Command::Trust(c) => commands::trust::run(engine, c).await,
         Command::Org(c) => commands::org::run(engine, c).await,
+        Command::Sso(c) => commands::sso::run(engine, c).await,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }

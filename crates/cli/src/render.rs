@@ -37,6 +37,31 @@ fn expiry_cell(state: &SessionState, now: DateTime<Utc>) -> String {
     }
 }
 
+/// The account id, and the portal's name for it when known.
+fn account_cell(s: &SessionView) -> String {
+    let id = s.account_id.clone().unwrap_or_else(|| "-".into());
+    match &s.session.kind {
+        SessionKind::SsoRole(r) => match &r.account_name {
+            Some(name) => format!("{id} ({name})"),
+            None => id,
+        },
+        _ => id,
+    }
+}
+
+/// Where the credentials come from: a role's parent, an SSO role's integration and role.
+fn via_cell(s: &SessionView) -> String {
+    match &s.session.kind {
+        SessionKind::IamUser(_) => "-".into(),
+        SessionKind::Role(_) => s.chain.iter().rev().nth(1).cloned().unwrap_or_default(),
+        SessionKind::SsoRole(r) => format!(
+            "{}: {}",
+            s.integration.as_deref().unwrap_or("?"),
+            r.role_name
+        ),
+    }
+}
+
 /// The `session list` table: name, kind, profile, region, account, state, expiry.
 pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
     let header = [
@@ -47,8 +72,9 @@ pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
         "ACCOUNT",
         "STATE",
         "EXPIRES IN",
+        "VIA",
     ];
-    let rows: Vec<[String; 7]> = sessions
+    let rows: Vec<[String; 8]> = sessions
         .iter()
         .map(|s| {
             [
@@ -56,9 +82,10 @@ pub fn session_table(sessions: &[SessionView], now: DateTime<Utc>) -> String {
                 s.session.kind.label().to_owned(),
                 s.session.profile.to_string(),
                 s.effective_region.clone().unwrap_or_else(|| "-".into()),
-                s.account_id.clone().unwrap_or_else(|| "-".into()),
+                account_cell(s),
                 state_cell(&s.state),
                 expiry_cell(&s.state, now),
+                via_cell(s),
             ]
             .map(|cell| for_terminal(&cell))
         })
@@ -130,6 +157,16 @@ fn describe_raw(view: &SessionView) -> String {
                 r.role_arn
             )
         }
+        SessionKind::SsoRole(r) => format!(
+            "SSO role {} in account {}{}, profile '{profile}', through integration '{}'",
+            r.role_name,
+            r.account_id,
+            r.account_name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            view.integration.as_deref().unwrap_or("?")
+        ),
     }
 }
 

@@ -26,8 +26,9 @@ use crate::keychain::{Keychain, KeychainError};
 use crate::mfa::{MfaError, MfaPrompt, MfaRequest};
 use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Failure, FailureCode, IamUser, Session, SessionId,
-    SessionKind,
+    SessionKind, SsoRole,
 };
+use crate::sso::{Integration, LoginStatus, SsoAccess, SsoPortal, TokenError};
 use crate::sts::{AssumeRoleParams, MfaToken, StsClient, StsError};
 use crate::validate;
 use crate::workspace::Workspace;
@@ -65,6 +66,11 @@ pub enum ChainFailure {
     MissingKeys,
     #[error("its parent session no longer exists")]
     MissingParent,
+    /// The SSO portal's token is missing, expired or refused: a person must log in.
+    #[error("{0}")]
+    SsoLogin(String),
+    #[error("its IAM Identity Center integration no longer exists")]
+    MissingIntegration,
 }
 
 impl ChainError {
@@ -79,7 +85,10 @@ impl ChainError {
             ChainFailure::BadMfaCode(_) => FailureCode::InvalidMfaCode,
             ChainFailure::Keychain(_) => FailureCode::KeychainError,
             ChainFailure::MissingKeys => FailureCode::MissingAccessKeys,
-            ChainFailure::MissingParent => FailureCode::MissingParent,
+            ChainFailure::MissingParent | ChainFailure::MissingIntegration => {
+                FailureCode::MissingParent
+            }
+            ChainFailure::SsoLogin(_) => FailureCode::SsoLoginRequired,
         };
         let detail = match &self.cause {
             ChainFailure::Sts(e) => e.message.clone(),
@@ -129,6 +138,7 @@ struct CacheState {
 #[derive(Clone)]
 pub struct ChainResolver {
     sts: Arc<StsClient>,
+    sso: SsoAccess,
     keychain: Keychain,
     cache: Arc<CacheState>,
     /// Where MFA users' lock files live; `None`: prompts are single-flight within this
@@ -140,6 +150,7 @@ impl ChainResolver {
     pub fn new(sts: Arc<StsClient>, keychain: Keychain) -> Self {
         Self {
             sts,
+            sso: SsoAccess::new(SsoPortal::default(), keychain.clone()),
             keychain,
             cache: Arc::default(),
             mfa_locks: None,
@@ -155,6 +166,11 @@ impl ChainResolver {
 
     pub fn sts(&self) -> &StsClient {
         &self.sts
+    }
+
+    /// The IAM Identity Center tokens and portal the SSO role hops use.
+    pub fn sso(&self) -> &SsoAccess {
+        &self.sso
     }
 
     /// Credentials for session `id`, reusing every valid cached hop.
@@ -200,10 +216,7 @@ impl ChainResolver {
                 }
                 accounts.push(cache_account(id));
             }
-            hop = match &stored.session.kind {
-                SessionKind::Role(role) => ws.get(role.parent),
-                SessionKind::IamUser(_) => None,
-            };
+            hop = stored.session.kind.parent().and_then(|p| ws.get(p));
         }
         accounts
     }
@@ -268,6 +281,12 @@ impl ChainResolver {
                 session: session.clone(),
                 region,
                 sts: self.sts.clone(),
+            }),
+            SessionKind::SsoRole(role) => Box::new(SsoRoleProvider {
+                integration: ws.integration_by_id(role.integration).cloned(),
+                role: role.clone(),
+                session: session.clone(),
+                sso: self.sso.clone(),
             }),
         };
         let prompt_lock = match (&session.kind, &self.mfa_locks) {
@@ -628,6 +647,66 @@ impl AssumeRoleProvider {
 impl ProvideCredentials for AssumeRoleProvider {
     fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
         Box::pin(self.run(opts))
+    }
+}
+
+/// `GetRoleCredentials` with the integration's portal token (refreshed when due). No
+/// MFA: the portal login was the second factor.
+struct SsoRoleProvider {
+    integration: Option<Integration>,
+    role: SsoRole,
+    session: Session,
+    sso: SsoAccess,
+}
+
+impl SsoRoleProvider {
+    #[tracing::instrument(name = "sso", skip_all, fields(hop = %self.session.name))]
+    async fn run(&self) -> Result<Credentials, ChainError> {
+        let err = |cause| ChainError {
+            hop: self.session.name.clone(),
+            cause,
+        };
+        let integration = self
+            .integration
+            .as_ref()
+            .ok_or_else(|| err(ChainFailure::MissingIntegration))?;
+        let token = self
+            .sso
+            .access_token(integration)
+            .await
+            .map_err(|e| match e {
+                TokenError::LoginRequired(message) => err(ChainFailure::SsoLogin(message)),
+                TokenError::Keychain(k) => err(ChainFailure::Keychain(k)),
+                TokenError::Portal(p) => err(ChainFailure::Sts(p)),
+            })?;
+        self.sso
+            .portal()
+            .role_credentials(
+                &integration.region,
+                &token,
+                &self.role.account_id,
+                &self.role.role_name,
+            )
+            .await
+            .map_err(|e| {
+                // The portal no longer takes the token (revoked, or expired early): the
+                // integration needs a new login, and says so.
+                if e.code == "UnauthorizedException" {
+                    self.sso.note(
+                        integration.id,
+                        LoginStatus::LoginAgain {
+                            message: e.message.clone(),
+                        },
+                    );
+                }
+                err(ChainFailure::Sts(e))
+            })
+    }
+}
+
+impl ProvideCredentials for SsoRoleProvider {
+    fn provide<'a>(&'a self, _: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run())
     }
 }
 

@@ -73,6 +73,7 @@ pub struct SessionChanges {
 pub enum KindOfSession {
     IamUser,
     Role,
+    SsoRole,
 }
 
 impl KindOfSession {
@@ -80,6 +81,7 @@ impl KindOfSession {
         match kind {
             SessionKind::IamUser(_) => Self::IamUser,
             SessionKind::Role(_) => Self::Role,
+            SessionKind::SsoRole(_) => Self::SsoRole,
         }
     }
 
@@ -87,6 +89,7 @@ impl KindOfSession {
         match self {
             Self::IamUser => "an IAM user",
             Self::Role => "a role",
+            Self::SsoRole => "an SSO role",
         }
     }
 }
@@ -175,6 +178,12 @@ impl SessionChanges {
                     role.duration = seconds;
                 }
             }
+            // Its account and role are what the portal assigned: a name, profile and
+            // region are all a person may change on it.
+            SessionKind::SsoRole(_) => {
+                self.refuse_fields_of(KindOfSession::Role, &current.name)?;
+                self.refuse_fields_of(KindOfSession::IamUser, &current.name)?;
+            }
         }
         Ok(next)
     }
@@ -194,6 +203,7 @@ impl SessionChanges {
                 ("mfa_serial", self.mfa_serial.is_some()),
                 ("session_duration", self.session_duration.is_some()),
             ],
+            KindOfSession::SsoRole => vec![],
         };
         match given.iter().find(|(_, present)| *present) {
             Some((field, _)) => Err(ValidationError::new(
@@ -248,14 +258,14 @@ mod tests {
     fn role_of(s: &Session) -> &ChainedRole {
         match &s.kind {
             SessionKind::Role(r) => r,
-            SessionKind::IamUser(_) => panic!("not a role"),
+            _ => panic!("not a role"),
         }
     }
 
     fn user_of(s: &Session) -> &IamUser {
         match &s.kind {
             SessionKind::IamUser(u) => u,
-            SessionKind::Role(_) => panic!("not a user"),
+            _ => panic!("not a user"),
         }
     }
 

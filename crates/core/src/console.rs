@@ -158,7 +158,9 @@ pub async fn sign_in_url(
     // Planned first, so a bad --service or --region is refused before any prompt.
     let plan = SignIn::plan(&view, target)?;
     let creds = match &view.session.kind {
-        SessionKind::Role(_) => engine.credentials(selector, mfa_code, true).await?.1,
+        SessionKind::Role(_) | SessionKind::SsoRole(_) => {
+            engine.credentials(selector, mfa_code, true).await?.1
+        }
         SessionKind::IamUser(user) => {
             federated(engine, &view, user.session_duration.clamp(900, 129_600)).await?
         }
@@ -240,6 +242,7 @@ impl SignIn {
         let arn = match &view.session.kind {
             SessionKind::Role(role) => Some(role.role_arn.as_str()),
             SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
+            SessionKind::SsoRole(_) => None,
         };
         let partition = arn
             .and_then(Partition::of_arn)

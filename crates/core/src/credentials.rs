@@ -53,7 +53,7 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-mod zeroizing_string {
+pub(crate) mod zeroizing_string {
     use serde::{Deserialize, Deserializer, Serializer};
     use zeroize::Zeroizing;
 
@@ -65,7 +65,7 @@ mod zeroizing_string {
     }
 }
 
-mod opt_zeroizing_string {
+pub(crate) mod opt_zeroizing_string {
     use serde::{Deserialize, Deserializer, Serializer};
     use zeroize::Zeroizing;
 

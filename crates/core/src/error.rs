@@ -32,6 +32,12 @@ pub enum EngineError {
     SessionFailed { session: String, failure: Failure },
     #[error("{0}")]
     Delivery(String),
+    /// An IAM Identity Center login or logout failed (the portal's words).
+    #[error("IAM Identity Center integration '{integration}': {message}")]
+    Login {
+        integration: String,
+        message: String,
+    },
 }
 
 /// What a [`EngineError::NotFound`] could not find.
@@ -39,6 +45,7 @@ pub enum EngineError {
 pub enum Missing {
     Session,
     Profile,
+    Integration,
 }
 
 /// What kind of failure an [`EngineError`] is, for programs: the UI branches on it, the
@@ -64,6 +71,8 @@ pub enum ErrorKind {
     Aws,
     /// The default browser could not be opened (console sign-in).
     Browser,
+    /// An IAM Identity Center login or logout failed.
+    LoginFailed,
 }
 
 impl EngineError {
@@ -94,7 +103,12 @@ impl From<WorkspaceError> for EngineError {
                 what: Missing::Profile,
                 message: e.to_string(),
             },
-            WorkspaceError::SessionInUse { .. }
+            WorkspaceError::NoSuchIntegration(_) => Self::NotFound {
+                what: Missing::Integration,
+                message: e.to_string(),
+            },
+            WorkspaceError::IntegrationInUse { .. }
+            | WorkspaceError::SessionInUse { .. }
             | WorkspaceError::ProfileInUse { .. }
             | WorkspaceError::ProfileLive { .. } => Self::Conflict(e.to_string()),
         }
@@ -127,6 +141,7 @@ impl EngineError {
             Self::Keychain(_) => ErrorKind::Keychain,
             Self::SessionFailed { .. } => ErrorKind::SessionFailed,
             Self::Delivery(_) => ErrorKind::Delivery,
+            Self::Login { .. } => ErrorKind::LoginFailed,
         }
     }
 

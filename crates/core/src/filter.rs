@@ -1,4 +1,5 @@
-//! Which sessions a list shows: by profile and by free text. One definition, so the
+//! Which sessions a list shows: by profile and by free text (which also finds an SSO
+//! role by its account name, role name and integration). One definition, so the
 //! CLI's `session list --profile P --filter TEXT` and the desktop UI agree.
 
 use crate::model::{SessionKind, SessionView};
@@ -8,8 +9,8 @@ use crate::model::{SessionKind, SessionView};
 pub struct SessionFilter {
     /// Only sessions bound to this profile (exact name).
     pub profile: Option<String>,
-    /// Only sessions whose name, profile, role ARN, account id or account name contains
-    /// this text, ignoring case.
+    /// Only sessions whose name, profile, role ARN, account id or account name, or (SSO
+    /// roles) role name or integration contains this text, ignoring case.
     pub text: Option<String>,
 }
 
@@ -29,9 +30,10 @@ impl SessionFilter {
             return true;
         };
         let needle = text.to_lowercase();
-        let role_arn = match &view.session.kind {
-            SessionKind::Role(r) => Some(r.role_arn.as_str()),
-            SessionKind::IamUser(_) => None,
+        let (role_arn, sso) = match &view.session.kind {
+            SessionKind::Role(r) => (Some(r.role_arn.as_str()), None),
+            SessionKind::IamUser(_) => (None, None),
+            SessionKind::SsoRole(r) => (None, Some(r)),
         };
         [
             Some(view.session.name.as_str()),
@@ -39,6 +41,8 @@ impl SessionFilter {
             role_arn,
             view.account_id.as_deref(),
             view.account_name.as_deref(),
+            sso.map(|r| r.role_name.as_str()),
+            view.integration.as_deref(),
         ]
         .into_iter()
         .flatten()
@@ -56,8 +60,9 @@ mod tests {
     use super::*;
     use crate::model::{
         ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
-        SessionState,
+        SessionState, SsoRole,
     };
+    use crate::sso::IntegrationId;
 
     const CASES: &str = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -79,6 +84,8 @@ mod tests {
         role_arn: Option<String>,
         account_id: Option<String>,
         account_name: Option<String>,
+        role_name: Option<String>,
+        integration: Option<String>,
         region: Option<String>,
     }
 
@@ -120,6 +127,12 @@ mod tests {
                     duration: None,
                     source_identity: None,
                 }),
+                "sso-role" => SessionKind::SsoRole(SsoRole {
+                    integration: IntegrationId::new(),
+                    account_id: self.account_id.clone().expect("an SSO case has an account"),
+                    account_name: self.account_name.clone(),
+                    role_name: self.role_name.clone().expect("an SSO case has a role name"),
+                }),
                 other => panic!("unknown kind {other:?} in the filter cases"),
             };
             SessionView {
@@ -135,6 +148,7 @@ mod tests {
                 account_name: self.account_name.clone(),
                 effective_region: self.region.clone(),
                 chain: vec![self.name.clone()],
+                integration: self.integration.clone(),
             }
         }
     }

@@ -5,7 +5,10 @@
 //! the session of its source profile (chains of any depth); a profile with long-lived
 //! static keys becomes an IAM user, but only when the user asks for the keys to be copied
 //! into the keychain ([`ImportOptions::import_keys`]), and the file keeps them unless the
-//! user also asks for them to be removed. Each session is named after its profile and
+//! user also asks for them to be removed. A profile with `sso_session` (its
+//! `[sso-session]` section becoming an integration) or the legacy `sso_start_url` +
+//! `sso_region`, and `sso_account_id` + `sso_role_name`, becomes an SSO role session.
+//! Each session is named after its profile and
 //! bound to it. An `mfa_serial` on a role profile goes to the IAM user at the root of the
 //! chain (Rolehop asks for MFA once, for the user's `GetSessionToken`, and every role
 //! above it inherits the MFA session).
@@ -28,12 +31,13 @@ use zeroize::Zeroizing;
 use crate::awsfiles::dialect::FileRole;
 use crate::awsfiles::locate;
 use crate::awsfiles::{self, atomic};
-use crate::engine::{Engine, NewIamUser, NewRole};
+use crate::engine::{Engine, NewIamUser, NewRole, NewSsoRole};
 use crate::error::EngineError;
 use crate::model::{SessionId, SessionKind};
+use crate::sso::NewIntegration;
 pub use plan::MAX_CHAIN_HOPS;
-use plan::{Planner, ROLE, Step, USER};
-use profiles::read_profiles;
+use plan::{Planner, ROLE, SSO, Step, USER};
+use profiles::{read_profiles, read_sso_sessions};
 use strip::remove_static_keys;
 
 /// Where to read profiles from.
@@ -82,8 +86,11 @@ pub enum Outcome {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportEntry {
     pub profile: String,
-    /// `iam-user` or `role` when the profile is (or would be) one of those.
-    #[cfg_attr(feature = "ts", ts(type = "\"iam-user\" | \"role\" | null"))]
+    /// `iam-user`, `role` or `sso-role` when the profile is (or would be) one of those.
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "\"iam-user\" | \"role\" | \"sso-role\" | null")
+    )]
     pub kind: Option<&'static str>,
     pub outcome: Outcome,
     /// What was done, or why not.
@@ -117,11 +124,32 @@ pub async fn import_aws_config(
     let config = read_file(&files.config)?;
     let credentials = read_file(&files.credentials)?;
     let profiles = read_profiles(&config, &credentials);
+    let sso_sessions = read_sso_sessions(&config);
     drop((config, credentials));
 
     let workspace = engine.workspace().await?;
-    let mut planner = Planner::new(&profiles, &workspace, opts);
+    let mut planner = Planner::new(&profiles, &workspace, opts).with_sso_sessions(sso_sessions);
     planner.plan_all();
+    // The integrations SSO profiles need, before their sessions.
+    let mut added_integrations = Vec::new();
+    if !opts.dry_run {
+        for i in std::mem::take(&mut planner.new_integrations) {
+            let spec = NewIntegration {
+                name: i.name.clone(),
+                start_url: i.start_url,
+                region: i.region,
+                scopes: i.scopes,
+            };
+            match engine.add_integration(spec).await {
+                Ok(_) => added_integrations.push(i.name),
+                Err(e @ EngineError::Store(_)) => return Err(e),
+                // Its sessions then fail to add, each saying why.
+                Err(e) => {
+                    tracing::info!(integration = %i.name, error = %e, "integration not imported")
+                }
+            }
+        }
+    }
 
     // Apply in the order planned (every role after its source); report in file order.
     let order = std::mem::take(&mut planner.order);
@@ -185,6 +213,49 @@ pub async fn import_aws_config(
                             return Err(e);
                         }
                         Err(e) => entry(Some(USER), Outcome::Skipped, e.to_string()),
+                    }
+                }
+            }
+            Step::AddSso {
+                session,
+                integration,
+            } => {
+                let SessionKind::SsoRole(role) = &session.kind else {
+                    unreachable!("SSO roles are planned as SSO roles")
+                };
+                let new = if added_integrations.contains(&integration)
+                    || planner
+                        .new_integrations
+                        .iter()
+                        .any(|i| i.name == integration)
+                {
+                    " (integration added; log in with `rolehop sso login`)"
+                } else {
+                    ""
+                };
+                let detail = format!(
+                    "SSO role {} in account {} through integration '{integration}'{new}",
+                    role.role_name, role.account_id
+                );
+                if opts.dry_run {
+                    entry(Some(SSO), Outcome::WouldImport, detail)
+                } else {
+                    let spec = NewSsoRole {
+                        name: session.name.clone(),
+                        profile: session.profile.to_string(),
+                        region: session.region.clone(),
+                        sso: integration.clone(),
+                        account_id: role.account_id.clone(),
+                        account_name: None,
+                        role_name: role.role_name.clone(),
+                    };
+                    match engine.add_sso_role(spec).await {
+                        Ok(view) => {
+                            created.insert(name.to_owned(), view.session.id);
+                            entry(Some(SSO), Outcome::Imported, detail)
+                        }
+                        Err(e @ EngineError::Store(_)) => return Err(e),
+                        Err(e) => entry(Some(SSO), Outcome::Skipped, e.to_string()),
                     }
                 }
             }

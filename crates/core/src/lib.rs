@@ -29,6 +29,7 @@ pub mod model;
 pub mod org;
 pub mod rotation;
 mod secret_service;
+pub mod sso;
 pub mod store;
 pub mod sts;
 pub mod sync;

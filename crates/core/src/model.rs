@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::trust::explain::TrustExplanation;
+use crate::sso::IntegrationId;
 use crate::validate::{self, Arn, ValidationError};
 
 /// A session's stable identity (a UUID); its name may change, its id never does.
@@ -103,6 +104,9 @@ pub enum SessionKind {
     IamUser(IamUser),
     /// A role assumed from a parent session's credentials.
     Role(ChainedRole),
+    /// A role in an account, reached through an IAM Identity Center integration
+    /// (`GetRoleCredentials` with the integration's portal token).
+    SsoRole(SsoRole),
 }
 
 impl SessionKind {
@@ -110,8 +114,30 @@ impl SessionKind {
         match self {
             SessionKind::IamUser(_) => "iam-user",
             SessionKind::Role(_) => "role",
+            SessionKind::SsoRole(_) => "sso-role",
         }
     }
+
+    /// The session this one's credentials are made from, for chained roles.
+    pub fn parent(&self) -> Option<SessionId> {
+        match self {
+            SessionKind::Role(r) => Some(r.parent),
+            SessionKind::IamUser(_) | SessionKind::SsoRole(_) => None,
+        }
+    }
+}
+
+/// An account and role reached through an IAM Identity Center integration. No MFA
+/// prompt: the portal login was the second factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SsoRole {
+    pub integration: IntegrationId,
+    pub account_id: String,
+    /// The account's name in the portal, when known (sync and import fill it).
+    pub account_name: Option<String>,
+    /// The permission set's role name (`AdministratorAccess`).
+    pub role_name: String,
 }
 
 /// An IAM user: its keys are in the keychain under the session id.
@@ -251,6 +277,9 @@ pub enum FailureCode {
     /// The process running the start was interrupted (Ctrl-C, SIGTERM) before it
     /// finished: nothing was delivered.
     Interrupted,
+    /// The session's IAM Identity Center integration needs a person to log in (again):
+    /// never logged in, logged out, or its token could not be refreshed.
+    SsoLoginRequired,
     /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
     Aws { code: String },
 }
@@ -312,6 +341,7 @@ impl FailureCode {
             Self::StsUnreachable => "StsUnreachable",
             Self::StsError => "StsError",
             Self::Interrupted => "Interrupted",
+            Self::SsoLoginRequired => "SsoLoginRequired",
             Self::Aws { code } => code,
         }
     }
@@ -398,6 +428,9 @@ pub struct SessionView {
     pub effective_region: Option<String>,
     /// Names from the root IAM user down to this session.
     pub chain: Vec<String>,
+    /// The IAM Identity Center integration at the root of the chain, by name.
+    #[serde(default)]
+    pub integration: Option<String>,
 }
 
 #[cfg(test)]
@@ -439,7 +472,7 @@ mod tests {
     }
 
     /// Every code Rolehop makes itself, for the round trips below.
-    const OWN: [FailureCode; 14] = [
+    const OWN: [FailureCode; 15] = [
         FailureCode::MfaRequired,
         FailureCode::MfaCancelled,
         FailureCode::MfaTimeout,
@@ -454,6 +487,7 @@ mod tests {
         FailureCode::StsUnreachable,
         FailureCode::StsError,
         FailureCode::Interrupted,
+        FailureCode::SsoLoginRequired,
     ];
 
     #[test]

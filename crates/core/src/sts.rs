@@ -41,7 +41,7 @@ use crate::credentials::Credentials;
 use crate::display_text;
 
 mod endpoint;
-pub use endpoint::{ENDPOINT_VARIABLES, resolve_endpoint};
+pub use endpoint::{ENDPOINT_VARIABLES, resolve_endpoint, resolve_service_endpoint};
 
 /// Region for STS calls of sessions that name none and when the environment names none.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -101,7 +101,7 @@ pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 /// Refuses a response that declares a body over [`MAX_RESPONSE_BYTES`] before the SDK
 /// reads it into memory. (A body sent without a length is not capped here.)
 #[derive(Debug)]
-struct ResponseSizeCap;
+pub(crate) struct ResponseSizeCap;
 
 impl Intercept for ResponseSizeCap {
     fn name(&self) -> &'static str {
@@ -131,10 +131,10 @@ impl Intercept for ResponseSizeCap {
 
 /// Counts the attempts of one call and notes where they went, for its failure message.
 #[derive(Debug, Clone, Default)]
-struct Attempts(Arc<Mutex<(u32, Option<String>)>>);
+pub(crate) struct Attempts(Arc<Mutex<(u32, Option<String>)>>);
 
 impl Attempts {
-    fn seen(&self) -> (u32, String) {
+    pub(crate) fn seen(&self) -> (u32, String) {
         let seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
         (
             seen.0,
@@ -462,7 +462,19 @@ fn service_message(code: &str, message: String) -> String {
 /// What a refused request looks like after the retries: throttling and 5xx answers say
 /// so, in words, with the number of attempts.
 /// `message` is AWS's own text, when the answer had one.
+#[cfg(test)]
 fn refused_message(code: &str, status: u16, message: Option<String>, attempts: u32) -> String {
+    refused_message_of("STS", code, status, message, attempts)
+}
+
+/// [`refused_message`] for any `service` ("STS", "the SSO portal").
+fn refused_message_of(
+    service: &str,
+    code: &str,
+    status: u16,
+    message: Option<String>,
+    attempts: u32,
+) -> String {
     let throttled = status == 429 || code.contains("Throttl") || code == "TooManyRequestsException";
     let aws_text = message
         .as_deref()
@@ -470,7 +482,7 @@ fn refused_message(code: &str, status: u16, message: Option<String>, attempts: u
         .unwrap_or_default();
     if throttled {
         format!(
-            "STS throttled the request after {}{aws_text}",
+            "{service} throttled the request after {}{aws_text}",
             attempts_text(attempts)
         )
     } else if status >= 500 {
@@ -479,11 +491,12 @@ fn refused_message(code: &str, status: u16, message: Option<String>, attempts: u
             .and_then(|s| s.canonical_reason())
             .unwrap_or("a server error");
         format!(
-            "STS answered {status} {reason} after {}{aws_text}",
+            "{service} answered {status} {reason} after {}{aws_text}",
             attempts_text(attempts)
         )
     } else {
-        let message = message.unwrap_or_else(|| format!("STS refused the request (HTTP {status})"));
+        let message =
+            message.unwrap_or_else(|| format!("{service} refused the request (HTTP {status})"));
         service_message(code, message)
     }
 }
@@ -506,23 +519,39 @@ fn describe_sdk_error<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    describe_service_error("STS", e, attempts, endpoint)
+}
+
+/// A failed call to `service` (STS, the SSO portal, SSO OIDC) in words, capped: AWS's
+/// code and message, or the transport's cause with the attempts counted. Transport codes
+/// stay `StsTimeout`/`StsUnreachable` (the session's `FailureCode`s for "did not answer"
+/// and "could not be reached", whichever AWS service it was).
+pub(crate) fn describe_service_error<E>(
+    service: &str,
+    e: aws_sdk_sts::error::SdkError<E, HttpResponse>,
+    attempts: u32,
+    endpoint: &str,
+) -> StsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     use aws_sdk_sts::error::SdkError;
     let timed_out = StsError {
         code: "StsTimeout".into(),
         message: format!(
-            "STS did not answer within {} s after {}",
+            "{service} did not answer within {} s after {}",
             ATTEMPT_TIMEOUT.as_secs(),
             attempts_text(attempts)
         ),
     };
     match &e {
-        SdkError::ServiceError(service) => {
+        SdkError::ServiceError(answer) => {
             // Some STS-compatible servers (moto among them) wrap the error in an extra
             // `<Errors>` element the SDK's parser does not expect; recover the code and
             // message from the body rather than report "Unknown".
-            let body = service.raw().body().bytes().map(String::from_utf8_lossy);
+            let body = answer.raw().body().bytes().map(String::from_utf8_lossy);
             let tag = |name: &str| body.as_deref().and_then(|b| xml_tag(b, name));
-            let status = service.raw().status().as_u16();
+            let status = answer.raw().status().as_u16();
             let code = e
                 .code()
                 .map(str::to_owned)
@@ -530,7 +559,7 @@ where
                 .unwrap_or_else(|| "Unknown".into());
             let message = e.message().map(str::to_owned).or_else(|| tag("Message"));
             StsError {
-                message: refused_message(&code, status, message, attempts),
+                message: refused_message_of(service, &code, status, message, attempts),
                 code,
             }
         }
@@ -539,7 +568,7 @@ where
         SdkError::DispatchFailure(_) => StsError {
             code: "StsUnreachable".into(),
             message: format!(
-                "could not connect to STS at {endpoint} after {} ({})",
+                "could not connect to {service} at {endpoint} after {} ({})",
                 attempts_text(attempts),
                 root_cause(&e)
             ),
@@ -547,7 +576,7 @@ where
         SdkError::ResponseError(_) => StsError {
             code: "InvalidResponse".into(),
             message: format!(
-                "STS's answer was cut off or unreadable after {} ({})",
+                "{service}'s answer was cut off or unreadable after {} ({})",
                 attempts_text(attempts),
                 root_cause(&e)
             ),

@@ -28,6 +28,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::model::{ProfileName, SessionId, SessionKind};
+use crate::sso::IntegrationId;
 
 /// Where synced sessions come from. A sync owns exactly the sessions whose origin has
 /// its source: two sources never remove each other's sessions.
@@ -42,6 +43,9 @@ pub enum SyncSource {
     /// `role_name` chained from `via` in each. Syncing another role name is another
     /// source, so both sets of sessions live side by side.
     Organization { via: SessionId, role_name: String },
+    /// An IAM Identity Center integration's assignments: one SSO role session per
+    /// account and role the portal lists for the logged-in person.
+    SsoIntegration { integration: IntegrationId },
 }
 
 /// An entry's stable identity within its source: what a re-sync matches on, whatever

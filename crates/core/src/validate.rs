@@ -4,8 +4,12 @@
 use std::fmt;
 
 mod arn;
+mod sso;
 
 pub use arn::{Arn, IamResource};
+pub use sso::{
+    AWS_REGIONS, account_id, integration_name, scopes, sso_region, sso_role_name, start_url,
+};
 
 /// A rejected input: which field, and why (never the value of a secret).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

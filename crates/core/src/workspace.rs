@@ -13,6 +13,7 @@ use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
     SessionState, SessionView, Settings,
 };
+use crate::sso::Integration;
 use crate::sync::SyncOrigin;
 use crate::validate::{self, ValidationError};
 
@@ -46,6 +47,9 @@ pub struct Workspace {
     /// most recent first). Not secret.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub last_used: BTreeMap<SessionId, DateTime<Utc>>,
+    /// IAM Identity Center integrations (see [`crate::sso`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrations: Vec<Integration>,
 }
 
 impl Default for Workspace {
@@ -56,6 +60,7 @@ impl Default for Workspace {
             sessions: Vec::new(),
             settings: Settings::default(),
             last_used: BTreeMap::new(),
+            integrations: Vec::new(),
         }
     }
 }
@@ -69,6 +74,15 @@ pub enum WorkspaceError {
     NoSuchSession(String),
     #[error("no profile named '{0}'")]
     NoSuchProfile(String),
+    #[error("no IAM Identity Center integration named or with id '{0}'")]
+    NoSuchIntegration(String),
+    #[error(
+        "integration '{integration}' is used by sessions {sessions}; remove them first or ask for a cascade"
+    )]
+    IntegrationInUse {
+        integration: String,
+        sessions: String,
+    },
     #[error(
         "session '{session}' is the parent of {children}; remove those first or ask for a cascade"
     )]
@@ -123,10 +137,7 @@ impl Workspace {
                 break; // a cycle cannot be stored, but never loop on a hand-edited file
             }
             chain.push(&s.session);
-            next = match &s.session.kind {
-                SessionKind::Role(r) => Some(r.parent),
-                SessionKind::IamUser(_) => None,
-            };
+            next = s.session.kind.parent();
         }
         chain.reverse();
         chain
@@ -138,14 +149,29 @@ impl Workspace {
         let account_id = chain.iter().rev().find_map(|s| match &s.kind {
             SessionKind::Role(r) => r.account_id().map(str::to_owned),
             SessionKind::IamUser(u) => u.account_id.clone(),
+            SessionKind::SsoRole(r) => Some(r.account_id.clone()),
+        });
+        let integration = chain.first().and_then(|root| match &root.kind {
+            SessionKind::SsoRole(r) => self
+                .integration_by_id(r.integration)
+                .map(|i| i.name.clone()),
+            _ => None,
         });
         SessionView {
             session: stored.session.clone(),
             state: stored.state.clone(),
             account_id,
-            account_name: stored.origin.as_ref().map(|o| o.account_name.clone()),
+            account_name: stored
+                .origin
+                .as_ref()
+                .map(|o| o.account_name.clone())
+                .or_else(|| match &stored.session.kind {
+                    SessionKind::SsoRole(r) => r.account_name.clone(),
+                    _ => None,
+                }),
             effective_region: self.region_of(&stored.session),
             chain: chain.iter().map(|s| s.name.clone()).collect(),
+            integration,
         }
     }
 
@@ -391,6 +417,17 @@ impl Workspace {
                 validate::user_session_duration("session_duration", u.session_duration)?;
             }
             SessionKind::Role(r) => self.check_role(s.id, r)?,
+            SessionKind::SsoRole(r) => {
+                validate::account_id("account_id", &r.account_id)?;
+                validate::sso_role_name("role_name", &r.role_name)?;
+                if self.integration_by_id(r.integration).is_none() {
+                    return Err(ValidationError::new(
+                        "sso",
+                        format!("no integration with id {}", r.integration),
+                    )
+                    .into());
+                }
+            }
         }
         Ok(())
     }
@@ -424,12 +461,14 @@ impl Workspace {
             if steps > self.sessions.len() {
                 break;
             }
-            cursor = match &p.session.kind {
-                SessionKind::Role(pr) => self.get(pr.parent),
-                SessionKind::IamUser(_) => None,
-            };
+            cursor = p.session.kind.parent().and_then(|pp| self.get(pp));
         }
-        let parent_is_role = matches!(parent.session.kind, SessionKind::Role(_));
+        // An SSO role's credentials are role credentials too: AWS caps a role assumed
+        // from them at one hour.
+        let parent_is_role = matches!(
+            parent.session.kind,
+            SessionKind::Role(_) | SessionKind::SsoRole(_)
+        );
         validate::role_duration(
             "duration",
             r.duration.unwrap_or(DEFAULT_ROLE_SECONDS),

@@ -7,4 +7,4 @@
  * the tags keep the spelling round 1 stored and showed, which is AWS's own style, so a
  * code reads the same in the CLI, the UI and AWS's documentation.
  */
-export type FailureCode = { "type": "MfaRequired" } | { "type": "MfaCancelled" } | { "type": "MfaTimeout" } | { "type": "InvalidMfaCode" } | { "type": "KeychainError" } | { "type": "MissingAccessKeys" } | { "type": "MissingParent" } | { "type": "ProfileOwnedByUser" } | { "type": "DeliveryFailed" } | { "type": "InvalidResponse" } | { "type": "StsTimeout" } | { "type": "StsUnreachable" } | { "type": "StsError" } | { "type": "Interrupted" } | { "type": "Aws", code: string, };
+export type FailureCode = { "type": "MfaRequired" } | { "type": "MfaCancelled" } | { "type": "MfaTimeout" } | { "type": "InvalidMfaCode" } | { "type": "KeychainError" } | { "type": "MissingAccessKeys" } | { "type": "MissingParent" } | { "type": "ProfileOwnedByUser" } | { "type": "DeliveryFailed" } | { "type": "InvalidResponse" } | { "type": "StsTimeout" } | { "type": "StsUnreachable" } | { "type": "StsError" } | { "type": "Interrupted" } | { "type": "SsoLoginRequired" } | { "type": "Aws", code: string, };

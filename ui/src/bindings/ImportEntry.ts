@@ -6,9 +6,9 @@ import type { Outcome } from "./Outcome";
  */
 export type ImportEntry = { profile: string, 
 /**
- * `iam-user` or `role` when the profile is (or would be) one of those.
+ * `iam-user`, `role` or `sso-role` when the profile is (or would be) one of those.
  */
-kind: "iam-user" | "role" | null, outcome: Outcome, 
+kind: "iam-user" | "role" | "sso-role" | null, outcome: Outcome, 
 /**
  * What was done, or why not.
  */

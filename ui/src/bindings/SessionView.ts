@@ -24,7 +24,11 @@ effective_region: string | null,
 /**
  * Names from the root IAM user down to this session.
  */
-chain: Array<string>, id: SessionId, name: string, profile: ProfileName, 
+chain: Array<string>, 
+/**
+ * The IAM Identity Center integration at the root of the chain, by name.
+ */
+integration: string | null, id: SessionId, name: string, profile: ProfileName, 
 /**
  * Region for STS calls and for the profile's `region`; the workspace default when unset.
  */

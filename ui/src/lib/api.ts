@@ -37,6 +37,7 @@ const errorKinds: Record<ErrorKind, true> = {
   delivery: true,
   aws: true,
   browser: true,
+  "login-failed": true,
 };
 
 function isErrorKind(kind: unknown): kind is ErrorKind {

@@ -11,11 +11,13 @@ import shared from "../../../tests/fixtures/filter-cases.json";
 export interface CaseSession {
   name: string;
   profile: string;
-  kind: "iam-user" | "role";
+  kind: "iam-user" | "role" | "sso-role";
   role_arn?: string;
   account_id: string | null;
-  /** Sessions a sync made carry their account's name. */
+  /** Sessions a sync made, and SSO roles, carry their account's name. */
   account_name?: string;
+  role_name?: string;
+  integration?: string;
   region: string | null;
   /** No case needs a failed session (whose failure code is a union of its own). */
   state: "inactive" | "pending" | "active";
@@ -37,24 +39,39 @@ function view(s: CaseSession, i: number): SessionView {
     name: s.name,
     profile: s.profile,
     region: s.region,
-    kind:
-      s.kind === "role"
-        ? {
-            type: "role",
-            parent: id,
-            role_arn: s.role_arn ?? "",
-            role_session_name: null,
-            external_id: null,
-            duration: null,
-            source_identity: null,
-          }
-        : { type: "iam-user", mfa_serial: null, session_duration: 43200, account_id: s.account_id },
+    kind: kindOf(s, id),
     state,
     account_id: s.account_id,
     account_name: s.account_name ?? null,
     effective_region: s.region,
     chain: [s.name],
+    integration: s.integration ?? null,
   };
+}
+
+function kindOf(s: CaseSession, id: string): SessionView["kind"] {
+  switch (s.kind) {
+    case "role":
+      return {
+        type: "role",
+        parent: id,
+        role_arn: s.role_arn ?? "",
+        role_session_name: null,
+        external_id: null,
+        duration: null,
+        source_identity: null,
+      };
+    case "sso-role":
+      return {
+        type: "sso-role",
+        integration: "00000000-0000-4000-8000-000000000000",
+        account_id: s.account_id ?? "",
+        account_name: s.account_name ?? null,
+        role_name: s.role_name ?? "",
+      };
+    case "iam-user":
+      return { type: "iam-user", mfa_serial: null, session_duration: 43200, account_id: s.account_id };
+  }
 }
 
 export const caseSessions: SessionView[] = (shared.sessions as CaseSession[]).map(view);

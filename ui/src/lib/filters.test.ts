@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { filterSessions, noFilters, regionsOf, roleArn, searchKey, type Filters } from "./filters";
+import { filterSessions, noFilters, regionsOf, searchFields, searchKey, type Filters } from "./filters";
 import { caseSessions, filterCases, filtersOf } from "./filter-cases";
 import { many } from "../test/sessions";
 import type { SessionView } from "../bindings/SessionView";
@@ -20,7 +20,7 @@ function reference(sessions: readonly SessionView[], f: Filters): string[] {
         (f.kind === "" || s.kind.type === f.kind) &&
         (f.region === "" || s.effective_region === f.region) &&
         (f.state === "" || s.state.state === f.state) &&
-        [s.name, s.profile, roleArn(s) ?? "", s.account_id ?? ""].some((field) =>
+        searchFields(s).some((field) =>
           field.toLowerCase().includes(needle),
         ),
     )
@@ -62,6 +62,6 @@ describe("searchKey", () => {
 
 describe("regionsOf", () => {
   it("lists each effective region once, sorted, leaving out sessions with none", () => {
-    expect(regionsOf(caseSessions)).toEqual(["eu-west-1", "us-east-1"]);
+    expect(regionsOf(caseSessions)).toEqual(["eu-central-1", "eu-west-1", "us-east-1"]);
   });
 });

@@ -4,7 +4,8 @@
 //
 // The text and profile filters mean exactly what rolehop-core's `SessionFilter` means
 // (the CLI's `session list --filter/--profile`): the trimmed text, ignoring case, inside
-// the name, profile, role ARN, account id or account name; profiles by exact name. They run here rather
+// the name, profile, role ARN, account id or account name, or an SSO role's role name or
+// integration; profiles by exact name. They run here rather
 // than over IPC so a keystroke never waits on a round trip.
 
 import type { SessionView } from "../bindings/SessionView";
@@ -30,6 +31,20 @@ export function roleArn(session: SessionView): string | null {
   return session.kind.type === "role" ? session.kind.role_arn : null;
 }
 
+/** The fields the search box reads, in the order rolehop-core's `SessionFilter` reads them. */
+export function searchFields(session: SessionView): string[] {
+  const sso = session.kind.type === "sso-role" ? session.kind : null;
+  return [
+    session.name,
+    session.profile,
+    roleArn(session) ?? "",
+    session.account_id ?? "",
+    session.account_name ?? "",
+    sso?.role_name ?? "",
+    session.integration ?? "",
+  ];
+}
+
 // One lowercase haystack per session object, its fields joined by a newline that a
 // trimmed one-line needle cannot contain, so a match never spans two fields. Views are
 // replaced, never mutated, so a changed session gets a fresh key and an unchanged one
@@ -39,9 +54,7 @@ const searchKeys = new WeakMap<SessionView, string>();
 export function searchKey(session: SessionView): string {
   let key = searchKeys.get(session);
   if (key === undefined) {
-    key = [session.name, session.profile, roleArn(session) ?? "", session.account_id ?? "", session.account_name ?? ""]
-      .join("\n")
-      .toLowerCase();
+    key = searchFields(session).join("\n").toLowerCase();
     searchKeys.set(session, key);
   }
   return key;

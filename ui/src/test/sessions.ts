@@ -18,6 +18,7 @@ export function user(name: string, profile: string, extra: Partial<SessionView> 
     account_name: null,
     effective_region: "eu-west-1",
     chain: [name],
+    integration: null,
     ...extra,
   };
 }

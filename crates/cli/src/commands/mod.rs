@@ -11,6 +11,7 @@ pub mod profile;
 pub mod serve;
 pub mod session;
 pub mod settings;
+pub mod sso;
 pub mod trust;
 
 use std::process::ExitCode;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use rolehop_core::changes::KindOfSession;
+use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
 use rolehop_core::model::SessionState;
 use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions};
@@ -97,6 +98,20 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                     external_id: a.external_id,
                     duration: a.duration,
                     source_identity: a.source_identity,
+                })
+                .await?;
+            Ok(added(&view))
+        }
+        AddSession::SsoRole(a) => {
+            let view = engine
+                .add_sso_role(NewSsoRole {
+                    name: a.name,
+                    profile: a.profile,
+                    region: a.region,
+                    sso: a.sso,
+                    account_id: a.account_id,
+                    account_name: None,
+                    role_name: a.role_name,
                 })
                 .await?;
             Ok(added(&view))

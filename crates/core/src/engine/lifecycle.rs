@@ -192,6 +192,7 @@ impl Engine {
             }),
         };
         let fresh = resolved.as_ref().ok().cloned();
+        self.store_sso_statuses().await?;
         let delivery = self.delivery.clone();
         let take_over = opts.take_over;
         let (settled, ws) = self
@@ -364,6 +365,7 @@ impl Engine {
             .resolve(&ws, target.id, &options)
             .await
             .map_err(|e| e.failure(&target.name));
+        self.store_sso_statuses().await?;
         if let Err(failure) = &resolved
             && rotation == Rotation::Retried
             && failure.code.is_transient()
@@ -466,7 +468,9 @@ impl Engine {
             .map_err(|e| EngineError::SessionFailed {
                 session: target.name.clone(),
                 failure: e.failure(&target.name),
-            })?;
+            });
+        self.store_sso_statuses().await?;
+        let creds = creds?;
         // Read through: an active session's own credentials, as the workspace knows
         // them (same expiry), are copied for the next call.
         if active_with(stored, &creds) {

@@ -12,6 +12,7 @@ mod inputs;
 mod lifecycle;
 mod recent;
 mod sessions;
+mod sso;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
+pub use self::sso::{NewSsoRole, PendingLogin};
 use crate::chain::ChainResolver;
 use crate::delivery::Delivery;
 use crate::error::EngineError;

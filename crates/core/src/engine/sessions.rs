@@ -108,26 +108,30 @@ impl Engine {
             .update(move |ws| {
                 let before = ws.clone();
                 let removed = ws.remove_session(&selector, cascade)?;
-                let mut users = Vec::new();
-                let mut failed = None;
-                for s in removed.iter().filter_map(|id| before.get(*id)) {
-                    if matches!(s.session.kind, SessionKind::IamUser(_)) {
-                        users.push(s.session.id);
-                    }
-                    let live = matches!(s.state, SessionState::Active { .. } | SessionState::Pending);
-                    if live && let Err(e) = delivery.withdraw(&s.session.profile) {
-                        failed.get_or_insert(EngineError::Delivery(format!(
-                            "removed '{}', but its credentials could not be withdrawn from profile '{}': {e}",
-                            s.session.name, s.session.profile
-                        )));
-                    }
-                }
+                let (users, failed) = withdraw_removed(&before, &removed, &*delivery);
                 Ok((removed, users, failed))
             })
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         let mut failed = withdraw_failed;
-        for id in &removed {
+        if let Err(e) = self.forget_removed(&removed, &users).await {
+            failed.get_or_insert(e);
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(removed),
+        }
+    }
+
+    /// Deletes removed sessions' secrets: the IAM users' keys (`users`) and every
+    /// session's cached credentials. Goes on past a failure; reports the first.
+    pub(super) async fn forget_removed(
+        &self,
+        removed: &[SessionId],
+        users: &[SessionId],
+    ) -> Result<(), EngineError> {
+        let mut failed = None;
+        for id in removed {
             if users.contains(id)
                 && let Err(e) = self.keychain.delete_async(&access_keys_account(*id)).await
             {
@@ -137,9 +141,31 @@ impl Engine {
                 failed.get_or_insert(e);
             }
         }
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(removed),
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+/// Withdraws the credentials of the `removed` sessions that were live in `before`
+/// (inside the locked update that removed them). Gives the IAM users among them (whose
+/// keys must leave the keychain) and the first withdraw that failed.
+pub(super) fn withdraw_removed(
+    before: &crate::workspace::Workspace,
+    removed: &[SessionId],
+    delivery: &dyn crate::delivery::Delivery,
+) -> (Vec<SessionId>, Option<EngineError>) {
+    let mut users = Vec::new();
+    let mut failed = None;
+    for s in removed.iter().filter_map(|id| before.get(*id)) {
+        if matches!(s.session.kind, SessionKind::IamUser(_)) {
+            users.push(s.session.id);
+        }
+        let live = matches!(s.state, SessionState::Active { .. } | SessionState::Pending);
+        if live && let Err(e) = delivery.withdraw(&s.session.profile) {
+            failed.get_or_insert(EngineError::Delivery(format!(
+                "removed '{}', but its credentials could not be withdrawn from profile '{}': {e}",
+                s.session.name, s.session.profile
+            )));
         }
     }
+    (users, failed)
 }

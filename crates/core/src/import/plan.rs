@@ -9,13 +9,14 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ImportOptions;
-use super::profiles::{AwsProfile, StaticKeys};
+use super::profiles::{AwsProfile, SsoSessionSection, StaticKeys};
 use crate::awsfiles::dialect::FileRole;
 use crate::engine::AccessKeys;
 use crate::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
-    SessionKind,
+    SessionKind, SsoRole,
 };
+use crate::sso::{Integration, IntegrationId, NewIntegration};
 use crate::validate::Arn;
 use crate::workspace::Workspace;
 
@@ -30,6 +31,12 @@ pub(super) enum Step {
         session: Session,
         /// The profile (= session name) it chains from.
         parent: String,
+    },
+    /// An SSO role session of integration `integration` (by name; one the import adds,
+    /// listed in [`Planner::new_integrations`], or one already there).
+    AddSso {
+        session: Session,
+        integration: String,
     },
     Unchanged {
         kind: &'static str,
@@ -80,9 +87,19 @@ pub(super) struct Planner<'a> {
     pub(super) steps: HashMap<String, Step>,
     /// For each IAM-user profile, the MFA device its chained roles name.
     pub(super) inherited_mfa: HashMap<String, String>,
+    /// The config file's `[sso-session NAME]` sections.
+    sso_sessions: HashMap<String, SsoSessionSection>,
+    /// The integrations the import adds, in the order first needed.
+    pub(super) new_integrations: Vec<Integration>,
 }
 
 pub(super) const ROLE: &str = "role";
+pub(super) const SSO: &str = "sso-role";
+
+/// Start URLs that differ only by a trailing slash are the same portal.
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
 pub(super) const USER: &str = "iam-user";
 
 impl<'a> Planner<'a> {
@@ -100,9 +117,20 @@ impl<'a> Planner<'a> {
             resolved: HashMap::new(),
             steps: HashMap::new(),
             inherited_mfa: HashMap::new(),
+            sso_sessions: HashMap::new(),
+            new_integrations: Vec::new(),
         };
         planner.inherited_mfa = planner.collect_inherited_mfa();
         planner
+    }
+
+    /// The `[sso-session]` sections SSO profiles name.
+    pub(super) fn with_sso_sessions(
+        mut self,
+        sections: HashMap<String, SsoSessionSection>,
+    ) -> Self {
+        self.sso_sessions = sections;
+        self
     }
 
     fn profile(&self, name: &str) -> Option<&'a AwsProfile> {
@@ -183,9 +211,9 @@ impl<'a> Planner<'a> {
         let step = self.plan_profile(profile, visiting);
         visiting.pop();
         let resolved = match &step {
-            Step::AddUser { session, .. } | Step::AddRole { session, .. } => {
-                Resolved::Session(session.id)
-            }
+            Step::AddUser { session, .. }
+            | Step::AddRole { session, .. }
+            | Step::AddSso { session, .. } => Resolved::Session(session.id),
             Step::Unchanged { .. } => match self.trial.find(name) {
                 Ok(s) => Resolved::Session(s.session.id),
                 Err(_) => Resolved::Unavailable("was not imported".into()),
@@ -210,12 +238,10 @@ impl<'a> Planner<'a> {
     fn existing(&self, name: &str, kind: &'static str) -> Option<Step> {
         let existing = self.trial.find(name).ok()?;
         let existing_kind = existing.session.kind.label();
-        let phrase = |kind: &str| {
-            if kind == USER {
-                "an IAM user"
-            } else {
-                "a role"
-            }
+        let phrase = |kind: &str| match kind {
+            USER => "an IAM user",
+            SSO => "an SSO role",
+            _ => "a role",
         };
         Some(if existing_kind == kind {
             Step::Unchanged {
@@ -240,10 +266,7 @@ impl<'a> Planner<'a> {
             .iter()
             .any(|k| p.get(k).is_some())
         {
-            return skip(
-                None,
-                "IAM Identity Center (SSO) profiles are not supported yet".into(),
-            );
+            return self.plan_sso(p);
         }
         if p.get("credential_process").is_some() {
             return match self.existing_any(&p.name) {
@@ -280,6 +303,166 @@ impl<'a> Planner<'a> {
             None,
             "it has no credentials (no role_arn, no static keys)".into(),
         )
+    }
+
+    /// An IAM Identity Center profile: `sso_session` naming an `[sso-session]` section,
+    /// or the legacy layout with `sso_start_url` and `sso_region` in the profile; both
+    /// with `sso_account_id` and `sso_role_name`. Its integration is the one of that
+    /// name (or, legacy, of that start URL and region) already in Rolehop, else a new one.
+    fn plan_sso(&mut self, p: &AwsProfile) -> Step {
+        let skip = |reason: String| Step::Skip {
+            kind: Some(SSO),
+            reason,
+        };
+        let (Some(account_id), Some(role_name)) = (p.get("sso_account_id"), p.get("sso_role_name"))
+        else {
+            return skip(
+                "it names no sso_account_id and sso_role_name: an IAM Identity Center login \
+                 for tools, not a role to import"
+                    .into(),
+            );
+        };
+        let integration = match p.get("sso_session") {
+            Some(name) => {
+                let Some(section) = self.sso_sessions.get(name) else {
+                    return skip(format!(
+                        "its sso_session '{name}' has no [sso-session {name}] section"
+                    ));
+                };
+                let (Some(url), Some(region)) =
+                    (section.get("sso_start_url"), section.get("sso_region"))
+                else {
+                    return skip(format!(
+                        "[sso-session {name}] needs sso_start_url and sso_region for IAM \
+                         Identity Center"
+                    ));
+                };
+                let (url, region) = (url.to_owned(), region.to_owned());
+                let scopes = section
+                    .get("sso_registration_scopes")
+                    .map(|s| {
+                        s.split(',')
+                            .map(|x| x.trim().to_owned())
+                            .filter(|x| !x.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.integration_for(name, &url, &region, scopes)
+            }
+            None => match (p.get("sso_start_url"), p.get("sso_region")) {
+                (Some(url), Some(region)) => {
+                    let name = self.legacy_integration_name(url, region);
+                    self.integration_for(&name, url, region, Vec::new())
+                }
+                _ => Err(
+                    "it has sso_account_id but no sso_session, or no sso_start_url and \
+                          sso_region (IAM Identity Center)"
+                        .into(),
+                ),
+            },
+        };
+        let integration = match integration {
+            Ok(i) => i,
+            Err(reason) => return skip(reason),
+        };
+        if let Some(step) = self.existing(&p.name, SSO) {
+            return step;
+        }
+        let profile = match ProfileName::parse(&p.name) {
+            Ok(n) => n,
+            Err(e) => return skip(e.to_string()),
+        };
+        let session = Session {
+            id: SessionId::new(),
+            name: p.name.clone(),
+            profile,
+            region: p.get("region").map(str::to_owned),
+            kind: SessionKind::SsoRole(SsoRole {
+                integration: integration.id,
+                account_id: account_id.to_owned(),
+                account_name: None,
+                role_name: role_name.to_owned(),
+            }),
+        };
+        if let Err(e) = self.trial.add_session(session.clone()) {
+            return skip(e.to_string());
+        }
+        Step::AddSso {
+            session,
+            integration: integration.name,
+        }
+    }
+
+    /// The integration named `name`: the trial workspace's (it must have the same start
+    /// URL and region), else a new one, planned.
+    fn integration_for(
+        &mut self,
+        name: &str,
+        start_url: &str,
+        region: &str,
+        scopes: Vec<String>,
+    ) -> Result<Integration, String> {
+        if let Ok(i) = self.trial.integration(name) {
+            return if same_url(&i.start_url, start_url) && i.region == region {
+                Ok(i.clone())
+            } else {
+                Err(format!(
+                    "an IAM Identity Center integration named '{name}' already exists with \
+                     another start URL or region"
+                ))
+            };
+        }
+        let spec = NewIntegration {
+            name: name.to_owned(),
+            start_url: start_url.to_owned(),
+            region: region.to_owned(),
+            scopes,
+        };
+        let i = spec
+            .integration(IntegrationId::new())
+            .map_err(|e| format!("its IAM Identity Center settings: {e}"))?;
+        self.trial
+            .add_integration(i.clone())
+            .map_err(|e| e.to_string())?;
+        self.new_integrations.push(i.clone());
+        Ok(i)
+    }
+
+    /// For a legacy profile: the integration with its start URL and region if there is
+    /// one, else a free name from the portal's host (`corp` for `corp.awsapps.com`).
+    fn legacy_integration_name(&self, start_url: &str, region: &str) -> String {
+        if let Some(i) = self
+            .trial
+            .integrations
+            .iter()
+            .find(|i| same_url(&i.start_url, start_url) && i.region == region)
+        {
+            return i.name.clone();
+        }
+        let host = url::Url::parse(start_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let base: String = host
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+            .take(56)
+            .collect();
+        let base = if base.is_empty() {
+            "sso".to_owned()
+        } else {
+            base
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.trial.integration(&name).is_ok() {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        name
     }
 
     fn plan_user(&mut self, p: &AwsProfile, keys: &StaticKeys) -> Step {
@@ -449,7 +632,7 @@ impl<'a> Planner<'a> {
                     root.name, root.name
                 ),
             }),
-            SessionKind::Role(_) => None,
+            SessionKind::Role(_) | SessionKind::SsoRole(_) => None,
         }
     }
 }

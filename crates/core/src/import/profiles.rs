@@ -48,6 +48,42 @@ fn config_profile_name(section: &str) -> Option<String> {
     }
 }
 
+/// An `[sso-session NAME]` section of the config file: what an integration is made of.
+pub(super) struct SsoSessionSection {
+    pub(super) settings: BTreeMap<String, String>,
+}
+
+impl SsoSessionSection {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
+        self.settings
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// The config file's `[sso-session NAME]` sections, by name (a repeated one merges, as
+/// botocore reads it).
+pub(super) fn read_sso_sessions(config: &[u8]) -> HashMap<String, SsoSessionSection> {
+    let doc = Document::parse(config);
+    let mut out: HashMap<String, SsoSessionSection> = HashMap::new();
+    for section in Outline::of(&doc).sections {
+        let name = match shlex_split(&section.name).as_deref() {
+            Some([word, name]) if word == "sso-session" => name.clone(),
+            _ => continue,
+        };
+        let entry = out.entry(name).or_insert_with(|| SsoSessionSection {
+            settings: BTreeMap::new(),
+        });
+        for key in &section.keys {
+            entry
+                .settings
+                .insert(key.name.clone(), value_at(&doc, key.line).to_string());
+        }
+    }
+    out
+}
+
 /// Reads the profiles of both files, in order of first appearance (config file first).
 pub(super) fn read_profiles(config: &[u8], credentials: &[u8]) -> Vec<AwsProfile> {
     let mut profiles: Vec<AwsProfile> = Vec::new();

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use super::plan::{Planner, Step};
-use super::profiles::{AwsProfile, read_profiles};
+use super::profiles::{AwsProfile, read_profiles, read_sso_sessions};
 use super::strip::without_static_keys;
 use super::*;
 use crate::workspace::Workspace;
@@ -75,7 +75,8 @@ fn plan(
 ) -> (Vec<AwsProfile>, HashMap<String, Step>, Workspace) {
     let profiles = read_profiles(CONFIG.as_bytes(), CREDENTIALS.as_bytes());
     let (steps, trial) = {
-        let mut planner = Planner::new(&profiles, ws, opts);
+        let mut planner = Planner::new(&profiles, ws, opts)
+            .with_sso_sessions(read_sso_sessions(CONFIG.as_bytes()));
         planner.plan_all();
         (planner.steps, planner.trial)
     };
@@ -343,4 +344,119 @@ fn a_role_leading_into_a_cycle_it_is_not_part_of_names_its_skipped_source() {
     planner.plan_all();
     assert!(reason(&planner.steps, "b").contains("cycle (b → c → b)"));
     assert!(reason(&planner.steps, "a").contains("source profile 'b' was skipped"));
+}
+
+const SSO_CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+sso_registration_scopes = sso:account:access
+
+[profile prod-admin]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = Admin
+region = eu-central-1
+
+[profile legacy-dev]
+sso_start_url = https://corp.awsapps.com/start/
+sso_region = eu-west-1
+sso_account_id = 210987654321
+sso_role_name = Developer
+
+[profile old-portal]
+sso_start_url = https://old.awsapps.com/start
+sso_region = us-east-1
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+
+[profile tool-login]
+sso_session = corp
+
+[profile lost]
+sso_session = nowhere
+sso_account_id = 111111111111
+sso_role_name = ReadOnly
+";
+
+#[test]
+fn sso_profiles_become_sso_roles_of_integrations_from_their_sso_sessions() {
+    let profiles = read_profiles(SSO_CONFIG.as_bytes(), b"");
+    let mut planner = Planner::new(&profiles, &Workspace::default(), ImportOptions::default())
+        .with_sso_sessions(read_sso_sessions(SSO_CONFIG.as_bytes()));
+    planner.plan_all();
+    let integrations: Vec<(&str, &str, &str)> = planner
+        .new_integrations
+        .iter()
+        .map(|i| (i.name.as_str(), i.start_url.as_str(), i.region.as_str()))
+        .collect();
+    // The legacy profile with corp's URL (a trailing slash apart) shares corp; the
+    // other legacy portal gets an integration named after its host.
+    assert_eq!(
+        integrations,
+        [
+            ("corp", "https://corp.awsapps.com/start", "eu-west-1"),
+            ("old", "https://old.awsapps.com/start", "us-east-1"),
+        ]
+    );
+    let sso_of = |name: &str| match planner.steps.get(name) {
+        Some(Step::AddSso {
+            session,
+            integration,
+        }) => match &session.kind {
+            SessionKind::SsoRole(r) => (
+                integration.clone(),
+                r.account_id.clone(),
+                r.role_name.clone(),
+                session.region.clone(),
+            ),
+            _ => panic!("{name} is not an SSO role"),
+        },
+        _ => panic!("{name} is not imported as an SSO role"),
+    };
+    assert_eq!(
+        sso_of("prod-admin"),
+        (
+            "corp".into(),
+            "123456789012".into(),
+            "Admin".into(),
+            Some("eu-central-1".into())
+        )
+    );
+    assert_eq!(sso_of("legacy-dev").0, "corp");
+    assert_eq!(sso_of("old-portal").0, "old");
+    assert!(reason(&planner.steps, "tool-login").contains("no sso_account_id"));
+    assert!(reason(&planner.steps, "lost").contains("no [sso-session nowhere] section"));
+}
+
+#[test]
+fn an_sso_profile_already_imported_is_unchanged_and_a_clashing_integration_is_refused() {
+    let profiles = read_profiles(SSO_CONFIG.as_bytes(), b"");
+    let mut first = Planner::new(&profiles, &Workspace::default(), ImportOptions::default())
+        .with_sso_sessions(read_sso_sessions(SSO_CONFIG.as_bytes()));
+    first.plan_all();
+    let mut again = Planner::new(&profiles, &first.trial, ImportOptions::default())
+        .with_sso_sessions(read_sso_sessions(SSO_CONFIG.as_bytes()));
+    again.plan_all();
+    assert!(again.new_integrations.is_empty());
+    assert!(matches!(
+        again.steps.get("prod-admin"),
+        Some(Step::Unchanged { .. })
+    ));
+    let mut ws = Workspace::default();
+    ws.add_integration(
+        crate::sso::NewIntegration {
+            name: "corp".into(),
+            start_url: "https://elsewhere.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: vec![],
+        }
+        .integration(crate::sso::IntegrationId::new())
+        .unwrap(),
+    )
+    .unwrap();
+    let mut clash = Planner::new(&profiles, &ws, ImportOptions::default())
+        .with_sso_sessions(read_sso_sessions(SSO_CONFIG.as_bytes()));
+    clash.plan_all();
+    assert!(reason(&clash.steps, "prod-admin").contains("another start URL"));
 }

@@ -22,6 +22,16 @@ pub fn resolve_endpoint(
     explicit: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<String>, StsError> {
+    resolve_service_endpoint(&ENDPOINT_VARIABLES, explicit, env)
+}
+
+/// [`resolve_endpoint`] for any service: `variables` are its environment variables, most
+/// specific first (`AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL`), with the same rules.
+pub fn resolve_service_endpoint(
+    variables: &[&str],
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, StsError> {
     if let Some(url) = explicit {
         return check_endpoint("the sts_endpoint setting", url).map(Some);
     }
@@ -30,7 +40,7 @@ pub fn resolve_endpoint(
     if ignored {
         return Ok(None);
     }
-    for name in ENDPOINT_VARIABLES {
+    for &name in variables {
         if let Some(url) = env(name).filter(|v| !v.is_empty()) {
             return check_endpoint(name, &url).map(Some);
         }

@@ -187,6 +187,16 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
                 account_id,
             }
         }
+        // The portal's role is `AWSReservedSSO_<permission set>_<suffix>`, whose suffix
+        // only AWS knows: the account is what a trust policy can name.
+        SessionKind::SsoRole(sso) => Caller {
+            id: parent.id,
+            session: parent.name.clone(),
+            kind: CallerKind::Role,
+            arn: None,
+            session_arn: None,
+            account_id: Some(sso.account_id.clone()),
+        },
     }
 }
 

@@ -1,0 +1,328 @@
+//! IAM Identity Center on the engine: integrations added, edited and removed inside
+//! locked workspace updates; the device login in two steps (begin: the code a person
+//! approves; complete: the polling, which a caller may drop to cancel); logout; SSO role
+//! sessions. The tokens go to the keychain only; the workspace keeps the login status.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::error::EngineError;
+use crate::events::EngineEvent;
+use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, SsoRole};
+use crate::rotation::Clock;
+use crate::sso::assignments::{Assignment, assignments};
+use crate::sso::login::{LoginError, poll_for_token};
+use crate::sso::portal::{ClientRegistration, DeviceAuthorization};
+use crate::sso::{
+    Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration, TokenError,
+    apply_statuses,
+};
+use crate::sync::{NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
+use crate::validate;
+
+use super::Engine;
+
+/// A new SSO role session. `sso` is an integration's name or id.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct NewSsoRole {
+    pub name: String,
+    pub profile: String,
+    pub region: Option<String>,
+    pub sso: String,
+    pub account_id: String,
+    pub account_name: Option<String>,
+    pub role_name: String,
+}
+
+/// A device login waiting for a person: show `device`'s URL and code, then
+/// [`Engine::complete_sso_login`].
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    pub integration: Integration,
+    pub device: DeviceAuthorization,
+    registration: ClientRegistration,
+}
+
+fn login_error(integration: &str, e: impl std::fmt::Display) -> EngineError {
+    EngineError::Login {
+        integration: integration.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn token_error(integration: &str, e: TokenError) -> EngineError {
+    match e {
+        TokenError::Keychain(k) => k.into(),
+        other => login_error(integration, other),
+    }
+}
+
+impl Engine {
+    pub async fn integrations(&self) -> Result<Vec<Integration>, EngineError> {
+        Ok(self.workspace().await?.integrations)
+    }
+
+    pub async fn integration(&self, selector: &str) -> Result<Integration, EngineError> {
+        Ok(self.workspace().await?.integration(selector)?.clone())
+    }
+
+    pub async fn add_integration(&self, spec: NewIntegration) -> Result<Integration, EngineError> {
+        let integration = spec.integration(IntegrationId::new())?;
+        let added = integration.clone();
+        self.update(move |ws| Ok(ws.add_integration(integration)?))
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(added)
+    }
+
+    /// Edits an integration; a new start URL, region or scopes drop its login (the
+    /// tokens and registration were issued for the old ones).
+    pub async fn edit_integration(
+        &self,
+        selector: &str,
+        changes: IntegrationChanges,
+    ) -> Result<Integration, EngineError> {
+        let selector = selector.to_owned();
+        let (integration, reissue) = self
+            .update(move |ws| Ok(ws.edit_integration(&selector, changes)?))
+            .await?;
+        if reissue {
+            self.resolver.sso().forget(integration.id, true).await?;
+        }
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(integration)
+    }
+
+    /// Removes an integration, its tokens and registration. While sessions use it,
+    /// refused unless `cascade`, which removes them (and roles chained from them) as
+    /// `session remove --cascade` does. Returns the removed sessions.
+    pub async fn remove_integration(
+        &self,
+        selector: &str,
+        cascade: bool,
+    ) -> Result<(Integration, Vec<SessionId>), EngineError> {
+        let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let (integration, removed, users, failed) = self
+            .update(move |ws| {
+                let before = ws.clone();
+                let (integration, removed) = ws.remove_integration(&selector, cascade)?;
+                let (users, failed) =
+                    super::sessions::withdraw_removed(&before, &removed, &*delivery);
+                Ok((integration, removed, users, failed))
+            })
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        let mut failed = failed;
+        if let Err(e) = self.forget_removed(&removed, &users).await {
+            failed.get_or_insert(e);
+        }
+        if let Err(e) = self.resolver.sso().forget(integration.id, true).await {
+            failed.get_or_insert(e.into());
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok((integration, removed)),
+        }
+    }
+
+    /// Step 1 of a login: the client registration (reused while it is good), then
+    /// `StartDeviceAuthorization`. Show the person `device.verification_uri` and
+    /// `device.user_code`.
+    pub async fn begin_sso_login(&self, selector: &str) -> Result<PendingLogin, EngineError> {
+        let integration = self.integration(selector).await?;
+        let now = Utc::now();
+        let sso = self.resolver.sso();
+        let registration = sso
+            .registration(&integration, now)
+            .await
+            .map_err(|e| token_error(&integration.name, e))?;
+        let device = sso
+            .portal()
+            .start_device_authorization(
+                &integration.region,
+                &registration,
+                &integration.start_url,
+                now,
+            )
+            .await
+            .map_err(|e| login_error(&integration.name, format!("{}: {}", e.code, e.message)))?;
+        Ok(PendingLogin {
+            integration,
+            device,
+            registration,
+        })
+    }
+
+    /// Step 2 of a login: polls until the person approves (paced by `clock`), stores
+    /// the tokens in the keychain and the status in the workspace. Dropping the future
+    /// cancels the login and changes nothing.
+    pub async fn complete_sso_login(
+        &self,
+        pending: PendingLogin,
+        clock: &dyn Clock,
+    ) -> Result<Integration, EngineError> {
+        let PendingLogin {
+            integration,
+            device,
+            registration,
+        } = pending;
+        let portal = self.resolver.sso().portal();
+        let token = poll_for_token(clock, &device, |now| {
+            portal.create_token_from_device(&integration.region, &registration, &device, now)
+        })
+        .await
+        .map_err(|e: LoginError| login_error(&integration.name, e))?;
+        self.resolver.sso().store(&integration, &token).await?;
+        // The sessions' cached credentials came from the old login; a new one may
+        // bring other assignments, so they are fetched again.
+        self.store_sso_statuses().await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        self.integration(&integration.id.to_string()).await
+    }
+
+    /// Logs out: the portal's `Logout`, then the tokens leave the keychain and its
+    /// sessions' cached credentials with them (a start then needs a new login). The
+    /// tokens go even when the portal cannot be reached; that is reported after.
+    pub async fn sso_logout(&self, selector: &str) -> Result<Integration, EngineError> {
+        let integration = self.integration(selector).await?;
+        let sso = self.resolver.sso();
+        let mut failed = None;
+        if let Some(token) = sso.stored_token(integration.id).await?
+            && token.expires_at > Utc::now()
+            && let Err(e) = sso
+                .portal()
+                .logout(&integration.region, &token.access_token)
+                .await
+        {
+            failed = Some(login_error(
+                &integration.name,
+                format!(
+                    "the tokens were deleted, but the portal's Logout failed: {}: {}",
+                    e.code, e.message
+                ),
+            ));
+        }
+        sso.forget(integration.id, false).await?;
+        let ws = self.workspace().await?;
+        for id in ws.sessions_of(integration.id) {
+            self.resolver.forget(id).await?;
+        }
+        let id = integration.id;
+        let after = self
+            .update(move |ws| {
+                let i = ws.integration_mut(id).ok_or_else(|| {
+                    crate::workspace::WorkspaceError::NoSuchIntegration(id.to_string())
+                })?;
+                i.login = LoginStatus::LoggedOut;
+                Ok(i.clone())
+            })
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(after),
+        }
+    }
+
+    /// Adds an SSO role session (an account and role of an integration).
+    pub async fn add_sso_role(&self, spec: NewSsoRole) -> Result<SessionView, EngineError> {
+        let view = self
+            .update(move |ws| {
+                let integration = ws
+                    .integration(&spec.sso)
+                    .map_err(|_| {
+                        validate::ValidationError::new(
+                            "sso",
+                            format!("no IAM Identity Center integration named '{}'", spec.sso),
+                        )
+                    })?
+                    .id;
+                let session = Session {
+                    id: SessionId::new(),
+                    name: spec.name.trim().to_owned(),
+                    profile: ProfileName::parse(spec.profile.trim())?,
+                    region: spec.region.clone().filter(|r| !r.is_empty()),
+                    kind: SessionKind::SsoRole(SsoRole {
+                        integration,
+                        account_id: spec.account_id.trim().to_owned(),
+                        account_name: spec.account_name.clone().filter(|n| !n.is_empty()),
+                        role_name: spec.role_name.trim().to_owned(),
+                    }),
+                };
+                let id = session.id;
+                ws.add_session(session)?;
+                Ok(ws.view(ws.get(id).expect("just added")))
+            })
+            .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(view)
+    }
+
+    /// Syncs an integration: one SSO role session per account and role the portal
+    /// lists, named from `template` (default `{account_name}-{role_name}`); re-syncing
+    /// keeps what the user changed, adds new assignments and removes vanished ones
+    /// (never an active one or a parent: those are kept and reported).
+    pub async fn sso_sync(
+        &self,
+        selector: &str,
+        template: Option<&str>,
+    ) -> Result<SyncReport, EngineError> {
+        let template = match template {
+            Some(t) => NameTemplate::parse("profile_template", t)?,
+            None => NameTemplate::default(),
+        };
+        let integration = self.integration(selector).await?;
+        let sso = self.resolver.sso();
+        let token = sso.access_token(&integration).await;
+        self.store_sso_statuses().await?;
+        let token = token.map_err(|e| token_error(&integration.name, e))?;
+        let listed = assignments(sso.portal(), &integration.region, &token)
+            .await
+            .map_err(|e| login_error(&integration.name, format!("{}: {}", e.code, e.message)))?;
+        let entries = listed
+            .into_iter()
+            .flat_map(|a| {
+                let Assignment { account, roles } = a;
+                let id = integration.id;
+                roles.into_iter().map(move |role_name| SyncEntry {
+                    key: SyncKey {
+                        account_id: account.account_id.clone(),
+                        role_name: role_name.clone(),
+                    },
+                    account_name: account.account_name.clone(),
+                    region: None,
+                    kind: SessionKind::SsoRole(SsoRole {
+                        integration: id,
+                        account_id: account.account_id.clone(),
+                        account_name: Some(account.account_name.clone()).filter(|n| !n.is_empty()),
+                        role_name,
+                    }),
+                })
+            })
+            .collect();
+        let source = SyncSource::SsoIntegration {
+            integration: integration.id,
+        };
+        self.sync(source, template, entries).await
+    }
+
+    /// Stores what the token service learnt about logins (a refresh's new expiry, a
+    /// login needed again) in one locked update, when it learnt anything.
+    pub(super) async fn store_sso_statuses(&self) -> Result<(), EngineError> {
+        let statuses = self.resolver.sso().take_statuses();
+        if statuses.is_empty() {
+            return Ok(());
+        }
+        let statuses = Arc::new(statuses);
+        self.update(move |ws| {
+            apply_statuses(ws, &statuses);
+            Ok(())
+        })
+        .await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        Ok(())
+    }
+}

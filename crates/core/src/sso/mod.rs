@@ -1,0 +1,32 @@
+//! IAM Identity Center (AWS SSO): integrations, the OAuth device login, portal tokens in
+//! the keychain, and the portal calls behind SSO role sessions and their sync.
+//!
+//! - [`integration`]: the workspace entity and its rules;
+//! - [`portal`]: the SSO OIDC and portal clients (aws-sdk-ssooidc, aws-sdk-sso);
+//! - [`login`]: the device authorization flow, its polling on a [`login::Pacer`] seam;
+//! - [`tokens`]: what lives in the keychain, and a token refreshed before it expires;
+//! - [`assignments`]: the accounts and roles a sync brings in, listed concurrently.
+
+pub mod assignments;
+pub mod integration;
+pub mod login;
+pub mod portal;
+pub mod tokens;
+
+pub use integration::{
+    DEFAULT_SCOPE, Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration,
+};
+pub use portal::{DeviceAuthorization, SsoPortal};
+pub use tokens::{SsoAccess, TokenError};
+
+use crate::workspace::Workspace;
+
+/// Stores the login statuses [`SsoAccess`] learnt into the workspace (inside the locked
+/// update of whatever used the tokens). Integrations removed meanwhile are skipped.
+pub fn apply_statuses(ws: &mut Workspace, statuses: &[(IntegrationId, LoginStatus)]) {
+    for (id, status) in statuses {
+        if let Some(i) = ws.integration_mut(*id) {
+            i.login = status.clone();
+        }
+    }
+}
