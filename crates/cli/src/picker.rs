@@ -130,6 +130,7 @@ fn describe(view: &SessionView) -> String {
     let role = match &view.session.kind {
         SessionKind::Role(r) => r.role_arn.rsplit('/').next().unwrap_or_default(),
         SessionKind::IamUser(_) => "IAM user",
+        SessionKind::SsoRole(r) => r.role_name.as_str(),
     };
     format!(
         "{:<24} {:<20} {:<12} {role}",

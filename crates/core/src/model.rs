@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::trust::explain::TrustExplanation;
 use crate::sso::IntegrationId;
+use crate::trust::explain::TrustExplanation;
 use crate::validate::{self, Arn, ValidationError};
 
 /// A session's stable identity (a UUID); its name may change, its id never does.

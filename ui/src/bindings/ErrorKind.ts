@@ -4,4 +4,4 @@
  * What kind of failure an [`EngineError`] is, for programs: the UI branches on it, the
  * CLI maps it to an exit code. Serialised kebab-case (`not-found`).
  */
-export type ErrorKind = "invalid" | "not-found" | "conflict" | "storage" | "keychain" | "session-failed" | "delivery" | "aws" | "browser";
+export type ErrorKind = "invalid" | "not-found" | "conflict" | "storage" | "keychain" | "session-failed" | "delivery" | "aws" | "browser" | "login-failed";

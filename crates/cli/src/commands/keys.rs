@@ -113,7 +113,7 @@ pub fn failure(e: KeyError) -> Failure {
         ErrorKind::Conflict => Exit::Conflict,
         ErrorKind::Keychain => Exit::Keychain,
         ErrorKind::Storage | ErrorKind::Delivery => Exit::Storage,
-        ErrorKind::SessionFailed | ErrorKind::Aws => Exit::Aws,
+        ErrorKind::SessionFailed | ErrorKind::Aws | ErrorKind::LoginFailed => Exit::Aws,
         ErrorKind::Browser => Exit::Unexpected,
     };
     Failure::new(exit, e.to_string())

@@ -311,7 +311,7 @@ impl Engine {
         let session = stored.session.clone();
         let user = match &session.kind {
             SessionKind::IamUser(user) => user.clone(),
-            SessionKind::Role(_) => {
+            SessionKind::Role(_) | SessionKind::SsoRole(_) => {
                 let root = ws.chain(session.id).first().map(|s| s.name.clone());
                 return Err(KeyError::NotIamUser {
                     session: session.name,
