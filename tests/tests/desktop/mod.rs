@@ -339,7 +339,17 @@ impl Desktop {
             .await
     }
 
+    /// Clicks the element matching `css`, scrolled into view first: WebKitWebDriver does
+    /// not scroll an element below the fold of a scrolling pane (the details pane) and
+    /// refuses it as not interactable.
     pub async fn click(&self, css: &str) -> TestResult {
+        self.wait_for(css).await?;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0])?.scrollIntoView({block: 'nearest'});",
+                vec![serde_json::Value::from(css)],
+            )
+            .await?;
         self.on_element(css, |e| async move { e.click().await })
             .await
     }

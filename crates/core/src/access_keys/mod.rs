@@ -37,6 +37,7 @@ use zeroize::Zeroizing;
 use crate::Engine;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
+use crate::engine::MfaAsking;
 use crate::error::{EngineError, ErrorKind, ErrorPayload};
 use crate::model::{SessionId, SessionKind};
 use crate::sts::StsError;
@@ -330,14 +331,18 @@ impl Engine {
             .ok_or_else(missing)?;
         let keys: Credentials = serde_json::from_str(&text).map_err(|_| missing())?;
         let signer = if user.mfa_serial.is_some() {
-            let interactive = asking == Asking::IfNeeded;
+            let who = match asking {
+                Asking::IfNeeded => MfaAsking::Here,
+                Asking::Never => MfaAsking::Never,
+            };
             match self
-                .credentials(&session.id.to_string(), mfa_code, interactive)
+                .credentials_asking(&session.id.to_string(), mfa_code, who)
                 .await
             {
                 Ok((_, token)) => token,
                 Err(EngineError::SessionFailed { failure, .. })
-                    if !interactive && failure.code == crate::model::FailureCode::MfaRequired =>
+                    if who == MfaAsking::Never
+                        && failure.code == crate::model::FailureCode::MfaRequired =>
                 {
                     keys.clone()
                 }

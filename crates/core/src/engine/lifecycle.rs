@@ -94,6 +94,19 @@ fn delivery_failure(e: &DeliveryError) -> Failure {
     )
 }
 
+/// Who may be asked for an MFA code when [`Engine::credentials_asking`] needs one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asking {
+    /// This process's own prompt (a terminal, or the app's dialog in the app).
+    Here,
+    /// The desktop app's dialog over its local channel, when the app runs (a process
+    /// with no terminal: `credential-process`, the container endpoint).
+    ThroughTheApp,
+    /// Nobody: a missing token fails with `MfaRequired` (the app showing a session's
+    /// details must never pop up a dialog by itself).
+    Never,
+}
+
 impl Engine {
     /// Starts a session: its credentials appear under its profile. Whichever session
     /// held the profile is stopped first. If another start or a stop takes the profile
@@ -440,6 +453,22 @@ impl Engine {
         mfa_code: Option<Zeroizing<String>>,
         interactive: bool,
     ) -> Result<(SessionView, Credentials), EngineError> {
+        let asking = if interactive {
+            Asking::Here
+        } else {
+            Asking::ThroughTheApp
+        };
+        self.credentials_asking(selector, mfa_code, asking).await
+    }
+
+    /// [`Engine::credentials`], choosing who may be asked for an MFA code when one is
+    /// needed (`mfa_code` answers up front whatever the choice).
+    pub(crate) async fn credentials_asking(
+        &self,
+        selector: &str,
+        mfa_code: Option<Zeroizing<String>>,
+        asking: Asking,
+    ) -> Result<(SessionView, Credentials), EngineError> {
         if let Some(code) = &mfa_code {
             validate::mfa_code("mfa_code", code)?;
         }
@@ -451,14 +480,17 @@ impl Engine {
             return Ok((ws.view(stored), creds));
         }
         let target = stored.session.clone();
-        let prompt: Arc<dyn MfaPrompt> = if interactive || mfa_code.is_some() {
-            self.prompt_for(mfa_code)
-        } else {
-            self.through_the_app(format!(
-                "session '{}' needs an MFA code; run `rolehop session start {}` once to enter it \
-                 (or keep the Rolehop desktop app running: it asks for the code)",
-                target.name, target.name
-            ))
+        let needs_code = format!(
+            "session '{}' needs an MFA code; run `rolehop session start {}` once to enter it",
+            target.name, target.name
+        );
+        let prompt: Arc<dyn MfaPrompt> = match asking {
+            _ if mfa_code.is_some() => self.prompt_for(mfa_code),
+            Asking::Here => self.prompt_for(None),
+            Asking::ThroughTheApp => self.through_the_app(format!(
+                "{needs_code} (or keep the Rolehop desktop app running: it asks for the code)"
+            )),
+            Asking::Never => Arc::new(NoPrompt(needs_code)),
         };
         let options = self.resolve_options(&ws, &target, prompt);
         let creds = self

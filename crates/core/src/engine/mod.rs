@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
+pub(crate) use self::lifecycle::Asking as MfaAsking;
 pub use self::sso::{NewSsoRole, PendingLogin};
 use crate::chain::ChainResolver;
 use crate::delivery::Delivery;
