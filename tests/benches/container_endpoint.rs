@@ -7,6 +7,8 @@
 //! Run: `cargo build -p rolehop-cli && cargo test -p rolehop-e2e --bench
 //! container_endpoint` (debug build), or `cargo build --release -p rolehop-cli &&
 //! cargo bench -p rolehop-e2e --bench container_endpoint`. Goal: p50 under 1 ms, no error.
+//! `ROLEHOP_BENCH_BIN=target/release/rolehop cargo bench --profile dev -p rolehop-e2e
+//! --bench container_endpoint` serves from the release CLI with a debug-built harness.
 
 #[path = "../tests/cli/mod.rs"]
 mod cli;
@@ -70,7 +72,10 @@ fn main() {
     world
         .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
         .ok();
-    let mut serve = Command::new(rolehop_bin())
+    let rolehop = std::env::var_os("ROLEHOP_BENCH_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(rolehop_bin);
+    let mut serve = Command::new(rolehop)
         .env_clear()
         .envs(world.env())
         .args(["serve", "production"])
