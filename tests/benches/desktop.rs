@@ -35,6 +35,17 @@ use serde_json::json;
 const RUNS: usize = 3;
 const IDLE: Duration = Duration::from_secs(10);
 
+/// Active for another hour (so countdowns tick), or inactive.
+fn state(active: bool) -> SessionState {
+    if active {
+        SessionState::Active {
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+        }
+    } else {
+        SessionState::Inactive
+    }
+}
+
 /// `count` sessions over 40 profiles: an IAM user, then nine roles chained below it
 /// (depths 1 to 3); every 50th active, so countdowns tick as they would.
 fn workspace(count: usize) -> Workspace {
@@ -70,13 +81,7 @@ fn workspace(count: usize) -> Workspace {
                 source_identity: None,
             })
         };
-        let state = if i % 50 == 7 {
-            SessionState::Active {
-                expires_at: Utc::now() + chrono::Duration::hours(1),
-            }
-        } else {
-            SessionState::Inactive
-        };
+        let state = state(i % 50 == 7);
         ws.sessions.push(StoredSession {
             session: Session {
                 id,
@@ -122,16 +127,8 @@ fn sso_workspace(count: usize, active: usize) -> Workspace {
         let account_name = format!("account-{:04}", account + 1);
         let name = format!("{account_name}-{role}");
         let profile = ProfileName::parse(&format!("team-{}", i % 40)).expect("profile");
-        let state = if active > 0
-            && i % (count / active).max(1) == 0
-            && i / (count / active).max(1) < active
-        {
-            SessionState::Active {
-                expires_at: Utc::now() + chrono::Duration::hours(1),
-            }
-        } else {
-            SessionState::Inactive
-        };
+        let every = (count / active.max(1)).max(1);
+        let state = state(active > 0 && i % every == 0 && i / every < active);
         ws.sessions.push(StoredSession {
             session: Session {
                 id: SessionId::new(),
