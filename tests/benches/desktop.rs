@@ -386,6 +386,12 @@ async fn keystrokes(peers: &Peers, texts: &[&str]) -> TestResult<Vec<(f64, f64)>
           done(times);
         })();
     "#;
+    // What the list holds, so a figure is never of a list that failed to load.
+    let status = app.text("footer.status").await?;
+    println!(
+        "  list: {}",
+        status.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
     let out = app.client.execute_async(script, vec![json!(texts)]).await?;
     app.run(async |_| Ok(())).await?;
     let times = out
