@@ -3,8 +3,8 @@
 //! STS behind it and a private gnome-keyring: a bad start URL refused beside its field,
 //! a device login whose code the dialog shows (approved as the person's browser would),
 //! a sync of 300 accounts × 2 roles with the counts shown, the sessions in the list and
-//! found by account name, one started by a click, a logout, and no serious axe-core
-//! violation in the dialog.
+//! found by account name, one started by a click, a logout, an edit, a removal refused
+//! while sessions use it then cascaded, and no serious axe-core violation in the dialog.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -54,7 +54,7 @@ async fn launch(name: &str, world: &World, portal: &SsoPortal) -> TestResult<Des
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn integrations_dialog_adds_logs_in_syncs_and_logs_out() -> TestResult {
+async fn integrations_dialog_adds_logs_in_syncs_logs_out_edits_and_removes() -> TestResult {
     let world = World::start();
     let portal = SsoPortal::start(world.peers.moto())?;
     portal.seed_generated(300, &["Admin", "ReadOnly"])?;
@@ -153,6 +153,37 @@ async fn integrations_dialog_adds_logs_in_syncs_and_logs_out() -> TestResult {
         if !violations.is_empty() {
             return Err(violations.join("\n").into());
         }
+
+        // Edit: a new name, the same portal.
+        app.click(&format!(
+            "{DIALOG} [data-integration='acme'] button[name='edit']"
+        ))
+        .await?;
+        app.fill(&format!("{DIALOG} input[name='name']"), "acme-prod")
+            .await?;
+        app.click(&format!("{DIALOG} button[name='save-integration']"))
+            .await?;
+        app.wait_for(&integration("acme-prod", "logged-out"))
+            .await?;
+        assert!(
+            app.all(&format!("{DIALOG} [data-integration='acme']"))
+                .await?
+                .is_empty()
+        );
+
+        // Remove: refused while its 600 sessions use it, then removed with them.
+        app.click(&format!(
+            "{DIALOG} [data-integration='acme-prod'] button[name='remove']"
+        ))
+        .await?;
+        app.click(&format!("{DIALOG} button[name='remove-cascade']"))
+            .await?;
+        app.wait_gone(&format!("{DIALOG} [data-integration]"))
+            .await?;
+        app.click(&format!("{DIALOG} button[name='close']")).await?;
+        app.fill("input[type='search']", " ").await?;
+        app.wait_text("footer.status", |t| t.starts_with("0 sessions"))
+            .await?;
         Ok(())
     })
     .await
