@@ -114,8 +114,11 @@ async fn integrations_dialog_adds_logs_in_syncs_logs_out_edits_and_removes() -> 
         app.click(&format!("{DIALOG} button[name='close']")).await?;
         app.wait_gone(DIALOG).await?;
 
-        // The sessions are in the list; an account's name finds its two roles.
+        // The sessions are in the list; with the integration chosen, an account's name
+        // finds its two roles.
         app.wait_text("footer.status", |t| t.starts_with("600 sessions"))
+            .await?;
+        app.select_label("select[name='integration']", "acme")
             .await?;
         app.fill("input[type='search']", "account-0150").await?;
         app.wait_for(&Desktop::row("account-0150-ReadOnly", Some("inactive")))
