@@ -27,6 +27,16 @@ const COMMANDS: &[&str] = &[
     "start_at_login",
     "set_start_at_login",
     "org_sync",
+    "integrations",
+    "add_integration",
+    "edit_integration",
+    "remove_integration",
+    "sso_login_start",
+    "sso_login_wait",
+    "sso_login_cancel",
+    "sso_open_browser",
+    "sso_logout",
+    "sso_sync",
 ];
 
 fn main() {

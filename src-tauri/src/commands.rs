@@ -7,6 +7,7 @@ use rolehop_core::console::{ConsoleTarget, sign_in_url};
 use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;
+use rolehop_core::sso::{Integration, IntegrationChanges, IntegrationId, NewIntegration};
 use rolehop_core::sync::SyncReport;
 use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
@@ -15,8 +16,9 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::ipc::{KeysInput, MfaAnswer, Snapshot, UiEvent};
+use crate::ipc::{KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvent};
 use crate::shell::Shell;
+use crate::sso_login::SsoLogins;
 
 type Result<T> = std::result::Result<T, ErrorPayload>;
 
@@ -48,6 +50,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         start_at_login,
         set_start_at_login,
         org_sync,
+        integrations,
+        add_integration,
+        edit_integration,
+        remove_integration,
+        sso_login_start,
+        sso_login_wait,
+        sso_login_cancel,
+        sso_open_browser,
+        sso_logout,
+        sso_sync,
     ]
 }
 
@@ -244,8 +256,12 @@ async fn open_console(app: AppHandle, shell: State<'_, Shell>, id: SessionId) ->
     )
     .await
     .map_err(|e| e.payload())?;
+    open_url(&app, url.as_str())
+}
+
+fn open_url(app: &AppHandle, url: &str) -> Result<()> {
     app.opener()
-        .open_url(url.as_str(), None::<&str>)
+        .open_url(url, None::<&str>)
         .map_err(|e| ErrorPayload {
             kind: rolehop_core::error::ErrorKind::Browser,
             message: format!("could not open a browser: {e}"),
@@ -289,4 +305,102 @@ fn autostart_error(e: tauri_plugin_autostart::Error) -> ErrorPayload {
 #[tauri::command(rename_all = "snake_case")]
 async fn org_sync(shell: State<'_, Shell>, request: OrgSyncRequest) -> Result<SyncReport> {
     shell.engine.org_sync(request).await.map_err(payload)
+}
+
+/// The IAM Identity Center integrations with their login status (and token expiry).
+#[tauri::command(rename_all = "snake_case")]
+async fn integrations(shell: State<'_, Shell>) -> Result<Vec<Integration>> {
+    shell.engine.integrations().await.map_err(payload)
+}
+
+/// The CLI's `sso add`.
+#[tauri::command(rename_all = "snake_case")]
+async fn add_integration(shell: State<'_, Shell>, spec: NewIntegration) -> Result<Integration> {
+    shell.engine.add_integration(spec).await.map_err(payload)
+}
+
+/// Edits an integration (a new start URL, region or scopes drop its login).
+#[tauri::command(rename_all = "snake_case")]
+async fn edit_integration(
+    shell: State<'_, Shell>,
+    id: IntegrationId,
+    changes: IntegrationChanges,
+) -> Result<Integration> {
+    shell
+        .engine
+        .edit_integration(&id.to_string(), changes)
+        .await
+        .map_err(payload)
+}
+
+/// The CLI's `sso remove [--cascade]`: returns the ids of the sessions removed with it.
+#[tauri::command(rename_all = "snake_case")]
+async fn remove_integration(
+    shell: State<'_, Shell>,
+    logins: State<'_, SsoLogins>,
+    id: IntegrationId,
+    cascade: bool,
+) -> Result<Vec<SessionId>> {
+    logins.cancel(id);
+    let (_, removed) = shell
+        .engine
+        .remove_integration(&id.to_string(), cascade)
+        .await
+        .map_err(payload)?;
+    Ok(removed)
+}
+
+/// Step 1 of the CLI's `sso login`: the code and URL to show; the polling goes on in
+/// the background until `sso_login_wait` has its result or `sso_login_cancel` ends it.
+#[tauri::command(rename_all = "snake_case")]
+async fn sso_login_start(
+    shell: State<'_, Shell>,
+    logins: State<'_, SsoLogins>,
+    id: IntegrationId,
+) -> Result<LoginPrompt> {
+    logins
+        .start(&shell.engine, &id.to_string())
+        .await
+        .map_err(payload)
+}
+
+/// The result of the login `sso_login_start` began: the integration, logged in.
+#[tauri::command(rename_all = "snake_case")]
+async fn sso_login_wait(logins: State<'_, SsoLogins>, id: IntegrationId) -> Result<Integration> {
+    logins.wait(id).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+fn sso_login_cancel(logins: State<'_, SsoLogins>, id: IntegrationId) {
+    logins.cancel(id);
+}
+
+/// Opens the waiting login's verification URL in the default browser.
+#[tauri::command(rename_all = "snake_case")]
+fn sso_open_browser(app: AppHandle, logins: State<'_, SsoLogins>, id: IntegrationId) -> Result<()> {
+    open_url(&app, &logins.url(id)?)
+}
+
+/// The CLI's `sso logout`.
+#[tauri::command(rename_all = "snake_case")]
+async fn sso_logout(shell: State<'_, Shell>, id: IntegrationId) -> Result<Integration> {
+    shell
+        .engine
+        .sso_logout(&id.to_string())
+        .await
+        .map_err(payload)
+}
+
+/// The CLI's `sso sync [--profile-template]`; the report's counts say what changed.
+#[tauri::command(rename_all = "snake_case")]
+async fn sso_sync(
+    shell: State<'_, Shell>,
+    id: IntegrationId,
+    profile_template: Option<String>,
+) -> Result<SyncReport> {
+    shell
+        .engine
+        .sso_sync(&id.to_string(), profile_template.as_deref())
+        .await
+        .map_err(payload)
 }

@@ -9,6 +9,7 @@ use rolehop_core::EngineEvent;
 use rolehop_core::engine::AccessKeys;
 use rolehop_core::mfa::MfaRequest;
 use rolehop_core::model::{Profile, SessionView, Settings};
+use rolehop_core::sso::Integration;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -60,6 +61,20 @@ pub struct Snapshot {
     pub settings: Settings,
     /// MFA requests still waiting for an answer, oldest first.
     pub mfa_requests: Vec<MfaRequest>,
+}
+
+/// A device login waiting for a person: the Integrations dialog shows the code and the
+/// URL (which "Open browser" opens from Rust). Nothing secret: the device code, the
+/// client secret and the tokens stay in the shell and the keychain.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LoginPrompt {
+    pub integration: Integration,
+    pub verification_uri: String,
+    pub user_code: String,
+    /// When the code stops being accepted.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What the shell pushes to the UI over its event channel.

@@ -11,6 +11,7 @@ pub mod logging;
 pub mod prompt;
 pub mod relay;
 pub mod shell;
+pub mod sso_login;
 pub mod tray;
 
 use std::sync::Arc;
@@ -117,6 +118,7 @@ pub fn run() -> anyhow::Result<()> {
                 ui.clone(),
             );
             app.manage(Shell { engine, prompt, ui });
+            app.manage(sso_login::SsoLogins::default());
             tray::create(app.handle())?;
             // The tray lists the sessions from launch, not from the first change.
             tray::refresh(app.handle(), &workspace.sessions);

@@ -21,15 +21,30 @@ use std::time::Duration;
 
 use chrono::Utc;
 use desktop::{Desktop, TestResult, Xvfb};
+use rolehop_core::model::SsoRole;
 use rolehop_core::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, Profile, ProfileName, Session, SessionId,
     SessionKind, SessionState,
 };
+use rolehop_core::sso::{DEFAULT_SCOPE, Integration, IntegrationId, LoginStatus};
+use rolehop_core::sync::{SyncKey, SyncOrigin, SyncSource, SyncedValues};
 use rolehop_core::workspace::{StoredSession, Workspace};
 use rolehop_e2e::Peers;
+use serde_json::json;
 
 const RUNS: usize = 3;
 const IDLE: Duration = Duration::from_secs(10);
+
+/// Active for another hour (so countdowns tick), or inactive.
+fn state(active: bool) -> SessionState {
+    if active {
+        SessionState::Active {
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+        }
+    } else {
+        SessionState::Inactive
+    }
+}
 
 /// `count` sessions over 40 profiles: an IAM user, then nine roles chained below it
 /// (depths 1 to 3); every 50th active, so countdowns tick as they would.
@@ -66,13 +81,7 @@ fn workspace(count: usize) -> Workspace {
                 source_identity: None,
             })
         };
-        let state = if i % 50 == 7 {
-            SessionState::Active {
-                expires_at: Utc::now() + chrono::Duration::hours(1),
-            }
-        } else {
-            SessionState::Inactive
-        };
+        let state = state(i % 50 == 7);
         ws.sessions.push(StoredSession {
             session: Session {
                 id,
@@ -94,13 +103,73 @@ fn workspace(count: usize) -> Workspace {
     ws
 }
 
+/// `count` SSO role sessions of one logged-in integration as a sync makes them (3
+/// roles per account, the account's name in the origin, 40 profiles), `active` of them
+/// active: the issue's 3,000 sessions with 20 active.
+fn sso_workspace(count: usize, active: usize) -> Workspace {
+    let mut ws = workspace(0);
+    let integration = IntegrationId::new();
+    ws.integrations.push(Integration {
+        id: integration,
+        name: "acme".into(),
+        start_url: "https://acme.awsapps.com/start".into(),
+        region: "eu-west-1".into(),
+        scopes: vec![DEFAULT_SCOPE.into()],
+        login: LoginStatus::LoggedIn {
+            expires_at: Utc::now() + chrono::Duration::hours(8),
+            refreshable: true,
+        },
+    });
+    let roles = ["Admin", "ReadOnly", "Billing"];
+    for i in 0..count {
+        let (account, role) = (i / roles.len(), roles[i % roles.len()]);
+        let account_id = format!("{:012}", 100_000_000_000u64 + account as u64);
+        let account_name = format!("account-{:04}", account + 1);
+        let name = format!("{account_name}-{role}");
+        let profile = ProfileName::parse(&format!("team-{}", i % 40)).expect("profile");
+        let every = (count / active.max(1)).max(1);
+        let state = state(active > 0 && i % every == 0 && i / every < active);
+        ws.sessions.push(StoredSession {
+            session: Session {
+                id: SessionId::new(),
+                name: name.clone(),
+                profile: profile.clone(),
+                region: None,
+                kind: SessionKind::SsoRole(SsoRole {
+                    integration,
+                    account_id: account_id.clone(),
+                    account_name: Some(account_name.clone()),
+                    role_name: role.into(),
+                }),
+            },
+            state,
+            claim: None,
+            origin: Some(SyncOrigin {
+                source: SyncSource::SsoIntegration { integration },
+                key: SyncKey {
+                    account_id,
+                    role_name: role.into(),
+                },
+                account_name,
+                synced: SyncedValues {
+                    name,
+                    profile,
+                    region: None,
+                },
+            }),
+        });
+    }
+    ws
+}
+
 fn seed(peers: &Peers, count: usize) -> TestResult {
+    seed_workspace(peers, &workspace(count))
+}
+
+fn seed_workspace(peers: &Peers, ws: &Workspace) -> TestResult {
     let home = peers.home().rolehop_home();
     fs::create_dir_all(&home)?;
-    fs::write(
-        home.join("workspace.json"),
-        serde_json::to_vec(&workspace(count))?,
-    )?;
+    fs::write(home.join("workspace.json"), serde_json::to_vec(ws)?)?;
     Ok(())
 }
 
@@ -154,10 +223,9 @@ fn pss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Launches `binary` on `display` with `env`, waits [`IDLE`], and returns the PSS of
-/// its process tree in MiB and how many processes that was.
-fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<(f64, usize)> {
-    let mut child: Child = Command::new(binary)
+/// Launches `binary` on `display` with `env` and waits [`IDLE`].
+fn launch_and_settle(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<Child> {
+    let child = Command::new(binary)
         .envs(env.iter().cloned())
         .env("DISPLAY", display)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
@@ -167,14 +235,116 @@ fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResul
         .stderr(Stdio::null())
         .spawn()?;
     std::thread::sleep(IDLE);
-    let pids = tree(child.id());
-    let kib: u64 = pids.iter().map(|p| pss_kib(*p)).sum();
+    Ok(child)
+}
+
+/// Ends the process tree `pids` (children first) and reaps `child`.
+fn stop(pids: &[u32], child: &mut Child) {
     for pid in pids.iter().rev() {
         let _ = Command::new("kill").arg(pid.to_string()).status();
     }
     let _ = child.wait();
+}
+
+/// Launches `binary` on `display` with `env`, waits [`IDLE`], and returns the PSS of
+/// its process tree in MiB and how many processes that was.
+fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<(f64, usize)> {
+    let mut child = launch_and_settle(binary, display, env)?;
+    let pids = tree(child.id());
+    let kib: u64 = pids.iter().map(|p| pss_kib(*p)).sum();
+    stop(&pids, &mut child);
     std::thread::sleep(Duration::from_millis(500));
     Ok((kib as f64 / 1024.0, pids.len()))
+}
+
+/// The CPU time (user + system) the processes `pids` have used, in clock ticks.
+fn cpu_ticks(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // After "pid (comm)": state is field 3, utime 14 and stime 15.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
+}
+
+/// Launches `binary`, lets it settle for [`IDLE`], then returns the CPU its process
+/// tree used over `window`, in % of one core, and how many processes that was.
+fn idle_cpu(
+    binary: &Path,
+    display: &str,
+    env: &[(String, String)],
+    window: Duration,
+) -> TestResult<(f64, usize)> {
+    let mut child = launch_and_settle(binary, display, env)?;
+    let pids = tree(child.id());
+    let before = cpu_ticks(&pids);
+    std::thread::sleep(window);
+    let used = cpu_ticks(&pids) - before;
+    stop(&pids, &mut child);
+    let ticks_per_second: f64 =
+        String::from_utf8(Command::new("getconf").arg("CLK_TCK").output()?.stdout)?
+            .trim()
+            .parse()?;
+    Ok((
+        used as f64 / ticks_per_second / window.as_secs_f64() * 100.0,
+        pids.len(),
+    ))
+}
+
+/// `cargo bench --profile dev -p rolehop-e2e --bench desktop -- sso`: the issue's
+/// desktop figures for 3,000 SSO role sessions on the app `desktop::app_binary()` finds
+/// (the debug build unless `ROLEHOP_DESKTOP_BIN` says otherwise): one filter keystroke,
+/// and the idle CPU over 60 s with 20 of them active.
+async fn sso_figures() -> TestResult {
+    let app = desktop::app_binary();
+    let build = if app.components().any(|c| c.as_os_str() == "debug") {
+        "DEBUG build"
+    } else {
+        "build"
+    };
+    println!(
+        "desktop, 3,000 SSO role sessions: {build} {}",
+        app.display()
+    );
+    let peers = Peers::builder().with_secret_service().start()?;
+    let mut env = peers.env();
+    env.push((
+        "ROLEHOP_KEYCHAIN_SERVICE".into(),
+        peers.home().keychain_service().into(),
+    ));
+    seed_workspace(&peers, &sso_workspace(3000, 20))?;
+
+    let texts = [
+        "a",
+        "ac",
+        "acc",
+        "account-",
+        "account-0",
+        "account-05",
+        "account-055",
+        "admin",
+        "",
+    ];
+    let times = keystrokes(&peers, &texts).await?;
+    let updates: Vec<f64> = times.iter().map(|t| t.0).collect();
+    let frames: Vec<f64> = times.iter().map(|t| t.1).collect();
+    println!(
+        "one keystroke, 3,000 SSO sessions ({build}): filter + DOM update + layout {:.1} ms median, {:.1} ms max; to the next frame {:.1} ms median  (runs: {updates:.1?})",
+        median(updates.clone()),
+        updates.iter().cloned().fold(0.0, f64::max),
+        median(frames)
+    );
+
+    let window = Duration::from_secs(60);
+    let xvfb = Xvfb::start(peers.home().root());
+    let (cpu, procs) = idle_cpu(&app, xvfb.display(), &env, window)?;
+    println!(
+        "idle CPU, 3,000 SSO sessions, 20 active ({build}): {cpu:.2} % of one core over {} s ({procs} processes: the app and WebKit's)",
+        window.as_secs()
+    );
+    Ok(())
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -192,14 +362,14 @@ async fn launch_to_paint(peers: &Peers) -> TestResult<f64> {
 
 /// One keystroke's filter over the list: (to DOM updated, to next frame), in ms, for
 /// each of a few search texts typed one character at a time.
-async fn keystrokes(peers: &Peers) -> TestResult<Vec<(f64, f64)>> {
+async fn keystrokes(peers: &Peers, texts: &[&str]) -> TestResult<Vec<(f64, f64)>> {
     let app = Desktop::launch("bench-filter", peers, &[]).await?;
     let script = r#"
-        const done = arguments[arguments.length - 1];
+        const [texts, done] = arguments;
         const input = document.querySelector("input[name='search']");
         const times = [];
         (async () => {
-          for (const text of ["r", "ro", "rol", "role", "role-", "role-4", "role-49", "role-499", ""]) {
+          for (const text of texts) {
             const start = performance.now();
             input.value = text;
             input.dispatchEvent(new Event("input", { bubbles: true }));
@@ -216,7 +386,13 @@ async fn keystrokes(peers: &Peers) -> TestResult<Vec<(f64, f64)>> {
           done(times);
         })();
     "#;
-    let out = app.client.execute_async(script, vec![]).await?;
+    // What the list holds, so a figure is never of a list that failed to load.
+    let status = app.text("footer.status").await?;
+    println!(
+        "  list: {}",
+        status.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    let out = app.client.execute_async(script, vec![json!(texts)]).await?;
     app.run(async |_| Ok(())).await?;
     let times = out
         .as_array()
@@ -234,6 +410,9 @@ async fn main() -> TestResult {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    if args.iter().any(|a| a == "sso") {
+        return sso_figures().await;
+    }
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
     }
@@ -292,7 +471,13 @@ async fn main() -> TestResult {
     );
 
     seed(&peers, 5000)?;
-    let times = keystrokes(&peers).await?;
+    let times = keystrokes(
+        &peers,
+        &[
+            "r", "ro", "rol", "role", "role-", "role-4", "role-49", "role-499", "",
+        ],
+    )
+    .await?;
     let updates: Vec<f64> = times.iter().map(|t| t.0).collect();
     let frames: Vec<f64> = times.iter().map(|t| t.1).collect();
     println!(

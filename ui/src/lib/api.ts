@@ -9,6 +9,10 @@ import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { HopNeeds } from "../bindings/HopNeeds";
 import type { ImportReport } from "../bindings/ImportReport";
+import type { Integration } from "../bindings/Integration";
+import type { IntegrationChanges } from "../bindings/IntegrationChanges";
+import type { LoginPrompt } from "../bindings/LoginPrompt";
+import type { NewIntegration } from "../bindings/NewIntegration";
 import type { KeysInput } from "../bindings/KeysInput";
 import type { MfaAnswer } from "../bindings/MfaAnswer";
 import type { NewIamUser } from "../bindings/NewIamUser";
@@ -103,4 +107,18 @@ export const api = {
   setStartAtLogin: (enabled: boolean) => call<boolean>("set_start_at_login", { enabled }),
   /** One role session per member account of the organization `request.via` lists. */
   orgSync: (request: OrgSyncRequest) => call<SyncReport>("org_sync", { request }),
+  /** IAM Identity Center: the integrations with their login status. */
+  integrations: () => call<Integration[]>("integrations", {}),
+  addIntegration: (spec: NewIntegration) => call<Integration>("add_integration", { spec }),
+  editIntegration: (id: string, changes: IntegrationChanges) => call<Integration>("edit_integration", { id, changes }),
+  removeIntegration: (id: string, cascade: boolean) => call<string[]>("remove_integration", { id, cascade }),
+  /** Shows the device code at once; the polling goes on until `ssoLoginWait` resolves. */
+  ssoLoginStart: (id: string) => call<LoginPrompt>("sso_login_start", { id }),
+  ssoLoginWait: (id: string) => call<Integration>("sso_login_wait", { id }),
+  ssoLoginCancel: (id: string) => call<null>("sso_login_cancel", { id }),
+  /** Opens the waiting login's URL (Rust holds it) in the default browser. */
+  ssoOpenBrowser: (id: string) => call<null>("sso_open_browser", { id }),
+  ssoLogout: (id: string) => call<Integration>("sso_logout", { id }),
+  ssoSync: (id: string, profileTemplate: string | null) =>
+    call<SyncReport>("sso_sync", { id, profile_template: profileTemplate }),
 };

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { filterSessions, noFilters, regionsOf, searchFields, searchKey, type Filters } from "./filters";
+import {
+  filterSessions,
+  integrationsOf,
+  noFilters,
+  regionsOf,
+  searchFields,
+  searchKey,
+  type Filters,
+} from "./filters";
 import { caseSessions, filterCases, filtersOf } from "./filter-cases";
 import { many } from "../test/sessions";
 import type { SessionView } from "../bindings/SessionView";
@@ -20,6 +28,7 @@ function reference(sessions: readonly SessionView[], f: Filters): string[] {
         (f.kind === "" || s.kind.type === f.kind) &&
         (f.region === "" || s.effective_region === f.region) &&
         (f.state === "" || s.state.state === f.state) &&
+        (f.integration === "" || s.integration === f.integration) &&
         searchFields(s).some((field) =>
           field.toLowerCase().includes(needle),
         ),
@@ -63,5 +72,24 @@ describe("searchKey", () => {
 describe("regionsOf", () => {
   it("lists each effective region once, sorted, leaving out sessions with none", () => {
     expect(regionsOf(caseSessions)).toEqual(["eu-central-1", "eu-west-1", "us-east-1"]);
+  });
+});
+
+describe("the integration filter", () => {
+  const sso = (name: string, integration: string | null): SessionView => {
+    const [first] = caseSessions;
+    if (!first) throw new Error("no sessions in the shared cases");
+    return { ...first, name, integration };
+  };
+  const sessions = [sso("a-admin", "acme"), sso("b-admin", "beta"), sso("plain", null), sso("a-read", "acme")];
+
+  it("keeps only the sessions rooted in the chosen integration", () => {
+    const found = filterSessions(sessions, { ...noFilters, integration: "acme" });
+    expect(found.map((s) => s.name)).toEqual(["a-admin", "a-read"]);
+    expect(reference(sessions, { ...noFilters, integration: "acme" })).toEqual(["a-admin", "a-read"]);
+  });
+
+  it("lists each integration once, sorted, leaving out sessions with none", () => {
+    expect(integrationsOf(sessions)).toEqual(["acme", "beta"]);
   });
 });

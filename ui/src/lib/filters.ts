@@ -1,5 +1,5 @@
-// The session list's filters: a search box, profiles (several), kind, region and
-// state, combined with AND. Pure functions over SessionView, so they are tested alone
+// The session list's filters: a search box, profiles (several), kind, region, state
+// and IAM Identity Center integration, combined with AND. Pure functions over SessionView, so they are tested alone
 // and cost one pass over the sessions per keystroke.
 //
 // The text and profile filters mean exactly what rolehop-core's `SessionFilter` means
@@ -23,9 +23,11 @@ export interface Filters {
   /** An effective region; empty means every region. */
   region: string;
   state: StateFilter;
+  /** The integration (by name) at the root of the chain; empty means any or none. */
+  integration: string;
 }
 
-export const noFilters: Filters = { text: "", profiles: [], kind: "", region: "", state: "" };
+export const noFilters: Filters = { text: "", profiles: [], kind: "", region: "", state: "", integration: "" };
 
 export function roleArn(session: SessionView): string | null {
   return session.kind.type === "role" ? session.kind.role_arn : null;
@@ -66,7 +68,8 @@ export function isFiltering(filters: Filters): boolean {
     filters.profiles.length > 0 ||
     filters.kind !== "" ||
     filters.region !== "" ||
-    filters.state !== ""
+    filters.state !== "" ||
+    filters.integration !== ""
   );
 }
 
@@ -75,7 +78,7 @@ export function filterSessions(sessions: readonly SessionView[], filters: Filter
   if (!isFiltering(filters)) return sessions.slice();
   // Read each filter once: in the UI `filters` is reactive state, and every read of it
   // is tracked, so none may happen per session.
-  const { kind, region, state } = filters;
+  const { kind, region, state, integration } = filters;
   const needle = filters.text.trim().toLowerCase();
   const profiles = filters.profiles.length > 0 ? new Set(filters.profiles) : null;
   const out: SessionView[] = [];
@@ -84,15 +87,29 @@ export function filterSessions(sessions: readonly SessionView[], filters: Filter
     if (kind !== "" && s.kind.type !== kind) continue;
     if (region !== "" && s.effective_region !== region) continue;
     if (state !== "" && s.state.state !== state) continue;
+    if (integration !== "" && s.integration !== integration) continue;
     if (needle !== "" && !searchKey(s).includes(needle)) continue;
     out.push(s);
   }
   return out;
 }
 
+/** The distinct values `of` gives the sessions (leaving out none), sorted. */
+function distinct(sessions: readonly SessionView[], of: (s: SessionView) => string | null): string[] {
+  const values = new Set<string>();
+  for (const s of sessions) {
+    const value = of(s);
+    if (value) values.add(value);
+  }
+  return [...values].sort();
+}
+
 /** The distinct effective regions, sorted, for the region filter. */
 export function regionsOf(sessions: readonly SessionView[]): string[] {
-  const regions = new Set<string>();
-  for (const s of sessions) if (s.effective_region) regions.add(s.effective_region);
-  return [...regions].sort();
+  return distinct(sessions, (s) => s.effective_region);
+}
+
+/** The distinct integrations at the sessions' roots, sorted, for the integration filter. */
+export function integrationsOf(sessions: readonly SessionView[]): string[] {
+  return distinct(sessions, (s) => s.integration);
 }
