@@ -223,14 +223,16 @@ async fn trust_check(shell: State<'_, Shell>, id: SessionId) -> Result<CheckRepo
         .map_err(|e| e.payload())
 }
 
-/// An IAM user session's access keys as IAM lists them, with their ages. Never asks for
-/// an MFA code: without a cached token IAM is asked with the key itself.
+/// An IAM user session's access keys as IAM lists them, with their ages, their ids
+/// masked (no whole key id reaches the web view). Never asks for an MFA code: without a
+/// cached token IAM is asked with the key itself.
 #[tauri::command(rename_all = "snake_case")]
 async fn access_keys(shell: State<'_, Shell>, id: SessionId) -> Result<AccessKeyReport> {
     shell
         .engine
         .access_key_report(&id.to_string(), None, Asking::Never)
         .await
+        .map(AccessKeyReport::masked)
         .map_err(|e| e.payload())
 }
 
@@ -241,6 +243,7 @@ async fn rotate_access_key(shell: State<'_, Shell>, id: SessionId) -> Result<Rot
         .engine
         .rotate_access_key(&id.to_string(), None, Propagation::default())
         .await
+        .map(RotatedKeys::masked)
         .map_err(|e| e.payload())
 }
 

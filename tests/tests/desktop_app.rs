@@ -1301,8 +1301,8 @@ async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
 }
 
 /// First run: an empty workspace opens on the welcome view, which counts what the AWS
-/// files hold (an IAM user with keys, a role chained from it, an SSO profile it cannot
-/// import, with the reason) without changing anything; with the keys box ticked, Import
+/// files hold (an IAM user with keys, a role chained from it, an SSO profile, a role
+/// profile it cannot import, with the reason) without changing anything; with the keys box ticked, Import
 /// imports them as the CLI's import does, the list then shows them, and the files keep
 /// every byte. axe-core finds nothing serious on the view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1318,7 +1318,8 @@ async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> Tes
                   [profile deploy]\nrole_arn = arn:aws:iam::123456789012:role/Deploy\n\
                   source_profile = dev\n\n\
                   [profile portal]\nsso_start_url = https://example.awsapps.com/start\n\
-                  sso_region = us-east-1\nsso_account_id = 111111111111\nsso_role_name = Admin\n";
+                  sso_region = us-east-1\nsso_account_id = 111111111111\nsso_role_name = Admin\n\n\
+                  [profile orphan]\nrole_arn = arn:aws:iam::123456789012:role/Orphan\n";
     home.write_aws_credentials(&credentials)?;
     home.write_aws_config(config)?;
     let app = Desktop::launch("first-run", &world.peers, &[]).await?;
@@ -1327,9 +1328,10 @@ async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> Tes
             .await?;
         check_eq!(app.text("[data-count='iam-users'] strong").await?, "1");
         check_eq!(app.text("[data-count='roles'] strong").await?, "1");
+        check_eq!(app.text("[data-count='sso-roles'] strong").await?, "1");
         check_eq!(app.text("[data-count='skipped'] strong").await?, "1");
-        let reason = app.text("[data-welcome] [data-entry='portal']").await?;
-        check!(reason.len() > "portal: ".len(), "no reason: {reason}");
+        let reason = app.text("[data-welcome] [data-entry='orphan']").await?;
+        check!(reason.contains("source_profile"), "no reason: {reason}");
         check_axe(app, "welcome").await?;
         check_eq!(
             home.read_aws_config()?,
@@ -1340,13 +1342,15 @@ async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> Tes
         app.click("[data-welcome] input[name='import_keys']")
             .await?;
         app.click("[data-welcome] button[name='import']").await?;
-        app.wait_for("[data-welcome] [data-imported='2']").await?;
+        app.wait_for("[data-welcome] [data-imported='3']").await?;
         app.screenshot("first-run-imported").await?;
         app.click("[data-welcome] button[name='done']").await?;
         app.wait_for(&Desktop::row("dev", Some("inactive"))).await?;
         app.wait_for(&Desktop::row("deploy", Some("inactive")))
             .await?;
-        check_eq!(app.row_names().await?, ["deploy", "dev"]);
+        app.wait_for(&Desktop::row("portal", Some("inactive")))
+            .await?;
+        check_eq!(app.row_names().await?, ["deploy", "dev", "portal"]);
         check_eq!(
             home.read_aws_config()?,
             config,

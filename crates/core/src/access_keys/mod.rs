@@ -77,6 +77,49 @@ pub struct AccessKeyReport {
     pub stale: bool,
 }
 
+/// An access key id as the desktop shows it: its `AKIA`-style prefix and last four
+/// characters (`AKIA…WXYZ`), enough to tell keys apart and match IAM's console, while
+/// no whole key id of the user's reaches the web view.
+pub fn masked_key_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "…".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+impl AccessKeyReport {
+    /// The report with every key id masked ([`masked_key_id`]), for the desktop.
+    pub fn masked(mut self) -> Self {
+        for key in &mut self.keys {
+            key.access_key_id = masked_key_id(&key.access_key_id);
+        }
+        self
+    }
+}
+
+impl RotatedKeys {
+    /// The rotation with both key ids masked ([`masked_key_id`]), for the desktop.
+    pub fn masked(mut self) -> Self {
+        self.old_key_id = masked_key_id(&self.old_key_id);
+        self.new_key_id = masked_key_id(&self.new_key_id);
+        self
+    }
+}
+
+#[cfg(test)]
+mod masking_tests {
+    use super::masked_key_id;
+
+    #[test]
+    fn a_masked_key_id_keeps_its_prefix_and_last_four_only() {
+        assert_eq!(masked_key_id("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        assert_eq!(masked_key_id("short"), "…");
+    }
+}
+
 /// A rotation that went through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
