@@ -30,7 +30,7 @@ mod cli;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{DEPLOY_ROLE, World, rolehop_bin};
+use cli::{DEPLOY_ROLE, World, bench_bin};
 use rolehop_e2e::{aws_cli, python};
 
 const ROUNDS: usize = 20;
@@ -69,9 +69,7 @@ fn main() {
         .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
         .ok();
 
-    let rolehop = std::env::var_os("ROLEHOP_BENCH_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(rolehop_bin);
+    let rolehop = bench_bin();
     let env = world.env();
     let mut keys_env = env.clone();
     keys_env.extend([

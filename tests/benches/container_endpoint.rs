@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{World, rolehop_bin};
+use cli::{World, bench_bin};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -72,9 +72,7 @@ fn main() {
     world
         .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
         .ok();
-    let rolehop = std::env::var_os("ROLEHOP_BENCH_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(rolehop_bin);
+    let rolehop = bench_bin();
     let mut serve = Command::new(rolehop)
         .env_clear()
         .envs(world.env())

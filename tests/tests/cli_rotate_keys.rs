@@ -94,23 +94,7 @@ fn carol_and_ops(world: &World, policy: Option<&str>) -> IamUser {
     };
     world.add_iam_user_keys(&carol, "carol");
     let role = moto.create_role("OpsRole", &carol.arn).expect("role");
-    world
-        .rolehop(&[
-            "session",
-            "add",
-            "role",
-            "--name",
-            "ops",
-            "--parent",
-            "carol",
-            "--role-arn",
-            &role,
-            "--profile",
-            "ops",
-            "--region",
-            "us-east-1",
-        ])
-        .ok();
+    world.add_role("ops", "carol", &role);
     carol
 }
 

@@ -39,6 +39,15 @@ pub fn rolehop_bin() -> PathBuf {
     bin
 }
 
+/// The `rolehop` a benchmark times: `ROLEHOP_BENCH_BIN` when set (a release binary timed
+/// from a harness built in debug), else [`rolehop_bin`].
+pub fn bench_bin() -> PathBuf {
+    std::env::var_os("ROLEHOP_BENCH_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(rolehop_bin)
+}
+
 /// One finished command.
 #[derive(Debug)]
 pub struct Run {
