@@ -35,8 +35,10 @@ use crate::workspace::Workspace;
 
 /// Keychain account holding an IAM user's long-lived keys.
 pub fn access_keys_account(id: SessionId) -> String {
-    format!("access-keys:{id}")
+    format!("{KEYS_PREFIX}{id}")
 }
+
+const KEYS_PREFIX: &str = "access-keys:";
 
 /// Keychain account holding a session's cached temporary credentials.
 pub fn cache_account(id: SessionId) -> String {
@@ -180,16 +182,58 @@ impl ChainResolver {
         id: SessionId,
         opts: &ResolveOptions,
     ) -> Result<Credentials, ChainError> {
-        let prefetched = Arc::new(Prefetched::deferring_writes());
-        let provider = self.provider_at(ws, id, 0, &prefetched)?;
-        let accounts = self.cache_lookups(ws, id, opts);
-        if !accounts.is_empty() {
-            // One batch for every hop's cache entry; a failed batch only means each hop
-            // reads (and reports) its own entry.
-            if let Ok(found) = self.keychain.get_many_async(&accounts).await {
-                prefetched.put(accounts.into_iter().zip(found));
+        let ahead = self
+            .read_ahead(ws, id, opts.refresh, opts.min_validity)
+            .await;
+        self.resolve_read_ahead(ws, id, opts, ahead).await
+    }
+
+    /// Reads from the keychain, in one batch, what resolving `id` may need: every hop's
+    /// cache entry up to the first hop valid in memory, and the IAM user's keys. What is
+    /// needed is decided now (from `ws` and the memory cache), so the returned future
+    /// owns all it uses: a start runs it while its claim is being written. A failed
+    /// batch only means each hop reads (and reports) its own entry.
+    pub fn read_ahead(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        refresh: Option<SessionId>,
+        min_validity: chrono::Duration,
+    ) -> impl Future<Output = ReadAhead> + Send + 'static {
+        let prefetched = Prefetched::deferring_writes();
+        let accounts = self.cache_lookups(ws, id, refresh, min_validity);
+        // The MFA users' lock stamps are read before the keychain is (see
+        // `CachedProvider::take_prompt_lock`).
+        if let Some(dir) = &self.mfa_locks {
+            let mut stamps = prefetched.stamps.lock().expect("stamps");
+            for (user, _) in accounts.iter().filter(|(_, a)| a.starts_with(KEYS_PREFIX)) {
+                let path = crate::mfa_lock::lock_path(dir, *user);
+                stamps.insert(*user, crate::mfa_lock::stamp(&path));
             }
         }
+        let keychain = self.keychain.clone();
+        async move {
+            let accounts: Vec<String> = accounts.into_iter().map(|(_, a)| a).collect();
+            if !accounts.is_empty()
+                && let Ok(found) = keychain.get_many_async(&accounts).await
+            {
+                prefetched.put(accounts.into_iter().zip(found));
+            }
+            ReadAhead(Arc::new(prefetched))
+        }
+    }
+
+    /// [`Self::resolve`] with the keychain reads of a [`Self::read_ahead`] of the same
+    /// session.
+    pub async fn resolve_read_ahead(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        opts: &ResolveOptions,
+        ahead: ReadAhead,
+    ) -> Result<Credentials, ChainError> {
+        let prefetched = ahead.0;
+        let provider = self.provider_at(ws, id, 0, &prefetched)?;
         let resolved = provider.provide(opts).await;
         // The hops' keychain cache writes start once the chain is resolved, not while
         // its later STS calls run (they would compete with them for the CPU), and even
@@ -198,25 +242,38 @@ impl ChainResolver {
         resolved
     }
 
-    /// The cache entries a resolution of `id` may read, nearest hop first: every hop up
-    /// to the first whose credentials are valid in memory (`refresh` skips its hop).
-    fn cache_lookups(&self, ws: &Workspace, id: SessionId, opts: &ResolveOptions) -> Vec<String> {
+    /// The keychain entries a resolution of `id` may read, nearest hop first, with the
+    /// session each belongs to: every hop's cache entry up to the first whose
+    /// credentials are valid in memory (`refresh` skips its hop's), and the keys of an
+    /// IAM user reached (it may need them for a new token).
+    fn cache_lookups(
+        &self,
+        ws: &Workspace,
+        id: SessionId,
+        refresh: Option<SessionId>,
+        min_validity: chrono::Duration,
+    ) -> Vec<(SessionId, String)> {
         let now = Utc::now();
         let memory = self.cache.memory.lock().expect("cache");
         let mut accounts = Vec::new();
         let mut hop = ws.get(id);
-        while let Some(stored) = hop.filter(|_| accounts.len() <= ws.sessions.len()) {
+        let mut depth = 0;
+        while let Some(stored) = hop.filter(|_| depth <= ws.sessions.len()) {
             let id = stored.session.id;
-            if opts.refresh != Some(id) {
+            if refresh != Some(id) {
                 if memory
                     .get(&id)
-                    .is_some_and(|c| c.valid_for(now, opts.min_validity))
+                    .is_some_and(|c| c.valid_for(now, min_validity))
                 {
                     break;
                 }
-                accounts.push(cache_account(id));
+                accounts.push((id, cache_account(id)));
+            }
+            if matches!(stored.session.kind, SessionKind::IamUser(_)) {
+                accounts.push((id, access_keys_account(id)));
             }
             hop = stored.session.kind.parent().and_then(|p| ws.get(p));
+            depth += 1;
         }
         accounts
     }
@@ -268,6 +325,7 @@ impl ChainResolver {
                 session: session.clone(),
                 region,
                 keychain: self.keychain.clone(),
+                prefetched: prefetched.clone(),
                 sts: self.sts.clone(),
             }),
             SessionKind::Role(role) => Box::new(AssumeRoleProvider {
@@ -289,9 +347,18 @@ impl ChainResolver {
                 sso: self.sso.clone(),
             }),
         };
+        // The lock's stamp is read now, before this hop first looks in the keychain
+        // (see `CachedProvider::take_prompt_lock`).
         let prompt_lock = match (&session.kind, &self.mfa_locks) {
             (SessionKind::IamUser(user), Some(dir)) if user.mfa_serial.is_some() => {
-                Some(crate::mfa_lock::lock_path(dir, session.id))
+                let path = crate::mfa_lock::lock_path(dir, session.id);
+                let ahead = prefetched
+                    .stamps
+                    .lock()
+                    .expect("stamps")
+                    .remove(&session.id);
+                let seen = ahead.unwrap_or_else(|| crate::mfa_lock::stamp(&path));
+                Some(PromptLock { path, seen })
             }
             _ => None,
         };
@@ -306,21 +373,34 @@ impl ChainResolver {
     }
 }
 
-/// A keychain cache entry to write: account and credentials JSON.
-type CacheWrite = (String, Zeroizing<String>);
+/// A keychain cache entry to write.
+struct CacheWrite {
+    account: String,
+    json: Zeroizing<String>,
+    /// The MFA user's prompt lock, held until the token is stored (and then stamped):
+    /// another process waiting on it must find the token once it is released.
+    lock: Option<crate::durable::LockFile>,
+}
 
 /// Writes fresh credentials to the keychain in the background, one after another
-/// ([`ChainResolver::flush`] waits for them). A failed write only costs a later re-fetch.
+/// ([`ChainResolver::flush`] waits for them). A failed write only costs a later re-fetch
+/// (or, for an MFA token, a prompt in the process that waited on its lock).
 fn write_behind(keychain: &Keychain, cache: &CacheState, entries: Vec<CacheWrite>) {
     if entries.is_empty() {
         return;
     }
     let keychain = keychain.clone();
     let write = tokio::spawn(async move {
-        for (account, json) in entries {
-            if let Err(e) = keychain.set_async(&account, json).await {
-                tracing::warn!("could not cache credentials in the keychain: {e}");
+        for entry in entries {
+            match keychain.set_async(&entry.account, entry.json).await {
+                Ok(()) => {
+                    if let Some(lock) = &entry.lock {
+                        crate::mfa_lock::mark_stored(lock);
+                    }
+                }
+                Err(e) => tracing::warn!("could not cache credentials in the keychain: {e}"),
             }
+            // An MFA user's lock is released here, after its token's write.
         }
     });
     let mut writes = cache.writes.lock().expect("cache writes");
@@ -335,7 +415,12 @@ fn write_behind(keychain: &Keychain, cache: &CacheState, entries: Vec<CacheWrite
 struct Prefetched {
     found: Mutex<HashMap<String, Option<Zeroizing<String>>>>,
     deferred: Mutex<Option<Vec<CacheWrite>>>,
+    /// MFA users' lock stamps, as read before the batch.
+    stamps: Mutex<HashMap<SessionId, Option<Vec<u8>>>>,
 }
+
+/// The keychain reads of one resolution, made ahead of it ([`ChainResolver::read_ahead`]).
+pub struct ReadAhead(Arc<Prefetched>);
 
 impl Prefetched {
     fn deferring_writes() -> Self {
@@ -351,13 +436,13 @@ impl Prefetched {
 
     /// Queues a cache write for the end of the resolution; gives it back when this
     /// resolution does not defer its writes.
-    fn defer(&self, account: String, json: Zeroizing<String>) -> Option<CacheWrite> {
+    fn defer(&self, write: CacheWrite) -> Option<CacheWrite> {
         match self.deferred.lock().expect("deferred writes").as_mut() {
             Some(queue) => {
-                queue.push((account, json));
+                queue.push(write);
                 None
             }
-            None => Some((account, json)),
+            None => Some(write),
         }
     }
 
@@ -390,7 +475,13 @@ struct CachedProvider {
     cache: Arc<CacheState>,
     prefetched: Arc<Prefetched>,
     /// The MFA user's lock file, for a hop that may prompt.
-    prompt_lock: Option<std::path::PathBuf>,
+    prompt_lock: Option<PromptLock>,
+}
+
+/// An MFA user's lock file and its stamp as this hop first saw it.
+struct PromptLock {
+    path: std::path::PathBuf,
+    seen: Option<Vec<u8>>,
 }
 
 impl CachedProvider {
@@ -430,7 +521,7 @@ impl CachedProvider {
             }
         }
         let held = match &self.prompt_lock {
-            Some(path) => match self.take_prompt_lock(path.clone(), opts).await? {
+            Some(lock) => match self.take_prompt_lock(lock, opts).await? {
                 Held::Cached(c) => return Ok(c),
                 Held::Lock(lock) => Some(lock),
                 Held::Unlocked => None,
@@ -444,17 +535,16 @@ impl CachedProvider {
             .expect("cache")
             .insert(id, fresh.clone());
         let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
-        if held.is_some() {
-            // Processes waiting on this MFA user's lock look in the keychain as soon as
-            // it is released: the token must be there first.
-            if let Err(e) = self.keychain.set_async(&cache_account(id), json).await {
-                tracing::warn!("could not cache the MFA session token in the keychain: {e}");
-            }
-            return Ok(fresh);
-        }
         // Write-behind: other processes find the token in the keychain a few ms later
         // (a short-lived host flushes before it exits); this one has it in memory now.
-        if let Some(now) = self.prefetched.defer(cache_account(id), json) {
+        // An MFA user's lock goes with the write: processes waiting on it look in the
+        // keychain once it is released, so it is released only after the write.
+        let write = CacheWrite {
+            account: cache_account(id),
+            json,
+            lock: held,
+        };
+        if let Some(now) = self.prefetched.defer(write) {
             write_behind(&self.keychain, &self.cache, vec![now]);
         }
         Ok(fresh)
@@ -479,14 +569,15 @@ impl CachedProvider {
     }
 
     /// Takes the MFA user's lock file before prompting, then looks in the keychain
-    /// again: a process that held it has usually just stored the token this one needs.
+    /// again if another process stored a token since this hop first looked: a process
+    /// that held the lock has usually just stored the token this one needs.
     async fn take_prompt_lock(
         &self,
-        path: std::path::PathBuf,
+        prompt: &PromptLock,
         opts: &ResolveOptions,
     ) -> Result<Held, ChainError> {
         use crate::mfa_lock::{Taken, take};
-        let taken = take(path, opts.mfa_timeout, &self.session.name)
+        let taken = take(prompt.path.clone(), opts.mfa_timeout, &self.session.name)
             .await
             .map_err(|waited| {
                 self.err(ChainFailure::Mfa(MfaError::Timeout {
@@ -503,10 +594,12 @@ impl CachedProvider {
                 return Ok(Held::Unlocked);
             }
         };
-        // Looked again under the lock, whether this process waited or not: another
-        // process may have stored its token and let go between this hop's first look
-        // and the lock.
-        if opts.refresh != Some(self.session.id) {
+        // Looked again under the lock, whether this process waited or not, when the
+        // lock's stamp changed since it was read (before this hop's first look): a
+        // holder stamps the lock after storing a token and before letting go, so an
+        // unchanged stamp means no token was stored since that look.
+        let stored_since = crate::mfa_lock::stamp(&prompt.path) != prompt.seen;
+        if stored_since && opts.refresh != Some(self.session.id) {
             let stored = self
                 .keychain
                 .get_many_async(&[cache_account(self.session.id)])
@@ -545,6 +638,8 @@ struct SessionTokenProvider {
     session: Session,
     region: Option<String>,
     keychain: Keychain,
+    /// The keys come from the resolution's batch when it read them ahead.
+    prefetched: Arc<Prefetched>,
     sts: Arc<StsClient>,
 }
 
@@ -559,10 +654,9 @@ impl SessionTokenProvider {
     #[tracing::instrument(name = "sts", skip_all, fields(hop = %self.session.name))]
     async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
         let keys = self
-            .keychain
-            .get_many_async(&[access_keys_account(self.session.id)])
+            .prefetched
+            .get(&self.keychain, access_keys_account(self.session.id))
             .await
-            .map(|mut found| found.pop().flatten())
             .map_err(|e| self.err(ChainFailure::Keychain(e)))?
             .ok_or_else(|| self.err(ChainFailure::MissingKeys))?;
         let keys: Credentials =

@@ -22,6 +22,40 @@ pub fn lock_path(dir: &Path, user: SessionId) -> PathBuf {
     dir.join(format!("mfa-{user}.lock"))
 }
 
+/// The lock file's stamp: changed by every holder that stored a token (see
+/// [`mark_stored`]); `None` while no token was ever stored through it (or the file is
+/// missing or unreadable). A process reads it before its first look in the keychain and
+/// again once it holds the lock: only when it changed can a token have been stored
+/// meanwhile, so only then does it look in the keychain again before prompting.
+pub fn stamp(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let mut bytes = Vec::new();
+    options
+        .open(path)
+        .and_then(|f| f.take(64).read_to_end(&mut bytes))
+        .ok()?;
+    (!bytes.is_empty()).then_some(bytes)
+}
+
+/// Stamps the held lock after its holder stored the MFA user's token, before it lets
+/// go: a fresh random value, so that every process that read the stamp before looks in
+/// the keychain again. A failed stamp only costs waiters their prompt-free path.
+pub fn mark_stored(lock: &LockFile) {
+    #[cfg(unix)]
+    if let Err(e) = lock.write_stamp(uuid::Uuid::new_v4().to_string().as_bytes()) {
+        tracing::warn!("cannot stamp the MFA lock file: {e}");
+    }
+    #[cfg(not(unix))]
+    let _ = lock;
+}
+
 /// How taking an MFA user's lock ended.
 #[derive(Debug)]
 pub enum Taken {
@@ -103,6 +137,60 @@ mod tests {
             .unwrap();
         let late = take(path, Duration::from_millis(50), "alice").await;
         assert_eq!(late.unwrap_err(), WaitedTooLong(Duration::from_millis(50)));
+    }
+
+    #[tokio::test]
+    async fn the_stamp_changes_only_when_a_holder_stored_a_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = lock_path(dir.path(), SessionId::new());
+        assert_eq!(stamp(&path), None, "no lock file yet");
+        // A holder that stores nothing (a cancelled prompt) leaves the stamp as it was.
+        let Taken::Held(quiet) = take(path.clone(), Duration::from_secs(5), "alice")
+            .await
+            .unwrap()
+        else {
+            panic!("lock unusable")
+        };
+        drop(quiet);
+        assert_eq!(stamp(&path), None, "an empty lock file has no stamp");
+        // Read before a first look in the keychain, as a resolution does.
+        let seen = stamp(&path);
+        let Taken::Held(storer) = take(path.clone(), Duration::from_secs(5), "alice")
+            .await
+            .unwrap()
+        else {
+            panic!("lock unusable")
+        };
+        mark_stored(&storer);
+        let first = stamp(&path);
+        assert!(
+            first.is_some() && first != seen,
+            "a store since the look shows"
+        );
+        drop(storer);
+        let Taken::Held(again) = take(path.clone(), Duration::from_secs(5), "alice")
+            .await
+            .unwrap()
+        else {
+            panic!("lock unusable")
+        };
+        assert_eq!(
+            stamp(&path),
+            first,
+            "taking the lock does not change the stamp"
+        );
+        mark_stored(&again);
+        assert_ne!(stamp(&path), first, "every store gives a new stamp");
+    }
+
+    #[test]
+    fn the_stamp_is_not_read_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, "a stamp").unwrap();
+        let path = lock_path(dir.path(), SessionId::new());
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert_eq!(stamp(&path), None);
     }
 
     #[test]

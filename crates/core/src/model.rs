@@ -402,6 +402,13 @@ pub struct Settings {
     pub default_region: Option<String>,
 }
 
+impl Settings {
+    /// The rotation margin: how long credentials must stay valid to be reused.
+    pub fn rotation_margin(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.rotation_margin_seconds))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

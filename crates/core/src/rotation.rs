@@ -237,7 +237,7 @@ impl RotationScheduler {
         tally: &RotationTally,
     ) -> Option<Duration> {
         let ws = engine.workspace().await.ok()?;
-        let margin = chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64);
+        let margin = ws.settings.rotation_margin();
         let active: Vec<(SessionId, DateTime<Utc>)> = ws
             .sessions
             .iter()

@@ -37,6 +37,14 @@ impl LockFile {
         }
     }
 
+    /// Writes `bytes` at the start of the lock file (a stamp other processes read; see
+    /// [`crate::mfa_lock::mark_stored`]). Every stamp has the same length.
+    #[cfg(unix)]
+    pub fn write_stamp(&self, bytes: &[u8]) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self._file.write_all_at(bytes, 0)
+    }
+
     /// Blocks until a shared lock on `path` is ours (readers among themselves).
     pub fn acquire_shared(path: &Path) -> io::Result<LockFile> {
         let file = open(path)?;

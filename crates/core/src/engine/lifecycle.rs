@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::chain::ResolveOptions;
+use crate::chain::{ReadAhead, ResolveOptions};
 use crate::claims::Claim;
 use crate::credentials::Credentials;
 use crate::delivery::{Delivery, DeliveryError, Handover};
@@ -34,11 +34,14 @@ use super::{Engine, StartOptions};
 enum Begun {
     /// A toggle found the session live and stopped it.
     Stopped(Box<SessionView>),
-    /// The profile is claimed; the workspace as the claim left it.
+    /// The profile is claimed; the workspace as the claim left it, and the chain's
+    /// keychain reads, started as soon as the claim was made (they run while the claim
+    /// is written to disk).
     Claimed {
         ws: Workspace,
         id: SessionId,
         token: Uuid,
+        ahead: tokio::task::JoinHandle<ReadAhead>,
     },
 }
 
@@ -123,7 +126,12 @@ impl Engine {
         }
         match self.begin(selector, false).await? {
             Begun::Stopped(view) => Ok(*view),
-            Begun::Claimed { ws, id, token } => self.finish_start(&ws, id, token, opts).await,
+            Begun::Claimed {
+                ws,
+                id,
+                token,
+                ahead,
+            } => self.finish_start(&ws, id, token, ahead, opts).await,
         }
     }
 
@@ -135,8 +143,13 @@ impl Engine {
     pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
         match self.begin(selector, true).await? {
             Begun::Stopped(view) => Ok(*view),
-            Begun::Claimed { ws, id, token } => {
-                self.finish_start(&ws, id, token, StartOptions::default())
+            Begun::Claimed {
+                ws,
+                id,
+                token,
+                ahead,
+            } => {
+                self.finish_start(&ws, id, token, ahead, StartOptions::default())
                     .await
             }
         }
@@ -145,6 +158,7 @@ impl Engine {
     /// Step 1: claims the session's profile (or, for a toggle of a live session, stops it).
     async fn begin(&self, selector: &str, toggle: bool) -> Result<Begun, EngineError> {
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let resolver = self.resolver.clone();
         let claim = Claim::new();
         let token = claim.token;
         let (begun, changed) = self
@@ -164,11 +178,16 @@ impl Engine {
                 }
                 let mut changed = claimed.stopped;
                 changed.push(id);
+                // Spawned from the store's thread, inside the runtime; if the claim's
+                // write fails, the reads are simply not used.
+                let margin = ws.settings.rotation_margin();
+                let ahead = tokio::spawn(resolver.read_ahead(ws, id, None, margin));
                 Ok((
                     Begun::Claimed {
                         ws: ws.clone(),
                         id,
                         token,
+                        ahead,
                     },
                     changed,
                 ))
@@ -192,11 +211,25 @@ impl Engine {
         ws: &Workspace,
         id: SessionId,
         token: Uuid,
+        ahead: tokio::task::JoinHandle<ReadAhead>,
         opts: StartOptions,
     ) -> Result<SessionView, EngineError> {
         let target = ws.get(id).expect("claimed").session.clone();
         let options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
-        let resolved = match self.resolver.resolve(ws, id, &options).await {
+        let ahead = match ahead.await {
+            Ok(ahead) => ahead,
+            // The read-ahead task panicked: read as a resolution without one would.
+            Err(_) => {
+                self.resolver
+                    .read_ahead(ws, id, None, options.min_validity)
+                    .await
+            }
+        };
+        let resolved = match self
+            .resolver
+            .resolve_read_ahead(ws, id, &options, ahead)
+            .await
+        {
             Ok(creds) => Ok(creds),
             // Only a failed start pays for the explanation (bounded in time).
             Err(e) => Err(Failure {
@@ -474,7 +507,7 @@ impl Engine {
         }
         let ws = self.workspace().await?;
         let stored = ws.find(selector)?;
-        let min_validity = chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64);
+        let min_validity = ws.settings.rotation_margin();
         if let Some(creds) = self.kernel_answer(stored, min_validity) {
             tracing::debug!(session = %stored.session.name, "credentials from the kernel keyring");
             return Ok((ws.view(stored), creds));
@@ -539,7 +572,7 @@ impl Engine {
             mfa_timeout: self.config.mfa_timeout,
             for_session: target.name.clone(),
             refresh: None,
-            min_validity: chrono::Duration::seconds(ws.settings.rotation_margin_seconds as i64),
+            min_validity: ws.settings.rotation_margin(),
         }
     }
 
