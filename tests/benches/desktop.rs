@@ -246,15 +246,43 @@ fn stop(pids: &[u32], child: &mut Child) {
     let _ = child.wait();
 }
 
+/// The PSS of one process tree, in MiB: in all, and by process (its `comm` name, in
+/// tree order: the app, then WebKit's processes).
+struct TreePss {
+    total: f64,
+    by_process: Vec<(String, f64)>,
+}
+
 /// Launches `binary` on `display` with `env`, waits [`IDLE`], and returns the PSS of
-/// its process tree in MiB and how many processes that was.
-fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<(f64, usize)> {
+/// its process tree.
+fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<TreePss> {
     let mut child = launch_and_settle(binary, display, env)?;
     let pids = tree(child.id());
-    let kib: u64 = pids.iter().map(|p| pss_kib(*p)).sum();
+    let by_process: Vec<(String, f64)> = pids
+        .iter()
+        .map(|p| {
+            let comm = fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            (comm.trim().to_owned(), pss_kib(*p) as f64 / 1024.0)
+        })
+        .collect();
     stop(&pids, &mut child);
     std::thread::sleep(Duration::from_millis(500));
-    Ok((kib as f64 / 1024.0, pids.len()))
+    Ok(TreePss {
+        total: by_process.iter().map(|(_, mib)| mib).sum(),
+        by_process,
+    })
+}
+
+/// "name 12.3 + name 45.6 MiB" for the run whose total is the median.
+fn breakdown(runs: &[TreePss]) -> String {
+    let mut sorted: Vec<&TreePss> = runs.iter().collect();
+    sorted.sort_by(|a, b| a.total.total_cmp(&b.total));
+    sorted[sorted.len() / 2]
+        .by_process
+        .iter()
+        .map(|(name, mib)| format!("{name} {mib:.1}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// The CPU time (user + system) the processes `pids` have used, in clock ticks.
@@ -441,25 +469,24 @@ async fn main() -> TestResult {
 
     seed(&peers, 1000)?;
     let xvfb = Xvfb::start(peers.home().root());
-    let (mut app_mib, mut bare_mib) = (Vec::new(), Vec::new());
-    let mut procs = (0, 0);
+    let (mut app_runs, mut bare_runs) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let (mib, n) = idle_pss(&app, xvfb.display(), &env)?;
-        app_mib.push(mib);
-        procs.0 = n;
-        let (mib, n) = idle_pss(&bare, xvfb.display(), &env)?;
-        bare_mib.push(mib);
-        procs.1 = n;
+        app_runs.push(idle_pss(&app, xvfb.display(), &env)?);
+        bare_runs.push(idle_pss(&bare, xvfb.display(), &env)?);
     }
     drop(xvfb);
+    let totals = |runs: &[TreePss]| runs.iter().map(|r| r.total).collect::<Vec<f64>>();
+    let (app_mib, bare_mib) = (totals(&app_runs), totals(&bare_runs));
     let (a, b) = (median(app_mib.clone()), median(bare_mib.clone()));
     println!(
         "memory, 1,000 sessions, {} s idle: app {a:.1} MiB PSS ({} processes), bare Tauri window {b:.1} MiB ({} processes): {:.2}x  (runs: app {app_mib:.1?}, bare {bare_mib:.1?})",
         IDLE.as_secs(),
-        procs.0,
-        procs.1,
+        app_runs[0].by_process.len(),
+        bare_runs[0].by_process.len(),
         a / b
     );
+    println!("  by process, MiB: app {}", breakdown(&app_runs));
+    println!("  by process, MiB: bare {}", breakdown(&bare_runs));
 
     let mut paints = Vec::new();
     for _ in 0..RUNS {
