@@ -325,6 +325,71 @@ fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
     });
 }
 
+/// Answers every MFA request with one code and records the devices asked about.
+#[derive(Default)]
+struct RecordingPrompt {
+    serials: std::sync::Mutex<Vec<String>>,
+}
+
+impl MfaPrompt for RecordingPrompt {
+    fn ask(&self, request: MfaRequest) -> MfaFuture {
+        self.serials.lock().unwrap().push(request.mfa_serial);
+        Box::pin(async { Ok(Zeroizing::new("123456".to_owned())) })
+    }
+}
+
+/// A start reads the keychain ahead from the workspace as its process last saw it
+/// (`Engine::early_read_ahead`); the chain itself is the one on disk when the profile
+/// is claimed. Here another process re-parented the middle hop from alice to bob
+/// meanwhile: the start must ask for bob's MFA device, never alice's, and succeed.
+#[test]
+fn a_start_resolves_the_chain_on_disk_even_when_its_process_saw_an_older_one() {
+    let peers = peers();
+    runtime().block_on(async {
+        let prompt = Arc::new(RecordingPrompt::default());
+        let here = engine(&peers, prompt.clone()).await;
+        seed(&here, &peers).await;
+        let bob_keys = peers.moto().create_user("bob").unwrap();
+        let bob_serial = format!("arn:aws:iam::{STAGING}:mfa/bob");
+        here.add_iam_user(
+            NewIamUser {
+                name: "bob".into(),
+                profile: "bob".into(),
+                mfa_serial: Some(bob_serial.clone()),
+                ..Default::default()
+            },
+            AccessKeys {
+                access_key_id: bob_keys.access_key_id,
+                secret_access_key: Zeroizing::new(bob_keys.secret_access_key),
+            },
+        )
+        .await
+        .unwrap();
+        // `here` has the workspace in memory (it wrote it last); the other process
+        // changes the file behind its back.
+        let other = engine_again(&peers).await;
+        other
+            .edit_session(
+                "codebuild",
+                SessionChanges {
+                    parent: Some("bob".into()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+
+        let view = here.start("deploy", StartOptions::default()).await.unwrap();
+        assert!(
+            matches!(view.state, SessionState::Active { .. }),
+            "{:?}",
+            view.state
+        );
+        assert_eq!(*prompt.serials.lock().unwrap(), vec![bob_serial]);
+    });
+}
+
 /// Every byte of every file under `dir`.
 fn all_bytes_under(dir: &Path) -> Vec<u8> {
     let mut out = Vec::new();

@@ -199,7 +199,7 @@ impl ChainResolver {
         id: SessionId,
         refresh: Option<SessionId>,
         min_validity: chrono::Duration,
-    ) -> impl Future<Output = ReadAhead> + Send + 'static {
+    ) -> impl Future<Output = ReadAhead> + Send + use<> {
         let prefetched = Prefetched::deferring_writes();
         let accounts = self.cache_lookups(ws, id, refresh, min_validity);
         // The MFA users' lock stamps are read before the keychain is (see

@@ -110,6 +110,15 @@ impl WorkspaceStore {
         Ok(ws)
     }
 
+    /// Runs `f` on the workspace as this store last read or wrote it, without touching
+    /// the disk or waiting: `None` when nothing was read yet or an update holds the
+    /// cache now. For work that is only a head start (the keychain reads of a start):
+    /// the workspace may be stale.
+    pub fn peek<T>(&self, f: impl FnOnce(&Workspace) -> T) -> Option<T> {
+        let last = self.last.try_lock().ok()?;
+        last.as_ref().map(|(_, ws)| f(ws))
+    }
+
     /// How many changes by another writer this store has read so far (see
     /// [`Self::changed_on_disk`] for one not read yet).
     pub fn external_changes(&self) -> u64 {

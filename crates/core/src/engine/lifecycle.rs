@@ -124,7 +124,8 @@ impl Engine {
         if let Some(code) = &opts.mfa_code {
             validate::mfa_code("mfa_code", code)?;
         }
-        match self.begin(selector, false).await? {
+        let early = self.early_read_ahead(selector);
+        match self.begin(selector, false, early).await? {
             Begun::Stopped(view) => Ok(*view),
             Begun::Claimed {
                 ws,
@@ -141,7 +142,8 @@ impl Engine {
     /// locked update that acts on it.
     #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
-        match self.begin(selector, true).await? {
+        let early = self.early_read_ahead(selector);
+        match self.begin(selector, true, early).await? {
             Begun::Stopped(view) => Ok(*view),
             Begun::Claimed {
                 ws,
@@ -155,8 +157,34 @@ impl Engine {
         }
     }
 
-    /// Step 1: claims the session's profile (or, for a toggle of a live session, stops it).
-    async fn begin(&self, selector: &str, toggle: bool) -> Result<Begun, EngineError> {
+    /// The keychain reads of a start of `selector`, begun before its claim from the
+    /// workspace as this process last saw it (no disk read, no wait), so that they run
+    /// while the claim is made and written. `None` when that workspace is not at hand
+    /// or the session is live (a toggle would stop it); the claim then starts them. A
+    /// stale workspace costs nothing but reads: entries a hop does not find read ahead
+    /// are read by the hop itself, and MFA lock stamps are read before the batch.
+    fn early_read_ahead(&self, selector: &str) -> Option<tokio::task::JoinHandle<ReadAhead>> {
+        let resolver = &self.resolver;
+        let ahead = self
+            .store
+            .peek(|ws| {
+                let stored = ws.find(selector).ok()?;
+                (!live(&stored.state)).then(|| {
+                    resolver.read_ahead(ws, stored.session.id, None, ws.settings.rotation_margin())
+                })
+            })
+            .flatten()?;
+        Some(tokio::spawn(ahead))
+    }
+
+    /// Step 1: claims the session's profile (or, for a toggle of a live session, stops
+    /// it). `early`: the keychain reads already under way for it, if any.
+    async fn begin(
+        &self,
+        selector: &str,
+        toggle: bool,
+        early: Option<tokio::task::JoinHandle<ReadAhead>>,
+    ) -> Result<Begun, EngineError> {
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let resolver = self.resolver.clone();
         let claim = Claim::new();
@@ -180,8 +208,10 @@ impl Engine {
                 changed.push(id);
                 // Spawned from the store's thread, inside the runtime; if the claim's
                 // write fails, the reads are simply not used.
-                let margin = ws.settings.rotation_margin();
-                let ahead = tokio::spawn(resolver.read_ahead(ws, id, None, margin));
+                let ahead = early.unwrap_or_else(|| {
+                    let margin = ws.settings.rotation_margin();
+                    tokio::spawn(resolver.read_ahead(ws, id, None, margin))
+                });
                 Ok((
                     Begun::Claimed {
                         ws: ws.clone(),
