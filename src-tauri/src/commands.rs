@@ -262,7 +262,27 @@ async fn open_console(app: AppHandle, shell: State<'_, Shell>, id: SessionId) ->
     open_url(&app, url.as_str())
 }
 
+/// Opens `url` in the user's browser. On Linux, when this process turned the web
+/// view's JIT off through the environment ([`crate::JIT_VAR`]), the browser is started
+/// by `xdg-open` without that variable (a WebKitGTK browser would inherit it); if
+/// `xdg-open` cannot be started, the opener plugin tries its other launchers.
 fn open_url(app: &AppHandle, url: &str) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    if crate::jit_var_is_ours() {
+        use std::process::{Command, Stdio};
+        let started = Command::new("xdg-open")
+            .arg(url)
+            .env_remove(crate::JIT_VAR)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Ok(mut child) = started {
+            // Reaped on a thread of its own: xdg-open hands over to the browser and exits.
+            std::thread::spawn(move || child.wait());
+            return Ok(());
+        }
+    }
     app.opener()
         .open_url(url, None::<&str>)
         .map_err(|e| ErrorPayload {

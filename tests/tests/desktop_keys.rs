@@ -19,13 +19,15 @@ use desktop::{Desktop, TestResult};
 use rolehop_core::access_keys::masked_key_id;
 use rolehop_e2e::federation::{Federation, query, value};
 
-/// A directory holding an `xdg-open` that appends its argument to `opened` and exits 0.
+/// A directory holding an `xdg-open` that appends its argument to `opened` and exits 0;
+/// it first appends to `opened.jit` the value of `JSC_useJIT` it was started with
+/// (`unset` if none), to show which environment the browser would get.
 fn recording_browser(dir: &Path, opened: &Path) -> String {
     let script = dir.join("xdg-open");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+            "#!/bin/sh\nprintf '%s\\n' \"${{JSC_useJIT-unset}}\" >> '{0}.jit'\nprintf '%s\\n' \"$1\" >> '{0}'\n",
             opened.display()
         ),
     )
@@ -36,6 +38,30 @@ fn recording_browser(dir: &Path, opened: &Path) -> String {
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     )
+}
+
+/// The environment of every WebKit web process whose environment holds `marker`
+/// (`NAME=value`, unique to one launch of the app).
+fn web_process_environments(marker: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim() != "WebKitWebProces" {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(dir.join("environ")) else {
+            continue;
+        };
+        let vars: Vec<String> = environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if vars.iter().any(|v| v == marker) {
+            found.push(vars);
+        }
+    }
+    found
 }
 
 /// Waits (bounded) until the stand-in browser has been handed something.
@@ -113,6 +139,21 @@ async fn open_console_hands_the_browser_one_login_url_made_with_the_sessions_own
                 == "https://console.aws.amazon.com/console/home?region=eu-west-1";
         if !well_formed {
             return Err(format!("not the login URL: {login:?}").into());
+        }
+        // The web view runs without a JIT (the app sets JSC_useJIT for WebKit's web
+        // process), and the browser it starts does not inherit that.
+        let jit = std::fs::read_to_string(browser.path().join("opened.txt.jit"))?;
+        if jit != "unset\n" {
+            return Err(format!("the browser was started with JSC_useJIT={jit:?}").into());
+        }
+        let marker = format!("ROLEHOP_FEDERATION_URL={}", federation.url);
+        let web = web_process_environments(&marker);
+        if web.is_empty()
+            || web
+                .iter()
+                .any(|vars| !vars.iter().any(|v| v == "JSC_useJIT=false"))
+        {
+            return Err(format!("{} web process(es), not all without a JIT", web.len()).into());
         }
         let asked = federation.requests.recv_timeout(Duration::from_secs(1))?;
         let session: serde_json::Value = serde_json::from_str(value(&query(&asked), "Session"))?;
