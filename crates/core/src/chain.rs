@@ -31,14 +31,12 @@ use crate::model::{
 use crate::sso::{Integration, LoginStatus, SsoAccess, SsoPortal, TokenError};
 use crate::sts::{AssumeRoleParams, MfaToken, StsClient, StsError};
 use crate::validate;
-use crate::workspace::Workspace;
+use crate::workspace::{StoredSession, Workspace};
 
 /// Keychain account holding an IAM user's long-lived keys.
 pub fn access_keys_account(id: SessionId) -> String {
-    format!("{KEYS_PREFIX}{id}")
+    format!("access-keys:{id}")
 }
-
-const KEYS_PREFIX: &str = "access-keys:";
 
 /// Keychain account holding a session's cached temporary credentials.
 pub fn cache_account(id: SessionId) -> String {
@@ -201,19 +199,18 @@ impl ChainResolver {
         min_validity: chrono::Duration,
     ) -> impl Future<Output = ReadAhead> + Send + use<> {
         let prefetched = Prefetched::deferring_writes();
-        let accounts = self.cache_lookups(ws, id, refresh, min_validity);
-        // The MFA users' lock stamps are read before the keychain is (see
+        let (accounts, user) = self.cache_lookups(ws, id, refresh, min_validity);
+        // The MFA user's lock stamp is read before the keychain is (see
         // `CachedProvider::take_prompt_lock`).
-        if let Some(dir) = &self.mfa_locks {
+        if let Some(user) = user
+            && let Some(path) = self.mfa_lock_path(&user.session)
+        {
+            let seen = crate::mfa_lock::stamp(&path);
             let mut stamps = prefetched.stamps.lock().expect("stamps");
-            for (user, _) in accounts.iter().filter(|(_, a)| a.starts_with(KEYS_PREFIX)) {
-                let path = crate::mfa_lock::lock_path(dir, *user);
-                stamps.insert(*user, crate::mfa_lock::stamp(&path));
-            }
+            stamps.insert(user.session.id, seen);
         }
         let keychain = self.keychain.clone();
         async move {
-            let accounts: Vec<String> = accounts.into_iter().map(|(_, a)| a).collect();
             if !accounts.is_empty()
                 && let Ok(found) = keychain.get_many_async(&accounts).await
             {
@@ -242,20 +239,20 @@ impl ChainResolver {
         resolved
     }
 
-    /// The keychain entries a resolution of `id` may read, nearest hop first, with the
-    /// session each belongs to: every hop's cache entry up to the first whose
-    /// credentials are valid in memory (`refresh` skips its hop's), and the keys of an
-    /// IAM user reached (it may need them for a new token).
-    fn cache_lookups(
+    /// The keychain entries a resolution of `id` may read, nearest hop first: every
+    /// hop's cache entry up to the first whose credentials are valid in memory
+    /// (`refresh` skips its hop's), and the keys of the IAM user if the walk reaches it
+    /// (it may need them for a new token); with that user.
+    fn cache_lookups<'w>(
         &self,
-        ws: &Workspace,
+        ws: &'w Workspace,
         id: SessionId,
         refresh: Option<SessionId>,
         min_validity: chrono::Duration,
-    ) -> Vec<(SessionId, String)> {
+    ) -> (Vec<String>, Option<&'w StoredSession>) {
         let now = Utc::now();
         let memory = self.cache.memory.lock().expect("cache");
-        let mut accounts = Vec::new();
+        let (mut accounts, mut user) = (Vec::new(), None);
         let mut hop = ws.get(id);
         let mut depth = 0;
         while let Some(stored) = hop.filter(|_| depth <= ws.sessions.len()) {
@@ -267,15 +264,27 @@ impl ChainResolver {
                 {
                     break;
                 }
-                accounts.push((id, cache_account(id)));
+                accounts.push(cache_account(id));
             }
             if matches!(stored.session.kind, SessionKind::IamUser(_)) {
-                accounts.push((id, access_keys_account(id)));
+                accounts.push(access_keys_account(id));
+                user = Some(stored);
             }
             hop = stored.session.kind.parent().and_then(|p| ws.get(p));
             depth += 1;
         }
-        accounts
+        (accounts, user)
+    }
+
+    /// The lock file of `session` if it is an IAM user with an MFA device and this
+    /// resolver takes MFA locks (see [`crate::mfa_lock`]).
+    fn mfa_lock_path(&self, session: &Session) -> Option<std::path::PathBuf> {
+        match (&session.kind, &self.mfa_locks) {
+            (SessionKind::IamUser(user), Some(dir)) if user.mfa_serial.is_some() => {
+                Some(crate::mfa_lock::lock_path(dir, session.id))
+            }
+            _ => None,
+        }
     }
 
     /// Waits until every cached credential is written to the keychain.
@@ -349,19 +358,15 @@ impl ChainResolver {
         };
         // The lock's stamp is read now, before this hop first looks in the keychain
         // (see `CachedProvider::take_prompt_lock`).
-        let prompt_lock = match (&session.kind, &self.mfa_locks) {
-            (SessionKind::IamUser(user), Some(dir)) if user.mfa_serial.is_some() => {
-                let path = crate::mfa_lock::lock_path(dir, session.id);
-                let ahead = prefetched
-                    .stamps
-                    .lock()
-                    .expect("stamps")
-                    .remove(&session.id);
-                let seen = ahead.unwrap_or_else(|| crate::mfa_lock::stamp(&path));
-                Some(PromptLock { path, seen })
-            }
-            _ => None,
-        };
+        let prompt_lock = self.mfa_lock_path(&session).map(|path| {
+            let ahead = prefetched
+                .stamps
+                .lock()
+                .expect("stamps")
+                .remove(&session.id);
+            let seen = ahead.unwrap_or_else(|| crate::mfa_lock::stamp(&path));
+            PromptLock { path, seen }
+        });
         Ok(Box::new(CachedProvider {
             session,
             inner,

@@ -97,6 +97,17 @@ fn delivery_failure(e: &DeliveryError) -> Failure {
     )
 }
 
+/// Starts the keychain reads of a start of session `id` on a task of their own (see
+/// [`crate::chain::ChainResolver::read_ahead`]). Must run inside the runtime.
+fn read_ahead(
+    resolver: &crate::chain::ChainResolver,
+    ws: &Workspace,
+    id: SessionId,
+) -> tokio::task::JoinHandle<ReadAhead> {
+    let margin = ws.settings.rotation_margin();
+    tokio::spawn(resolver.read_ahead(ws, id, None, margin))
+}
+
 /// Who may be asked for an MFA code when [`Engine::credentials_asking`] needs one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Asking {
@@ -164,17 +175,12 @@ impl Engine {
     /// stale workspace costs nothing but reads: entries a hop does not find read ahead
     /// are read by the hop itself, and MFA lock stamps are read before the batch.
     fn early_read_ahead(&self, selector: &str) -> Option<tokio::task::JoinHandle<ReadAhead>> {
-        let resolver = &self.resolver;
-        let ahead = self
-            .store
+        self.store
             .peek(|ws| {
                 let stored = ws.find(selector).ok()?;
-                (!live(&stored.state)).then(|| {
-                    resolver.read_ahead(ws, stored.session.id, None, ws.settings.rotation_margin())
-                })
+                (!live(&stored.state)).then(|| read_ahead(&self.resolver, ws, stored.session.id))
             })
-            .flatten()?;
-        Some(tokio::spawn(ahead))
+            .flatten()
     }
 
     /// Step 1: claims the session's profile (or, for a toggle of a live session, stops
@@ -208,10 +214,7 @@ impl Engine {
                 changed.push(id);
                 // Spawned from the store's thread, inside the runtime; if the claim's
                 // write fails, the reads are simply not used.
-                let ahead = early.unwrap_or_else(|| {
-                    let margin = ws.settings.rotation_margin();
-                    tokio::spawn(resolver.read_ahead(ws, id, None, margin))
-                });
+                let ahead = early.unwrap_or_else(|| read_ahead(&resolver, ws, id));
                 Ok((
                     Begun::Claimed {
                         ws: ws.clone(),
@@ -246,15 +249,7 @@ impl Engine {
     ) -> Result<SessionView, EngineError> {
         let target = ws.get(id).expect("claimed").session.clone();
         let options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
-        let ahead = match ahead.await {
-            Ok(ahead) => ahead,
-            // The read-ahead task panicked: read as a resolution without one would.
-            Err(_) => {
-                self.resolver
-                    .read_ahead(ws, id, None, options.min_validity)
-                    .await
-            }
-        };
+        let ahead = ahead.await.expect("read-ahead task");
         let resolved = match self
             .resolver
             .resolve_read_ahead(ws, id, &options, ahead)
