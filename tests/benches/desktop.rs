@@ -13,6 +13,8 @@
 #[allow(dead_code)] // the suites use the rest of it
 #[path = "../tests/desktop/mod.rs"]
 mod desktop;
+#[path = "desktop/startup_order.rs"]
+mod startup_order;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -223,9 +225,10 @@ fn pss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Launches `binary` on `display` with `env` and waits [`IDLE`].
-fn launch_and_settle(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<Child> {
-    let child = Command::new(binary)
+/// Starts `command` (the app, or a tool running it) on `display` with `env`, its output
+/// discarded.
+fn spawn_on(command: &mut Command, display: &str, env: &[(String, String)]) -> TestResult<Child> {
+    Ok(command
         .envs(env.iter().cloned())
         .env("DISPLAY", display)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
@@ -233,7 +236,12 @@ fn launch_and_settle(binary: &Path, display: &str, env: &[(String, String)]) -> 
         .env("NO_AT_BRIDGE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()?;
+        .spawn()?)
+}
+
+/// Launches `binary` on `display` with `env` and waits [`IDLE`].
+fn launch_and_settle(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<Child> {
+    let child = spawn_on(&mut Command::new(binary), display, env)?;
     std::thread::sleep(IDLE);
     Ok(child)
 }
@@ -441,6 +449,9 @@ async fn main() -> TestResult {
     if args.iter().any(|a| a == "sso") {
         return sso_figures().await;
     }
+    if args.iter().any(|a| a == "startup-order") {
+        return startup_order::write();
+    }
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
     }
@@ -487,6 +498,7 @@ async fn main() -> TestResult {
     );
     println!("  by process, MiB: app {}", breakdown(&app_runs));
     println!("  by process, MiB: bare {}", breakdown(&bare_runs));
+    println!("  {}", startup_order::section_size(&app));
 
     let mut paints = Vec::new();
     for _ in 0..RUNS {

@@ -24,7 +24,7 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     job.step("UI: build (vite)", || desktop::build_ui(repo));
     job.step(
         "release build of the desktop app and the bare window",
-        || desktop::build_release(repo),
+        || desktop::build_release(repo, &[]),
     );
     if job.failed() {
         return job.finish();

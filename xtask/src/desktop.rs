@@ -158,8 +158,9 @@ pub fn build_app(repo: &Repo) -> Result<()> {
 }
 
 /// What the desktop bench compares: the release app and the bare Tauri window example.
-pub fn build_release(repo: &Repo) -> Result<()> {
-    run(repo.cargo().args([
+/// `env`: variables for the build (`cargo xtask startup-order` sets one).
+pub fn build_release(repo: &Repo, env: &[(&str, &str)]) -> Result<()> {
+    run(repo.cargo().envs(env.iter().copied()).args([
         "build",
         "--release",
         "-p",

@@ -13,6 +13,7 @@ mod process;
 mod repo;
 mod run;
 mod sandbox;
+mod startup_order;
 mod test;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ tasks:
   bench     install, then run the benchmarks with the test peers available
   sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
+  startup-order  rewrite src-tauri/startup-order.ld (where release builds place the
+            app's launch code) from a profile of a launch under valgrind
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
             (--debug: of the debug builds, a quick check of the packaging;
             --check: then install the .deb, run it, launch it, remove it, and read
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Some("sandbox") => sandbox::task(&repo),
         Some("bindings") => desktop::write_bindings(&repo),
         Some("bundle") => bundle::task(&repo, &args[1..]),
+        Some("startup-order") => startup_order::task(&repo),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
