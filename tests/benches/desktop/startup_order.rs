@@ -17,7 +17,7 @@
 //! `.text.unlikely.NAME`. The profiled build is linked without the script
 //! (`ROLEHOP_LAUNCH_ORDER=off`): callgrind names only the functions of `.text`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -174,20 +174,22 @@ fn functions_that_ran(profile: &str, object: &str) -> Vec<String> {
 }
 
 /// One script line per function: by its name without the hash when the binary has
-/// one function of that name, else by its full name.
+/// one function of that name, else by its full name. Sorted, so that a new profile's
+/// script differs from the last only where the functions do (the order within the
+/// section does not matter: all of it runs at launch).
 fn script_lines(ran: &[String], symbols: &HashMap<String, usize>) -> Vec<String> {
-    let mut seen = HashSet::new();
-    ran.iter()
-        .filter_map(|name| {
+    let lines: BTreeSet<String> = ran
+        .iter()
+        .map(|name| {
             let general = unhashed(name);
-            let line = if symbols.get(&general) == Some(&1) {
+            if symbols.get(&general) == Some(&1) {
                 general
             } else {
                 name.clone()
-            };
-            seen.insert(line.clone()).then_some(line)
+            }
         })
-        .collect()
+        .collect();
+    lines.into_iter().collect()
 }
 
 fn script(lines: &[String]) -> String {
