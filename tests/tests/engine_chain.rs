@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rolehop_core::delivery::NoDelivery;
@@ -22,9 +21,10 @@ use zeroize::Zeroizing;
 const STAGING: &str = "111111111111";
 const PRODUCTION: &str = "222222222222";
 
-/// Answers MFA requests with a fixed code after a delay, and counts them.
+/// Answers MFA requests with a fixed code after a delay, and records the devices
+/// asked about.
 struct CountingPrompt {
-    asked: AtomicUsize,
+    asked: std::sync::Mutex<Vec<String>>,
     delay: Duration,
     answer: Result<&'static str, MfaError>,
 }
@@ -32,19 +32,23 @@ struct CountingPrompt {
 impl CountingPrompt {
     fn answering(code: &'static str) -> Arc<Self> {
         Arc::new(Self {
-            asked: AtomicUsize::new(0),
+            asked: Default::default(),
             delay: Duration::from_millis(0),
             answer: Ok(code),
         })
     }
     fn count(&self) -> usize {
-        self.asked.load(Ordering::SeqCst)
+        self.serials().len()
+    }
+    /// The MFA devices asked about, in order.
+    fn serials(&self) -> Vec<String> {
+        self.asked.lock().expect("asked").clone()
     }
 }
 
 impl MfaPrompt for CountingPrompt {
-    fn ask(&self, _: MfaRequest) -> MfaFuture {
-        self.asked.fetch_add(1, Ordering::SeqCst);
+    fn ask(&self, request: MfaRequest) -> MfaFuture {
+        self.asked.lock().expect("asked").push(request.mfa_serial);
         let (delay, answer) = (self.delay, self.answer.clone());
         Box::pin(async move {
             tokio::time::sleep(delay).await;
@@ -287,7 +291,7 @@ fn rotation_within_the_tokens_life_asks_no_mfa() {
 
 async fn engine_again(peers: &Peers) -> Engine {
     let never = Arc::new(CountingPrompt {
-        asked: AtomicUsize::new(0),
+        asked: Default::default(),
         delay: Duration::ZERO,
         answer: Err(MfaError::Unavailable("must not be asked".into())),
     });
@@ -299,7 +303,7 @@ fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
     let peers = peers();
     runtime().block_on(async {
         let prompt = Arc::new(CountingPrompt {
-            asked: AtomicUsize::new(0),
+            asked: Default::default(),
             delay: Duration::from_millis(300),
             answer: Ok("654321"),
         });
@@ -325,19 +329,6 @@ fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
     });
 }
 
-/// Answers every MFA request with one code and records the devices asked about.
-#[derive(Default)]
-struct RecordingPrompt {
-    serials: std::sync::Mutex<Vec<String>>,
-}
-
-impl MfaPrompt for RecordingPrompt {
-    fn ask(&self, request: MfaRequest) -> MfaFuture {
-        self.serials.lock().unwrap().push(request.mfa_serial);
-        Box::pin(async { Ok(Zeroizing::new("123456".to_owned())) })
-    }
-}
-
 /// A start reads the keychain ahead from the workspace as its process last saw it
 /// (`Engine::early_read_ahead`); the chain itself is the one on disk when the profile
 /// is claimed. Here another process re-parented the middle hop from alice to bob
@@ -346,7 +337,7 @@ impl MfaPrompt for RecordingPrompt {
 fn a_start_resolves_the_chain_on_disk_even_when_its_process_saw_an_older_one() {
     let peers = peers();
     runtime().block_on(async {
-        let prompt = Arc::new(RecordingPrompt::default());
+        let prompt = CountingPrompt::answering("123456");
         let here = engine(&peers, prompt.clone()).await;
         seed(&here, &peers).await;
         let bob_keys = peers.moto().create_user("bob").unwrap();
@@ -386,7 +377,7 @@ fn a_start_resolves_the_chain_on_disk_even_when_its_process_saw_an_older_one() {
             "{:?}",
             view.state
         );
-        assert_eq!(*prompt.serials.lock().unwrap(), vec![bob_serial]);
+        assert_eq!(prompt.serials(), vec![bob_serial]);
     });
 }
 
@@ -532,7 +523,7 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
     let peers = peers();
     runtime().block_on(async {
         let cancel = Arc::new(CountingPrompt {
-            asked: AtomicUsize::new(0),
+            asked: Default::default(),
             delay: Duration::ZERO,
             answer: Err(MfaError::Cancelled),
         });
