@@ -164,6 +164,18 @@ fn sso_workspace(count: usize, active: usize) -> Workspace {
     ws
 }
 
+/// The peers the app runs against here (a private keyring), and the environment that
+/// points the app at them.
+fn app_peers() -> TestResult<(Peers, Vec<(String, String)>)> {
+    let peers = Peers::builder().with_secret_service().start()?;
+    let mut env = peers.env();
+    env.push((
+        "ROLEHOP_KEYCHAIN_SERVICE".into(),
+        peers.home().keychain_service().into(),
+    ));
+    Ok((peers, env))
+}
+
 fn seed(peers: &Peers, count: usize) -> TestResult {
     seed_workspace(peers, &workspace(count))
 }
@@ -344,12 +356,7 @@ async fn sso_figures() -> TestResult {
         "desktop, 3,000 SSO role sessions: {build} {}",
         app.display()
     );
-    let peers = Peers::builder().with_secret_service().start()?;
-    let mut env = peers.env();
-    env.push((
-        "ROLEHOP_KEYCHAIN_SERVICE".into(),
-        peers.home().keychain_service().into(),
-    ));
+    let (peers, env) = app_peers()?;
     seed_workspace(&peers, &sso_workspace(3000, 20))?;
 
     let texts = [
@@ -471,12 +478,7 @@ async fn main() -> TestResult {
     unsafe { std::env::set_var("ROLEHOP_DESKTOP_BIN", &app) };
 
     println!("desktop: release build, {} runs each, median first", RUNS);
-    let peers = Peers::builder().with_secret_service().start()?;
-    let mut env = peers.env();
-    env.push((
-        "ROLEHOP_KEYCHAIN_SERVICE".into(),
-        peers.home().keychain_service().into(),
-    ));
+    let (peers, env) = app_peers()?;
 
     seed(&peers, 1000)?;
     let xvfb = Xvfb::start(peers.home().root());

@@ -23,8 +23,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use rolehop_e2e::Peers;
-
 use super::desktop::{TestResult, Xvfb};
 
 /// The output section the script makes, in front of `.text`.
@@ -43,12 +41,7 @@ pub fn write() -> TestResult {
         )
         .into());
     }
-    let peers = Peers::builder().with_secret_service().start()?;
-    let mut env = peers.env();
-    env.push((
-        "ROLEHOP_KEYCHAIN_SERVICE".into(),
-        peers.home().keychain_service().into(),
-    ));
+    let (peers, env) = super::app_peers()?;
     super::seed(&peers, 1000)?;
     let xvfb = Xvfb::start(peers.home().root());
     let out = peers.home().root().join("callgrind.out");
