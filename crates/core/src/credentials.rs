@@ -1,34 +1,16 @@
-//! Temporary AWS credentials as the engine hands them around.
-//!
-//! The secret parts are zeroized on drop and never printed: `Debug` redacts them,
-//! so a stray `{:?}` in a log or an error cannot leak a key.
+//! Temporary credentials: the vocabulary's [`Credentials`] (rolehop-model), and the form
+//! the AWS SDK signs with. The conversion lives here, above the vocabulary, so the
+//! vocabulary never depends on an SDK crate.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+pub use rolehop_model::credentials::*;
 
-/// A set of AWS credentials (long-lived keys have no token and no expiration).
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Credentials {
-    pub access_key_id: String,
-    #[serde(with = "zeroizing_string")]
-    pub secret_access_key: Zeroizing<String>,
-    #[serde(with = "opt_zeroizing_string", default)]
-    pub session_token: Option<Zeroizing<String>>,
-    pub expiration: Option<DateTime<Utc>>,
+/// Credentials as the AWS SDK takes them for signing a call.
+pub trait SigningCredentials {
+    fn to_sdk(&self) -> aws_credential_types::Credentials;
 }
 
-impl Credentials {
-    /// Whether these credentials are still good `margin` from now.
-    pub fn valid_for(&self, now: DateTime<Utc>, margin: chrono::Duration) -> bool {
-        match self.expiration {
-            Some(exp) => exp - margin > now,
-            None => true,
-        }
-    }
-
-    /// The form the AWS SDK takes for signing calls made with these credentials.
-    pub fn to_sdk(&self) -> aws_credential_types::Credentials {
+impl SigningCredentials for Credentials {
+    fn to_sdk(&self) -> aws_credential_types::Credentials {
         aws_credential_types::Credentials::new(
             self.access_key_id.clone(),
             self.secret_access_key.as_str().to_owned(),
@@ -36,51 +18,5 @@ impl Credentials {
             self.expiration.map(std::time::SystemTime::from),
             "rolehop",
         )
-    }
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("expiration", &self.expiration)
-            .finish()
-    }
-}
-
-pub(crate) mod zeroizing_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use zeroize::Zeroizing;
-
-    pub fn serialize<S: Serializer>(v: &Zeroizing<String>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(v)
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
-        Ok(Zeroizing::new(String::deserialize(d)?))
-    }
-}
-
-pub(crate) mod opt_zeroizing_string {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use zeroize::Zeroizing;
-
-    pub fn serialize<S: Serializer>(
-        v: &Option<Zeroizing<String>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(v) => s.serialize_some(v.as_str()),
-            None => s.serialize_none(),
-        }
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Zeroizing<String>>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(Zeroizing::new))
     }
 }

@@ -3,6 +3,15 @@
 //! desktop shell (`src-tauri`) translate their input into calls on [`engine::Engine`] and
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
 
+// The vocabulary lives in its own crate (rolehop-model), below every feature; these
+// names keep `rolehop_core::model::Session` and `crate::validate::...` working.
+pub use rolehop_model::session as model;
+pub use rolehop_model::{display_text, validate};
+// How files are kept, and the AWS files editor: rolehop-files.
+pub use rolehop_files::durable;
+// The OS keychain: rolehop-keychain.
+pub use rolehop_keychain as keychain;
+
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
@@ -13,8 +22,6 @@ pub mod claims;
 pub mod console;
 pub mod credentials;
 pub mod delivery;
-pub mod display_text;
-pub mod durable;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
@@ -22,19 +29,15 @@ pub mod events;
 pub mod filter;
 pub mod import;
 pub mod kernel_cache;
-pub mod keychain;
 pub mod mfa;
 pub mod mfa_lock;
-pub mod model;
 pub mod org;
 pub mod rotation;
-mod secret_service;
 pub mod sso;
 pub mod store;
 pub mod sts;
 pub mod sync;
 pub mod trust;
-pub mod validate;
 pub mod workspace;
 
 pub use changes::SessionChanges;

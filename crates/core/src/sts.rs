@@ -38,6 +38,7 @@ use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
+use crate::credentials::SigningCredentials as _;
 use crate::display_text;
 
 mod endpoint;

@@ -22,58 +22,14 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
+pub use rolehop_model::origin::{SyncKey, SyncOrigin, SyncSource, SyncedValues};
+
 pub use self::plan::SyncPlan;
 pub use self::template::{NameTemplate, sanitise};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::EngineEvent;
-use crate::model::{ProfileName, SessionId, SessionKind};
-use crate::sso::IntegrationId;
-
-/// Where synced sessions come from. A sync owns exactly the sessions whose origin has
-/// its source: two sources never remove each other's sessions.
-///
-/// Serialised `{"type": "organization", "via": "<id>", "role_name": "Admin"}`; a new
-/// source is a new variant.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum SyncSource {
-    /// An AWS Organization's member accounts, listed with the credentials of `via` (a
-    /// session in the management or a delegated administrator account), one role
-    /// `role_name` chained from `via` in each. Syncing another role name is another
-    /// source, so both sets of sessions live side by side.
-    Organization { via: SessionId, role_name: String },
-    /// An IAM Identity Center integration's assignments: one SSO role session per
-    /// account and role the portal lists for the logged-in person.
-    SsoIntegration { integration: IntegrationId },
-}
-
-/// An entry's stable identity within its source: what a re-sync matches on, whatever
-/// the account or session is called now.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SyncKey {
-    pub account_id: String,
-    pub role_name: String,
-}
-
-/// The values a sync gave a session, as last synced: a value the session still has was
-/// the source's to change; a value that differs is the user's to keep.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncedValues {
-    pub name: String,
-    pub profile: ProfileName,
-    pub region: Option<String>,
-}
-
-/// What a sync records on each session it made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncOrigin {
-    pub source: SyncSource,
-    pub key: SyncKey,
-    /// The account's name at the source, as last synced (searchable in the list).
-    pub account_name: String,
-    pub synced: SyncedValues,
-}
+use crate::model::SessionKind;
 
 /// One entry the source wants a session for.
 #[derive(Debug, Clone, PartialEq, Eq)]

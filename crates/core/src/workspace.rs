@@ -481,6 +481,7 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FailureCode;
     use crate::model::IamUser;
 
     fn user(name: &str) -> Session {
@@ -680,5 +681,43 @@ mod tests {
         let v = ws.view(ws.get(a.id).unwrap());
         assert_eq!(v.chain, vec!["u".to_string(), "a".to_string()]);
         assert_eq!(v.account_id.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn a_round_one_workspace_reads_its_string_codes_into_variants() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/workspace/round1-failed-sessions.json"
+        ));
+        let ws: Workspace = serde_json::from_str(text).unwrap();
+        let codes: Vec<(&str, FailureCode)> = ws
+            .sessions
+            .iter()
+            .map(|s| match &s.state {
+                SessionState::Failed(f) => (s.session.name.as_str(), f.code.clone()),
+                other => panic!("{}: {other:?}", s.session.name),
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("alice", FailureCode::MfaCancelled),
+                (
+                    "production",
+                    FailureCode::Aws {
+                        code: "AccessDenied".into()
+                    }
+                ),
+                ("sandbox", FailureCode::ProfileOwnedByUser),
+            ]
+        );
+        // Written back in this version's shape, and read again unchanged.
+        let again: Workspace = serde_json::from_str(&serde_json::to_string(&ws).unwrap()).unwrap();
+        assert_eq!(again, ws);
+        let state = serde_json::to_value(&ws.sessions[1].state).unwrap();
+        assert_eq!(
+            state["code"],
+            serde_json::json!({ "type": "Aws", "code": "AccessDenied" })
+        );
     }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
+use crate::credentials::SigningCredentials as _;
 use crate::trust::iam::{IamClient, IamError, iam_error};
 
 /// One key as `ListAccessKeys` lists it (no secret: IAM never returns it again).

@@ -1,24 +1,15 @@
-//! The AWS shared credentials and config files: a lossless editor and the deliveries built on it.
+//! The AWS shared credentials and config files: the deliveries built on the lossless
+//! editor of rolehop-files.
 //!
-//! - [`ini`]: the file as lines and terminators, byte for byte.
-//! - [`dialect`]: reading those lines as botocore does (sections, keys, sub-keys, profiles).
-//! - [`precedence`]: which of the user's config keys outrank Rolehop's credentials.
-//! - [`section`]: Rolehop's edits to one profile's section, and only to its own lines.
-//! - [`ledger`]: the record of what Rolehop added, which outlives the process.
-//! - [`vault`]: where a taken-over section of the user's waits (the keychain).
-//! - [`atomic`]: reading a file before an edit (symlinks, size and type checked, mode
-//!   kept); the lock and the atomic replacement are [`crate::durable`]'s.
-//! - [`locate`]: where the files are.
 //! - [`delivery`]: [`AwsFilesDelivery`], the engine's [`crate::delivery::Delivery`].
+//! - [`vault`]: where a taken-over section of the user's waits (the keychain).
+//!
+//! The editor's modules (`ini`, `dialect`, `precedence`, `section`, `ledger`, `atomic`,
+//! `locate`) are re-exported from rolehop-files under their old paths.
 
-pub mod atomic;
+pub use rolehop_files::awsfiles::{atomic, dialect, ini, ledger, locate, precedence, section};
+
 pub mod delivery;
-pub mod dialect;
-pub mod ini;
-pub mod ledger;
-pub mod locate;
-pub mod precedence;
-pub mod section;
 pub mod vault;
 
 pub use delivery::{AwsFilesConfig, AwsFilesDelivery, lock_path};

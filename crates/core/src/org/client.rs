@@ -13,6 +13,7 @@ use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 
 use crate::credentials::Credentials;
+use crate::credentials::SigningCredentials as _;
 
 /// The region Organizations' global endpoint signs in.
 const ORGANIZATIONS_REGION: &str = "us-east-1";

@@ -3,43 +3,17 @@
 //! status. Its tokens and client registration are in the keychain ([`super::tokens`]);
 //! the workspace only says until when they are good.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::{SessionId, SessionKind};
+use crate::model::{IntegrationId, SessionId, SessionKind};
 use crate::validate::{self, ValidationError};
 use crate::workspace::{Workspace, WorkspaceError};
 
 /// The scope every integration asks for unless told otherwise: it is what lets the
 /// portal issue refresh tokens and list accounts.
 pub const DEFAULT_SCOPE: &str = "sso:account:access";
-
-/// An integration's stable identity; its name may change, its id never does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, type = "string"))]
-#[serde(transparent)]
-pub struct IntegrationId(pub Uuid);
-
-impl IntegrationId {
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-}
-
-impl Default for IntegrationId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for IntegrationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// An IAM Identity Center integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

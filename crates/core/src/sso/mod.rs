@@ -13,8 +13,9 @@ pub mod login;
 pub mod portal;
 pub mod tokens;
 
+pub use crate::model::IntegrationId;
 pub use integration::{
-    DEFAULT_SCOPE, Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration,
+    DEFAULT_SCOPE, Integration, IntegrationChanges, LoginStatus, NewIntegration,
 };
 pub use portal::{DeviceAuthorization, SsoPortal};
 pub use tokens::{SsoAccess, TokenError};

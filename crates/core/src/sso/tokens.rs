@@ -12,8 +12,9 @@ use zeroize::Zeroizing;
 
 use crate::keychain::{Keychain, KeychainError};
 
-use super::integration::{Integration, IntegrationId, LoginStatus};
+use super::integration::{Integration, LoginStatus};
 use super::portal::{ClientRegistration, PortalError, PortalToken, SsoPortal};
+use crate::model::IntegrationId;
 
 /// Keychain account of an integration's client registration.
 pub fn client_account(id: IntegrationId) -> String {

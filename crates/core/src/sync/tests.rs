@@ -2,7 +2,7 @@
 //! its `setup` to its accounts and checks the report, then the workspace.
 
 use super::*;
-use crate::model::{ChainedRole, IamUser, Session, SessionState};
+use crate::model::{ChainedRole, IamUser, ProfileName, Session, SessionId, SessionState};
 use crate::workspace::{StoredSession, Workspace};
 
 const ROLE: &str = "Admin";

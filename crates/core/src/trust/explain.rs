@@ -8,14 +8,15 @@
 //! words. It is worked out only after a start failed with `AccessDenied` on a role hop,
 //! and within [`EXPLAIN_BOUND`]: a start that succeeds never waits for it.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::chain::{ChainError, ChainFailure};
 use crate::engine::Engine;
 use crate::model::SessionKind;
+pub use rolehop_model::explanation::{PolicyReading, TrustExplanation};
+
 use crate::trust::evaluate::{Evaluation, Verdict};
 use crate::trust::inspect::TrustInspector;
 use crate::trust::statement::HopNeeds;
@@ -29,55 +30,13 @@ pub const EXPLAIN_BOUND: Duration = Duration::from_secs(5);
 /// The AWS error code of a refused call.
 const ACCESS_DENIED: &str = "AccessDenied";
 
-/// A refused `AssumeRole`, in trust-policy terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct TrustExplanation {
-    /// The role session whose `AssumeRole` was refused (the hop).
-    pub session: String,
-    pub role_arn: String,
-    /// The session that called `AssumeRole` (the hop's parent).
-    pub parent: String,
-    /// The principal the role's trust policy must admit: the parent as IAM names it
-    /// (an IAM user's ARN, a role's ARN), or its account root when the user is unknown.
-    pub principal: Option<String>,
-    /// The statement the role's trust policy needs, as pretty JSON (`trust show`'s).
-    pub trust_statement: String,
-    /// The statement the parent's identity policy needs, as pretty JSON.
-    pub identity_statement: String,
-    /// What the role's actual trust policy says of the hop, or why it was not read.
-    pub policy: PolicyReading,
-    /// All of the above in one paragraph, as the CLI prints it and a row shows it.
-    pub summary: String,
-}
-
-/// The role's trust policy as the explanation found it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum PolicyReading {
-    /// Read and evaluated for the hop (`trust check`'s verdict).
-    Evaluated {
-        /// Who read it (`iam:GetRole as 'codebuild'`).
-        source: String,
-        verdict: Verdict,
-        /// What the policy lacks (the principal to add, the external id wanted...).
-        missing: Vec<String>,
-        /// The deciding statements, and the keys Rolehop cannot know.
-        details: Vec<String>,
-    },
-    /// Not read: no session could read it, IAM refused, or time ran out.
-    Unread { reason: String },
-}
-
-impl PolicyReading {
-    pub fn evaluated(source: String, evaluation: Evaluation) -> Self {
-        Self::Evaluated {
-            source,
-            verdict: evaluation.verdict,
-            missing: evaluation.missing,
-            details: evaluation.details,
-        }
+/// What the evaluator said of a policy read by `source`.
+pub fn evaluated(source: String, evaluation: Evaluation) -> PolicyReading {
+    PolicyReading::Evaluated {
+        source,
+        verdict: evaluation.verdict,
+        missing: evaluation.missing,
+        details: evaluation.details,
     }
 }
 
@@ -144,12 +103,6 @@ pub fn explanation(needs: &HopNeeds, policy: PolicyReading) -> TrustExplanation 
         identity_statement: pretty(&needs.identity_statement),
         policy,
         summary,
-    }
-}
-
-impl fmt::Display for TrustExplanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.summary)
     }
 }
 

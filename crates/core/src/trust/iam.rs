@@ -13,6 +13,7 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
 
 use crate::credentials::Credentials;
+use crate::credentials::SigningCredentials as _;
 
 /// The region IAM's global endpoint signs in.
 const IAM_REGION: &str = "us-east-1";

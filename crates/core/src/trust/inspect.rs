@@ -240,7 +240,7 @@ impl<'a> TrustInspector<'a> {
             let hop = chain.last()?.clone();
             let reading = match self.fetch(ws, &hop, None).await {
                 Ok((text, origin)) => match report(hop.clone(), &text, origin) {
-                    Ok(r) => PolicyReading::evaluated(r.source, r.evaluation),
+                    Ok(r) => crate::trust::explain::evaluated(r.source, r.evaluation),
                     Err(e) => PolicyReading::Unread {
                         reason: e.to_string(),
                     },

@@ -5,12 +5,9 @@
 //! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]), and a refused
 //! `AssumeRole` explained in those terms ([`explain`]).
 
-pub mod condition;
-pub mod evaluate;
 pub mod explain;
 pub mod iam;
 pub mod inspect;
-pub mod policy;
 pub mod statement;
 pub mod template;
 
@@ -20,3 +17,7 @@ pub use inspect::{CheckReport, PolicySource, TrustInspector};
 pub use policy::{PolicyDocument, PolicyError};
 pub use statement::{Hop, HopNeeds, NeedsOptions};
 pub use template::TemplateFormat;
+
+// The pure grammar and evaluator: rolehop-policy.
+pub use rolehop_policy::document as policy;
+pub use rolehop_policy::{condition, evaluate};

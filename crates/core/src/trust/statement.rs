@@ -4,119 +4,14 @@
 //! A [`Hop`] is the `AssumeRole` request a hop makes, seen from IAM: who calls (the
 //! parent, as IAM names it), on which role, sending what. The evaluator reads the same
 //! facts, so what `trust show` says a policy needs is what `trust check` tests.
+//! The hop's data and the derivation of its statements are rolehop-policy's
+//! (`hop`); this module builds the hops of a workspace's chain.
 
-use std::collections::{BTreeMap, HashMap};
-
-use serde::Serialize;
+pub use rolehop_policy::hop::*;
 
 use crate::chain::default_role_session_name;
 use crate::model::{Session, SessionId, SessionKind};
-use crate::trust::policy::{Principal, Statement, ValueList};
 use crate::workspace::Workspace;
-
-pub const ASSUME_ROLE: &str = "sts:AssumeRole";
-pub const SET_SOURCE_IDENTITY: &str = "sts:SetSourceIdentity";
-pub const TAG_SESSION: &str = "sts:TagSession";
-
-/// Whether the caller of a hop is an IAM user or a role session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "kebab-case")]
-pub enum CallerKind {
-    IamUser,
-    Role,
-}
-
-/// The parent of a hop as IAM sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct Caller {
-    /// The parent session's id and name.
-    pub id: SessionId,
-    pub session: String,
-    pub kind: CallerKind,
-    /// The ARN a trust policy names: the IAM user's ARN, or the role's ARN (which
-    /// admits every session of the role). `None` when it is not known (an IAM user
-    /// whose name could not be asked of STS).
-    pub arn: Option<String>,
-    pub account_id: Option<String>,
-    /// For a role: the ARN of the parent's own session
-    /// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`).
-    pub session_arn: Option<String>,
-}
-
-impl Caller {
-    /// The principal a trust policy should name: the exact ARN, else the account root.
-    pub fn principal(&self) -> Option<String> {
-        self.arn.clone().or_else(|| {
-            self.account_id
-                .as_ref()
-                .map(|a| format!("arn:aws:iam::{a}:root"))
-        })
-    }
-}
-
-/// One role hop: the `AssumeRole` request it makes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct Hop {
-    /// The role session's name.
-    pub session: String,
-    pub role_arn: String,
-    pub role_session_name: String,
-    pub caller: Caller,
-    pub external_id: Option<String>,
-    /// The source identity the request carries: set by this hop, or by a hop above it
-    /// (a source identity persists down a chain).
-    pub source_identity: Option<String>,
-    /// Whether the hop passes session tags (Rolehop passes none today).
-    pub passes_tags: bool,
-    /// Whether the credentials calling were obtained with MFA (the root IAM user has
-    /// an MFA device; the MFA context carries down role chaining).
-    pub mfa: bool,
-}
-
-impl Hop {
-    /// The actions the request needs allowed.
-    pub fn actions(&self) -> Vec<&'static str> {
-        let mut actions = vec![ASSUME_ROLE];
-        if self.source_identity.is_some() {
-            actions.push(SET_SOURCE_IDENTITY);
-        }
-        if self.passes_tags {
-            actions.push(TAG_SESSION);
-        }
-        actions
-    }
-
-    pub fn role_account(&self) -> Option<&str> {
-        self.role_arn.split(':').nth(4).filter(|a| !a.is_empty())
-    }
-}
-
-/// What one hop needs, with notes for the reader.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct HopNeeds {
-    pub hop: Hop,
-    /// The statement the target role's trust policy needs.
-    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
-    pub trust_statement: Statement,
-    /// The statement the parent's identity policy needs.
-    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown>"))]
-    pub identity_statement: Statement,
-    pub notes: Vec<String>,
-}
-
-/// Options of the derivation.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NeedsOptions {
-    /// Add `aws:MultiFactorAuthPresent = true` when MFA is in the chain.
-    pub require_mfa: bool,
-}
-
-/// An IAM user's ARN as STS answered it, or why it could not be asked.
-pub type UserArns = HashMap<SessionId, Result<String, String>>;
 
 /// The role hops of the chain ending at `id`, root first. `users` holds what
 /// `GetCallerIdentity` said of each IAM user's keys.
@@ -197,86 +92,6 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
             session_arn: None,
             account_id: Some(sso.account_id.clone()),
         },
-    }
-}
-
-/// The account id field of an ARN.
-pub fn arn_account(arn: &str) -> Option<String> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_owned)
-}
-
-/// The two statements `hop` needs, and notes on what they assume.
-pub fn needs(hop: &Hop, users: &UserArns, options: NeedsOptions) -> HopNeeds {
-    let mut notes = Vec::new();
-    let principal = hop.caller.principal();
-    if hop.caller.arn.is_none() {
-        let why = match users.get(&hop.caller.id) {
-            Some(Err(e)) => format!(" ({e})"),
-            _ => String::new(),
-        };
-        match &principal {
-            Some(root) => notes.push(format!(
-                "the IAM user behind '{}' is unknown offline{why}: the account root {root} \
-                 stands in, which admits every principal of that account whose own identity \
-                 policy allows sts:AssumeRole on the role",
-                hop.caller.session
-            )),
-            None => notes.push(format!(
-                "neither the IAM user behind '{}' nor its account is known{why}: put its \
-                 ARN (arn:aws:iam::ACCOUNT:user/NAME) in Principal.AWS",
-                hop.caller.session
-            )),
-        }
-    }
-    if hop.caller.kind == CallerKind::Role {
-        notes.push(format!(
-            "the role ARN admits every session of the role; IAM shows this hop's caller as {}",
-            hop.caller
-                .session_arn
-                .as_deref()
-                .unwrap_or("an assumed-role session")
-        ));
-    }
-    let actions = ValueList(hop.actions().into_iter().map(str::to_owned).collect());
-    let mut condition: BTreeMap<String, BTreeMap<String, ValueList>> = BTreeMap::new();
-    if let Some(x) = &hop.external_id {
-        condition
-            .entry("StringEquals".into())
-            .or_default()
-            .insert("sts:ExternalId".into(), ValueList::one(x));
-    }
-    if options.require_mfa {
-        if hop.mfa {
-            condition
-                .entry("Bool".into())
-                .or_default()
-                .insert("aws:MultiFactorAuthPresent".into(), ValueList::one("true"));
-        } else {
-            notes.push(
-                "--require-mfa: no MFA device is in this chain, so no MFA condition was added"
-                    .into(),
-            );
-        }
-    }
-    let trust_statement = Statement {
-        principal: Some(Principal::aws(principal.as_deref().unwrap_or("*"))),
-        action: Some(actions.clone()),
-        condition: (!condition.is_empty()).then_some(condition),
-        ..Statement::allow()
-    };
-    let identity_statement = Statement {
-        action: Some(actions),
-        resource: Some(ValueList::one(&hop.role_arn)),
-        ..Statement::allow()
-    };
-    HopNeeds {
-        hop: hop.clone(),
-        trust_statement,
-        identity_statement,
-        notes,
     }
 }
 

@@ -182,7 +182,7 @@ fn check_owner(_: &Path, _: &fs::Metadata, _: &str) -> io::Result<()> {
 }
 
 #[cfg(unix)]
-pub(crate) fn current_uid() -> u32 {
+pub fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 

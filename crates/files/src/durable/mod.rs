@@ -1,6 +1,6 @@
 //! How Rolehop keeps files on disk: the one place for locks, atomic replacement, safe
-//! reads and the places it trusts, used by the workspace store ([`crate::store`]) and the
-//! AWS files ([`crate::awsfiles`]).
+//! reads and the places it trusts, used by the workspace store (rolehop-core's `store`) and
+//! the AWS files ([`crate::awsfiles`]).
 //!
 //! - [`lock`]: advisory locks ([`LockFile`]), in a private state directory, never
 //!   through a symbolic link.
@@ -39,8 +39,9 @@ pub mod group_commit;
 pub mod lock;
 pub mod read;
 pub mod replace;
-#[cfg(all(test, unix))]
-pub(crate) mod test_files;
+#[cfg(all(any(test, feature = "test-support"), unix))]
+#[doc(hidden)]
+pub mod test_files;
 pub mod trust;
 
 pub use group_commit::GroupCommit;

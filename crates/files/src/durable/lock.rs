@@ -38,7 +38,7 @@ impl LockFile {
     }
 
     /// Writes `bytes` at the start of the lock file (a stamp other processes read; see
-    /// [`crate::mfa_lock::mark_stored`]). Every stamp has the same length.
+    /// [``mfa_lock::mark_stored` (rolehop-core)`]). Every stamp has the same length.
     #[cfg(unix)]
     pub fn write_stamp(&self, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::FileExt;

@@ -3,32 +3,19 @@
 //! The rules, from AWS's policy-evaluation logic: an explicit Deny wins over any
 //! Allow; without an Allow the request is implicitly denied. A statement applies when
 //! its Principal (or NotPrincipal), its Action (or NotAction), its Resource (if any)
-//! and every condition match ([`crate::trust::condition`]). A key Rolehop cannot know
+//! and every condition match ([`crate::condition`]). A key Rolehop cannot know
 //! (the principal's tags, its organization, the caller's IP...) makes the answer
 //! "cannot tell", never a guess.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use crate::trust::condition::glob;
-use crate::trust::condition::{Lookup, Tri, Unmet, conditions_hold};
-use crate::trust::policy::{Effect, PolicyDocument, Principal, Statement};
-use crate::trust::statement::{CallerKind, Hop};
+pub use crate::condition::glob;
+use crate::condition::{Lookup, Tri, Unmet, conditions_hold};
+use crate::document::{Effect, PolicyDocument, Principal, Statement};
+use crate::hop::{CallerKind, Hop};
 
-/// The outcome for the whole request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Some statement allows every action the hop needs, and none denies it.
-    Admitted,
-    /// A Deny statement matches.
-    ExplicitDeny,
-    /// No statement allows it.
-    NotAdmitted,
-    /// The answer depends on something Rolehop cannot know.
-    CannotTell,
-}
+pub use rolehop_model::explanation::Verdict;
 
 /// The verdict and what explains it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

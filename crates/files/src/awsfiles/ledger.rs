@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::SessionId;
+use rolehop_model::session::SessionId;
 
 const VERSION: u32 = 1;
 /// The ledger holds a few hundred bytes per delivered profile.

@@ -10,6 +10,9 @@
 //! Linux the Secret Service, which the end-to-end suites run against a private
 //! gnome-keyring), or any keyring-core store, such as keyring-core's in-memory mock, so
 //! that the engine's rules can be unit-tested where no Secret Service runs.
+//!
+//! This crate knows nothing of sessions or the engine: accounts are plain strings, and
+//! the engine (rolehop-core) decides what lives under which.
 
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +20,8 @@ use keyring_core::{CredentialStore, Entry};
 use zeroize::Zeroizing;
 
 use crate::secret_service::{Found, Reader};
+
+mod secret_service;
 
 /// The default service name under which Rolehop's secrets are stored.
 pub const DEFAULT_SERVICE: &str = "rolehop";
@@ -339,8 +344,8 @@ fn classify(account: &str, e: keyring_core::Error) -> KeychainError {
 /// be shown) or a service that is no longer on the bus. `None` for anything else.
 #[cfg(target_os = "linux")]
 fn service_trouble(e: &keyring_core::Error) -> Option<KeychainError> {
+    use ::secret_service::Error as S;
     use keyring_core::Error as E;
-    use secret_service::Error as S;
     let inner = match e {
         E::NoStorageAccess(inner) | E::PlatformFailure(inner) => inner,
         _ => return None,
@@ -463,8 +468,8 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn the_secret_services_own_errors_read_as_locked_or_unavailable() {
+        use ::secret_service::Error as S;
         use keyring_core::Error as E;
-        use secret_service::Error as S;
         for dismissed in [S::Prompt, S::Locked, S::PromptDisconnected] {
             let e = map_err("a", E::NoStorageAccess(Box::new(dismissed)));
             assert_eq!(e, KeychainError::Locked);

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::trust::evaluate::RequestContext;
-use crate::trust::policy::Conditions;
+use crate::document::Conditions;
+use crate::evaluate::RequestContext;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Lookup {

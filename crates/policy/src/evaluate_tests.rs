@@ -5,8 +5,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::model::SessionId;
-use crate::trust::statement::Caller;
+use crate::hop::Caller;
+use rolehop_model::session::SessionId;
 
 const USER: &str = "arn:aws:iam::123456789012:user/alice";
 const ROLE: &str = "arn:aws:iam::123456789012:role/CodeBuildRole";

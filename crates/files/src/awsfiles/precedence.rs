@@ -10,7 +10,7 @@
 //! refused (or those keys are set aside by a take-over).
 
 use super::section::Conflicts;
-use crate::model::DeliveryMode;
+use rolehop_model::session::DeliveryMode;
 
 /// How the user's keys in the config file conflict with a delivery in `mode`.
 pub fn config_conflicts(mode: DeliveryMode) -> Conflicts {
