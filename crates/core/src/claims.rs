@@ -14,97 +14,12 @@
 //! (Ctrl-C at an MFA prompt) cannot settle its claim; whoever reads the workspace next
 //! sees the session as it was before that start ([`Workspace::settle_abandoned`]).
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::{Failure, FailureCode, SessionId, SessionState};
 use crate::workspace::{Workspace, WorkspaceError};
 
-/// The mark of one start in flight, stored with its pending session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claim {
-    /// Unique per start: only the start that made the claim may settle it.
-    pub token: Uuid,
-    /// The process that made it, so that a reader can tell a start whose process died.
-    pub pid: u32,
-    /// That process's start time (clock ticks after boot, Linux), so that another
-    /// process given the same pid later is not taken for the owner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process_start: Option<u64>,
-    /// The session's state before this start: what it goes back to if the owner dies.
-    #[serde(default)]
-    pub before: SessionState,
-}
-
-impl Claim {
-    /// A fresh claim by this process.
-    pub fn new() -> Self {
-        Self {
-            token: Uuid::new_v4(),
-            pid: std::process::id(),
-            process_start: owner::this_process_start(),
-            before: SessionState::Inactive,
-        }
-    }
-
-    /// Whether this very process made the claim.
-    pub fn is_mine(&self) -> bool {
-        self.pid == std::process::id() && self.process_start == owner::this_process_start()
-    }
-
-    /// Whether the process that made this claim is gone (so nobody will settle it).
-    pub fn owner_gone(&self) -> bool {
-        owner::gone(self.pid, self.process_start)
-    }
-}
-
-/// Telling whether a claim's owner still runs: `/proc/<pid>/stat` on Linux. Elsewhere
-/// an owner is assumed alive (its claim is still taken by the next start or stop).
-mod owner {
-    /// The start time of a running process; `None` if there is none, or only a zombie
-    /// (it has exited and waits for its parent to reap it: it will settle nothing).
-    #[cfg(target_os = "linux")]
-    fn start_of(pid: &str) -> Option<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields 3 (state) and 22, counted after the command name, which may itself
-        // hold spaces.
-        let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
-        if matches!(fields.next(), Some("Z" | "X")) {
-            return None;
-        }
-        fields.nth(18)?.parse().ok()
-    }
-
-    #[cfg(target_os = "linux")]
-    pub fn this_process_start() -> Option<u64> {
-        static START: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-        *START.get_or_init(|| start_of("self"))
-    }
-
-    #[cfg(target_os = "linux")]
-    pub fn gone(pid: u32, recorded_start: Option<u64>) -> bool {
-        match start_of(&pid.to_string()) {
-            None => true,
-            Some(start) => recorded_start.is_some_and(|r| r != start),
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn this_process_start() -> Option<u64> {
-        None
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn gone(_pid: u32, _recorded_start: Option<u64>) -> bool {
-        false
-    }
-}
-
-impl Default for Claim {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+pub use crate::claim::Claim;
 
 /// What a claim did to the sessions that held the profile before.
 #[derive(Debug, Clone, PartialEq, Eq)]

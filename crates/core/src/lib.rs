@@ -18,6 +18,7 @@ pub mod agent;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;
+pub mod claim;
 pub mod claims;
 pub mod console;
 pub mod credentials;

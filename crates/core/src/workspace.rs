@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::claims::Claim;
+use crate::claim::Claim;
 use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
     SessionState, SessionView, Settings,
 };
-use crate::sso::Integration;
-use crate::sync::SyncOrigin;
 use crate::validate::{self, ValidationError};
+use rolehop_model::integration::Integration;
+use rolehop_model::origin::SyncOrigin;
 
 /// The schema version written by this build; older files are migrated on load.
 pub const SCHEMA_VERSION: u32 = 1;

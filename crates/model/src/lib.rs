@@ -11,6 +11,7 @@
 pub mod credentials;
 pub mod display_text;
 pub mod explanation;
+pub mod integration;
 pub mod origin;
 pub mod session;
 pub mod validate;

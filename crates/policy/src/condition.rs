@@ -9,14 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::document::Conditions;
-use crate::evaluate::RequestContext;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Lookup {
-    Absent,
-    Value(String),
-    Unknown,
-}
+use crate::request::{Lookup, RequestContext};
 
 /// Three-valued truth: a match, no match, or "cannot tell".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

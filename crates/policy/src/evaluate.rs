@@ -7,13 +7,13 @@
 //! (the principal's tags, its organization, the caller's IP...) makes the answer
 //! "cannot tell", never a guess.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use crate::condition::glob;
-use crate::condition::{Lookup, Tri, Unmet, conditions_hold};
+use crate::condition::{Tri, Unmet, conditions_hold};
 use crate::document::{Effect, PolicyDocument, Principal, Statement};
-use crate::hop::{CallerKind, Hop};
+use crate::hop::CallerKind;
+pub use crate::request::RequestContext;
 
 pub use rolehop_model::explanation::Verdict;
 
@@ -27,65 +27,6 @@ pub struct Evaluation {
     pub missing: Vec<String>,
     /// Which statements decided, and the condition keys Rolehop cannot know.
     pub details: Vec<String>,
-}
-
-/// The request as IAM's evaluator sees it: the hop's facts plus the clock.
-#[derive(Debug, Clone)]
-pub struct RequestContext<'a> {
-    pub hop: &'a Hop,
-    pub now: DateTime<Utc>,
-    /// `aws:PrincipalOrgID`, when known.
-    pub principal_org_id: Option<String>,
-}
-
-impl<'a> RequestContext<'a> {
-    pub fn new(hop: &'a Hop, now: DateTime<Utc>) -> Self {
-        Self {
-            hop,
-            now,
-            principal_org_id: None,
-        }
-    }
-
-    /// A context key's value in this request.
-    pub(crate) fn lookup(&self, key: &str) -> Lookup {
-        let hop = self.hop;
-        let known = |v: Option<&str>| match v {
-            Some(v) => Lookup::Value(v.to_owned()),
-            None => Lookup::Absent,
-        };
-        let lower = key.to_ascii_lowercase();
-        match lower.as_str() {
-            "sts:externalid" => known(hop.external_id.as_deref()),
-            "sts:sourceidentity" => known(hop.source_identity.as_deref()),
-            "sts:rolesessionname" => known(Some(&hop.role_session_name)),
-            // The parent always calls with temporary credentials (GetSessionToken or
-            // AssumeRole), for which the key is present: true only with MFA.
-            "aws:multifactorauthpresent" => known(Some(if hop.mfa { "true" } else { "false" })),
-            "aws:principalarn" => match &hop.caller.arn {
-                Some(arn) => Lookup::Value(arn.clone()),
-                None => Lookup::Unknown,
-            },
-            "aws:principalaccount" => match &hop.caller.account_id {
-                Some(a) => Lookup::Value(a.clone()),
-                None => Lookup::Unknown,
-            },
-            "aws:principaltype" => known(Some(match hop.caller.kind {
-                CallerKind::IamUser => "User",
-                CallerKind::Role => "AssumedRole",
-            })),
-            "aws:principalorgid" => match &self.principal_org_id {
-                Some(o) => Lookup::Value(o.clone()),
-                None => Lookup::Unknown,
-            },
-            "aws:currenttime" => Lookup::Value(self.now.to_rfc3339()),
-            "aws:epochtime" => Lookup::Value(self.now.timestamp().to_string()),
-            // Rolehop passes no session tags.
-            "aws:tagkeys" | "sts:transitivetagkeys" => Lookup::Absent,
-            k if k.starts_with("aws:requesttag/") => Lookup::Absent,
-            _ => Lookup::Unknown,
-        }
-    }
 }
 
 /// How one statement fares for one action.

@@ -5,7 +5,8 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::hop::Caller;
+use crate::hop::{Caller, Hop};
+use chrono::Utc;
 use rolehop_model::session::SessionId;
 
 const USER: &str = "arn:aws:iam::123456789012:user/alice";

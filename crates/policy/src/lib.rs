@@ -4,7 +4,8 @@
 //! - [`document`]: a policy document as IAM writes it (one-or-many values, principals).
 //! - [`hop`]: one role hop's `AssumeRole` request as IAM sees it, and the statements it
 //!   needs.
-//! - [`condition`]: condition operators and keys.
+//! - [`request`]: the request a hop makes, and each condition key's value in it.
+//! - [`condition`]: condition operators.
 //! - [`evaluate`]: the verdict IAM would give for a hop under a policy.
 //!
 //! It stands on the vocabulary (rolehop-model) alone; reading policies from IAM and
@@ -14,3 +15,4 @@ pub mod condition;
 pub mod document;
 pub mod evaluate;
 pub mod hop;
+pub mod request;

@@ -24,7 +24,7 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
 use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
-use crate::trust::explain::explain_failure;
+use crate::trust::inspect::explain_failure;
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
 

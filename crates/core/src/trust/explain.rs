@@ -13,12 +13,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::chain::{ChainError, ChainFailure};
-use crate::engine::Engine;
 use crate::model::SessionKind;
 pub use rolehop_model::explanation::{PolicyReading, TrustExplanation};
 
 use crate::trust::evaluate::{Evaluation, Verdict};
-use crate::trust::inspect::TrustInspector;
 use crate::trust::statement::HopNeeds;
 use crate::workspace::Workspace;
 
@@ -117,19 +115,6 @@ pub fn refused_role_hop<'a>(ws: &'a Workspace, error: &ChainError) -> Option<&'a
     }
     let stored = ws.find(&error.hop).ok()?;
     matches!(stored.session.kind, SessionKind::Role(_)).then_some(stored.session.name.as_str())
-}
-
-/// The trust explanation of a failed resolution, when AWS refused a role hop; `None`
-/// for any other failure. Bounded by [`EXPLAIN_BOUND`].
-pub async fn explain_failure(
-    engine: &Engine,
-    ws: &Workspace,
-    error: &ChainError,
-) -> Option<TrustExplanation> {
-    let hop = refused_role_hop(ws, error)?;
-    TrustInspector::new(engine)
-        .explain_refusal(ws, hop, EXPLAIN_BOUND)
-        .await
 }
 
 #[cfg(test)]

@@ -11,13 +11,16 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::Serialize;
 
+use crate::chain::ChainError;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::engine::Engine;
 use crate::error::{EngineError, ErrorKind, ErrorPayload};
 use crate::model::{SessionKind, SessionState};
 use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
-use crate::trust::explain::{PolicyReading, TrustExplanation, explanation};
+use crate::trust::explain::{
+    EXPLAIN_BOUND, PolicyReading, TrustExplanation, explanation, refused_role_hop,
+};
 use crate::trust::iam::{IamClient, IamError};
 use crate::trust::policy::{PolicyDocument, PolicyError};
 use crate::trust::statement::{Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
@@ -351,4 +354,17 @@ impl<'a> TrustInspector<'a> {
             },
         })
     }
+}
+
+/// The trust explanation of a failed resolution, when AWS refused a role hop; `None`
+/// for any other failure. Bounded by [`EXPLAIN_BOUND`].
+pub async fn explain_failure(
+    engine: &Engine,
+    ws: &Workspace,
+    error: &ChainError,
+) -> Option<TrustExplanation> {
+    let hop = refused_role_hop(ws, error)?;
+    TrustInspector::new(engine)
+        .explain_refusal(ws, hop, EXPLAIN_BOUND)
+        .await
 }
