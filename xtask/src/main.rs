@@ -9,6 +9,7 @@ mod bundle;
 mod desktop;
 mod install;
 mod job;
+mod layers;
 mod process;
 mod repo;
 mod run;
@@ -32,6 +33,8 @@ tasks:
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
   startup-order  rewrite src-tauri/startup-order.ld (where release builds place the
             app's launch code) from a profile of a launch under valgrind
+  layers    each crate's files, imports, import circles and largest files; fails on a
+            circle inside a crate (--root DIR: measure another checkout)
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
             (--debug: of the debug builds, a quick check of the packaging;
             --check: then install the .deb, run it, launch it, remove it, and read
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Some("bindings") => desktop::write_bindings(&repo),
         Some("bundle") => bundle::task(&repo, &args[1..]),
         Some("startup-order") => startup_order::task(&repo),
+        Some("layers") => layers::task(&repo, &args[1..]),
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

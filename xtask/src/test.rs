@@ -31,6 +31,10 @@ pub fn task(repo: &Repo) -> Result<()> {
 
 /// Format, lints, the doc tests and the Rust suites (unit and end-to-end).
 fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
+    job.step(
+        "no import circle inside a crate (cargo xtask layers)",
+        || crate::layers::check(repo),
+    );
     job.step("cargo fmt --check", || {
         run(repo.cargo().args(["fmt", "--all", "--check"]))
     });
