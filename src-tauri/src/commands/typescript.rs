@@ -1,11 +1,14 @@
 //! The typed TypeScript API, `ui/src/bindings/commands.ts`, written from `list.rs` with
-//! every type named as ts-rs names it. Written (into `TS_RS_EXPORT_DIR`) by the
-//! `export_bindings_*` test below, which `cargo xtask bindings` runs and `cargo xtask
-//! test` checks against the committed file.
+//! every type named as ts-rs names it; and the window's table of what a click on a
+//! session does, `clickActions.ts`, written from the core's [`ClickAction`]. Both are
+//! written (into `TS_RS_EXPORT_DIR`) by the `export_bindings_*` tests below, which
+//! `cargo xtask bindings` runs and `cargo xtask test` checks against the committed files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use rolehop_core::engine::ClickAction;
+use rolehop_core::model::{Failure, FailureCode, SessionState};
 use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
 const GENERATED: &str = "// Generated from src-tauri/src/commands/list.rs by `cargo xtask bindings`. \
@@ -145,6 +148,39 @@ fn commands_ts(commands: &[Command]) -> String {
     out
 }
 
+/// One state of each kind, for the table of clicks (TypeScript checks that the table
+/// has every kind: its type is a `Record` over `SessionState["state"]`).
+fn one_state_of_each_kind() -> [SessionState; 4] {
+    [
+        SessionState::Inactive,
+        SessionState::Pending,
+        SessionState::Active {
+            expires_at: chrono::DateTime::UNIX_EPOCH,
+        },
+        SessionState::Failed(Failure::new(FailureCode::MfaCancelled, "")),
+    ]
+}
+
+/// `clickActions.ts`: what a click on a session in each state does, as the core's
+/// [`ClickAction::for_state`] answers (the tray's menu asks it too).
+fn click_actions_ts() -> String {
+    let mut out = String::from(GENERATED);
+    out.push_str(
+        "import type { ClickAction } from \"./ClickAction\";\n\
+         import type { SessionState } from \"./SessionState\";\n\
+         \n\
+         /** What a click on a session does in each state: the core's answer, which the tray's menu and the engine's toggle share. */\n\
+         export const clickActions: Record<SessionState[\"state\"], ClickAction> = {\n",
+    );
+    for state in one_state_of_each_kind() {
+        let kind = serde_json::to_value(&state).unwrap()["state"].clone();
+        let action = serde_json::to_value(ClickAction::for_state(&state)).unwrap();
+        writeln!(out, "  {kind}: {action},").unwrap();
+    }
+    out.push_str("};\n");
+    out
+}
+
 fn export(file: &str, text: &str) {
     let dir = Config::from_env().out_dir().to_owned();
     std::fs::create_dir_all(&dir).unwrap();
@@ -154,6 +190,11 @@ fn export(file: &str, text: &str) {
 #[test]
 fn export_bindings_commands() {
     export("commands.ts", &commands_ts(&super::described()));
+}
+
+#[test]
+fn export_bindings_click_actions() {
+    export("clickActions.ts", &click_actions_ts());
 }
 
 #[test]
