@@ -3,41 +3,19 @@
 
 use std::path::Path;
 
-/// Every command the web UI may call; each gets an `allow-<command>` permission that
-/// `capabilities/main.json` grants. Keep in step with `commands::handler()`.
-const COMMANDS: &[&str] = &[
-    "subscribe",
-    "toggle_session",
-    "add_iam_user",
-    "add_role",
-    "edit_session",
-    "remove_session",
-    "add_profile",
-    "rename_profile",
-    "remove_profile",
-    "update_settings",
-    "answer_mfa",
-    "scan_aws_config",
-    "import_aws_config",
-    "trust_needs",
-    "trust_check",
-    "access_keys",
-    "rotate_access_key",
-    "open_console",
-    "start_at_login",
-    "set_start_at_login",
-    "org_sync",
-    "integrations",
-    "add_integration",
-    "edit_integration",
-    "remove_integration",
-    "sso_login_start",
-    "sso_login_wait",
-    "sso_login_cancel",
-    "sso_open_browser",
-    "sso_logout",
-    "sso_sync",
-];
+/// Every command the web UI may call: the names of `src/commands/list.rs`, the one list
+/// the app registers. Each gets an `allow-<command>` permission that
+/// `capabilities/main.json` (written from the same list) grants.
+macro_rules! commands {
+    ($(
+        $(#[doc = $doc:literal])*
+        $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ok:ty;
+    )*) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+include!("src/commands/list.rs");
 
 fn main() {
     // `cargo check`/`clippy` on a fresh clone runs before the UI is built; Tauri embeds
@@ -54,6 +32,7 @@ fn main() {
         )
         .expect("writing the placeholder ui/dist/index.html");
     }
+    println!("cargo:rerun-if-changed=src/commands/list.rs");
     launch_code_first();
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -1,7 +1,7 @@
 //! The values that cross the IPC boundary beyond the engine's own types (the dialogs
 //! send the core's `NewIamUser`, `NewRole` and `SessionChanges` as they are): an IAM
-//! user's keys, the MFA answer, what the shell pushes to the UI, and the snapshot the
-//! UI starts from.
+//! user's keys, the MFA answer, what the shell pushes to the UI and the channel it
+//! pushes it on, and the snapshot the UI starts from.
 //! With the `ts` feature each derives its TypeScript binding (ui/src/bindings), so the
 //! UI is typed against exactly these shapes.
 
@@ -11,6 +11,7 @@ use rolehop_core::mfa::MfaRequest;
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::sso::Integration;
 use serde::{Deserialize, Serialize};
+use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use zeroize::Zeroizing;
 
 /// An IAM user's keys as the add/edit dialog sends them: web view → Rust once, never
@@ -94,4 +95,33 @@ pub enum UiEvent {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         request_id: uuid::Uuid,
     },
+}
+
+/// The channel `subscribe` receives, on which the shell pushes [`UiEvent`]s: a Tauri
+/// [`Channel`] under a name of its own, so the TypeScript API can type it
+/// (`Channel<UiEvent>`, from `@tauri-apps/api/core`).
+pub struct UiEvents(pub Channel<UiEvent>);
+
+impl<'de, R: tauri::Runtime> CommandArg<'de, R> for UiEvents {
+    fn from_command(command: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        Channel::from_command(command).map(Self)
+    }
+}
+
+#[cfg(feature = "ts")]
+impl ts_rs::TS for UiEvents {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(cfg: &ts_rs::Config) -> String {
+        format!("Channel<{}>", <UiEvent as ts_rs::TS>::name(cfg))
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+
+    fn visit_generics(v: &mut impl ts_rs::TypeVisitor) {
+        v.visit::<UiEvent>();
+    }
 }

@@ -3,6 +3,10 @@
 //! The shell is thin by design: [`commands`] translate IPC calls into engine calls,
 //! [`relay`] turns engine events into UI events, [`prompt`] is the MFA dialog as the
 //! engine's prompt, [`tray`] is the system tray. Every rule lives in the core.
+//!
+//! The modules form layers, each importing only those below it: [`ui_channel`] (the
+//! web view's end of the event stream) at the bottom, then [`prompt`], then [`shell`]
+//! (the state commands share), then [`tray`], with [`relay`] and [`commands`] on top.
 
 pub mod commands;
 pub mod delivery;
@@ -13,6 +17,7 @@ pub mod relay;
 pub mod shell;
 pub mod sso_login;
 pub mod tray;
+pub mod ui_channel;
 
 use std::sync::Arc;
 
@@ -23,8 +28,8 @@ use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 use crate::prompt::DialogPrompt;
-use crate::relay::UiChannel;
 use crate::shell::Shell;
+use crate::ui_channel::UiChannel;
 
 const MAIN_WINDOW: &str = "main";
 

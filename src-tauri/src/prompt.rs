@@ -12,7 +12,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::ipc::{MfaAnswer, UiEvent};
-use crate::relay::UiChannel;
+use crate::ui_channel::UiChannel;
 
 type Reply = Option<Zeroizing<String>>;
 /// Waiting requests, oldest first, each with the way back to its asking future.

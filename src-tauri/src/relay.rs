@@ -2,40 +2,18 @@
 //! [`UiEvent`]s on the web view's channel, refreshes the tray, and raises a desktop
 //! notification when a session cannot be refreshed. The UI never polls.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rolehop_core::display_text::for_notification;
 use rolehop_core::{Engine, EngineEvent};
 use tauri::AppHandle;
-use tauri::ipc::Channel;
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::ipc::UiEvent;
 use crate::prompt::DialogPrompt;
+use crate::ui_channel::UiChannel;
 use crate::{shell, tray};
-
-/// The web view's end of the event stream. The UI hands a fresh channel over each time
-/// it (re)loads; events sent while no UI listens are dropped: its next snapshot has them.
-#[derive(Default)]
-pub struct UiChannel {
-    channel: Mutex<Option<Channel<UiEvent>>>,
-}
-
-impl UiChannel {
-    pub fn attach(&self, channel: Channel<UiEvent>) {
-        *self.channel.lock().expect("ui channel") = Some(channel);
-    }
-
-    pub fn send(&self, event: UiEvent) {
-        let mut slot = self.channel.lock().expect("ui channel");
-        if let Some(channel) = slot.as_ref()
-            && channel.send(event).is_err()
-        {
-            *slot = None;
-        }
-    }
-}
 
 /// Relays the engine's events until the engine goes away.
 pub fn spawn(app: AppHandle, engine: Arc<Engine>, prompt: Arc<DialogPrompt>, ui: Arc<UiChannel>) {

@@ -8,7 +8,7 @@ use rolehop_core::{Engine, EngineError};
 
 use crate::ipc::Snapshot;
 use crate::prompt::DialogPrompt;
-use crate::relay::UiChannel;
+use crate::ui_channel::UiChannel;
 
 pub struct Shell {
     pub engine: Arc<Engine>,

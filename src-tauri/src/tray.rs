@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use rolehop_core::SessionState;
+use rolehop_core::engine::ClickAction;
 use rolehop_core::workspace::StoredSession;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -54,25 +55,26 @@ fn rank(state: &SessionState) -> u8 {
     }
 }
 
+/// A session's menu item: its state, name and profile, and what a click does (the
+/// core's [`ClickAction`], which the engine's toggle and the window's list obey too).
+fn label(s: &StoredSession) -> String {
+    let mark = match s.state {
+        SessionState::Active { .. } => "●",
+        SessionState::Pending => "◌",
+        SessionState::Failed(_) => "✕",
+        SessionState::Inactive => "○",
+    };
+    let verb = ClickAction::for_state(&s.state).verb();
+    format!("{mark} {} ({}) — {verb}", s.session.name, s.session.profile)
+}
+
 fn menu(app: &AppHandle, sessions: &[StoredSession]) -> tauri::Result<Menu<Wry>> {
     let menu = Menu::new(app)?;
     let mut shown: Vec<&StoredSession> = sessions.iter().collect();
     shown.sort_by(|a, b| (rank(&a.state), &a.session.name).cmp(&(rank(&b.state), &b.session.name)));
     for s in shown.iter().take(MAX_SESSIONS) {
-        let mark = match s.state {
-            SessionState::Active { .. } => "●",
-            SessionState::Pending => "◌",
-            SessionState::Failed(_) => "✕",
-            SessionState::Inactive => "○",
-        };
-        // What the engine's toggle will do.
-        let verb = match s.state {
-            SessionState::Active { .. } | SessionState::Pending => "stop",
-            SessionState::Inactive | SessionState::Failed(_) => "start",
-        };
-        let label = format!("{mark} {} ({}) — {verb}", s.session.name, s.session.profile);
         let id = format!("{SESSION_PREFIX}{}", s.session.id);
-        menu.append(&MenuItem::with_id(app, id, label, true, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, id, label(s), true, None::<&str>)?)?;
     }
     if !shown.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
@@ -110,5 +112,75 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
                 let _ = engine.toggle(&session).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rolehop_core::model::{Failure, FailureCode, SessionId};
+
+    use super::*;
+
+    fn stored(state: SessionState) -> StoredSession {
+        let mut s: StoredSession = serde_json::from_value(serde_json::json!({
+            "id": SessionId::new(),
+            "name": "codebuild",
+            "profile": "ci",
+            "region": null,
+            "kind": {"type": "iam-user", "mfa_serial": null, "session_duration": 3600, "account_id": null},
+        }))
+        .unwrap();
+        s.state = state;
+        s
+    }
+
+    /// The window's table of clicks, as committed (`ui/src/bindings/clickActions.ts`):
+    /// state → action.
+    fn window_clicks() -> Vec<(String, String)> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ui/src/bindings/clickActions.ts"
+        );
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|line| {
+                let (state, action) = line.trim().trim_end_matches(',').split_once(": ")?;
+                let unquote = |s: &str| s.strip_prefix('"')?.strip_suffix('"').map(str::to_owned);
+                Some((unquote(state)?, unquote(action)?))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_tray_and_the_window_offer_the_same_click_in_every_state() {
+        let states = [
+            SessionState::Inactive,
+            SessionState::Pending,
+            SessionState::Active {
+                expires_at: chrono::Utc::now(),
+            },
+            SessionState::Failed(Failure::new(FailureCode::MfaCancelled, "cancelled")),
+        ];
+        let window = window_clicks();
+        assert_eq!(window.len(), states.len(), "{window:?}");
+        for state in states {
+            let tray = label(&stored(state.clone()));
+            let (_, verb) = tray.rsplit_once(" — ").unwrap();
+            let (_, shown) = window
+                .iter()
+                .find(|(kind, _)| kind == state.label())
+                .unwrap_or_else(|| panic!("the window has no click for {}", state.label()));
+            assert_eq!(verb, shown, "a {} session", state.label());
+            assert_eq!(verb, ClickAction::for_state(&state).verb());
+        }
+    }
+
+    #[test]
+    fn a_pending_session_offers_stop_as_the_engines_toggle_does() {
+        assert_eq!(
+            label(&stored(SessionState::Pending)),
+            "◌ codebuild (ci) — stop"
+        );
     }
 }

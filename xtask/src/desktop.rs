@@ -77,51 +77,68 @@ pub fn ui_steps(repo: &Repo, job: &mut Job) {
     job.step("UI: build (vite)", || build_ui(repo));
 }
 
-/// The TypeScript bindings, as ts-rs generates them from the Rust types, into `dir`.
-fn export_bindings(repo: &Repo, dir: &Path) -> Result<()> {
-    run(repo.cargo().env("TS_RS_EXPORT_DIR", dir).args([
-        "test",
-        "--quiet",
-        "-p",
-        "rolehop-model",
-        "-p",
-        "rolehop-policy",
-        "-p",
-        "rolehop-core",
-        "-p",
-        "rolehop-desktop",
-        "--features",
-        "rolehop-model/ts,rolehop-policy/ts,rolehop-core/ts,rolehop-desktop/ts",
-        "--lib",
-        "export_bindings",
-    ]))
+/// The TypeScript bindings, as ts-rs generates them from the Rust types, into `dir`,
+/// with the desktop's typed command API (`commands.ts`, from
+/// `src-tauri/src/commands/list.rs`), and that list's capability file into `capability`.
+fn export_bindings(repo: &Repo, dir: &Path, capability: &Path) -> Result<()> {
+    run(repo
+        .cargo()
+        .env("TS_RS_EXPORT_DIR", dir)
+        .env("ROLEHOP_CAPABILITY_FILE", capability)
+        .args([
+            "test",
+            "--quiet",
+            "-p",
+            "rolehop-model",
+            "-p",
+            "rolehop-policy",
+            "-p",
+            "rolehop-core",
+            "-p",
+            "rolehop-desktop",
+            "--features",
+            "rolehop-model/ts,rolehop-policy/ts,rolehop-core/ts,rolehop-desktop/ts",
+            "--lib",
+            "export_bindings",
+        ]))
 }
 
-/// `cargo xtask bindings`: regenerates ui/src/bindings.
+/// The capability file the command list grants the main window.
+fn capability_file(repo: &Repo) -> PathBuf {
+    repo.root.join("src-tauri/capabilities/main.json")
+}
+
+/// `cargo xtask bindings`: regenerates ui/src/bindings and src-tauri/capabilities/main.json.
 pub fn write_bindings(repo: &Repo) -> Result<()> {
     let dir = ui_dir(repo).join("src/bindings");
     if dir.exists() {
         fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
-    export_bindings(repo, &dir)
+    export_bindings(repo, &dir, &capability_file(repo))
 }
 
-/// Fails when ui/src/bindings differs from what the Rust types generate now.
+/// Fails when ui/src/bindings or the capability file differs from what the Rust types
+/// and the command list generate now: a command registered but not permitted,
+/// permitted but not registered, or missing from the TypeScript API.
 pub fn check_bindings(repo: &Repo) -> Result<()> {
     let fresh = repo.root.join("target/xtask-bindings");
     if fresh.exists() {
         fs::remove_dir_all(&fresh)?;
     }
-    export_bindings(repo, &fresh)?;
+    let fresh_capability = repo.root.join("target/xtask-capability.json");
+    export_bindings(repo, &fresh, &fresh_capability)?;
     let committed = ui_dir(repo).join("src/bindings");
-    let stale = differences(&committed, &fresh)?;
+    let mut stale = differences(&committed, &fresh)?;
+    if fs::read(capability_file(repo)).ok() != fs::read(&fresh_capability).ok() {
+        stale.push("src-tauri/capabilities/main.json".into());
+    }
     if !stale.is_empty() {
         bail!(
-            "ui/src/bindings is stale ({}): run `cargo xtask bindings` and commit the result",
+            "the generated bindings are stale ({}): run `cargo xtask bindings` and commit the result",
             stale.join(", ")
         );
     }
-    println!("ui/src/bindings matches the Rust types");
+    println!("ui/src/bindings and the capability file match the Rust types and commands");
     Ok(())
 }
 

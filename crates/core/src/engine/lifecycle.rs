@@ -28,7 +28,7 @@ use crate::trust::inspect::explain_failure;
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
 
-use super::{Engine, StartOptions};
+use super::{ClickAction, Engine, StartOptions};
 
 /// What the first locked step of a start or toggle did.
 enum Begun {
@@ -59,8 +59,9 @@ fn active_with(stored: &StoredSession, creds: &Credentials) -> bool {
         && stored.claim.is_none()
 }
 
+/// Whether a toggle stops the session: the same answer every click label shows.
 fn live(state: &SessionState) -> bool {
-    matches!(state, SessionState::Active { .. } | SessionState::Pending)
+    ClickAction::for_state(state) == ClickAction::Stop
 }
 
 /// Hands `creds` to the delivery for `session`'s profile; gives their expiry.

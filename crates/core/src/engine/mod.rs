@@ -8,6 +8,7 @@
 //! stale state. This module opens the engine and reads; [`sessions`] adds, edits and
 //! removes sessions; [`lifecycle`] starts, stops, toggles and rotates them.
 
+mod click;
 mod inputs;
 mod lifecycle;
 mod recent;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use self::click::ClickAction;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;
 pub use self::sso::{NewSsoRole, PendingLogin};

@@ -1,0 +1,85 @@
+// Every command the web UI may call, written once. From this list come:
+// - the Tauri registration (`commands::handler()`) and each command's function, which
+//   calls `<module>::<name>` with the same arguments (the compiler checks each entry
+//   against its function);
+// - the app manifest's `allow-<command>` permissions (`build.rs` includes this file);
+// - `capabilities/main.json`, which grants exactly those permissions, and the typed
+//   TypeScript API `ui/src/bindings/commands.ts` (argument and result types from the
+//   Rust types through ts-rs), both written by `cargo xtask bindings` and checked by
+//   `cargo xtask test` ("TypeScript bindings are up to date").
+//
+// An entry: doc comment, `module::name(argument: Type, ...) -> Result type;`. Arguments
+// are named as the UI sends them (snake_case); the shell's state reaches the function
+// as its first argument, a `Ctx`. Every command answers `Result<T, ErrorPayload>`.
+commands! {
+    /// Hands the shell the UI's event channel and returns the state to start from.
+    sessions::subscribe(events: UiEvents) -> Snapshot;
+    /// The engine's one toggle: starts an inactive or failed session, stops an active or
+    /// pending one. Resolves when that is done; progress arrives as events.
+    sessions::toggle_session(id: SessionId) -> SessionView;
+    sessions::add_iam_user(spec: NewIamUser, keys: KeysInput) -> SessionView;
+    sessions::add_role(spec: NewRole) -> SessionView;
+    /// Edits a session of either kind: fields left out of `changes` keep their values,
+    /// `null` clears one; `keys` (IAM users) replace the stored ones.
+    sessions::edit_session(id: SessionId, changes: SessionChanges, keys: Option<KeysInput>) -> SessionView;
+    /// Removes a session (with `cascade`, the roles chained from it too); returns the
+    /// ids removed.
+    sessions::remove_session(id: SessionId, cascade: bool) -> Vec<SessionId>;
+    /// Answers a queued MFA request with a code or a cancel.
+    sessions::answer_mfa(request_id: uuid::Uuid, answer: MfaAnswer) -> ();
+
+    workspace::add_profile(name: String) -> Profile;
+    workspace::rename_profile(name: String, new_name: String) -> ();
+    /// Removes a profile, moving its sessions to `reassign_to`.
+    workspace::remove_profile(name: String, reassign_to: Option<String>) -> ();
+    workspace::update_settings(settings: Settings) -> Settings;
+    /// First run: what `import_aws_config` would do with the user's AWS files, changing
+    /// nothing (the CLI's `import aws-config --dry-run --import-keys`).
+    workspace::scan_aws_config() -> ImportReport;
+    /// First run: the CLI's `import aws-config` (with `--import-keys` when
+    /// `import_keys`). Keys are only ever copied to the keychain: the files keep every byte.
+    workspace::import_aws_config(import_keys: bool) -> ImportReport;
+    /// Whether the app starts at login (minimised to the tray): the platform's own record.
+    workspace::start_at_login() -> bool;
+    workspace::set_start_at_login(enabled: bool) -> bool;
+
+    /// What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
+    iam::trust_needs(id: SessionId) -> Vec<HopNeeds>;
+    /// The role's trust policy read with `iam:GetRole` and evaluated for its hop (the
+    /// CLI's `trust check`).
+    iam::trust_check(id: SessionId) -> CheckReport;
+    /// An IAM user's access keys as IAM lists them, with their ages, their ids masked.
+    /// Never asks for an MFA code.
+    iam::access_keys(id: SessionId) -> AccessKeyReport;
+    /// Rotates an IAM user's access key (the MFA dialog asks if a code is needed).
+    iam::rotate_access_key(id: SessionId) -> RotatedKeys;
+    /// The CLI's `org sync`: one role session per active member account of the
+    /// organization `request.via` can list; the report says what changed.
+    iam::org_sync(request: OrgSyncRequest) -> SyncReport;
+
+    /// Opens the AWS console signed in as the session, in the default browser (the
+    /// sign-in URL never reaches the web view).
+    browser::open_console(id: SessionId) -> ();
+    /// Opens the waiting SSO login's verification URL (the shell holds it) in the
+    /// default browser.
+    browser::sso_open_browser(id: IntegrationId) -> ();
+
+    /// The IAM Identity Center integrations with their login status.
+    sso::integrations() -> Vec<Integration>;
+    /// The CLI's `sso add`.
+    sso::add_integration(spec: NewIntegration) -> Integration;
+    /// Edits an integration (a new start URL, region or scopes drop its login).
+    sso::edit_integration(id: IntegrationId, changes: IntegrationChanges) -> Integration;
+    /// The CLI's `sso remove [--cascade]`: returns the ids of the sessions removed with it.
+    sso::remove_integration(id: IntegrationId, cascade: bool) -> Vec<SessionId>;
+    /// Step 1 of the CLI's `sso login`: the code and URL to show at once; the polling
+    /// goes on until `sso_login_wait` has its result or `sso_login_cancel` ends it.
+    sso::sso_login_start(id: IntegrationId) -> LoginPrompt;
+    /// The result of the login `sso_login_start` began: the integration, logged in.
+    sso::sso_login_wait(id: IntegrationId) -> Integration;
+    sso::sso_login_cancel(id: IntegrationId) -> ();
+    /// The CLI's `sso logout`.
+    sso::sso_logout(id: IntegrationId) -> Integration;
+    /// The CLI's `sso sync [--profile-template]`; the report's counts say what changed.
+    sso::sso_sync(id: IntegrationId, profile_template: Option<String>) -> SyncReport;
+}
