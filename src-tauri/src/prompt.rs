@@ -2,6 +2,7 @@
 //! queued here until the UI answers it (`answer_mfa`) or the engine gives up waiting.
 //! Several starts may ask at once; each request is answered on its own.
 
+use rolehop_core::Problem as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

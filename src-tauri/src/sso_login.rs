@@ -4,6 +4,7 @@
 //! cancels the login and changes nothing). The verification URL stays here so "Open
 //! browser" opens exactly the portal's URL, never one the web view names.
 
+use rolehop_core::Problem as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rolehop_core::Problem as _;
 use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::{FailureCode, SessionState};

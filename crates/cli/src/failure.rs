@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use rolehop_core::EngineError;
 use rolehop_core::display_text::for_terminal;
-use rolehop_core::error::Missing;
+use rolehop_core::error::{ErrorKind, Missing, Problem};
 use rolehop_core::model::FailureCode;
 
 /// The exit codes of `rolehop` (besides 0, and `exec`'s pass-through).
@@ -78,38 +78,41 @@ impl fmt::Display for Failure {
     }
 }
 
-impl From<EngineError> for Failure {
-    fn from(e: EngineError) -> Self {
-        let exit = match &e {
-            EngineError::Invalid(_) => Exit::Invalid,
-            EngineError::NotFound { .. } => Exit::NotFound,
-            EngineError::Conflict(_) => Exit::Conflict,
-            EngineError::Store(_) | EngineError::Delivery(_) => Exit::Storage,
-            EngineError::Keychain(_) => Exit::Keychain,
-            EngineError::SessionFailed { failure, .. } => exit_for(&failure.code),
-            EngineError::Login { .. } => Exit::Aws,
+impl Failure {
+    /// The one exit table: any error of the engine's families (`EngineError`,
+    /// `KeyError`, `ConsoleError`, `TrustError`) ends a command here, by its kind (and a
+    /// failed session by its code), with a hint where one helps. No wildcard: a new kind
+    /// must choose its exit.
+    pub fn of(e: &dyn Problem) -> Self {
+        let exit = match e.kind() {
+            ErrorKind::Invalid => Exit::Invalid,
+            ErrorKind::NotFound => Exit::NotFound,
+            ErrorKind::Conflict => Exit::Conflict,
+            ErrorKind::Storage | ErrorKind::Delivery => Exit::Storage,
+            ErrorKind::Keychain => Exit::Keychain,
+            ErrorKind::SessionFailed => match e.failure() {
+                Some(failure) => exit_for(&failure.code),
+                None => Exit::Aws,
+            },
+            ErrorKind::Aws | ErrorKind::LoginFailed => Exit::Aws,
+            ErrorKind::Browser => Exit::Unexpected,
         };
-        let hint = match &e {
-            EngineError::NotFound {
-                what: Missing::Session,
-                ..
-            } => "; `rolehop session list` shows the sessions",
-            EngineError::NotFound {
-                what: Missing::Profile,
-                ..
-            } => "; `rolehop profile list` shows the profiles",
-            EngineError::NotFound {
-                what: Missing::Integration,
-                ..
-            } => "; `rolehop sso list` shows the integrations",
-            EngineError::SessionFailed { failure, .. }
-                if failure.code == FailureCode::ProfileOwnedByUser =>
-            {
+        let hint = match (e.missing(), e.failure()) {
+            (Some(Missing::Session), _) => "; `rolehop session list` shows the sessions",
+            (Some(Missing::Profile), _) => "; `rolehop profile list` shows the profiles",
+            (Some(Missing::Integration), _) => "; `rolehop sso list` shows the integrations",
+            (None, Some(failure)) if failure.code == FailureCode::ProfileOwnedByUser => {
                 " (rolehop session start --take-over)"
             }
             _ => "",
         };
         Self::new(exit, format!("{e}{hint}"))
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        Self::of(&e)
     }
 }
 

@@ -58,22 +58,38 @@ pub enum ConsoleError {
     NoToken { endpoint: String },
 }
 
-impl ConsoleError {
-    /// The form that crosses to the desktop UI (an [`EngineError`] keeps its own).
-    pub fn payload(&self) -> crate::error::ErrorPayload {
-        use crate::error::{ErrorKind, ErrorPayload};
+impl crate::error::Problem for ConsoleError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
         match self {
-            Self::Engine(e) => e.payload(),
-            Self::Invalid(v) => ErrorPayload {
-                kind: ErrorKind::Invalid,
-                message: self.to_string(),
-                field: Some(v.field.clone()),
-            },
-            _ => ErrorPayload {
-                kind: ErrorKind::Aws,
-                message: self.to_string(),
-                field: None,
-            },
+            Self::Engine(e) => e.kind(),
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::Federation { .. }
+            | Self::Unreachable { .. }
+            | Self::Refused { .. }
+            | Self::NoToken { .. } => ErrorKind::Aws,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Engine(e) => e.field(),
+            Self::Invalid(v) => Some(&v.field),
+            _ => None,
+        }
+    }
+
+    fn failure(&self) -> Option<&crate::model::Failure> {
+        match self {
+            Self::Engine(e) => e.failure(),
+            _ => None,
+        }
+    }
+
+    fn missing(&self) -> Option<crate::error::Missing> {
+        match self {
+            Self::Engine(e) => e.missing(),
+            _ => None,
         }
     }
 }

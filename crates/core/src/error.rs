@@ -1,7 +1,12 @@
 //! The engine's error: what failed, in words a user can act on, with a machine-readable
 //! kind and (for bad input) the field, so the UI can point at it. Never a secret.
+//!
+//! Every error family of the engine (this one, `KeyError`, `ConsoleError`,
+//! `TrustError`) speaks the one contract of the vocabulary, [`Problem`]: a kind, a
+//! field, the session's failure or what is missing, and one [`ErrorPayload`]. The CLI
+//! has one exit table over it; the desktop sends its payload.
 
-use serde::{Deserialize, Serialize};
+pub use rolehop_model::problem::{ErrorKind, ErrorPayload, Missing, Problem};
 
 use crate::delivery::DeliveryError;
 use crate::keychain::KeychainError;
@@ -38,41 +43,6 @@ pub enum EngineError {
         integration: String,
         message: String,
     },
-}
-
-/// What a [`EngineError::NotFound`] could not find.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
-    Session,
-    Profile,
-    Integration,
-}
-
-/// What kind of failure an [`EngineError`] is, for programs: the UI branches on it, the
-/// CLI maps it to an exit code. Serialised kebab-case (`not-found`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorKind {
-    /// Input broke a rule; `field` names it.
-    Invalid,
-    NotFound,
-    /// The request clashes with the workspace's state.
-    Conflict,
-    /// The workspace file could not be read or written.
-    Storage,
-    Keychain,
-    /// A session could not be started; its state holds the [`crate::model::FailureCode`].
-    SessionFailed,
-    /// The AWS files could not be edited.
-    Delivery,
-    /// AWS refused a call other than a start's (IAM, the federation endpoint), or could
-    /// not be reached.
-    Aws,
-    /// The default browser could not be opened (console sign-in).
-    Browser,
-    /// An IAM Identity Center login or logout failed.
-    LoginFailed,
 }
 
 impl EngineError {
@@ -121,18 +91,8 @@ impl From<DeliveryError> for EngineError {
     }
 }
 
-/// The serializable form that crosses process boundaries (Tauri IPC, `--json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-pub struct ErrorPayload {
-    pub kind: ErrorKind,
-    pub message: String,
-    pub field: Option<String>,
-}
-
-impl EngineError {
-    /// A stable machine-readable kind.
-    pub fn kind(&self) -> ErrorKind {
+impl Problem for EngineError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
             Self::NotFound { .. } => ErrorKind::NotFound,
@@ -145,19 +105,24 @@ impl EngineError {
         }
     }
 
-    /// The input field at fault, for validation errors.
-    pub fn field(&self) -> Option<&str> {
+    fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid(v) => Some(&v.field),
             _ => None,
         }
     }
 
-    pub fn payload(&self) -> ErrorPayload {
-        ErrorPayload {
-            kind: self.kind(),
-            message: self.to_string(),
-            field: self.field().map(str::to_owned),
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            Self::SessionFailed { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
+
+    fn missing(&self) -> Option<Missing> {
+        match self {
+            Self::NotFound { what, .. } => Some(*what),
+            _ => None,
         }
     }
 }

@@ -44,7 +44,7 @@ pub mod workspace;
 pub use changes::SessionChanges;
 pub use credentials::Credentials;
 pub use engine::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
-pub use error::{EngineError, ErrorPayload};
+pub use error::{EngineError, ErrorKind, ErrorPayload, Problem};
 pub use events::EngineEvent;
 pub use model::{
     ProfileName, Session, SessionId, SessionKind, SessionState, SessionView, Settings,

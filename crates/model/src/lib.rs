@@ -13,6 +13,7 @@ pub mod display_text;
 pub mod explanation;
 pub mod integration;
 pub mod origin;
+pub mod problem;
 pub mod session;
 pub mod validate;
 

@@ -1,6 +1,7 @@
 //! What the shell opens in the user's browser: URLs Rust holds, never one the web view
 //! names.
 
+use rolehop_core::Problem as _;
 use rolehop_core::console::{ConsoleTarget, sign_in_url};
 use rolehop_core::sso::IntegrationId;
 use rolehop_core::{ErrorPayload, SessionId};

@@ -1,6 +1,7 @@
 //! What the shell asks IAM and Organizations: the Trust section, an IAM user's access
 //! keys, and the organization fan-out.
 
+use rolehop_core::Problem as _;
 use rolehop_core::SessionId;
 use rolehop_core::access_keys::{AccessKeyReport, Asking, Propagation, RotatedKeys};
 use rolehop_core::org::OrgSyncRequest;

@@ -13,6 +13,7 @@ mod sso;
 mod typescript;
 mod workspace;
 
+use rolehop_core::Problem as _;
 use rolehop_core::access_keys::{AccessKeyReport, RotatedKeys};
 use rolehop_core::import::ImportReport;
 use rolehop_core::model::{Profile, SessionView, Settings};

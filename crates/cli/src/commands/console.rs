@@ -33,18 +33,7 @@ pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
 }
 
 fn failure(e: ConsoleError) -> Failure {
-    if let ConsoleError::Engine(e) = e {
-        return e.into();
-    }
-    let exit = match &e {
-        ConsoleError::Invalid(_) => Exit::Invalid,
-        ConsoleError::Engine(_)
-        | ConsoleError::Federation { .. }
-        | ConsoleError::Unreachable { .. }
-        | ConsoleError::Refused { .. }
-        | ConsoleError::NoToken { .. } => Exit::Aws,
-    };
-    Failure::new(exit, e.to_string())
+    Failure::of(&e)
 }
 
 /// Hands the URL to the desktop's opener (`xdg-open`, `open`, `start`).

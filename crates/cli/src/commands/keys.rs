@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use rolehop_core::Engine;
 use rolehop_core::access_keys::{AccessKeyReport, Asking, KeyError, Propagation, STALE_AFTER_DAYS};
-use rolehop_core::error::ErrorKind;
 use rolehop_core::model::{SessionKind, SessionView};
 use zeroize::Zeroizing;
 
 use crate::commands::{Outcome, print_json};
-use crate::failure::{Exit, Failure};
+use crate::failure::Failure;
 
 fn code(mfa_code: Option<String>) -> Option<Zeroizing<String>> {
     mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()))
@@ -102,19 +101,7 @@ pub async fn age_lines(engine: &Engine, sessions: &[SessionView]) {
     }
 }
 
-/// The exit code of a key failure follows its kind, as every other command's does.
+/// A key failure ends through the one exit table, as every other command's does.
 pub fn failure(e: KeyError) -> Failure {
-    if let KeyError::Engine(e) = e {
-        return e.into();
-    }
-    let exit = match e.kind() {
-        ErrorKind::Invalid => Exit::Invalid,
-        ErrorKind::NotFound => Exit::NotFound,
-        ErrorKind::Conflict => Exit::Conflict,
-        ErrorKind::Keychain => Exit::Keychain,
-        ErrorKind::Storage | ErrorKind::Delivery => Exit::Storage,
-        ErrorKind::SessionFailed | ErrorKind::Aws | ErrorKind::LoginFailed => Exit::Aws,
-        ErrorKind::Browser => Exit::Unexpected,
-    };
-    Failure::new(exit, e.to_string())
+    Failure::of(&e)
 }

@@ -170,10 +170,5 @@ fn verdict_outcome(report: &CheckReport) -> Outcome {
 }
 
 fn trust_failure(e: TrustError) -> Failure {
-    match e {
-        TrustError::Engine(e) => e.into(),
-        e @ TrustError::Policy { .. } => Failure::new(Exit::Invalid, e.to_string()),
-        e @ TrustError::Fetch { .. } => Failure::new(Exit::Aws, e.to_string()),
-        e @ TrustError::NoReader { .. } => Failure::new(Exit::NotFound, e.to_string()),
-    }
+    Failure::of(&e)
 }

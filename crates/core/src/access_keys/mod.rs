@@ -38,7 +38,8 @@ use crate::Engine;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::engine::MfaAsking;
-use crate::error::{EngineError, ErrorKind, ErrorPayload};
+use crate::error::{EngineError, ErrorKind, Missing, Problem};
+use crate::model::Failure;
 use crate::model::{SessionId, SessionKind};
 use crate::sts::StsError;
 use crate::trust::iam::{IamClient, IamError};
@@ -223,9 +224,8 @@ fn rollback_text(user: &str, new_key_id: &str, rollback: &Rollback) -> String {
     }
 }
 
-impl KeyError {
-    /// The kind programs branch on (the CLI's exit code, the UI).
-    pub fn kind(&self) -> ErrorKind {
+impl Problem for KeyError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::Engine(e) => e.kind(),
             Self::NotIamUser { .. } => ErrorKind::Invalid,
@@ -240,14 +240,24 @@ impl KeyError {
         }
     }
 
-    pub fn payload(&self) -> ErrorPayload {
+    fn field(&self) -> Option<&str> {
         match self {
-            Self::Engine(e) => e.payload(),
-            other => ErrorPayload {
-                kind: other.kind(),
-                message: other.to_string(),
-                field: None,
-            },
+            Self::Engine(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    fn failure(&self) -> Option<&Failure> {
+        match self {
+            Self::Engine(e) => e.failure(),
+            _ => None,
+        }
+    }
+
+    fn missing(&self) -> Option<Missing> {
+        match self {
+            Self::Engine(e) => e.missing(),
+            _ => None,
         }
     }
 }

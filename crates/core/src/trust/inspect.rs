@@ -15,7 +15,7 @@ use crate::chain::ChainError;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::engine::Engine;
-use crate::error::{EngineError, ErrorKind, ErrorPayload};
+use crate::error::{EngineError, ErrorKind, Missing, Problem};
 use crate::model::{SessionKind, SessionState};
 use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
 use crate::trust::explain::{
@@ -78,26 +78,35 @@ pub enum TrustError {
     },
 }
 
-impl TrustError {
-    /// The error as it crosses to the desktop UI.
-    pub fn payload(&self) -> ErrorPayload {
+impl Problem for TrustError {
+    fn kind(&self) -> ErrorKind {
         match self {
-            Self::Engine(e) => e.payload(),
-            Self::Policy { .. } => ErrorPayload {
-                kind: ErrorKind::Invalid,
-                message: self.to_string(),
-                field: Some("policy".into()),
-            },
-            Self::Fetch { .. } => ErrorPayload {
-                kind: ErrorKind::Aws,
-                message: self.to_string(),
-                field: None,
-            },
-            Self::NoReader { .. } => ErrorPayload {
-                kind: ErrorKind::NotFound,
-                message: self.to_string(),
-                field: None,
-            },
+            Self::Engine(e) => e.kind(),
+            Self::Policy { .. } => ErrorKind::Invalid,
+            Self::Fetch { .. } => ErrorKind::Aws,
+            Self::NoReader { .. } => ErrorKind::NotFound,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Engine(e) => e.field(),
+            Self::Policy { .. } => Some("policy"),
+            _ => None,
+        }
+    }
+
+    fn failure(&self) -> Option<&crate::model::Failure> {
+        match self {
+            Self::Engine(e) => e.failure(),
+            _ => None,
+        }
+    }
+
+    fn missing(&self) -> Option<Missing> {
+        match self {
+            Self::Engine(e) => e.missing(),
+            _ => None,
         }
     }
 }
