@@ -127,11 +127,61 @@ pub trait ProvideCredentials: Send + Sync {
 /// The memory half of the cache plus the per-session single-flight locks.
 #[derive(Default)]
 struct CacheState {
-    memory: Mutex<HashMap<SessionId, Credentials>>,
+    memory: Mutex<Memory>,
     locks: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
     /// Keychain writes still in flight (write-behind: the caller does not wait for the
     /// keychain's disk write; [`ChainResolver::flush`] does).
     writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// Credentials in memory, and how many times each session's were dropped.
+///
+/// A resolution notes a session's drop count when its hop begins and caches what it
+/// got (in memory, then in the keychain) only if the count is unchanged: credentials
+/// fetched or read while [`ChainResolver::drop_cached`] ran (a logout during a
+/// background rotation) are used by that resolution but never cached again.
+#[derive(Default)]
+struct Memory {
+    credentials: HashMap<SessionId, Credentials>,
+    drops: HashMap<SessionId, u64>,
+}
+
+impl Memory {
+    fn drops(&self, id: SessionId) -> u64 {
+        self.drops.get(&id).copied().unwrap_or(0)
+    }
+
+    fn valid(&self, id: SessionId, now: chrono::DateTime<Utc>, min: chrono::Duration) -> bool {
+        self.credentials
+            .get(&id)
+            .is_some_and(|c| c.valid_for(now, min))
+    }
+}
+
+impl CacheState {
+    fn memory(&self) -> std::sync::MutexGuard<'_, Memory> {
+        self.memory.lock().expect("cache")
+    }
+
+    /// Drops `ids`' credentials from memory and counts the drop: what a resolution in
+    /// flight gets for them is not cached.
+    fn drop_from_memory(&self, ids: &[SessionId]) {
+        let mut memory = self.memory();
+        for id in ids {
+            memory.credentials.remove(id);
+            *memory.drops.entry(*id).or_default() += 1;
+        }
+    }
+
+    /// Keeps `creds` for `id` in memory unless its copies were dropped since `seen`.
+    fn remember(&self, id: SessionId, seen: u64, creds: &Credentials) -> bool {
+        let mut memory = self.memory();
+        let current = memory.drops(id) == seen;
+        if current {
+            memory.credentials.insert(id, creds.clone());
+        }
+        current
+    }
 }
 
 /// Builds provider chains for sessions and owns what they share.
@@ -235,7 +285,11 @@ impl ChainResolver {
         // The hops' keychain cache writes start once the chain is resolved, not while
         // its later STS calls run (they would compete with them for the CPU), and even
         // when a later hop failed: a fresh MFA session token is worth keeping.
-        write_behind(&self.keychain, &self.cache, prefetched.take_deferred());
+        write_behind(
+            &self.keychain,
+            self.cache.clone(),
+            prefetched.take_deferred(),
+        );
         resolved
     }
 
@@ -251,17 +305,14 @@ impl ChainResolver {
         min_validity: chrono::Duration,
     ) -> (Vec<String>, Option<&'w StoredSession>) {
         let now = Utc::now();
-        let memory = self.cache.memory.lock().expect("cache");
+        let memory = self.cache.memory();
         let (mut accounts, mut user) = (Vec::new(), None);
         let mut hop = ws.get(id);
         let mut depth = 0;
         while let Some(stored) = hop.filter(|_| depth <= ws.sessions.len()) {
             let id = stored.session.id;
             if refresh != Some(id) {
-                if memory
-                    .get(&id)
-                    .is_some_and(|c| c.valid_for(now, min_validity))
-                {
+                if memory.valid(id, now, min_validity) {
                     break;
                 }
                 accounts.push(cache_account(id));
@@ -295,11 +346,32 @@ impl ChainResolver {
         }
     }
 
-    /// Forgets a session's cached credentials (memory and keychain).
-    pub async fn forget(&self, id: SessionId) -> Result<(), KeychainError> {
+    /// Drops sessions' cached credentials from memory and from the keychain, in the
+    /// order given, going on past a failed deletion (each is given back). A resolution
+    /// in flight in this process caches nothing more for them (see [`Memory`]), and the
+    /// keychain writes already queued are waited for first, so none puts a copy back.
+    ///
+    /// Which sessions, and when, is the engine's to decide, in one place
+    /// (`engine/forget.rs`); nothing else in the core calls this.
+    pub async fn drop_cached(&self, ids: &[SessionId]) -> Vec<(SessionId, KeychainError)> {
+        self.cache.drop_from_memory(ids);
         self.flush().await;
-        self.cache.memory.lock().expect("cache").remove(&id);
-        self.keychain.delete_async(&cache_account(id)).await
+        let mut failed = Vec::new();
+        for id in ids {
+            if let Err(e) = self.keychain.delete_async(&cache_account(*id)).await {
+                failed.push((*id, e));
+            }
+        }
+        failed
+    }
+
+    /// Drops one session's cached credentials (memory and keychain): a cold chain for
+    /// a benchmark. The engine drops copies through `Engine::forget_copies` only.
+    pub async fn forget(&self, id: SessionId) -> Result<(), KeychainError> {
+        match self.drop_cached(&[id]).await.pop() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// The provider chain for `id`, built from the workspace.
@@ -382,6 +454,10 @@ impl ChainResolver {
 struct CacheWrite {
     account: String,
     json: Zeroizing<String>,
+    /// The session and its drop count when its hop began: a write whose session's
+    /// copies were dropped since is not made.
+    session: SessionId,
+    drops: u64,
     /// The MFA user's prompt lock, held until the token is stored (and then stamped):
     /// another process waiting on it must find the token once it is released.
     lock: Option<crate::durable::LockFile>,
@@ -390,13 +466,18 @@ struct CacheWrite {
 /// Writes fresh credentials to the keychain in the background, one after another
 /// ([`ChainResolver::flush`] waits for them). A failed write only costs a later re-fetch
 /// (or, for an MFA token, a prompt in the process that waited on its lock).
-fn write_behind(keychain: &Keychain, cache: &CacheState, entries: Vec<CacheWrite>) {
+fn write_behind(keychain: &Keychain, cache: Arc<CacheState>, entries: Vec<CacheWrite>) {
     if entries.is_empty() {
         return;
     }
     let keychain = keychain.clone();
+    let state = cache.clone();
     let write = tokio::spawn(async move {
         for entry in entries {
+            if state.memory().drops(entry.session) != entry.drops {
+                tracing::debug!("not cached: the session's copies were dropped meanwhile");
+                continue;
+            }
             match keychain.set_async(&entry.account, entry.json).await {
                 Ok(()) => {
                     if let Some(lock) = &entry.lock {
@@ -509,8 +590,9 @@ impl CachedProvider {
             .clone();
         let _flight = lock.lock().await;
         let now = Utc::now();
+        let drops = self.cache.memory().drops(id);
         if opts.refresh != Some(id) {
-            let hit = self.cache.memory.lock().expect("cache").get(&id).cloned();
+            let hit = self.cache.memory().credentials.get(&id).cloned();
             if let Some(c) = hit.filter(|c| c.valid_for(now, opts.min_validity)) {
                 tracing::debug!(hop = %self.session.name, "credentials reused from memory");
                 return Ok(c);
@@ -520,13 +602,13 @@ impl CachedProvider {
                 .get(&self.keychain, cache_account(id))
                 .await
                 .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
-            if let Some(c) = self.remember_valid(stored, opts) {
+            if let Some(c) = self.remember_valid(stored, opts, drops) {
                 tracing::debug!(hop = %self.session.name, "credentials reused from the keychain");
                 return Ok(c);
             }
         }
         let held = match &self.prompt_lock {
-            Some(lock) => match self.take_prompt_lock(lock, opts).await? {
+            Some(lock) => match self.take_prompt_lock(lock, opts, drops).await? {
                 Held::Cached(c) => return Ok(c),
                 Held::Lock(lock) => Some(lock),
                 Held::Unlocked => None,
@@ -534,11 +616,10 @@ impl CachedProvider {
             None => None,
         };
         let fresh = self.inner.provide(opts).await?;
-        self.cache
-            .memory
-            .lock()
-            .expect("cache")
-            .insert(id, fresh.clone());
+        if !self.cache.remember(id, drops, &fresh) {
+            // Dropped while it was fetched (a logout, new keys): used, never cached.
+            return Ok(fresh);
+        }
         let json = Zeroizing::new(serde_json::to_string(&fresh).expect("credentials serialize"));
         // Write-behind: other processes find the token in the keychain a few ms later
         // (a short-lived host flushes before it exits); this one has it in memory now.
@@ -547,30 +628,30 @@ impl CachedProvider {
         let write = CacheWrite {
             account: cache_account(id),
             json,
+            session: id,
+            drops,
             lock: held,
         };
         if let Some(now) = self.prefetched.defer(write) {
-            write_behind(&self.keychain, &self.cache, vec![now]);
+            write_behind(&self.keychain, self.cache.clone(), vec![now]);
         }
         Ok(fresh)
     }
 
-    /// Stored credentials if they parse and stay valid long enough, kept in memory too.
+    /// Stored credentials if they parse and stay valid long enough, kept in memory too
+    /// (unless dropped since `drops` was read: then they are not used either, as the
+    /// keychain read may have come before the deletion).
     fn remember_valid(
         &self,
         stored: Option<Zeroizing<String>>,
         opts: &ResolveOptions,
+        drops: u64,
     ) -> Option<Credentials> {
         let c = serde_json::from_str::<Credentials>(&stored?).ok()?;
         if !c.valid_for(Utc::now(), opts.min_validity) {
             return None;
         }
-        self.cache
-            .memory
-            .lock()
-            .expect("cache")
-            .insert(self.session.id, c.clone());
-        Some(c)
+        self.cache.remember(self.session.id, drops, &c).then_some(c)
     }
 
     /// Takes the MFA user's lock file before prompting, then looks in the keychain
@@ -580,6 +661,7 @@ impl CachedProvider {
         &self,
         prompt: &PromptLock,
         opts: &ResolveOptions,
+        drops: u64,
     ) -> Result<Held, ChainError> {
         use crate::mfa_lock::{Taken, take};
         let taken = take(prompt.path.clone(), opts.mfa_timeout, &self.session.name)
@@ -612,7 +694,7 @@ impl CachedProvider {
                 .map_err(|e| self.err(ChainFailure::Keychain(e)))?
                 .pop()
                 .flatten();
-            if let Some(c) = self.remember_valid(stored, opts) {
+            if let Some(c) = self.remember_valid(stored, opts, drops) {
                 tracing::info!(hop = %self.session.name, "MFA session token from the other process reused");
                 return Ok(Held::Cached(c));
             }
@@ -896,5 +978,87 @@ mod tests {
             code(ChainFailure::MissingParent),
             FailureCode::MissingParent
         );
+    }
+
+    /// A hop whose session's copies are dropped (a logout, new keys) while its
+    /// credentials are being fetched, as a background rotation may be.
+    struct DroppedMeanwhile {
+        cache: Arc<CacheState>,
+        id: SessionId,
+        drop: bool,
+    }
+
+    impl ProvideCredentials for DroppedMeanwhile {
+        fn provide<'a>(&'a self, _: &'a ResolveOptions) -> ProvideFuture<'a> {
+            Box::pin(async move {
+                if self.drop {
+                    self.cache.drop_from_memory(&[self.id]);
+                }
+                Ok(Credentials {
+                    access_key_id: "ASIAFETCHED".into(),
+                    secret_access_key: Zeroizing::new("secret".into()),
+                    session_token: Some(Zeroizing::new("token".into())),
+                    expiration: Some(Utc::now() + chrono::Duration::hours(1)),
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_fetched_while_their_copies_are_dropped_are_used_but_never_cached() {
+        let keychain = Keychain::in_store("rolehop-test", crate::keychain::KeychainStore::mock());
+        let cache = Arc::new(CacheState::default());
+        let session = Session {
+            id: SessionId::new(),
+            name: "ops".into(),
+            profile: crate::model::ProfileName::parse("ops").unwrap(),
+            region: None,
+            kind: SessionKind::IamUser(IamUser {
+                mfa_serial: None,
+                session_duration: 3600,
+                account_id: None,
+            }),
+        };
+        let opts = ResolveOptions {
+            mfa: Arc::new(crate::mfa::NoPrompt("no prompt".into())),
+            mfa_timeout: Duration::from_secs(1),
+            for_session: "ops".into(),
+            refresh: None,
+            min_validity: chrono::Duration::minutes(5),
+        };
+        let hop = |drop| CachedProvider {
+            session: session.clone(),
+            inner: Box::new(DroppedMeanwhile {
+                cache: cache.clone(),
+                id: session.id,
+                drop,
+            }),
+            keychain: keychain.clone(),
+            cache: cache.clone(),
+            prefetched: Arc::default(),
+            prompt_lock: None,
+        };
+        let account = cache_account(session.id);
+        let flush = || async {
+            let writes = std::mem::take(&mut *cache.writes.lock().unwrap());
+            for w in writes {
+                w.await.unwrap();
+            }
+        };
+
+        let got = hop(true).provide(&opts).await.unwrap();
+        assert_eq!(
+            got.access_key_id, "ASIAFETCHED",
+            "the resolution still uses them"
+        );
+        flush().await;
+        assert!(!cache.memory().credentials.contains_key(&session.id));
+        assert_eq!(keychain.get_async(&account).await.unwrap(), None);
+
+        // Fetched with no drop meanwhile, they are cached as always.
+        hop(false).provide(&opts).await.unwrap();
+        flush().await;
+        assert!(cache.memory().credentials.contains_key(&session.id));
+        assert!(keychain.get_async(&account).await.unwrap().is_some());
     }
 }

@@ -17,8 +17,9 @@
 //! - an answer from here is taken only when the workspace says the session is active
 //!   with exactly these credentials' expiry (so a stale copy left by a race with a stop
 //!   or a rotation in another process is never answered), and every path that ends or
-//!   replaces a session's credentials (stop, rotation, removal, new access keys, a
-//!   failed start, the profile taken over) drops the key.
+//!   replaces a session's credentials drops the key, through the engine's one place
+//!   for dropping copies (`engine/forget.rs`: stop, a restart, a failed start or
+//!   rotation, removal, new or rotated access keys, a logout, a sync's removals).
 //!
 //! The kernel may refuse all of it (a seccomp filter such as a container runtime's,
 //! the per-user key quota, another OS): then every call here quietly does nothing (a
@@ -114,7 +115,8 @@ impl KernelCache {
         sys::write(&description, &json, seconds);
     }
 
-    /// Drops the copy kept for `id`, if any.
+    /// Drops the copy kept for `id`, if any. The engine calls this from
+    /// `engine/forget.rs` only, which decides when.
     pub fn remove(&self, id: SessionId) {
         if let Some(description) = self.description(id) {
             sys::drop_key(&description);

@@ -26,7 +26,7 @@ pub use rolehop_model::origin::{SyncKey, SyncOrigin, SyncSource, SyncedValues};
 
 pub use self::plan::SyncPlan;
 pub use self::template::{NameTemplate, sanitise};
-use crate::engine::Engine;
+use crate::engine::{Engine, Forget};
 use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::model::SessionKind;
@@ -106,8 +106,8 @@ impl SyncReport {
 impl Engine {
     /// Brings the sessions of `source` in step with `entries`, naming new ones with
     /// `template`: plans and applies in one locked workspace update (nothing is written
-    /// when nothing changes; a refused entry changes nothing), then forgets the removed
-    /// sessions' cached credentials.
+    /// when nothing changes; a refused entry changes nothing), then drops every cached
+    /// copy of the removed sessions' credentials.
     pub async fn sync(
         &self,
         source: SyncSource,
@@ -124,10 +124,10 @@ impl Engine {
         if report.changed() {
             self.events().publish(EngineEvent::WorkspaceChanged);
         }
-        for id in removed {
-            // Never started sessions have nothing cached; a leftover entry is harmless
-            // but is still the removed session's, so it goes (keychain and kernel copy).
-            self.forget(id).await?;
+        // A removed session was not live (a sync keeps those), but `exec` or
+        // `credential-process` may have cached its credentials: they go with it.
+        if let Some(e) = self.forget_copies(Forget::Removed(&removed)).await.error() {
+            return Err(e);
         }
         Ok(report)
     }

@@ -15,8 +15,9 @@
 //!    new key is deleted again.
 //! 5. `DeleteAccessKey` of the old key. A refusal leaves the new key stored and working,
 //!    and the message names the old key id to delete by hand.
-//! 6. The cached credentials made with the old key are forgotten: the user's session
-//!    token and those of every role chained from it.
+//! 6. Every cached copy of credentials made with the old key is dropped (memory,
+//!    keychain, kernel keyring; `engine/forget.rs`): the user's session token and the
+//!    credentials of every session chained below it, which then ask AWS again.
 //!
 //! A process killed between 2 and 5 leaves the user with two keys, one of them in the
 //! keychain: [`Engine::access_key_report`] marks which one, and the next rotation's
@@ -43,7 +44,6 @@ use crate::model::Failure;
 use crate::model::{SessionId, SessionKind};
 use crate::sts::StsError;
 use crate::trust::iam::{IamClient, IamError};
-use crate::workspace::Workspace;
 
 pub use self::iam::IamAccessKey;
 
@@ -323,15 +323,6 @@ pub fn user_name_of(arn: &str) -> Option<&str> {
     path.rsplit('/').next().filter(|n| !n.is_empty())
 }
 
-/// The session and every role chained from it, at any depth.
-fn with_descendants(ws: &Workspace, user: SessionId) -> Vec<(SessionId, String)> {
-    ws.sessions
-        .iter()
-        .filter(|s| ws.chain(s.session.id).iter().any(|c| c.id == user))
-        .map(|s| (s.session.id, s.session.name.clone()))
-        .collect()
-}
-
 /// Whether listing keys may ask for an MFA code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Asking {
@@ -550,16 +541,23 @@ impl Engine {
 
         // What was cached was made with the old key, which is about to go.
         let ws = self.workspace().await?;
-        let mut forgotten = Vec::new();
-        let mut warnings = Vec::new();
-        for (id, name) in with_descendants(&ws, keys.id) {
-            match self.resolver().forget(id).await {
-                Ok(()) => forgotten.push(name),
-                Err(e) => warnings.push(format!(
+        let dropped = self
+            .forget_copies(crate::engine::Forget::KeysReplaced(&ws, keys.id))
+            .await;
+        let name = |id: &SessionId| ws.get(*id).map(|s| s.session.name.clone());
+        let failed = |id: &SessionId| dropped.failed.iter().any(|(f, _)| f.as_ref() == Some(id));
+        let forgotten = (dropped.sessions.iter())
+            .filter(|id| !failed(id))
+            .filter_map(name)
+            .collect();
+        let warnings = (dropped.failed.iter())
+            .filter_map(|(id, e)| {
+                let name = name(id.as_ref()?)?;
+                Some(format!(
                     "the cached credentials of '{name}' could not be forgotten: {e}"
-                )),
-            }
-        }
+                ))
+            })
+            .collect();
 
         // Signed with the old key's session token or the new key: the old key itself
         // may not sign its own deletion on every account's policy, the new one can.

@@ -28,12 +28,17 @@ use crate::trust::inspect::explain_failure;
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
 
+<<<<<<< HEAD
 use super::{ClickAction, Engine, StartOptions};
+=======
+use super::{Engine, Forget, StartOptions};
+>>>>>>> forget-copies
 
 /// What the first locked step of a start or toggle did.
 enum Begun {
-    /// A toggle found the session live and stopped it.
-    Stopped(Box<SessionView>),
+    /// A toggle found the session live and stopped it; the workspace as the stop left
+    /// it.
+    Stopped(Box<SessionView>, Box<Workspace>),
     /// The profile is claimed; the workspace as the claim left it, and the chain's
     /// keychain reads, started as soon as the claim was made (they run while the claim
     /// is written to disk).
@@ -138,7 +143,7 @@ impl Engine {
         }
         let early = self.early_read_ahead(selector);
         match self.begin(selector, false, early).await? {
-            Begun::Stopped(view) => Ok(*view),
+            Begun::Stopped(view, _) => Ok(*view),
             Begun::Claimed {
                 ws,
                 id,
@@ -156,7 +161,7 @@ impl Engine {
     pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
         let early = self.early_read_ahead(selector);
         match self.begin(selector, true, early).await? {
-            Begun::Stopped(view) => Ok(*view),
+            Begun::Stopped(view, _) => Ok(*view),
             Begun::Claimed {
                 ws,
                 id,
@@ -196,7 +201,7 @@ impl Engine {
         let resolver = self.resolver.clone();
         let claim = Claim::new();
         let token = claim.token;
-        let (begun, changed) = self
+        let (begun, stopped) = self
             .update(move |ws| {
                 let stored = ws.find(&selector)?;
                 let (id, profile) = (stored.session.id, stored.session.profile.clone());
@@ -205,14 +210,12 @@ impl Engine {
                         delivery.withdraw(&profile)?;
                     }
                     let view = Box::new(ws.view(ws.get(id).expect("found")));
-                    return Ok((Begun::Stopped(view), vec![id]));
+                    return Ok((Begun::Stopped(view, Box::new(ws.clone())), vec![id]));
                 }
                 let claimed = ws.claim(id, claim)?;
                 if claimed.withdraw {
                     delivery.withdraw(&profile)?;
                 }
-                let mut changed = claimed.stopped;
-                changed.push(id);
                 // Spawned from the store's thread, inside the runtime; if the claim's
                 // write fails, the reads are simply not used.
                 let ahead = early.unwrap_or_else(|| read_ahead(&resolver, ws, id));
@@ -223,18 +226,24 @@ impl Engine {
                         token,
                         ahead,
                     },
-                    changed,
+                    claimed.stopped,
                 ))
             })
             .await?;
-        // Whatever was live on the profile, and this session's credentials from before a
-        // restart, are no longer what the profile has: their kernel copies go.
-        for id in &changed {
-            self.kernel.remove(*id);
-        }
+        // Whatever was live on the profile is stopped, and this session's credentials
+        // from before a restart are no longer what the profile has.
         match &begun {
-            Begun::Claimed { ws, .. } => self.announce(ws, changed),
-            Begun::Stopped(view) => self.announce_view(view),
+            Begun::Claimed { ws, id, .. } => {
+                self.forget_copies(Forget::Stopped(ws, &stopped)).await;
+                self.forget_copies(Forget::Superseded(*id)).await;
+                let mut changed = stopped;
+                changed.push(*id);
+                self.announce(ws, changed);
+            }
+            Begun::Stopped(view, ws) => {
+                self.forget_copies(Forget::Stopped(ws, &stopped)).await;
+                self.announce_view(view);
+            }
         }
         Ok(begun)
     }
@@ -302,7 +311,9 @@ impl Engine {
         self.announce(&ws, [id]);
         match (&settled, fresh) {
             (Settled::Active(_), Some(creds)) => self.kernel.put(id, &creds),
-            (Settled::Failed(_), _) => self.kernel.remove(id),
+            (Settled::Failed(_), _) => {
+                self.forget_copies(Forget::Superseded(id)).await;
+            }
             _ => {}
         }
         match settled {
@@ -341,17 +352,18 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(session = selector))]
     pub async fn stop(&self, selector: &str) -> Result<SessionView, EngineError> {
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
-        let view = self
+        let (view, ws) = self
             .update(move |ws| {
                 let stored = ws.find(&selector)?;
                 let (id, profile) = (stored.session.id, stored.session.profile.clone());
                 if ws.release(id)? {
                     delivery.withdraw(&profile)?;
                 }
-                Ok(ws.view(ws.get(id).expect("found")))
+                Ok((ws.view(ws.get(id).expect("found")), ws.clone()))
             })
             .await?;
-        self.kernel.remove(view.session.id);
+        self.forget_copies(Forget::Stopped(&ws, &[view.session.id]))
+            .await;
         self.announce_view(&view);
         Ok(view)
     }
@@ -483,7 +495,9 @@ impl Engine {
         self.announce(&ws, [id]);
         match (&outcome, fresh) {
             (Ok(_), Some(creds)) => self.kernel.put(id, &creds),
-            _ => self.kernel.remove(id),
+            _ => {
+                self.forget_copies(Forget::Superseded(id)).await;
+            }
         }
         match outcome {
             Ok(_) => Ok(ws.view(ws.get(id).expect("rotated"))),

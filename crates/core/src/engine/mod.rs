@@ -6,9 +6,11 @@
 //! Every workspace rule is checked inside the locked update that acts on it
 //! ([`WorkspaceStore::update`]), so the CLI and the app can never both pass a check on
 //! stale state. This module opens the engine and reads; [`sessions`] adds, edits and
-//! removes sessions; [`lifecycle`] starts, stops, toggles and rotates them.
+//! removes sessions; [`lifecycle`] starts, stops, toggles and rotates them; [`forget`]
+//! is the one place that drops cached copies of credentials.
 
 mod click;
+mod forget;
 mod inputs;
 mod lifecycle;
 mod recent;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use self::click::ClickAction;
+pub(crate) use self::forget::Forget;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;
 pub use self::sso::{NewSsoRole, PendingLogin};
@@ -152,12 +155,6 @@ impl Engine {
     /// The kernel keyring copy of active sessions' credentials.
     pub fn kernel_cache(&self) -> &KernelCache {
         &self.kernel
-    }
-
-    /// Forgets a session's cached credentials: memory, keychain and kernel keyring.
-    pub(crate) async fn forget(&self, id: SessionId) -> Result<(), EngineError> {
-        self.kernel.remove(id);
-        Ok(self.resolver.forget(id).await?)
     }
 
     /// Every state change and workspace change from now on.

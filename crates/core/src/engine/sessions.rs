@@ -8,7 +8,7 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::model::{SessionId, SessionKind, SessionState};
 
-use super::{AccessKeys, Engine, NewIamUser, NewRole};
+use super::{AccessKeys, Engine, Forget, NewIamUser, NewRole};
 use crate::model::SessionView;
 
 impl Engine {
@@ -66,7 +66,7 @@ impl Engine {
     ) -> Result<SessionView, EngineError> {
         let secret = keys.as_ref().map(AccessKeys::sealed).transpose()?;
         let (selector, keychain) = (selector.to_owned(), self.keychain.clone());
-        let (view, forget) = self
+        let (view, why, ws) = self
             .update(move |ws| {
                 let current = ws.find(&selector)?.session.clone();
                 let next = changes.apply(ws, &current)?;
@@ -78,21 +78,38 @@ impl Engine {
                     )
                     .into());
                 }
+                // New keys, or a role that now names another role, parent or account:
+                // what was cached below it came from the old ones. An IAM user's other
+                // fields (MFA device, token duration) leave its token good.
+                let why = if secret.is_some() {
+                    Some(Edited::Keys)
+                } else if !is_user && next.kind != current.kind {
+                    Some(Edited::Definition)
+                } else {
+                    None
+                };
                 ws.replace_session(next)?;
                 if let Some(secret) = &secret {
                     keychain.set(&access_keys_account(current.id), secret)?;
                 }
-                // A role's cached credentials may come from its old ARN or parent; an IAM
-                // user's cached token stays good unless its keys changed.
-                let forget = !is_user || secret.is_some();
-                Ok((ws.view(ws.get(current.id).expect("exists")), forget))
+                Ok((
+                    ws.view(ws.get(current.id).expect("exists")),
+                    why,
+                    ws.clone(),
+                ))
             })
             .await?;
-        if forget {
-            self.forget(view.session.id).await?;
-        }
+        let id = view.session.id;
+        let forgotten = match why {
+            Some(Edited::Keys) => Some(self.forget_copies(Forget::KeysReplaced(&ws, id)).await),
+            Some(Edited::Definition) => Some(self.forget_copies(Forget::Redefined(&ws, id)).await),
+            None => None,
+        };
         self.events.publish(EngineEvent::WorkspaceChanged);
-        Ok(view)
+        match forgotten.and_then(|f| f.error()) {
+            Some(e) => Err(e),
+            None => Ok(view),
+        }
     }
 
     /// Removes a session (and, with `cascade`, the roles chained from it): withdraws the
@@ -114,7 +131,7 @@ impl Engine {
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         let mut failed = withdraw_failed;
-        if let Err(e) = self.forget_removed(&removed, &users).await {
+        if let Err(e) = self.forget_removed(Forget::Removed(&removed), &users).await {
             failed.get_or_insert(e);
         }
         match failed {
@@ -123,26 +140,28 @@ impl Engine {
         }
     }
 
-    /// Deletes removed sessions' secrets: the IAM users' keys (`users`) and every
-    /// session's cached credentials. Goes on past a failure; reports the first.
+    /// Deletes removed sessions' secrets: every copy of their credentials (`removed`
+    /// says whose, and why) and the IAM users' keys (`users`). Goes on past a failure;
+    /// reports the first.
     pub(super) async fn forget_removed(
         &self,
-        removed: &[SessionId],
+        removed: Forget<'_>,
         users: &[SessionId],
     ) -> Result<(), EngineError> {
-        let mut failed = None;
-        for id in removed {
-            if users.contains(id)
-                && let Err(e) = self.keychain.delete_async(&access_keys_account(*id)).await
-            {
+        let mut failed = self.forget_copies(removed).await.error();
+        for id in users {
+            if let Err(e) = self.keychain.delete_async(&access_keys_account(*id)).await {
                 failed.get_or_insert(e.into());
-            }
-            if let Err(e) = self.forget(*id).await {
-                failed.get_or_insert(e);
             }
         }
         failed.map_or(Ok(()), Err)
     }
+}
+
+/// What an edit changed that ends what was cached.
+enum Edited {
+    Keys,
+    Definition,
 }
 
 /// Withdraws the credentials of the `removed` sessions that were live in `before`

@@ -22,7 +22,8 @@ use crate::sso::{
 use crate::sync::{NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
 use crate::validate;
 
-use super::Engine;
+use super::forget::subtree;
+use super::{Engine, Forget};
 
 /// A new SSO role session. `sso` is an integration's name or id.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -85,15 +86,35 @@ impl Engine {
         selector: &str,
         changes: IntegrationChanges,
     ) -> Result<Integration, EngineError> {
-        let selector = selector.to_owned();
-        let (integration, reissue) = self
-            .update(move |ws| Ok(ws.edit_integration(&selector, changes)?))
+        let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
+        let (integration, ended) = self
+            .update(move |ws| {
+                let (integration, reissue) = ws.edit_integration(&selector, changes)?;
+                // The login is for another portal now: it ends as a logout does.
+                let ended = reissue.then(|| {
+                    let (stopped, failed) = stop_reached_through(ws, integration.id, &*delivery);
+                    (stopped, failed, ws.clone())
+                });
+                Ok((integration, ended))
+            })
             .await?;
-        if reissue {
-            self.resolver.sso().forget(integration.id, true).await?;
+        let mut failed = None;
+        if let Some((stopped, withdraw_failed, ws)) = ended {
+            let forgotten = self
+                .forget_copies(Forget::LoggedOut {
+                    ws: &ws,
+                    integration: integration.id,
+                    registration: true,
+                })
+                .await;
+            self.announce(&ws, stopped);
+            failed = withdraw_failed.or_else(|| forgotten.error());
         }
         self.events.publish(EngineEvent::WorkspaceChanged);
-        Ok(integration)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(integration),
+        }
     }
 
     /// Removes an integration, its tokens and registration. While sessions use it,
@@ -116,11 +137,9 @@ impl Engine {
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         let mut failed = failed;
-        if let Err(e) = self.forget_removed(&removed, &users).await {
+        let removed_with = Forget::IntegrationRemoved(integration.id, &removed);
+        if let Err(e) = self.forget_removed(removed_with, &users).await {
             failed.get_or_insert(e);
-        }
-        if let Err(e) = self.resolver.sso().forget(integration.id, true).await {
-            failed.get_or_insert(e.into());
         }
         match failed {
             Some(e) => Err(e),
@@ -183,9 +202,13 @@ impl Engine {
         self.integration(&integration.id.to_string()).await
     }
 
-    /// Logs out: the portal's `Logout`, then the tokens leave the keychain and its
-    /// sessions' cached credentials with them (a start then needs a new login). The
-    /// tokens go even when the portal cannot be reached; that is reported after.
+    /// Logs out: the portal's `Logout`; then, in one locked update, the integration is
+    /// logged out and the live sessions that reach AWS through it (its SSO roles and
+    /// the roles chained below them) are stopped, their credentials withdrawn from the
+    /// AWS files; then the tokens leave the keychain with every cached copy of those
+    /// sessions' credentials (a start, or `credential-process`, then needs a new
+    /// login). The tokens and copies go even when the portal cannot be reached or a
+    /// withdraw fails; that is reported after.
     pub async fn sso_logout(&self, selector: &str) -> Result<Integration, EngineError> {
         let integration = self.integration(selector).await?;
         let sso = self.resolver.sso();
@@ -205,23 +228,34 @@ impl Engine {
                 ),
             ));
         }
-        sso.forget(integration.id, false).await?;
-        let ws = self.workspace().await?;
-        for id in ws.sessions_of(integration.id) {
-            self.resolver.forget(id).await?;
-        }
-        let id = integration.id;
-        let after = self
+        let (id, delivery) = (integration.id, self.delivery.clone());
+        let updated = self
             .update(move |ws| {
                 let i = ws.integration_mut(id).ok_or_else(|| {
                     crate::workspace::WorkspaceError::NoSuchIntegration(id.to_string())
                 })?;
                 i.login = LoginStatus::LoggedOut;
-                Ok(i.clone())
+                let after = i.clone();
+                let (stopped, withdraw_failed) = stop_reached_through(ws, id, &*delivery);
+                Ok((after, stopped, withdraw_failed, ws.clone()))
             })
-            .await?;
+            .await;
+        // The copies go even when the update could not be made.
+        let ws = match &updated {
+            Ok((.., ws)) => ws.clone(),
+            Err(_) => self.workspace().await?,
+        };
+        let forgotten = self
+            .forget_copies(Forget::LoggedOut {
+                ws: &ws,
+                integration: id,
+                registration: false,
+            })
+            .await;
+        let (after, stopped, withdraw_failed, ws) = updated?;
+        self.announce(&ws, stopped);
         self.events.publish(EngineEvent::WorkspaceChanged);
-        match failed {
+        match failed.or(withdraw_failed).or_else(|| forgotten.error()) {
             Some(e) => Err(e),
             None => Ok(after),
         }
@@ -325,4 +359,39 @@ impl Engine {
         self.events.publish(EngineEvent::WorkspaceChanged);
         Ok(())
     }
+}
+
+/// Stops the live sessions that reach AWS through `integration` (its SSO roles and the
+/// roles chained below them), inside the locked update of a logout: their credentials
+/// leave the AWS files. Gives the sessions stopped and the first withdraw that failed
+/// (every session is stopped all the same: the login is over).
+fn stop_reached_through(
+    ws: &mut crate::workspace::Workspace,
+    integration: IntegrationId,
+    delivery: &dyn crate::delivery::Delivery,
+) -> (Vec<SessionId>, Option<EngineError>) {
+    let mut stopped = Vec::new();
+    let mut failed = None;
+    for id in subtree(ws, &ws.sessions_of(integration)) {
+        let Some(s) = ws.get(id) else { continue };
+        if !matches!(
+            s.state,
+            crate::model::SessionState::Active { .. } | crate::model::SessionState::Pending
+        ) {
+            continue;
+        }
+        let (name, profile) = (s.session.name.clone(), s.session.profile.clone());
+        let withdrawn = match ws.release(id) {
+            Ok(true) => delivery.withdraw(&profile).map_err(|e| e.to_string()),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = withdrawn {
+            failed.get_or_insert(EngineError::Delivery(format!(
+                "'{name}' was stopped by the logout, but its credentials could not be withdrawn from profile '{profile}': {e}"
+            )));
+        }
+        stopped.push(id);
+    }
+    (stopped, failed)
 }
