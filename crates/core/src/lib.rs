@@ -6,6 +6,7 @@
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
+pub mod aws;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;
