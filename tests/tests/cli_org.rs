@@ -155,7 +155,8 @@ fn organizations_endpoint_comes_from_its_own_variable_before_the_general_one() {
         )
         .fails_with(6);
     assert!(
-        run.stderr.contains("cannot reach AWS Organizations"),
+        run.stderr
+            .contains("could not connect to AWS Organizations at http://127.0.0.1:9"),
         "{run:?}"
     );
     assert_eq!(workspace_bytes(&world), before);

@@ -258,7 +258,9 @@ fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
         )
         .fails_with(6);
     assert!(
-        unreachable.stderr.contains("cannot reach IAM"),
+        unreachable
+            .stderr
+            .contains("could not connect to IAM at http://127.0.0.1:9"),
         "{unreachable:?}"
     );
 

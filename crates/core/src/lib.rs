@@ -15,6 +15,7 @@ pub use rolehop_keychain as keychain;
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
+pub mod aws;
 pub mod awsfiles;
 pub mod chain;
 pub mod changes;

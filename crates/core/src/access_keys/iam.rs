@@ -1,12 +1,11 @@
 //! The IAM access key calls of rotation, on Rolehop's one IAM client
-//! ([`crate::trust::iam::IamClient`]: `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` honoured).
+//! ([`crate::trust::iam::IamClient`], built under [`crate::aws`]'s policy).
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::credentials::SigningCredentials as _;
-use crate::trust::iam::{IamClient, IamError, iam_error};
+use crate::trust::iam::{IamClient, IamError};
 
 /// One key as `ListAccessKeys` lists it (no secret: IAM never returns it again).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +13,6 @@ pub struct IamAccessKey {
     pub access_key_id: String,
     pub status: String,
     pub created: Option<DateTime<Utc>>,
-}
-
-fn signed_by(signer: &Credentials) -> aws_sdk_iam::config::Builder {
-    aws_sdk_iam::config::Builder::default().credentials_provider(signer.to_sdk())
 }
 
 impl IamClient {
@@ -29,14 +24,14 @@ impl IamClient {
     ) -> Result<Vec<IamAccessKey>, IamError> {
         let out = self
             .client()
-            .await
-            .list_access_keys()
-            .user_name(user)
-            .customize()
-            .config_override(signed_by(signer))
-            .send()
-            .await
-            .map_err(iam_error)?;
+            .call("ListAccessKeys", None, Some(signer), |iam, call| {
+                iam.list_access_keys()
+                    .user_name(user)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
         Ok(out
             .access_key_metadata()
             .iter()
@@ -61,18 +56,17 @@ impl IamClient {
     ) -> Result<Credentials, IamError> {
         let out = self
             .client()
-            .await
-            .create_access_key()
-            .user_name(user)
-            .customize()
-            .config_override(signed_by(signer))
-            .send()
-            .await
-            .map_err(iam_error)?;
-        let key = out.access_key().ok_or_else(|| IamError {
-            code: "InvalidResponse".into(),
-            message: "IAM returned no access key".into(),
-        })?;
+            .call("CreateAccessKey", None, Some(signer), |iam, call| {
+                iam.create_access_key()
+                    .user_name(user)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
+        let key = out
+            .access_key()
+            .ok_or_else(|| IamError::invalid_response("IAM returned no access key"))?;
         Ok(Credentials {
             access_key_id: key.access_key_id().to_owned(),
             secret_access_key: Zeroizing::new(key.secret_access_key().to_owned()),
@@ -89,15 +83,15 @@ impl IamClient {
         access_key_id: &str,
     ) -> Result<(), IamError> {
         self.client()
-            .await
-            .delete_access_key()
-            .user_name(user)
-            .access_key_id(access_key_id)
-            .customize()
-            .config_override(signed_by(signer))
-            .send()
-            .await
-            .map_err(iam_error)?;
+            .call("DeleteAccessKey", None, Some(signer), |iam, call| {
+                iam.delete_access_key()
+                    .user_name(user)
+                    .access_key_id(access_key_id)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
         Ok(())
     }
 }

@@ -28,11 +28,7 @@ use crate::trust::inspect::explain_failure;
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
 
-<<<<<<< HEAD
-use super::{ClickAction, Engine, StartOptions};
-=======
-use super::{Engine, Forget, StartOptions};
->>>>>>> forget-copies
+use super::{ClickAction, Engine, Forget, StartOptions};
 
 /// What the first locked step of a start or toggle did.
 enum Begun {

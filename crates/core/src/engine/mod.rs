@@ -52,7 +52,7 @@ pub struct EngineConfig {
     /// in unit tests of the engine's rules).
     pub keychain_store: KeychainStore,
     /// STS endpoint override; `None` reads `AWS_ENDPOINT_URL(_STS)`
-    /// ([`crate::sts::resolve_endpoint`]).
+    /// ([`crate::aws::resolve_endpoint`]).
     pub sts_endpoint: Option<String>,
     /// How long an MFA prompt may stay unanswered.
     pub mfa_timeout: Duration,

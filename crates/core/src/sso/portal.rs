@@ -3,41 +3,24 @@
 //! portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, `Logout`) through
 //! aws-sdk-sso.
 //!
-//! Built like the STS client ([`crate::sts`]): once, lazily, from aws-config without the
-//! shared AWS files, with stated retries and timeouts; each call overrides only its
-//! region (the integration's). Endpoints come from the SDKs' standard
-//! `AWS_ENDPOINT_URL_SSO_OIDC` / `AWS_ENDPOINT_URL_SSO` (then `AWS_ENDPOINT_URL`), over
-//! https or plain http to a loopback address. The SDK's standard retry mode retries
-//! `TooManyRequestsException` and 5xx answers with backoff and jitter.
+//! Both clients are built under the policy of every AWS client ([`crate::aws`]): no
+//! shared AWS file steers them, endpoints from `AWS_ENDPOINT_URL_SSO_OIDC` /
+//! `AWS_ENDPOINT_URL_SSO` (then `AWS_ENDPOINT_URL`) over https or loopback http, stated
+//! timeouts, and [`PORTAL_MAX_ATTEMPTS`] attempts, as the standard retry mode retries
+//! `TooManyRequestsException` and 5xx answers with backoff. Each call names its region
+//! (the integration's) and carries its token in the request: nothing signs it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
-use aws_sdk_sts::config::http::HttpResponse;
-use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
-use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
+use crate::aws::{AwsClient, AwsError};
 use crate::credentials::Credentials;
-use crate::display_text;
-use crate::sts::{
-    ATTEMPT_TIMEOUT, Attempts, CONNECT_TIMEOUT, MAX_ACCESS_KEY_ID_BYTES,
-    MAX_SECRET_ACCESS_KEY_BYTES, MAX_SESSION_TOKEN_BYTES, ResponseSizeCap, StsError,
-    describe_service_error, resolve_service_endpoint,
-};
+use crate::sts::{MAX_ACCESS_KEY_ID_BYTES, MAX_SECRET_ACCESS_KEY_BYTES, MAX_SESSION_TOKEN_BYTES};
 
-/// The environment variables of the OIDC endpoint, most specific first.
-pub const OIDC_ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL"];
-/// The environment variables of the portal endpoint, most specific first.
-pub const PORTAL_ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"];
-
-/// Attempts per portal call, the first included: a sync of a thousand accounts meets
-/// `TooManyRequestsException`, and the standard mode's backoff spaces these out.
-pub const PORTAL_MAX_ATTEMPTS: u32 = 5;
+pub use crate::aws::SSO_MAX_ATTEMPTS as PORTAL_MAX_ATTEMPTS;
 
 /// The OAuth grant types `CreateToken` takes.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -45,7 +28,7 @@ const REFRESH_TOKEN_GRANT: &str = "refresh_token";
 
 /// A failed portal or OIDC call: AWS's error code (`UnauthorizedException`,
 /// `AuthorizationPendingException`...) or one of Rolehop's transport codes, and a message.
-pub type PortalError = StsError;
+pub type PortalError = AwsError;
 
 /// A client registration (`RegisterClient`): reused for every login until it expires.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -117,102 +100,36 @@ pub struct Account {
     pub account_name: String,
 }
 
-/// The shared OIDC and portal clients.
+/// The shared OIDC and portal clients (clones share them), each built on its first call.
 #[derive(Debug, Clone, Default)]
 pub struct SsoPortal {
-    built: std::sync::Arc<OnceCell<Built>>,
-}
-
-#[derive(Debug)]
-struct Built {
-    oidc: aws_sdk_ssooidc::Client,
-    portal: aws_sdk_sso::Client,
-}
-
-/// Retries, timeouts and the response cap every portal client shares.
-fn stated_limits() -> (RetryConfig, TimeoutConfig) {
-    (
-        RetryConfig::standard().with_max_attempts(PORTAL_MAX_ATTEMPTS),
-        TimeoutConfig::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-            .build(),
-    )
+    oidc: AwsClient<aws_sdk_ssooidc::Client>,
+    portal: AwsClient<aws_sdk_sso::Client>,
 }
 
 impl SsoPortal {
-    async fn built(&self) -> Result<&Built, PortalError> {
-        self.built
-            .get_or_try_init(|| async {
-                let env = |name: &str| std::env::var(name).ok();
-                let oidc_endpoint = resolve_service_endpoint(&OIDC_ENDPOINT_VARIABLES, None, env)?;
-                let portal_endpoint =
-                    resolve_service_endpoint(&PORTAL_ENDPOINT_VARIABLES, None, env)?;
-                let no_profiles = EnvConfigFiles::builder()
-                    .with_contents(EnvConfigFileKind::Config, "")
-                    .build();
-                let sdk = aws_config::defaults(BehaviorVersion::latest())
-                    .no_credentials()
-                    .profile_files(no_profiles)
-                    .region(Region::new(crate::sts::FALLBACK_REGION))
-                    .load()
-                    .await;
-                let (retry, timeout) = stated_limits();
-                let mut oidc = aws_sdk_ssooidc::config::Builder::from(&sdk);
-                oidc.set_endpoint_url(oidc_endpoint);
-                let oidc = oidc
-                    .retry_config(retry.clone())
-                    .timeout_config(timeout.clone())
-                    .interceptor(ResponseSizeCap)
-                    .build();
-                let mut portal = aws_sdk_sso::config::Builder::from(&sdk);
-                portal.set_endpoint_url(portal_endpoint);
-                let portal = portal
-                    .retry_config(retry)
-                    .timeout_config(timeout)
-                    .interceptor(ResponseSizeCap)
-                    .build();
-                Ok(Built {
-                    oidc: aws_sdk_ssooidc::Client::from_conf(oidc),
-                    portal: aws_sdk_sso::Client::from_conf(portal),
-                })
-            })
-            .await
-    }
-
-    fn oidc_call(region: &str, attempts: &Attempts) -> aws_sdk_ssooidc::config::Builder {
-        aws_sdk_ssooidc::config::Builder::default()
-            .interceptor(attempts.clone())
-            .region(Region::new(region.to_owned()))
-    }
-
-    fn portal_call(region: &str, attempts: &Attempts) -> aws_sdk_sso::config::Builder {
-        aws_sdk_sso::config::Builder::default()
-            .interceptor(attempts.clone())
-            .region(Region::new(region.to_owned()))
-    }
-
     /// `RegisterClient`: a public client named `rolehop` for `scopes`.
     pub async fn register_client(
         &self,
         region: &str,
         scopes: &[String],
     ) -> Result<ClientRegistration, PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
+        let out = self
             .oidc
-            .register_client()
-            .client_name("rolehop")
-            .client_type("public")
-            .set_scopes(Some(scopes.to_vec()))
-            .customize()
-            .config_override(Self::oidc_call(region, &attempts))
-            .send()
-            .await;
-        let out = logged("RegisterClient", started, &attempts, out)?;
+            .call("RegisterClient", Some(region), None, |oidc, call| {
+                oidc.register_client()
+                    .client_name("rolehop")
+                    .client_type("public")
+                    .set_scopes(Some(scopes.to_vec()))
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
         let (Some(id), Some(secret)) = (out.client_id(), out.client_secret()) else {
-            return Err(invalid("RegisterClient returned no client id or secret"));
+            return Err(AwsError::invalid_response(
+                "RegisterClient returned no client id or secret",
+            ));
         };
         Ok(ClientRegistration {
             client_id: id.to_owned(),
@@ -230,23 +147,27 @@ impl SsoPortal {
         start_url: &str,
         now: DateTime<Utc>,
     ) -> Result<DeviceAuthorization, PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
+        let out = self
             .oidc
-            .start_device_authorization()
-            .client_id(&client.client_id)
-            .client_secret(client.client_secret.as_str())
-            .start_url(start_url)
-            .customize()
-            .config_override(Self::oidc_call(region, &attempts))
-            .send()
-            .await;
-        let out = logged("StartDeviceAuthorization", started, &attempts, out)?;
+            .call(
+                "StartDeviceAuthorization",
+                Some(region),
+                None,
+                |oidc, call| {
+                    oidc.start_device_authorization()
+                        .client_id(&client.client_id)
+                        .client_secret(client.client_secret.as_str())
+                        .start_url(start_url)
+                        .customize()
+                        .config_override(call)
+                        .send()
+                },
+            )
+            .await?;
         let (Some(device_code), Some(user_code), Some(uri)) =
             (out.device_code(), out.user_code(), out.verification_uri())
         else {
-            return Err(invalid(
+            return Err(AwsError::invalid_response(
                 "StartDeviceAuthorization returned no device code, user code or URL",
             ));
         };
@@ -274,22 +195,19 @@ impl SsoPortal {
         device: &DeviceAuthorization,
         now: DateTime<Utc>,
     ) -> Result<PortalToken, PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
+        let out = self
             .oidc
-            .create_token()
-            .client_id(&client.client_id)
-            .client_secret(client.client_secret.as_str())
-            .grant_type(DEVICE_CODE_GRANT)
-            .device_code(device.device_code.as_str())
-            .customize()
-            .config_override(
-                Self::oidc_call(region, &attempts).retry_config(RetryConfig::disabled()),
-            )
-            .send()
-            .await;
-        let out = logged("CreateToken", started, &attempts, out)?;
+            .call("CreateToken", Some(region), None, |oidc, call| {
+                oidc.create_token()
+                    .client_id(&client.client_id)
+                    .client_secret(client.client_secret.as_str())
+                    .grant_type(DEVICE_CODE_GRANT)
+                    .device_code(device.device_code.as_str())
+                    .customize()
+                    .config_override(call.retry_config(RetryConfig::disabled()))
+                    .send()
+            })
+            .await?;
         token_of(
             out.access_token(),
             out.refresh_token(),
@@ -306,20 +224,19 @@ impl SsoPortal {
         refresh_token: &str,
         now: DateTime<Utc>,
     ) -> Result<PortalToken, PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
+        let out = self
             .oidc
-            .create_token()
-            .client_id(&client.client_id)
-            .client_secret(client.client_secret.as_str())
-            .grant_type(REFRESH_TOKEN_GRANT)
-            .refresh_token(refresh_token)
-            .customize()
-            .config_override(Self::oidc_call(region, &attempts))
-            .send()
-            .await;
-        let out = logged("CreateToken", started, &attempts, out)?;
+            .call("CreateToken", Some(region), None, |oidc, call| {
+                oidc.create_token()
+                    .client_id(&client.client_id)
+                    .client_secret(client.client_secret.as_str())
+                    .grant_type(REFRESH_TOKEN_GRANT)
+                    .refresh_token(refresh_token)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
         let mut token = token_of(
             out.access_token(),
             out.refresh_token(),
@@ -335,17 +252,17 @@ impl SsoPortal {
 
     /// `Logout`: the portal forgets the token.
     pub async fn logout(&self, region: &str, access_token: &str) -> Result<(), PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
-            .portal
-            .logout()
-            .access_token(access_token)
-            .customize()
-            .config_override(Self::portal_call(region, &attempts))
-            .send()
-            .await;
-        logged("Logout", started, &attempts, out).map(|_| ())
+        self.portal
+            .call("Logout", Some(region), None, |portal, call| {
+                portal
+                    .logout()
+                    .access_token(access_token)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await
+            .map(|_| ())
     }
 
     /// `GetRoleCredentials`: temporary credentials for `role_name` in `account_id`.
@@ -356,22 +273,22 @@ impl SsoPortal {
         account_id: &str,
         role_name: &str,
     ) -> Result<Credentials, PortalError> {
-        let built = self.built().await?;
-        let (started, attempts) = (Instant::now(), Attempts::default());
-        let out = built
+        let out = self
             .portal
-            .get_role_credentials()
-            .access_token(access_token)
-            .account_id(account_id)
-            .role_name(role_name)
-            .customize()
-            .config_override(Self::portal_call(region, &attempts))
-            .send()
-            .await;
-        let out = logged("GetRoleCredentials", started, &attempts, out)?;
-        let c = out
-            .role_credentials()
-            .ok_or_else(|| invalid("GetRoleCredentials returned no credentials"))?;
+            .call("GetRoleCredentials", Some(region), None, |portal, call| {
+                portal
+                    .get_role_credentials()
+                    .access_token(access_token)
+                    .account_id(account_id)
+                    .role_name(role_name)
+                    .customize()
+                    .config_override(call)
+                    .send()
+            })
+            .await?;
+        let c = out.role_credentials().ok_or_else(|| {
+            AwsError::invalid_response("GetRoleCredentials returned no credentials")
+        })?;
         let fields = [
             ("accessKeyId", c.access_key_id(), MAX_ACCESS_KEY_ID_BYTES),
             (
@@ -385,7 +302,7 @@ impl SsoPortal {
             let len = value.map_or(0, str::len);
             // The size only: never the value, which is a secret.
             if len == 0 || len > max {
-                return Err(invalid(&format!(
+                return Err(AwsError::invalid_response(format!(
                     "the portal returned a {field} of {len} bytes; Rolehop accepts 1 to {max}"
                 )));
             }
@@ -405,33 +322,31 @@ impl SsoPortal {
         region: &str,
         access_token: &str,
     ) -> Result<Vec<Account>, PortalError> {
-        let built = self.built().await?;
-        every_page(|next| async move {
-            let (started, attempts) = (Instant::now(), Attempts::default());
-            let out = built
-                .portal
+        let send = |portal: &aws_sdk_sso::Client, call, next| {
+            portal
                 .list_accounts()
                 .access_token(access_token)
                 .max_results(100)
                 .set_next_token(next)
                 .customize()
-                .config_override(Self::portal_call(region, &attempts))
+                .config_override(call)
                 .send()
-                .await;
-            let out = logged("ListAccounts", started, &attempts, out)?;
-            let accounts = out
-                .account_list()
-                .iter()
-                .filter_map(|a| {
-                    Some(Account {
-                        account_id: a.account_id()?.to_owned(),
-                        account_name: a.account_name().unwrap_or_default().to_owned(),
-                    })
+        };
+        let listed = self
+            .portal
+            .all_pages("ListAccounts", Some(region), None, send, |out| {
+                (out.account_list.unwrap_or_default(), out.next_token)
+            })
+            .await?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|a| {
+                Some(Account {
+                    account_name: a.account_name.unwrap_or_default(),
+                    account_id: a.account_id?,
                 })
-                .collect();
-            Ok((accounts, out.next_token().map(str::to_owned)))
-        })
-        .await
+            })
+            .collect())
     }
 
     /// `ListAccountRoles` for one account, every page (100 roles a page, the API's
@@ -442,55 +357,24 @@ impl SsoPortal {
         access_token: &str,
         account_id: &str,
     ) -> Result<Vec<String>, PortalError> {
-        let built = self.built().await?;
-        every_page(|next| async move {
-            let (started, attempts) = (Instant::now(), Attempts::default());
-            let out = built
-                .portal
+        let send = |portal: &aws_sdk_sso::Client, call, next| {
+            portal
                 .list_account_roles()
                 .access_token(access_token)
                 .account_id(account_id)
                 .max_results(100)
                 .set_next_token(next)
                 .customize()
-                .config_override(Self::portal_call(region, &attempts))
+                .config_override(call)
                 .send()
-                .await;
-            let out = logged("ListAccountRoles", started, &attempts, out)?;
-            let roles = out
-                .role_list()
-                .iter()
-                .filter_map(|r| r.role_name().map(str::to_owned))
-                .collect();
-            Ok((roles, out.next_token().map(str::to_owned)))
-        })
-        .await
-    }
-}
-
-/// Every item of a paginated call: `page(next_token)` gives one page's items and the
-/// next token; an absent or empty token ends the walk.
-async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>, PortalError>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), PortalError>>,
-{
-    let mut items = Vec::new();
-    let mut next = None;
-    loop {
-        let (found, token) = page(next.take()).await?;
-        items.extend(found);
-        match token.filter(|t| !t.is_empty()) {
-            Some(t) => next = Some(t),
-            None => return Ok(items),
-        }
-    }
-}
-
-fn invalid(message: &str) -> PortalError {
-    PortalError {
-        code: "InvalidResponse".into(),
-        message: message.to_owned(),
+        };
+        let roles = self
+            .portal
+            .all_pages("ListAccountRoles", Some(region), None, send, |out| {
+                (out.role_list.unwrap_or_default(), out.next_token)
+            })
+            .await?;
+        Ok(roles.into_iter().filter_map(|r| r.role_name).collect())
     }
 }
 
@@ -506,7 +390,7 @@ fn token_of(
 ) -> Result<PortalToken, PortalError> {
     let access = access
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| invalid("CreateToken returned no access token"))?;
+        .ok_or_else(|| AwsError::invalid_response("CreateToken returned no access token"))?;
     Ok(PortalToken {
         access_token: Zeroizing::new(access.to_owned()),
         refresh_token: refresh
@@ -514,41 +398,4 @@ fn token_of(
             .map(|t| Zeroizing::new(t.to_owned())),
         expires_at: now + chrono::Duration::seconds(expires_in.max(0) as i64),
     })
-}
-
-/// Logs one call (action, duration, attempts, outcome; never the request or answer,
-/// which hold tokens and credentials) and turns a failure into a [`PortalError`].
-fn logged<O, E>(
-    action: &'static str,
-    started: Instant,
-    attempts: &Attempts,
-    result: Result<O, SdkError<E, HttpResponse>>,
-) -> Result<O, PortalError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let duration = started.elapsed();
-    let (count, endpoint) = attempts.seen();
-    let service = if action.starts_with("Create")
-        || action.starts_with("Register")
-        || action.starts_with("StartDevice")
-    {
-        "SSO OIDC"
-    } else {
-        "the SSO portal"
-    };
-    let result = result.map_err(|e| {
-        let StsError { code, message } = describe_service_error(service, e, count, &endpoint);
-        PortalError {
-            code: display_text::capped(code),
-            message: display_text::capped(message),
-        }
-    });
-    match &result {
-        Ok(_) => tracing::info!(action, ?duration, attempts = count, "SSO call"),
-        Err(e) => {
-            tracing::info!(action, ?duration, attempts = count, error = %e, "SSO call failed")
-        }
-    }
-    result
 }
