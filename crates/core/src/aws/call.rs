@@ -10,7 +10,7 @@ use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sts::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::RequestId;
 
-use super::client::ATTEMPT_TIMEOUT;
+use super::limits::ATTEMPT_TIMEOUT;
 use super::{AwsError, Service};
 use crate::display_text;
 

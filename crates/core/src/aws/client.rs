@@ -3,7 +3,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -18,27 +17,11 @@ use tokio::sync::OnceCell;
 
 use super::call::{Attempts, logged, next_page};
 use super::endpoint::resolve_endpoint;
+use super::limits::{
+    ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, FALLBACK_REGION, MAX_RESPONSE_BYTES, READ_TIMEOUT,
+};
 use super::{AwsError, Service};
 use crate::credentials::Credentials;
-
-/// Region of calls that name none when the environment names none either.
-pub const FALLBACK_REGION: &str = "us-east-1";
-
-/// Attempts per call, the first included, unless a [`Service`] needs more: the SDK's
-/// standard retry mode (exponential backoff with jitter, a retry token bucket) retries
-/// throttling, 5xx answers, timeouts and connection failures.
-pub const MAX_ATTEMPTS: u32 = 3;
-/// How long one attempt may take to connect.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
-/// How long one attempt may take from sending the request to reading the whole answer.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the answer's head may take once the request is sent: the attempt's whole
-/// time, stated so that no SDK default cuts a slow but working service off sooner.
-const READ_TIMEOUT: Duration = ATTEMPT_TIMEOUT;
-
-/// The largest answer Rolehop reads, by its declared `Content-Length` (AWS's are a few
-/// KiB; an SSO portal page of 100 accounts, or an Organizations page, a few tens).
-pub const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
 /// An SDK client under the policy; `services.rs` implements it for each SDK.
 pub trait ServiceClient: Sized + Send + Sync + 'static {

@@ -6,7 +6,8 @@
 use aws_config::{Region, SdkConfig};
 
 use super::call::Attempts;
-use super::client::{FALLBACK_REGION, MAX_ATTEMPTS, ResponseSizeCap, ServiceClient};
+use super::client::{ResponseSizeCap, ServiceClient};
+use super::limits::{FALLBACK_REGION, MAX_ATTEMPTS};
 use crate::credentials::Credentials;
 use crate::credentials::SigningCredentials as _;
 
