@@ -6,14 +6,12 @@
 
 use std::error::Error;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Utc};
 use rolehop_core::Credentials;
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
 use rolehop_core::delivery::{Delivery, Handover};
-use rolehop_core::keychain::Keychain;
 use rolehop_core::model::{DeliveryMode, ProfileName, SessionId};
 use rolehop_e2e::{Peers, aws_cli, python};
 use zeroize::Zeroizing;
@@ -74,17 +72,6 @@ fn assume_role(peers: &Peers, role: &str) -> Result<Assumed, Box<dyn Error>> {
             session_token: Some(Zeroizing::new(field("SessionToken"))),
             expiration: Some(field("Expiration").parse::<DateTime<Utc>>()?),
         },
-    })
-}
-
-fn delivery(peers: &Peers, binary: PathBuf) -> AwsFilesDelivery {
-    let home = peers.home();
-    AwsFilesDelivery::new(AwsFilesConfig {
-        credentials_file: home.aws_credentials_file(),
-        config_file: home.aws_config_file(),
-        state_dir: home.rolehop_home(),
-        keychain: Keychain::new(home.keychain_service()),
-        rolehop_binary: binary,
     })
 }
 
@@ -189,7 +176,7 @@ fn credentials_file_mode_is_read_by_the_aws_cli_and_boto3_and_stop_restores_the_
     fs::write(home.aws_credentials_file(), fixture("credentials-handmade"))?;
     fs::write(home.aws_config_file(), fixture("config-handmade"))?;
     let assumed = assume_role(&peers, "DeployRole")?;
-    let delivery = delivery(&peers, PathBuf::from("/usr/bin/rolehop"));
+    let delivery = peers.home().aws_files_delivery("/usr/bin/rolehop");
 
     delivery.deliver(&handover(
         "deploy",
@@ -288,7 +275,7 @@ fn credential_process_mode_is_run_by_the_aws_cli_and_boto3_and_no_key_touches_th
     let creds_dir = home.root().join("served-credentials");
     fs::create_dir_all(&creds_dir)?;
 
-    let delivery = delivery(&peers, binary.clone());
+    let delivery = peers.home().aws_files_delivery(binary.clone());
     let h = handover(
         "dev",
         &assumed.credentials,

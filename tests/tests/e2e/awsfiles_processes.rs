@@ -6,15 +6,13 @@
 use std::error::Error;
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rolehop_core::awsfiles::dialect::{FileRole, Outline, value_at};
 use rolehop_core::awsfiles::ini::Document;
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
 use rolehop_core::delivery::Delivery;
-use rolehop_core::keychain::Keychain;
 use rolehop_core::model::ProfileName;
 use rolehop_e2e::TestHome;
 
@@ -35,17 +33,6 @@ fn driver(home: &TestHome, args: &[&str]) -> Command {
         .env("PATH", "/usr/bin:/bin")
         .envs(home.env());
     command
-}
-
-/// The delivery a later process would open on the test home.
-fn delivery(home: &TestHome) -> AwsFilesDelivery {
-    AwsFilesDelivery::new(AwsFilesConfig {
-        credentials_file: home.aws_credentials_file(),
-        config_file: home.aws_config_file(),
-        state_dir: home.rolehop_home(),
-        keychain: Keychain::new(home.keychain_service()),
-        rolehop_binary: PathBuf::from("/usr/bin/rolehop"),
-    })
 }
 
 /// `profile`'s keys in `doc`, each with its value, in file order.
@@ -134,7 +121,8 @@ fn two_processes_racing_hundreds_of_starts_and_stops_lose_no_update() -> TestRes
 
     // The ledger both processes kept knows every one of them: stopping them all gives
     // back the user's file byte for byte.
-    let later = delivery(&home);
+    // The delivery a later process would open on the test home.
+    let later = home.aws_files_delivery("/usr/bin/rolehop");
     for profile in &live {
         later.withdraw(&ProfileName::parse(profile)?)?;
     }
@@ -227,7 +215,8 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_file() -> TestResult 
 
     // A later process finishes from the ledger the killed ones left: every section of
     // Rolehop's goes, the user's file comes back byte for byte, no temp file remains.
-    let later = delivery(&home);
+    // The delivery a later process would open on the test home.
+    let later = home.aws_files_delivery("/usr/bin/rolehop");
     for slot in 0..4 {
         later.withdraw(&ProfileName::parse(&format!("k1-{slot}"))?)?;
     }

@@ -14,12 +14,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::World;
 use chrono::{DateTime, Utc};
+use rolehop_core::Engine;
 use rolehop_core::delivery::NoDelivery;
 use rolehop_core::kernel_cache::KernelCache;
-use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
-use rolehop_core::{Engine, EngineConfig};
+use rolehop_core::mfa::MfaError;
+
+use crate::cli::World;
+use crate::engine::CountingPrompt;
 
 /// `keyctl ARGS`: standard output when it succeeded, `None` when it said no.
 fn keyctl(args: &[&str]) -> Option<String> {
@@ -267,32 +269,21 @@ fn a_session_taking_over_the_profile_drops_the_previous_holders_copy() {
     assert!(kernel_key(&world, "codebuild").is_some());
 }
 
-/// An MFA prompt no test expects: a rotation must never ask.
-struct NeverAsked;
-
-impl MfaPrompt for NeverAsked {
-    fn ask(&self, _: MfaRequest) -> MfaFuture {
-        Box::pin(async { Err(MfaError::Unavailable("not asked in a rotation".into())) })
-    }
-}
-
 /// A rotation in this process (the desktop app's scheduler calls the same method), on
 /// the world's workspace and keychain.
 fn rotate(world: &World, session: &str) -> Result<(), String> {
-    let home = world.peers.home();
-    let config = EngineConfig {
-        home: home.rolehop_home(),
-        keychain_service: home.keychain_service().to_owned(),
-        keychain_store: Default::default(),
-        sts_endpoint: Some(world.peers.moto().endpoint()),
-        mfa_timeout: Duration::from_secs(5),
-    };
+    let config = world
+        .peers
+        .home()
+        .engine_config(Some(world.peers.moto().endpoint()), Duration::from_secs(5));
+    // An MFA prompt no test expects: a rotation must never ask.
+    let never = CountingPrompt::failing(MfaError::Unavailable("not asked in a rotation".into()));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let engine = Engine::open(config, Arc::new(NeverAsked), Arc::new(NoDelivery))
+        let engine = Engine::open(config, never, Arc::new(NoDelivery))
             .await
             .map_err(|e| e.to_string())?;
         let rotated = engine.rotate(session).await.map_err(|e| e.to_string());

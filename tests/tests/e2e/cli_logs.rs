@@ -13,15 +13,11 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use rolehop_core::delivery::NoDelivery;
-use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
-use rolehop_core::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
-use rolehop_e2e::Peers;
-use zeroize::Zeroizing;
+use rolehop_core::{NewIamUser, NewRole, StartOptions};
 
 use crate::cli::World;
+use crate::engine::{self, CountingPrompt};
 
 /// The SDK's switch that puts HTTP bodies in its trace lines.
 const SDK_BODIES: (&str, &str) = ("LOG_SENSITIVE_BODIES", "true");
@@ -192,26 +188,10 @@ impl Captured {
     }
 }
 
-/// Answers every MFA request with [`MFA_CODE`].
-struct FixedCode;
-
-impl MfaPrompt for FixedCode {
-    fn ask(&self, _: MfaRequest) -> MfaFuture {
-        Box::pin(async { Ok(Zeroizing::new(MFA_CODE.to_owned())) })
-    }
-}
-
 #[test]
 fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
-    let peers = Peers::builder()
-        .with_moto()
-        .with_secret_service()
-        .start()
-        .expect("peers start");
-    // SAFETY: first thing in the test, before any thread exists (nextest runs each test
-    // in its own process).
-    unsafe { peers.secret_service().export_to_this_process() };
-    // SAFETY: as above, no other thread exists yet.
+    let peers = engine::peers();
+    // SAFETY: no other thread exists yet (nextest runs each test in its own process).
     unsafe { std::env::set_var(SDK_BODIES.0, SDK_BODIES.1) };
     let captured = Captured::default();
     let sink = captured.clone();
@@ -222,21 +202,8 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
     )
     .expect("the first subscriber of this process");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let secrets = runtime.block_on(async {
-        let config = EngineConfig {
-            home: peers.home().rolehop_home(),
-            keychain_service: peers.home().keychain_service().to_owned(),
-            keychain_store: Default::default(),
-            sts_endpoint: Some(peers.moto().endpoint()),
-            mfa_timeout: Duration::from_secs(30),
-        };
-        let engine = Engine::open(config, Arc::new(FixedCode), Arc::new(NoDelivery))
-            .await
-            .expect("engine opens");
+    let secrets = engine::runtime().block_on(async {
+        let engine = engine::open(&peers, CountingPrompt::answering(MFA_CODE)).await;
         let alice = peers.moto().create_user("alice").unwrap();
         let mfa_serial = peers.moto().create_mfa_device("alice").unwrap();
         let role_arn = peers
@@ -251,10 +218,7 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
                     mfa_serial: Some(mfa_serial),
                     ..Default::default()
                 },
-                AccessKeys {
-                    access_key_id: alice.access_key_id.clone(),
-                    secret_access_key: Zeroizing::new(alice.secret_access_key.clone()),
-                },
+                alice.access_keys(),
             )
             .await
             .unwrap();

@@ -2,7 +2,9 @@
 //! private gnome-keyring through the real keyring stack.
 //!
 //! Each test is its own process under cargo-nextest: it points this process's session
-//! bus at its private keyring before any thread starts, then builds its own runtime.
+//! bus at its private keyring before any thread starts, then builds its own runtime
+//! ([`SeededEngine`] does both, in that order, and opens the engine with the seed's
+//! story in it).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,50 +14,12 @@ use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::{FailureCode, SessionState};
 use rolehop_core::{
-    AccessKeys, Engine, EngineConfig, EngineError, EngineEvent, NewIamUser, NewRole,
-    SessionChanges, StartOptions,
+    AccessKeys, Engine, EngineError, EngineEvent, NewIamUser, NewRole, SessionChanges, StartOptions,
 };
 use rolehop_e2e::Peers;
 use zeroize::Zeroizing;
 
-const STAGING: &str = "111111111111";
-const PRODUCTION: &str = "222222222222";
-
-/// Answers MFA requests with a fixed code after a delay, and records the devices
-/// asked about.
-struct CountingPrompt {
-    asked: std::sync::Mutex<Vec<String>>,
-    delay: Duration,
-    answer: Result<&'static str, MfaError>,
-}
-
-impl CountingPrompt {
-    fn answering(code: &'static str) -> Arc<Self> {
-        Arc::new(Self {
-            asked: Default::default(),
-            delay: Duration::from_millis(0),
-            answer: Ok(code),
-        })
-    }
-    fn count(&self) -> usize {
-        self.serials().len()
-    }
-    /// The MFA devices asked about, in order.
-    fn serials(&self) -> Vec<String> {
-        self.asked.lock().expect("asked").clone()
-    }
-}
-
-impl MfaPrompt for CountingPrompt {
-    fn ask(&self, request: MfaRequest) -> MfaFuture {
-        self.asked.lock().expect("asked").push(request.mfa_serial);
-        let (delay, answer) = (self.delay, self.answer.clone());
-        Box::pin(async move {
-            tokio::time::sleep(delay).await;
-            answer.map(|c| Zeroizing::new(c.to_owned()))
-        })
-    }
-}
+use crate::engine::{self, CountingPrompt, PRODUCTION, STAGING, SeededEngine, seed};
 
 /// A prompt nobody ever answers.
 struct SilentPrompt;
@@ -63,102 +27,6 @@ struct SilentPrompt;
 impl MfaPrompt for SilentPrompt {
     fn ask(&self, _: MfaRequest) -> MfaFuture {
         Box::pin(std::future::pending())
-    }
-}
-
-fn peers() -> Peers {
-    let peers = Peers::builder()
-        .with_moto()
-        .with_secret_service()
-        .start()
-        .expect("peers start");
-    // SAFETY: called first thing in the test, before any thread exists (nextest runs
-    // each test in its own process).
-    unsafe { peers.secret_service().export_to_this_process() };
-    peers
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// This test's home and keychain service, STS at `sts_endpoint`.
-fn config(peers: &Peers, sts_endpoint: Option<String>, mfa_timeout: Duration) -> EngineConfig {
-    EngineConfig {
-        home: peers.home().rolehop_home(),
-        keychain_service: peers.home().keychain_service().to_owned(),
-        keychain_store: Default::default(),
-        sts_endpoint,
-        mfa_timeout,
-    }
-}
-
-async fn engine(peers: &Peers, mfa: Arc<dyn MfaPrompt>) -> Engine {
-    engine_at(peers, Some(peers.moto().endpoint()), mfa).await
-}
-
-/// An engine whose own STS endpoint setting is `sts_endpoint`.
-async fn engine_at(peers: &Peers, sts_endpoint: Option<String>, mfa: Arc<dyn MfaPrompt>) -> Engine {
-    let config = config(peers, sts_endpoint, Duration::from_secs(30));
-    Engine::open(config, mfa, Arc::new(NoDelivery))
-        .await
-        .expect("engine opens")
-}
-
-struct Seed {
-    user_secret: String,
-    user_key_id: String,
-}
-
-/// The seed's story: alice (IAM user with MFA, staging) → CodeBuildRole (staging) →
-/// ResourceDeployCAR (production).
-async fn seed(engine: &Engine, peers: &Peers) -> Seed {
-    let alice = peers.moto().create_user("alice").unwrap();
-    engine
-        .add_iam_user(
-            NewIamUser {
-                name: "alice".into(),
-                profile: "staging-identity".into(),
-                region: Some("eu-west-1".into()),
-                mfa_serial: Some(format!("arn:aws:iam::{STAGING}:mfa/alice")),
-                session_duration: Some(3600),
-            },
-            AccessKeys {
-                access_key_id: alice.access_key_id.clone(),
-                secret_access_key: Zeroizing::new(alice.secret_access_key.clone()),
-            },
-        )
-        .await
-        .unwrap();
-    engine
-        .add_role(NewRole {
-            name: "codebuild".into(),
-            profile: "staging-codebuild".into(),
-            parent: "alice".into(),
-            role_arn: format!("arn:aws:iam::{STAGING}:role/CodeBuildRole"),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    engine
-        .add_role(NewRole {
-            name: "deploy".into(),
-            profile: "production".into(),
-            parent: "codebuild".into(),
-            role_arn: format!("arn:aws:iam::{PRODUCTION}:role/ResourceDeployCAR"),
-            role_session_name: Some("deployer".into()),
-            external_id: Some("rolehop-ext-1".into()),
-            duration: Some(3600),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    Seed {
-        user_secret: alice.secret_access_key,
-        user_key_id: alice.access_key_id,
     }
 }
 
@@ -191,11 +59,8 @@ fn state_of(engine_sessions: &[rolehop_core::SessionView], name: &str) -> Sessio
 
 #[test]
 fn three_hop_chain_acts_as_the_leaf_role_and_asks_mfa_once() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = CountingPrompt::answering("123456");
-        let engine = engine(&peers, prompt.clone()).await;
-        seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine { engine, prompt, .. } = seeded;
         let mut events = engine.subscribe();
 
         let view = engine
@@ -249,11 +114,13 @@ fn three_hop_chain_acts_as_the_leaf_role_and_asks_mfa_once() {
 
 #[test]
 fn rotation_within_the_tokens_life_asks_no_mfa() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = CountingPrompt::answering("123456");
-        let engine = engine(&peers, prompt.clone()).await;
-        seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine {
+            peers,
+            engine,
+            prompt,
+            ..
+        } = seeded;
         let started = engine
             .start("deploy", StartOptions::default())
             .await
@@ -283,32 +150,25 @@ fn rotation_within_the_tokens_life_asks_no_mfa() {
 
         // A fresh engine (another process, say the CLI) reuses the keychain cache.
         engine.flush().await.unwrap();
-        let other = engine_again(&peers).await;
+        let other = engine_again(peers).await;
         other.rotate("deploy").await.unwrap();
         drop(started);
     });
 }
 
+/// Another engine on the same peers (another process, say the CLI), which must not ask
+/// for an MFA code.
 async fn engine_again(peers: &Peers) -> Engine {
-    let never = Arc::new(CountingPrompt {
-        asked: Default::default(),
-        delay: Duration::ZERO,
-        answer: Err(MfaError::Unavailable("must not be asked".into())),
-    });
-    engine(peers, never).await
+    let never = CountingPrompt::failing(MfaError::Unavailable("must not be asked".into()));
+    engine::open(peers, never).await
 }
 
 #[test]
 fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = Arc::new(CountingPrompt {
-            asked: Default::default(),
-            delay: Duration::from_millis(300),
-            answer: Ok("654321"),
-        });
-        let engine = engine(&peers, prompt.clone()).await;
-        seed(&engine, &peers).await;
+    let typing = CountingPrompt::answering_after(Duration::from_millis(300), "654321");
+    let setup = SeededEngine::setup().prompt(typing);
+    setup.run(async |seeded| {
+        let SeededEngine { engine, prompt, .. } = seeded;
         engine
             .add_role(NewRole {
                 name: "readonly".into(),
@@ -335,11 +195,13 @@ fn two_sessions_sharing_an_mfa_user_started_together_prompt_once() {
 /// meanwhile: the start must ask for bob's MFA device, never alice's, and succeed.
 #[test]
 fn a_start_resolves_the_chain_on_disk_even_when_its_process_saw_an_older_one() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = CountingPrompt::answering("123456");
-        let here = engine(&peers, prompt.clone()).await;
-        seed(&here, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine {
+            peers,
+            engine: here,
+            prompt,
+            ..
+        } = seeded;
         let bob_keys = peers.moto().create_user("bob").unwrap();
         let bob_serial = format!("arn:aws:iam::{STAGING}:mfa/bob");
         here.add_iam_user(
@@ -349,16 +211,13 @@ fn a_start_resolves_the_chain_on_disk_even_when_its_process_saw_an_older_one() {
                 mfa_serial: Some(bob_serial.clone()),
                 ..Default::default()
             },
-            AccessKeys {
-                access_key_id: bob_keys.access_key_id,
-                secret_access_key: Zeroizing::new(bob_keys.secret_access_key),
-            },
+            bob_keys.access_keys(),
         )
         .await
         .unwrap();
         // `here` has the workspace in memory (it wrote it last); the other process
         // changes the file behind its back.
-        let other = engine_again(&peers).await;
+        let other = engine_again(peers).await;
         other
             .edit_session(
                 "codebuild",
@@ -403,10 +262,14 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn secrets_live_in_the_keychain_and_never_in_the_workspace() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
-        let seed = seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine {
+            peers,
+            engine,
+            seed,
+            ..
+        } = seeded;
+        let seed = seed.expect("the story is seeded");
         engine
             .start("deploy", StartOptions::default())
             .await
@@ -459,32 +322,49 @@ fn secrets_live_in_the_keychain_and_never_in_the_workspace() {
 
 #[test]
 fn an_unknown_key_fails_that_session_only() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
-        seed(&engine, &peers).await;
-        let good = engine.start("deploy", StartOptions::default()).await.unwrap();
+    SeededEngine::run(async |seeded| {
+        let SeededEngine { peers, engine, .. } = seeded;
+        let good = engine
+            .start("deploy", StartOptions::default())
+            .await
+            .unwrap();
         // moto's GetSessionToken hands out fixed keys its auth mode rejects, so the
         // good chain is started before auth is switched on.
         peers.moto().enable_auth().unwrap();
         add_unknown_user(&engine, "mallory", "AKIAUNKNOWNKEY000000").await;
-        let err = engine.start("mallory", StartOptions::default()).await.unwrap_err();
-        let EngineError::SessionFailed { failure, .. } = &err else { panic!("{err}") };
-        assert_eq!(failure.code, FailureCode::Aws { code: "InvalidClientTokenId".into() });
+        let err = engine
+            .start("mallory", StartOptions::default())
+            .await
+            .unwrap_err();
+        let EngineError::SessionFailed { failure, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            failure.code,
+            FailureCode::Aws {
+                code: "InvalidClientTokenId".into()
+            }
+        );
         assert!(!err.to_string().contains("not-a-real-secret-key"));
 
         let sessions = engine.sessions().await.unwrap();
-        assert!(matches!(state_of(&sessions, "mallory"), SessionState::Failed(ref f) if f.code == FailureCode::Aws { code: "InvalidClientTokenId".into() }));
-        assert_eq!(state_of(&sessions, "deploy"), good.state, "the other session is untouched");
+        assert!(
+            matches!(state_of(&sessions, "mallory"), SessionState::Failed(ref f) if f.code == FailureCode::Aws { code: "InvalidClientTokenId".into() })
+        );
+        assert_eq!(
+            state_of(&sessions, "deploy"),
+            good.state,
+            "the other session is untouched"
+        );
         assert_eq!(state_of(&sessions, "alice"), SessionState::Inactive);
     });
 }
 
 #[test]
 fn a_role_chained_from_a_failing_user_names_the_failing_hop() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
+    let setup = SeededEngine::setup().without_seed();
+    setup.run(async |seeded| {
+        let SeededEngine { peers, engine, .. } = seeded;
         peers.moto().enable_auth().unwrap();
         add_unknown_user(&engine, "ghost", "AKIAUNKNOWNKEY000001").await;
         engine
@@ -520,15 +400,14 @@ fn a_role_chained_from_a_failing_user_names_the_failing_hop() {
 
 #[test]
 fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
-    let peers = peers();
-    runtime().block_on(async {
-        let cancel = Arc::new(CountingPrompt {
-            asked: Default::default(),
-            delay: Duration::ZERO,
-            answer: Err(MfaError::Cancelled),
-        });
-        let engine = engine(&peers, cancel.clone()).await;
-        seed(&engine, &peers).await;
+    let setup = SeededEngine::setup().prompt(CountingPrompt::failing(MfaError::Cancelled));
+    setup.run(async |seeded| {
+        let SeededEngine {
+            peers,
+            engine,
+            prompt: cancel,
+            ..
+        } = seeded;
         let err = engine
             .start("deploy", StartOptions::default())
             .await
@@ -540,11 +419,9 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
         assert!(failure.message.contains("via 'alice'"));
 
         // Nobody answers: the start times out and fails, it does not hang.
-        let config = config(
-            &peers,
-            Some(peers.moto().endpoint()),
-            Duration::from_millis(300),
-        );
+        let config = peers
+            .home()
+            .engine_config(Some(peers.moto().endpoint()), Duration::from_millis(300));
         let silent = Engine::open(config, Arc::new(SilentPrompt), Arc::new(NoDelivery))
             .await
             .unwrap();
@@ -587,10 +464,8 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
 
 #[test]
 fn starting_a_session_stops_the_one_holding_its_profile() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
-        seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine { engine, .. } = seeded;
         engine
             .add_role(NewRole {
                 name: "deploy-b".into(),
@@ -620,10 +495,8 @@ fn starting_a_session_stops_the_one_holding_its_profile() {
 
 #[test]
 fn bad_input_names_the_field_and_changes_nothing() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
-        seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine { peers, engine, .. } = seeded;
         let ws_file = peers.home().rolehop_home().join("workspace.json");
         let before = std::fs::read(&ws_file).unwrap();
         let secrets_before = peers
@@ -811,11 +684,9 @@ fn a_missing_secret_service_is_reported_with_what_to_install() {
 
 #[test]
 fn the_scheduler_rotates_a_margin_before_expiry_without_prompting() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = CountingPrompt::answering("123456");
-        let engine = Arc::new(engine(&peers, prompt.clone()).await);
-        seed(&engine, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine { engine, prompt, .. } = seeded;
+        let engine = Arc::new(engine);
         // A 15-minute role and a 15-minute margin: due as soon as it starts.
         let spec = NewRole {
             name: "short".into(),
@@ -866,7 +737,8 @@ fn the_scheduler_rotates_a_margin_before_expiry_without_prompting() {
 
 #[test]
 fn aws_endpoint_url_sts_is_honoured() {
-    let peers = peers();
+    let setup = SeededEngine::setup();
+    let peers = setup.peers();
     // SAFETY: before any thread of this test's own process.
     unsafe {
         std::env::set_var("AWS_ENDPOINT_URL_STS", peers.moto().endpoint());
@@ -876,9 +748,8 @@ fn aws_endpoint_url_sts_is_honoured() {
             peers.home().aws_credentials_file(),
         );
     }
-    runtime().block_on(async {
-        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
-        seed(&engine, &peers).await;
+    setup.sts_endpoint(None).run(async |seeded| {
+        let SeededEngine { engine, .. } = seeded;
         let view = engine
             .start("deploy", StartOptions::default())
             .await
@@ -893,11 +764,14 @@ fn aws_endpoint_url_sts_is_honoured() {
 
 #[test]
 fn changes_made_by_another_process_arrive_as_events() {
-    let peers = peers();
-    runtime().block_on(async {
-        let app = Arc::new(engine(&peers, CountingPrompt::answering("123456")).await);
-        let cli = engine(&peers, CountingPrompt::answering("123456")).await;
-        seed(&cli, &peers).await;
+    let setup = SeededEngine::setup().without_seed();
+    setup.run(async |seeded| {
+        let SeededEngine {
+            peers, engine: app, ..
+        } = seeded;
+        let app = Arc::new(app);
+        let cli = engine::open(peers, CountingPrompt::answering("123456")).await;
+        seed(&cli, peers).await;
         let mut events = app.subscribe();
         let watcher = rolehop_core::rotation::WorkspaceWatcher::spawn(app.clone());
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -927,10 +801,9 @@ fn changes_made_by_another_process_arrive_as_events() {
 
 #[test]
 fn the_mfa_serial_and_code_reach_get_session_token() {
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("246810")).await;
-        seed(&engine, &peers).await;
+    let setup = SeededEngine::setup().prompt(CountingPrompt::answering("246810"));
+    setup.run(async |seeded| {
+        let SeededEngine { peers, engine, .. } = seeded;
         // moto accepts any code: only its record of the wire shows what was sent.
         peers.moto().start_recording().unwrap();
         engine
@@ -983,7 +856,8 @@ fn the_mfa_serial_and_code_reach_get_session_token() {
 
 #[test]
 fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
-    let peers = peers();
+    let setup = SeededEngine::setup();
+    let peers = setup.peers();
     let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
     // LocalStack-style settings a user may have, pointing at a port that counts visits.
     peers
@@ -1005,11 +879,12 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
         std::env::remove_var("AWS_ENDPOINT_URL");
         std::env::remove_var("AWS_ENDPOINT_URL_STS");
     }
-    runtime().block_on(async {
-        // No endpoint from Rolehop or the environment: STS is AWS's own endpoint, here
-        // of a region that does not exist, so nothing leaves the machine but a DNS
-        // lookup that fails.
-        let engine = engine_at(&peers, None, CountingPrompt::answering("123456")).await;
+    // No endpoint from Rolehop or the environment: STS is AWS's own endpoint, here of a
+    // region that does not exist, so nothing leaves the machine but a DNS lookup that
+    // fails.
+    let setup = setup.sts_endpoint(None).without_seed();
+    setup.run(async |seeded| {
+        let SeededEngine { engine, .. } = seeded;
         engine
             .add_iam_user(
                 NewIamUser {
@@ -1046,7 +921,8 @@ fn an_endpoint_url_in_the_shared_config_never_receives_rolehops_sts_calls() {
 
 #[test]
 fn rolehops_endpoint_setting_wins_over_the_shared_config() {
-    let peers = peers();
+    let setup = SeededEngine::setup();
+    let peers = setup.peers();
     let trap = rolehop_e2e::ConnectionTrap::start().unwrap();
     peers
         .home()
@@ -1054,9 +930,8 @@ fn rolehops_endpoint_setting_wins_over_the_shared_config() {
         .unwrap();
     // SAFETY: before any thread of this test's own process.
     unsafe { std::env::set_var("AWS_CONFIG_FILE", peers.home().aws_config_file()) };
-    runtime().block_on(async {
-        let engine = engine(&peers, CountingPrompt::answering("123456")).await;
-        seed(&engine, &peers).await;
+    setup.run(async |seeded| {
+        let SeededEngine { engine, .. } = seeded;
         let view = engine
             .start("deploy", StartOptions::default())
             .await
@@ -1068,11 +943,13 @@ fn rolehops_endpoint_setting_wins_over_the_shared_config() {
 
 #[test]
 fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why() {
-    let peers = peers();
-    runtime().block_on(async {
-        let prompt = CountingPrompt::answering("123456");
-        let evening = engine(&peers, prompt.clone()).await;
-        seed(&evening, &peers).await;
+    SeededEngine::run(async |seeded| {
+        let SeededEngine {
+            peers,
+            engine: evening,
+            prompt,
+            ..
+        } = seeded;
         // A 15-minute role straight on the MFA user, rotated 15 minutes before expiry:
         // due as soon as the scheduler looks.
         evening
@@ -1116,7 +993,7 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         drop(evening);
 
         let morning_prompt = CountingPrompt::answering("123456");
-        let morning = Arc::new(engine(&peers, morning_prompt.clone()).await);
+        let morning = Arc::new(engine::open(peers, morning_prompt.clone()).await);
         let mut events = morning.subscribe();
         let scheduler = rolehop_core::rotation::RotationScheduler::spawn(morning.clone());
         // The announcement and the session's failed state, in whichever order the
@@ -1158,37 +1035,19 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
 
 #[test]
 fn a_credential_process_line_is_never_written_with_a_bare_cli_name() {
-    use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
     use rolehop_core::model::DeliveryMode;
 
-    let peers = peers();
-    runtime().block_on(async {
-        let home = peers.home();
-        home.write_aws_config("[default]\nregion = us-east-1\n")
-            .unwrap();
-        let before = home.read_aws_config().unwrap();
-        let config = config(
-            &peers,
-            Some(peers.moto().endpoint()),
-            Duration::from_secs(30),
-        );
-        // What the desktop app had when no CLI was next to it: a name every AWS tool
-        // would look up on its own PATH.
-        let delivery = AwsFilesDelivery::new(AwsFilesConfig {
-            credentials_file: home.aws_credentials_file(),
-            config_file: home.aws_config_file(),
-            state_dir: config.home.clone(),
-            keychain: rolehop_core::keychain::Keychain::new(config.keychain_service.clone()),
-            rolehop_binary: "rolehop".into(),
-        });
-        let engine = Engine::open(
-            config,
-            CountingPrompt::answering("123456"),
-            Arc::new(delivery),
-        )
-        .await
+    let setup = SeededEngine::setup();
+    let home = setup.peers().home();
+    home.write_aws_config("[default]\nregion = us-east-1\n")
         .unwrap();
-        seed(&engine, &peers).await;
+    let before = home.read_aws_config().unwrap();
+    // What the desktop app had when no CLI was next to it: a name every AWS tool would
+    // look up on its own PATH.
+    let delivery = Arc::new(home.aws_files_delivery("rolehop"));
+    setup.delivery(delivery).run(async |seeded| {
+        let SeededEngine { peers, engine, .. } = seeded;
+        let home = peers.home();
         let mut settings = engine.settings().await.unwrap();
         settings.delivery_mode = DeliveryMode::CredentialProcess;
         engine.update_settings(settings).await.unwrap();
@@ -1224,9 +1083,11 @@ fn an_sts_answer_declaring_a_huge_body_is_refused_before_it_is_read() {
             );
         }
     });
-    let peers = peers();
-    runtime().block_on(async {
-        let engine = engine_at(&peers, Some(endpoint), CountingPrompt::answering("123456")).await;
+    let setup = SeededEngine::setup()
+        .sts_endpoint(Some(endpoint))
+        .without_seed();
+    setup.run(async |seeded| {
+        let SeededEngine { engine, .. } = seeded;
         add_unknown_user(&engine, "bloated", "AKIAIOSFODNN7EXAMPLE").await;
         let err = engine
             .start("bloated", StartOptions::default())

@@ -10,6 +10,7 @@
 // What the suites share.
 mod cli;
 mod desktop;
+mod engine;
 mod org;
 mod sts;
 

@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::sts::{self, NoPrompt, peers, runtime};
+use crate::engine::{peers, runtime};
+use crate::sts;
 use rolehop_core::model::SessionState;
 use rolehop_core::rotation::{RETRY_TRIES, RotationScheduler, RotationTally};
 use rolehop_core::{Engine, EngineEvent, NewRole, StartOptions};
@@ -71,7 +72,7 @@ impl Counts {
 fn twenty_sessions_rotate_for_two_simulated_hours_through_ten_percent_faults() {
     let peers = peers();
     let proxy = Arc::new(FaultProxy::start(&peers.moto().endpoint()).unwrap());
-    let prompt = Arc::new(NoPrompt::default());
+    let prompt = sts::no_prompt();
     runtime().block_on(async {
         let engine = Arc::new(sts::open_engine(&peers, proxy.endpoint(), prompt.clone()).await);
         sts::add_user(&engine, &peers, "ops").await;
@@ -133,7 +134,7 @@ fn twenty_sessions_rotate_for_two_simulated_hours_through_ten_percent_faults() {
             reported.values().sum::<usize>(),
         );
 
-        assert_eq!(prompt.asked.load(Ordering::SeqCst), 0, "rotation never prompts");
+        assert_eq!(prompt.count(), 0, "rotation never prompts");
         assert!(proxy.faults_injected() > 0, "the proxy injected faults");
         assert_eq!(failed, reported, "every failed session reported, each once");
         assert!(reported.values().all(|n| *n == 1), "{reported:?}");
@@ -212,7 +213,7 @@ fn twenty_sessions_rotate_for_two_simulated_hours_through_ten_percent_faults() {
             let view = engine.start(name, StartOptions::default()).await.unwrap();
             assert!(matches!(view.state, SessionState::Active { .. }), "{name}: {:?}", view.state);
         }
-        assert_eq!(prompt.asked.load(Ordering::SeqCst), 0, "nothing prompted");
+        assert_eq!(prompt.count(), 0, "nothing prompted");
     });
 }
 

@@ -13,7 +13,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::sts::{self, NoPrompt, aws_files, bytes_changed, peers, runtime};
+use crate::engine::{peers, runtime};
+use crate::sts::{self, aws_files, bytes_changed};
 use chrono::{DateTime, Utc};
 use rolehop_core::model::SessionState;
 use rolehop_core::rotation::{Clock, RotationScheduler};
@@ -27,7 +28,7 @@ const ACCOUNT: &str = "222222222222";
 /// An engine whose STS is `endpoint` with IAM users alice and bob and alice's role
 /// deploy.
 async fn engine(peers: &Peers, endpoint: String) -> Engine {
-    let engine = sts::open_engine(peers, endpoint, Arc::new(NoPrompt::default())).await;
+    let engine = sts::open_engine(peers, endpoint, sts::no_prompt()).await;
     for name in ["alice", "bob"] {
         sts::add_user(&engine, peers, name).await;
     }
