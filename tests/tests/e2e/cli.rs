@@ -5,6 +5,7 @@
 //! this test's home and peers, so none of them can reach the developer's own session
 //! bus, keychain or `~/.aws`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -539,6 +540,15 @@ pub struct Story {
     pub alice: IamUser,
     pub mfa_serial: String,
     pub codebuild_arn: String,
+}
+
+/// The variables in `stdout` of a command that prints `KEY=value` lines (`env`).
+pub fn env_of(stdout: &str) -> HashMap<String, String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 /// The ARN `GetCallerIdentity` shows for a role session Rolehop assumed.

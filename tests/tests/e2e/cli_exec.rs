@@ -1,19 +1,9 @@
 //! `rolehop exec SESSION -- COMMAND`: the command's environment, its exit code, and
 //! the refusal to nest.
 
-use std::collections::HashMap;
-
-use crate::cli::{PRODUCTION, World, assumed};
+use crate::cli::{PRODUCTION, World, assumed, env_of};
 use rolehop_e2e::binaries::rolehop_bin;
 use rolehop_e2e::venv_bin;
-
-fn env_of(stdout: &str) -> HashMap<String, String> {
-    stdout
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 #[test]
 fn exec_runs_the_command_with_the_sessions_credentials_and_no_profile() {

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 
-use crate::cli::{DEPLOY_ROLE, PRODUCTION, World, assumed};
+use crate::cli::{DEPLOY_ROLE, PRODUCTION, World, assumed, env_of};
 use rolehop_e2e::binaries::rolehop_bin;
 use rolehop_e2e::venv_bin;
 
@@ -35,14 +35,6 @@ fn get(url: &str, authorization: Option<&str>) -> (u16, String) {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
-}
-
-fn env_of(stdout: &str) -> HashMap<String, String> {
-    stdout
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
 }
 
 #[test]
