@@ -24,13 +24,15 @@
 //! Goals: (a) median at most 5 ms and at most 3× `rolehop --version`; (a) at least 25×
 //! faster than (b).
 
-#[path = "../tests/cli/mod.rs"]
+#[allow(dead_code)] // the suites use the rest of it
+#[path = "../tests/e2e/cli.rs"]
 mod cli;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{DEPLOY_ROLE, World, bench_bin};
+use cli::{DEPLOY_ROLE, World};
+use rolehop_e2e::binaries::bench_bin;
 use rolehop_e2e::{aws_cli, python};
 
 const ROUNDS: usize = 20;

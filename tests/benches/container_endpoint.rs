@@ -10,17 +10,19 @@
 //! `ROLEHOP_BENCH_BIN=target/release/rolehop cargo bench --profile dev -p rolehop-e2e
 //! --bench container_endpoint` serves from the release CLI with a debug-built harness.
 
-#[path = "../tests/cli/mod.rs"]
+#[allow(dead_code)] // the suites use the rest of it
+#[path = "../tests/e2e/cli.rs"]
 mod cli;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{World, bench_bin};
+use cli::World;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use rolehop_e2e::binaries::bench_bin;
 
 const CLIENTS: usize = 10;
 const REQUESTS_PER_CLIENT: usize = 100;

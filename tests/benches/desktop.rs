@@ -11,13 +11,13 @@
 //! Each figure is the median of a few runs; the raw runs are printed too.
 
 #[allow(dead_code)] // the suites use the rest of it
-#[path = "../tests/desktop/mod.rs"]
+#[path = "../tests/e2e/desktop/mod.rs"]
 mod desktop;
 #[path = "desktop/startup_order.rs"]
 mod startup_order;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -185,14 +185,6 @@ fn seed_workspace(peers: &Peers, ws: &Workspace) -> TestResult {
     fs::create_dir_all(&home)?;
     fs::write(home.join("workspace.json"), serde_json::to_vec(ws)?)?;
     Ok(())
-}
-
-fn release_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("bench executable");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/release/deps")
-        .to_owned()
 }
 
 /// Every process in the tree under `root` (the root included).
@@ -462,7 +454,7 @@ async fn main() -> TestResult {
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
     }
-    let release = release_dir();
+    let release = rolehop_e2e::binaries::build_dir();
     let app = release.join("rolehop-desktop");
     let bare = release.join("examples/bare_window");
     for bin in [&app, &bare] {

@@ -18,7 +18,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::Credentials as SdkCredentials;
 use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
-use rolehop_core::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
+use rolehop_core::{Engine, NewIamUser, NewRole, StartOptions};
 use rolehop_e2e::Peers;
 use zeroize::Zeroizing;
 
@@ -58,13 +58,9 @@ fn main() {
     rt.block_on(async {
         let endpoint = peers.moto().endpoint();
         let alice = peers.moto().create_user("alice").unwrap();
-        let config = EngineConfig {
-            home: peers.home().rolehop_home(),
-            keychain_service: peers.home().keychain_service().to_owned(),
-            keychain_store: Default::default(),
-            sts_endpoint: Some(endpoint.clone()),
-            mfa_timeout: Duration::from_secs(30),
-        };
+        let config = peers
+            .home()
+            .engine_config(Some(endpoint.clone()), Duration::from_secs(30));
         let engine = Engine::open(config, Arc::new(Code), Arc::new(NoDelivery))
             .await
             .unwrap();
@@ -78,10 +74,7 @@ fn main() {
                     mfa_serial: Some(serial.clone()),
                     session_duration: Some(3600),
                 },
-                AccessKeys {
-                    access_key_id: alice.access_key_id.clone(),
-                    secret_access_key: Zeroizing::new(alice.secret_access_key.clone()),
-                },
+                alice.access_keys(),
             )
             .await
             .unwrap();

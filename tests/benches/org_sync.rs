@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::org::OrgSyncRequest;
-use rolehop_core::{AccessKeys, Engine, EngineConfig, NewIamUser};
+use rolehop_core::{Engine, NewIamUser};
 use rolehop_e2e::{Peers, python};
-use zeroize::Zeroizing;
 
 const ACCOUNTS: usize = 1_000;
 
@@ -74,13 +73,9 @@ print(" ".join(ids))
         .unwrap();
     rt.block_on(async {
         let mgmt = peers.moto().create_user("mgmt").unwrap();
-        let config = EngineConfig {
-            home: peers.home().rolehop_home(),
-            keychain_service: peers.home().keychain_service().to_owned(),
-            keychain_store: Default::default(),
-            sts_endpoint: Some(endpoint.clone()),
-            mfa_timeout: Duration::from_secs(30),
-        };
+        let config = peers
+            .home()
+            .engine_config(Some(endpoint.clone()), Duration::from_secs(30));
         let prompt = Arc::new(NoPrompt("no MFA in this benchmark".into()));
         let engine = Engine::open(config, prompt, Arc::new(NoDelivery))
             .await
@@ -94,10 +89,7 @@ print(" ".join(ids))
                     mfa_serial: None,
                     session_duration: Some(3600),
                 },
-                AccessKeys {
-                    access_key_id: mgmt.access_key_id.clone(),
-                    secret_access_key: Zeroizing::new(mgmt.secret_access_key.clone()),
-                },
+                mgmt.access_keys(),
             )
             .await
             .unwrap();

@@ -3,7 +3,11 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use rolehop_core::EngineConfig;
+use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
+use rolehop_core::keychain::Keychain;
 use tempfile::TempDir;
 
 use crate::error::{PeerError, Result};
@@ -80,6 +84,35 @@ impl TestHome {
             ),
             ("HOME".to_owned(), path(self.root().join("home"))),
         ]
+    }
+
+    /// An engine's settings for this home: its workspace and keychain service, STS at
+    /// `sts_endpoint` (`None`: wherever the engine resolves it, `AWS_ENDPOINT_URL_STS`
+    /// or AWS's own), MFA prompts given up after `mfa_timeout`.
+    pub fn engine_config(
+        &self,
+        sts_endpoint: Option<String>,
+        mfa_timeout: Duration,
+    ) -> EngineConfig {
+        EngineConfig {
+            home: self.rolehop_home(),
+            keychain_service: self.keychain_service.clone(),
+            keychain_store: Default::default(),
+            sts_endpoint,
+            mfa_timeout,
+        }
+    }
+
+    /// The AWS files delivery on this home's files, ledger and keychain service, naming
+    /// `rolehop_binary` in the `credential_process` lines it writes.
+    pub fn aws_files_delivery(&self, rolehop_binary: impl Into<PathBuf>) -> AwsFilesDelivery {
+        AwsFilesDelivery::new(AwsFilesConfig {
+            credentials_file: self.aws_credentials_file(),
+            config_file: self.aws_config_file(),
+            state_dir: self.rolehop_home(),
+            keychain: Keychain::new(self.keychain_service()),
+            rolehop_binary: rolehop_binary.into(),
+        })
     }
 
     /// Writes the AWS config file (a fixture, byte for byte).

@@ -28,6 +28,7 @@
 //! # Ok::<(), rolehop_e2e::PeerError>(())
 //! ```
 
+pub mod binaries;
 pub mod clock;
 mod daemon;
 mod error;

@@ -45,6 +45,16 @@ pub struct IamUser {
     pub secret_access_key: String,
 }
 
+impl IamUser {
+    /// Its access key, as Rolehop stores an IAM user's keys.
+    pub fn access_keys(&self) -> rolehop_core::AccessKeys {
+        rolehop_core::AccessKeys {
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: zeroize::Zeroizing::new(self.secret_access_key.clone()),
+        }
+    }
+}
+
 /// A running `moto_server` on a free loopback port. Killed and reaped on drop.
 pub struct MotoServer {
     daemon: Daemon,

@@ -3,7 +3,7 @@
 //!
 //! No emulator serves the SSO portal (`sso`) and SSO OIDC (`sso-oidc`) APIs, so the
 //! stand-in implements both to the wire format of botocore's service models; its own
-//! suite (`tests/tests/sso_peer.rs`) proves that with boto3's clients, paginators and
+//! suite (`tests/tests/e2e/sso_peer.rs`) proves that with boto3's clients, paginators and
 //! botocore's SSO token provider. Role credentials come from moto's STS, so moto (with
 //! IAM auth on or off) accepts them and GetCallerIdentity answers as
 //! `arn:aws:sts::<account>:assumed-role/AWSReservedSSO_<role>_<16 hex>/<user>`.

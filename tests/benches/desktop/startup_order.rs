@@ -32,7 +32,7 @@ const PROFILED: Duration = Duration::from_secs(90);
 
 /// Profiles a launch of the release app and writes the script.
 pub fn write() -> TestResult {
-    let app = super::release_dir().join("rolehop-desktop");
+    let app = rolehop_e2e::binaries::build_dir().join("rolehop-desktop");
     let symbols = defined_functions(&app)?;
     if symbols.is_empty() {
         return Err(format!(

@@ -1,0 +1,55 @@
+//! Rolehop's end-to-end suites, as one test binary (ripgrep's `tests/` is built the same
+//! way): each suite is a module, so a test is named `suite::test_name`
+//! (`cargo nextest run -p rolehop-e2e -E 'test(/^cli_story::/)'` runs one suite), and the
+//! core, the AWS SDKs and the harness are linked once instead of once per suite.
+//!
+//! Every test still runs in its own process under cargo-nextest, which the suites rely
+//! on: a test points this process's session bus at its private keyring, or sets its
+//! environment, before any thread starts (`SecretService::export_to_this_process`).
+
+// What the suites share.
+mod cli;
+mod desktop;
+mod engine;
+mod org;
+mod sts;
+
+// The suites.
+mod awsfiles_peers;
+mod awsfiles_processes;
+mod cli_console;
+mod cli_disk;
+mod cli_exec;
+mod cli_import;
+mod cli_interrupts;
+mod cli_kernel_cache;
+mod cli_keychain;
+mod cli_logs;
+mod cli_manage;
+mod cli_mfa_shared;
+mod cli_org;
+mod cli_picker;
+mod cli_race;
+mod cli_refusals;
+mod cli_rotate_keys;
+mod cli_security;
+mod cli_server;
+mod cli_sso;
+mod cli_story;
+mod cli_trust;
+mod cli_trust_explain;
+mod desktop_app;
+mod desktop_interrupts;
+mod desktop_keys;
+mod desktop_org;
+mod desktop_sso;
+mod desktop_trust;
+mod engine_chain;
+mod keychain_batch;
+/// Ignored in `cargo xtask test`: `cargo xtask bundle --check` runs it on the packages.
+mod package;
+mod peers_smoke;
+/// About two minutes; `.config/nextest.toml` gives it a longer timeout.
+mod rotation_soak;
+mod sso_peer;
+mod sts_faults;
