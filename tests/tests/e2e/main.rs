@@ -17,6 +17,7 @@ mod sts;
 // The suites.
 mod awsfiles_peers;
 mod awsfiles_processes;
+mod cache_invalidation;
 mod cli_console;
 mod cli_disk;
 mod cli_exec;
@@ -44,6 +45,7 @@ mod desktop_keys;
 mod desktop_org;
 mod desktop_sso;
 mod desktop_trust;
+mod endpoint_policy;
 mod engine_chain;
 mod keychain_batch;
 /// Ignored in `cargo xtask test`: `cargo xtask bundle --check` runs it on the packages.

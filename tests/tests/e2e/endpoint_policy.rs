@@ -11,13 +11,12 @@
 //! machine. A plain-http endpoint that is not loopback is refused naming its variable,
 //! and nothing is sent (`HTTP_PROXY` is a trap too, so a request would be counted).
 
-mod cli;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cli::{Run, World, rolehop_bin};
+use crate::cli::{Run, World};
+use rolehop_e2e::binaries::rolehop_bin;
 use rolehop_e2e::sso_portal::START_URL;
 use rolehop_e2e::{ConnectionTrap, SsoAccount, SsoOperation, SsoPortal};
 

@@ -11,11 +11,9 @@
 //! Every test's kernel keys are under its own workspace (a hash of its Rolehop home in
 //! the description), so the suites running in parallel in one user keyring never meet.
 
-mod cli;
-
 use std::process::Command;
 
-use cli::{DEPLOY_ROLE, Run, World};
+use crate::cli::{DEPLOY_ROLE, Run, World};
 use rolehop_core::kernel_cache::KernelCache;
 use rolehop_e2e::sso_portal::START_URL;
 use rolehop_e2e::{SsoAccount, SsoPortal};
