@@ -457,7 +457,7 @@ async fn main() -> TestResult {
         return sso_figures().await;
     }
     if args.iter().any(|a| a == "startup-order") {
-        return startup_order::write();
+        return startup_order::profile();
     }
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
@@ -500,7 +500,10 @@ async fn main() -> TestResult {
     );
     println!("  by process, MiB: app {}", breakdown(&app_runs));
     println!("  by process, MiB: bare {}", breakdown(&bare_runs));
-    println!("  {}", startup_order::section_size(&app));
+    match startup_order::gathered_mib(&app) {
+        Some(mib) => println!("  launch code gathered in .text.launch: {mib:.2} MiB"),
+        None => println!("  no .text.launch section in the app: its launch code is not gathered"),
+    }
 
     let mut paints = Vec::new();
     for _ in 0..RUNS {

@@ -30,8 +30,8 @@ tasks:
   bench     install, then run the benchmarks with the test peers available
   sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
-  startup-order  rewrite src-tauri/startup-order.ld (where release builds place the
-            app's launch code) from a profile of a launch under valgrind
+  startup-order  the release app with its launch code gathered, as bundle builds it:
+            profiled under valgrind, linked again, checked (bench does it too)
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
             (--debug: of the debug builds, a quick check of the packaging;
             --check: then install the .deb, run it, launch it, remove it, and read
