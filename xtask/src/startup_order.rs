@@ -186,35 +186,16 @@ pub fn check(repo: &Repo, app: &Path) -> Result<()> {
         .with_context(|| format!("reading {}", functions_file(repo).display()))?;
     let profiled: Vec<&str> = profiled.lines().collect();
     let placement = Placement::read(app)?;
-    let placed = profiled
-        .iter()
-        .filter(|name| placement.in_section(name))
-        .count();
-    let share = placed as f64 / profiled.len().max(1) as f64;
+    let placed = placement
+        .gathered(&profiled)
+        .with_context(|| format!("{}", app.display()))?;
     println!(
-        "{}: {placed} of the {} profiled launch functions in {SECTION} ({:.1} %), \
-         {:.2} MiB",
+        "{}: {placed} of the {} profiled launch functions in {SECTION} ({:.1} %), {:.2} MiB",
         app.display(),
         profiled.len(),
-        share * 100.0,
+        placed as f64 / profiled.len() as f64 * 100.0,
         placement.section_size as f64 / 1048576.0
     );
-    if share < MIN_PLACED {
-        let missing: Vec<&str> = profiled
-            .iter()
-            .copied()
-            .filter(|name| !placement.in_section(name))
-            .take(5)
-            .collect();
-        bail!(
-            "the launch code is not gathered: {:.1} % of the profiled functions are in \
-             {SECTION}, under {:.0} % (not placed, e.g.: {}). Was the app linked with the \
-             script of its own profile ({ORDER_ENV})?",
-            share * 100.0,
-            MIN_PLACED * 100.0,
-            missing.join(", ")
-        );
-    }
     Ok(())
 }
 
@@ -233,15 +214,20 @@ impl Placement {
             stdout_of(Command::new("readelf").args([flag, "-W"]).arg(binary))
                 .with_context(|| format!("readelf {flag} {}", binary.display()))
         };
+        Self::parse(&readelf("-S")?, &readelf("-s")?)
+            .with_context(|| format!("{}", binary.display()))
+    }
+
+    /// From `readelf -SW` and `readelf -sW`.
+    fn parse(headers: &str, symbols: &str) -> Result<Self> {
         let (section, section_size) =
-            section_header(&readelf("-S")?).map_or((None, 0), |(index, size)| (Some(index), size));
-        let symbols = readelf("-s")?;
+            section_header(headers).map_or((None, 0), |(index, size)| (Some(index), size));
         let mut sections: HashMap<String, Vec<u32>> = HashMap::new();
-        for (name, index) in function_symbols(&symbols) {
+        for (name, index) in function_symbols(symbols) {
             sections.entry(name.to_owned()).or_default().push(index);
         }
         if sections.is_empty() {
-            bail!("{} has no symbol table to check", binary.display());
+            bail!("no symbol table to check");
         }
         Ok(Self {
             sections,
@@ -253,6 +239,30 @@ impl Placement {
     fn in_section(&self, name: &str) -> bool {
         self.section
             .is_some_and(|s| self.sections.get(name).is_some_and(|i| i.contains(&s)))
+    }
+
+    /// How many of `profiled` are in [`SECTION`]; an error under [`MIN_PLACED`].
+    fn gathered(&self, profiled: &[&str]) -> Result<usize> {
+        let placed = profiled.iter().filter(|n| self.in_section(n)).count();
+        let share = placed as f64 / profiled.len().max(1) as f64;
+        if profiled.is_empty() || share < MIN_PLACED {
+            let missing: Vec<&str> = profiled
+                .iter()
+                .copied()
+                .filter(|name| !self.in_section(name))
+                .take(3)
+                .collect();
+            bail!(
+                "the launch code is not gathered: {placed} of the {} profiled functions \
+                 ({:.1} %) are in {SECTION}, under {:.0} % (not there, e.g.: {}). Was the app \
+                 linked with the script of its own profile ({ORDER_ENV})?",
+                profiled.len(),
+                share * 100.0,
+                MIN_PLACED * 100.0,
+                missing.join(", ")
+            );
+        }
+        Ok(placed)
     }
 }
 
@@ -312,6 +322,50 @@ mod tests {
 ";
         let symbols: Vec<(&str, u32)> = function_symbols(table).collect();
         assert_eq!(symbols, [("_RNvCs1_4core3foo", 13), ("main", 14)]);
+    }
+
+    const HEADERS: &str = "\
+  [13] .text.launch      PROGBITS        0000000000060000 060000 1c2f40 00  AX  0   0 64
+  [14] .text             PROGBITS        0000000000223000 223000 f00000 00  AX  0   0 64
+";
+
+    /// A symbol table with `launch` functions in [`SECTION`] and `other` in `.text`.
+    fn symbols(launch: &[&str], other: &[&str]) -> String {
+        let line = |(name, index): (&&str, u32)| {
+            format!("    1: 0000000000060040   120 FUNC    LOCAL  DEFAULT   {index} {name}\n")
+        };
+        let launch = launch.iter().zip(std::iter::repeat(13)).map(line);
+        launch
+            .chain(other.iter().zip(std::iter::repeat(14)).map(line))
+            .collect()
+    }
+
+    #[test]
+    fn a_build_holding_its_profiled_functions_passes_the_check() {
+        let placement = Placement::parse(HEADERS, &symbols(&["a", "b"], &["c"])).unwrap();
+        assert_eq!(placement.gathered(&["a", "b"]).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_script_matching_less_than_its_profile_fails_the_check() {
+        // As after a compiler update: the profile's names are not the binary's.
+        let placement = Placement::parse(HEADERS, &symbols(&["a"], &["b2", "c2"])).unwrap();
+        let error = placement
+            .gathered(&["a", "b", "c"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("1 of the 3 profiled functions"), "{error}");
+        assert!(error.contains("e.g.: b, c"), "{error}");
+    }
+
+    #[test]
+    fn a_build_without_the_section_or_a_profile_fails_the_check() {
+        let unordered = HEADERS.replace(".text.launch", ".rodata");
+        let placement = Placement::parse(&unordered, &symbols(&["a"], &[])).unwrap();
+        assert!(placement.gathered(&["a"]).is_err());
+        let placement = Placement::parse(HEADERS, &symbols(&["a"], &[])).unwrap();
+        assert!(placement.gathered(&[]).is_err());
+        assert!(Placement::parse(HEADERS, "").is_err());
     }
 
     #[test]
