@@ -42,31 +42,33 @@ fn main() {
     .expect("tauri build step");
 }
 
-/// Release builds on Linux place the code the app runs from launch to an idle window
-/// together, at the front of the program's code (`startup-order.ld`, a linker script
-/// that `cargo xtask startup-order` writes from a profile of a launch). Why: Linux
-/// maps a program's code in 64 KiB blocks around each page it runs, so a few
+/// A release build on Linux can place the code the app runs from launch to an idle
+/// window together, at the front of the program's code: `ROLEHOP_LAUNCH_ORDER` names a
+/// linker script that `cargo xtask bundle` writes from a profile of a launch of this
+/// very build, then checks in the binary it links (`xtask/src/startup_order.rs`). Why:
+/// Linux maps a program's code in 64 KiB blocks around each page it runs, so a few
 /// functions scattered over the binary keep most of it resident; gathered, the launch
-/// code fills a few blocks. Measured by `cargo xtask bench -- desktop`: the app
-/// process's code pages went from 10.8 to about 5 MiB (ARCHITECTURE.md, "Desktop
-/// memory"). A function the script names but the build lacks is skipped, so a stale
-/// script costs memory, never a build.
+/// code fills a few blocks (docs/benchmarks.md, "Desktop memory"). The script names
+/// functions with rustc's hashes, which change with the compiler and the dependencies,
+/// so none is kept in the repository: every other build keeps the compiler's order.
 fn launch_code_first() {
     const ORDER_ENV: &str = "ROLEHOP_LAUNCH_ORDER";
-    if std::env::var("PROFILE").as_deref() != Ok("release")
-        || std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux")
-    {
-        return;
-    }
-    // `cargo xtask startup-order` profiles a build without the script: valgrind names
-    // only the functions of `.text`. Off changes the link alone, not rustc's hashes.
     println!("cargo:rerun-if-env-changed={ORDER_ENV}");
-    if std::env::var(ORDER_ENV).as_deref() == Ok("off") {
+    let Some(script) = std::env::var_os(ORDER_ENV).filter(|s| !s.is_empty()) else {
         return;
-    }
-    let script = Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"))
-        .join("startup-order.ld");
-    println!("cargo:rerun-if-changed=startup-order.ld");
+    };
+    let script = Path::new(&script);
+    assert!(
+        script.is_absolute() && script.is_file(),
+        "{ORDER_ENV}={}: not an absolute path to a linker script",
+        script.display()
+    );
+    assert!(
+        std::env::var("PROFILE").as_deref() == Ok("release")
+            && std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux"),
+        "{ORDER_ENV} is for release builds on Linux"
+    );
+    println!("cargo:rerun-if-changed={}", script.display());
     println!(
         "cargo:rustc-link-arg-bin=rolehop-desktop=-Wl,-T,{}",
         script.display()

@@ -1,8 +1,11 @@
 //! The desktop app's figures, on its release build (`cargo xtask bench` builds it):
 //!
 //! - memory: the sum of PSS over the app's process tree (the app, WebKit's web and
-//!   network processes) 10 s after launch with 1,000 sessions, and the same for a bare
-//!   Tauri window (`src-tauri/examples/bare_window.rs`) in the same run;
+//!   network processes) 10 s after launch with 1,000 sessions, and the same in the same
+//!   run for a bare Tauri window (`src-tauri/examples/bare_window.rs`) as Tauri ships
+//!   it and with the app's runtime settings (two malloc arenas, no JIT), and for the
+//!   app in the compiler's order when `cargo xtask bench` left that build next to it
+//!   (`xtask/src/startup_order.rs`);
 //! - launch to list painted: from asking tauri-driver for the window to the frame after
 //!   the first snapshot's rows are in the DOM (the UI's `rolehop:list-painted` mark);
 //! - one keystroke in the search box over 5,000 sessions: filter, DOM update, style and
@@ -17,7 +20,7 @@ mod desktop;
 mod startup_order;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -34,7 +37,7 @@ use rolehop_core::workspace::{StoredSession, Workspace};
 use rolehop_e2e::Peers;
 use serde_json::json;
 
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 const IDLE: Duration = Duration::from_secs(10);
 
 /// Active for another hour (so countdowns tick), or inactive.
@@ -243,9 +246,13 @@ fn spawn_on(command: &mut Command, display: &str, env: &[(String, String)]) -> T
         .spawn()?)
 }
 
-/// Launches `binary` on `display` with `env` and waits [`IDLE`].
-fn launch_and_settle(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<Child> {
-    let child = spawn_on(&mut Command::new(binary), display, env)?;
+/// Starts `command` on `display` with `env` and waits [`IDLE`].
+fn launch_and_settle(
+    command: &mut Command,
+    display: &str,
+    env: &[(String, String)],
+) -> TestResult<Child> {
+    let child = spawn_on(command, display, env)?;
     std::thread::sleep(IDLE);
     Ok(child)
 }
@@ -259,29 +266,53 @@ fn stop(pids: &[u32], child: &mut Child) {
 }
 
 /// The PSS of one process tree, in MiB: in all, and by process (its `comm` name, in
-/// tree order: the app, then WebKit's processes).
+/// tree order: the app, then WebKit's processes); and what JavaScriptCore's JIT
+/// setting its web process ran with.
 struct TreePss {
     total: f64,
     by_process: Vec<(String, f64)>,
+    web_jit: Option<String>,
 }
 
-/// Launches `binary` on `display` with `env`, waits [`IDLE`], and returns the PSS of
+/// WebKitGTK's web process, as `/proc/PID/comm` names it (15 characters at most).
+const WEB_PROCESS: &str = "WebKitWebProces";
+
+/// Launches `command` on `display` with `env`, waits [`IDLE`], and returns the PSS of
 /// its process tree.
-fn idle_pss(binary: &Path, display: &str, env: &[(String, String)]) -> TestResult<TreePss> {
-    let mut child = launch_and_settle(binary, display, env)?;
+fn idle_pss(command: &mut Command, display: &str, env: &[(String, String)]) -> TestResult<TreePss> {
+    let mut child = launch_and_settle(command, display, env)?;
     let pids = tree(child.id());
+    let comm = |p: u32| {
+        let comm = fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+        comm.trim().to_owned()
+    };
     let by_process: Vec<(String, f64)> = pids
         .iter()
-        .map(|p| {
-            let comm = fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
-            (comm.trim().to_owned(), pss_kib(*p) as f64 / 1024.0)
-        })
+        .map(|p| (comm(*p), pss_kib(*p) as f64 / 1024.0))
         .collect();
+    let web_jit = pids
+        .iter()
+        .find(|p| comm(**p) == WEB_PROCESS)
+        .and_then(|p| environment_value(*p, JIT_VAR));
     stop(&pids, &mut child);
     std::thread::sleep(Duration::from_millis(500));
     Ok(TreePss {
         total: by_process.iter().map(|(_, mib)| mib).sum(),
         by_process,
+        web_jit,
+    })
+}
+
+/// The variable that turns JavaScriptCore's JIT off (src-tauri/src/lib.rs).
+const JIT_VAR: &str = "JSC_useJIT";
+
+/// The value of `name` in the environment process `pid` started with.
+fn environment_value(pid: u32, name: &str) -> Option<String> {
+    let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+    environ.split(|b| *b == 0).find_map(|entry| {
+        let entry = String::from_utf8_lossy(entry);
+        let (key, value) = entry.split_once('=')?;
+        (key == name).then(|| value.to_owned())
     })
 }
 
@@ -317,7 +348,7 @@ fn idle_cpu(
     env: &[(String, String)],
     window: Duration,
 ) -> TestResult<(f64, usize)> {
-    let mut child = launch_and_settle(binary, display, env)?;
+    let mut child = launch_and_settle(&mut Command::new(binary), display, env)?;
     let pids = tree(child.id());
     let before = cpu_ticks(&pids);
     std::thread::sleep(window);
@@ -379,6 +410,109 @@ async fn sso_figures() -> TestResult {
         "idle CPU, 3,000 SSO sessions, 20 active ({build}): {cpu:.2} % of one core over {} s ({procs} processes: the app and WebKit's)",
         window.as_secs()
     );
+    Ok(())
+}
+
+/// One side of the memory figure: a program, how it is started, and whether its web
+/// process runs JavaScript without a JIT (the app's setting).
+struct Subject {
+    name: String,
+    binary: PathBuf,
+    args: &'static [&'static str],
+    without_jit: bool,
+    runs: Vec<TreePss>,
+}
+
+impl Subject {
+    fn new(
+        name: String,
+        binary: PathBuf,
+        args: &'static [&'static str],
+        without_jit: bool,
+    ) -> Self {
+        Self {
+            name,
+            binary,
+            args,
+            without_jit,
+            runs: Vec::new(),
+        }
+    }
+
+    fn median(&self) -> f64 {
+        median(self.runs.iter().map(|r| r.total).collect())
+    }
+}
+
+/// The memory figure: the PSS of each process tree 10 s after launch with 1,000
+/// sessions, the app against two bare Tauri windows, one as Tauri ships it and one
+/// given the app's runtime settings (two malloc arenas, no JIT: like with like). When
+/// `cargo xtask bench` left the app in the compiler's order next to it, that is
+/// measured too. The runs go round the programs in turn, so load on this shared machine
+/// falls on all alike.
+fn memory_figures(release: &Path, peers: &Peers, env: &[(String, String)]) -> TestResult {
+    let app = release.join("rolehop-desktop");
+    let unordered = release.join("startup-order/rolehop-desktop-unordered");
+    let bare = release.join("examples/bare_window");
+    let gathered = match startup_order::gathered_mib(&app) {
+        Some(mib) => format!("launch code gathered, {mib:.2} MiB"),
+        None => "launch code not gathered".to_owned(),
+    };
+    let mut apps = vec![Subject::new(format!("app ({gathered})"), app, &[], true)];
+    if unordered.exists() {
+        let name = "app (compiler's order)".to_owned();
+        apps.push(Subject::new(name, unordered, &[], true));
+    }
+    let shipped = "bare window, as Tauri ships it".to_owned();
+    let tuned = "bare window, the app's settings".to_owned();
+    let mut bares = [
+        Subject::new(shipped, bare.clone(), &[], false),
+        Subject::new(tuned, bare, &["--rolehop-settings"], true),
+    ];
+
+    seed(peers, 1000)?;
+    let xvfb = Xvfb::start(peers.home().root());
+    for _ in 0..RUNS {
+        for subject in apps.iter_mut().chain(bares.iter_mut()) {
+            let mut command = Command::new(&subject.binary);
+            let run = idle_pss(command.args(subject.args), xvfb.display(), env)?;
+            // The comparison is like with like only if both sides run as stated.
+            if (run.web_jit.as_deref() == Some("false")) != subject.without_jit {
+                return Err(format!(
+                    "{}: its web process ran with {JIT_VAR}={:?}, not as the app does: the \
+                     bare window's settings (src-tauri/examples/bare_window.rs) no longer \
+                     match the app's (src-tauri/src/lib.rs), or this environment sets it",
+                    subject.name, run.web_jit
+                )
+                .into());
+            }
+            subject.runs.push(run);
+        }
+    }
+    drop(xvfb);
+
+    println!(
+        "memory, 1,000 sessions, {} s idle, PSS of the process tree (median; runs; by process \
+         in the median run):",
+        IDLE.as_secs()
+    );
+    for subject in apps.iter().chain(bares.iter()) {
+        let runs: Vec<f64> = subject.runs.iter().map(|r| r.total).collect();
+        println!(
+            "  {:<45} {:>6.1} MiB  {runs:.1?}  {}",
+            subject.name,
+            subject.median(),
+            breakdown(&subject.runs)
+        );
+    }
+    for app in &apps {
+        println!(
+            "  {}: {:.3}x the bare window as Tauri ships it, {:.3}x with the app's settings",
+            app.name,
+            app.median() / bares[0].median(),
+            app.median() / bares[1].median()
+        );
+    }
     Ok(())
 }
 
@@ -449,7 +583,7 @@ async fn main() -> TestResult {
         return sso_figures().await;
     }
     if args.iter().any(|a| a == "startup-order") {
-        return startup_order::write();
+        return startup_order::profile();
     }
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
@@ -471,28 +605,7 @@ async fn main() -> TestResult {
 
     println!("desktop: release build, {} runs each, median first", RUNS);
     let (peers, env) = app_peers()?;
-
-    seed(&peers, 1000)?;
-    let xvfb = Xvfb::start(peers.home().root());
-    let (mut app_runs, mut bare_runs) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
-        app_runs.push(idle_pss(&app, xvfb.display(), &env)?);
-        bare_runs.push(idle_pss(&bare, xvfb.display(), &env)?);
-    }
-    drop(xvfb);
-    let totals = |runs: &[TreePss]| runs.iter().map(|r| r.total).collect::<Vec<f64>>();
-    let (app_mib, bare_mib) = (totals(&app_runs), totals(&bare_runs));
-    let (a, b) = (median(app_mib.clone()), median(bare_mib.clone()));
-    println!(
-        "memory, 1,000 sessions, {} s idle: app {a:.1} MiB PSS ({} processes), bare Tauri window {b:.1} MiB ({} processes): {:.2}x  (runs: app {app_mib:.1?}, bare {bare_mib:.1?})",
-        IDLE.as_secs(),
-        app_runs[0].by_process.len(),
-        bare_runs[0].by_process.len(),
-        a / b
-    );
-    println!("  by process, MiB: app {}", breakdown(&app_runs));
-    println!("  by process, MiB: bare {}", breakdown(&bare_runs));
-    println!("  {}", startup_order::section_size(&app));
+    memory_figures(&release, &peers, &env)?;
 
     let mut paints = Vec::new();
     for _ in 0..RUNS {

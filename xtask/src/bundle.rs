@@ -8,12 +8,19 @@
 //! Release builds by default; `--debug` packages the debug builds, a quick check of the
 //! packaging itself. The packages land in `target/<profile>/bundle/{deb,rpm}/`.
 //!
+//! A release package's app has its launch code gathered (`startup_order.rs`): the
+//! bundler builds the app, a launch of that build is profiled under valgrind and Xvfb
+//! (with a private keyring and 1,000 sessions), the bundler links it again with the
+//! script the profile wrote and packages it, and the task fails unless that binary
+//! holds the profiled functions in its `.text.launch` section. Nothing of it is kept
+//! in the repository, so a compiler or dependency update cannot leave a stale layout.
+//!
 //! `--check` then tests them as a user gets them (`tests/tests/e2e/package.rs`, ignored
-//! in `cargo xtask test`): the `.deb` installed with `dpkg -i`, its `/usr/bin/rolehop`
-//! run, its app launched under Xvfb on 1,000 sessions (the launch figure), then `dpkg -r`
+//! in `cargo xtask test`): the `.deb` installed with `dpkg -i`, its `/usr/bin/rolehop` run,
+//! its app launched under Xvfb on 1,000 sessions (the launch figure), then `dpkg -r`
 //! with the user's workspace intact; the `.rpm`'s file list, version and dependencies
 //! read with `rpm -qlp`. Installing needs root. Not part of CI: the release build alone
-//! takes about ten minutes of both cores.
+//! takes about ten minutes of both cores, and its second link as long again.
 
 use anyhow::{Result, bail};
 use serde_json::json;
@@ -23,6 +30,7 @@ use crate::install;
 use crate::job::Job;
 use crate::process::run;
 use crate::repo::Repo;
+use crate::startup_order;
 
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let debug = args.iter().any(|a| a == "--debug");
@@ -38,6 +46,10 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let mut job = Job::new("bundle");
     // The bundler's prerequisites are the app's own (WebKitGTK, the appindicator...).
     install::for_app(repo, &mut job);
+    if !debug {
+        // The launch profile's: Xvfb, valgrind (its keyring is the app's gnome-keyring).
+        startup_order::install(&mut job);
+    }
     if check {
         // The package tests: the peers and the WebDriver stack of the desktop suites,
         // and `rpm` to read the .rpm.
@@ -55,31 +67,60 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         }
         run(&mut cargo)
     });
-    job.step("package the app and the CLI (.deb, .rpm)", || {
+    // The CLI goes to /usr/bin from this build's target directory; the path is
+    // absolute, so it is given here rather than in tauri.conf.json.
+    let cli = repo.root.join("target").join(profile).join("rolehop");
+    let files = json!({ "/usr/bin/rolehop": cli });
+    let config = json!({ "bundle": { "linux": {
+        "deb": { "files": files },
+        "rpm": { "files": files },
+    } } });
+    let bundler = |args: &[&str]| -> Result<std::process::Command> {
         if !tauri.exists() {
             bail!(
                 "{} is missing: install the UI's dev dependencies (`npm ci` in ui/, which needs Node >= 20.19)",
                 tauri.display()
             );
         }
-        // The CLI goes to /usr/bin from this build's target directory; the path is
-        // absolute, so it is given here rather than in tauri.conf.json.
-        let cli = repo.root.join("target").join(profile).join("rolehop");
-        let files = json!({ "/usr/bin/rolehop": cli });
-        let config = json!({ "bundle": { "linux": {
-            "deb": { "files": files },
-            "rpm": { "files": files },
-        } } });
         let mut bundler = std::process::Command::new(&tauri);
         bundler
             .current_dir(repo.root.join("src-tauri"))
-            .args(["build", "--bundles", "deb,rpm", "--ci", "--config"])
+            .arg("build")
+            .args(args)
+            .args(["--ci", "--config"])
             .arg(config.to_string());
         if debug {
             bundler.arg("--debug");
         }
+        Ok(bundler)
+    };
+    if !debug {
+        job.step(
+            "build the app (bundler, no packages), the compiler's order",
+            || run(&mut bundler(&["--no-bundle"])?),
+        );
+        job.step(
+            "profile a launch of that build (callgrind) and write the script",
+            || startup_order::profile(repo, &startup_order::release_app(repo)),
+        );
+    }
+    if job.failed() {
+        return job.finish();
+    }
+    job.step("package the app and the CLI (.deb, .rpm)", || {
+        let mut bundler = bundler(&["--bundles", "deb,rpm"])?;
+        if !debug {
+            // The same build linked again, its launch code gathered.
+            let (var, script) = startup_order::order_env(repo);
+            bundler.env(var, script);
+        }
         run(&mut bundler)
     });
+    if !debug {
+        job.step("check the packaged app's launch code gathered", || {
+            startup_order::check(repo, &startup_order::release_app(repo))
+        });
+    }
     if check {
         job.step(
             "test the packages (dpkg -i, run, launch, dpkg -r; rpm -qlp)",

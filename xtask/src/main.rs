@@ -31,8 +31,8 @@ tasks:
   bench     install, then run the benchmarks with the test peers available
   sandbox   the desktop app on throw-away moto, keyring and workspace, seeded
   bindings  regenerate ui/src/bindings (TypeScript) from the Rust types
-  startup-order  rewrite src-tauri/startup-order.ld (where release builds place the
-            app's launch code) from a profile of a launch under valgrind
+  startup-order  the release app with its launch code gathered, as bundle builds it:
+            profiled under valgrind, linked again, checked (bench does it too)
   layers    each crate's files, imports, import circles and largest files; fails on a
             circle inside a crate (--root DIR: measure another checkout)
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle

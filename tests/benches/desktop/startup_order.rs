@@ -1,46 +1,35 @@
-//! `cargo xtask startup-order`: writes `src-tauri/startup-order.ld`, the linker script
-//! that gathers the code the desktop app runs from launch to an idle window (see
-//! `src-tauri/build.rs`, `launch_code_first`).
+//! The profile behind the desktop app's launch order (`xtask/src/startup_order.rs`
+//! turns it into the linker script that gathers the app's launch code, and checks the
+//! build linked with it).
 //!
-//! How: the release app, built with its symbols, runs under valgrind's callgrind with
-//! 1,000 sessions (as the memory figure does) until it has painted its list and sat
-//! idle; callgrind's dump names every function of the app's binary that ran. Each
-//! becomes one line of the script:
-//! - a function with one instance in the binary by its name without the hash that
-//!   rustc appends (`…17h<16 hex digits>E` becomes `…17h*E`): the hash follows the
-//!   build's dependencies and features, the name does not, so these lines stay good
-//!   after a dependency update or in a build with other features (the packages);
-//! - a generic function's instances share that name, and most of them never run at
-//!   launch: such a line keeps the hash, and matches only builds like the profiled one.
-//!
-//! Each line matches the function's section as `.text.NAME` and, for a cold function,
-//! `.text.unlikely.NAME`. The profiled build is linked without the script
-//! (`ROLEHOP_LAUNCH_ORDER=off`): callgrind names only the functions of `.text`.
+//! `cargo bench --profile dev -p rolehop-e2e --bench desktop -- startup-order`, with
+//! `ROLEHOP_DESKTOP_BIN` (a release app with its symbol table, linked without a script)
+//! and `ROLEHOP_LAUNCH_FUNCTIONS` (where the list goes): the app runs under valgrind's
+//! callgrind with 1,000 sessions (as the memory figure does) until it has painted its
+//! list and sat idle; callgrind's dump names every function of the app's binary that
+//! ran, written one a line, with rustc's hashes: the list is for the build profiled,
+//! and the builds linked with it are checked against it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::desktop::{TestResult, Xvfb};
+use super::desktop::{self, TestResult, Xvfb};
 
 /// The output section the script makes, in front of `.text`.
 const SECTION: &str = ".text.launch";
 /// Launch, list painted and some idle time, under callgrind (about 50 times slower).
 const PROFILED: Duration = Duration::from_secs(90);
 
-/// Profiles a launch of the release app and writes the script.
-pub fn write() -> TestResult {
-    let app = rolehop_e2e::binaries::build_dir().join("rolehop-desktop");
-    let symbols = defined_functions(&app)?;
-    if symbols.is_empty() {
-        return Err(format!(
-            "{} has no symbol table: `cargo xtask startup-order` builds it with one",
-            app.display()
-        )
-        .into());
-    }
+/// Profiles a launch of the app and writes the functions that ran.
+pub fn profile() -> TestResult {
+    let app = desktop::app_binary();
+    let target = std::env::var_os("ROLEHOP_LAUNCH_FUNCTIONS")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .ok_or("ROLEHOP_LAUNCH_FUNCTIONS: where to write the functions that ran")?;
     let (peers, env) = super::app_peers()?;
     super::seed(&peers, 1000)?;
     let xvfb = Xvfb::start(peers.home().root());
@@ -63,61 +52,28 @@ pub fn write() -> TestResult {
     std::thread::sleep(Duration::from_secs(5));
     super::stop(&super::tree(child.id()), &mut child);
     if !dumped.success() {
-        return Err("callgrind_control could not dump the profile".into());
+        return Err("callgrind_control could not dump the profile: did the app stop?".into());
     }
     let profile = fs::read_to_string(format!("{}.1", out.display()))?;
-    let ran = functions_that_ran(&profile, "rolehop-desktop");
-    let lines = script_lines(&ran, &symbols);
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/startup-order.ld");
-    fs::write(&target, script(&lines))?;
+    let object = app.file_name().ok_or("the app's path has no file name")?;
+    let ran = functions_that_ran(&profile, &object.to_string_lossy());
+    if ran.is_empty() {
+        return Err(format!(
+            "callgrind named no function of {}: has it a symbol table?",
+            app.display()
+        )
+        .into());
+    }
+    let mut list = ran.join("\n");
+    list.push('\n');
+    fs::write(&target, list)?;
     println!(
-        "{}: {} functions that ran at launch, {} lines ({} by name alone)",
+        "{}: {} functions of {} ran at launch",
         target.display(),
         ran.len(),
-        lines.len(),
-        lines.iter().filter(|l| l.ends_with("17h*E")).count()
+        app.display()
     );
     Ok(())
-}
-
-/// The names of the functions of `binary`'s symbol table (`nm`), with how many
-/// share each name without its hash.
-fn defined_functions(binary: &Path) -> TestResult<HashMap<String, usize>> {
-    let out = Command::new("nm")
-        .arg("--defined-only")
-        .arg(binary)
-        .stderr(Stdio::null())
-        .output()?;
-    let mut counts = HashMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(_), Some(kind), Some(name)) = (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        if matches!(kind, "t" | "T" | "w" | "W") {
-            *counts.entry(unhashed(name)).or_insert(0) += 1;
-        }
-    }
-    Ok(counts)
-}
-
-/// `name` with rustc's legacy-mangling hash replaced by `*`, or `name` itself.
-fn unhashed(name: &str) -> String {
-    const HASH: usize = "17h0123456789abcdefE".len();
-    let Some(start) = name.len().checked_sub(HASH) else {
-        return name.to_owned();
-    };
-    let tail = &name[start..];
-    let is_hash = name.starts_with("_ZN")
-        && tail.starts_with("17h")
-        && tail.ends_with('E')
-        && tail[3..HASH - 1].bytes().all(|b| b.is_ascii_hexdigit());
-    if is_hash {
-        format!("{}17h*E", &name[..start])
-    } else {
-        name.to_owned()
-    }
 }
 
 /// The functions of the object whose path ends with `object` that have a cost in a
@@ -166,43 +122,9 @@ fn functions_that_ran(profile: &str, object: &str) -> Vec<String> {
     ran
 }
 
-/// One script line per function: by its name without the hash when the binary has
-/// one function of that name, else by its full name. Sorted, so that a new profile's
-/// script differs from the last only where the functions do (the order within the
-/// section does not matter: all of it runs at launch).
-fn script_lines(ran: &[String], symbols: &HashMap<String, usize>) -> Vec<String> {
-    let lines: BTreeSet<String> = ran
-        .iter()
-        .map(|name| {
-            let general = unhashed(name);
-            if symbols.get(&general) == Some(&1) {
-                general
-            } else {
-                name.clone()
-            }
-        })
-        .collect();
-    lines.into_iter().collect()
-}
-
-fn script(lines: &[String]) -> String {
-    let mut out = format!(
-        "/* Written by `cargo xtask startup-order` (tests/benches/desktop/startup_order.rs):\n   \
-         the functions the desktop app ran from launch to an idle window with 1,000\n   \
-         sessions, placed together in front of the rest of its code (src-tauri/build.rs,\n   \
-         release builds on Linux). Regenerate after large changes to what runs at launch. */\n\
-         SECTIONS {{\n  {SECTION} : {{\n"
-    );
-    for name in lines {
-        out.push_str(&format!("    *(.text.{name} .text.unlikely.{name})\n"));
-    }
-    out.push_str("  }\n}\nINSERT BEFORE .text;\n");
-    out
-}
-
-/// What the memory figure's app has of the script: the size of its ordered section
-/// (from the section headers, which a stripped binary keeps).
-pub fn section_size(app: &Path) -> String {
+/// The size of `app`'s gathered launch code in MiB, if it has it (from the section
+/// headers, which a stripped binary keeps).
+pub fn gathered_mib(app: &Path) -> Option<f64> {
     let headers = Command::new("readelf")
         .args(["-SW"])
         .arg(app)
@@ -210,16 +132,10 @@ pub fn section_size(app: &Path) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    let size = headers.lines().find_map(|line| {
+    headers.lines().find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let at = fields.iter().position(|f| *f == SECTION)?;
-        u64::from_str_radix(fields.get(at + 4)?, 16).ok()
-    });
-    match size {
-        Some(bytes) => format!(
-            "launch code gathered in {SECTION}: {:.2} MiB (src-tauri/startup-order.ld)",
-            bytes as f64 / 1048576.0
-        ),
-        None => format!("no {SECTION} section in the app: its launch code is not gathered"),
-    }
+        let bytes = u64::from_str_radix(fields.get(at + 4)?, 16).ok()?;
+        Some(bytes as f64 / 1048576.0)
+    })
 }
