@@ -137,7 +137,7 @@ impl Drop for Settle {
 mod tests {
     //! The web view is no peer a unit test can have: its end of the channel is a closure
     //! that records what the shell sends. The real dialog is driven in
-    //! `tests/tests/desktop_app.rs`.
+    //! `tests/tests/e2e/desktop_app.rs`.
 
     use std::pin::Pin;
     use std::task::{Context, Poll, Waker};

@@ -38,7 +38,7 @@ tasks:
   bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
             (--debug: of the debug builds, a quick check of the packaging;
             --check: then install the .deb, run it, launch it, remove it, and read
-            the .rpm's file list: tests/tests/package.rs, needs root)
+            the .rpm's file list: tests/tests/e2e/package.rs, needs root)
 ";
 
 fn main() -> ExitCode {

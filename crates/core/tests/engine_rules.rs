@@ -1,6 +1,6 @@
 //! The engine's rules about the keychain, through the public API, with keyring-core's
 //! mock store standing in for the Secret Service (no D-Bus in unit tests; the
-//! end-to-end suite `tests/tests/engine_chain.rs` checks the same rules against a real
+//! end-to-end suite `tests/tests/e2e/engine_chain.rs` checks the same rules against a real
 //! gnome-keyring with `secret-tool`). Nothing here calls STS.
 
 use std::collections::HashMap;
