@@ -15,7 +15,6 @@ use std::process::Command;
 
 use crate::cli::{DEPLOY_ROLE, Run, World};
 use rolehop_core::kernel_cache::KernelCache;
-use rolehop_e2e::sso_portal::START_URL;
 use rolehop_e2e::{SsoAccount, SsoPortal};
 
 /// `keyctl ARGS`: standard output when it succeeded, `None` when it said no.
@@ -27,15 +26,6 @@ fn keyctl(args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn session_id(world: &World, name: &str) -> String {
-    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
-    list.as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["id"].as_str())
-        .unwrap_or_else(|| panic!("no session {name} in {list}"))
-        .to_owned()
 }
 
 /// Whether the kernel keyring holds a copy for the session with id `id`.
@@ -115,7 +105,7 @@ fn carol_and_ops_started(world: &World) -> rolehop_e2e::IamUser {
     let role = moto.create_role("OpsRole", &carol.arn).expect("role");
     world.add_role("ops", "carol", &role);
     world.rolehop(&["session", "start", "ops"]).ok();
-    let (carol_id, ops_id) = (session_id(world, "carol"), session_id(world, "ops"));
+    let (carol_id, ops_id) = (world.session_id("carol"), world.session_id("ops"));
     assert!(kernel_copy(world, &ops_id), "ops' kernel copy");
     assert!(keychain_copy(world, &ops_id), "ops' cached credentials");
     assert!(
@@ -129,7 +119,7 @@ fn carol_and_ops_started(world: &World) -> rolehop_e2e::IamUser {
 /// signed with `new_key`, then the role; and no copy of ops' from before is answered.
 #[track_caller]
 fn ops_asks_sts_again_with(world: &World, new_key: &str, before: &serde_json::Value) {
-    no_copy_left(world, &[session_id(world, "ops")], "the new keys");
+    no_copy_left(world, &[world.session_id("ops")], "the new keys");
     world.peers.moto().start_recording().expect("recording");
     let answer = credential_process(world, "ops").ok().json();
     assert_ne!(answer["AccessKeyId"], before["AccessKeyId"], "a stale copy");
@@ -151,7 +141,7 @@ fn ops_asks_sts_again_with(world: &World, new_key: &str, before: &serde_json::Va
 #[test]
 fn stop_drops_a_roles_copies_and_credential_process_assumes_it_again() {
     let world = story_started("production");
-    let production = session_id(&world, "production");
+    let production = world.session_id("production");
     let before = credential_process(&world, "production").ok().json();
     assert!(kernel_copy(&world, &production));
     assert!(keychain_copy(&world, &production));
@@ -183,7 +173,7 @@ fn stop_drops_a_roles_copies_and_credential_process_assumes_it_again() {
 #[test]
 fn stop_of_an_mfa_user_keeps_its_session_token_for_the_chains_below_it() {
     let world = story_started("alice");
-    let alice = session_id(&world, "alice");
+    let alice = world.session_id("alice");
     assert!(kernel_copy(&world, &alice));
 
     world.rolehop(&["session", "stop", "alice"]).ok();
@@ -202,27 +192,7 @@ fn stop_of_an_mfa_user_keeps_its_session_token_for_the_chains_below_it() {
 /// A world whose `rolehop` reaches the IAM Identity Center stand-in, logged in to
 /// integration `acme` (through a browser that approves), with `accounts` synced.
 fn logged_in_and_synced(accounts: &[SsoAccount]) -> (World, SsoPortal, tempfile::TempDir) {
-    let world = World::start();
-    let portal = SsoPortal::start(world.peers.moto()).expect("stand-in starts");
-    let mut world = world;
-    for (k, v) in portal.endpoint_env() {
-        world = world.with_env(&k, &v);
-    }
-    world
-        .rolehop(&[
-            "sso",
-            "add",
-            "--name",
-            "acme",
-            "--start-url",
-            START_URL,
-            "--region",
-            "eu-west-1",
-        ])
-        .ok();
-    world
-        .rolehop(&["settings", "set", "default-region", "us-east-1"])
-        .ok();
+    let (world, portal) = World::with_sso_portal();
     portal.seed(accounts).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let browser = portal.approving_browser(dir.path()).unwrap();
@@ -252,10 +222,7 @@ fn logout_leaves_no_copy_answering_for_an_sso_role_or_a_role_chained_below_it() 
     );
     world.rolehop(&["session", "start", "tools-Admin"]).ok();
     world.rolehop(&["session", "start", "deeper"]).ok();
-    let ids = [
-        session_id(&world, "tools-Admin"),
-        session_id(&world, "deeper"),
-    ];
+    let ids = [world.session_id("tools-Admin"), world.session_id("deeper")];
     for id in &ids {
         assert!(kernel_copy(&world, id) && keychain_copy(&world, id), "{id}");
     }
@@ -297,7 +264,7 @@ fn rotate_keys_drops_every_copy_below_the_user_and_credential_process_uses_the_n
         .secret_service()
         .lookup(
             world.peers.home().keychain_service(),
-            &format!("access-keys:{}", session_id(&world, "carol")),
+            &format!("access-keys:{}", world.session_id("carol")),
         )
         .unwrap()
         .expect("carol's keys");
@@ -339,7 +306,7 @@ fn new_keys_given_by_edit_drop_every_copy_below_the_user() {
         )
         .ok();
 
-    assert!(!keychain_copy(&world, &session_id(&world, "carol")));
+    assert!(!keychain_copy(&world, &world.session_id("carol")));
     ops_asks_sts_again_with(&world, key, &before);
 }
 
@@ -349,8 +316,8 @@ fn new_keys_given_by_edit_drop_every_copy_below_the_user() {
 fn removal_drops_every_copy_of_the_removed_sessions() {
     let world = story_started("production");
     let ids = [
-        session_id(&world, "codebuild"),
-        session_id(&world, "production"),
+        world.session_id("codebuild"),
+        world.session_id("production"),
     ];
     for id in &ids {
         assert!(keychain_copy(&world, id), "{id}");
@@ -376,7 +343,7 @@ fn an_sso_sync_that_removes_a_session_drops_its_cached_credentials() {
         SsoAccount::new("555555555555", "tools", &["Admin"]),
         SsoAccount::new("666666666666", "data", &["Admin"]),
     ]);
-    let gone = session_id(&world, "data-Admin");
+    let gone = world.session_id("data-Admin");
     credential_process(&world, "data-Admin").ok();
     assert!(keychain_copy(&world, &gone));
 
@@ -427,7 +394,7 @@ print(json.dumps(ids))
             .to_owned()
     };
     let (leaving, staying) = (name_of(&members[0]), name_of(&members[1]));
-    let gone = session_id(&world, &leaving);
+    let gone = world.session_id(&leaving);
     credential_process(&world, &leaving).ok();
     assert!(keychain_copy(&world, &gone));
 

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
 use rolehop_e2e::binaries::rolehop_bin;
-use rolehop_e2e::{IamUser, Peers, aws_cli, peers_venv};
+use rolehop_e2e::sso_portal::START_URL;
+use rolehop_e2e::{IamUser, Peers, SsoPortal, aws_cli, peers_venv};
 
 /// The production account of the seed's story (moto creates nothing there; it does not
 /// check that an assumed role exists).
@@ -68,6 +69,43 @@ pub struct World {
 }
 
 impl World {
+    /// A world whose `rolehop` and AWS CLI reach the stand-in, with integration `acme`.
+    pub fn with_sso_portal() -> (World, SsoPortal) {
+        let world = World::start();
+        let portal = SsoPortal::start(world.peers.moto()).expect("stand-in starts");
+        let mut world = world;
+        for (k, v) in portal.endpoint_env() {
+            world = world.with_env(&k, &v);
+        }
+        world
+            .rolehop(&[
+                "sso",
+                "add",
+                "--name",
+                "acme",
+                "--start-url",
+                START_URL,
+                "--region",
+                "eu-west-1",
+            ])
+            .ok();
+        // Synced sessions name no region: the workspace's default is the profile's.
+        world
+            .rolehop(&["settings", "set", "default-region", "us-east-1"])
+            .ok();
+        (world, portal)
+    }
+
+    /// The id of session `name`, as `session list --json` gives it.
+    pub fn session_id(&self, name: &str) -> String {
+        let list = self.rolehop(&["session", "list", "--json"]).ok().json();
+        list.as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
+            .and_then(|s| s["id"].as_str())
+            .unwrap_or_else(|| panic!("no session {name} in {list}"))
+            .to_owned()
+    }
+
     /// Adds IAM user `name` (a moto user of that name, no MFA, its keys piped in) bound
     /// to `profile`, in us-east-1.
     pub fn add_iam_user(&self, name: &str, profile: &str) -> IamUser {

@@ -44,20 +44,11 @@ struct KernelKey {
     payload: serde_json::Value,
 }
 
-fn session_id(world: &World, name: &str) -> String {
-    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
-    list.as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["id"].as_str())
-        .unwrap_or_else(|| panic!("no session {name} in {list}"))
-        .to_owned()
-}
-
 /// The description Rolehop gives `name`'s key in this world's workspace.
 fn description(world: &World, name: &str) -> String {
     let home = world.peers.home();
     KernelCache::new(home.keychain_service(), &home.rolehop_home())
-        .description(session_id(world, name).parse().unwrap())
+        .description(world.session_id(name).parse().unwrap())
         .expect("the kernel cache is on")
 }
 
@@ -321,7 +312,7 @@ fn a_keychain_wiped_behind_rolehops_back_fails_the_next_rotation_which_drops_the
     export_keyring(&world);
     let service = world.peers.home().keychain_service().to_owned();
     for name in ["alice", "codebuild", "production"] {
-        let id = session_id(&world, name);
+        let id = world.session_id(name);
         for account in [
             format!("access-keys:{id}"),
             format!("cached-credentials:{id}"),

@@ -25,15 +25,6 @@ fn values_in_section(text: &str, section: &str, key: &str) -> Vec<String> {
     found
 }
 
-fn session_id(world: &World, name: &str) -> String {
-    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
-    list.as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["id"].as_str())
-        .unwrap_or_else(|| panic!("no session {name} in {list}"))
-        .to_owned()
-}
-
 #[test]
 fn two_processes_starting_two_sessions_on_one_profile_leave_exactly_one_active() {
     let world = World::start();
@@ -142,7 +133,7 @@ fn the_profile_of_a_live_session_cannot_be_changed_by_an_edit() {
 fn removing_a_session_whose_credentials_cannot_be_withdrawn_still_deletes_its_keys() {
     let world = World::start();
     world.add_iam_user("doomed", "fragile");
-    let id = session_id(&world, "doomed");
+    let id = world.session_id("doomed");
     let service = world.peers.home().keychain_service().to_owned();
     let account = format!("access-keys:{id}");
     world.rolehop(&["session", "start", "doomed"]).ok();

@@ -51,19 +51,10 @@ fn create_key_outside(world: &World, user: &str) -> String {
         .to_owned()
 }
 
-fn session_id(world: &World, name: &str) -> String {
-    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
-    list.as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["id"].as_str())
-        .unwrap_or_else(|| panic!("no session {name} in {list}"))
-        .to_owned()
-}
-
 /// The stored keys of session `name`, as `secret-tool` reads them.
 fn keychain_keys(world: &World, name: &str) -> serde_json::Value {
     let home = world.peers.home();
-    let account = format!("access-keys:{}", session_id(world, name));
+    let account = format!("access-keys:{}", world.session_id(name));
     let secret = world
         .peers
         .secret_service()
@@ -121,7 +112,7 @@ fn rotation_leaves_one_new_key_in_iam_only_its_secret_in_the_keychain_and_chains
     assert!(!everything.contains(&carol.access_key_id), "{everything}");
     // The cached session token and the role's credentials came from the old key.
     for name in ["carol", "ops"] {
-        let cache = format!("cached-credentials:{}", session_id(&world, name));
+        let cache = format!("cached-credentials:{}", world.session_id(name));
         assert!(!everything.contains(&cache), "{cache} kept: {everything}");
     }
     assert!(run.stdout.contains("carol, ops"), "{run:?}");

@@ -20,33 +20,6 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A world whose `rolehop` and AWS CLI reach the stand-in, with integration `acme`.
-fn world_with_portal() -> (World, SsoPortal) {
-    let world = World::start();
-    let portal = SsoPortal::start(world.peers.moto()).expect("stand-in starts");
-    let mut world = world;
-    for (k, v) in portal.endpoint_env() {
-        world = world.with_env(&k, &v);
-    }
-    world
-        .rolehop(&[
-            "sso",
-            "add",
-            "--name",
-            "acme",
-            "--start-url",
-            START_URL,
-            "--region",
-            "eu-west-1",
-        ])
-        .ok();
-    // Synced sessions name no region: the workspace's default is the profile's.
-    world
-        .rolehop(&["settings", "set", "default-region", "us-east-1"])
-        .ok();
-    (world, portal)
-}
-
 /// `rolehop sso login acme --no-browser`, approved through the stand-in once the CLI
 /// has polled and been told "pending" at least once.
 fn log_in(world: &World, portal: &SsoPortal) -> Run {
@@ -127,7 +100,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn log_in_once_sync_300_accounts_and_use_one_role_then_chain_from_it() {
-    let (world, portal) = world_with_portal();
+    let (world, portal) = World::with_sso_portal();
     let accounts = portal.seed_generated(300, &["Admin", "ReadOnly"]).unwrap();
     let first = &accounts[0];
     let second = &accounts[1];
@@ -343,7 +316,7 @@ fn log_in_once_sync_300_accounts_and_use_one_role_then_chain_from_it() {
 
 #[test]
 fn a_denied_role_a_revoked_token_and_a_throttled_portal_fail_that_session_only() {
-    let (world, portal) = world_with_portal();
+    let (world, portal) = World::with_sso_portal();
     portal
         .seed(&[
             SsoAccount::new(
@@ -427,7 +400,7 @@ fn a_denied_role_a_revoked_token_and_a_throttled_portal_fail_that_session_only()
 
 #[test]
 fn an_imported_sso_session_config_logs_in_and_starts_as_its_role() {
-    let (world, portal) = world_with_portal();
+    let (world, portal) = World::with_sso_portal();
     portal
         .seed(&[SsoAccount::new("333333333333", "shared", &["Admin"])])
         .unwrap();
@@ -479,7 +452,7 @@ fn an_imported_sso_session_config_logs_in_and_starts_as_its_role() {
 
 #[test]
 fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_login() {
-    let (world, portal) = world_with_portal();
+    let (world, portal) = World::with_sso_portal();
     portal
         .seed(&[SsoAccount::new(
             "444444444444",
@@ -529,7 +502,7 @@ fn a_token_near_its_end_is_refreshed_unasked_and_a_refused_refresh_asks_for_a_lo
 
 #[test]
 fn login_opens_browser_and_removing_the_integration_takes_its_sessions_and_secrets() {
-    let (world, portal) = world_with_portal();
+    let (world, portal) = World::with_sso_portal();
     let dir = tempfile::tempdir().unwrap();
     let browser = portal.approving_browser(dir.path()).unwrap();
     let run = world
