@@ -1,31 +1,20 @@
-//! How the app's started sessions reach the AWS files: the one place that picks the
-//! engine's [`Delivery`], and the `rolehop` CLI its `credential_process` lines run.
+//! The `rolehop` CLI that the app's `credential_process` lines run. The engine's
+//! builder makes the AWS files delivery with it.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use rolehop_core::EngineConfig;
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
-use rolehop_core::delivery::Delivery;
-
-/// The AWS files delivery for this engine's home: temporary keys in the shared
-/// credentials file, or `credential_process` lines that run the `rolehop` CLI.
-pub fn delivery(config: &EngineConfig) -> Arc<dyn Delivery> {
-    let cli = locate_cli(
+/// The CLI for this app's `credential_process` lines, or `None` (logged): the delivery
+/// then refuses to write such a line rather than a bare `rolehop` (credentials-file
+/// mode, which needs no CLI, still works).
+pub fn cli_for_credential_process() -> Option<PathBuf> {
+    locate_cli(
         std::env::var_os("ROLEHOP_CLI"),
         std::env::current_exe().ok().as_deref(),
         std::env::var_os("PATH"),
     )
-    .unwrap_or_else(|why| {
-        // No path at all rather than a bare `rolehop`: the delivery refuses to write a
-        // `credential_process` line without an absolute one (credentials-file mode,
-        // which needs no CLI, still works).
-        tracing::warn!("credential_process mode is unavailable: {why}");
-        PathBuf::new()
-    });
-    let files = AwsFilesConfig::from_env(config.home.clone(), config.keychain(), cli);
-    Arc::new(AwsFilesDelivery::new(files))
+    .inspect_err(|why| tracing::warn!("credential_process mode is unavailable: {why}"))
+    .ok()
 }
 
 /// The `rolehop` CLI that `credential_process` lines run, as an absolute, canonical path

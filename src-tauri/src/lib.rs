@@ -21,9 +21,7 @@ pub mod ui_channel;
 
 use std::sync::Arc;
 
-use rolehop_core::agent::AgentServer;
-use rolehop_core::rotation::{RotationScheduler, WorkspaceWatcher};
-use rolehop_core::{Engine, EngineConfig};
+use rolehop_core::{Engine, EngineConfig, RunningEngine};
 use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
@@ -56,24 +54,9 @@ pub fn show_main_window(app: &AppHandle) {
     }
 }
 
-/// The MFA channel, held until the app exits.
-struct MfaChannel(std::sync::Mutex<Option<AgentServer>>);
-
-/// Opens the MFA channel on which the CLI asks this app's dialog for codes; without it
-/// the app works as before and the CLI says where to enter the code.
-async fn mfa_channel(engine: &Engine, prompt: Arc<DialogPrompt>) -> Option<AgentServer> {
-    let config = engine.config();
-    match AgentServer::start(config.runtime_dir(), prompt, config.mfa_timeout).await {
-        Ok(server) => Some(server),
-        Err(e) => {
-            tracing::warn!("the command line cannot ask for MFA codes through this app: {e}");
-            None
-        }
-    }
-}
-
-/// Opens the engine on `ROLEHOP_HOME`, starts rotation and the workspace watcher, and
-/// runs the app until "Quit".
+/// Opens the engine on `ROLEHOP_HOME` with its background work (rotation, the
+/// workspace watcher, the MFA channel on which the CLI asks this app's dialog for
+/// codes), and runs the app until "Quit".
 pub fn run() -> anyhow::Result<()> {
     limit_malloc_arenas();
     web_view_without_jit();
@@ -105,19 +88,18 @@ pub fn run() -> anyhow::Result<()> {
             let prompt = Arc::new(DialogPrompt::new(ui.clone()));
             let mut config = EngineConfig::from_env();
             config.mfa_timeout = prompt::timeout_from_env(config.mfa_timeout);
-            let delivery = delivery::delivery(&config);
-            let (engine, workspace) = tauri::async_runtime::block_on(async {
-                let engine = Arc::new(Engine::open(config, prompt.clone(), delivery).await?);
-                RotationScheduler::spawn(engine.clone());
-                WorkspaceWatcher::spawn(engine.clone());
-                let workspace = engine.workspace().await?;
-                Ok::<_, rolehop_core::EngineError>((engine, workspace))
+            let (running, workspace) = tauri::async_runtime::block_on(async {
+                let running = Engine::builder(config, prompt.clone())
+                    .aws_files(delivery::cli_for_credential_process())
+                    .run()
+                    .await?;
+                let workspace = running.engine().workspace().await?;
+                Ok::<_, rolehop_core::EngineError>((running, workspace))
             })?;
-            // The command line's processes with no terminal ask through this window's
-            // MFA dialog; the channel closes (socket and secret file removed) on quit.
-            app.manage(MfaChannel(std::sync::Mutex::new(
-                tauri::async_runtime::block_on(mfa_channel(&engine, prompt.clone())),
-            )));
+            let engine = running.engine().clone();
+            // The background work stops, and the MFA channel closes (socket and secret
+            // file removed), on quit.
+            app.manage(running);
             relay::spawn(
                 app.handle().clone(),
                 engine.clone(),
@@ -154,9 +136,9 @@ pub fn run() -> anyhow::Result<()> {
         .build(tauri::tauri_build_context!())?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event
-                && let Some(channel) = app.try_state::<MfaChannel>()
+                && let Some(running) = app.try_state::<RunningEngine>()
             {
-                channel.0.lock().expect("mfa channel").take();
+                running.shut_down();
             }
         });
     Ok(())

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::Credentials as SdkCredentials;
-use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::{Engine, NewIamUser, NewRole, StartOptions};
 use rolehop_e2e::Peers;
@@ -61,7 +60,8 @@ fn main() {
         let config = peers
             .home()
             .engine_config(Some(endpoint.clone()), Duration::from_secs(30));
-        let engine = Engine::open(config, Arc::new(Code), Arc::new(NoDelivery))
+        let engine = Engine::builder(config, Arc::new(Code))
+        .open()
             .await
             .unwrap();
         let serial = "arn:aws:iam::111111111111:mfa/alice".to_owned();
@@ -167,7 +167,7 @@ fn main() {
         let mut differences = Vec::new();
         for round in 0..ROUNDS {
             for id in ids {
-                engine.resolver().forget(id).await.unwrap();
+                rolehop_core::testing::resolver(&engine).forget(id).await.unwrap();
             }
             // Nothing of Rolehop's runs while the baseline is timed: the previous round's
             // write-behind (state file, keychain cache writes) lands before either

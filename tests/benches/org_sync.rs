@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::org::OrgSyncRequest;
 use rolehop_core::{Engine, NewIamUser};
@@ -77,7 +76,8 @@ print(" ".join(ids))
             .home()
             .engine_config(Some(endpoint.clone()), Duration::from_secs(30));
         let prompt = Arc::new(NoPrompt("no MFA in this benchmark".into()));
-        let engine = Engine::open(config, prompt, Arc::new(NoDelivery))
+        let engine = Engine::builder(config, prompt)
+        .open()
             .await
             .unwrap();
         engine

@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::rotation::SystemClock;
 use rolehop_core::sso::NewIntegration;
@@ -81,11 +80,11 @@ fn main() {
             keychain_service: peers.home().keychain_service().to_owned(),
             ..EngineConfig::from_env()
         };
-        let engine = Engine::open(
+        let engine = Engine::builder(
             config,
             Arc::new(NoPrompt("no MFA in this bench".into())),
-            Arc::new(NoDelivery),
         )
+        .open()
         .await
         .expect("engine");
         engine
@@ -134,7 +133,7 @@ fn main() {
 
         // Where a sync's time goes: the portal listing alone, through the same client.
         let integration = engine.integration("acme").await.expect("integration");
-        let sso = engine.resolver().sso();
+        let sso = rolehop_core::testing::resolver(&engine).sso();
         let token = sso.access_token(&integration).await.expect("token");
         let started = Instant::now();
         let listed = assignments(sso.portal(), &integration.region, &token)

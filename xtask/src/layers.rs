@@ -9,6 +9,10 @@
 //! reports each strongly connected set of two or more files. A circle fails the check
 //! (`cargo xtask test` runs it), naming the files and one import of each.
 //!
+//! A second rule: **the shells (`crates/cli`, `src-tauri`) use the engine's facade
+//! only**: neither names `rolehop_core::testing` nor turns on the core's `test-support`
+//! feature, which hand out the engine's internals to its tests.
+//!
 //! It reads text, not the compiler's resolution: a path through a `pub use` re-export
 //! is credited to the file that re-exports it, which is what a reader follows too.
 
@@ -33,6 +37,9 @@ const CRATES: &[&str] = &[
     "xtask",
 ];
 
+/// The shells, which must not reach the engine's test-support surface.
+const SHELLS: &[&str] = &["crates/cli", "src-tauri"];
+
 /// `args`: `--root DIR` measures another checkout (to compare before and after).
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let root = match args {
@@ -45,7 +52,35 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     if report.circles > 0 {
         bail!("{} import circle(s) inside a crate", report.circles);
     }
+    let breaches = facade_breaches(&root)?;
+    if !breaches.is_empty() {
+        bail!(
+            "a shell reaches the engine's test-support surface:\n  {}",
+            breaches.join("\n  ")
+        );
+    }
     Ok(())
+}
+
+/// Where a shell names `rolehop_core::testing` or turns on `test-support`.
+fn facade_breaches(root: &Path) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for dir in SHELLS {
+        let krate = root.join(dir);
+        if !krate.join("Cargo.toml").exists() {
+            continue;
+        }
+        let manifest = fs::read_to_string(krate.join("Cargo.toml"))?;
+        if manifest.contains("test-support") {
+            found.push(format!("{dir}/Cargo.toml turns on test-support"));
+        }
+        for file in rust_files(&krate.join("src"))? {
+            if fs::read_to_string(&file)?.contains("rolehop_core::testing") {
+                found.push(format!("{} names rolehop_core::testing", file.display()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The check `cargo xtask test` runs.
@@ -478,8 +513,39 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    #[test]
+    fn a_shell_naming_the_test_surface_breaches_the_facade() {
+        let root = tempdir().join("facade");
+        let cli = root.join("crates/cli");
+        fs::create_dir_all(cli.join("src")).unwrap();
+        fs::write(
+            cli.join("Cargo.toml"),
+            "[dependencies]\nrolehop-core.workspace = true\n",
+        )
+        .unwrap();
+        fs::write(cli.join("src/main.rs"), "use rolehop_core::Engine;").unwrap();
+        assert!(facade_breaches(&root).unwrap().is_empty());
+        fs::write(
+            cli.join("src/main.rs"),
+            "let k = rolehop_core::testing::keychain(&e);",
+        )
+        .unwrap();
+        fs::write(
+            cli.join("Cargo.toml"),
+            "[dependencies]\nrolehop-core = { workspace = true, features = [\"test-support\"] }\n",
+        )
+        .unwrap();
+        let found = facade_breaches(&root).unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        fs::remove_dir_all(root).unwrap();
+    }
+
     fn tempdir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-layers-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "xtask-layers-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir

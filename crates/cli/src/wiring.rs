@@ -1,11 +1,10 @@
 //! Opening the engine the way each command needs it: with the terminal MFA prompt, and
 //! with the AWS files delivery for commands that start and stop sessions, or with no
 //! delivery for the ones that only read credentials (`exec`, `credential-process`).
+//! The wiring itself is the core's ([`Engine::builder`]).
 
 use std::sync::Arc;
 
-use rolehop_core::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
-use rolehop_core::delivery::{Delivery, NoDelivery};
 use rolehop_core::{Engine, EngineConfig};
 
 use crate::failure::{Exit, Failure};
@@ -22,25 +21,23 @@ pub enum Files {
 
 pub async fn open_engine(files: Files) -> Result<Engine, Failure> {
     let config = EngineConfig::from_env();
-    let delivery: Arc<dyn Delivery> = match files {
-        Files::Deliver => aws_files_delivery(&config)?,
-        Files::Untouched => Arc::new(NoDelivery),
-    };
     let prompt = Arc::new(TerminalMfaPrompt {
         runtime_dir: config.runtime_dir(),
     });
-    Ok(Engine::open(config, prompt, delivery).await?)
+    let builder = Engine::builder(config, prompt);
+    let builder = match files {
+        // `credential_process` lines run this very binary.
+        Files::Deliver => builder.aws_files(Some(this_binary()?)),
+        Files::Untouched => builder,
+    };
+    Ok(builder.open().await?)
 }
 
-/// The delivery that writes the shared credentials and config files; its
-/// `credential_process` lines run this very binary.
-fn aws_files_delivery(config: &EngineConfig) -> Result<Arc<dyn Delivery>, Failure> {
-    let binary = std::env::current_exe().map_err(|e| {
+fn this_binary() -> Result<std::path::PathBuf, Failure> {
+    std::env::current_exe().map_err(|e| {
         Failure::new(
             Exit::Unexpected,
             format!("cannot tell where the rolehop binary is (for credential_process lines): {e}"),
         )
-    })?;
-    let files = AwsFilesConfig::from_env(config.home.clone(), config.keychain(), binary);
-    Ok(Arc::new(AwsFilesDelivery::new(files)))
+    })
 }

@@ -367,20 +367,12 @@ impl ChainResolver {
 
     /// Drops one session's cached credentials (memory and keychain): a cold chain for
     /// a benchmark. The engine drops copies through `Engine::forget_copies` only.
+    #[cfg(feature = "test-support")]
     pub async fn forget(&self, id: SessionId) -> Result<(), KeychainError> {
         match self.drop_cached(&[id]).await.pop() {
             Some((_, e)) => Err(e),
             None => Ok(()),
         }
-    }
-
-    /// The provider chain for `id`, built from the workspace.
-    pub fn provider(
-        &self,
-        ws: &Workspace,
-        id: SessionId,
-    ) -> Result<Box<dyn ProvideCredentials>, ChainError> {
-        self.provider_at(ws, id, 0, &Arc::default())
     }
 
     fn provider_at(

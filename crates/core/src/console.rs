@@ -29,7 +29,7 @@ use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::error::EngineError;
 use crate::model::{SessionKind, SessionView};
-use crate::sts::{StsClient, StsError};
+use crate::sts::StsError;
 use crate::validate::{self, ValidationError};
 
 /// The variable that points console sign-in at another federation endpoint.
@@ -161,27 +161,29 @@ pub fn destination(partition: Partition, service: Option<&str>, region: Option<&
     url
 }
 
-/// The console sign-in URL for session `selector` (the terminal or the app's MFA prompt
-/// asks for a code if the chain needs one and `mfa_code` is `None`).
-pub async fn sign_in_url(
-    engine: &Engine,
-    selector: &str,
-    target: &ConsoleTarget,
-    mfa_code: Option<Zeroizing<String>>,
-) -> Result<Zeroizing<String>, ConsoleError> {
-    let ws = engine.workspace().await?;
-    let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
-    // Planned first, so a bad --service or --region is refused before any prompt.
-    let plan = SignIn::plan(&view, target)?;
-    let creds = match &view.session.kind {
-        SessionKind::Role(_) | SessionKind::SsoRole(_) => {
-            engine.credentials(selector, mfa_code, true).await?.1
-        }
-        SessionKind::IamUser(user) => {
-            federated(engine, &view, user.session_duration.clamp(900, 129_600)).await?
-        }
-    };
-    plan.url(&creds).await
+impl Engine {
+    /// The console sign-in URL for session `selector` (the terminal or the app's MFA
+    /// prompt asks for a code if the chain needs one and `mfa_code` is `None`).
+    pub async fn console_url(
+        &self,
+        selector: &str,
+        target: &ConsoleTarget,
+        mfa_code: Option<Zeroizing<String>>,
+    ) -> Result<Zeroizing<String>, ConsoleError> {
+        let ws = self.workspace().await?;
+        let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
+        // Planned first, so a bad --service or --region is refused before any prompt.
+        let plan = SignIn::plan(&view, target)?;
+        let creds = match &view.session.kind {
+            SessionKind::Role(_) | SessionKind::SsoRole(_) => {
+                self.credentials(selector, mfa_code, true).await?.1
+            }
+            SessionKind::IamUser(user) => {
+                federated(self, &view, user.session_duration.clamp(900, 129_600)).await?
+            }
+        };
+        plan.url(&creds).await
+    }
 }
 
 /// Allows everything: the federated user's rights are then exactly the IAM user's.
@@ -209,19 +211,22 @@ async fn federated(
                 message: "the keychain holds no access keys for it; add them with `rolehop session edit iam-user --new-keys`".into(),
             },
         })?;
-    let sts = StsClient::new(engine.config().sts_endpoint.as_deref()).await;
-    sts.get_federation_token(
-        &keys,
-        view.effective_region.as_deref(),
-        &federated_user_name(name),
-        FEDERATION_POLICY,
-        duration_seconds,
-    )
-    .await
-    .map_err(|cause| ConsoleError::Federation {
-        session: name.clone(),
-        cause,
-    })
+    // The engine's own STS client: one policy, and a test's seam, for every STS call.
+    engine
+        .resolver()
+        .sts()
+        .get_federation_token(
+            &keys,
+            view.effective_region.as_deref(),
+            &federated_user_name(name),
+            FEDERATION_POLICY,
+            duration_seconds,
+        )
+        .await
+        .map_err(|cause| ConsoleError::Federation {
+            session: name.clone(),
+            cause,
+        })
 }
 
 /// `rolehop-<session name>` in the characters and 32-character length AWS allows.

@@ -27,7 +27,7 @@ pub struct Handover {
 }
 
 /// Errors from a delivery. Messages name the file and profile, never a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DeliveryError {
     /// The user's own keys for the profile would be mixed with Rolehop's, or win over
     /// them: the whole section (`keys` empty), or the `keys` named.

@@ -6,6 +6,8 @@
 //! field, the session's failure or what is missing, and one [`ErrorPayload`]. The CLI
 //! has one exit table over it; the desktop sends its payload.
 
+use std::path::PathBuf;
+
 pub use rolehop_model::problem::{ErrorKind, ErrorPayload, Missing, Problem};
 
 use crate::delivery::DeliveryError;
@@ -22,8 +24,20 @@ pub enum EngineError {
     /// What was looked for is not there: `what` says which kind of thing.
     #[error("{message}")]
     NotFound { what: Missing, message: String },
-    #[error("{0}")]
-    Conflict(String),
+    /// A workspace rule refused the change: something still uses what it would remove,
+    /// or a live session holds the profile.
+    #[error(transparent)]
+    InUse(WorkspaceError),
+    /// A start lost its race: a stop, or another start on the same profile, settled the
+    /// session first.
+    #[error(
+        "'{session}' was stopped before it became active (a stop, or another start on profile '{profile}', came first); it is {state}"
+    )]
+    Overtaken {
+        session: String,
+        profile: String,
+        state: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -35,8 +49,28 @@ pub enum EngineError {
         failure.trust_suffix()
     )]
     SessionFailed { session: String, failure: Failure },
-    #[error("{0}")]
-    Delivery(String),
+    /// The AWS files could not be changed.
+    #[error(transparent)]
+    Delivery(Box<DeliveryError>),
+    /// A session left the workspace's live states (`after`), but its credentials are
+    /// still in the AWS files.
+    #[error(
+        "{}, but its credentials could not be withdrawn from profile '{profile}': {source}",
+        after.done(session)
+    )]
+    NotWithdrawn {
+        session: String,
+        profile: String,
+        after: Withdrawal,
+        source: Box<DeliveryError>,
+    },
+    /// An AWS file could not be read, or edited outside a session's delivery (import).
+    #[error("{}", doing.message(path, message))]
+    AwsFile {
+        doing: AwsFileStep,
+        path: PathBuf,
+        message: String,
+    },
     /// An IAM Identity Center login or logout failed (the portal's words).
     #[error("IAM Identity Center integration '{integration}': {message}")]
     Login {
@@ -80,14 +114,52 @@ impl From<WorkspaceError> for EngineError {
             WorkspaceError::IntegrationInUse { .. }
             | WorkspaceError::SessionInUse { .. }
             | WorkspaceError::ProfileInUse { .. }
-            | WorkspaceError::ProfileLive { .. } => Self::Conflict(e.to_string()),
+            | WorkspaceError::ProfileLive { .. } => Self::InUse(e),
         }
     }
 }
 
 impl From<DeliveryError> for EngineError {
     fn from(e: DeliveryError) -> Self {
-        Self::Delivery(e.to_string())
+        Self::Delivery(Box::new(e))
+    }
+}
+
+/// What Rolehop was doing to an AWS file when it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsFileStep {
+    Reading,
+    /// Removing imported static keys, after they were copied to the keychain.
+    RemovingKeys,
+}
+
+impl AwsFileStep {
+    fn message(self, path: &std::path::Path, message: &str) -> String {
+        let path = path.display();
+        match self {
+            Self::Reading => format!("cannot read {path}: {message}"),
+            Self::RemovingKeys => format!(
+                "the keys were copied to the keychain, but removing them from {path} failed: {message}"
+            ),
+        }
+    }
+}
+
+/// Why a session's credentials were being withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// The session was removed.
+    Removal,
+    /// The integration's logout stopped it.
+    Logout,
+}
+
+impl Withdrawal {
+    fn done(self, session: &str) -> String {
+        match self {
+            Self::Removal => format!("removed '{session}'"),
+            Self::Logout => format!("'{session}' was stopped by the logout"),
+        }
     }
 }
 
@@ -96,11 +168,13 @@ impl Problem for EngineError {
         match self {
             Self::Invalid(_) => ErrorKind::Invalid,
             Self::NotFound { .. } => ErrorKind::NotFound,
-            Self::Conflict(_) => ErrorKind::Conflict,
+            Self::InUse(_) | Self::Overtaken { .. } => ErrorKind::Conflict,
             Self::Store(_) => ErrorKind::Storage,
             Self::Keychain(_) => ErrorKind::Keychain,
             Self::SessionFailed { .. } => ErrorKind::SessionFailed,
-            Self::Delivery(_) => ErrorKind::Delivery,
+            Self::Delivery(_) | Self::NotWithdrawn { .. } | Self::AwsFile { .. } => {
+                ErrorKind::Delivery
+            }
             Self::Login { .. } => ErrorKind::LoginFailed,
         }
     }

@@ -32,7 +32,7 @@ use crate::awsfiles::dialect::FileRole;
 use crate::awsfiles::locate;
 use crate::awsfiles::{self, atomic};
 use crate::engine::{Engine, NewIamUser, NewRole, NewSsoRole};
-use crate::error::EngineError;
+use crate::error::{AwsFileStep, EngineError};
 use crate::model::{SessionId, SessionKind};
 use crate::sso::NewIntegration;
 pub use plan::MAX_CHAIN_HOPS;
@@ -111,248 +111,255 @@ pub struct ImportReport {
 fn read_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, EngineError> {
     atomic::read(path).map(|s| s.bytes).map_err(|e| {
         tracing::info!(path = %path.display(), error = %e, "AWS file not read");
-        EngineError::Delivery(format!("cannot read {}: {e}", path.display()))
+        EngineError::AwsFile {
+            doing: AwsFileStep::Reading,
+            path: path.to_owned(),
+            message: e.to_string(),
+        }
     })
 }
 
-/// Imports the profiles of `files` into `engine`'s workspace (see the module docs).
-pub async fn import_aws_config(
-    engine: &Engine,
-    files: &AwsFilePaths,
-    opts: ImportOptions,
-) -> Result<ImportReport, EngineError> {
-    let config = read_file(&files.config)?;
-    let credentials = read_file(&files.credentials)?;
-    let profiles = read_profiles(&config, &credentials);
-    let sso_sessions = read_sso_sessions(&config);
-    drop((config, credentials));
+impl Engine {
+    /// Imports the profiles of `files` into the workspace (see the module docs).
+    pub async fn import_aws_config(
+        &self,
+        files: &AwsFilePaths,
+        opts: ImportOptions,
+    ) -> Result<ImportReport, EngineError> {
+        let config = read_file(&files.config)?;
+        let credentials = read_file(&files.credentials)?;
+        let profiles = read_profiles(&config, &credentials);
+        let sso_sessions = read_sso_sessions(&config);
+        drop((config, credentials));
 
-    let workspace = engine.workspace().await?;
-    let mut planner = Planner::new(&profiles, &workspace, opts).with_sso_sessions(sso_sessions);
-    planner.plan_all();
-    // The integrations SSO profiles need, before their sessions.
-    let mut added_integrations = Vec::new();
-    if !opts.dry_run {
-        for i in std::mem::take(&mut planner.new_integrations) {
-            let spec = NewIntegration {
-                name: i.name.clone(),
-                start_url: i.start_url,
-                region: i.region,
-                scopes: i.scopes,
-            };
-            match engine.add_integration(spec).await {
-                Ok(_) => added_integrations.push(i.name),
-                Err(e @ EngineError::Store(_)) => return Err(e),
-                // Its sessions then fail to add, each saying why.
-                Err(e) => {
-                    tracing::info!(integration = %i.name, error = %e, "integration not imported")
+        let workspace = self.workspace().await?;
+        let mut planner = Planner::new(&profiles, &workspace, opts).with_sso_sessions(sso_sessions);
+        planner.plan_all();
+        // The integrations SSO profiles need, before their sessions.
+        let mut added_integrations = Vec::new();
+        if !opts.dry_run {
+            for i in std::mem::take(&mut planner.new_integrations) {
+                let spec = NewIntegration {
+                    name: i.name.clone(),
+                    start_url: i.start_url,
+                    region: i.region,
+                    scopes: i.scopes,
+                };
+                match self.add_integration(spec).await {
+                    Ok(_) => added_integrations.push(i.name),
+                    Err(e @ EngineError::Store(_)) => return Err(e),
+                    // Its sessions then fail to add, each saying why.
+                    Err(e) => {
+                        tracing::info!(integration = %i.name, error = %e, "integration not imported")
+                    }
                 }
             }
         }
-    }
 
-    // Apply in the order planned (every role after its source); report in file order.
-    let order = std::mem::take(&mut planner.order);
+        // Apply in the order planned (every role after its source); report in file order.
+        let order = std::mem::take(&mut planner.order);
 
-    let mut entries: HashMap<String, ImportEntry> = HashMap::new();
-    let mut created: HashMap<String, SessionId> = HashMap::new();
-    let mut removals: Vec<(String, FileRole)> = Vec::new();
-    for name in &order {
-        let name = name.as_str();
-        let step = planner
-            .steps
-            .remove(name)
-            .expect("every profile was planned");
-        let entry = |kind, outcome, detail| ImportEntry {
-            profile: name.to_owned(),
-            kind,
-            outcome,
-            detail,
-        };
-        let e = match step {
-            Step::Skip { kind, reason } => entry(kind, Outcome::Skipped, reason),
-            Step::Unchanged { kind, detail } => entry(Some(kind), Outcome::Unchanged, detail),
-            Step::AddUser {
-                session,
-                keys,
-                keys_in,
-            } => {
-                let SessionKind::IamUser(user) = &session.kind else {
-                    unreachable!("users are planned as users")
-                };
-                let copied = if opts.dry_run {
-                    "would be copied"
-                } else {
-                    "copied"
-                };
-                let detail = match &user.mfa_serial {
-                    Some(s) => {
-                        format!("IAM user with MFA device {s}; keys {copied} to the keychain")
-                    }
-                    None => format!("IAM user without MFA; keys {copied} to the keychain"),
-                };
-                if opts.dry_run {
-                    entry(Some(USER), Outcome::WouldImport, detail)
-                } else {
-                    let spec = NewIamUser {
-                        name: session.name.clone(),
-                        profile: session.profile.to_string(),
-                        region: session.region.clone(),
-                        mfa_serial: user.mfa_serial.clone(),
-                        session_duration: Some(user.session_duration),
+        let mut entries: HashMap<String, ImportEntry> = HashMap::new();
+        let mut created: HashMap<String, SessionId> = HashMap::new();
+        let mut removals: Vec<(String, FileRole)> = Vec::new();
+        for name in &order {
+            let name = name.as_str();
+            let step = planner
+                .steps
+                .remove(name)
+                .expect("every profile was planned");
+            let entry = |kind, outcome, detail| ImportEntry {
+                profile: name.to_owned(),
+                kind,
+                outcome,
+                detail,
+            };
+            let e = match step {
+                Step::Skip { kind, reason } => entry(kind, Outcome::Skipped, reason),
+                Step::Unchanged { kind, detail } => entry(Some(kind), Outcome::Unchanged, detail),
+                Step::AddUser {
+                    session,
+                    keys,
+                    keys_in,
+                } => {
+                    let SessionKind::IamUser(user) = &session.kind else {
+                        unreachable!("users are planned as users")
                     };
-                    match engine.add_iam_user(spec, keys).await {
-                        Ok(view) => {
-                            created.insert(name.to_owned(), view.session.id);
-                            if opts.remove_keys {
-                                removals.push((name.to_owned(), keys_in));
+                    let copied = if opts.dry_run {
+                        "would be copied"
+                    } else {
+                        "copied"
+                    };
+                    let detail = match &user.mfa_serial {
+                        Some(s) => {
+                            format!("IAM user with MFA device {s}; keys {copied} to the keychain")
+                        }
+                        None => format!("IAM user without MFA; keys {copied} to the keychain"),
+                    };
+                    if opts.dry_run {
+                        entry(Some(USER), Outcome::WouldImport, detail)
+                    } else {
+                        let spec = NewIamUser {
+                            name: session.name.clone(),
+                            profile: session.profile.to_string(),
+                            region: session.region.clone(),
+                            mfa_serial: user.mfa_serial.clone(),
+                            session_duration: Some(user.session_duration),
+                        };
+                        match self.add_iam_user(spec, keys).await {
+                            Ok(view) => {
+                                created.insert(name.to_owned(), view.session.id);
+                                if opts.remove_keys {
+                                    removals.push((name.to_owned(), keys_in));
+                                }
+                                entry(Some(USER), Outcome::Imported, detail)
                             }
-                            entry(Some(USER), Outcome::Imported, detail)
+                            Err(e @ (EngineError::Keychain(_) | EngineError::Store(_))) => {
+                                return Err(e);
+                            }
+                            Err(e) => entry(Some(USER), Outcome::Skipped, e.to_string()),
                         }
-                        Err(e @ (EngineError::Keychain(_) | EngineError::Store(_))) => {
-                            return Err(e);
-                        }
-                        Err(e) => entry(Some(USER), Outcome::Skipped, e.to_string()),
                     }
                 }
-            }
-            Step::AddSso {
-                session,
-                integration,
-            } => {
-                let SessionKind::SsoRole(role) = &session.kind else {
-                    unreachable!("SSO roles are planned as SSO roles")
-                };
-                let new = if added_integrations.contains(&integration)
-                    || planner
-                        .new_integrations
-                        .iter()
-                        .any(|i| i.name == integration)
-                {
-                    " (integration added; log in with `rolehop sso login`)"
-                } else {
-                    ""
-                };
-                let detail = format!(
-                    "SSO role {} in account {} through integration '{integration}'{new}",
-                    role.role_name, role.account_id
-                );
-                if opts.dry_run {
-                    entry(Some(SSO), Outcome::WouldImport, detail)
-                } else {
-                    let spec = NewSsoRole {
-                        name: session.name.clone(),
-                        profile: session.profile.to_string(),
-                        region: session.region.clone(),
-                        sso: integration.clone(),
-                        account_id: role.account_id.clone(),
-                        account_name: None,
-                        role_name: role.role_name.clone(),
+                Step::AddSso {
+                    session,
+                    integration,
+                } => {
+                    let SessionKind::SsoRole(role) = &session.kind else {
+                        unreachable!("SSO roles are planned as SSO roles")
                     };
-                    match engine.add_sso_role(spec).await {
-                        Ok(view) => {
-                            created.insert(name.to_owned(), view.session.id);
-                            entry(Some(SSO), Outcome::Imported, detail)
-                        }
-                        Err(e @ EngineError::Store(_)) => return Err(e),
-                        Err(e) => entry(Some(SSO), Outcome::Skipped, e.to_string()),
-                    }
-                }
-            }
-            Step::AddRole { session, parent } => {
-                let SessionKind::Role(role) = &session.kind else {
-                    unreachable!("roles are planned as roles")
-                };
-                let detail = format!("role {} chained from '{parent}'", role.role_arn);
-                let parent_ok = !matches!(
-                    entries.get(&parent).map(|e| e.outcome),
-                    Some(Outcome::Skipped)
-                );
-                if !parent_ok {
-                    entry(
-                        Some(ROLE),
-                        Outcome::Skipped,
-                        format!("its source profile '{parent}' was not imported"),
-                    )
-                } else if opts.dry_run {
-                    entry(Some(ROLE), Outcome::WouldImport, detail)
-                } else {
-                    let parent_selector = created
-                        .get(&parent)
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| parent.clone());
-                    let spec = NewRole {
-                        name: session.name.clone(),
-                        profile: session.profile.to_string(),
-                        region: session.region.clone(),
-                        parent: parent_selector,
-                        role_arn: role.role_arn.clone(),
-                        role_session_name: role.role_session_name.clone(),
-                        external_id: role.external_id.clone(),
-                        duration: role.duration,
-                        source_identity: None,
+                    let new = if added_integrations.contains(&integration)
+                        || planner
+                            .new_integrations
+                            .iter()
+                            .any(|i| i.name == integration)
+                    {
+                        " (integration added; log in with `rolehop sso login`)"
+                    } else {
+                        ""
                     };
-                    match engine.add_role(spec).await {
-                        Ok(view) => {
-                            created.insert(name.to_owned(), view.session.id);
-                            entry(Some(ROLE), Outcome::Imported, detail)
+                    let detail = format!(
+                        "SSO role {} in account {} through integration '{integration}'{new}",
+                        role.role_name, role.account_id
+                    );
+                    if opts.dry_run {
+                        entry(Some(SSO), Outcome::WouldImport, detail)
+                    } else {
+                        let spec = NewSsoRole {
+                            name: session.name.clone(),
+                            profile: session.profile.to_string(),
+                            region: session.region.clone(),
+                            sso: integration.clone(),
+                            account_id: role.account_id.clone(),
+                            account_name: None,
+                            role_name: role.role_name.clone(),
+                        };
+                        match self.add_sso_role(spec).await {
+                            Ok(view) => {
+                                created.insert(name.to_owned(), view.session.id);
+                                entry(Some(SSO), Outcome::Imported, detail)
+                            }
+                            Err(e @ EngineError::Store(_)) => return Err(e),
+                            Err(e) => entry(Some(SSO), Outcome::Skipped, e.to_string()),
                         }
-                        Err(e @ EngineError::Store(_)) => return Err(e),
-                        Err(e) => entry(Some(ROLE), Outcome::Skipped, e.to_string()),
                     }
                 }
-            }
-        };
-        entries.insert(name.to_owned(), e);
-    }
-
-    if !removals.is_empty() {
-        let lock = awsfiles::lock_path(&engine.config().home);
-        for role in [FileRole::Credentials, FileRole::Config] {
-            let names: Vec<&str> = removals
-                .iter()
-                .filter(|(_, r)| *r == role)
-                .map(|(n, _)| n.as_str())
-                .collect();
-            if names.is_empty() {
-                continue;
-            }
-            let path = match role {
-                FileRole::Credentials => &files.credentials,
-                FileRole::Config => &files.config,
+                Step::AddRole { session, parent } => {
+                    let SessionKind::Role(role) = &session.kind else {
+                        unreachable!("roles are planned as roles")
+                    };
+                    let detail = format!("role {} chained from '{parent}'", role.role_arn);
+                    let parent_ok = !matches!(
+                        entries.get(&parent).map(|e| e.outcome),
+                        Some(Outcome::Skipped)
+                    );
+                    if !parent_ok {
+                        entry(
+                            Some(ROLE),
+                            Outcome::Skipped,
+                            format!("its source profile '{parent}' was not imported"),
+                        )
+                    } else if opts.dry_run {
+                        entry(Some(ROLE), Outcome::WouldImport, detail)
+                    } else {
+                        let parent_selector = created
+                            .get(&parent)
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| parent.clone());
+                        let spec = NewRole {
+                            name: session.name.clone(),
+                            profile: session.profile.to_string(),
+                            region: session.region.clone(),
+                            parent: parent_selector,
+                            role_arn: role.role_arn.clone(),
+                            role_session_name: role.role_session_name.clone(),
+                            external_id: role.external_id.clone(),
+                            duration: role.duration,
+                            source_identity: None,
+                        };
+                        match self.add_role(spec).await {
+                            Ok(view) => {
+                                created.insert(name.to_owned(), view.session.id);
+                                entry(Some(ROLE), Outcome::Imported, detail)
+                            }
+                            Err(e @ EngineError::Store(_)) => return Err(e),
+                            Err(e) => entry(Some(ROLE), Outcome::Skipped, e.to_string()),
+                        }
+                    }
+                }
             };
-            remove_static_keys(&lock, path, role, &names).map_err(|e| {
-                tracing::info!(path = %path.display(), error = %e, "keys not removed from an AWS file");
-                EngineError::Delivery(format!(
-                    "the keys were copied to the keychain, but removing them from {} failed: {e}",
-                    path.display()
-                ))
-            })?;
-            for name in names {
-                if let Some(e) = entries.get_mut(name) {
-                    e.detail = format!("{}, and removed from {}", e.detail, path.display());
+            entries.insert(name.to_owned(), e);
+        }
+
+        if !removals.is_empty() {
+            let lock = awsfiles::lock_path(&self.config().home);
+            for role in [FileRole::Credentials, FileRole::Config] {
+                let names: Vec<&str> = removals
+                    .iter()
+                    .filter(|(_, r)| *r == role)
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                if names.is_empty() {
+                    continue;
+                }
+                let path = match role {
+                    FileRole::Credentials => &files.credentials,
+                    FileRole::Config => &files.config,
+                };
+                remove_static_keys(&lock, path, role, &names).map_err(|e| {
+                    tracing::info!(path = %path.display(), error = %e, "keys not removed from an AWS file");
+                    EngineError::AwsFile {
+                        doing: AwsFileStep::RemovingKeys,
+                        path: path.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                for name in names {
+                    if let Some(e) = entries.get_mut(name) {
+                        e.detail = format!("{}, and removed from {}", e.detail, path.display());
+                    }
                 }
             }
         }
-    }
 
-    let report_entries = profiles
-        .iter()
-        .filter_map(|p| {
-            let mut e = entries.remove(&p.name)?;
-            if matches!(e.outcome, Outcome::Imported | Outcome::WouldImport)
-                && let Some(note) = planner.mfa_note(p)
-            {
-                e.detail = format!("{} ({note})", e.detail);
-            }
-            Some(e)
+        let report_entries = profiles
+            .iter()
+            .filter_map(|p| {
+                let mut e = entries.remove(&p.name)?;
+                if matches!(e.outcome, Outcome::Imported | Outcome::WouldImport)
+                    && let Some(note) = planner.mfa_note(p)
+                {
+                    e.detail = format!("{} ({note})", e.detail);
+                }
+                Some(e)
+            })
+            .collect();
+        Ok(ImportReport {
+            config_file: files.config.clone(),
+            credentials_file: files.credentials.clone(),
+            entries: report_entries,
         })
-        .collect();
-    Ok(ImportReport {
-        config_file: files.config.clone(),
-        credentials_file: files.credentials.clone(),
-        entries: report_entries,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,11 @@
 //! store and the AWS files. No UI and no terminal here: the CLI (`crates/cli`) and the
 //! desktop shell (`src-tauri`) translate their input into calls on [`engine::Engine`] and
 //! render its [`events::EngineEvent`]s. See ARCHITECTURE.md for the map.
+//!
+//! The shells' surface is [`Engine`] (made by [`Engine::builder`], the one place that
+//! wires an engine) and the data types of the public modules below. The chain resolver,
+//! STS, the workspace store, the caches and the AWS client policy are the engine's own;
+//! tests reach them through [`testing`] (feature `test-support`).
 
 // The vocabulary lives in its own crate (rolehop-model), below every feature; these
 // names keep `rolehop_core::model::Session` and `crate::validate::...` working.
@@ -15,14 +20,14 @@ pub use rolehop_keychain as keychain;
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
-pub mod aws;
+mod aws;
 pub mod awsfiles;
-pub mod chain;
+mod chain;
 pub mod changes;
-pub mod claim;
-pub mod claims;
+mod claim;
+mod claims;
 pub mod console;
-pub mod credentials;
+mod credentials;
 pub mod delivery;
 pub mod endpoint;
 pub mod engine;
@@ -30,21 +35,27 @@ pub mod error;
 pub mod events;
 pub mod filter;
 pub mod import;
-pub mod kernel_cache;
+mod kernel_cache;
 pub mod mfa;
-pub mod mfa_lock;
+mod mfa_lock;
 pub mod org;
 pub mod rotation;
 pub mod sso;
-pub mod store;
-pub mod sts;
+mod store;
+mod sts;
 pub mod sync;
 pub mod trust;
 pub mod workspace;
 
+#[cfg(feature = "test-support")]
+pub mod testing;
+
 pub use changes::SessionChanges;
 pub use credentials::Credentials;
-pub use engine::{AccessKeys, Engine, EngineConfig, NewIamUser, NewRole, StartOptions};
+pub use engine::{
+    AccessKeys, Engine, EngineBuilder, EngineConfig, NewIamUser, NewRole, RunningEngine,
+    StartOptions,
+};
 pub use error::{EngineError, ErrorKind, ErrorPayload, Problem};
 pub use events::EngineEvent;
 pub use model::{

@@ -76,10 +76,6 @@ impl WorkspaceStore {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)
     }
@@ -374,7 +370,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = WorkspaceStore::open(dir.path().join("home")).unwrap();
         let elsewhere = dir.path().join("elsewhere");
-        std::os::unix::fs::symlink(&elsewhere, s.dir().join(LOCK_NAME)).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, s.dir.join(LOCK_NAME)).unwrap();
         let err = s
             .update(|ws| ws.add_profile("one").map_err(TestErr::from))
             .unwrap_err();

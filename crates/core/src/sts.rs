@@ -41,19 +41,70 @@ pub const MAX_ACCESS_KEY_ID_BYTES: usize = 128;
 /// The longest secret access key Rolehop accepts (AWS's are 40 characters).
 pub const MAX_SECRET_ACCESS_KEY_BYTES: usize = 256;
 
-/// The shared STS client (clones share it), built on its first call.
-#[derive(Debug, Clone)]
+/// What one STS call returns.
+pub type StsFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StsError>> + Send + 'a>>;
+
+/// The STS calls, as the engine makes them: the seam between the engine's rules and
+/// AWS. [`SdkSts`] is AWS (or moto) through aws-sdk-sts; the engine's rule tests put an
+/// in-memory stand-in here (`rolehop_core::testing`, feature `test-support`), so rules
+/// that do not depend on STS's behaviour run without an STS peer.
+pub trait StsApi: Send + Sync {
+    fn get_session_token<'a>(
+        &'a self,
+        keys: &'a Credentials,
+        region: Option<&'a str>,
+        duration_seconds: u32,
+        mfa: Option<MfaToken<'a>>,
+    ) -> StsFuture<'a, Credentials>;
+
+    fn assume_role<'a>(
+        &'a self,
+        parent: &'a Credentials,
+        region: Option<&'a str>,
+        params: &'a AssumeRoleParams<'a>,
+    ) -> StsFuture<'a, Credentials>;
+
+    fn caller_arn<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        region: Option<&'a str>,
+    ) -> StsFuture<'a, String>;
+
+    fn get_federation_token<'a>(
+        &'a self,
+        keys: &'a Credentials,
+        region: Option<&'a str>,
+        name: &'a str,
+        policy: &'a str,
+        duration_seconds: u32,
+    ) -> StsFuture<'a, Credentials>;
+}
+
+/// The engine's STS (clones share it): AWS's by default.
+#[derive(Clone)]
 pub struct StsClient {
-    client: AwsClient<aws_sdk_sts::Client>,
+    api: std::sync::Arc<dyn StsApi>,
+}
+
+impl std::fmt::Debug for StsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StsClient")
+    }
 }
 
 impl StsClient {
-    /// `endpoint` is Rolehop's own STS endpoint setting (tests point it at moto); without
-    /// it, [`aws::resolve_endpoint`] reads the environment.
+    /// AWS's STS. `endpoint` is Rolehop's own STS endpoint setting (tests point it at
+    /// moto); without it, the endpoint rule of [`crate::aws`] reads the environment.
     pub async fn new(endpoint: Option<&str>) -> Self {
-        Self {
+        Self::answered_by(std::sync::Arc::new(SdkSts {
             client: AwsClient::new(endpoint),
-        }
+        }))
+    }
+
+    /// STS answered by `api`.
+    pub fn answered_by(api: std::sync::Arc<dyn StsApi>) -> Self {
+        Self { api }
     }
 
     /// `GetSessionToken` with the IAM user's long-lived keys.
@@ -64,19 +115,9 @@ impl StsClient {
         duration_seconds: u32,
         mfa: Option<MfaToken<'_>>,
     ) -> Result<Credentials, StsError> {
-        let out = self
-            .client
-            .call("GetSessionToken", region, Some(keys), |sts, call| {
-                sts.get_session_token()
-                    .duration_seconds(duration_seconds as i32)
-                    .set_serial_number(mfa.map(|m| m.serial.to_owned()))
-                    .set_token_code(mfa.map(|m| m.code.to_owned()))
-                    .customize()
-                    .config_override(call)
-                    .send()
-            })
-            .await?;
-        convert(out.credentials())
+        self.api
+            .get_session_token(keys, region, duration_seconds, mfa)
+            .await
     }
 
     /// `AssumeRole` signed with the parent's credentials.
@@ -86,21 +127,7 @@ impl StsClient {
         region: Option<&str>,
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
-        let out = self
-            .client
-            .call("AssumeRole", region, Some(parent), |sts, call| {
-                sts.assume_role()
-                    .role_arn(params.role_arn)
-                    .role_session_name(params.role_session_name)
-                    .duration_seconds(params.duration_seconds as i32)
-                    .set_external_id(params.external_id.map(str::to_owned))
-                    .set_source_identity(params.source_identity.map(str::to_owned))
-                    .customize()
-                    .config_override(call)
-                    .send()
-            })
-            .await?;
-        convert(out.credentials())
+        self.api.assume_role(parent, region, params).await
     }
 
     /// `GetCallerIdentity`: the ARN these credentials act as (used by tests and `whoami`).
@@ -109,16 +136,7 @@ impl StsClient {
         creds: &Credentials,
         region: Option<&str>,
     ) -> Result<String, StsError> {
-        let out = self
-            .client
-            .call("GetCallerIdentity", region, Some(creds), |sts, call| {
-                sts.get_caller_identity()
-                    .customize()
-                    .config_override(call)
-                    .send()
-            })
-            .await?;
-        Ok(out.arn().unwrap_or_default().to_owned())
+        self.api.caller_arn(creds, region).await
     }
 
     /// `GetFederationToken` with an IAM user's long-lived keys: credentials for a
@@ -132,19 +150,109 @@ impl StsClient {
         policy: &str,
         duration_seconds: u32,
     ) -> Result<Credentials, StsError> {
-        let out = self
-            .client
-            .call("GetFederationToken", region, Some(keys), |sts, call| {
-                sts.get_federation_token()
-                    .name(name)
-                    .policy(policy)
-                    .duration_seconds(duration_seconds as i32)
-                    .customize()
-                    .config_override(call)
-                    .send()
-            })
-            .await?;
-        convert(out.credentials())
+        self.api
+            .get_federation_token(keys, region, name, policy, duration_seconds)
+            .await
+    }
+}
+
+/// AWS's STS through one shared aws-sdk-sts client, built on its first call.
+pub struct SdkSts {
+    client: AwsClient<aws_sdk_sts::Client>,
+}
+
+impl StsApi for SdkSts {
+    fn get_session_token<'a>(
+        &'a self,
+        keys: &'a Credentials,
+        region: Option<&'a str>,
+        duration_seconds: u32,
+        mfa: Option<MfaToken<'a>>,
+    ) -> StsFuture<'a, Credentials> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .call("GetSessionToken", region, Some(keys), |sts, call| {
+                    sts.get_session_token()
+                        .duration_seconds(duration_seconds as i32)
+                        .set_serial_number(mfa.map(|m| m.serial.to_owned()))
+                        .set_token_code(mfa.map(|m| m.code.to_owned()))
+                        .customize()
+                        .config_override(call)
+                        .send()
+                })
+                .await?;
+            convert(out.credentials())
+        })
+    }
+
+    fn assume_role<'a>(
+        &'a self,
+        parent: &'a Credentials,
+        region: Option<&'a str>,
+        params: &'a AssumeRoleParams<'a>,
+    ) -> StsFuture<'a, Credentials> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .call("AssumeRole", region, Some(parent), |sts, call| {
+                    sts.assume_role()
+                        .role_arn(params.role_arn)
+                        .role_session_name(params.role_session_name)
+                        .duration_seconds(params.duration_seconds as i32)
+                        .set_external_id(params.external_id.map(str::to_owned))
+                        .set_source_identity(params.source_identity.map(str::to_owned))
+                        .customize()
+                        .config_override(call)
+                        .send()
+                })
+                .await?;
+            convert(out.credentials())
+        })
+    }
+
+    fn caller_arn<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        region: Option<&'a str>,
+    ) -> StsFuture<'a, String> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .call("GetCallerIdentity", region, Some(creds), |sts, call| {
+                    sts.get_caller_identity()
+                        .customize()
+                        .config_override(call)
+                        .send()
+                })
+                .await?;
+            Ok(out.arn().unwrap_or_default().to_owned())
+        })
+    }
+
+    fn get_federation_token<'a>(
+        &'a self,
+        keys: &'a Credentials,
+        region: Option<&'a str>,
+        name: &'a str,
+        policy: &'a str,
+        duration_seconds: u32,
+    ) -> StsFuture<'a, Credentials> {
+        Box::pin(async move {
+            let out = self
+                .client
+                .call("GetFederationToken", region, Some(keys), |sts, call| {
+                    sts.get_federation_token()
+                        .name(name)
+                        .policy(policy)
+                        .duration_seconds(duration_seconds as i32)
+                        .customize()
+                        .config_override(call)
+                        .send()
+                })
+                .await?;
+            convert(out.credentials())
+        })
     }
 }
 

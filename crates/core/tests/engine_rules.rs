@@ -3,58 +3,35 @@
 //! end-to-end suite `tests/tests/e2e/engine_chain.rs` checks the same rules against a real
 //! gnome-keyring with `secret-tool`). Nothing here calls STS.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use keyring_core::api::CredentialStoreApi;
-use rolehop_core::delivery::NoDelivery;
 use rolehop_core::keychain::KeychainStore;
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::{AccessKeys, Engine, EngineConfig, NewIamUser};
 use zeroize::Zeroizing;
 
+mod common;
+use common::MockHome;
+
 const SERVICE: &str = "rolehop-engine-rules";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYNEVERELSEWHERE";
 
 struct Harness {
-    home: tempfile::TempDir,
-    store: Arc<keyring_core::mock::Store>,
+    mock: MockHome,
     engine: Engine,
 }
 
 impl Harness {
     async fn new() -> Harness {
-        let home = tempfile::tempdir().unwrap();
-        let store = keyring_core::mock::Store::new().unwrap();
-        let config = EngineConfig {
-            home: home.path().join("rolehop"),
-            keychain_service: SERVICE.to_owned(),
-            keychain_store: KeychainStore::Custom(store.clone()),
-            ..EngineConfig::from_env()
-        };
-        let engine = Engine::open(
-            config,
-            Arc::new(NoPrompt("no MFA in these tests".into())),
-            Arc::new(NoDelivery),
-        )
-        .await
-        .unwrap();
-        Harness {
-            home,
-            store,
-            engine,
-        }
+        let mock = MockHome::new(SERVICE);
+        let prompt = Arc::new(NoPrompt("no MFA in these tests".into()));
+        let engine = Engine::builder(mock.config(), prompt).open().await.unwrap();
+        Harness { mock, engine }
     }
 
-    /// The secrets the keychain holds for Rolehop's service (the mock store keeps
-    /// deleted entries, empty).
+    /// The secrets the keychain holds for Rolehop's service.
     fn secrets(&self) -> Vec<String> {
-        let spec = HashMap::from([("service", SERVICE)]);
-        let entries = self.store.search(&spec).unwrap();
-        entries
-            .iter()
-            .filter_map(|e| e.get_password().ok())
-            .collect()
+        self.mock.secrets(None)
     }
 
     /// A harness whose workspace has profile `dev` and IAM user `alice` on it.
@@ -69,7 +46,8 @@ impl Harness {
     }
 
     fn workspace_file(&self) -> String {
-        std::fs::read_to_string(self.home.path().join("rolehop/workspace.json")).unwrap_or_default()
+        std::fs::read_to_string(self.mock.home.path().join("rolehop/workspace.json"))
+            .unwrap_or_default()
     }
 }
 
@@ -174,16 +152,12 @@ async fn two_engines_on_one_store_see_the_same_keychain() {
         .keychain()
         .set("probe", "value")
         .unwrap();
-    let engine = Engine::open(
-        config(home.path()),
-        Arc::new(NoPrompt(String::new())),
-        Arc::new(NoDelivery),
-    )
-    .await
-    .unwrap();
+    let engine = Engine::builder(config(home.path()), Arc::new(NoPrompt(String::new())))
+        .open()
+        .await
+        .unwrap();
     assert_eq!(
-        engine
-            .keychain()
+        rolehop_core::testing::keychain(&engine)
             .get("probe")
             .unwrap()
             .as_deref()

@@ -2,7 +2,7 @@
 //! names.
 
 use rolehop_core::Problem as _;
-use rolehop_core::console::{ConsoleTarget, sign_in_url};
+use rolehop_core::console::ConsoleTarget;
 use rolehop_core::sso::IntegrationId;
 use rolehop_core::{ErrorPayload, SessionId};
 use tauri::AppHandle;
@@ -12,14 +12,12 @@ use super::{Ctx, Result};
 
 /// As `rolehop console` does: the sign-in URL goes from Rust to the opener.
 pub async fn open_console(cx: Ctx<'_>, id: SessionId) -> Result<()> {
-    let url = sign_in_url(
-        &cx.shell.engine,
-        &id.to_string(),
-        &ConsoleTarget::default(),
-        None,
-    )
-    .await
-    .map_err(|e| e.payload())?;
+    let url = cx
+        .shell
+        .engine
+        .console_url(&id.to_string(), &ConsoleTarget::default(), None)
+        .await
+        .map_err(|e| e.payload())?;
     open_url(cx.app, url.as_str())
 }
 

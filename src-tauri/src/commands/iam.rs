@@ -7,19 +7,23 @@ use rolehop_core::access_keys::{AccessKeyReport, Asking, Propagation, RotatedKey
 use rolehop_core::org::OrgSyncRequest;
 use rolehop_core::sync::SyncReport;
 use rolehop_core::trust::statement::HopNeeds;
-use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector};
+use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource};
 
 use super::{Ctx, Result, payload};
 
 pub async fn trust_needs(cx: Ctx<'_>, id: SessionId) -> Result<Vec<HopNeeds>> {
-    TrustInspector::new(&cx.shell.engine)
+    cx.shell
+        .engine
+        .trust()
         .needs(&id.to_string(), NeedsOptions::default())
         .await
         .map_err(payload)
 }
 
 pub async fn trust_check(cx: Ctx<'_>, id: SessionId) -> Result<CheckReport> {
-    TrustInspector::new(&cx.shell.engine)
+    cx.shell
+        .engine
+        .trust()
         .check(&id.to_string(), PolicySource::Fetch { via: None })
         .await
         .map_err(|e| e.payload())

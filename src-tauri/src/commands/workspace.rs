@@ -1,6 +1,6 @@
 //! Profiles, settings, the first run's import of the AWS files, and start at login.
 
-use rolehop_core::import::{self, AwsFilePaths, ImportOptions, ImportReport};
+use rolehop_core::import::{AwsFilePaths, ImportOptions, ImportReport};
 use rolehop_core::model::{Profile, Settings};
 use rolehop_core::{ErrorPayload, error::ErrorKind};
 use tauri_plugin_autostart::ManagerExt;
@@ -42,7 +42,9 @@ pub async fn scan_aws_config(cx: Ctx<'_>) -> Result<ImportReport> {
         remove_keys: false,
         dry_run: true,
     };
-    import::import_aws_config(&cx.shell.engine, &AwsFilePaths::from_env(), options)
+    cx.shell
+        .engine
+        .import_aws_config(&AwsFilePaths::from_env(), options)
         .await
         .map_err(payload)
 }
@@ -53,7 +55,9 @@ pub async fn import_aws_config(cx: Ctx<'_>, import_keys: bool) -> Result<ImportR
         remove_keys: false,
         dry_run: false,
     };
-    import::import_aws_config(&cx.shell.engine, &AwsFilePaths::from_env(), options)
+    cx.shell
+        .engine
+        .import_aws_config(&AwsFilePaths::from_env(), options)
         .await
         .map_err(payload)
 }

@@ -14,7 +14,7 @@
 use std::process::Command;
 
 use crate::cli::{DEPLOY_ROLE, Run, World};
-use rolehop_core::kernel_cache::KernelCache;
+use rolehop_core::testing::KernelCache;
 use rolehop_e2e::{SsoAccount, SsoPortal};
 
 /// `keyctl ARGS`: standard output when it succeeded, `None` when it said no.

@@ -11,14 +11,12 @@
 //! description), so the suites running in parallel in one user keyring never meet.
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rolehop_core::Engine;
-use rolehop_core::delivery::NoDelivery;
-use rolehop_core::kernel_cache::KernelCache;
 use rolehop_core::mfa::MfaError;
+use rolehop_core::testing::KernelCache;
 
 use crate::cli::World;
 use crate::engine::CountingPrompt;
@@ -274,7 +272,8 @@ fn rotate(world: &World, session: &str) -> Result<(), String> {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let engine = Engine::open(config, never, Arc::new(NoDelivery))
+        let engine = Engine::builder(config, never)
+            .open()
             .await
             .map_err(|e| e.to_string())?;
         let rotated = engine.rotate(session).await.map_err(|e| e.to_string());

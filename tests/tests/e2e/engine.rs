@@ -113,7 +113,9 @@ async fn open_with(
     let config = peers
         .home()
         .engine_config(sts_endpoint, Duration::from_secs(30));
-    Engine::open(config, prompt, delivery)
+    Engine::builder(config, prompt)
+        .delivery(delivery)
+        .open()
         .await
         .expect("engine opens")
 }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rolehop_core::Problem as _;
-use rolehop_core::delivery::NoDelivery;
 use rolehop_core::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::model::{FailureCode, SessionState};
 use rolehop_core::{
@@ -78,8 +77,7 @@ fn three_hop_chain_acts_as_the_leaf_role_and_asks_mfa_once() {
 
         // The leaf's credentials act as the production role in moto.
         let (_, creds) = engine.credentials("deploy", None, false).await.unwrap();
-        let arn = engine
-            .resolver()
+        let arn = rolehop_core::testing::resolver(&engine)
             .sts()
             .caller_arn(&creds, None)
             .await
@@ -423,7 +421,8 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
         let config = peers
             .home()
             .engine_config(Some(peers.moto().endpoint()), Duration::from_millis(300));
-        let silent = Engine::open(config, Arc::new(SilentPrompt), Arc::new(NoDelivery))
+        let silent = Engine::builder(config, Arc::new(SilentPrompt))
+            .open()
             .await
             .unwrap();
         let err = silent
@@ -980,8 +979,8 @@ fn a_token_that_expired_overnight_fails_rotation_without_prompting_and_says_why(
         // the real keychain is moved back to where a night would have left it, and the
         // morning's engine (a fresh process) reads it from there.
         let alice = evening.session("alice").await.unwrap().session.id;
-        let keychain = evening.keychain().clone();
-        let account = rolehop_core::chain::cache_account(alice);
+        let keychain = rolehop_core::testing::keychain(&evening).clone();
+        let account = rolehop_core::testing::cache_account(alice);
         let cached = keychain
             .get_async(&account)
             .await

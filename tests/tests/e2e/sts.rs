@@ -29,7 +29,9 @@ pub async fn open_engine(peers: &Peers, endpoint: String, prompt: Arc<CountingPr
     home.write_aws_credentials(USER_CREDENTIALS).unwrap();
     let config = home.engine_config(Some(endpoint), Duration::from_secs(30));
     let delivery = home.aws_files_delivery("rolehop");
-    Engine::open(config, prompt, Arc::new(delivery))
+    Engine::builder(config, prompt)
+        .delivery(Arc::new(delivery))
+        .open()
         .await
         .expect("engine opens")
 }

@@ -4,7 +4,7 @@
 use std::process::{Command, ExitCode, Stdio};
 
 use rolehop_core::Engine;
-use rolehop_core::console::{ConsoleError, ConsoleTarget, sign_in_url};
+use rolehop_core::console::{ConsoleError, ConsoleTarget};
 use zeroize::Zeroizing;
 
 use crate::args::ConsoleArgs;
@@ -17,7 +17,8 @@ pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
         region: args.region,
     };
     let code = args.mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()));
-    let url = sign_in_url(engine, &args.session, &target, code)
+    let url = engine
+        .console_url(&args.session, &target, code)
         .await
         .map_err(failure)?;
     if args.print {

@@ -15,13 +15,7 @@ use crate::commands::Outcome;
 use crate::render::credential_process_json;
 
 pub async fn run(engine: &Engine, session: &str) -> Outcome {
-    if !engine.kernel_cache().is_on() {
-        // Only the keychain can answer: open its connection and encrypted session while
-        // the workspace is read.
-        let keychain = engine.keychain().clone();
-        tokio::spawn(async move { keychain.prepare_batch().await });
-    }
-    let (_, creds) = engine.credentials(session, None, false).await?;
+    let creds = engine.credential_process(session).await?;
     println!("{}", credential_process_json(&creds));
     Ok(ExitCode::SUCCESS)
 }

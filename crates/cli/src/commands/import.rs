@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use rolehop_core::Engine;
 use rolehop_core::display_text::for_terminal;
-use rolehop_core::import::{AwsFilePaths, ImportOptions, ImportReport, Outcome, import_aws_config};
+use rolehop_core::import::{AwsFilePaths, ImportOptions, ImportReport, Outcome};
 
 use crate::commands::{Outcome as CommandOutcome, print_json};
 
 pub async fn run(engine: &Engine, options: ImportOptions, json: bool) -> CommandOutcome {
-    let report = import_aws_config(engine, &AwsFilePaths::from_env(), options).await?;
+    let report = engine
+        .import_aws_config(&AwsFilePaths::from_env(), options)
+        .await?;
     if json {
         return print_json(&report);
     }

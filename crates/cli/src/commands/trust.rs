@@ -7,14 +7,14 @@ use rolehop_core::Engine;
 use rolehop_core::trust::inspect::TrustError;
 use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::trust::template::{self, TemplateFormat};
-use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, TrustInspector, Verdict};
+use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, Verdict};
 
 use crate::args::{TemplateFormatArg, TrustCommand};
 use crate::commands::{Outcome, print_json};
 use crate::failure::{Exit, Failure};
 
 pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
-    let inspector = TrustInspector::new(engine);
+    let inspector = engine.trust();
     match command {
         TrustCommand::Show {
             session,

@@ -26,11 +26,7 @@ mod endpoint;
 mod limits;
 mod services;
 
-pub use client::{AwsClient, ServiceClient};
-pub use endpoint::resolve_endpoint;
-pub use limits::{
-    ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, FALLBACK_REGION, MAX_ATTEMPTS, MAX_RESPONSE_BYTES,
-};
+pub use client::AwsClient;
 pub use services::{SSO_MAX_ATTEMPTS, Service};
 
 /// A failed AWS call: AWS's error code, or one of Rolehop's (`InvalidEndpoint`,

@@ -319,12 +319,11 @@ impl Engine {
                 failure,
             }),
             Settled::Lost(None) => Err(EngineError::session_removed(&target.name)),
-            Settled::Lost(Some(view)) => Err(EngineError::Conflict(format!(
-                "'{}' was stopped before it became active (a stop, or another start on profile '{}', came first); it is {}",
-                view.session.name,
-                view.session.profile,
-                view.state.label()
-            ))),
+            Settled::Lost(Some(view)) => Err(EngineError::Overtaken {
+                session: view.session.name.clone(),
+                profile: view.session.profile.to_string(),
+                state: view.state.label(),
+            }),
         }
     }
 
@@ -509,6 +508,18 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// The credentials the AWS `credential_process` contract asks for, as fast as they
+    /// can come: never a prompt here (a missing MFA code is asked through the app), and
+    /// when no kernel-keyring copy can answer, the keychain's connection is opened while
+    /// the workspace is read.
+    pub async fn credential_process(&self, selector: &str) -> Result<Credentials, EngineError> {
+        if !self.kernel.is_on() {
+            let keychain = self.keychain.clone();
+            tokio::spawn(async move { keychain.prepare_batch().await });
+        }
+        Ok(self.credentials(selector, None, false).await?.1)
     }
 
     /// A session's credentials, for `exec` and `credential-process`: cached hops are

@@ -9,6 +9,7 @@
 //! removes sessions; [`lifecycle`] starts, stops, toggles and rotates them; [`forget`]
 //! is the one place that drops cached copies of credentials.
 
+mod builder;
 mod click;
 mod forget;
 mod inputs;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use self::builder::{EngineBuilder, RunningEngine};
 pub use self::click::ClickAction;
 pub(crate) use self::forget::Forget;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
@@ -37,7 +39,7 @@ use crate::keychain::{DEFAULT_SERVICE, Keychain, KeychainStore};
 use crate::mfa::MfaPrompt;
 use crate::model::{Profile, SessionId, SessionView, Settings};
 use crate::store::WorkspaceStore;
-use crate::sts::StsClient;
+use crate::sts::{StsApi, StsClient};
 use crate::validate;
 use crate::workspace::Workspace;
 
@@ -52,7 +54,7 @@ pub struct EngineConfig {
     /// in unit tests of the engine's rules).
     pub keychain_store: KeychainStore,
     /// STS endpoint override; `None` reads `AWS_ENDPOINT_URL(_STS)`
-    /// ([`crate::aws::resolve_endpoint`]).
+    /// (the endpoint rule of [`crate::aws`]).
     pub sts_endpoint: Option<String>,
     /// How long an MFA prompt may stay unanswered.
     pub mfa_timeout: Duration,
@@ -107,19 +109,24 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the engine on `config.home`, with `mfa` answering MFA prompts and
-    /// `delivery` putting credentials in place.
-    pub async fn open(
+    /// Opens the engine on `config.home`, with `mfa` answering MFA prompts,
+    /// `delivery` putting credentials in place and `sts` (else AWS's) answering STS
+    /// calls. Only [`EngineBuilder`] calls this.
+    async fn assemble(
         config: EngineConfig,
         mfa: Arc<dyn MfaPrompt>,
         delivery: Arc<dyn Delivery>,
+        sts: Option<Arc<dyn StsApi>>,
     ) -> Result<Self, EngineError> {
         let home = config.home.clone();
         let store = tokio::task::spawn_blocking(move || WorkspaceStore::open(home))
             .await
             .expect("store task")?;
         let keychain = config.keychain();
-        let sts = Arc::new(StsClient::new(config.sts_endpoint.as_deref()).await);
+        let sts = Arc::new(match sts {
+            Some(api) => StsClient::answered_by(api),
+            None => StsClient::new(config.sts_endpoint.as_deref()).await,
+        });
         let store = Arc::new(store);
         // Only in front of the platform's keychain: a test's mock store keeps nothing
         // outside the process.
@@ -144,16 +151,17 @@ impl Engine {
         &self.config
     }
 
-    pub fn keychain(&self) -> &Keychain {
+    pub(crate) fn keychain(&self) -> &Keychain {
         &self.keychain
     }
 
-    pub fn resolver(&self) -> &ChainResolver {
+    pub(crate) fn resolver(&self) -> &ChainResolver {
         &self.resolver
     }
 
     /// The kernel keyring copy of active sessions' credentials.
-    pub fn kernel_cache(&self) -> &KernelCache {
+    #[cfg(feature = "test-support")]
+    pub(crate) fn kernel_cache(&self) -> &KernelCache {
         &self.kernel
     }
 

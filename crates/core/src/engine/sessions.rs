@@ -4,7 +4,7 @@
 
 use crate::chain::access_keys_account;
 use crate::changes::SessionChanges;
-use crate::error::EngineError;
+use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
 use crate::model::{SessionId, SessionKind, SessionState};
 
@@ -180,10 +180,12 @@ pub(super) fn withdraw_removed(
         }
         let live = matches!(s.state, SessionState::Active { .. } | SessionState::Pending);
         if live && let Err(e) = delivery.withdraw(&s.session.profile) {
-            failed.get_or_insert(EngineError::Delivery(format!(
-                "removed '{}', but its credentials could not be withdrawn from profile '{}': {e}",
-                s.session.name, s.session.profile
-            )));
+            failed.get_or_insert(EngineError::NotWithdrawn {
+                session: s.session.name.clone(),
+                profile: s.session.profile.to_string(),
+                after: Withdrawal::Removal,
+                source: Box::new(e),
+            });
         }
     }
     (users, failed)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::error::EngineError;
+use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
 use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, SsoRole};
 use crate::rotation::Clock;
@@ -382,14 +382,19 @@ fn stop_reached_through(
         }
         let (name, profile) = (s.session.name.clone(), s.session.profile.clone());
         let withdrawn = match ws.release(id) {
-            Ok(true) => delivery.withdraw(&profile).map_err(|e| e.to_string()),
+            Ok(true) => delivery
+                .withdraw(&profile)
+                .map_err(|source| EngineError::NotWithdrawn {
+                    session: name,
+                    profile: profile.to_string(),
+                    after: Withdrawal::Logout,
+                    source: Box::new(source),
+                }),
             Ok(false) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         };
         if let Err(e) = withdrawn {
-            failed.get_or_insert(EngineError::Delivery(format!(
-                "'{name}' was stopped by the logout, but its credentials could not be withdrawn from profile '{profile}': {e}"
-            )));
+            failed.get_or_insert(e);
         }
         stopped.push(id);
     }

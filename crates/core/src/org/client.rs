@@ -38,7 +38,7 @@ pub struct OrganizationsClient {
 impl OrganizationsClient {
     /// `endpoint` is Rolehop's own Organizations endpoint setting; `None` reads
     /// `AWS_ENDPOINT_URL_ORGANIZATIONS` or `AWS_ENDPOINT_URL`
-    /// ([`crate::aws::resolve_endpoint`]).
+    /// (the endpoint rule of [`crate::aws`]).
     pub async fn new(endpoint: Option<&str>, signer: &Credentials) -> Self {
         Self {
             client: AwsClient::new(endpoint),

@@ -20,7 +20,7 @@ pub struct IamClient {
 
 impl IamClient {
     /// `endpoint` is Rolehop's own IAM endpoint setting; `None` reads
-    /// `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL` ([`crate::aws::resolve_endpoint`]).
+    /// `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL` (the endpoint rule of [`crate::aws`]).
     pub fn new(endpoint: Option<&str>) -> Self {
         Self {
             client: AwsClient::new(endpoint),

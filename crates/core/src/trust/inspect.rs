@@ -133,8 +133,16 @@ pub struct TrustInspector<'a> {
     iam: IamClient,
 }
 
+impl Engine {
+    /// The trust commands: what a chain's hops need, and the verdict of a role's trust
+    /// policy on a hop.
+    pub fn trust(&self) -> TrustInspector<'_> {
+        TrustInspector::new(self)
+    }
+}
+
 impl<'a> TrustInspector<'a> {
-    pub fn new(engine: &'a Engine) -> Self {
+    pub(crate) fn new(engine: &'a Engine) -> Self {
         Self {
             engine,
             iam: IamClient::new(None),
