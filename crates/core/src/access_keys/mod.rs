@@ -27,7 +27,7 @@
 //! key, or for a user with an MFA device its MFA session token (policies commonly deny
 //! key management without MFA). `GetCallerIdentity` needs no permission at all.
 
-mod iam;
+use rolehop_aws::iam;
 
 use std::time::Duration;
 
