@@ -10,8 +10,8 @@ mod keys;
 
 pub use keys::IamAccessKey;
 
-use crate::{AwsClient, AwsError};
 use crate::credentials::Credentials;
+use crate::{AwsClient, AwsError};
 
 /// A failed IAM call: AWS's error code (or one of ours for transport failures) and message.
 pub type IamError = AwsError;

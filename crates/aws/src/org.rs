@@ -11,8 +11,8 @@
 
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 
-use crate::{AwsClient, AwsError};
 use crate::credentials::Credentials;
+use crate::{AwsClient, AwsError};
 
 /// A failed Organizations call: AWS's error code (or ours for transport failures) and
 /// its message.

@@ -16,9 +16,9 @@ use aws_config::retry::RetryConfig;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::{AwsClient, AwsError};
 use crate::credentials::Credentials;
 use crate::sts::{MAX_ACCESS_KEY_ID_BYTES, MAX_SECRET_ACCESS_KEY_BYTES, MAX_SESSION_TOKEN_BYTES};
+use crate::{AwsClient, AwsError};
 
 pub use crate::SSO_MAX_ATTEMPTS as PORTAL_MAX_ATTEMPTS;
 

@@ -11,7 +11,7 @@
 // The vocabulary lives in its own crate (rolehop-model), below every feature; these
 // names keep `rolehop_core::model::Session` and `crate::validate::...` working.
 pub use rolehop_model::session as model;
-pub use rolehop_model::{display_text, validate};
+pub use rolehop_model::{display_text, reference, validate};
 // How files are kept, and the AWS files editor: rolehop-files.
 pub use rolehop_files::durable;
 // The OS keychain: rolehop-keychain.
@@ -60,3 +60,4 @@ pub use events::EngineEvent;
 pub use model::{
     ProfileName, Session, SessionId, SessionKind, SessionState, SessionView, Settings,
 };
+pub use reference::{IntegrationRef, SessionRef};
