@@ -30,6 +30,7 @@ const CRATES: &[&str] = &[
     "crates/files",
     "crates/keychain",
     "crates/policy",
+    "crates/aws",
     "crates/core",
     "crates/cli",
     "crates/logs",

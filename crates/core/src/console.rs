@@ -29,6 +29,7 @@ use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
 use crate::error::EngineError;
 use crate::model::{SessionKind, SessionView};
+use crate::reference::SessionRef;
 use crate::sts::StsError;
 use crate::validate::{self, ValidationError};
 
@@ -166,17 +167,18 @@ impl Engine {
     /// prompt asks for a code if the chain needs one and `mfa_code` is `None`).
     pub async fn console_url(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         target: &ConsoleTarget,
         mfa_code: Option<Zeroizing<String>>,
     ) -> Result<Zeroizing<String>, ConsoleError> {
+        let selector = session.into();
         let ws = self.workspace().await?;
-        let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
+        let view = ws.view(ws.find(&selector).map_err(EngineError::from)?);
         // Planned first, so a bad --service or --region is refused before any prompt.
         let plan = SignIn::plan(&view, target)?;
         let creds = match &view.session.kind {
             SessionKind::Role(_) | SessionKind::SsoRole(_) => {
-                self.credentials(selector, mfa_code, true).await?.1
+                self.credentials(&selector, mfa_code, true).await?.1
             }
             SessionKind::IamUser(user) => {
                 federated(self, &view, user.session_duration.clamp(900, 129_600)).await?

@@ -11,23 +11,23 @@
 // The vocabulary lives in its own crate (rolehop-model), below every feature; these
 // names keep `rolehop_core::model::Session` and `crate::validate::...` working.
 pub use rolehop_model::session as model;
-pub use rolehop_model::{display_text, validate};
+pub use rolehop_model::{display_text, reference, validate};
 // How files are kept, and the AWS files editor: rolehop-files.
 pub use rolehop_files::durable;
 // The OS keychain: rolehop-keychain.
 pub use rolehop_keychain as keychain;
+// The AWS clients and their one policy: rolehop-aws.
+use rolehop_aws::{credentials, sts};
 
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
-mod aws;
 pub mod awsfiles;
 mod chain;
 pub mod changes;
 mod claim;
 mod claims;
 pub mod console;
-mod credentials;
 pub mod delivery;
 pub mod endpoint;
 pub mod engine;
@@ -42,7 +42,6 @@ pub mod org;
 pub mod rotation;
 pub mod sso;
 mod store;
-mod sts;
 pub mod sync;
 pub mod trust;
 pub mod workspace;
@@ -61,3 +60,4 @@ pub use events::EngineEvent;
 pub use model::{
     ProfileName, Session, SessionId, SessionKind, SessionState, SessionView, Settings,
 };
+pub use reference::{IntegrationRef, SessionRef};

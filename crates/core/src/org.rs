@@ -3,7 +3,7 @@
 //! administrator) account, kept in step by re-syncing ([`crate::sync`] does the
 //! reconcile; this module lists the accounts and says what each session is).
 
-mod client;
+use rolehop_aws::org as client;
 
 use serde::{Deserialize, Serialize};
 

@@ -258,7 +258,7 @@ impl RotationScheduler {
             if retries.retrying(id, expires_at) {
                 tally.retries.fetch_add(1, Ordering::Relaxed);
             }
-            Some(async move { (id, expires_at, engine.try_rotate(&id.to_string()).await) })
+            Some(async move { (id, expires_at, engine.try_rotate(id).await) })
         });
         for (id, expires_at, outcome) in futures_util::future::join_all(tries).await {
             let failure = match outcome {

@@ -13,6 +13,7 @@ use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Profile, ProfileName, Session, SessionId, SessionKind,
     SessionState, SessionView, Settings,
 };
+use crate::reference::SessionRef;
 use crate::validate::{self, ValidationError};
 use rolehop_model::integration::Integration;
 use rolehop_model::origin::SyncOrigin;
@@ -105,14 +106,21 @@ pub enum WorkspaceError {
 type Result<T> = std::result::Result<T, WorkspaceError>;
 
 impl Workspace {
-    /// Finds a session by id or by name (ids win).
-    pub fn find(&self, selector: &str) -> Result<&StoredSession> {
-        let by_id = selector.parse::<SessionId>().ok();
-        self.sessions
-            .iter()
-            .find(|s| Some(s.session.id) == by_id)
-            .or_else(|| self.sessions.iter().find(|s| s.session.name == selector))
-            .ok_or_else(|| WorkspaceError::NoSuchSession(selector.to_owned()))
+    /// Finds a session: by its id, or as typed (an id, else a name).
+    pub fn find(&self, session: impl Into<SessionRef>) -> Result<&StoredSession> {
+        match session.into() {
+            SessionRef::Id(id) => self
+                .get(id)
+                .ok_or_else(|| WorkspaceError::NoSuchSession(id.to_string())),
+            SessionRef::Typed(text) => {
+                let by_id = text.parse::<SessionId>().ok();
+                self.sessions
+                    .iter()
+                    .find(|s| Some(s.session.id) == by_id)
+                    .or_else(|| self.sessions.iter().find(|s| s.session.name == text))
+                    .ok_or(WorkspaceError::NoSuchSession(text))
+            }
+        }
     }
 
     pub fn get(&self, id: SessionId) -> Option<&StoredSession> {
@@ -357,8 +365,12 @@ impl Workspace {
 
     /// Removes a session; with `cascade`, its descendants too. Returns the removed ids
     /// (deepest first) so their secrets and deliveries can be cleaned up.
-    pub fn remove_session(&mut self, selector: &str, cascade: bool) -> Result<Vec<SessionId>> {
-        let id = self.find(selector)?.session.id;
+    pub fn remove_session(
+        &mut self,
+        session: impl Into<SessionRef>,
+        cascade: bool,
+    ) -> Result<Vec<SessionId>> {
+        let id = self.find(session)?.session.id;
         let below = self.descendants(id);
         if !below.is_empty() && !cascade {
             let names: Vec<String> = below

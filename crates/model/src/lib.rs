@@ -14,6 +14,7 @@ pub mod explanation;
 pub mod integration;
 pub mod origin;
 pub mod problem;
+pub mod reference;
 pub mod session;
 pub mod validate;
 

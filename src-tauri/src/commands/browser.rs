@@ -15,7 +15,7 @@ pub async fn open_console(cx: Ctx<'_>, id: SessionId) -> Result<()> {
     let url = cx
         .shell
         .engine
-        .console_url(&id.to_string(), &ConsoleTarget::default(), None)
+        .console_url(id, &ConsoleTarget::default(), None)
         .await
         .map_err(|e| e.payload())?;
     open_url(cx.app, url.as_str())

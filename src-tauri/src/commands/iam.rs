@@ -15,7 +15,7 @@ pub async fn trust_needs(cx: Ctx<'_>, id: SessionId) -> Result<Vec<HopNeeds>> {
     cx.shell
         .engine
         .trust()
-        .needs(&id.to_string(), NeedsOptions::default())
+        .needs(id, NeedsOptions::default())
         .await
         .map_err(payload)
 }
@@ -24,7 +24,7 @@ pub async fn trust_check(cx: Ctx<'_>, id: SessionId) -> Result<CheckReport> {
     cx.shell
         .engine
         .trust()
-        .check(&id.to_string(), PolicySource::Fetch { via: None })
+        .check(id, PolicySource::Fetch { via: None })
         .await
         .map_err(|e| e.payload())
 }
@@ -34,7 +34,7 @@ pub async fn trust_check(cx: Ctx<'_>, id: SessionId) -> Result<CheckReport> {
 pub async fn access_keys(cx: Ctx<'_>, id: SessionId) -> Result<AccessKeyReport> {
     cx.shell
         .engine
-        .access_key_report(&id.to_string(), None, Asking::Never)
+        .access_key_report(id, None, Asking::Never)
         .await
         .map(AccessKeyReport::masked)
         .map_err(|e| e.payload())
@@ -43,7 +43,7 @@ pub async fn access_keys(cx: Ctx<'_>, id: SessionId) -> Result<AccessKeyReport> 
 pub async fn rotate_access_key(cx: Ctx<'_>, id: SessionId) -> Result<RotatedKeys> {
     cx.shell
         .engine
-        .rotate_access_key(&id.to_string(), None, Propagation::default())
+        .rotate_access_key(id, None, Propagation::default())
         .await
         .map(RotatedKeys::masked)
         .map_err(|e| e.payload())

@@ -13,7 +13,7 @@ pub async fn subscribe(cx: Ctx<'_>, events: UiEvents) -> Result<Snapshot> {
 
 pub async fn toggle_session(cx: Ctx<'_>, id: SessionId) -> Result<SessionView> {
     let engine = cx.shell.engine.clone();
-    engine.toggle(&id.to_string()).await.map_err(payload)
+    engine.toggle(id).await.map_err(payload)
 }
 
 pub async fn add_iam_user(cx: Ctx<'_>, spec: NewIamUser, keys: KeysInput) -> Result<SessionView> {
@@ -36,7 +36,7 @@ pub async fn edit_session(
 ) -> Result<SessionView> {
     cx.shell
         .engine
-        .edit_session(&id.to_string(), changes, keys.map(Into::into))
+        .edit_session(id, changes, keys.map(Into::into))
         .await
         .map_err(payload)
 }
@@ -44,7 +44,7 @@ pub async fn edit_session(
 pub async fn remove_session(cx: Ctx<'_>, id: SessionId, cascade: bool) -> Result<Vec<SessionId>> {
     cx.shell
         .engine
-        .remove_session(&id.to_string(), cascade)
+        .remove_session(id, cascade)
         .await
         .map_err(payload)
 }

@@ -22,7 +22,7 @@ pub async fn edit_integration(
 ) -> Result<Integration> {
     cx.shell
         .engine
-        .edit_integration(&id.to_string(), changes)
+        .edit_integration(id, changes)
         .await
         .map_err(payload)
 }
@@ -36,7 +36,7 @@ pub async fn remove_integration(
     let (_, removed) = cx
         .shell
         .engine
-        .remove_integration(&id.to_string(), cascade)
+        .remove_integration(id, cascade)
         .await
         .map_err(payload)?;
     Ok(removed)
@@ -59,11 +59,7 @@ pub async fn sso_login_cancel(cx: Ctx<'_>, id: IntegrationId) -> Result<()> {
 }
 
 pub async fn sso_logout(cx: Ctx<'_>, id: IntegrationId) -> Result<Integration> {
-    cx.shell
-        .engine
-        .sso_logout(&id.to_string())
-        .await
-        .map_err(payload)
+    cx.shell.engine.sso_logout(id).await.map_err(payload)
 }
 
 pub async fn sso_sync(
@@ -73,7 +69,7 @@ pub async fn sso_sync(
 ) -> Result<SyncReport> {
     cx.shell
         .engine
-        .sso_sync(&id.to_string(), profile_template.as_deref())
+        .sso_sync(id, profile_template.as_deref())
         .await
         .map_err(payload)
 }

@@ -83,7 +83,7 @@ pub async fn age_lines(engine: &Engine, sessions: &[SessionView]) {
         }
         let name = &view.session.name;
         match engine
-            .access_key_report(&view.session.id.to_string(), None, Asking::Never)
+            .access_key_report(view.session.id, None, Asking::Never)
             .await
         {
             Ok(report) => {

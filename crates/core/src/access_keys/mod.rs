@@ -27,7 +27,7 @@
 //! key, or for a user with an MFA device its MFA session token (policies commonly deny
 //! key management without MFA). `GetCallerIdentity` needs no permission at all.
 
-mod iam;
+use rolehop_aws::iam;
 
 use std::time::Duration;
 
@@ -42,6 +42,7 @@ use crate::engine::MfaAsking;
 use crate::error::{EngineError, ErrorKind, Missing, Problem};
 use crate::model::Failure;
 use crate::model::{SessionId, SessionKind};
+use crate::reference::SessionRef;
 use crate::sts::StsError;
 use crate::trust::iam::{IamClient, IamError};
 
@@ -347,7 +348,7 @@ impl Engine {
     /// whose token would need a new code signs with its key instead.
     async fn user_keys(
         &self,
-        selector: &str,
+        selector: &SessionRef,
         mfa_code: Option<Zeroizing<String>>,
         asking: Asking,
     ) -> Result<UserKeys, KeyError> {
@@ -380,7 +381,7 @@ impl Engine {
                 Asking::Never => MfaAsking::Never,
             };
             match self
-                .credentials_asking(&session.id.to_string(), mfa_code, who)
+                .credentials_asking(&session.id.into(), mfa_code, who)
                 .await
             {
                 Ok((_, token)) => token,
@@ -427,11 +428,12 @@ impl Engine {
     /// with [`Asking::Never`]: showing a session's details never pops up an MFA dialog.
     pub async fn access_key_report(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         mfa_code: Option<Zeroizing<String>>,
         asking: Asking,
     ) -> Result<AccessKeyReport, KeyError> {
-        let keys = self.user_keys(selector, mfa_code, asking).await?;
+        let selector = session.into();
+        let keys = self.user_keys(&selector, mfa_code, asking).await?;
         let user = self.iam_user_name(&keys).await?;
         let iam = IamClient::new(None);
         let listed = iam
@@ -455,11 +457,14 @@ impl Engine {
     /// documentation for the order and what each failure leaves).
     pub async fn rotate_access_key(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         mfa_code: Option<Zeroizing<String>>,
         propagation: Propagation,
     ) -> Result<RotatedKeys, KeyError> {
-        let keys = self.user_keys(selector, mfa_code, Asking::IfNeeded).await?;
+        let selector = session.into();
+        let keys = self
+            .user_keys(&selector, mfa_code, Asking::IfNeeded)
+            .await?;
         let user = self.iam_user_name(&keys).await?;
         let old_key_id = keys.stored.access_key_id.clone();
         let iam = IamClient::new(None);

@@ -24,6 +24,7 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
 use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
+use crate::reference::SessionRef;
 use crate::trust::inspect::explain_failure;
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
@@ -128,17 +129,19 @@ impl Engine {
     /// held the profile is stopped first. If another start or a stop takes the profile
     /// while this one resolves, this one delivers nothing, stays stopped and says so
     /// (a conflict error).
-    #[tracing::instrument(skip_all, fields(session = selector))]
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
     pub async fn start(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         opts: StartOptions,
     ) -> Result<SessionView, EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
         if let Some(code) = &opts.mfa_code {
             validate::mfa_code("mfa_code", code)?;
         }
-        let early = self.early_read_ahead(selector);
-        match self.begin(selector, false, early).await? {
+        let early = self.early_read_ahead(&selector);
+        match self.begin(&selector, false, early).await? {
             Begun::Stopped(view, _) => Ok(*view),
             Begun::Claimed {
                 ws,
@@ -153,10 +156,12 @@ impl Engine {
     /// pending session is stopped (a start in flight is abandoned and delivers
     /// nothing); an inactive or failed one is started. The choice is made inside the
     /// locked update that acts on it.
-    #[tracing::instrument(skip_all, fields(session = selector))]
-    pub async fn toggle(&self, selector: &str) -> Result<SessionView, EngineError> {
-        let early = self.early_read_ahead(selector);
-        match self.begin(selector, true, early).await? {
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
+    pub async fn toggle(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
+        let early = self.early_read_ahead(&selector);
+        match self.begin(&selector, true, early).await? {
             Begun::Stopped(view, _) => Ok(*view),
             Begun::Claimed {
                 ws,
@@ -176,7 +181,10 @@ impl Engine {
     /// or the session is live (a toggle would stop it); the claim then starts them. A
     /// stale workspace costs nothing but reads: entries a hop does not find read ahead
     /// are read by the hop itself, and MFA lock stamps are read before the batch.
-    fn early_read_ahead(&self, selector: &str) -> Option<tokio::task::JoinHandle<ReadAhead>> {
+    fn early_read_ahead(
+        &self,
+        selector: &SessionRef,
+    ) -> Option<tokio::task::JoinHandle<ReadAhead>> {
         self.store
             .peek(|ws| {
                 let stored = ws.find(selector).ok()?;
@@ -189,7 +197,7 @@ impl Engine {
     /// it). `early`: the keychain reads already under way for it, if any.
     async fn begin(
         &self,
-        selector: &str,
+        selector: &SessionRef,
         toggle: bool,
         early: Option<tokio::task::JoinHandle<ReadAhead>>,
     ) -> Result<Begun, EngineError> {
@@ -344,8 +352,10 @@ impl Engine {
 
     /// Stops a session: what Rolehop wrote for its profile is removed (unless another
     /// session now holds the profile). A start in flight is abandoned.
-    #[tracing::instrument(skip_all, fields(session = selector))]
-    pub async fn stop(&self, selector: &str) -> Result<SessionView, EngineError> {
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
+    pub async fn stop(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let (view, ws) = self
             .update(move |ws| {
@@ -367,9 +377,11 @@ impl Engine {
     /// token is reused, so this asks for MFA zero times while it is valid. A session
     /// that stopped or restarted meanwhile is left as it is. A failure fails the session
     /// and is announced ([`EngineEvent::RotationFailed`]).
-    #[tracing::instrument(skip_all, fields(session = selector))]
-    pub async fn rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
-        self.rotate_once(selector, Rotation::Final).await
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
+    pub async fn rotate(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
+        self.rotate_once(&selector, Rotation::Final).await
     }
 
     /// One try of a background rotation that will be tried again: a failure that may
@@ -377,9 +389,14 @@ impl Engine {
     /// its still-valid credentials, changes nothing and announces nothing; any other
     /// failure fails the session as [`Engine::rotate`] does. The caller ends a run of
     /// transient failures with [`Engine::give_up_rotation`].
-    #[tracing::instrument(skip_all, fields(session = selector))]
-    pub async fn try_rotate(&self, selector: &str) -> Result<SessionView, EngineError> {
-        self.rotate_once(selector, Rotation::Retried).await
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
+    pub async fn try_rotate(
+        &self,
+        session: impl Into<SessionRef>,
+    ) -> Result<SessionView, EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
+        self.rotate_once(&selector, Rotation::Retried).await
     }
 
     /// Ends a background rotation that kept failing: the session fails with `failure`
@@ -421,7 +438,7 @@ impl Engine {
 
     async fn rotate_once(
         &self,
-        selector: &str,
+        selector: &SessionRef,
         rotation: Rotation,
     ) -> Result<SessionView, EngineError> {
         let ws = self.workspace().await?;
@@ -514,7 +531,11 @@ impl Engine {
     /// can come: never a prompt here (a missing MFA code is asked through the app), and
     /// when no kernel-keyring copy can answer, the keychain's connection is opened while
     /// the workspace is read.
-    pub async fn credential_process(&self, selector: &str) -> Result<Credentials, EngineError> {
+    pub async fn credential_process(
+        &self,
+        session: impl Into<SessionRef>,
+    ) -> Result<Credentials, EngineError> {
+        let selector = session.into();
         if !self.kernel.is_on() {
             let keychain = self.keychain.clone();
             tokio::spawn(async move { keychain.prepare_batch().await });
@@ -526,26 +547,28 @@ impl Engine {
     /// reused, nothing is written and no state changes. With `interactive` false this
     /// process never prompts: a missing MFA token is asked for through the desktop app
     /// when it runs, else an error telling what to do.
-    #[tracing::instrument(skip_all, fields(session = selector))]
+    #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
     pub async fn credentials(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         mfa_code: Option<Zeroizing<String>>,
         interactive: bool,
     ) -> Result<(SessionView, Credentials), EngineError> {
+        let selector = session.into();
+        tracing::Span::current().record("session", tracing::field::display(&selector));
         let asking = if interactive {
             Asking::Here
         } else {
             Asking::ThroughTheApp
         };
-        self.credentials_asking(selector, mfa_code, asking).await
+        self.credentials_asking(&selector, mfa_code, asking).await
     }
 
     /// [`Engine::credentials`], choosing who may be asked for an MFA code when one is
     /// needed (`mfa_code` answers up front whatever the choice).
     pub(crate) async fn credentials_asking(
         &self,
-        selector: &str,
+        selector: &SessionRef,
         mfa_code: Option<Zeroizing<String>>,
         asking: Asking,
     ) -> Result<(SessionView, Credentials), EngineError> {

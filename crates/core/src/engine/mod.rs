@@ -38,6 +38,7 @@ use crate::kernel_cache::KernelCache;
 use crate::keychain::{DEFAULT_SERVICE, Keychain, KeychainStore};
 use crate::mfa::MfaPrompt;
 use crate::model::{Profile, SessionId, SessionView, Settings};
+use crate::reference::SessionRef;
 use crate::store::WorkspaceStore;
 use crate::sts::{StsApi, StsClient};
 use crate::validate;
@@ -223,7 +224,11 @@ impl Engine {
         Ok(self.workspace().await?.views())
     }
 
-    pub async fn session(&self, selector: &str) -> Result<SessionView, EngineError> {
+    pub async fn session(
+        &self,
+        session: impl Into<SessionRef>,
+    ) -> Result<SessionView, EngineError> {
+        let selector = session.into();
         let ws = self.workspace().await?;
         Ok(ws.view(ws.find(selector)?))
     }

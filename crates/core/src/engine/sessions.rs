@@ -7,6 +7,7 @@ use crate::changes::SessionChanges;
 use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
 use crate::model::{SessionId, SessionKind, SessionState};
+use crate::reference::SessionRef;
 
 use super::{AccessKeys, Engine, Forget, NewIamUser, NewRole};
 use crate::model::SessionView;
@@ -60,10 +61,11 @@ impl Engine {
     /// pending session cannot change (its credentials are under the old one).
     pub async fn edit_session(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         changes: SessionChanges,
         keys: Option<AccessKeys>,
     ) -> Result<SessionView, EngineError> {
+        let selector = session.into();
         let secret = keys.as_ref().map(AccessKeys::sealed).transpose()?;
         let (selector, keychain) = (selector.to_owned(), self.keychain.clone());
         let (view, why, ws) = self
@@ -117,9 +119,10 @@ impl Engine {
     /// The keys go even when a withdraw fails; that failure is reported afterwards.
     pub async fn remove_session(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         cascade: bool,
     ) -> Result<Vec<SessionId>, EngineError> {
+        let selector = session.into();
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let (removed, users, withdraw_failed) = self
             .update(move |ws| {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
 use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, SsoRole};
+use crate::reference::IntegrationRef;
 use crate::rotation::Clock;
 use crate::sso::assignments::{Assignment, assignments};
 use crate::sso::login::{LoginError, poll_for_token};
@@ -66,7 +67,11 @@ impl Engine {
         Ok(self.workspace().await?.integrations)
     }
 
-    pub async fn integration(&self, selector: &str) -> Result<Integration, EngineError> {
+    pub async fn integration(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<Integration, EngineError> {
+        let selector = integration.into();
         Ok(self.workspace().await?.integration(selector)?.clone())
     }
 
@@ -83,9 +88,10 @@ impl Engine {
     /// tokens and registration were issued for the old ones).
     pub async fn edit_integration(
         &self,
-        selector: &str,
+        integration: impl Into<IntegrationRef>,
         changes: IntegrationChanges,
     ) -> Result<Integration, EngineError> {
+        let selector = integration.into();
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let (integration, ended) = self
             .update(move |ws| {
@@ -122,9 +128,10 @@ impl Engine {
     /// `session remove --cascade` does. Returns the removed sessions.
     pub async fn remove_integration(
         &self,
-        selector: &str,
+        integration: impl Into<IntegrationRef>,
         cascade: bool,
     ) -> Result<(Integration, Vec<SessionId>), EngineError> {
+        let selector = integration.into();
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let (integration, removed, users, failed) = self
             .update(move |ws| {
@@ -150,7 +157,11 @@ impl Engine {
     /// Step 1 of a login: the client registration (reused while it is good), then
     /// `StartDeviceAuthorization`. Show the person `device.verification_uri` and
     /// `device.user_code`.
-    pub async fn begin_sso_login(&self, selector: &str) -> Result<PendingLogin, EngineError> {
+    pub async fn begin_sso_login(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<PendingLogin, EngineError> {
+        let selector = integration.into();
         let integration = self.integration(selector).await?;
         let now = Utc::now();
         let sso = self.resolver.sso();
@@ -199,7 +210,7 @@ impl Engine {
         // bring other assignments, so they are fetched again.
         self.store_sso_statuses().await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
-        self.integration(&integration.id.to_string()).await
+        self.integration(integration.id).await
     }
 
     /// Logs out: the portal's `Logout`; then, in one locked update, the integration is
@@ -209,7 +220,11 @@ impl Engine {
     /// sessions' credentials (a start, or `credential-process`, then needs a new
     /// login). The tokens and copies go even when the portal cannot be reached or a
     /// withdraw fails; that is reported after.
-    pub async fn sso_logout(&self, selector: &str) -> Result<Integration, EngineError> {
+    pub async fn sso_logout(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<Integration, EngineError> {
+        let selector = integration.into();
         let integration = self.integration(selector).await?;
         let sso = self.resolver.sso();
         let mut failed = None;
@@ -301,9 +316,10 @@ impl Engine {
     /// (never an active one or a parent: those are kept and reported).
     pub async fn sso_sync(
         &self,
-        selector: &str,
+        integration: impl Into<IntegrationRef>,
         template: Option<&str>,
     ) -> Result<SyncReport, EngineError> {
+        let selector = integration.into();
         let template = match template {
             Some(t) => NameTemplate::parse("profile_template", t)?,
             None => NameTemplate::default(),

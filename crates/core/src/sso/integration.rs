@@ -10,6 +10,7 @@ pub use rolehop_model::integration::{
 };
 
 use crate::model::{IntegrationId, SessionId, SessionKind};
+use crate::reference::IntegrationRef;
 use crate::validate::ValidationError;
 use crate::workspace::{Workspace, WorkspaceError};
 
@@ -19,14 +20,24 @@ fn not_found(selector: &str) -> WorkspaceError {
 }
 
 impl Workspace {
-    /// Finds an integration by id or by name.
-    pub fn integration(&self, selector: &str) -> Result<&Integration, WorkspaceError> {
-        let by_id = selector.parse::<Uuid>().ok().map(IntegrationId);
-        self.integrations
-            .iter()
-            .find(|i| Some(i.id) == by_id)
-            .or_else(|| self.integrations.iter().find(|i| i.name == selector))
-            .ok_or_else(|| not_found(selector))
+    /// Finds an integration: by its id, or as typed (an id, else a name).
+    pub fn integration(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<&Integration, WorkspaceError> {
+        match integration.into() {
+            IntegrationRef::Id(id) => self
+                .integration_by_id(id)
+                .ok_or_else(|| not_found(&id.to_string())),
+            IntegrationRef::Typed(text) => {
+                let by_id = text.parse::<Uuid>().ok().map(IntegrationId);
+                self.integrations
+                    .iter()
+                    .find(|i| Some(i.id) == by_id)
+                    .or_else(|| self.integrations.iter().find(|i| i.name == text))
+                    .ok_or_else(|| not_found(&text))
+            }
+        }
     }
 
     pub fn integration_by_id(&self, id: IntegrationId) -> Option<&Integration> {
@@ -78,7 +89,7 @@ impl Workspace {
     /// longer match it (start URL, region or scopes changed: the login is dropped).
     pub fn edit_integration(
         &mut self,
-        selector: &str,
+        selector: impl Into<IntegrationRef>,
         changes: IntegrationChanges,
     ) -> Result<(Integration, bool), WorkspaceError> {
         let current = self.integration(selector)?.clone();
@@ -114,7 +125,7 @@ impl Workspace {
     /// sessions, deepest first, so their deliveries and secrets can be cleaned up.
     pub fn remove_integration(
         &mut self,
-        selector: &str,
+        selector: impl Into<IntegrationRef>,
         cascade: bool,
     ) -> Result<(Integration, Vec<SessionId>), WorkspaceError> {
         let integration = self.integration(selector)?.clone();
@@ -133,7 +144,7 @@ impl Workspace {
         let mut removed = Vec::new();
         for id in users {
             if trial.get(id).is_some() {
-                removed.extend(trial.remove_session(&id.to_string(), true)?);
+                removed.extend(trial.remove_session(id, true)?);
             }
         }
         trial.integrations.retain(|i| i.id != integration.id);

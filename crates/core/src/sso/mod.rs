@@ -10,7 +10,7 @@
 pub mod assignments;
 pub mod integration;
 pub mod login;
-pub mod portal;
+pub use rolehop_aws::portal;
 pub mod tokens;
 
 pub use crate::model::IntegrationId;

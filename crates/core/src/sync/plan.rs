@@ -223,7 +223,7 @@ impl SyncPlan {
             // Descendants are in the plan too (see `plan_removals`), so a cascade
             // removes nothing the plan did not.
             if ws.get(*id).is_some() {
-                ws.remove_session(&id.to_string(), true)?;
+                ws.remove_session(id, true)?;
             }
         }
         for (session, origin) in self.updates {

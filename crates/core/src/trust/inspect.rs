@@ -17,6 +17,7 @@ use crate::credentials::Credentials;
 use crate::engine::Engine;
 use crate::error::{EngineError, ErrorKind, Missing, Problem};
 use crate::model::{SessionKind, SessionState};
+use crate::reference::SessionRef;
 use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
 use crate::trust::explain::{
     EXPLAIN_BOUND, PolicyReading, TrustExplanation, explanation, refused_role_hop,
@@ -152,14 +153,18 @@ impl<'a> TrustInspector<'a> {
     /// What every role hop of `selector`'s chain needs, root first.
     pub async fn needs(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         options: NeedsOptions,
     ) -> Result<Vec<HopNeeds>, EngineError> {
-        let (_, chain, users) = self.hops(selector).await?;
+        let selector = session.into();
+        let (_, chain, users) = self.hops(&selector).await?;
         Ok(chain.iter().map(|h| needs(h, &users, options)).collect())
     }
 
-    async fn hops(&self, selector: &str) -> Result<(Workspace, Vec<Hop>, UserArns), EngineError> {
+    async fn hops(
+        &self,
+        selector: &SessionRef,
+    ) -> Result<(Workspace, Vec<Hop>, UserArns), EngineError> {
         let ws = self.engine.workspace().await?;
         let (chain, users) = self.hops_in(&ws, selector).await?;
         Ok((ws, chain, users))
@@ -170,7 +175,7 @@ impl<'a> TrustInspector<'a> {
     async fn hops_in(
         &self,
         ws: &Workspace,
-        selector: &str,
+        selector: impl Into<SessionRef>,
     ) -> Result<(Vec<Hop>, UserArns), EngineError> {
         let target = ws.find(selector)?.session.clone();
         if !matches!(target.kind, SessionKind::Role(_)) {
@@ -231,10 +236,11 @@ impl<'a> TrustInspector<'a> {
     /// Evaluates the trust policy of `selector`'s role for its hop.
     pub async fn check(
         &self,
-        selector: &str,
+        session: impl Into<SessionRef>,
         source: PolicySource,
     ) -> Result<CheckReport, TrustError> {
-        let (ws, chain, _) = self.hops(selector).await?;
+        let selector = session.into();
+        let (ws, chain, _) = self.hops(&selector).await?;
         let hop = chain
             .last()
             .cloned()

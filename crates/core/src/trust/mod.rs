@@ -6,7 +6,7 @@
 //! `AssumeRole` explained in those terms ([`explain`]).
 
 pub mod explain;
-pub mod iam;
+pub use rolehop_aws::iam;
 pub mod inspect;
 pub mod statement;
 pub mod template;

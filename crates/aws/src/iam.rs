@@ -1,13 +1,17 @@
 //! Rolehop's IAM client: `GetRole` here, to read a role's trust policy; the access key
-//! calls of key rotation in [`crate::access_keys`].
+//! calls of key rotation in [`keys`].
 //!
-//! Built under the policy of every AWS client ([`crate::aws`]): no shared AWS file
+//! Built under the policy of every AWS client ([`crate`]): no shared AWS file
 //! steers it, its endpoint from `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` over https or
 //! loopback http, stated retries and timeouts. Each call signs with the credentials it is
 //! given. IAM is global: calls go to its one region.
 
-use crate::aws::{AwsClient, AwsError};
+mod keys;
+
+pub use keys::IamAccessKey;
+
 use crate::credentials::Credentials;
+use crate::{AwsClient, AwsError};
 
 /// A failed IAM call: AWS's error code (or one of ours for transport failures) and message.
 pub type IamError = AwsError;
@@ -20,7 +24,7 @@ pub struct IamClient {
 
 impl IamClient {
     /// `endpoint` is Rolehop's own IAM endpoint setting; `None` reads
-    /// `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL` (the endpoint rule of [`crate::aws`]).
+    /// `AWS_ENDPOINT_URL_IAM` or `AWS_ENDPOINT_URL` (the endpoint rule of [`crate`]).
     pub fn new(endpoint: Option<&str>) -> Self {
         Self {
             client: AwsClient::new(endpoint),
@@ -32,7 +36,7 @@ impl IamClient {
     }
 
     /// The role's trust policy document, as IAM returns it (URL-encoded by IAM's
-    /// query API; [`crate::trust::PolicyDocument::parse_from_iam`] reads either form).
+    /// query API; rolehop-policy's `PolicyDocument::parse_from_iam` reads either form).
     pub async fn role_trust_policy(
         &self,
         signer: &Credentials,

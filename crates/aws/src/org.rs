@@ -1,9 +1,9 @@
 //! The AWS Organizations calls `org sync` makes: which account manages the
 //! organization, and its accounts (all of them, or those under given OUs and their
-//! nested OUs), every list walked page by page ([`crate::aws::AwsClient::all_pages`]). Page sizes
+//! nested OUs), every list walked page by page ([`crate::AwsClient::all_pages`]). Page sizes
 //! are the service's own (AWS's are at most 20; moto's 100 for ListAccounts).
 //!
-//! Built under the policy of every AWS client ([`crate::aws`]): no shared AWS file
+//! Built under the policy of every AWS client ([`crate`]): no shared AWS file
 //! steers it, its endpoint from `AWS_ENDPOINT_URL_ORGANIZATIONS` / `AWS_ENDPOINT_URL`
 //! over https or loopback http, stated retries and timeouts; every call signed with the
 //! credentials of the session the sync goes through. Organizations is global: calls go
@@ -11,8 +11,8 @@
 
 use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
 
-use crate::aws::{AwsClient, AwsError};
 use crate::credentials::Credentials;
+use crate::{AwsClient, AwsError};
 
 /// A failed Organizations call: AWS's error code (or ours for transport failures) and
 /// its message.
@@ -38,7 +38,7 @@ pub struct OrganizationsClient {
 impl OrganizationsClient {
     /// `endpoint` is Rolehop's own Organizations endpoint setting; `None` reads
     /// `AWS_ENDPOINT_URL_ORGANIZATIONS` or `AWS_ENDPOINT_URL`
-    /// (the endpoint rule of [`crate::aws`]).
+    /// (the endpoint rule of [`crate`]).
     pub async fn new(endpoint: Option<&str>, signer: &Credentials) -> Self {
         Self {
             client: AwsClient::new(endpoint),

@@ -1,11 +1,11 @@
 //! The IAM access key calls of rotation, on Rolehop's one IAM client
-//! ([`crate::trust::iam::IamClient`], built under [`crate::aws`]'s policy).
+//! ([`crate::iam::IamClient`], built under [`crate`]'s policy).
 
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::trust::iam::{IamClient, IamError};
+use crate::iam::{IamClient, IamError};
 
 /// One key as `ListAccessKeys` lists it (no secret: IAM never returns it again).
 #[derive(Debug, Clone, PartialEq, Eq)]

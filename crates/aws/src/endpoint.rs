@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::{AwsError, Service};
-use crate::display_text;
+use rolehop_model::display_text;
 
 /// Where `service`'s calls go: `None` for AWS's own endpoint of the call's region, else
 /// the URL of `setting` (Rolehop's own), else of `AWS_ENDPOINT_URL_<ID>`, else of

@@ -1,5 +1,5 @@
 //! The STS calls Rolehop makes, through one shared aws-sdk-sts client built under the
-//! policy of every AWS client ([`crate::aws`]: no shared AWS file steers it, stated
+//! policy of every AWS client ([`crate`]: no shared AWS file steers it, stated
 //! retries and timeouts, endpoints only from Rolehop's setting or the environment).
 //!
 //! Each call overrides only its region and the credentials it signs with. No global SDK
@@ -10,11 +10,11 @@
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::aws::{self, AwsClient};
+use crate::AwsClient;
 use crate::credentials::Credentials;
 
 /// A failed STS call: AWS's error code (or one of ours for transport failures) and message.
-pub type StsError = aws::AwsError;
+pub type StsError = crate::AwsError;
 
 /// Parameters of one `AssumeRole` call.
 #[derive(Debug, Clone)]
@@ -95,7 +95,7 @@ impl std::fmt::Debug for StsClient {
 
 impl StsClient {
     /// AWS's STS. `endpoint` is Rolehop's own STS endpoint setting (tests point it at
-    /// moto); without it, the endpoint rule of [`crate::aws`] reads the environment.
+    /// moto); without it, the endpoint rule of [`crate`] reads the environment.
     pub async fn new(endpoint: Option<&str>) -> Self {
         Self::answered_by(std::sync::Arc::new(SdkSts {
             client: AwsClient::new(endpoint),

@@ -3,7 +3,7 @@
 //! portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, `Logout`) through
 //! aws-sdk-sso.
 //!
-//! Both clients are built under the policy of every AWS client ([`crate::aws`]): no
+//! Both clients are built under the policy of every AWS client ([`crate`]): no
 //! shared AWS file steers them, endpoints from `AWS_ENDPOINT_URL_SSO_OIDC` /
 //! `AWS_ENDPOINT_URL_SSO` (then `AWS_ENDPOINT_URL`) over https or loopback http, stated
 //! timeouts, and [`PORTAL_MAX_ATTEMPTS`] attempts, as the standard retry mode retries
@@ -16,11 +16,11 @@ use aws_config::retry::RetryConfig;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use crate::aws::{AwsClient, AwsError};
 use crate::credentials::Credentials;
 use crate::sts::{MAX_ACCESS_KEY_ID_BYTES, MAX_SECRET_ACCESS_KEY_BYTES, MAX_SESSION_TOKEN_BYTES};
+use crate::{AwsClient, AwsError};
 
-pub use crate::aws::SSO_MAX_ATTEMPTS as PORTAL_MAX_ATTEMPTS;
+pub use crate::SSO_MAX_ATTEMPTS as PORTAL_MAX_ATTEMPTS;
 
 /// The OAuth grant types `CreateToken` takes.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -60,7 +60,7 @@ pub struct DeviceAuthorization {
     pub expires_at: DateTime<Utc>,
     /// How long to wait between polls (the portal may ask for more with `slow_down`).
     pub interval: Duration,
-    pub(crate) device_code: Zeroizing<String>,
+    pub device_code: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for DeviceAuthorization {

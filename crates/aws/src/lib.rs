@@ -1,3 +1,9 @@
+//! Rolehop's AWS clients (rolehop-aws): STS ([`sts`], behind the `StsApi` seam), the
+//! IAM Identity Center portal and OIDC ([`portal`]), IAM ([`iam`]: trust policies and
+//! access keys) and Organizations ([`org`]), each a thin typed wrapper of the calls
+//! Rolehop makes, all built under one policy. It stands on the vocabulary alone; the
+//! engine (rolehop-core) composes them.
+//!
 //! The one policy for every AWS client Rolehop has (STS, SSO OIDC, the SSO portal, IAM,
 //! Organizations): how a client is built, where its calls go, and how a call is made,
 //! logged and turned into an [`AwsError`].
@@ -25,6 +31,12 @@ mod client;
 mod endpoint;
 mod limits;
 mod services;
+
+pub mod credentials;
+pub mod iam;
+pub mod org;
+pub mod portal;
+pub mod sts;
 
 pub use client::AwsClient;
 pub use services::{SSO_MAX_ATTEMPTS, Service};

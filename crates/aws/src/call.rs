@@ -12,7 +12,7 @@ use aws_sdk_sts::operation::RequestId;
 
 use super::limits::ATTEMPT_TIMEOUT;
 use super::{AwsError, Service};
-use crate::display_text;
+use rolehop_model::display_text;
 
 /// The AWS error codes of a request signed at a time AWS does not accept.
 const CLOCK_CODES: [&str; 3] = [
