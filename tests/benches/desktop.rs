@@ -102,6 +102,7 @@ fn workspace(count: usize) -> Workspace {
             state,
             claim: None,
             origin: None,
+            issued: None,
         });
         ids.push(id);
     }
@@ -162,6 +163,7 @@ fn sso_workspace(count: usize, active: usize) -> Workspace {
                     region: None,
                 },
             }),
+            issued: None,
         });
     }
     ws

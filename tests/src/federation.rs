@@ -64,3 +64,25 @@ pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     assert_eq!(found.len(), 1, "{name} in {pairs:?}");
     found[0]
 }
+
+/// What a browser gets when it opens `address`, an `http://127.0.0.1:PORT/PATH` the app
+/// or the CLI handed it: the `Location` of a redirect, or `None` if the address does
+/// not answer with one (closed, or 404).
+pub fn follow(address: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let rest = address.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let mut stream = std::net::TcpStream::connect(host).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    if !text.starts_with("HTTP/1.1 302") {
+        return None;
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("Location: "))
+        .map(str::to_owned)
+}

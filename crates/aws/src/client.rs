@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -61,9 +63,17 @@ async fn sdk_config(service: &Service) -> SdkConfig {
                 .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                 .build(),
         );
-    if let Some(region) = service.region {
-        loader = loader.region(Region::from_static(region));
-    }
+    // The region of calls that name none: the service's own (IAM's is global), else
+    // `AWS_REGION`/`AWS_DEFAULT_REGION`, else the fallback. Never the default chain's
+    // probe of EC2's instance metadata, which off EC2 costs a connection attempt to
+    // 169.254.169.254 on the first call of every process.
+    loader = match service.region {
+        Some(region) => loader.region(Region::from_static(region)),
+        None => loader.region(
+            RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+                .or_else(Region::from_static(FALLBACK_REGION)),
+        ),
+    };
     loader.load().await
 }
 

@@ -39,7 +39,9 @@ pub fn resolve_endpoint(
 }
 
 /// `url` if it is https, or http to a loopback address; else why not, naming `source`.
-fn check_endpoint(source: &str, url: &str) -> Result<String, AwsError> {
+/// Every endpoint Rolehop sends a credential to passes this (the AWS clients', and the
+/// console's federation endpoint, which receives a session's secret key).
+pub fn check_endpoint(source: &str, url: &str) -> Result<String, AwsError> {
     let refuse = |why: &str| AwsError {
         code: "InvalidEndpoint".into(),
         message: display_text::capped(format!("{source} = {url}: {why}")),

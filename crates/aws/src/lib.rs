@@ -39,6 +39,7 @@ pub mod portal;
 pub mod sts;
 
 pub use client::AwsClient;
+pub use endpoint::check_endpoint;
 pub use services::{SSO_MAX_ATTEMPTS, Service};
 
 /// A failed AWS call: AWS's error code, or one of Rolehop's (`InvalidEndpoint`,

@@ -70,8 +70,10 @@ pub enum Command {
     /// Serve a session's credentials on a local container credentials endpoint.
     ///
     /// Prints AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN (as
-    /// `export` lines, or as `-e` flags for `docker run --network host`), then serves until
-    /// interrupted (Ctrl-C or SIGTERM). Requests without the token are refused.
+    /// `export` lines, or with --format docker an `--env-file PATH` flag for
+    /// `docker run --network host`: the file, readable by you alone, holds them and is
+    /// removed when serving ends), then serves until interrupted (Ctrl-C or SIGTERM).
+    /// Requests without the token are refused.
     Serve(ServeArgs),
     /// Open the AWS console signed in as a session's role (federation sign-in).
     Console(ConsoleArgs),
@@ -464,7 +466,8 @@ pub struct ServeArgs {
 pub enum ServeFormat {
     /// `export NAME=VALUE` lines for a shell.
     Export,
-    /// `-e NAME=VALUE` flags for `docker run --network host`.
+    /// `--env-file PATH` for `docker run --network host`: the token never goes on a
+    /// command line, where every local user could read it.
     Docker,
 }
 
@@ -623,6 +626,9 @@ pub enum SettingKey {
     DefaultRegion,
     /// Refresh active sessions this many seconds before they expire (60–3000).
     RotationMargin,
+    /// on | off: whether IAM users' MFA sessions (12–36 h session tokens) are copied to
+    /// the kernel keyring for credential-process, as roles' credentials are.
+    MfaSessionsInKernelKeyring,
 }
 
 #[cfg(test)]

@@ -93,6 +93,7 @@ impl Workspace {
         if let Some(s) = self.get_mut(id) {
             s.state = state;
             s.claim = None;
+            s.issued = None;
         }
         true
     }

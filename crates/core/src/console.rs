@@ -271,10 +271,16 @@ impl SignIn {
             .and_then(Partition::of_arn)
             .or_else(|| region.as_deref().map(Partition::of_region))
             .unwrap_or(Partition::Aws);
-        let endpoint = std::env::var(FEDERATION_URL_VAR)
+        // The federation endpoint receives the session's secret key: it follows the
+        // rule of every AWS endpoint (https, or http to a loopback address only).
+        let endpoint = match std::env::var(FEDERATION_URL_VAR)
             .ok()
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| partition.federation_url().to_owned());
+        {
+            Some(url) => rolehop_aws::check_endpoint(FEDERATION_URL_VAR, &url)
+                .map_err(|e| ValidationError::new(FEDERATION_URL_VAR, e.message))?,
+            None => partition.federation_url().to_owned(),
+        };
         Ok(Self {
             partition,
             endpoint,

@@ -33,6 +33,16 @@ use sha2::{Digest, Sha256};
 use crate::credentials::Credentials;
 use crate::model::SessionId;
 
+/// Which credentials these are, without a secret: the first 16 bytes of the SHA-256 of
+/// the access key id, in hex. The workspace records it for an active session's start or
+/// rotation, and a kernel copy is answered only when its fingerprint matches.
+pub fn fingerprint(creds: &Credentials) -> String {
+    Sha256::digest(creds.access_key_id.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The environment variable that turns the kernel copy off (`0`, `off`, `false`).
 pub const ENV_SWITCH: &str = "ROLEHOP_KERNEL_CACHE";
 

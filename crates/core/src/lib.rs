@@ -39,6 +39,7 @@ mod kernel_cache;
 pub mod mfa;
 mod mfa_lock;
 pub mod org;
+pub mod redirect;
 pub mod rotation;
 pub mod sso;
 mod store;

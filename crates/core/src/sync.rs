@@ -103,6 +103,21 @@ impl SyncReport {
     }
 }
 
+/// The longest account name AWS Organizations allows.
+pub const MAX_ACCOUNT_NAME_CHARS: usize = 50;
+
+/// An account name from Organizations or IAM Identity Center as Rolehop keeps it. AWS
+/// allows 1 to 50 printable ASCII characters; anything else that arrives (a look-alike
+/// letter such as a Cyrillic `а`, a control character, a bidi override) becomes `?`, and
+/// the name is cut at 50 characters, so what the list shows and what a name template
+/// puts in a session name is what AWS would have accepted.
+pub fn account_name(raw: &str) -> String {
+    raw.chars()
+        .take(MAX_ACCOUNT_NAME_CHARS)
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect()
+}
+
 impl Engine {
     /// Brings the sessions of `source` in step with `entries`, naming new ones with
     /// `template`: plans and applies in one locked workspace update (nothing is written
@@ -112,8 +127,11 @@ impl Engine {
         &self,
         source: SyncSource,
         template: NameTemplate,
-        entries: Vec<SyncEntry>,
+        mut entries: Vec<SyncEntry>,
     ) -> Result<SyncReport, EngineError> {
+        for entry in &mut entries {
+            entry.account_name = account_name(&entry.account_name);
+        }
         let (report, removed) = self
             .update(move |ws| {
                 let plan = SyncPlan::new(ws, &source, &template, &entries)?;

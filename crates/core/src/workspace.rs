@@ -33,6 +33,11 @@ pub struct StoredSession {
     /// Which sync made this session, and what it last gave it (see [`crate::sync`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<SyncOrigin>,
+    /// While active: which credentials this very start (or its last rotation) was given,
+    /// as a fingerprint of their access key id ([`crate::kernel_cache::fingerprint`]).
+    /// The kernel-keyring copy answers only for exactly those credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +309,7 @@ impl Workspace {
             state: SessionState::Inactive,
             claim: None,
             origin: None,
+            issued: None,
         });
         Ok(())
     }
@@ -391,10 +397,20 @@ impl Workspace {
         Ok(removed)
     }
 
+    /// Sets a session's state; a new state forgets which credentials it was active with
+    /// (an active state is given them with [`Workspace::set_issued`]).
     pub fn set_state(&mut self, id: SessionId, state: SessionState) -> Option<&StoredSession> {
         let s = self.get_mut(id)?;
         s.state = state;
+        s.issued = None;
         Some(s)
+    }
+
+    /// Records which credentials an active session was given (see [`StoredSession::issued`]).
+    pub(crate) fn set_issued(&mut self, id: SessionId, fingerprint: String) {
+        if let Some(s) = self.get_mut(id) {
+            s.issued = Some(fingerprint);
+        }
     }
 
     /// Every rule a session must satisfy against the rest of the workspace.

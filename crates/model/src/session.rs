@@ -423,6 +423,16 @@ pub struct Settings {
     pub rotation_margin_seconds: u32,
     /// Region for sessions that set none.
     pub default_region: Option<String>,
+    /// Whether an active IAM user's session (its MFA session token, valid 12 to 36 h) is
+    /// copied to the kernel keyring for `credential-process`, like roles' credentials
+    /// (one system call instead of a Secret Service read). Off keeps those tokens in the
+    /// keychain alone.
+    #[serde(default = "yes")]
+    pub mfa_sessions_in_kernel_keyring: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Settings {
@@ -438,6 +448,7 @@ impl Default for Settings {
             delivery_mode: DeliveryMode::default(),
             rotation_margin_seconds: 300,
             default_region: None,
+            mfa_sessions_in_kernel_keyring: true,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use rolehop_core::Problem as _;
 use rolehop_core::console::ConsoleTarget;
+use rolehop_core::redirect::{OneTimeRedirect, REDIRECT_TTL};
 use rolehop_core::sso::IntegrationId;
 use rolehop_core::{ErrorPayload, SessionId};
 use tauri::AppHandle;
@@ -18,7 +19,23 @@ pub async fn open_console(cx: Ctx<'_>, id: SessionId) -> Result<()> {
         .console_url(id, &ConsoleTarget::default(), None)
         .await
         .map_err(|e| e.payload())?;
-    open_url(cx.app, url.as_str())
+    // The browser gets a one-time loopback address that redirects to the sign-in URL:
+    // a command line (xdg-open's, a cold-started browser's) is readable by every local
+    // user, and the URL signs anyone in.
+    let mut redirect = OneTimeRedirect::serve(url, REDIRECT_TTL)
+        .await
+        .map_err(|e| ErrorPayload {
+            kind: rolehop_core::error::ErrorKind::Browser,
+            message: format!("cannot open a loopback address for the browser: {e}"),
+            field: None,
+        })?;
+    open_url(cx.app, redirect.address())?;
+    tauri::async_runtime::spawn(async move {
+        if !redirect.redirected().await {
+            tracing::warn!("the browser never opened the console's sign-in address");
+        }
+    });
+    Ok(())
 }
 
 pub async fn sso_open_browser(cx: Ctx<'_>, id: IntegrationId) -> Result<()> {

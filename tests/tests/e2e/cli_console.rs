@@ -153,3 +153,117 @@ fn console_refuses_a_bad_service_or_region_before_asking_anything() {
         "the endpoint was asked"
     );
 }
+
+#[test]
+fn a_federation_endpoint_over_plain_http_to_another_host_is_refused_before_anything_is_sent() {
+    let world = World::start();
+    world.seed_story();
+    world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .ok();
+    for url in [
+        "http://example.com/federation",
+        "ftp://127.0.0.1/federation",
+    ] {
+        let refused = world
+            .rolehop_with(
+                &["console", "production", "--print"],
+                &[("ROLEHOP_FEDERATION_URL", url)],
+                None,
+            )
+            .fails_with(3);
+        assert!(
+            refused.stderr.contains("ROLEHOP_FEDERATION_URL") && refused.stderr.contains(url),
+            "{refused:?}"
+        );
+        assert!(refused.stdout.is_empty(), "{refused:?}");
+    }
+    // The same endpoint over https, or plain http to loopback (the stand-in), is taken.
+    let federation = Federation::answering("200 OK", r#"{"SigninToken":"t"}"#);
+    assert!(
+        federation.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        federation.url
+    );
+    world
+        .rolehop_with(
+            &["console", "production", "--print"],
+            &[("ROLEHOP_FEDERATION_URL", &federation.url)],
+            None,
+        )
+        .ok();
+}
+
+/// Issue 23, finding 3: a command line is readable by every local user
+/// (`/proc/<pid>/cmdline`), and the sign-in URL signs anyone in. The browser is handed a
+/// one-time loopback address instead. The stand-in browser (an `xdg-open` first on the
+/// PATH) records what it was given, reads every process's command line while the flow
+/// runs, and opens the address as a browser would (following it once).
+#[test]
+fn the_browser_gets_a_one_time_loopback_address_and_no_command_line_holds_the_token() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let world = World::start();
+    world.seed_story();
+    world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .ok();
+    let federation = Federation::answering("200 OK", r#"{"SigninToken":"argv-probe-token"}"#);
+    let browser = tempfile::tempdir().expect("tempdir");
+    let dir = browser.path().display().to_string();
+    let script = browser.path().join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+printf '%s\n' "$1" > '{dir}/opened'
+for f in /proc/[0-9]*/cmdline; do tr '\000' ' ' < "$f" 2>/dev/null; echo; done > '{dir}/cmdlines'
+python3 - "$1" > '{dir}/location' <<'PY'
+import http.client, sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(url.netloc, timeout=10)
+c.request("GET", url.path)
+r = c.getresponse()
+print(r.status, r.getheader("Location") or "")
+PY
+"#
+        ),
+    )
+    .expect("write the stand-in browser");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let run = world
+        .rolehop_with(
+            &["console", "production"],
+            &[("ROLEHOP_FEDERATION_URL", &federation.url), ("PATH", &path)],
+            None,
+        )
+        .ok();
+    assert!(run.stdout.is_empty(), "{run:?}");
+
+    let opened = std::fs::read_to_string(browser.path().join("opened")).expect("opened");
+    let opened = opened.trim();
+    assert!(opened.starts_with("http://127.0.0.1:"), "{opened}");
+    assert!(!opened.contains("argv-probe-token"), "{opened}");
+    let cmdlines = std::fs::read_to_string(browser.path().join("cmdlines")).expect("cmdlines");
+    assert!(
+        cmdlines.contains(opened),
+        "the scan did not see the browser's own command line"
+    );
+    assert!(
+        !cmdlines.contains("argv-probe-token") && !cmdlines.contains("SigninToken"),
+        "a command line holds the sign-in token"
+    );
+    let location = std::fs::read_to_string(browser.path().join("location")).expect("location");
+    let (status, signin) = location
+        .trim()
+        .split_once(' ')
+        .expect("status and location");
+    assert_eq!(status, "302", "{location}");
+    let login = query(signin);
+    assert_eq!(value(&login, "SigninToken"), "argv-probe-token");
+    assert!(
+        rolehop_e2e::federation::follow(opened).is_none(),
+        "the address answered a second time"
+    );
+}

@@ -340,3 +340,70 @@ fn a_keychain_wiped_behind_rolehops_back_fails_the_next_rotation_which_drops_the
         .rolehop(&["credential-process", "production"])
         .fails_with(8);
 }
+
+/// Issue 23, finding 4: the copy is bound to the workspace's record of that very start,
+/// not to the expiry alone. A copy holding other credentials with the same expiry (what a
+/// race with another process's start could leave, or a process of the same user could
+/// write: the user keyring separates nothing between them) is never answered.
+#[test]
+fn a_kernel_copy_of_other_credentials_with_the_same_expiry_is_never_answered() {
+    let mut world = seeded_and_started("production");
+    let real = world
+        .rolehop(&["credential-process", "production"])
+        .ok()
+        .json();
+    let key = kernel_key(&world, "production").expect("a kernel copy");
+    let mut forged = key.payload.clone();
+    forged["access_key_id"] = "ASIAFORGEDFORGED0001".into();
+    forged["secret_access_key"] = "forged-secret".into();
+    let id = keyctl(&["search", "@u", "user", &description(&world, "production")]).unwrap();
+    keyctl(&["update", &id, &forged.to_string()]).expect("the owner rewrites its key");
+
+    let answer = world
+        .rolehop(&["credential-process", "production"])
+        .ok()
+        .json();
+    assert_eq!(answer["AccessKeyId"], real["AccessKeyId"], "{answer}");
+    assert_ne!(answer["AccessKeyId"], "ASIAFORGEDFORGED0001");
+    // With the keychain gone, the forged copy still is not taken.
+    world.peers.secret_service_mut().stop_daemon();
+    keyctl(&["update", &id, &forged.to_string()]).expect("rewritten again");
+    world
+        .rolehop(&["credential-process", "production"])
+        .fails_with(8);
+}
+
+/// Issue 23, finding 4: a setting keeps IAM users' MFA sessions (12–36 h session tokens)
+/// out of the kernel keyring; roles' credentials are still copied, and turning it off
+/// drops a user's copy already there.
+#[test]
+fn mfa_sessions_stay_out_of_the_kernel_keyring_when_the_setting_says_so() {
+    let world = World::start();
+    world.seed_story();
+    world
+        .rolehop(&["session", "start", "alice", "--mfa-code", "123456"])
+        .ok();
+    assert!(kernel_key(&world, "alice").is_some(), "copied by default");
+    world
+        .rolehop(&["settings", "set", "mfa-sessions-in-kernel-keyring", "off"])
+        .ok();
+    assert!(
+        kernel_key(&world, "alice").is_none(),
+        "the copy outlived the setting"
+    );
+    world
+        .rolehop(&["session", "start", "production", "--mfa-code", "123456"])
+        .ok();
+    world.rolehop(&["credential-process", "alice"]).ok();
+    assert!(
+        kernel_key(&world, "alice").is_none(),
+        "copied back on a read"
+    );
+    assert!(
+        kernel_key(&world, "production").is_some(),
+        "roles are still copied"
+    );
+    world
+        .rolehop(&["settings", "set", "mfa-sessions-in-kernel-keyring", "maybe"])
+        .fails_with(3);
+}

@@ -281,5 +281,8 @@ fn a_rotation_at_trace_logs_its_sts_calls_but_no_secret() {
         rotation.is_some(),
         "the rotation's AssumeRole is logged:\n{log}"
     );
+    // No AWS client probes EC2's instance metadata for a region (off EC2, a connection
+    // attempt to 169.254.169.254 on every process's first call).
+    assert!(!log.contains("imds"), "a client probed IMDS:\n{log}");
     assert_no_secret(&log, &secrets);
 }

@@ -148,6 +148,12 @@ fn settings_are_shown_set_and_unset() {
     world.rolehop(&["settings", "unset", "default-region"]).ok();
     let json = world.rolehop(&["settings", "show", "--json"]).ok().json();
     assert!(json["default_region"].is_null());
+    assert_eq!(json["mfa_sessions_in_kernel_keyring"], true);
+    world
+        .rolehop(&["settings", "set", "mfa-sessions-in-kernel-keyring", "off"])
+        .ok();
+    let json = world.rolehop(&["settings", "show", "--json"]).ok().json();
+    assert_eq!(json["mfa_sessions_in_kernel_keyring"], false);
 }
 
 /// A workspace written by round 1 (failure codes as plain strings) is read and listed with

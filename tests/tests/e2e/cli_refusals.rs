@@ -284,3 +284,33 @@ fn every_command_has_help_and_completions_exist_for_three_shells() {
     }
     assert!(rolehop_bin().exists());
 }
+
+/// Issue 23, finding 9: `trust check --policy FILE` reads at most 64 KiB (IAM's own limit
+/// on a trust policy is 4,096 characters): a larger file, or a device that never ends, is
+/// refused naming the field, and nothing is read past the cap.
+#[test]
+fn trust_check_refuses_a_policy_file_over_64_kib_naming_the_field() {
+    let world = World::start_without_peers();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    let filler = "x".repeat(70 * 1024);
+    std::fs::write(
+        &big,
+        format!(r#"{{"Version":"2012-10-17","Sid":"{filler}"}}"#),
+    )
+    .unwrap();
+    for file in [big.to_str().unwrap(), "/dev/zero"] {
+        let refused = world
+            .rolehop_with(
+                &["trust", "check", "production", "--policy", file],
+                &NO_STS,
+                None,
+            )
+            .fails_with(3);
+        assert!(
+            refused.stderr.starts_with("rolehop: policy: cannot read")
+                && refused.stderr.contains("64 KiB"),
+            "{refused:?}"
+        );
+    }
+}

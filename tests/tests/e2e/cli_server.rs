@@ -195,8 +195,14 @@ fn serve_prints_the_variables_and_refuses_requests_without_the_right_token() {
     assert!(TcpStream::connect(host).is_err(), "still listening");
 }
 
+/// Issue 23, finding 3: `--format docker` once printed `-e AWS_CONTAINER_AUTHORIZATION_TOKEN=<token>`
+/// to paste into `docker run`, where every local user reads it in `/proc/<pid>/cmdline`.
+/// It prints `--env-file PATH` now: the file (0600, in the runtime directory) holds both
+/// variables, no command line holds the token, and the file goes when serving ends.
 #[test]
-fn serve_prints_docker_flags_on_request() {
+fn serve_for_docker_prints_an_env_file_that_only_the_user_reads_and_that_goes_with_it() {
+    use std::os::unix::fs::PermissionsExt;
+
     let world = World::start();
     world.seed_story();
     let mut serve = Command::new(rolehop_bin())
@@ -216,18 +222,47 @@ fn serve_prints_docker_flags_on_request() {
         .spawn()
         .expect("rolehop serve runs");
     let mut lines = BufReader::new(serve.stdout.take().expect("stdout")).lines();
-    let first = lines.next().expect("a line").expect("text");
-    let second = lines.next().expect("a line").expect("text");
+    let line = lines.next().expect("a line").expect("text");
+    let path = line
+        .strip_prefix("--env-file ")
+        .expect("an --env-file flag");
+    let path = std::path::Path::new(path);
+    assert!(path.is_absolute(), "{line}");
+    let mode = std::fs::metadata(path)
+        .expect("the env file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let dir_mode = std::fs::metadata(path.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o077, 0, "{dir_mode:o}");
+    let text = std::fs::read_to_string(path).expect("readable by its user");
+    let vars: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
     assert!(
-        first.starts_with("-e AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:"),
-        "{first}"
+        vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"].starts_with("http://127.0.0.1:"),
+        "{text}"
     );
-    assert!(
-        second.starts_with("-e AWS_CONTAINER_AUTHORIZATION_TOKEN="),
-        "{second}"
-    );
-    serve.kill().expect("kill");
-    serve.wait().expect("reaped");
+    let token = vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"];
+    assert!(token.len() >= 32, "{text}");
+    assert!(!line.contains(token));
+    // No process's command line holds the token while it is served.
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            assert!(
+                !String::from_utf8_lossy(&cmdline).contains(token),
+                "{:?} holds the token",
+                entry.path()
+            );
+        }
+    }
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert_eq!(serve.wait().expect("serve ends").code(), Some(0));
+    assert!(!path.exists(), "the env file outlived serve");
 }
 
 /// A role whose credentials live 900 s, with the rotation margin at its 3000 s maximum:

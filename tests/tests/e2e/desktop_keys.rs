@@ -4,7 +4,8 @@
 //! Real AWS is out of reach here: the federation endpoint is the loopback stand-in of
 //! [`rolehop_e2e::federation`] (through `ROLEHOP_FEDERATION_URL`), and the browser is a
 //! recording `xdg-open` first on the app's PATH, which writes the URL it is given to a
-//! file (tauri-plugin-opener runs `xdg-open` on Linux, as a desktop does).
+//! file (tauri-plugin-opener runs `xdg-open` on Linux, as a desktop does); the test
+//! then opens that URL as a browser would.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::cli::World;
 use crate::desktop::{self, Desktop, TestResult};
 use rolehop_core::access_keys::masked_key_id;
-use rolehop_e2e::federation::{Federation, query, value};
+use rolehop_e2e::federation::{Federation, follow, query, value};
 
 /// A directory holding an `xdg-open` that appends its argument to `opened` and exits 0;
 /// it first appends to `opened.jit` the value of `JSC_useJIT` it was started with
@@ -126,8 +127,17 @@ async fn open_console_hands_the_browser_one_login_url_made_with_the_sessions_own
         if urls.len() != 1 {
             return Err(format!("the browser got {urls:?}").into());
         }
-        let login = query(&urls[0]);
-        let well_formed = urls[0].starts_with(&format!("{}?", federation.url))
+        // The browser's command line holds a one-time loopback address, never the
+        // sign-in URL (every local user can read a command line); it redirects once.
+        if !urls[0].starts_with("http://127.0.0.1:") || urls[0].contains("window-token") {
+            return Err(format!("the browser was handed {:?}", urls[0]).into());
+        }
+        let signin = follow(&urls[0]).ok_or("the loopback address did not redirect")?;
+        if follow(&urls[0]).is_some() {
+            return Err("the loopback address redirected twice".into());
+        }
+        let login = query(&signin);
+        let well_formed = signin.starts_with(&format!("{}?", federation.url))
             && value(&login, "Action") == "login"
             && value(&login, "Issuer") == "rolehop"
             && value(&login, "SigninToken") == "window-token"

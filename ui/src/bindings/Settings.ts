@@ -12,4 +12,11 @@ rotation_margin_seconds: number,
 /**
  * Region for sessions that set none.
  */
-default_region: string | null, };
+default_region: string | null, 
+/**
+ * Whether an active IAM user's session (its MFA session token, valid 12 to 36 h) is
+ * copied to the kernel keyring for `credential-process`, like roles' credentials
+ * (one system call instead of a Secret Service read). Off keeps those tokens in the
+ * keychain alone.
+ */
+mfa_sessions_in_kernel_keyring: boolean, };

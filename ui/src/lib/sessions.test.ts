@@ -3,7 +3,12 @@ import { SessionStore } from "./sessions.svelte";
 import { role, user } from "../test/sessions";
 import type { Settings } from "../bindings/Settings";
 
-const settings: Settings = { delivery_mode: "credentials-file", rotation_margin_seconds: 300, default_region: null };
+const settings: Settings = {
+  delivery_mode: "credentials-file",
+  rotation_margin_seconds: 300,
+  default_region: null,
+  mfa_sessions_in_kernel_keyring: true,
+};
 const alice = user("alice", "staging");
 const build = role("CodeBuildRole", "build", alice, "arn:aws:iam::222222222222:role/CodeBuildRole");
 const deploy = role("Deploy", "prod", build, "arn:aws:iam::333333333333:role/Deploy");

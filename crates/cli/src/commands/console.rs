@@ -5,6 +5,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use rolehop_core::Engine;
 use rolehop_core::console::{ConsoleError, ConsoleTarget};
+use rolehop_core::redirect::{OneTimeRedirect, REDIRECT_TTL};
 use zeroize::Zeroizing;
 
 use crate::args::ConsoleArgs;
@@ -25,7 +26,31 @@ pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
         println!("{}", url.as_str());
         return Ok(ExitCode::SUCCESS);
     }
-    open_in_browser(&url)?;
+    // The browser gets a one-time loopback address, not the sign-in URL: a command
+    // line is readable by every local user, and the URL signs anyone in.
+    let mut redirect = OneTimeRedirect::serve(url, REDIRECT_TTL)
+        .await
+        .map_err(|e| {
+            Failure::new(
+                Exit::Unexpected,
+                format!("cannot open a loopback address for the browser: {e}"),
+            )
+        })?;
+    // The opener runs off the runtime: some (a text browser behind xdg-open) only
+    // return when the browser does, and the address must answer meanwhile.
+    let address = redirect.address().to_owned();
+    tokio::task::spawn_blocking(move || open_in_browser(&address))
+        .await
+        .map_err(|e| Failure::new(Exit::Unexpected, format!("cannot open a browser: {e}")))??;
+    if !redirect.redirected().await {
+        return Err(Failure::new(
+            Exit::Unexpected,
+            format!(
+                "the browser did not open the sign-in address within {} s; run again with --print and open the URL yourself",
+                REDIRECT_TTL.as_secs()
+            ),
+        ));
+    }
     eprintln!(
         "rolehop: opened the console for '{}' in your browser",
         args.session

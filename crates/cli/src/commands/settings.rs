@@ -23,6 +23,14 @@ fn print_settings(s: &Settings) {
         s.default_region.as_deref().unwrap_or("-")
     );
     println!("rotation-margin  {}", s.rotation_margin_seconds);
+    println!(
+        "mfa-sessions-in-kernel-keyring  {}",
+        if s.mfa_sessions_in_kernel_keyring {
+            "on"
+        } else {
+            "off"
+        }
+    );
 }
 
 fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settings, Failure> {
@@ -55,6 +63,21 @@ fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settin
                     format!("rotation-margin: '{v}' is not a number of seconds (60–3000)"),
                 )
             })?
+        }
+        (SettingKey::MfaSessionsInKernelKeyring, None) => {
+            s.mfa_sessions_in_kernel_keyring = Settings::default().mfa_sessions_in_kernel_keyring
+        }
+        (SettingKey::MfaSessionsInKernelKeyring, Some(v)) => {
+            s.mfa_sessions_in_kernel_keyring = match v {
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(Failure::new(
+                        Exit::Invalid,
+                        format!("mfa-sessions-in-kernel-keyring: '{other}' is not on or off"),
+                    ));
+                }
+            }
         }
     }
     Ok(s)

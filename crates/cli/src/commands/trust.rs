@@ -57,12 +57,7 @@ pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
         } => {
             let source = match policy {
                 Some(path) => PolicySource::Document {
-                    text: std::fs::read_to_string(&path).map_err(|e| {
-                        Failure::new(
-                            Exit::Invalid,
-                            format!("policy: cannot read {}: {e}", path.display()),
-                        )
-                    })?,
+                    text: read_policy(&path)?,
                     origin: path.display().to_string(),
                 },
                 None => PolicySource::Fetch { via },
@@ -171,4 +166,32 @@ fn verdict_outcome(report: &CheckReport) -> Outcome {
 
 fn trust_failure(e: TrustError) -> Failure {
     Failure::of(&e)
+}
+
+/// The most of a `--policy` file read: IAM's own limit on a trust policy is 2,048
+/// characters (4,096 when raised), so anything near this is not one.
+const MAX_POLICY_BYTES: u64 = 64 * 1024;
+
+/// A `--policy` file's text, refused (naming the field) when it cannot be read or is
+/// longer than [`MAX_POLICY_BYTES`]; never more than that is read.
+fn read_policy(path: &std::path::Path) -> Result<String, Failure> {
+    use std::io::Read;
+    let refuse = |why: String| {
+        Failure::new(
+            Exit::Invalid,
+            format!("policy: cannot read {}: {why}", path.display()),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| refuse(e.to_string()))?;
+    let mut text = String::new();
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refuse(e.to_string()))?;
+    if text.len() as u64 > MAX_POLICY_BYTES {
+        return Err(refuse(format!(
+            "it is over {} KiB; a trust policy is at most 4,096 characters",
+            MAX_POLICY_BYTES / 1024
+        )));
+    }
+    Ok(text)
 }

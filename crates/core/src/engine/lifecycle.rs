@@ -22,8 +22,11 @@ use crate::credentials::Credentials;
 use crate::delivery::{Delivery, DeliveryError, Handover};
 use crate::error::EngineError;
 use crate::events::EngineEvent;
+use crate::kernel_cache::fingerprint;
 use crate::mfa::{MfaPrompt, NoPrompt, OneCode};
-use crate::model::{Failure, FailureCode, Session, SessionId, SessionState, SessionView};
+use crate::model::{
+    Failure, FailureCode, Session, SessionId, SessionKind, SessionState, SessionView,
+};
 use crate::reference::SessionRef;
 use crate::trust::inspect::explain_failure;
 use crate::validate;
@@ -59,6 +62,7 @@ enum Settled {
 fn active_with(stored: &StoredSession, creds: &Credentials) -> bool {
     matches!(stored.state, SessionState::Active { expires_at } if creds.expiration == Some(expires_at))
         && stored.claim.is_none()
+        && stored.issued.as_deref() == Some(fingerprint(creds).as_str())
 }
 
 /// Whether a toggle stops the session: the same answer every click label shows.
@@ -136,7 +140,8 @@ impl Engine {
         opts: StartOptions,
     ) -> Result<SessionView, EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         if let Some(code) = &opts.mfa_code {
             validate::mfa_code("mfa_code", code)?;
         }
@@ -159,7 +164,8 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
     pub async fn toggle(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         let early = self.early_read_ahead(&selector);
         match self.begin(&selector, true, early).await? {
             Begun::Stopped(view, _) => Ok(*view),
@@ -287,11 +293,13 @@ impl Engine {
                     return Ok((Settled::Lost(view), ws.clone()));
                 }
                 let session = ws.get(id).expect("claimed").session.clone();
+                let issued = resolved.as_ref().ok().map(fingerprint);
                 let delivered = resolved
                     .and_then(|creds| hand_over(delivery.as_ref(), ws, &session, creds, take_over));
                 let settled = match delivered {
                     Ok(expires_at) => {
                         ws.settle(id, token, SessionState::Active { expires_at });
+                        ws.set_issued(id, issued.expect("delivered credentials"));
                         ws.last_used.insert(id, chrono::Utc::now());
                         Settled::Active(ws.view(ws.get(id).expect("claimed")))
                     }
@@ -314,7 +322,7 @@ impl Engine {
             .await?;
         self.announce(&ws, [id]);
         match (&settled, fresh) {
-            (Settled::Active(_), Some(creds)) => self.kernel.put(id, &creds),
+            (Settled::Active(view), Some(creds)) => self.keep_in_kernel(&ws, view, &creds),
             (Settled::Failed(_), _) => {
                 self.forget_copies(Forget::Superseded(id)).await;
             }
@@ -355,7 +363,8 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
     pub async fn stop(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         let (selector, delivery) = (selector.to_owned(), self.delivery.clone());
         let (view, ws) = self
             .update(move |ws| {
@@ -380,7 +389,8 @@ impl Engine {
     #[tracing::instrument(skip_all, fields(session = tracing::field::Empty))]
     pub async fn rotate(&self, session: impl Into<SessionRef>) -> Result<SessionView, EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         self.rotate_once(&selector, Rotation::Final).await
     }
 
@@ -395,7 +405,8 @@ impl Engine {
         session: impl Into<SessionRef>,
     ) -> Result<SessionView, EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         self.rotate_once(&selector, Rotation::Retried).await
     }
 
@@ -485,6 +496,7 @@ impl Engine {
                     return Ok((None, ws.clone()));
                 }
                 let session = stored.session.clone();
+                let issued = resolved.as_ref().ok().map(fingerprint);
                 let delivered = resolved
                     .and_then(|creds| hand_over(delivery.as_ref(), ws, &session, creds, false));
                 let state = match &delivered {
@@ -494,6 +506,9 @@ impl Engine {
                     Err(failure) => SessionState::Failed(failure.clone()),
                 };
                 ws.set_state(id, state);
+                if let (Ok(_), Some(issued)) = (&delivered, issued) {
+                    ws.set_issued(id, issued);
+                }
                 Ok((Some(delivered), ws.clone()))
             })
             .await?;
@@ -506,7 +521,11 @@ impl Engine {
         };
         self.announce(&ws, [id]);
         match (&outcome, fresh) {
-            (Ok(_), Some(creds)) => self.kernel.put(id, &creds),
+            (Ok(_), Some(creds)) => {
+                if let Some(stored) = ws.get(id) {
+                    self.keep_in_kernel(&ws, &ws.view(stored), &creds);
+                }
+            }
             _ => {
                 self.forget_copies(Forget::Superseded(id)).await;
             }
@@ -555,7 +574,8 @@ impl Engine {
         interactive: bool,
     ) -> Result<(SessionView, Credentials), EngineError> {
         let selector = session.into();
-        tracing::Span::current().record("session", tracing::field::display(&selector));
+        // As the typed text was logged: quoted.
+        tracing::Span::current().record("session", tracing::field::debug(selector.to_string()));
         let asking = if interactive {
             Asking::Here
         } else {
@@ -609,9 +629,19 @@ impl Engine {
         // Read through: an active session's own credentials, as the workspace knows
         // them (same expiry), are copied for the next call.
         if active_with(stored, &creds) {
-            self.kernel.put(target.id, &creds);
+            self.keep_in_kernel(&ws, &ws.view(stored), &creds);
         }
         Ok((ws.view(stored), creds))
+    }
+
+    /// Copies an active session's credentials to the kernel keyring, unless it is an IAM
+    /// user's MFA session and the settings keep those out.
+    fn keep_in_kernel(&self, ws: &Workspace, view: &SessionView, creds: &Credentials) {
+        let user = matches!(view.session.kind, SessionKind::IamUser(_));
+        if user && !ws.settings.mfa_sessions_in_kernel_keyring {
+            return;
+        }
+        self.kernel.put(view.session.id, creds);
     }
 
     /// The kernel keyring's copy of `stored`'s credentials, when the workspace says the

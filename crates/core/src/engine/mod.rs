@@ -243,11 +243,23 @@ impl Engine {
         }
         validate::rotation_margin("rotation_margin_seconds", settings.rotation_margin_seconds)?;
         let s = settings.clone();
-        self.update(move |ws| {
-            ws.settings = s;
-            Ok(())
-        })
-        .await?;
+        let ws = self
+            .update(move |ws| {
+                ws.settings = s;
+                Ok(ws.clone())
+            })
+            .await?;
+        if !settings.mfa_sessions_in_kernel_keyring {
+            // Kept out from now on: the copies already there go too.
+            for stored in ws
+                .sessions
+                .iter()
+                .filter(|s| matches!(s.session.kind, crate::model::SessionKind::IamUser(_)))
+            {
+                self.forget_copies(Forget::Superseded(stored.session.id))
+                    .await;
+            }
+        }
         self.events.publish(EngineEvent::WorkspaceChanged);
         Ok(settings)
     }

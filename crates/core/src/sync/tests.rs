@@ -475,3 +475,18 @@ fn origins_round_trip_and_sessions_without_one_keep_their_bytes() {
     assert_eq!(origin["source"]["type"], "organization");
     assert_eq!(origin["key"]["account_id"], A);
 }
+
+/// Issue 23, finding 9: account names from Organizations and IAM Identity Center are
+/// kept as AWS allows them (printable ASCII, at most 50 characters): a look-alike letter,
+/// a control character or a bidi override becomes `?`, a longer name is cut.
+#[test]
+fn account_names_are_kept_as_printable_ascii_of_at_most_50_characters() {
+    use crate::sync::{MAX_ACCOUNT_NAME_CHARS, account_name};
+    assert_eq!(account_name("Production (EU)"), "Production (EU)");
+    // A Cyrillic `а` in "pаyments", an escape, a right-to-left override.
+    assert_eq!(account_name("p\u{0430}yments"), "p?yments");
+    assert_eq!(account_name("ops\u{1b}[31m"), "ops?[31m");
+    assert_eq!(account_name("\u{202e}dorp"), "?dorp");
+    let long = "a".repeat(500);
+    assert_eq!(account_name(&long).chars().count(), MAX_ACCOUNT_NAME_CHARS);
+}

@@ -35,6 +35,7 @@ fn refuse(message: String) -> io::Error {
 /// (and missing parents) 0700, refuses one owned by someone else or writable by others,
 /// tightens one others can only read.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
+    check_ancestors(dir)?;
     let meta = match fs::metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return create_missing_dir(dir),
@@ -77,6 +78,69 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Every directory above the state directory, on the path as given and on the path its
+/// links lead to, must be the user's or root's, and writable by no one else unless it is
+/// sticky (`/tmp`: others may not rename or remove what is the user's). Whoever could
+/// rename a directory above it could swap the whole state directory between two of
+/// Rolehop's checks. A link named as the state directory must be the user's or root's.
+fn check_ancestors(dir: &Path) -> io::Result<()> {
+    let absolute = if dir.is_absolute() {
+        dir.to_owned()
+    } else {
+        std::env::current_dir()?.join(dir)
+    };
+    if let Ok(meta) = fs::symlink_metadata(&absolute)
+        && meta.file_type().is_symlink()
+    {
+        check_owner(&absolute, &meta, "a symbolic link")?;
+    }
+    let mut paths = vec![absolute.clone()];
+    if let Ok(real) = fs::canonicalize(&absolute)
+        && real != absolute
+    {
+        paths.push(real);
+    }
+    for path in &paths {
+        for above in path.ancestors().skip(1) {
+            let meta = match fs::metadata(above) {
+                Ok(meta) => meta,
+                // Created 0700 with the state directory.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            check_owner(above, &meta, "a directory above Rolehop's state directory")?;
+            check_not_shared(above, &meta)?;
+        }
+    }
+    Ok(())
+}
+
+/// A directory above the state directory: writable by the user alone (and the user's own
+/// group), or sticky.
+#[cfg(unix)]
+fn check_not_shared(dir: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode() & 0o7777;
+    let sticky = mode & 0o1000 != 0;
+    let own_group =
+        meta.uid() == current_uid() && meta.gid() == rustix::process::getegid().as_raw();
+    let others_write = mode & 0o002 != 0 || (mode & 0o020 != 0 && !own_group);
+    if others_write && !sticky {
+        return Err(refuse(format!(
+            "{} is above Rolehop's state directory and other users can write into it \
+             (mode {mode:04o}): they could put another directory in its place; keep \
+             ROLEHOP_HOME under a directory only you can write",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_not_shared(_: &Path, _: &fs::Metadata) -> io::Result<()> {
     Ok(())
 }
 
@@ -224,6 +288,34 @@ mod tests {
         set_mode(&state, 0o755);
         private_dir(&state).unwrap();
         assert_eq!(mode(&state), 0o700);
+    }
+
+    #[test]
+    fn a_state_directory_below_a_directory_others_can_write_is_refused_even_through_a_link() {
+        let root = tempfile::tempdir().unwrap();
+        let open = root.path().join("open");
+        fs::create_dir(&open).unwrap();
+        set_mode(&open, 0o777);
+        let home = open.join("home");
+        fs::create_dir(&home).unwrap();
+        set_mode(&home, 0o700);
+        let err = private_dir(&home).unwrap_err();
+        assert!(
+            err.to_string().contains(&open.display().to_string()),
+            "{err}"
+        );
+        // Named through a link of the user's, in a directory of the user's: the
+        // directory it leads into is still checked.
+        let mine = root.path().join("mine");
+        fs::create_dir(&mine).unwrap();
+        let link = mine.join("rolehop");
+        symlink(&home, &link).unwrap();
+        let err = private_dir(&link).unwrap_err();
+        assert!(err.to_string().contains("other users can write"), "{err}");
+        // A sticky directory (as /tmp) is fine: others cannot rename what is the user's.
+        set_mode(&open, 0o1777);
+        private_dir(&link).unwrap();
+        private_dir(&home).unwrap();
     }
 
     #[test]

@@ -523,6 +523,7 @@ pub fn seed_users(peers: &Peers, count: usize) -> TestResult<Vec<String>> {
             state: SessionState::Inactive,
             claim: None,
             origin: None,
+            issued: None,
         });
     }
     let home = peers.home().rolehop_home();
