@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use rolehop_model::session::SessionId;
 use serde::Serialize;
 
+use crate::arn::Arn;
 use crate::document::{Principal, Statement, ValueList};
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -88,7 +89,7 @@ impl Hop {
     }
 
     pub fn role_account(&self) -> Option<&str> {
-        self.role_arn.split(':').nth(4).filter(|a| !a.is_empty())
+        Arn::account_of(&self.role_arn)
     }
 }
 
@@ -118,10 +119,7 @@ pub type UserArns = HashMap<SessionId, Result<String, String>>;
 
 /// The account id field of an ARN.
 pub fn arn_account(arn: &str) -> Option<String> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_owned)
+    Arn::account_of(arn).map(str::to_owned)
 }
 
 /// The two statements `hop` needs, and notes on what they assume.
