@@ -22,12 +22,12 @@
 
 use serde::Serialize;
 
-use crate::condition::{Tri, Unmet, conditions_hold};
-use crate::document::{Effect, POLICY_VERSION, PolicyDocument, Statement, ValueList};
-use crate::hop::CallerKind;
-use crate::pattern::Pattern;
-use crate::principal::{Named, names_caller};
-pub use crate::request::{ObservedCaller, RequestContext};
+use crate::condition::Tri;
+use crate::document::{Effect, PolicyDocument, Statement};
+use crate::fit::{Fit, fit, variables};
+use crate::missing::{explain_missing, missing_identity, push_once, unread_identity};
+use crate::principal::Named;
+pub use crate::request::{ObservedCaller, RequestContext, identity_read_permissions};
 use crate::validity::{identity_policy_problems, trust_policy_problems};
 
 pub use crate::pattern::glob;
@@ -43,55 +43,6 @@ pub struct Evaluation {
     pub missing: Vec<String>,
     /// Which statements decided, and the condition keys Rolehop cannot know.
     pub details: Vec<String>,
-}
-
-/// The permissions that let a session read its own identity policies: inline and
-/// attached, and for an IAM user its groups'.
-pub fn identity_read_permissions(kind: CallerKind) -> &'static [&'static str] {
-    match kind {
-        CallerKind::IamUser => &[
-            "iam:ListUserPolicies",
-            "iam:GetUserPolicy",
-            "iam:ListAttachedUserPolicies",
-            "iam:ListGroupsForUser",
-            "iam:ListGroupPolicies",
-            "iam:GetGroupPolicy",
-            "iam:ListAttachedGroupPolicies",
-            "iam:GetPolicy",
-            "iam:GetPolicyVersion",
-        ],
-        CallerKind::Role => &[
-            "iam:ListRolePolicies",
-            "iam:GetRolePolicy",
-            "iam:ListAttachedRolePolicies",
-            "iam:GetPolicy",
-            "iam:GetPolicyVersion",
-        ],
-    }
-}
-
-/// How one statement fares for one action.
-struct Fit {
-    principal: Named,
-    action: bool,
-    resource: Tri,
-    conditions: Tri,
-    unmet: Vec<Unmet>,
-    unknown: Vec<String>,
-}
-
-impl Fit {
-    /// Whether it applies, naming the caller in any way.
-    fn applies(&self) -> Tri {
-        self.applies_as(self.principal.any())
-    }
-
-    fn applies_as(&self, named: Tri) -> Tri {
-        named
-            .and(Tri::from(self.action))
-            .and(self.resource)
-            .and(self.conditions)
-    }
 }
 
 /// What one policy (or set of policies) says of one action.
@@ -188,8 +139,7 @@ pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
             "the identity policies of the caller, "
         };
         details.push(format!(
-            "not read, and able to deny still: {read}permissions boundaries, session \
-             policies, SCPs and RCPs"
+            "not read, and able to deny still: {read}permissions boundaries, SCPs and RCPs"
         ));
     }
     Evaluation {
@@ -211,11 +161,6 @@ fn invalid(problems: Vec<String>, which: &str) -> Evaluation {
             "invalid policy: IAM refuses {which} as written, so no verdict is given for it"
         )],
     }
-}
-
-/// Whether `${...}` are policy variables in `doc` (version 2012-10-17 only).
-fn variables(doc: &PolicyDocument) -> bool {
-    doc.version.as_deref() == Some(POLICY_VERSION)
 }
 
 /// A policy's Deny and Allow for one action, with the deciding statements in `details`.
@@ -263,180 +208,10 @@ fn side(
     side
 }
 
-fn push_once(lines: &mut Vec<String>, line: String) {
-    if !lines.contains(&line) {
-        lines.push(line);
-    }
-}
-
-/// Why the identity policies matter and how Rolehop could read them.
-fn unread_identity(ctx: &RequestContext, action: &str, same_account: Tri) -> String {
-    let hop = ctx.hop;
-    let why = match same_account {
-        Tri::No => "across accounts IAM also needs",
-        Tri::Yes => "the trust policy names the account, not the caller, so IAM also needs",
-        Tri::Unknown => "unless the caller is in the role's account, IAM also needs",
-    };
-    format!(
-        "cannot tell: {why} the identity policy of '{}' to allow {action} on {}, which \
-         Rolehop has not read (reading it takes {}; `rolehop trust show {}` prints the \
-         statement it needs)",
-        hop.caller.session,
-        hop.role_arn,
-        identity_read_permissions(hop.caller.kind).join(", "),
-        hop.session
-    )
-}
-
 fn name(index: usize, s: &Statement) -> String {
     match &s.sid {
         Some(sid) => format!("statement '{sid}'"),
         None => format!("statement {}", index + 1),
-    }
-}
-
-fn missing_identity(
-    fits: &[(usize, &Statement, Fit)],
-    action: &str,
-    ctx: &RequestContext,
-    missing: &mut Vec<String>,
-) {
-    let hop = ctx.hop;
-    push_once(
-        missing,
-        format!(
-            "no identity policy of '{}' allows {action} on {}: attach the identity \
-             statement `rolehop trust show {}` prints",
-            hop.caller.session, hop.role_arn, hop.session
-        ),
-    );
-    unmet_lines(fits, ctx, missing);
-}
-
-fn explain_missing(
-    fits: &[(usize, &Statement, Fit)],
-    action: &str,
-    ctx: &RequestContext,
-    missing: &mut Vec<String>,
-) {
-    let allows: Vec<&Fit> = fits
-        .iter()
-        .filter(|(_, s, f)| s.effect == Effect::Allow && f.action && f.resource != Tri::No)
-        .map(|(_, _, f)| f)
-        .collect();
-    if allows.is_empty() {
-        missing.push(format!(
-            "no Allow statement grants {action}: add it to Action"
-        ));
-        return;
-    }
-    let caller = &ctx.hop.caller;
-    if allows.iter().all(|f| f.principal.any() == Tri::No) {
-        let principal = ctx
-            .caller_arn()
-            .map(str::to_owned)
-            .or_else(|| caller.principal())
-            .unwrap_or_else(|| format!("the ARN of '{}'", caller.session));
-        push_once(
-            missing,
-            format!(
-                "the policy does not trust {principal} ('{}'): add it to Principal.AWS",
-                caller.session
-            ),
-        );
-        return;
-    }
-    unmet_lines(fits, ctx, missing);
-}
-
-/// One line per condition that kept an Allow from applying.
-fn unmet_lines(fits: &[(usize, &Statement, Fit)], ctx: &RequestContext, missing: &mut Vec<String>) {
-    let allows = fits
-        .iter()
-        .filter(|(_, s, f)| s.effect == Effect::Allow && f.principal.any() != Tri::No)
-        .map(|(_, _, f)| f);
-    for f in allows {
-        for u in &f.unmet {
-            let sent = match &u.actual {
-                Some(v) => format!("this hop sends \"{v}\""),
-                None => "this hop sends none".to_owned(),
-            };
-            let wanted = u
-                .wanted
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" or ");
-            let hint = if u.key.eq_ignore_ascii_case("sts:ExternalId") && u.wanted.len() == 1 {
-                format!(
-                    " (rolehop session edit role {} --external-id {})",
-                    ctx.hop.session, u.wanted[0]
-                )
-            } else {
-                String::new()
-            };
-            push_once(
-                missing,
-                format!(
-                    "the condition {} wants {} = {wanted}; {sent}{hint}",
-                    u.operator, u.key
-                ),
-            );
-        }
-    }
-}
-
-/// How statement `s` fares for `action`; `identity` for an identity policy's (no
-/// Principal: it names the caller it is attached to; a Resource is required).
-fn fit(s: &Statement, action: &str, ctx: &RequestContext, variables: bool, identity: bool) -> Fit {
-    let mut unknown = Vec::new();
-    let principal = match (&s.principal, identity) {
-        (_, true) => Named {
-            direct: Tri::Yes,
-            account: Tri::No,
-        },
-        (Some(p), false) => names_caller(p, ctx, &mut unknown),
-        // A trust policy statement without a principal names nobody.
-        (None, false) => Named {
-            direct: Tri::No,
-            account: Tri::No,
-        },
-    };
-    let action_ok = match (&s.action, &s.not_action) {
-        (Some(a), _) => a.iter().any(|p| glob(p, action, true)),
-        (None, Some(na)) => !na.iter().any(|p| glob(p, action, true)),
-        (None, None) => false,
-    };
-    let role = &ctx.hop.role_arn;
-    let mut resource_matches = |patterns: &ValueList| {
-        patterns.iter().fold(Tri::No, |acc, p| {
-            let t = match Pattern::resolve(p, ctx, variables) {
-                Ok(pattern) => Tri::from(pattern.matches(role, false)),
-                Err(v) => {
-                    unknown.push(format!("the policy variable {}", v.0));
-                    Tri::Unknown
-                }
-            };
-            acc.or(t)
-        })
-    };
-    let resource = match (&s.resource, &s.not_resource) {
-        (Some(r), _) => resource_matches(r),
-        (None, Some(nr)) => resource_matches(nr).not(),
-        (None, None) => Tri::Yes,
-    };
-    let mut unmet = Vec::new();
-    let conditions = match &s.condition {
-        Some(c) => conditions_hold(c, ctx, variables, &mut unmet, &mut unknown),
-        None => Tri::Yes,
-    };
-    Fit {
-        principal,
-        action: action_ok,
-        resource,
-        conditions,
-        unmet,
-        unknown,
     }
 }
 

@@ -3,11 +3,14 @@
 //! in `source`. The same file feeds the `policy_lint` end-to-end suite, which runs
 //! parliament over every policy in it.
 
+use std::collections::BTreeMap;
+
 use chrono::{Duration, TimeZone, Utc};
 use serde::Deserialize;
 
 use super::*;
-use crate::hop::{Caller, Hop};
+use crate::document::Statement;
+use crate::hop::{Caller, CallerKind, Hop};
 use rolehop_model::session::SessionId;
 
 const TABLE: &str = include_str!("../fixtures/evaluation-table.json");
@@ -58,6 +61,9 @@ struct Row {
     /// Text one of the `details` lines must hold.
     #[serde(default)]
     tells: Option<String>,
+    /// The parliament findings the `policy_lint` suite expects of this row, and why.
+    #[serde(default)]
+    lint: BTreeMap<String, String>,
 }
 
 /// The marker for "an identity policy allowing the hop's actions on its role".
@@ -105,14 +111,9 @@ fn caller(from: From) -> Caller {
             session_arn: Some(SESSION.into()),
         },
         // What the engine builds for an IAM Identity Center parent: no ARN.
-        From::Sso | From::SsoObserved | From::SsoSession => Caller {
-            id: SessionId::new(),
-            session: "admin".into(),
-            kind: CallerKind::Role,
-            arn: None,
-            account_id: Some("123456789012".into()),
-            session_arn: None,
-        },
+        From::Sso | From::SsoObserved | From::SsoSession => {
+            Caller::sso_role(SessionId::new(), "admin", "123456789012")
+        }
     }
 }
 
@@ -222,15 +223,27 @@ fn the_evaluator_answers_like_iam_on_every_documented_row() {
 }
 
 #[test]
-fn every_row_names_the_aws_documentation_it_encodes() {
-    for row in table() {
+fn every_row_names_the_aws_documentation_it_encodes_and_why_a_lint_finding_is_expected() {
+    let rows = table();
+    for row in &rows {
         assert!(
             row.source.contains("https://docs.aws.amazon.com/"),
             "{}: its source names no AWS documentation page: {:?}",
             row.name,
             row.source
         );
+        for (issue, why) in &row.lint {
+            assert!(
+                why.split_whitespace().count() >= 5,
+                "{}: the expected parliament finding {issue} needs a reason",
+                row.name
+            );
+        }
     }
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), rows.len(), "row names must be unique");
 }
 
 #[test]

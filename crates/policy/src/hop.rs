@@ -45,6 +45,20 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An IAM Identity Center session as the workspace knows it: its account, and no ARN
+    /// (its role, `AWSReservedSSO_<permission set>_<suffix>`, only AWS names; the
+    /// evaluator takes it from an `ObservedCaller` when the engine asked).
+    pub fn sso_role(id: SessionId, session: &str, account_id: &str) -> Self {
+        Self {
+            id,
+            session: session.to_owned(),
+            kind: CallerKind::Role,
+            arn: None,
+            account_id: Some(account_id.to_owned()),
+            session_arn: None,
+        }
+    }
+
     /// The principal a trust policy should name: the exact ARN, else the account root.
     pub fn principal(&self) -> Option<String> {
         self.arn.clone().or_else(|| {

@@ -11,6 +11,8 @@
 //! - [`pattern`]: a policy value as IAM compares it (variables, wildcards, ARN parts).
 //! - [`condition`]: condition operators.
 //! - [`principal`]: whether a `Principal` names the caller, by its ARN or its account.
+//! - `fit` and `missing`: how one statement fares for a request, and what a policy
+//!   lacks, in sentences.
 //! - [`evaluate`]: the verdict IAM would give for a hop under a policy.
 //!
 //! It stands on the vocabulary (rolehop-model) alone; reading policies from IAM and
@@ -20,7 +22,9 @@ pub mod arn;
 pub mod condition;
 pub mod document;
 pub mod evaluate;
+mod fit;
 pub mod hop;
+mod missing;
 mod pattern;
 mod principal;
 pub mod request;

@@ -31,6 +31,31 @@ pub struct ObservedCaller {
     pub role_arn: Option<String>,
 }
 
+/// The permissions that let a session read its own identity policies: inline and
+/// attached, and for an IAM user its groups'.
+pub fn identity_read_permissions(kind: CallerKind) -> &'static [&'static str] {
+    match kind {
+        CallerKind::IamUser => &[
+            "iam:ListUserPolicies",
+            "iam:GetUserPolicy",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListGroupsForUser",
+            "iam:ListGroupPolicies",
+            "iam:GetGroupPolicy",
+            "iam:ListAttachedGroupPolicies",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+        ],
+        CallerKind::Role => &[
+            "iam:ListRolePolicies",
+            "iam:GetRolePolicy",
+            "iam:ListAttachedRolePolicies",
+            "iam:GetPolicy",
+            "iam:GetPolicyVersion",
+        ],
+    }
+}
+
 /// The request as IAM's evaluator sees it: the hop's facts plus the clock.
 #[derive(Debug, Clone)]
 pub struct RequestContext<'a> {
