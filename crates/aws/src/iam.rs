@@ -1,5 +1,6 @@
-//! Rolehop's IAM client: `GetRole` here, to read a role's trust policy; the access key
-//! calls of key rotation in [`keys`].
+//! Rolehop's IAM client: `GetRole` here, to read a role's trust policy and its ARN with
+//! its path; the access key calls of key rotation in [`keys`]; the caller's identity
+//! policies, which `trust check` evaluates, in [`policies`].
 //!
 //! Built under the policy of every AWS client ([`crate`]): no shared AWS file
 //! steers it, its endpoint from `AWS_ENDPOINT_URL_IAM` / `AWS_ENDPOINT_URL` over https or
@@ -7,8 +8,10 @@
 //! given. IAM is global: calls go to its one region.
 
 mod keys;
+mod policies;
 
 pub use keys::IamAccessKey;
+pub use policies::{Identity, IdentityPolicy, PolicyReadError};
 
 use crate::credentials::Credentials;
 use crate::{AwsClient, AwsError};
@@ -42,6 +45,11 @@ impl IamClient {
         signer: &Credentials,
         role_name: &str,
     ) -> Result<String, IamError> {
+        self.role(signer, role_name).await.map(|r| r.trust_policy)
+    }
+
+    /// `GetRole`: the role's ARN (with its path) and trust policy.
+    pub async fn role(&self, signer: &Credentials, role_name: &str) -> Result<IamRole, IamError> {
         let out = self
             .client
             .call("GetRole", None, Some(signer), |iam, call| {
@@ -52,13 +60,24 @@ impl IamClient {
                     .send()
             })
             .await?;
-        out.role()
-            .and_then(|r| r.assume_role_policy_document())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                IamError::invalid_response(format!(
-                    "IAM returned no trust policy for role {role_name}"
-                ))
-            })
+        let role = out.role.ok_or_else(|| {
+            IamError::invalid_response(format!("IAM returned no role for {role_name}"))
+        })?;
+        let trust_policy = role.assume_role_policy_document.ok_or_else(|| {
+            IamError::invalid_response(format!("IAM returned no trust policy for role {role_name}"))
+        })?;
+        Ok(IamRole {
+            arn: role.arn,
+            trust_policy,
+        })
     }
+}
+
+/// A role as `GetRole` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamRole {
+    /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub arn: String,
+    /// The trust policy, URL-encoded as IAM returns it.
+    pub trust_policy: String,
 }

@@ -26,6 +26,15 @@ pub struct AssumeRoleParams<'a> {
     pub source_identity: Option<&'a str>,
 }
 
+/// What `GetCallerIdentity` says of the credentials that sign it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// `arn:aws:iam::ACCOUNT:user/NAME` or `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    /// `AIDA…` for a user, `AROA…:SESSION` for a role session; `None` when not asked.
+    pub user_id: Option<String>,
+}
+
 /// One MFA answer for `GetSessionToken`.
 #[derive(Debug, Clone, Copy)]
 pub struct MfaToken<'a> {
@@ -70,6 +79,19 @@ pub trait StsApi: Send + Sync {
         creds: &'a Credentials,
         region: Option<&'a str>,
     ) -> StsFuture<'a, String>;
+
+    /// `GetCallerIdentity` with its `UserId`; a stand-in that knows only ARNs gives
+    /// none.
+    fn caller_identity<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        region: Option<&'a str>,
+    ) -> StsFuture<'a, CallerIdentity> {
+        Box::pin(async move {
+            let arn = self.caller_arn(creds, region).await?;
+            Ok(CallerIdentity { arn, user_id: None })
+        })
+    }
 
     fn get_federation_token<'a>(
         &'a self,
@@ -137,6 +159,15 @@ impl StsClient {
         region: Option<&str>,
     ) -> Result<String, StsError> {
         self.api.caller_arn(creds, region).await
+    }
+
+    /// `GetCallerIdentity`: the ARN and user id these credentials act as.
+    pub async fn caller_identity(
+        &self,
+        creds: &Credentials,
+        region: Option<&str>,
+    ) -> Result<CallerIdentity, StsError> {
+        self.api.caller_identity(creds, region).await
     }
 
     /// `GetFederationToken` with an IAM user's long-lived keys: credentials for a
@@ -216,6 +247,14 @@ impl StsApi for SdkSts {
         creds: &'a Credentials,
         region: Option<&'a str>,
     ) -> StsFuture<'a, String> {
+        Box::pin(async move { Ok(self.caller_identity(creds, region).await?.arn) })
+    }
+
+    fn caller_identity<'a>(
+        &'a self,
+        creds: &'a Credentials,
+        region: Option<&'a str>,
+    ) -> StsFuture<'a, CallerIdentity> {
         Box::pin(async move {
             let out = self
                 .client
@@ -226,7 +265,10 @@ impl StsApi for SdkSts {
                         .send()
                 })
                 .await?;
-            Ok(out.arn().unwrap_or_default().to_owned())
+            Ok(CallerIdentity {
+                arn: out.arn().unwrap_or_default().to_owned(),
+                user_id: out.user_id().map(str::to_owned),
+            })
         })
     }
 

@@ -1,11 +1,15 @@
 //! `trust check` of a 3-hop chain (IAM user → role → role → role) with the three trust
-//! policies already fetched and parsed: deriving the hops from the workspace and
-//! evaluating each role's policy for its hop. Target: under 5 ms.
+//! policies and each caller's identity policies already fetched and parsed: deriving
+//! the hops from the workspace and evaluating each hop, both sides. Target: under 5 ms.
 //!
 //! `cargo bench -p rolehop-core --bench trust` prints the median and p99 of one whole
-//! chain's evaluation, and exits non-zero when the median passes 5 ms. The policies are
-//! realistic ones: several statements, an explicit Deny with NotPrincipal, wildcards and
-//! conditions of each family.
+//! chain's evaluation, and exits non-zero when the median passes 5 ms or when a hop is
+//! not admitted. The policies are realistic ones: several statements, an explicit Deny
+//! fencing other principals off (a Deny with `ArnNotEquals` on `aws:PrincipalArn`, as
+//! IAM allows in a trust policy, where `NotPrincipal` is refused), wildcards and
+//! conditions of each family. The last hop crosses accounts, so its verdict needs the
+//! caller's identity policies, which are evaluated too: each caller has an inline
+//! policy with a Deny that does not apply and an Allow on its target role.
 
 use std::time::{Duration, Instant};
 
@@ -50,11 +54,26 @@ fn policy(principal: &str, external_id: &str) -> PolicyDocument {
                           "BoolIfExists":{{"aws:MultiFactorAuthPresent":"true"}},
                           "DateLessThan":{{"aws:CurrentTime":"2099-01-01T00:00:00Z"}},
                           "NumericGreaterThan":{{"aws:EpochTime":"1000"}}}}}},
-          {{"Sid":"Fence","Effect":"Deny","NotPrincipal":{{"AWS":["{principal}","arn:aws:iam::123456789012:root"]}},"Action":"sts:AssumeRole",
-            "Condition":{{"StringNotEquals":{{"aws:PrincipalAccount":["123456789012","210987654321"]}}}}}}
+          {{"Sid":"Fence","Effect":"Deny","Principal":{{"AWS":"*"}},"Action":"sts:AssumeRole",
+            "Condition":{{"ArnNotEquals":{{"aws:PrincipalArn":["{principal}","arn:aws:iam::888888888888:role/Audit"]}},
+                          "StringNotEquals":{{"aws:PrincipalAccount":["123456789012","210987654321"]}}}}}}
         ]}}"#
     ))
     .expect("bench policy parses")
+}
+
+/// The caller's identity policy: an Allow of the hop's actions on `role`, beside a
+/// Deny of what the hop does not do.
+fn identity(role: &str) -> Vec<PolicyDocument> {
+    let doc = PolicyDocument::parse(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+          {{"Sid":"NoKeys","Effect":"Deny","Action":["iam:CreateAccessKey","iam:DeleteAccessKey"],"Resource":"*"}},
+          {{"Sid":"Hop","Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":["{role}","arn:aws:iam::*:role/Audit*"]}},
+          {{"Sid":"Read","Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}}
+        ]}}"#
+    ))
+    .expect("bench identity policy parses");
+    vec![doc]
 }
 
 fn main() {
@@ -93,25 +112,34 @@ fn main() {
         policy("arn:aws:iam::123456789012:role/Build", "x-b"),
         policy("arn:aws:iam::123456789012:role/Stage", "x-c"),
     ];
+    let identities = [
+        identity("arn:aws:iam::123456789012:role/Build"),
+        identity("arn:aws:iam::123456789012:role/Stage"),
+        identity("arn:aws:iam::210987654321:role/Prod"),
+    ];
 
     let mut samples = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let started = Instant::now();
         let now = Utc::now();
         let chain = hops(&ws, target, &users);
-        let mut admitted = 0;
-        for (hop, policy) in chain.iter().zip(&policies) {
-            let e = evaluate(policy, &RequestContext::new(hop, now));
-            admitted += usize::from(e.verdict == Verdict::Admitted);
+        let mut verdicts = Vec::with_capacity(3);
+        for ((hop, policy), identity) in chain.iter().zip(&policies).zip(&identities) {
+            let ctx = RequestContext::new(hop, now).with_identity_policies(identity.clone());
+            verdicts.push(evaluate(policy, &ctx).verdict);
         }
         samples.push(started.elapsed());
-        assert_eq!(admitted, 3, "every hop of the bench chain is admitted");
+        assert_eq!(
+            verdicts,
+            [Verdict::Admitted; 3],
+            "every hop of the bench chain is admitted, both sides"
+        );
     }
     samples.sort();
     let median = samples[ROUNDS / 2];
     let p99 = samples[ROUNDS * 99 / 100];
     println!(
-        "trust check, 3-hop chain, policies cached: median {:.1} µs, p99 {:.1} µs over {ROUNDS} rounds (target < 5 ms)",
+        "trust check, 3-hop chain, trust and identity policies cached: median {:.1} µs, p99 {:.1} µs over {ROUNDS} rounds (target < 5 ms)",
         median.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6
     );

@@ -78,7 +78,11 @@ impl Engine {
         }
         let ws = self.workspace().await?;
         let via = ws.find(&request.via)?.session.clone();
-        let (_, creds) = self.credentials(&request.via, None, true).await?;
+        // Organizations refuses a token an IAM user got without MFA: its key signs.
+        let creds = self
+            .service_signer(&via.id.into(), None, crate::engine::MfaAsking::Here)
+            .await?
+            .credentials;
         let client = OrganizationsClient::new(None, &creds).await;
         let listed = async {
             let management = client.management_account().await?;

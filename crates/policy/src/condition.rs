@@ -4,11 +4,16 @@
 //!
 //! Operators and keys are ANDed, a key's values ORed (NORed for negated operators). A
 //! key missing from the request makes a condition false, except for negated operators
-//! (unless `ForAnyValue:`), `...IfExists`, `Null` and `ForAllValues:`.
+//! (unless `ForAnyValue:`), `...IfExists`, `Null` and `ForAllValues:`. An operator IAM
+//! does not document, or a policy variable the request does not know, makes it
+//! "cannot tell". String and ARN values have their policy variables substituted
+//! ([`crate::pattern`]); ARNs are matched part by part.
 
 use chrono::{DateTime, Utc};
 
-use crate::document::Conditions;
+use crate::document::{Conditions, ValueList};
+use crate::pattern::Pattern;
+pub use crate::pattern::glob;
 use crate::request::{Lookup, RequestContext};
 
 /// Three-valued truth: a match, no match, or "cannot tell".
@@ -58,16 +63,22 @@ pub(crate) struct Unmet {
 pub(crate) fn conditions_hold(
     c: &Conditions,
     ctx: &RequestContext,
+    variables: bool,
     unmet: &mut Vec<Unmet>,
     unknown: &mut Vec<String>,
 ) -> Tri {
     let mut all = Tri::Yes;
     for (operator, keys) in c {
         for (key, values) in keys {
-            let wanted: Vec<&str> = values.iter().collect();
             let actual = ctx.lookup(key);
-            let t = condition(operator, &actual, &wanted);
-            if t == Tri::Unknown {
+            let t = match condition(operator, &actual, values, ctx, variables) {
+                Ok(t) => t,
+                Err(why) => {
+                    unknown.push(why);
+                    Tri::Unknown
+                }
+            };
+            if t == Tri::Unknown && !matches!(actual, Lookup::Value(_) | Lookup::Absent) {
                 unknown.push(key.clone());
             }
             if t == Tri::No {
@@ -87,66 +98,134 @@ pub(crate) fn conditions_hold(
     all
 }
 
-/// One operator on one key.
-fn condition(operator: &str, actual: &Lookup, wanted: &[&str]) -> Tri {
-    let (for_all, for_any, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
-        (true, false, rest)
-    } else if let Some(rest) = operator.strip_prefix("ForAnyValue:") {
-        (false, true, rest)
-    } else {
-        (false, false, operator)
+/// An operator split into its set qualifier, its base and `IfExists`.
+struct Operator<'a> {
+    for_all: bool,
+    for_any: bool,
+    if_exists: bool,
+    base: &'a str,
+}
+
+impl<'a> Operator<'a> {
+    /// `None` for an operator IAM does not document.
+    fn parse(operator: &'a str) -> Option<Self> {
+        let (for_all, for_any, op) = if let Some(rest) = operator.strip_prefix("ForAllValues:") {
+            (true, false, rest)
+        } else if let Some(rest) = operator.strip_prefix("ForAnyValue:") {
+            (false, true, rest)
+        } else {
+            (false, false, operator)
+        };
+        let (if_exists, base) = match op.strip_suffix("IfExists") {
+            Some(b) if b != "Null" => (true, b),
+            _ => (false, op),
+        };
+        OPERATORS.contains(&base).then_some(Self {
+            for_all,
+            for_any,
+            if_exists,
+            base,
+        })
+    }
+}
+
+/// Every base operator IAM documents (the condition operators page).
+const OPERATORS: [&str; 27] = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+];
+
+/// One operator on one key: `Err` names what Rolehop cannot know or evaluate.
+fn condition(
+    operator: &str,
+    actual: &Lookup,
+    wanted: &ValueList,
+    ctx: &RequestContext,
+    variables: bool,
+) -> Result<Tri, String> {
+    let Some(op) = Operator::parse(operator) else {
+        return Err(format!("the operator {operator}"));
     };
-    let (if_exists, base) = match op.strip_suffix("IfExists") {
-        Some(b) => (true, b),
-        None => (false, op),
-    };
+    let base = op.base;
     let value = match actual {
-        Lookup::Unknown => return Tri::Unknown,
+        Lookup::Unknown => return Ok(Tri::Unknown),
         Lookup::Absent => {
             if base == "Null" {
-                return Tri::from(wanted.iter().any(|w| w.eq_ignore_ascii_case("true")));
+                return Ok(Tri::from(
+                    wanted.iter().any(|w| w.eq_ignore_ascii_case("true")),
+                ));
             }
             // ForAllValues holds over an empty set; ForAnyValue needs one value, even
             // with a negated operator.
-            return Tri::from(if_exists || for_all || (negated(base) && !for_any));
+            return Ok(Tri::from(
+                op.if_exists || op.for_all || (negated(base) && !op.for_any),
+            ));
         }
         Lookup::Value(v) => v.as_str(),
     };
     if base == "Null" {
-        return Tri::from(wanted.iter().any(|w| w.eq_ignore_ascii_case("false")));
+        return Ok(Tri::from(
+            wanted.iter().any(|w| w.eq_ignore_ascii_case("false")),
+        ));
     }
     let positive = positive_of(base);
-    let test = |w: &str| -> Option<bool> {
-        Some(match positive {
-            "StringEquals" => value == w,
-            "StringEqualsIgnoreCase" => value.eq_ignore_ascii_case(w),
-            "StringLike" => glob(w, value, false),
-            "Bool" => value.eq_ignore_ascii_case(w),
-            "ArnEquals" | "ArnLike" => glob(w, value, false),
-            "NumericEquals" => number(value)? == number(w)?,
-            "NumericLessThan" => number(value)? < number(w)?,
-            "NumericLessThanEquals" => number(value)? <= number(w)?,
-            "NumericGreaterThan" => number(value)? > number(w)?,
-            "NumericGreaterThanEquals" => number(value)? >= number(w)?,
-            "DateEquals" => date(value)? == date(w)?,
-            "DateLessThan" => date(value)? < date(w)?,
-            "DateLessThanEquals" => date(value)? <= date(w)?,
-            "DateGreaterThan" => date(value)? > date(w)?,
-            "DateGreaterThanEquals" => date(value)? >= date(w)?,
-            // BinaryEquals, IpAddress and operators IAM may add: not evaluated.
-            _ => return None,
-        })
-    };
     let mut any = false;
-    for w in wanted {
-        match test(w) {
-            Some(true) => any = true,
-            Some(false) => {}
-            None if known_operator(positive) => {} // an unparsable value matches nothing
-            None => return Tri::Unknown,
-        }
+    for w in wanted.iter() {
+        let hit = match positive {
+            "StringEquals" | "StringEqualsIgnoreCase" | "StringLike" | "ArnEquals" | "ArnLike" => {
+                let pattern = Pattern::resolve(w, ctx, variables)
+                    .map_err(|v| format!("the policy variable {}", v.0))?;
+                match positive {
+                    "StringEquals" => pattern.literal() == value,
+                    "StringEqualsIgnoreCase" => pattern.literal().eq_ignore_ascii_case(value),
+                    "StringLike" => pattern.matches(value, false),
+                    // ArnEquals and ArnLike behave alike: part by part, with wildcards.
+                    _ => pattern.matches_arn(value),
+                }
+            }
+            "Bool" => value.eq_ignore_ascii_case(w),
+            // An unparsable number or date in the policy matches nothing.
+            "NumericEquals" => numbers(value, w).is_some_and(|(a, b)| a == b),
+            "NumericLessThan" => numbers(value, w).is_some_and(|(a, b)| a < b),
+            "NumericLessThanEquals" => numbers(value, w).is_some_and(|(a, b)| a <= b),
+            "NumericGreaterThan" => numbers(value, w).is_some_and(|(a, b)| a > b),
+            "NumericGreaterThanEquals" => numbers(value, w).is_some_and(|(a, b)| a >= b),
+            "DateEquals" => dates(value, w).is_some_and(|(a, b)| a == b),
+            "DateLessThan" => dates(value, w).is_some_and(|(a, b)| a < b),
+            "DateLessThanEquals" => dates(value, w).is_some_and(|(a, b)| a <= b),
+            "DateGreaterThan" => dates(value, w).is_some_and(|(a, b)| a > b),
+            "DateGreaterThanEquals" => dates(value, w).is_some_and(|(a, b)| a >= b),
+            // BinaryEquals and IpAddress on a key Rolehop knows: not evaluated.
+            other => return Err(format!("the operator {other} on {value:?}")),
+        };
+        any |= hit;
     }
-    Tri::from(if negated(base) { !any } else { any })
+    Ok(Tri::from(if negated(base) { !any } else { any }))
 }
 
 const NEGATED: [(&str, &str); 8] = [
@@ -172,12 +251,12 @@ fn positive_of(op: &str) -> &str {
         .unwrap_or(op)
 }
 
-fn known_operator(op: &str) -> bool {
-    op.starts_with("Numeric") || op.starts_with("Date")
+fn numbers(value: &str, wanted: &str) -> Option<(f64, f64)> {
+    Some((value.trim().parse().ok()?, wanted.trim().parse().ok()?))
 }
 
-fn number(s: &str) -> Option<f64> {
-    s.trim().parse().ok()
+fn dates(value: &str, wanted: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    Some((date(value)?, date(wanted)?))
 }
 
 /// ISO 8601 (what policies write) or epoch seconds (`aws:EpochTime`).
@@ -195,35 +274,4 @@ fn date(s: &str) -> Option<DateTime<Utc>> {
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|d| d.and_utc())
         })
-}
-
-/// IAM's wildcards: `*` any run, `?` any one character.
-pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let eq = |a: char, b: char| {
-        if ignore_case {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }

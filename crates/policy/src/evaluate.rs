@@ -1,20 +1,36 @@
-//! IAM's evaluation of a trust policy for one hop's `AssumeRole` request.
+//! IAM's evaluation of one hop's `AssumeRole` request: the role's trust policy, and the
+//! caller's identity policies where IAM needs them.
 //!
-//! The rules, from AWS's policy-evaluation logic: an explicit Deny wins over any
-//! Allow; without an Allow the request is implicitly denied. A statement applies when
-//! its Principal (or NotPrincipal), its Action (or NotAction), its Resource (if any)
-//! and every condition match ([`crate::condition`]). A key Rolehop cannot know
-//! (the principal's tags, its organization, the caller's IP...) makes the answer
-//! "cannot tell", never a guess.
+//! The rules, from AWS's policy-evaluation logic: an explicit Deny in any policy wins
+//! over any Allow; without an Allow the request is implicitly denied. A statement
+//! applies when its Principal, its Action (or NotAction), its Resource (if any) and
+//! every condition match ([`crate::condition`]). Which side must allow:
+//! - across accounts, both: the trust policy must name the caller or its account, and
+//!   the caller's identity policy must allow the actions on the role ("Cross-account
+//!   policy evaluation logic");
+//! - in one account, the trust policy naming the caller's own ARN is enough (identity-
+//!   and resource-based permissions are a union: "Policy evaluation logic"), but one
+//!   naming only the account delegates to the account, so the identity policy must
+//!   allow too ("AWS account principals").
+//!
+//! Identity policies Rolehop could not read leave "cannot tell" where they must allow,
+//! and name the permissions that would let Rolehop read them. Their Denies, and those
+//! of permissions boundaries, SCPs and RCPs, which Rolehop never reads, are said in the
+//! details. A key Rolehop cannot know makes the answer "cannot tell", never a guess;
+//! a policy IAM would refuse (`NotPrincipal` in a trust policy) is said to be invalid,
+//! never given a meaning.
 
 use serde::Serialize;
 
-pub use crate::condition::glob;
-use crate::condition::{Tri, Unmet, conditions_hold};
-use crate::document::{Effect, PolicyDocument, Principal, Statement};
-use crate::hop::CallerKind;
-pub use crate::request::RequestContext;
+use crate::condition::Tri;
+use crate::document::{Effect, PolicyDocument, Statement};
+use crate::fit::{Fit, fit, variables};
+use crate::missing::{explain_missing, missing_identity, push_once, unread_identity};
+use crate::principal::Named;
+pub use crate::request::{ObservedCaller, RequestContext, identity_read_permissions};
+use crate::validity::{identity_policy_problems, trust_policy_problems};
 
+pub use crate::pattern::glob;
 pub use rolehop_model::explanation::Verdict;
 
 /// The verdict and what explains it.
@@ -29,66 +45,82 @@ pub struct Evaluation {
     pub details: Vec<String>,
 }
 
-/// How one statement fares for one action.
-struct Fit {
-    principal: Tri,
-    action: bool,
-    resource: bool,
-    conditions: Tri,
-    unmet: Vec<Unmet>,
-    unknown: Vec<String>,
+/// What one policy (or set of policies) says of one action.
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    deny: Tri,
+    /// An Allow naming the caller's own ARN (for identity policies: any Allow).
+    direct: Tri,
+    /// An Allow naming only the caller's account.
+    account: Tri,
 }
 
-impl Fit {
-    fn applies(&self) -> Tri {
-        self.principal
-            .and(Tri::from(self.action && self.resource))
-            .and(self.conditions)
-    }
-}
-
-/// Evaluates `policy` for the hop's request.
+/// Evaluates the hop's request under the role's trust `policy` (and the caller's
+/// identity policies, when `ctx` has them).
 pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
+    let problems = trust_policy_problems(policy);
+    if !problems.is_empty() {
+        return invalid(problems, "the trust policy");
+    }
+    if let Some(docs) = &ctx.identity_policies {
+        let problems: Vec<String> = docs.iter().flat_map(identity_policy_problems).collect();
+        if !problems.is_empty() {
+            return invalid(problems, "an identity policy of the caller");
+        }
+    }
+    let hop = ctx.hop;
+    let caller = &hop.caller;
+    let same_account = match (caller.account_id.as_deref(), hop.role_account()) {
+        (Some(a), Some(b)) => Tri::from(a == b),
+        _ => Tri::Unknown,
+    };
     let mut verdicts = Vec::new();
     let mut missing = Vec::new();
     let mut details = Vec::new();
-    for action in ctx.hop.actions() {
+    for action in hop.actions() {
         let fits: Vec<(usize, &Statement, Fit)> = policy
             .statement
             .iter()
             .enumerate()
-            .map(|(i, s)| (i, s, fit(s, action, ctx)))
+            .map(|(i, s)| (i, s, fit(s, action, ctx, variables(policy), false)))
             .collect();
-        let of = |effect: Effect, t: Tri| {
-            fits.iter()
-                .filter(move |(_, s, f)| s.effect == effect && f.applies() == t)
-        };
-        for (i, s, _) in of(Effect::Deny, Tri::Yes) {
-            details.push(format!("{} denies {action}", name(*i, s)));
-        }
-        for (_, _, f) in of(Effect::Deny, Tri::Unknown).chain(of(Effect::Allow, Tri::Unknown)) {
-            for key in &f.unknown {
-                let line =
-                    format!("cannot tell: the policy tests {key}, which Rolehop cannot know");
-                if !details.contains(&line) {
-                    details.push(line);
-                }
-            }
-        }
-        let verdict = if of(Effect::Deny, Tri::Yes).next().is_some() {
+        let trust = side(&fits, action, "", &mut details);
+        let identity = ctx.identity_policies.as_ref().map(|docs| {
+            let fits: Vec<(usize, &Statement, Fit)> = docs
+                .iter()
+                .flat_map(|d| d.statement.iter().map(move |s| (d, s)))
+                .enumerate()
+                .map(|(i, (d, s))| (i, s, fit(s, action, ctx, variables(d), true)))
+                .collect();
+            let side = side(&fits, action, "identity ", &mut details);
+            (side, fits)
+        });
+        // Unread identity policies cannot allow; their Denies are said below.
+        let id_allows = identity.as_ref().map_or(Tri::Unknown, |(s, _)| s.direct);
+        let id_denies = identity.as_ref().map_or(Tri::No, |(s, _)| s.deny);
+        let on_own = same_account.and(trust.direct);
+        let with_identity = same_account
+            .and(trust.account)
+            .or(same_account.not().and(trust.direct.or(trust.account)))
+            .and(id_allows);
+        let allowed = on_own.or(with_identity);
+        let denied = trust.deny.or(id_denies);
+        let verdict = if denied == Tri::Yes {
             Verdict::ExplicitDeny
-        } else if let Some((i, s, _)) = of(Effect::Allow, Tri::Yes).next() {
-            if of(Effect::Deny, Tri::Unknown).next().is_some() {
-                Verdict::CannotTell
-            } else {
-                details.push(format!("{} allows {action}", name(*i, s)));
-                Verdict::Admitted
+        } else if allowed == Tri::No {
+            if trust.direct.or(trust.account) == Tri::No {
+                explain_missing(&fits, action, ctx, &mut missing);
+            } else if let Some((_, fits)) = &identity {
+                missing_identity(fits, action, ctx, &mut missing);
             }
-        } else if of(Effect::Allow, Tri::Unknown).next().is_some() {
-            Verdict::CannotTell
-        } else {
-            explain_missing(&fits, action, ctx, &mut missing);
             Verdict::NotAdmitted
+        } else if allowed == Tri::Yes && denied == Tri::No {
+            Verdict::Admitted
+        } else {
+            if identity.is_none() && with_identity != Tri::No && on_own != Tri::Yes {
+                push_once(&mut details, unread_identity(ctx, action, same_account));
+            }
+            Verdict::CannotTell
         };
         verdicts.push(verdict);
     }
@@ -100,16 +132,14 @@ pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
     .into_iter()
     .find(|v| verdicts.contains(v))
     .unwrap_or(Verdict::Admitted);
-    let hop = ctx.hop;
-    if verdict == Verdict::Admitted && hop.role_account() != hop.caller.account_id.as_deref() {
-        // Across accounts both sides must allow; the caller's side is not read here.
+    if verdict == Verdict::Admitted {
+        let read = if ctx.identity_policies.is_some() {
+            ""
+        } else {
+            "the identity policies of the caller, "
+        };
         details.push(format!(
-            "across accounts IAM also needs the identity policy of '{}' to allow {} on {} \
-             (not checked: `rolehop trust show {}` prints that statement)",
-            hop.caller.session,
-            hop.actions().join(", "),
-            hop.role_arn,
-            hop.session
+            "not read, and able to deny still: {read}permissions boundaries, SCPs and RCPs"
         ));
     }
     Evaluation {
@@ -119,187 +149,70 @@ pub fn evaluate(policy: &PolicyDocument, ctx: &RequestContext) -> Evaluation {
     }
 }
 
+/// A policy IAM would refuse: said, not evaluated.
+fn invalid(problems: Vec<String>, which: &str) -> Evaluation {
+    Evaluation {
+        verdict: Verdict::CannotTell,
+        missing: problems
+            .iter()
+            .map(|p| format!("{which} is not one IAM accepts: {p}"))
+            .collect(),
+        details: vec![format!(
+            "invalid policy: IAM refuses {which} as written, so no verdict is given for it"
+        )],
+    }
+}
+
+/// A policy's Deny and Allow for one action, with the deciding statements in `details`.
+fn side(
+    fits: &[(usize, &Statement, Fit)],
+    action: &str,
+    kind: &str,
+    details: &mut Vec<String>,
+) -> Side {
+    let of = |effect: Effect, t: Tri| {
+        fits.iter()
+            .filter(move |(_, s, f)| s.effect == effect && f.applies() == t)
+    };
+    for (i, s, _) in of(Effect::Deny, Tri::Yes) {
+        details.push(format!("{kind}{} denies {action}", name(*i, s)));
+    }
+    for (_, _, f) in of(Effect::Deny, Tri::Unknown).chain(of(Effect::Allow, Tri::Unknown)) {
+        for key in &f.unknown {
+            push_once(
+                details,
+                format!("cannot tell: the {kind}policy tests {key}, which Rolehop cannot know"),
+            );
+        }
+    }
+    let allow = |pick: fn(&Named) -> Tri| {
+        fits.iter()
+            .filter(|(_, s, _)| s.effect == Effect::Allow)
+            .fold(Tri::No, |acc, (_, _, f)| {
+                acc.or(f.applies_as(pick(&f.principal)))
+            })
+    };
+    let side = Side {
+        deny: fits
+            .iter()
+            .filter(|(_, s, _)| s.effect == Effect::Deny)
+            .fold(Tri::No, |acc, (_, _, f)| acc.or(f.applies())),
+        direct: allow(|n| n.direct),
+        account: allow(|n| n.account),
+    };
+    if let Some((i, s, _)) = of(Effect::Allow, Tri::Yes).next()
+        && side.deny == Tri::No
+    {
+        details.push(format!("{kind}{} allows {action}", name(*i, s)));
+    }
+    side
+}
+
 fn name(index: usize, s: &Statement) -> String {
     match &s.sid {
         Some(sid) => format!("statement '{sid}'"),
         None => format!("statement {}", index + 1),
     }
-}
-
-fn explain_missing(
-    fits: &[(usize, &Statement, Fit)],
-    action: &str,
-    ctx: &RequestContext,
-    missing: &mut Vec<String>,
-) {
-    let allows: Vec<&Fit> = fits
-        .iter()
-        .filter(|(_, s, f)| s.effect == Effect::Allow && f.action && f.resource)
-        .map(|(_, _, f)| f)
-        .collect();
-    if allows.is_empty() {
-        missing.push(format!(
-            "no Allow statement grants {action}: add it to Action"
-        ));
-        return;
-    }
-    let caller = &ctx.hop.caller;
-    if allows.iter().all(|f| f.principal == Tri::No) {
-        let principal = caller
-            .principal()
-            .unwrap_or_else(|| format!("the ARN of '{}'", caller.session));
-        let line = format!(
-            "the policy does not trust {principal} ('{}'): add it to Principal.AWS",
-            caller.session
-        );
-        if !missing.contains(&line) {
-            missing.push(line);
-        }
-        return;
-    }
-    for f in allows.iter().filter(|f| f.principal != Tri::No) {
-        for u in &f.unmet {
-            let sent = match &u.actual {
-                Some(v) => format!("this hop sends \"{v}\""),
-                None => "this hop sends none".to_owned(),
-            };
-            let wanted = u
-                .wanted
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" or ");
-            let hint = if u.key.eq_ignore_ascii_case("sts:ExternalId") && u.wanted.len() == 1 {
-                format!(
-                    " (rolehop session edit role {} --external-id {})",
-                    ctx.hop.session, u.wanted[0]
-                )
-            } else {
-                String::new()
-            };
-            let line = format!(
-                "the condition {} wants {} = {wanted}; {sent}{hint}",
-                u.operator, u.key
-            );
-            if !missing.contains(&line) {
-                missing.push(line);
-            }
-        }
-    }
-}
-
-fn fit(s: &Statement, action: &str, ctx: &RequestContext) -> Fit {
-    let mut unknown = Vec::new();
-    let principal = match (&s.principal, &s.not_principal) {
-        (Some(p), _) => principal_matches(p, ctx, &mut unknown),
-        (None, Some(np)) => not_principal_applies(np, ctx, &mut unknown),
-        // A trust policy statement without a principal names nobody.
-        (None, None) => Tri::No,
-    };
-    let action_ok = match (&s.action, &s.not_action) {
-        (Some(a), _) => a.iter().any(|p| glob(p, action, true)),
-        (None, Some(na)) => !na.iter().any(|p| glob(p, action, true)),
-        (None, None) => false,
-    };
-    let role = &ctx.hop.role_arn;
-    let resource = match (&s.resource, &s.not_resource) {
-        (Some(r), _) => r.iter().any(|p| glob(p, role, false)),
-        (None, Some(nr)) => !nr.iter().any(|p| glob(p, role, false)),
-        (None, None) => true,
-    };
-    let mut unmet = Vec::new();
-    let conditions = match &s.condition {
-        Some(c) => conditions_hold(c, ctx, &mut unmet, &mut unknown),
-        None => Tri::Yes,
-    };
-    Fit {
-        principal,
-        action: action_ok,
-        resource,
-        conditions,
-        unmet,
-        unknown,
-    }
-}
-
-/// Whether one `Principal` entry names the caller.
-fn entry_names_caller(entry: &str, ctx: &RequestContext, unknown: &mut Vec<String>) -> Tri {
-    let caller = &ctx.hop.caller;
-    if entry == "*" {
-        return Tri::Yes;
-    }
-    let account_entry = if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
-        Some(entry)
-    } else {
-        entry
-            .strip_prefix("arn:aws:iam::")
-            .and_then(|rest| rest.strip_suffix(":root"))
-    };
-    if let Some(account) = account_entry {
-        // The account root delegates to the account: any of its principals whose own
-        // identity policy allows the call.
-        return match &caller.account_id {
-            Some(a) => Tri::from(a == account),
-            None => {
-                unknown.push(format!("the account of '{}'", caller.session));
-                Tri::Unknown
-            }
-        };
-    }
-    if caller.arn.as_deref() == Some(entry) || caller.session_arn.as_deref() == Some(entry) {
-        return Tri::Yes;
-    }
-    let same_account = caller
-        .account_id
-        .as_deref()
-        .is_some_and(|a| entry.split(':').nth(4) == Some(a));
-    if caller.arn.is_none() && same_account && entry.contains(":user/") {
-        unknown.push(format!("the IAM user name behind '{}'", caller.session));
-        return Tri::Unknown;
-    }
-    Tri::No
-}
-
-fn principal_matches(p: &Principal, ctx: &RequestContext, unknown: &mut Vec<String>) -> Tri {
-    p.aws_entries().into_iter().fold(Tri::No, |acc, e| {
-        acc.or(entry_names_caller(e, ctx, unknown))
-    })
-}
-
-/// `NotPrincipal` spares the caller only when every name IAM evaluates for it is
-/// listed: the user and its account; or the role session and its account (AWS's
-/// documentation says to list all of them, or the statement still applies).
-fn not_principal_applies(np: &Principal, ctx: &RequestContext, unknown: &mut Vec<String>) -> Tri {
-    let caller = &ctx.hop.caller;
-    let entries = np.aws_entries();
-    let listed = |name: Option<&str>, unknown: &mut Vec<String>| match name {
-        Some(n) => Tri::from(entries.iter().any(|e| *e == "*" || *e == n)),
-        None => {
-            if entries.contains(&"*") {
-                Tri::Yes
-            } else {
-                unknown.push(format!("the ARN of '{}'", caller.session));
-                Tri::Unknown
-            }
-        }
-    };
-    let own = match caller.kind {
-        CallerKind::IamUser => caller.arn.as_deref(),
-        CallerKind::Role => caller.session_arn.as_deref(),
-    };
-    let root = caller
-        .account_id
-        .as_ref()
-        .map(|a| format!("arn:aws:iam::{a}:root"));
-    let account_listed = match &caller.account_id {
-        Some(a) => Tri::from(
-            entries
-                .iter()
-                .any(|e| *e == "*" || *e == a || Some(*e) == root.as_deref()),
-        ),
-        None => listed(None, unknown),
-    };
-    listed(own, unknown).and(account_listed).not()
 }
 
 #[cfg(test)]

@@ -1,36 +1,107 @@
-//! The evaluator's table: each case is a trust policy, a hop, and IAM's answer, taken
-//! from AWS's policy-evaluation documentation (explicit deny, NotPrincipal, wildcards,
-//! IfExists, missing keys, negated operators, Bool on MFA, Null...).
+//! The evaluator's table: each row of `fixtures/evaluation-table.json` is a trust
+//! policy, a hop, and IAM's answer, with the AWS documentation page (or rule) it encodes
+//! in `source`. The same file feeds the `policy_lint` end-to-end suite, which runs
+//! parliament over every policy in it.
 
-use chrono::TimeZone;
+use std::collections::BTreeMap;
+
+use chrono::{Duration, TimeZone, Utc};
+use serde::Deserialize;
 
 use super::*;
-use crate::hop::{Caller, Hop};
-use chrono::Utc;
+use crate::document::Statement;
+use crate::hop::{Caller, CallerKind, Hop};
 use rolehop_model::session::SessionId;
+
+const TABLE: &str = include_str!("../fixtures/evaluation-table.json");
 
 const USER: &str = "arn:aws:iam::123456789012:user/alice";
 const ROLE: &str = "arn:aws:iam::123456789012:role/CodeBuildRole";
 const SESSION: &str = "arn:aws:sts::123456789012:assumed-role/CodeBuildRole/rolehop-codebuild";
+const TARGET: &str = "arn:aws:iam::210987654321:role/ResourceDeployCAR";
+const LOCAL: &str = "arn:aws:iam::123456789012:role/LocalDeploy";
+const SSO_ROLE: &str = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_Admin_0123456789abcdef";
+const SSO_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com";
 
-/// What varies between cases' hops.
-#[derive(Clone, Copy)]
+#[derive(Deserialize)]
+struct Table {
+    rows: Vec<Row>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    name: String,
+    source: String,
+    caller: From,
+    #[serde(default)]
+    role: Target,
+    #[serde(default)]
+    partition: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    mfa: bool,
+    #[serde(default)]
+    mfa_age: Option<i64>,
+    #[serde(default)]
+    source_identity: Option<String>,
+    /// Absent: an identity policy allowing the hop; `null`: not read.
+    #[serde(default = "identity_allows")]
+    identity: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    org_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    policy: serde_json::Value,
+    verdict: Verdict,
+    /// Text one of the `missing` lines must hold.
+    #[serde(default)]
+    says: Option<String>,
+    /// Text one of the `details` lines must hold.
+    #[serde(default)]
+    tells: Option<String>,
+    /// The parliament findings the `policy_lint` suite expects of this row, and why.
+    #[serde(default)]
+    lint: BTreeMap<String, String>,
+}
+
+/// The marker for "an identity policy allowing the hop's actions on its role".
+fn identity_allows() -> Option<Vec<serde_json::Value>> {
+    Some(vec![serde_json::Value::String("allows".into())])
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "kebab-case")]
 enum From {
     User,
     UnknownUser,
     Role,
+    Sso,
+    SsoObserved,
+    SsoSession,
 }
 
-fn hop(from: From, external_id: Option<&str>, mfa: bool, source: Option<&str>) -> Hop {
-    let caller = match from {
-        From::User | From::UnknownUser => Caller {
-            id: SessionId::new(),
-            session: "alice".into(),
-            kind: CallerKind::IamUser,
-            arn: matches!(from, From::User).then(|| USER.to_owned()),
-            account_id: Some("123456789012".into()),
-            session_arn: None,
-        },
+#[derive(Deserialize, Clone, Copy, Default)]
+#[serde(rename_all = "kebab-case")]
+enum Target {
+    #[default]
+    Cross,
+    Same,
+}
+
+fn caller(from: From) -> Caller {
+    let user = |arn: Option<&str>| Caller {
+        id: SessionId::new(),
+        session: "alice".into(),
+        kind: CallerKind::IamUser,
+        arn: arn.map(str::to_owned),
+        account_id: Some("123456789012".into()),
+        session_arn: None,
+    };
+    match from {
+        From::User => user(Some(USER)),
+        From::UnknownUser => user(None),
         From::Role => Caller {
             id: SessionId::new(),
             session: "codebuild".into(),
@@ -39,210 +110,225 @@ fn hop(from: From, external_id: Option<&str>, mfa: bool, source: Option<&str>) -
             account_id: Some("123456789012".into()),
             session_arn: Some(SESSION.into()),
         },
-    };
-    Hop {
-        session: "production".into(),
-        role_arn: "arn:aws:iam::210987654321:role/ResourceDeployCAR".into(),
-        role_session_name: "rolehop-production".into(),
-        caller,
-        external_id: external_id.map(str::to_owned),
-        source_identity: source.map(str::to_owned),
-        passes_tags: false,
-        mfa,
+        // What the engine builds for an IAM Identity Center parent: no ARN.
+        From::Sso | From::SsoObserved | From::SsoSession => {
+            Caller::sso_role(SessionId::new(), "admin", "123456789012")
+        }
     }
 }
 
-fn allow(principal: &str, extra: &str) -> String {
-    format!(
-        r#"{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"{extra}}}"#
-    )
-}
+impl Row {
+    fn in_partition(&self, arn: &str) -> String {
+        match &self.partition {
+            Some(p) => arn.replacen("arn:aws:", &format!("arn:{p}:"), 1),
+            None => arn.to_owned(),
+        }
+    }
 
-fn policy(statements: &[String]) -> PolicyDocument {
-    PolicyDocument::parse(&format!(
-        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-        statements.join(",")
-    ))
-    .unwrap_or_else(|e| panic!("{e}: {statements:?}"))
-}
+    fn hop(&self) -> Hop {
+        let mut caller = caller(self.caller);
+        caller.arn = caller.arn.map(|a| self.in_partition(&a));
+        caller.session_arn = caller.session_arn.map(|a| self.in_partition(&a));
+        let role = match self.role {
+            Target::Cross => TARGET,
+            Target::Same => LOCAL,
+        };
+        Hop {
+            session: "production".into(),
+            role_arn: self.in_partition(role),
+            role_session_name: "rolehop-production".into(),
+            caller,
+            external_id: self.external_id.clone(),
+            source_identity: self.source_identity.clone(),
+            passes_tags: false,
+            mfa: self.mfa,
+        }
+    }
 
-struct Case {
-    name: &'static str,
-    statements: Vec<String>,
-    hop: Hop,
-    verdict: Verdict,
-    /// Text one of the `missing` lines must contain (for failures).
-    says: Option<&'static str>,
-}
+    fn identity(&self, hop: &Hop) -> Option<Vec<PolicyDocument>> {
+        let docs = self.identity.as_ref()?;
+        Some(
+            docs.iter()
+                .map(|d| match d {
+                    serde_json::Value::String(s) if s == "allows" => {
+                        PolicyDocument::new(vec![Statement {
+                            action: Some(crate::document::ValueList(
+                                hop.actions().into_iter().map(str::to_owned).collect(),
+                            )),
+                            resource: Some(crate::document::ValueList::one(&hop.role_arn)),
+                            ..Statement::allow()
+                        }])
+                    }
+                    d => PolicyDocument::parse(&d.to_string())
+                        .unwrap_or_else(|e| panic!("{}: identity policy: {e}", self.name)),
+                })
+                .collect(),
+        )
+    }
 
-fn case(name: &'static str, statements: Vec<String>, hop: Hop, verdict: Verdict) -> Case {
-    Case {
-        name,
-        statements,
-        hop,
-        verdict,
-        says: None,
+    fn check(&self) -> Result<(), String> {
+        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        let hop = self.hop();
+        let policy = PolicyDocument::parse(&self.policy.to_string())
+            .map_err(|e| format!("the policy does not parse: {e}"))?;
+        let mut ctx = RequestContext::new(&hop, now);
+        ctx.principal_org_id = self.org_id.clone();
+        ctx.mfa_authenticated_at = self.mfa_age.map(|s| now - Duration::seconds(s));
+        ctx.identity_policies = self.identity(&hop);
+        let observed = |role_arn: Option<&str>| ObservedCaller {
+            arn: SSO_SESSION.into(),
+            user_id: self.user_id.clone(),
+            role_arn: role_arn.map(str::to_owned),
+        };
+        ctx.observed = match self.caller {
+            From::SsoObserved => Some(observed(Some(SSO_ROLE))),
+            From::SsoSession => Some(observed(None)),
+            _ => None,
+        };
+        let got = evaluate(&policy, &ctx);
+        if got.verdict != self.verdict {
+            return Err(format!("wanted {:?}, got {got:?}", self.verdict));
+        }
+        if let Some(says) = &self.says
+            && !got.missing.iter().any(|m| m.contains(says.as_str()))
+        {
+            return Err(format!("no missing line says {says:?}: {got:?}"));
+        }
+        if let Some(tells) = &self.tells
+            && !got.details.iter().any(|d| d.contains(tells.as_str()))
+        {
+            return Err(format!("no details line tells {tells:?}: {got:?}"));
+        }
+        Ok(())
     }
 }
 
-fn cases() -> Vec<Case> {
-    use Verdict::*;
-    let user = hop(From::User, None, false, None);
-    let role = hop(From::Role, None, false, None);
-    let with_x = |x: &str| hop(From::Role, Some(x), false, None);
-    let mfa_user = hop(From::User, None, true, None);
-    let ext = |op: &str, v: &str| format!(r#","Condition":{{"{op}":{{"sts:ExternalId":{v}}}}}"#);
-    vec![
-        case("exact user ARN", vec![allow(USER, "")], user.clone(), Admitted),
-        case("account id", vec![allow("123456789012", "")], user.clone(), Admitted),
-        case("account root", vec![allow("arn:aws:iam::123456789012:root", "")], role.clone(), Admitted),
-        case("anyone", vec![r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}"#.into()], role.clone(), Admitted),
-        case("a role ARN admits its sessions", vec![allow(ROLE, "")], role.clone(), Admitted),
-        case("the exact session ARN", vec![allow(SESSION, "")], role.clone(), Admitted),
-        case("another session of the role", vec![allow("arn:aws:sts::123456789012:assumed-role/CodeBuildRole/other", "")], role.clone(), NotAdmitted),
-        Case {
-            says: Some("does not trust arn:aws:iam::123456789012:role/CodeBuildRole"),
-            ..case("someone else", vec![allow("arn:aws:iam::123456789012:role/Other", "")], role.clone(), NotAdmitted)
-        },
-        case("another account's root", vec![allow("arn:aws:iam::999999999999:root", "")], user.clone(), NotAdmitted),
-        case("a service principal only", vec![r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#.into()], role.clone(), NotAdmitted),
-        case("explicit deny wins", vec![allow(ROLE, ""), r#"{"Effect":"Deny","Principal":"*","Action":"sts:*"}"#.into()], role.clone(), ExplicitDeny),
-        case("a deny for someone else does not apply", vec![allow(ROLE, ""), r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"*"}"#.into()], role.clone(), Admitted),
-        case("NotPrincipal spares the user listed with its account", vec![allow(USER, ""),
-            format!(r#"{{"Effect":"Deny","NotPrincipal":{{"AWS":["{USER}","arn:aws:iam::123456789012:root"]}},"Action":"*"}}"#)], user.clone(), Admitted),
-        case("NotPrincipal without the account still denies", vec![allow(USER, ""),
-            format!(r#"{{"Effect":"Deny","NotPrincipal":{{"AWS":["{USER}"]}},"Action":"*"}}"#)], user.clone(), ExplicitDeny),
-        case("NotPrincipal must list the session, not only the role", vec![allow(ROLE, ""),
-            format!(r#"{{"Effect":"Deny","NotPrincipal":{{"AWS":["{ROLE}","arn:aws:iam::123456789012:root"]}},"Action":"*"}}"#)], role.clone(), ExplicitDeny),
-        case("NotPrincipal listing the session and account", vec![allow(ROLE, ""),
-            format!(r#"{{"Effect":"Deny","NotPrincipal":{{"AWS":["{SESSION}","123456789012"]}},"Action":"*"}}"#)], role.clone(), Admitted),
-        case("action wildcard", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"Action":"sts:Assume*"}}"#)], role.clone(), Admitted),
-        case("actions are case-insensitive", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"Action":"STS:assumerole"}}"#)], role.clone(), Admitted),
-        Case {
-            says: Some("no Allow statement grants sts:AssumeRole"),
-            ..case("another action", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"Action":"sts:AssumeRoleWithSAML"}}"#)], role.clone(), NotAdmitted)
-        },
-        case("NotAction", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"NotAction":"iam:*"}}"#)], role.clone(), Admitted),
-        case("NotAction naming it", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"NotAction":"sts:AssumeRole"}}"#)], role.clone(), NotAdmitted),
-        Case {
-            says: Some("sts:SetSourceIdentity"),
-            ..case("a source identity needs SetSourceIdentity", vec![allow(ROLE, "")], hop(From::Role, None, false, Some("alice")), NotAdmitted)
-        },
-        case("SetSourceIdentity allowed", vec![format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ROLE}"}},"Action":["sts:AssumeRole","sts:SetSourceIdentity"],"Condition":{{"StringLike":{{"sts:SourceIdentity":"ali*"}}}}}}"#)], hop(From::Role, None, false, Some("alice")), Admitted),
-        Case {
-            says: Some("wants sts:ExternalId = \"x-1\"; this hop sends none (rolehop session edit role production --external-id x-1)"),
-            ..case("external id missing", vec![allow(ROLE, &ext("StringEquals", "\"x-1\""))], role.clone(), NotAdmitted)
-        },
-        Case {
-            says: Some("this hop sends \"x-2\""),
-            ..case("external id wrong", vec![allow(ROLE, &ext("StringEquals", "\"x-1\""))], with_x("x-2"), NotAdmitted)
-        },
-        case("external id right", vec![allow(ROLE, &ext("StringEquals", "\"x-1\""))], with_x("x-1"), Admitted),
-        case("values of one key are ORed", vec![allow(ROLE, &ext("StringEquals", r#"["a","x-1"]"#))], with_x("x-1"), Admitted),
-        case("negated values are NORed", vec![allow(ROLE, &ext("StringNotEquals", r#"["a","x-1"]"#))], with_x("x-1"), NotAdmitted),
-        case("a negated operator holds on a missing key", vec![allow(ROLE, ""), format!(r#"{{"Effect":"Deny","Principal":"*","Action":"*"{}}}"#, ext("StringNotEquals", "\"x-1\""))], role.clone(), ExplicitDeny),
-        case("IfExists holds on a missing key", vec![allow(ROLE, &ext("StringEqualsIfExists", "\"x-1\""))], role.clone(), Admitted),
-        case("IfExists still tests a present key", vec![allow(ROLE, &ext("StringEqualsIfExists", "\"x-1\""))], with_x("nope"), NotAdmitted),
-        case("ForAllValues holds on a missing key", vec![allow(ROLE, &ext("ForAllValues:StringEquals", "\"x-1\""))], role.clone(), Admitted),
-        case("ForAnyValue fails on a missing key, even negated", vec![allow(ROLE, &ext("ForAnyValue:StringNotEquals", "\"x-1\""))], role.clone(), NotAdmitted),
-        case("no wildcard inside a principal ARN", vec![allow("arn:aws:iam::123456789012:role/*", "")], role.clone(), NotAdmitted),
-        case("Null true wants the key absent", vec![allow(ROLE, &ext("Null", "\"true\""))], role.clone(), Admitted),
-        case("Null false wants the key present", vec![allow(ROLE, &ext("Null", "false"))], role.clone(), NotAdmitted),
-        case("Bool MFA with MFA", vec![allow(USER, r#","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}"#)], mfa_user.clone(), Admitted),
-        case("Bool MFA without MFA", vec![allow(USER, r#","Condition":{"Bool":{"aws:MultiFactorAuthPresent":true}}"#)], user.clone(), NotAdmitted),
-        case("BoolIfExists false denies without MFA", vec![allow(USER, ""), r#"{"Effect":"Deny","Principal":"*","Action":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}"#.into()], user.clone(), ExplicitDeny),
-        case("BoolIfExists false spares MFA", vec![allow(USER, ""), r#"{"Effect":"Deny","Principal":"*","Action":"*","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}"#.into()], mfa_user.clone(), Admitted),
-        case("ArnLike on aws:PrincipalArn", vec![r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/Code*"}}}"#.into()], role.clone(), Admitted),
-        case("ArnNotEquals on aws:PrincipalArn", vec![r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"ArnNotEquals":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/CodeBuildRole"}}}"#.into()], role.clone(), NotAdmitted),
-        case("DateLessThan in the future", vec![allow(ROLE, r#","Condition":{"DateLessThan":{"aws:CurrentTime":"2027-01-01T00:00:00Z"}}"#)], role.clone(), Admitted),
-        case("DateGreaterThan in the future", vec![allow(ROLE, r#","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2027-01-01T00:00:00Z"}}"#)], role.clone(), NotAdmitted),
-        case("NumericLessThan on aws:EpochTime", vec![allow(ROLE, r#","Condition":{"NumericLessThan":{"aws:EpochTime":"1800000000"}}"#)], role.clone(), Admitted),
-        case("StringEquals on aws:PrincipalType", vec![allow("*", r#","Condition":{"StringEquals":{"aws:PrincipalType":"AssumedRole"}}"#)], role.clone(), Admitted),
-        case("principal tags cannot be known", vec![allow(ROLE, r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":"build"}}"#)], role.clone(), CannotTell),
-        case("the organization cannot be known", vec![allow("*", r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#)], role.clone(), CannotTell),
-        case("an unknowable deny makes an allow uncertain", vec![allow(ROLE, ""), r#"{"Effect":"Deny","Principal":"*","Action":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#.into()], role.clone(), CannotTell),
-        case("an unknowable allow beside a sure no", vec![allow(ROLE, r#","Condition":{"StringEquals":{"aws:PrincipalTag/x":"y"}}"#), allow(USER, "")], role.clone(), CannotTell),
-        case("an unknown user against its exact ARN", vec![allow(USER, "")], hop(From::UnknownUser, None, false, None), CannotTell),
-        case("an unknown user against its account", vec![allow("123456789012", "")], hop(From::UnknownUser, None, false, None), Admitted),
-        case("an unknown user against another account's user", vec![allow("arn:aws:iam::999999999999:user/bob", "")], hop(From::UnknownUser, None, false, None), NotAdmitted),
-        case("a Resource other than the role", vec![allow(ROLE, r#","Resource":"arn:aws:iam::210987654321:role/Other""#)], role.clone(), NotAdmitted),
-    ]
+fn table() -> Vec<Row> {
+    serde_json::from_str::<Table>(TABLE)
+        .expect("fixtures/evaluation-table.json parses")
+        .rows
 }
 
 #[test]
-fn the_evaluator_answers_like_iam_on_the_documented_cases() {
-    let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
-    let mut failures = Vec::new();
-    for c in cases() {
-        let doc = policy(&c.statements);
-        let got = evaluate(&doc, &RequestContext::new(&c.hop, now));
-        if got.verdict != c.verdict {
-            failures.push(format!("{}: wanted {:?}, got {got:?}", c.name, c.verdict));
-        } else if let Some(says) = c.says
-            && !got.missing.iter().any(|m| m.contains(says))
-        {
-            failures.push(format!(
-                "{}: no missing line says {says:?}: {got:?}",
-                c.name
-            ));
-        }
-    }
+fn the_evaluator_answers_like_iam_on_every_documented_row() {
+    let failures: Vec<String> = table()
+        .iter()
+        .filter_map(|row| {
+            row.check()
+                .err()
+                .map(|e| format!("{} [{}]: {e}", row.name, row.source))
+        })
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
-fn a_cross_account_admission_says_the_callers_side_is_unchecked() {
-    let h = hop(From::Role, None, false, None);
-    let got = evaluate(
-        &policy(&[allow(ROLE, "")]),
-        &RequestContext::new(&h, Utc::now()),
-    );
+fn every_row_names_the_aws_documentation_it_encodes_and_why_a_lint_finding_is_expected() {
+    let rows = table();
+    for row in &rows {
+        assert!(
+            row.source.contains("https://docs.aws.amazon.com/"),
+            "{}: its source names no AWS documentation page: {:?}",
+            row.name,
+            row.source
+        );
+        for (issue, why) in &row.lint {
+            assert!(
+                why.split_whitespace().count() >= 5,
+                "{}: the expected parliament finding {issue} needs a reason",
+                row.name
+            );
+        }
+    }
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), rows.len(), "row names must be unique");
+}
+
+#[test]
+fn the_table_covers_every_verdict_and_operator_family() {
+    let rows = table();
+    for verdict in [
+        Verdict::Admitted,
+        Verdict::ExplicitDeny,
+        Verdict::NotAdmitted,
+        Verdict::CannotTell,
+    ] {
+        assert!(rows.iter().any(|r| r.verdict == verdict), "{verdict:?}");
+    }
+    let text = TABLE;
+    for operator in [
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThanEquals",
+        "NumericNotEquals",
+        "DateGreaterThanEquals",
+        "DateNotEquals",
+        "ArnEquals",
+        "ArnNotLike",
+        "aws:MultiFactorAuthAge",
+        "sts:SourceIdentity",
+        "aws:SourceIdentity",
+    ] {
+        assert!(text.contains(operator), "no row tests {operator}");
+    }
+}
+
+#[test]
+fn a_cross_account_hop_without_identity_policies_names_the_permissions_to_read_them() {
+    let row = table()
+        .into_iter()
+        .find(|r| r.name == "across accounts the identity side is needed")
+        .expect("the row exists");
+    let hop = row.hop();
+    let policy = PolicyDocument::parse(&row.policy.to_string()).unwrap();
+    let got = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
+    assert_eq!(got.verdict, Verdict::CannotTell);
+    for permission in identity_read_permissions(CallerKind::Role) {
+        assert!(
+            got.details.iter().any(|d| d.contains(permission)),
+            "{permission}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn an_admission_says_what_was_not_read() {
+    let hop = table()
+        .into_iter()
+        .find(|r| r.name == "same account, the role's ARN is enough")
+        .expect("the row exists")
+        .hop();
+    let policy = PolicyDocument::parse(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole"}})
+        .to_string(),
+    )
+    .unwrap();
+    let got = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
     assert_eq!(got.verdict, Verdict::Admitted);
     assert!(
         got.details
             .iter()
-            .any(|d| d.contains("identity policy of 'codebuild'") && d.contains("not checked")),
-        "{got:?}"
-    );
-    let mut same = h.clone();
-    same.role_arn = "arn:aws:iam::123456789012:role/Local".into();
-    let got = evaluate(
-        &policy(&[allow(ROLE, "")]),
-        &RequestContext::new(&same, Utc::now()),
-    );
-    assert!(
-        !got.details.iter().any(|d| d.contains("identity policy")),
+            .any(|d| d.contains("permissions boundaries") && d.contains("SCPs")),
         "{got:?}"
     );
 }
 
 #[test]
-fn a_known_organization_is_tested() {
-    let h = hop(From::Role, None, false, None);
-    let doc = policy(&[allow(
-        "*",
-        r#","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#,
-    )]);
-    let mut ctx = RequestContext::new(&h, Utc::now());
-    ctx.principal_org_id = Some("o-abc".into());
-    assert_eq!(evaluate(&doc, &ctx).verdict, Verdict::Admitted);
-    ctx.principal_org_id = Some("o-other".into());
-    assert_eq!(evaluate(&doc, &ctx).verdict, Verdict::NotAdmitted);
-}
-
-#[test]
-fn cannot_tell_names_the_key() {
-    let h = hop(From::Role, None, false, None);
-    let doc = policy(&[allow(
-        ROLE,
-        r#","Condition":{"StringEquals":{"aws:PrincipalTag/team":"build"}}"#,
-    )]);
-    let got = evaluate(&doc, &RequestContext::new(&h, Utc::now()));
+fn a_not_principal_trust_policy_is_refused_naming_the_field() {
+    let doc = PolicyDocument::parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
+            {"Sid":"Others","Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},"Action":"*"}]}"#,
+    )
+    .unwrap();
+    let err = crate::validity::check_trust_policy(&doc).unwrap_err();
     assert!(
-        got.details
-            .iter()
-            .any(|d| d.contains("aws:PrincipalTag/team")),
-        "{got:?}"
+        err.0.contains("Statement[1] ('Others').NotPrincipal"),
+        "{err}"
     );
 }
 

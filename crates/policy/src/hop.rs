@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use rolehop_model::session::SessionId;
 use serde::Serialize;
 
+use crate::arn::Arn;
 use crate::document::{Principal, Statement, ValueList};
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -44,6 +45,20 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An IAM Identity Center session as the workspace knows it: its account, and no ARN
+    /// (its role, `AWSReservedSSO_<permission set>_<suffix>`, only AWS names; the
+    /// evaluator takes it from an `ObservedCaller` when the engine asked).
+    pub fn sso_role(id: SessionId, session: &str, account_id: &str) -> Self {
+        Self {
+            id,
+            session: session.to_owned(),
+            kind: CallerKind::Role,
+            arn: None,
+            account_id: Some(account_id.to_owned()),
+            session_arn: None,
+        }
+    }
+
     /// The principal a trust policy should name: the exact ARN, else the account root.
     pub fn principal(&self) -> Option<String> {
         self.arn.clone().or_else(|| {
@@ -88,7 +103,7 @@ impl Hop {
     }
 
     pub fn role_account(&self) -> Option<&str> {
-        self.role_arn.split(':').nth(4).filter(|a| !a.is_empty())
+        Arn::account_of(&self.role_arn)
     }
 }
 
@@ -118,10 +133,7 @@ pub type UserArns = HashMap<SessionId, Result<String, String>>;
 
 /// The account id field of an ARN.
 pub fn arn_account(arn: &str) -> Option<String> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_owned)
+    Arn::account_of(arn).map(str::to_owned)
 }
 
 /// The two statements `hop` needs, and notes on what they assume.

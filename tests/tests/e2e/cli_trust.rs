@@ -1,6 +1,8 @@
 //! `rolehop trust` through the built binary, against moto: what each hop of the seed's
 //! story needs (`show`), a CloudFormation template that cfn-lint accepts and moto's
-//! CloudFormation deploys, and `check` of real trust policies read with iam:GetRole.
+//! CloudFormation deploys, and `check` of real trust policies read with iam:GetRole,
+//! with the caller's identity policies read from IAM where the verdict needs them
+//! (across accounts), and signed as AWS accepts IAM calls through an IAM user.
 
 use std::path::Path;
 
@@ -141,16 +143,23 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
         "{role}"
     );
 
-    // The policy names CodeBuildRole, and the caller is a CodeBuildRole session: AWS
-    // admits it, and so does Rolehop. (moto with IAM auth on compares an assumed-role
-    // caller's *session* ARN with the principal, so it denies role principals that AWS
-    // admits: moto is not the oracle for this case, AWS's documentation is.)
+    // The policy names CodeBuildRole, and the caller is a CodeBuildRole session; the
+    // hop crosses accounts, so IAM also needs CodeBuildRole's own policy to allow it:
+    // both sides allow, AWS admits it, and so does Rolehop. (moto with IAM auth on
+    // compares an assumed-role caller's *session* ARN with the principal, so it denies
+    // role principals that AWS admits: moto is not the oracle for this case, AWS's
+    // documentation is.)
+    codebuild_policies(&world, &[("AssumeDeploy", assume_deploy())]);
     let check = world.rolehop(&["trust", "check", "production"]).ok().stdout;
     assert!(
         check.contains(&format!(
             "production: the trust policy of {DEPLOY_ROLE} admits 'codebuild'"
         )) && check.contains("iam:GetRole as 'production'"),
         "{check}"
+    );
+    assert!(
+        check.contains("identity statement 'AssumeDeploy' allows sts:AssumeRole"),
+        "the caller's side was read and allows: {check}"
     );
     let via = world
         .rolehop(&[
@@ -321,4 +330,158 @@ fn a_role_wanting_an_external_id_fails_without_it_and_passes_once_the_session_ca
         .ok();
     let run = world.rolehop(&["trust", "check", "partner", "--json"]).ok();
     assert_eq!(run.json()["evaluation"]["verdict"], "admitted", "{run:?}");
+}
+
+/// Replaces CodeBuildRole's inline policies (the harness gives it one allowing every
+/// action) with `policies`, each a name and a document, as moto's administrator.
+fn codebuild_policies(world: &World, policies: &[(&str, serde_json::Value)]) {
+    let mut env = world.peers.moto().admin_env();
+    let wanted: serde_json::Map<String, serde_json::Value> = policies
+        .iter()
+        .map(|(name, doc)| ((*name).to_owned(), doc.clone()))
+        .collect();
+    env.push((
+        "FIXTURE_POLICIES".into(),
+        serde_json::Value::Object(wanted).to_string(),
+    ));
+    let out = rolehop_e2e::python(
+        r#"
+import json, os, boto3
+iam = boto3.client("iam")
+for name in iam.list_role_policies(RoleName="CodeBuildRole")["PolicyNames"]:
+    iam.delete_role_policy(RoleName="CodeBuildRole", PolicyName=name)
+for name, doc in json.loads(os.environ["FIXTURE_POLICIES"]).items():
+    iam.put_role_policy(RoleName="CodeBuildRole", PolicyName=name, PolicyDocument=json.dumps(doc))
+"#,
+        env,
+    )
+    .expect("python runs");
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// CodeBuildRole's identity statement for the hop to ResourceDeployCAR.
+fn assume_deploy() -> serde_json::Value {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "AssumeDeploy",
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": DEPLOY_ROLE}]})
+}
+
+#[test]
+fn across_accounts_the_callers_own_policy_decides_and_unread_it_is_cannot_tell_naming_the_permission()
+ {
+    let world = World::start();
+    let story = world.seed_story();
+    // codebuild's credentials cached, to read its own policies with.
+    world
+        .rolehop(&["session", "start", "codebuild", "--mfa-code", "123456"])
+        .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trust.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": story.codebuild_arn}, "Action": "sts:AssumeRole"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let check = [
+        "trust",
+        "check",
+        "production",
+        "--policy",
+        file.to_str().unwrap(),
+    ];
+
+    // The trust policy admits CodeBuildRole, but its own policy allows nothing of the
+    // kind: across accounts AWS refuses, and so does Rolehop.
+    let read_only = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ReadBuckets", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]});
+    codebuild_policies(&world, &[("ReadOnly", read_only)]);
+    let refused = world.rolehop(&check).fails_with(10);
+    assert!(
+        refused.stderr.contains(&format!(
+            "no identity policy of 'codebuild' allows sts:AssumeRole on {DEPLOY_ROLE}"
+        )),
+        "{refused:?}"
+    );
+
+    // Both sides allow: admitted.
+    codebuild_policies(&world, &[("AssumeDeploy", assume_deploy())]);
+    let admitted = world
+        .rolehop(&[&check[..], &["--json"]].concat())
+        .ok()
+        .json();
+    assert_eq!(admitted["evaluation"]["verdict"], "admitted", "{admitted}");
+
+    // With IAM authentication on, CodeBuildRole may not read its own policies (its one
+    // policy allows sts:AssumeRole only): Rolehop cannot tell, and says which
+    // permission it lacks rather than guess either way.
+    world.peers.moto().enable_auth().expect("moto auth");
+    let unread = world.rolehop(&check).fails_with(11);
+    assert!(
+        unread.stdout.contains(&format!(
+            "production: the trust policy of {DEPLOY_ROLE} may or may not admit 'codebuild'"
+        )),
+        "{unread:?}"
+    );
+    assert!(
+        unread.stderr.contains(
+            "the identity policies of 'codebuild' could not be read: iam:ListRolePolicies failed (AccessDenied"
+        ) && unread.stderr.contains("reading it takes iam:ListRolePolicies, iam:GetRolePolicy"),
+        "{unread:?}"
+    );
+}
+
+#[test]
+fn through_an_iam_user_without_mfa_iam_calls_are_signed_with_its_long_lived_key() {
+    let world = World::start();
+    let dave = world.add_iam_user("dave", "dave");
+    let role = world.create_role_trusting(
+        "DaveDeploys",
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": dave.arn}, "Action": "sts:AssumeRole"}]}),
+    );
+    world.add_role("deploys", "dave", &role);
+    // The start caches dave's session token, obtained without MFA: AWS refuses IAM
+    // calls signed with such a token (moto accepts them), so none may sign GetRole.
+    world.rolehop(&["session", "start", "deploys"]).ok();
+
+    world.peers.moto().start_recording().expect("recording");
+    let check = world
+        .rolehop(&["trust", "check", "deploys", "--json"])
+        .ok()
+        .json();
+    assert_eq!(check["evaluation"]["verdict"], "admitted", "{check}");
+    assert_eq!(check["source"], "iam:GetRole as 'dave'", "{check}");
+
+    let calls = world.peers.moto().recorded_calls().expect("recording");
+    let iam: Vec<_> = calls
+        .iter()
+        .filter(|c| {
+            let action = c.get("Action").map(String::as_str).unwrap_or_default();
+            action.starts_with("Get")
+                && action != "GetCallerIdentity"
+                && action != "GetSessionToken"
+                || action.starts_with("List")
+        })
+        .collect();
+    let actions: Vec<&str> = iam.iter().map(|c| c["Action"].as_str()).collect();
+    assert!(actions.contains(&"GetRole"), "{calls:?}");
+    assert!(
+        actions.contains(&"ListUserPolicies"),
+        "dave's own policies read: {calls:?}"
+    );
+    for call in &iam {
+        assert_eq!(
+            call.get("@signed-by"),
+            Some(&dave.access_key_id),
+            "{} signed with dave's long-lived key, not a session token: {calls:?}",
+            call["Action"]
+        );
+    }
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.get("Action").is_some_and(|a| a == "GetSessionToken")),
+        "no session token is asked for to sign IAM calls: {calls:?}"
+    );
 }

@@ -51,6 +51,7 @@ mod keychain_batch;
 /// Ignored in `cargo xtask test`: `cargo xtask bundle --check` runs it on the packages.
 mod package;
 mod peers_smoke;
+mod policy_lint;
 /// About two minutes; `.config/nextest.toml` gives it a longer timeout.
 mod rotation_soak;
 mod sso_peer;

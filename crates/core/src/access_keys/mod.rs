@@ -23,9 +23,10 @@
 //! keychain: [`Engine::access_key_report`] marks which one, and the next rotation's
 //! refusal names the other.
 //!
-//! IAM calls are signed with what the user's own policy most likely allows: the long-lived
-//! key, or for a user with an MFA device its MFA session token (policies commonly deny
-//! key management without MFA). `GetCallerIdentity` needs no permission at all.
+//! IAM calls are signed as every IAM call through an IAM user is (`engine/signer.rs`):
+//! the long-lived key, or for a user with an MFA device its MFA session token (policies
+//! commonly deny key management without MFA), never a token obtained without MFA.
+//! `GetCallerIdentity` needs no permission at all.
 
 use rolehop_aws::iam;
 
@@ -355,8 +356,8 @@ impl Engine {
         let ws = self.workspace().await?;
         let stored = ws.find(selector).map_err(EngineError::from)?;
         let session = stored.session.clone();
-        let user = match &session.kind {
-            SessionKind::IamUser(user) => user.clone(),
+        match &session.kind {
+            SessionKind::IamUser(_) => {}
             SessionKind::Role(_) | SessionKind::SsoRole(_) => {
                 let root = ws.chain(session.id).first().map(|s| s.name.clone());
                 return Err(KeyError::NotIamUser {
@@ -364,38 +365,22 @@ impl Engine {
                     root: root.unwrap_or_default(),
                 });
             }
-        };
+        }
         let missing = || KeyError::MissingKeys {
             session: session.name.clone(),
         };
-        let text = self
-            .keychain()
-            .get_async(&access_keys_account(session.id))
-            .await
-            .map_err(EngineError::from)?
+        let keys = self
+            .long_lived_keys(session.id)
+            .await?
             .ok_or_else(missing)?;
-        let keys: Credentials = serde_json::from_str(&text).map_err(|_| missing())?;
-        let signer = if user.mfa_serial.is_some() {
-            let who = match asking {
-                Asking::IfNeeded => MfaAsking::Here,
-                Asking::Never => MfaAsking::Never,
-            };
-            match self
-                .credentials_asking(&session.id.into(), mfa_code, who)
-                .await
-            {
-                Ok((_, token)) => token,
-                Err(EngineError::SessionFailed { failure, .. })
-                    if who == MfaAsking::Never
-                        && failure.code == crate::model::FailureCode::MfaRequired =>
-                {
-                    keys.clone()
-                }
-                Err(e) => return Err(e.into()),
-            }
-        } else {
-            keys.clone()
+        let who = match asking {
+            Asking::IfNeeded => MfaAsking::Here,
+            Asking::Never => MfaAsking::Never,
         };
+        let signer = self
+            .service_signer(&session.id.into(), mfa_code, who)
+            .await?
+            .credentials;
         Ok(UserKeys {
             id: session.id,
             name: session.name,

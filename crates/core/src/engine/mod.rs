@@ -16,6 +16,7 @@ mod inputs;
 mod lifecycle;
 mod recent;
 mod sessions;
+mod signer;
 mod sso;
 
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ pub use self::click::ClickAction;
 pub(crate) use self::forget::Forget;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;
+pub(crate) use self::signer::SignedWith;
 pub use self::sso::{NewSsoRole, PendingLogin};
 use crate::chain::ChainResolver;
 use crate::delivery::Delivery;

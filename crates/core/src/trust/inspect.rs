@@ -1,6 +1,12 @@
 //! The trust commands on a live engine: the IAM users' ARNs asked of STS, the hops'
 //! needs, and a role's actual trust policy read with `iam:GetRole` through a session
-//! that can read it (or given as text), evaluated for the hop.
+//! that can read it (or given as text), evaluated for the hop with what the caller's
+//! own credentials tell of its side (`caller.rs`: its identity policies, an IAM
+//! Identity Center session's real ARN).
+//!
+//! Every IAM call through an IAM user is signed with its long-lived key or its MFA
+//! session token (`engine/signer.rs`), never with a token obtained without MFA, which
+//! AWS refuses for IAM.
 //!
 //! Only the engine's public surface is used (the workspace, the keychain entry of an
 //! IAM user's keys, the shared STS client, [`Engine::credentials`]), so this module
@@ -14,11 +20,12 @@ use serde::Serialize;
 use crate::chain::ChainError;
 use crate::chain::access_keys_account;
 use crate::credentials::Credentials;
-use crate::engine::Engine;
+use crate::engine::{Engine, MfaAsking};
 use crate::error::{EngineError, ErrorKind, Missing, Problem};
 use crate::model::{SessionKind, SessionState};
 use crate::reference::SessionRef;
-use crate::trust::evaluate::{Evaluation, RequestContext, evaluate};
+use crate::trust::caller::{self, CallerSide, UserIds};
+use crate::trust::evaluate::{Evaluation, RequestContext, Verdict, evaluate};
 use crate::trust::explain::{
     EXPLAIN_BOUND, PolicyReading, TrustExplanation, explanation, refused_role_hop,
 };
@@ -27,6 +34,7 @@ use crate::trust::policy::{PolicyDocument, PolicyError};
 use crate::trust::statement::{Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
 use crate::validate::ValidationError;
 use crate::workspace::Workspace;
+use rolehop_policy::validity::check_trust_policy;
 
 /// Where `check` gets the trust policy.
 #[derive(Debug, Clone)]
@@ -112,20 +120,37 @@ impl Problem for TrustError {
     }
 }
 
-/// `text` (a trust policy, from `origin`) evaluated for `hop`.
-fn report(hop: Hop, text: &str, origin: String) -> Result<CheckReport, TrustError> {
-    let policy = PolicyDocument::parse_from_iam(text).map_err(|cause| TrustError::Policy {
+/// `text` (a trust policy, from `origin`) parsed, or why IAM would not take it as a
+/// role's trust policy (`NotPrincipal`...).
+fn parsed(hop: &Hop, text: &str, origin: &str) -> Result<PolicyDocument, TrustError> {
+    let invalid = |cause| TrustError::Policy {
         role: hop.role_arn.clone(),
-        origin: origin.clone(),
+        origin: origin.to_owned(),
         cause,
-    })?;
-    let evaluation = evaluate(&policy, &RequestContext::new(&hop, Utc::now()));
-    Ok(CheckReport {
+    };
+    let policy = PolicyDocument::parse_from_iam(text).map_err(invalid)?;
+    check_trust_policy(&policy).map_err(invalid)?;
+    Ok(policy)
+}
+
+/// `policy` evaluated for `hop`, with what was learned of the caller.
+fn report(hop: Hop, policy: PolicyDocument, origin: String, side: &CallerSide) -> CheckReport {
+    let ctx = side.apply(RequestContext::new(&hop, Utc::now()));
+    let mut evaluation = evaluate(&policy, &ctx);
+    side.note(&hop, &mut evaluation);
+    CheckReport {
         hop,
         source: origin,
         policy,
         evaluation,
-    })
+    }
+}
+
+/// Whether the caller's side can still change the verdict of `policy` on its own: not
+/// when the trust policy alone already refuses.
+fn caller_side_matters(hop: &Hop, policy: &PolicyDocument) -> bool {
+    let alone = evaluate(policy, &RequestContext::new(hop, Utc::now()));
+    matches!(alone.verdict, Verdict::Admitted | Verdict::CannotTell)
 }
 
 /// The trust commands, on an open engine.
@@ -157,26 +182,26 @@ impl<'a> TrustInspector<'a> {
         options: NeedsOptions,
     ) -> Result<Vec<HopNeeds>, EngineError> {
         let selector = session.into();
-        let (_, chain, users) = self.hops(&selector).await?;
+        let (_, chain, (users, _)) = self.hops(&selector).await?;
         Ok(chain.iter().map(|h| needs(h, &users, options)).collect())
     }
 
     async fn hops(
         &self,
         selector: &SessionRef,
-    ) -> Result<(Workspace, Vec<Hop>, UserArns), EngineError> {
+    ) -> Result<(Workspace, Vec<Hop>, (UserArns, UserIds)), EngineError> {
         let ws = self.engine.workspace().await?;
         let (chain, users) = self.hops_in(&ws, selector).await?;
         Ok((ws, chain, users))
     }
 
     /// The role hops of `selector`'s chain in `ws`, root first, with the IAM users'
-    /// ARNs asked of STS.
+    /// ARNs and user ids asked of STS.
     async fn hops_in(
         &self,
         ws: &Workspace,
         selector: impl Into<SessionRef>,
-    ) -> Result<(Vec<Hop>, UserArns), EngineError> {
+    ) -> Result<(Vec<Hop>, (UserArns, UserIds)), EngineError> {
         let target = ws.find(selector)?.session.clone();
         if !matches!(target.kind, SessionKind::Role(_)) {
             return Err(ValidationError::new(
@@ -190,7 +215,7 @@ impl<'a> TrustInspector<'a> {
             .into());
         }
         let users = self.user_arns(ws, target.id).await;
-        let chain = hops(ws, target.id, &users);
+        let chain = hops(ws, target.id, &users.0);
         // The workspace refuses a role without its parent; a hand-edited file may not.
         if chain.last().map(|h| h.session.as_str()) != Some(target.name.as_str()) {
             return Err(EngineError::NotFound {
@@ -202,9 +227,10 @@ impl<'a> TrustInspector<'a> {
     }
 
     /// `GetCallerIdentity` of each IAM user's long-lived keys in the chain (no MFA is
-    /// needed for it); why not, when it cannot be asked.
-    async fn user_arns(&self, ws: &Workspace, id: crate::model::SessionId) -> UserArns {
-        let mut out = UserArns::new();
+    /// needed for it): its ARN, or why it cannot be asked, and its user id.
+    async fn user_arns(&self, ws: &Workspace, id: crate::model::SessionId) -> (UserArns, UserIds) {
+        let mut arns = UserArns::new();
+        let mut ids = UserIds::new();
         for session in ws.chain(id) {
             if !matches!(session.kind, SessionKind::IamUser(_)) {
                 continue;
@@ -214,13 +240,13 @@ impl<'a> TrustInspector<'a> {
                 .keychain()
                 .get_async(&access_keys_account(session.id))
                 .await;
-            let arn = match keys {
+            let identity = match keys {
                 Ok(Some(json)) => match serde_json::from_str::<Credentials>(&json) {
                     Ok(keys) => self
                         .engine
                         .resolver()
                         .sts()
-                        .caller_arn(&keys, ws.region_of(session).as_deref())
+                        .caller_identity(&keys, ws.region_of(session).as_deref())
                         .await
                         .map_err(|e| format!("GetCallerIdentity failed: {e}")),
                     Err(_) => Err("its keys in the keychain are unreadable".to_owned()),
@@ -228,9 +254,15 @@ impl<'a> TrustInspector<'a> {
                 Ok(None) => Err("no access keys in the keychain".to_owned()),
                 Err(e) => Err(e.to_string()),
             };
-            out.insert(session.id, arn);
+            let arn = identity.map(|found| {
+                if let Some(user_id) = found.user_id {
+                    ids.insert(session.id, user_id);
+                }
+                found.arn
+            });
+            arns.insert(session.id, arn);
         }
-        out
+        (arns, ids)
     }
 
     /// Evaluates the trust policy of `selector`'s role for its hop.
@@ -240,7 +272,7 @@ impl<'a> TrustInspector<'a> {
         source: PolicySource,
     ) -> Result<CheckReport, TrustError> {
         let selector = session.into();
-        let (ws, chain, _) = self.hops(&selector).await?;
+        let (ws, chain, users) = self.hops(&selector).await?;
         let hop = chain
             .last()
             .cloned()
@@ -249,7 +281,32 @@ impl<'a> TrustInspector<'a> {
             PolicySource::Document { text, origin } => (text, origin),
             PolicySource::Fetch { via } => self.fetch(&ws, &hop, via).await?,
         };
-        report(hop, &text, origin)
+        let policy = parsed(&hop, &text, &origin)?;
+        let side = self.caller_side(&ws, &hop, &users, &policy).await;
+        Ok(report(hop, policy, origin, &side))
+    }
+
+    /// What the caller's own credentials tell of its side of `hop`, when it can still
+    /// change the verdict of `policy`.
+    async fn caller_side(
+        &self,
+        ws: &Workspace,
+        hop: &Hop,
+        (users, ids): &(UserArns, UserIds),
+        policy: &PolicyDocument,
+    ) -> CallerSide {
+        if !caller_side_matters(hop, policy) {
+            return CallerSide::default();
+        }
+        caller::learn(
+            self.engine,
+            &self.iam,
+            ws,
+            hop,
+            (users, ids),
+            MfaAsking::ThroughTheApp,
+        )
+        .await
     }
 
     /// Why AWS refused the `AssumeRole` of `session` (a role session of `ws`), in
@@ -264,19 +321,22 @@ impl<'a> TrustInspector<'a> {
         let online = async {
             let (chain, users) = self.hops_in(ws, session).await.ok()?;
             let hop = chain.last()?.clone();
-            let reading = match self.fetch(ws, &hop, None).await {
-                Ok((text, origin)) => match report(hop.clone(), &text, origin) {
-                    Ok(r) => crate::trust::explain::evaluated(r.source, r.evaluation),
-                    Err(e) => PolicyReading::Unread {
-                        reason: e.to_string(),
-                    },
-                },
+            let read = match self.fetch(ws, &hop, None).await {
+                Ok((text, origin)) => parsed(&hop, &text, &origin).map(|p| (p, origin)),
+                Err(e) => Err(e),
+            };
+            let reading = match read {
+                Ok((policy, origin)) => {
+                    let side = self.caller_side(ws, &hop, &users, &policy).await;
+                    let r = report(hop.clone(), policy, origin, &side);
+                    crate::trust::explain::evaluated(r.source, r.evaluation)
+                }
                 Err(e) => PolicyReading::Unread {
                     reason: e.to_string(),
                 },
             };
             Some(explanation(
-                &needs(&hop, &users, NeedsOptions::default()),
+                &needs(&hop, &users.0, NeedsOptions::default()),
                 reading,
             ))
         };
@@ -302,7 +362,8 @@ impl<'a> TrustInspector<'a> {
         ))
     }
 
-    /// The role's trust policy from `iam:GetRole`, and who read it.
+    /// The role's trust policy from `iam:GetRole`, and who read it (signed as
+    /// `engine/signer.rs` says: an IAM user with its key or MFA token).
     async fn fetch(
         &self,
         ws: &Workspace,
@@ -344,8 +405,11 @@ impl<'a> TrustInspector<'a> {
                 ))
                 .into());
             }
-            let (view, creds) = self.engine.credentials(&via, None, true).await?;
-            return read(creds, view.session.name).await;
+            let signer = self
+                .engine
+                .service_signer(&stored.session.id.into(), None, MfaAsking::Here)
+                .await?;
+            return read(signer.credentials, signer.view.session.name).await;
         }
         let mut candidates = Vec::new();
         if hop.caller.account_id.as_deref() == Some(role_account.as_str()) {
@@ -362,8 +426,12 @@ impl<'a> TrustInspector<'a> {
         }
         let mut tried = Vec::new();
         for name in candidates {
-            match self.engine.credentials(&name, None, false).await {
-                Ok((_, creds)) => return read(creds, name).await,
+            let signer = self
+                .engine
+                .service_signer(&name.as_str().into(), None, MfaAsking::ThroughTheApp)
+                .await;
+            match signer {
+                Ok(signer) => return read(signer.credentials, name).await,
                 Err(e) => tried.push(format!("'{name}': {e}")),
             }
         }

@@ -5,6 +5,7 @@
 //! `iam:GetRole` ([`iam`]) through a session that can ([`inspect`]), and a refused
 //! `AssumeRole` explained in those terms ([`explain`]).
 
+mod caller;
 pub mod explain;
 pub use rolehop_aws::iam;
 pub mod inspect;

@@ -83,15 +83,8 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
             }
         }
         // The portal's role is `AWSReservedSSO_<permission set>_<suffix>`, whose suffix
-        // only AWS knows: the account is what a trust policy can name.
-        SessionKind::SsoRole(sso) => Caller {
-            id: parent.id,
-            session: parent.name.clone(),
-            kind: CallerKind::Role,
-            arn: None,
-            session_arn: None,
-            account_id: Some(sso.account_id.clone()),
-        },
+        // only AWS knows: `trust check` asks GetCallerIdentity for it (`caller.rs`).
+        SessionKind::SsoRole(sso) => Caller::sso_role(parent.id, &parent.name, &sso.account_id),
     }
 }
 
