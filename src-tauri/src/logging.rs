@@ -8,11 +8,13 @@
 //!
 //! Lines are written synchronously: the app logs a few lines per session start, and a
 //! background writer would lose the last ones when "Quit" ends the process.
+//!
+//! The directory is 0700 and the files 0600 (`rolehop_logs::DailyFile`): a log names
+//! sessions, accounts and roles, which other local users have no business reading.
 
 use std::path::{Path, PathBuf};
 
-use rolehop_logs::{LevelFilter, Request};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use rolehop_logs::{DailyFile, LevelFilter, Request};
 
 /// The environment variable that moves the log directory (tests set it).
 pub const DIR_ENV: &str = "ROLEHOP_LOG_DIR";
@@ -37,16 +39,11 @@ pub fn directory(dir_override: Option<std::ffi::OsString>) -> Option<PathBuf> {
     }
 }
 
-/// The daily-rotated file appender in `dir` (created if missing), keeping
-/// [`KEPT_FILES`] files named `rolehop.YYYY-MM-DD.log`.
-pub fn appender(dir: &Path) -> std::io::Result<RollingFileAppender> {
-    RollingFileAppender::builder()
-        .rotation(Rotation::DAILY)
-        .filename_prefix("rolehop")
-        .filename_suffix("log")
-        .max_log_files(KEPT_FILES)
-        .build(dir)
-        .map_err(std::io::Error::other)
+/// The daily file in `dir` (created 0700 if missing, tightened or refused if others may
+/// read or write it), keeping [`KEPT_FILES`] files named `rolehop.YYYY-MM-DD.log`, each
+/// 0600.
+pub fn appender(dir: &Path) -> std::io::Result<DailyFile> {
+    DailyFile::open(dir, "rolehop", KEPT_FILES)
 }
 
 /// Installs the app's log. A log that cannot be opened is said on stderr and the app
@@ -108,5 +105,25 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("below the default level"), "{text}");
+    }
+
+    /// Finding 8 of issue 23: the app's log directory is 0700 and its file 0600 (with
+    /// `tracing-appender` they were 0755 and 0644 under the usual umask).
+    #[cfg(unix)]
+    #[test]
+    fn the_apps_log_directory_and_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("state/rolehop/logs");
+        let file = appender(&dir).unwrap();
+        let choice = rolehop_logs::choose(&Request::Level(DEFAULT), DEFAULT);
+        tracing::subscriber::with_default(rolehop_logs::subscriber(file, choice), || {
+            tracing::info!("Rolehop desktop started");
+        });
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            assert_eq!(mode(&entry.unwrap().path()), 0o600);
+        }
     }
 }

@@ -22,6 +22,17 @@
 //!
 //! A refused connection is logged (uid, reason) without the secret it offered.
 //!
+//! # What the app agrees to show
+//!
+//! A request names a session and an MFA device; the app shows it only when its
+//! workspace, read at that moment, has that session as an IAM user with that very
+//! device, and the session the request is for chains through it. The dialog then shows
+//! the workspace's names, not the asker's. Anything else is answered
+//! [`Answer::Unavailable`] with why, and no dialog opens. At most one dialog per MFA
+//! device is open at a time: up to [`MAX_WAITING_PER_DEVICE`] more requests for it wait
+//! their turn (within the same timeout), more are refused; at most [`MAX_CONNECTIONS`]
+//! connections are served at once, more are closed as they arrive.
+//!
 //! # The protocol
 //!
 //! One request, one answer, each a frame: a 4-byte big-endian length, then that many
@@ -30,19 +41,24 @@
 //! ([`Answer`]) carries the code, or why there is none. The client closing its end
 //! (its own timeout, Ctrl-C) withdraws the request: the dialog closes.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
+use crate::Engine;
 use crate::durable::{self, NEW_FILE_MODE};
 use crate::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
+use crate::model::SessionKind;
+use crate::workspace::Workspace;
 
 /// The socket's file name in the runtime directory.
 pub const SOCKET: &str = "agent.sock";
@@ -52,6 +68,10 @@ pub const SECRET: &str = "agent.secret";
 pub const MAX_FRAME: usize = 16 * 1024;
 /// How long a connection may take to send its request.
 const REQUEST_WITHIN: Duration = Duration::from_secs(5);
+/// How many requests for one MFA device may wait while its dialog is open.
+pub const MAX_WAITING_PER_DEVICE: usize = 2;
+/// The most connections served at once.
+pub const MAX_CONNECTIONS: usize = 32;
 
 /// A request: the launch's secret and what to ask for.
 #[derive(Serialize, Deserialize)]
@@ -163,10 +183,12 @@ pub struct AgentServer {
 }
 
 impl AgentServer {
-    /// Opens the channel in runtime directory `dir`; each request waits at most
-    /// `timeout` for the dialog's answer.
+    /// Opens the channel in runtime directory `dir`; each request is checked against
+    /// `engine`'s workspace and waits at most `timeout` (its turn and the dialog's
+    /// answer).
     pub async fn start(
         dir: PathBuf,
+        engine: Arc<Engine>,
         prompt: Arc<dyn MfaPrompt>,
         timeout: Duration,
     ) -> Result<Self, AgentError> {
@@ -185,12 +207,29 @@ impl AgentServer {
             path: socket.clone(),
             source,
         })?;
-        let secret: Arc<Zeroizing<String>> = Arc::new(secret);
+        let channel = Arc::new(Channel {
+            secret,
+            engine,
+            prompt,
+            timeout,
+            devices: DeviceTurns::default(),
+        });
+        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let task = tokio::spawn(async move {
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
-                        tokio::spawn(serve(stream, secret.clone(), prompt.clone(), timeout));
+                        let Ok(slot) = slots.clone().try_acquire_owned() else {
+                            tracing::warn!(
+                                "the MFA channel closed a connection: {MAX_CONNECTIONS} are open already"
+                            );
+                            continue;
+                        };
+                        let channel = channel.clone();
+                        tokio::spawn(async move {
+                            channel.serve(stream).await;
+                            drop(slot);
+                        });
                     }
                     Err(e) => {
                         tracing::warn!("the MFA channel could not accept a connection: {e}");
@@ -261,67 +300,209 @@ fn prepare(
     Ok(listener)
 }
 
-/// One connection: the peer's uid, then its secret, then the dialog.
-async fn serve(
-    mut stream: UnixStream,
-    secret: Arc<Zeroizing<String>>,
+/// What every connection shares.
+struct Channel {
+    secret: Zeroizing<String>,
+    engine: Arc<Engine>,
     prompt: Arc<dyn MfaPrompt>,
     timeout: Duration,
-) {
-    let me = crate::durable::trust::current_uid();
-    let pid = match stream.peer_cred() {
-        Ok(cred) if cred.uid() == me => cred.pid(),
-        Ok(cred) => {
-            tracing::warn!(
-                uid = cred.uid(),
-                "refused an MFA request from another user's process"
+    devices: DeviceTurns,
+}
+
+impl Channel {
+    /// One connection: the peer's uid, then its secret, then the workspace's word, then
+    /// the device's turn, then the dialog.
+    async fn serve(&self, mut stream: UnixStream) {
+        let me = crate::durable::trust::current_uid();
+        let pid = match stream.peer_cred() {
+            Ok(cred) if cred.uid() == me => cred.pid(),
+            Ok(cred) => {
+                tracing::warn!(
+                    uid = cred.uid(),
+                    "refused an MFA request from another user's process"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("refused an MFA request whose sender could not be told: {e}");
+                return;
+            }
+        };
+        let ask: Ask = match tokio::time::timeout(REQUEST_WITHIN, read_frame(&mut stream)).await {
+            Ok(Ok(ask)) => ask,
+            Ok(Err(e)) => {
+                tracing::warn!(?pid, "refused an MFA request that could not be read: {e}");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    ?pid,
+                    "refused an MFA connection that sent no request within 5 s"
+                );
+                return;
+            }
+        };
+        if !secret_matches(&ask.secret, &self.secret) {
+            tracing::warn!(?pid, "refused an MFA request without this launch's secret");
+            let _ = write_frame(&mut stream, &Answer::Refused).await;
+            return;
+        }
+        let request = match self.engine.workspace().await {
+            Ok(ws) => admitted(&ws, &ask.request),
+            Err(e) => Err(format!(
+                "the Rolehop desktop app cannot read its workspace to check the request: {e}"
+            )),
+        };
+        let mut request = match request {
+            Ok(request) => request,
+            Err(why) => {
+                tracing::warn!(?pid, "refused an MFA request: {why}");
+                let _ = write_frame(&mut stream, &Answer::Unavailable { message: why }).await;
+                return;
+            }
+        };
+        // The dialog keys requests by id: never trust another process to pick a fresh one.
+        request.request_id = uuid::Uuid::new_v4();
+        let Some(place) = self.devices.join(&request.mfa_serial) else {
+            let why = format!(
+                "the Rolehop desktop app is already asking for the code of MFA device {} and \
+                 {MAX_WAITING_PER_DEVICE} more requests for it are waiting; try again once \
+                 they are answered",
+                request.mfa_serial
             );
+            tracing::warn!(?pid, session = %request.session_name, "refused an MFA request: too many for one device");
+            let _ = write_frame(&mut stream, &Answer::Unavailable { message: why }).await;
             return;
+        };
+        tracing::info!(?pid, session = %request.session_name, "MFA code asked for by another Rolehop process");
+        let (mut reader, mut writer) = stream.split();
+        let mut probe = [0u8; 1];
+        let timeout = self.timeout;
+        let asked = async {
+            let _turn = place.turn().await;
+            self.prompt.ask(request).await
+        };
+        let answer = tokio::select! {
+            asked = tokio::time::timeout(timeout, asked) => match asked {
+                Ok(Ok(code)) => Answer::Code { code: code.to_string() },
+                Ok(Err(MfaError::Cancelled)) => Answer::Cancelled,
+                Ok(Err(MfaError::Timeout { seconds })) => Answer::Timeout { seconds },
+                Ok(Err(MfaError::Unavailable(message))) => Answer::Unavailable { message },
+                Err(_) => Answer::Timeout { seconds: timeout.as_secs() },
+            },
+            // The asker went away (its own timeout, Ctrl-C): dropping the question closes
+            // the dialog, or gives up its turn.
+            _ = reader.read(&mut probe) => return,
+        };
+        if let Err(e) = write_frame(&mut writer, &answer).await {
+            tracing::warn!(?pid, "could not send the MFA answer back: {e}");
         }
-        Err(e) => {
-            tracing::warn!("refused an MFA request whose sender could not be told: {e}");
-            return;
-        }
-    };
-    let ask: Ask = match tokio::time::timeout(REQUEST_WITHIN, read_frame(&mut stream)).await {
-        Ok(Ok(ask)) => ask,
-        Ok(Err(e)) => {
-            tracing::warn!(?pid, "refused an MFA request that could not be read: {e}");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!(
-                ?pid,
-                "refused an MFA connection that sent no request within 5 s"
-            );
-            return;
-        }
-    };
-    if !secret_matches(&ask.secret, &secret) {
-        tracing::warn!(?pid, "refused an MFA request without this launch's secret");
-        let _ = write_frame(&mut stream, &Answer::Refused).await;
-        return;
     }
-    let mut request = ask.request;
-    // The dialog keys requests by id: never trust another process to pick a fresh one.
-    request.request_id = uuid::Uuid::new_v4();
-    tracing::info!(?pid, session = %request.session_name, "MFA code asked for by another Rolehop process");
-    let (mut reader, mut writer) = stream.split();
-    let mut probe = [0u8; 1];
-    let answer = tokio::select! {
-        asked = tokio::time::timeout(timeout, prompt.ask(request)) => match asked {
-            Ok(Ok(code)) => Answer::Code { code: code.to_string() },
-            Ok(Err(MfaError::Cancelled)) => Answer::Cancelled,
-            Ok(Err(MfaError::Timeout { seconds })) => Answer::Timeout { seconds },
-            Ok(Err(MfaError::Unavailable(message))) => Answer::Unavailable { message },
-            Err(_) => Answer::Timeout { seconds: timeout.as_secs() },
-        },
-        // The asker went away (its own timeout, Ctrl-C): dropping the question closes
-        // the dialog.
-        _ = reader.read(&mut probe) => return,
+}
+
+/// The request as the app will show it, when `ws` has `asked.session` as an IAM user
+/// with MFA device `asked.mfa_serial` and `asked.for_session` names a session whose
+/// chain starts at that user; else why not. The names shown are the workspace's.
+pub fn admitted(ws: &Workspace, asked: &MfaRequest) -> Result<MfaRequest, String> {
+    let refused = |why: String| {
+        Err(format!(
+            "the Rolehop desktop app refused to ask for an MFA code: {why}"
+        ))
     };
-    if let Err(e) = write_frame(&mut writer, &answer).await {
-        tracing::warn!(?pid, "could not send the MFA answer back: {e}");
+    let Some(user) = ws.get(asked.session) else {
+        return refused(format!(
+            "its workspace has no session with id {}",
+            asked.session
+        ));
+    };
+    let user = &user.session;
+    let device = match &user.kind {
+        SessionKind::IamUser(u) => u.mfa_serial.as_deref(),
+        _ => None,
+    };
+    if device != Some(asked.mfa_serial.as_str()) {
+        return refused(format!(
+            "session '{}' has no MFA device {} in its workspace",
+            user.name, asked.mfa_serial
+        ));
+    }
+    let target = ws
+        .sessions
+        .iter()
+        .map(|s| &s.session)
+        .find(|s| s.name == asked.for_session);
+    let Some(target) = target.filter(|t| ws.chain(t.id).first().map(|s| s.id) == Some(user.id))
+    else {
+        return refused(format!(
+            "its workspace has no session '{}' reached through '{}'",
+            asked.for_session, user.name
+        ));
+    };
+    Ok(MfaRequest {
+        request_id: asked.request_id,
+        session: user.id,
+        session_name: user.name.clone(),
+        mfa_serial: asked.mfa_serial.clone(),
+        for_session: target.name.clone(),
+    })
+}
+
+/// Whose turn it is, per MFA device: one dialog open, a few requests waiting.
+#[derive(Default)]
+struct DeviceTurns(Mutex<HashMap<String, Line>>);
+
+/// One device's line: its turn (one permit) and how many hold a place in it.
+struct Line {
+    turn: Arc<Semaphore>,
+    places: usize,
+}
+
+impl DeviceTurns {
+    /// A place in `device`'s line; `None` when its dialog is open and
+    /// [`MAX_WAITING_PER_DEVICE`] requests wait already.
+    fn join(&self, device: &str) -> Option<Place<'_>> {
+        let mut lines = self.0.lock().expect("device turns");
+        let line = lines.entry(device.to_owned()).or_insert_with(|| Line {
+            turn: Arc::new(Semaphore::new(1)),
+            places: 0,
+        });
+        if line.places > MAX_WAITING_PER_DEVICE {
+            return None;
+        }
+        line.places += 1;
+        Some(Place {
+            turns: self,
+            device: device.to_owned(),
+            turn: line.turn.clone(),
+        })
+    }
+}
+
+/// A request's place in its device's line, given up when dropped.
+struct Place<'a> {
+    turns: &'a DeviceTurns,
+    device: String,
+    turn: Arc<Semaphore>,
+}
+
+impl Place<'_> {
+    async fn turn(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.turn
+            .acquire()
+            .await
+            .expect("a device's turn is never closed")
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        let mut lines = self.turns.0.lock().expect("device turns");
+        if let Some(line) = lines.get_mut(&self.device) {
+            line.places -= 1;
+            if line.places == 0 {
+                lines.remove(&self.device);
+            }
+        }
     }
 }
 
@@ -475,20 +656,106 @@ mod tests {
         ));
     }
 
+    const ALICE_MFA: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+    /// A workspace with alice (an IAM user with an MFA device) and a role chained from
+    /// her, and the request alice's chain would send for that role.
+    async fn alice(home: &tempfile::TempDir) -> (Arc<Engine>, MfaRequest) {
+        let engine = crate::endpoint::tests::engine_with_user(home, "alice", Some(ALICE_MFA)).await;
+        engine
+            .add_role(crate::NewRole {
+                name: "production".into(),
+                profile: "production".into(),
+                parent: "alice".into(),
+                role_arn: "arn:aws:iam::123456789012:role/Deploy".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let id = engine.session("alice").await.unwrap().session.id;
+        let request = MfaRequest {
+            request_id: uuid::Uuid::new_v4(),
+            session: id,
+            session_name: "alice".into(),
+            mfa_serial: ALICE_MFA.into(),
+            for_session: "production".into(),
+        };
+        (engine, request)
+    }
+
+    /// The in-process "dialog" (the desktop suite drives the real one): records what it
+    /// was shown and how many were open at once; each answers "123456" when the test
+    /// lets one through.
+    struct Dialog {
+        shown: Mutex<Vec<MfaRequest>>,
+        open: std::sync::atomic::AtomicUsize,
+        most_open: std::sync::atomic::AtomicUsize,
+        answer: Semaphore,
+    }
+
+    impl Default for Dialog {
+        fn default() -> Self {
+            Self {
+                shown: Mutex::default(),
+                open: Default::default(),
+                most_open: Default::default(),
+                answer: Semaphore::new(0),
+            }
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct DialogPrompt(Arc<Dialog>);
+
+    impl DialogPrompt {
+        fn answering() -> Self {
+            let prompt = Self::default();
+            prompt.0.answer.add_permits(1000);
+            prompt
+        }
+
+        fn shown(&self) -> Vec<MfaRequest> {
+            self.0.shown.lock().unwrap().clone()
+        }
+    }
+
+    impl MfaPrompt for DialogPrompt {
+        fn ask(&self, request: MfaRequest) -> MfaFuture {
+            use std::sync::atomic::Ordering::SeqCst;
+            let dialog = self.0.clone();
+            Box::pin(async move {
+                dialog.shown.lock().unwrap().push(request);
+                let open = dialog.open.fetch_add(1, SeqCst) + 1;
+                dialog.most_open.fetch_max(open, SeqCst);
+                /// Closes the dialog however the question ends (answered or dropped).
+                struct Closed<'a>(&'a Dialog);
+                impl Drop for Closed<'_> {
+                    fn drop(&mut self) {
+                        self.0.open.fetch_sub(1, SeqCst);
+                    }
+                }
+                let _closed = Closed(&dialog);
+                dialog.answer.acquire().await.unwrap().forget();
+                Ok(Zeroizing::new("123456".to_owned()))
+            })
+        }
+    }
+
     #[tokio::test]
     async fn the_server_answers_only_a_request_carrying_its_secret() {
         use std::os::unix::fs::PermissionsExt;
-        // The in-process "dialog": a code given up front (the desktop suite drives the
-        // real one).
-        let prompt = Arc::new(crate::mfa::OneCode::new(
-            Zeroizing::new("123456".into()),
-            Arc::new(crate::mfa::NoPrompt("no second code".into())),
-        ));
         let home = tempfile::tempdir().unwrap();
+        let (engine, alice) = alice(&home).await;
         let run = home.path().join("run");
-        let server = AgentServer::start(run.clone(), prompt, Duration::from_secs(5))
-            .await
-            .unwrap();
+        let dialog = DialogPrompt::answering();
+        let server = AgentServer::start(
+            run.clone(),
+            engine,
+            Arc::new(dialog.clone()),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&run), 0o700);
         assert_eq!(mode(&run.join(SOCKET)), 0o600);
@@ -497,20 +764,144 @@ mod tests {
         let mut wrong = UnixStream::connect(server.socket()).await.unwrap();
         let ask = Ask {
             secret: "0".repeat(64),
-            request: request(),
+            request: alice.clone(),
         };
         write_frame(&mut wrong, &ask).await.unwrap();
         let refused: Answer = read_frame(&mut wrong).await.unwrap();
         assert_eq!(refused, Answer::Refused);
+        assert!(dialog.shown().is_empty(), "a refused request was shown");
 
         let asker = AgentPrompt::new(run.clone(), "no app".into());
-        let code = asker.ask(request()).await.unwrap();
+        let code = asker.ask(alice.clone()).await.unwrap();
         assert_eq!(code.as_str(), "123456");
 
         drop(server);
         assert!(!run.join(SOCKET).exists() && !run.join(SECRET).exists());
-        let err = asker.ask(request()).await.unwrap_err();
+        let err = asker.ask(alice).await.unwrap_err();
         assert_eq!(err, MfaError::Unavailable("no app".into()));
+    }
+
+    /// Finding 5 of issue 23: the app shows a request only for a session and MFA device
+    /// its workspace has together (and a target reached through that session), with the
+    /// workspace's names; anything else is refused with why, and no dialog opens. On
+    /// main every one of these was shown as the asker named it.
+    #[tokio::test]
+    async fn a_request_the_workspace_does_not_bear_out_is_refused_without_a_dialog() {
+        let home = tempfile::tempdir().unwrap();
+        let (engine, alice) = alice(&home).await;
+        let run = home.path().join("run");
+        let dialog = DialogPrompt::answering();
+        let _server = AgentServer::start(
+            run.clone(),
+            engine.clone(),
+            Arc::new(dialog.clone()),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        let asker = AgentPrompt::new(run.clone(), "no app".into());
+        let role = engine.session("production").await.unwrap().session.id;
+        let cases = [
+            (
+                MfaRequest {
+                    session: crate::SessionId::new(),
+                    ..alice.clone()
+                },
+                "no session with id",
+            ),
+            (
+                MfaRequest {
+                    mfa_serial: "arn:aws:iam::123456789012:mfa/mallory".into(),
+                    ..alice.clone()
+                },
+                "has no MFA device arn:aws:iam::123456789012:mfa/mallory",
+            ),
+            (
+                MfaRequest {
+                    session: role,
+                    mfa_serial: ALICE_MFA.into(),
+                    ..alice.clone()
+                },
+                "has no MFA device",
+            ),
+            (
+                MfaRequest {
+                    for_session: "bank-of-mallory".into(),
+                    ..alice.clone()
+                },
+                "no session 'bank-of-mallory' reached through 'alice'",
+            ),
+        ];
+        for (request, why) in cases {
+            let err = asker.ask(request.clone()).await.unwrap_err();
+            let MfaError::Unavailable(message) = &err else {
+                panic!("{request:?}: {err:?}")
+            };
+            assert!(
+                message.contains("refused to ask") && message.contains(why),
+                "{request:?}: {message}"
+            );
+        }
+        assert!(dialog.shown().is_empty(), "shown: {:?}", dialog.shown());
+
+        // The asker's own names are not what the dialog shows.
+        let renamed = MfaRequest {
+            session_name: "Your bank: enter the code".into(),
+            ..alice.clone()
+        };
+        assert_eq!(asker.ask(renamed).await.unwrap().as_str(), "123456");
+        let shown = dialog.shown();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].session_name, "alice");
+        assert_eq!(shown[0].for_session, "production");
+    }
+
+    /// Finding 5 of issue 23: at most one dialog per MFA device is open; a few more
+    /// requests wait their turn, and one past them is refused at once. On main every
+    /// request opened its own dialog.
+    #[tokio::test]
+    async fn one_dialog_per_device_at_a_time_the_next_wait_and_more_are_refused() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let home = tempfile::tempdir().unwrap();
+        let (engine, alice) = alice(&home).await;
+        let run = home.path().join("run");
+        let dialog = DialogPrompt::default();
+        let _server = AgentServer::start(
+            run.clone(),
+            engine,
+            Arc::new(dialog.clone()),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+        let asker = Arc::new(AgentPrompt::new(run.clone(), "no app".into()));
+        // One request more than the line holds, all at once.
+        let (done, mut answers) = tokio::sync::mpsc::unbounded_channel();
+        for _ in 0..MAX_WAITING_PER_DEVICE + 2 {
+            let (asker, request, done) = (asker.clone(), alice.clone(), done.clone());
+            tokio::spawn(async move { done.send(asker.ask(request).await).unwrap() });
+        }
+        // Nothing is answered yet: the first to end is the one the line had no room for.
+        let first = tokio::time::timeout(Duration::from_secs(30), answers.recv())
+            .await
+            .expect("no request was refused")
+            .unwrap();
+        let Err(MfaError::Unavailable(message)) = &first else {
+            panic!("{first:?}")
+        };
+        assert!(message.contains("already asking"), "{message}");
+        assert!(
+            dialog.shown().len() <= 1,
+            "a second dialog opened for one device"
+        );
+
+        dialog.0.answer.add_permits(MAX_WAITING_PER_DEVICE + 1);
+        for _ in 0..=MAX_WAITING_PER_DEVICE {
+            let answer = answers.recv().await.unwrap();
+            assert_eq!(answer.unwrap().as_str(), "123456");
+        }
+        assert_eq!(dialog.shown().len(), MAX_WAITING_PER_DEVICE + 1);
+        assert_eq!(dialog.0.most_open.load(SeqCst), 1, "dialogs open at once");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! any path (an answer, a cancel, an error, Ctrl-C dropping the future) and by the
 //! kernel when the holder dies, so a killed prompt never wedges the others. A waiter
 //! waits at most the MFA prompt timeout, and its wait is a future: dropping it (Ctrl-C
-//! in the CLI, the engine's timeout) stops waiting at once.
+//! in the CLI, the engine's timeout) stops waiting at once, and leaves no thread
+//! behind (it tries the lock again and again rather than block a thread in `flock`).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -88,23 +89,33 @@ pub async fn take(path: PathBuf, wait: Duration, user_name: &str) -> Result<Take
         user = user_name,
         "another Rolehop process is asking for this MFA code; waiting for its answer"
     );
-    // A thread of its own blocks in flock(2): no polling, and unlike the blocking pool a
-    // plain thread never holds up the runtime's shutdown. If this future is dropped the
-    // thread still gets the lock eventually, finds nobody to hand it to, and drops it.
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("mfa-lock".into())
-        .spawn(move || {
-            let _ = tx.send(LockFile::acquire(&path));
-        })
-        .map_err(|_| WaitedTooLong(Duration::ZERO))?;
-    match tokio::time::timeout(wait, rx).await {
-        Ok(Ok(Ok(lock))) => Ok(Taken::Held(lock)),
-        Ok(Ok(Err(e))) => Ok(Taken::Unusable(e)),
-        Ok(Err(_)) => Ok(Taken::Unusable(io::Error::other("the lock thread ended"))),
-        Err(_) => Err(WaitedTooLong(wait)),
-    }
+    // Tries again until the holder lets go or `wait` runs out. No thread ever blocks in
+    // flock(2): one that did could not be told to stop, so every waiter that gave up
+    // (or was dropped: Ctrl-C, the engine's timeout) would leave it blocked until the
+    // holder let go. A try is an open and a non-blocking flock on the blocking pool.
+    let waiting = async {
+        let mut pause = FIRST_PAUSE;
+        loop {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(LONGEST_PAUSE);
+            let again = path.clone();
+            match tokio::task::spawn_blocking(move || LockFile::try_acquire(&again)).await {
+                Ok(Ok(Some(lock))) => return Taken::Held(lock),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => return Taken::Unusable(e),
+                Err(_) => return Taken::Unusable(io::Error::other("the lock task ended")),
+            }
+        }
+    };
+    tokio::time::timeout(wait, waiting)
+        .await
+        .map_err(|_| WaitedTooLong(wait))
 }
+
+/// The first pause before a waiter tries the lock again; each pause doubles, up to
+/// [`LONGEST_PAUSE`] (how late a waiter may notice that the holder let go).
+const FIRST_PAUSE: Duration = Duration::from_millis(20);
+const LONGEST_PAUSE: Duration = Duration::from_millis(250);
 
 #[cfg(all(test, unix))]
 mod tests {
@@ -181,6 +192,73 @@ mod tests {
         );
         mark_stored(&again);
         assert_ne!(stamp(&path), first, "every store gives a new stamp");
+    }
+
+    /// Finding 5 of issue 23: waiters that give up leave no thread behind. On main each
+    /// left a thread blocked in flock(2) until the holder let go.
+    ///
+    /// The count is of this process's threads (`/proc/self/task`), so the test runs
+    /// alone: it re-runs this test binary with only itself, and the child counts.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn waiters_that_give_up_leave_no_thread_behind() {
+        const CHILD: &str = "ROLEHOP_TEST_COUNT_THREADS";
+        const NAME: &str = "mfa_lock::tests::waiters_that_give_up_leave_no_thread_behind";
+        if std::env::var_os(CHILD).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([NAME, "--exact", "--test-threads=1", "--nocapture"])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{said}");
+            assert!(
+                said.contains("threads before"),
+                "the child did not count: {said}"
+            );
+            return;
+        }
+        let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            // The blocking pool's idle threads end soon, so only a stuck one is counted.
+            .thread_keep_alive(Duration::from_millis(20))
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = lock_path(dir.path(), SessionId::new());
+        let held = LockFile::acquire(&path).unwrap();
+        let before = threads();
+        const WAITERS: usize = 12;
+        let gave_up = runtime.block_on(async {
+            let waits =
+                (0..WAITERS).map(|_| take(path.clone(), Duration::from_millis(150), "alice"));
+            futures_util::future::join_all(waits).await
+        });
+        assert!(
+            gave_up.iter().all(Result::is_err),
+            "a waiter got a held lock"
+        );
+        // Time for the pool's idle threads to end.
+        let mut after = threads();
+        for _ in 0..50 {
+            if after <= before {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            after = threads();
+        }
+        println!("threads before {before}, after {WAITERS} waiters gave up {after}");
+        assert!(
+            after <= before,
+            "{WAITERS} waiters gave up and the process has {} more threads",
+            after - before
+        );
+        drop(held);
     }
 
     #[test]

@@ -12,8 +12,14 @@
 //! canonical request, zbus the Secret Service messages, Tauri the IPC payloads. So
 //! every target that is not Rolehop's is capped at [`FOREIGN_CAP`] by [`Ceiling`]
 //! whatever the user asks: an allow-list, so a crate added later cannot leak by default.
+//!
+//! **Private files.** The desktop's daily files ([`DailyFile`]) are 0600 in a 0700
+//! directory (see [`file`]).
 
 use std::io::Write;
+
+pub mod file;
+pub use file::DailyFile;
 
 pub use tracing::level_filters::LevelFilter;
 use tracing::subscriber::Interest;

@@ -1,20 +1,34 @@
 //! Text Rolehop did not write, made safe to show: AWS error messages, values read from
-//! `~/.aws/config`, names echoed in errors. A terminal obeys escape sequences (an OSC
-//! sequence can retitle the window, write the clipboard or hide what follows), and a
-//! desktop notification daemon reads markup in the body; so the CLI passes every line it
-//! prints through [`for_terminal`], the desktop shell passes notification text through
-//! [`for_notification`], and messages stored on a failed session are capped by
+//! `~/.aws/config`, IAM's answers (policies, user names, key statuses), names echoed in
+//! errors. A terminal obeys escape sequences (an OSC sequence can retitle the window,
+//! write the clipboard or hide what follows; U+009B alone is a CSI on some terminals),
+//! and a desktop notification daemon reads markup in the body; so the CLI passes every
+//! line it prints through [`for_terminal`], the desktop shell passes notification text
+//! through [`for_notification`], and messages stored on a failed session are capped by
 //! [`capped`] (a hostile or broken endpoint must not fill the workspace file).
+//! [`for_terminal`] is the one filter: C0 and C1 controls, bidirectional overrides, and
+//! a length cap ([`MAX_SHOWN_BYTES`]), so no answer fills a screen either.
 
 /// The longest stored failure message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024;
 
+/// The longest text [`for_terminal`] shows, in bytes (after escaping): four stored
+/// messages' worth, room for any line Rolehop composes around one.
+pub const MAX_SHOWN_BYTES: usize = 4 * MAX_MESSAGE_BYTES;
+
 /// `text` with every control character rendered visibly: ESC as `\e`, other C0/C1
 /// controls and DEL as `\xNN`, bidirectional overrides as `\u{NNNN}`. Line breaks and tabs
-/// become a space, so a message stays on one line. Printable text is unchanged.
+/// become a space, so a message stays on one line. Printable text is unchanged, up to
+/// [`MAX_SHOWN_BYTES`]: longer text is cut there, ending in `…`.
 pub fn for_terminal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len().min(MAX_SHOWN_BYTES));
+    let ellipsis = '…';
     for c in text.chars() {
+        if out.len() > MAX_SHOWN_BYTES - 16 {
+            // Room left for the longest escape (`\u{NNNNN}`) and the ellipsis.
+            out.push(ellipsis);
+            return out;
+        }
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
             '\x1b' => out.push_str("\\e"),
@@ -35,16 +49,17 @@ pub fn for_terminal(text: &str) -> String {
 /// freedesktop notification spec lets servers read a subset of HTML in the body), and
 /// control characters shown as [`for_terminal`] shows them.
 pub fn for_notification(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in for_terminal(text).chars() {
+    let mut markup = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
+            '&' => markup.push_str("&amp;"),
+            '<' => markup.push_str("&lt;"),
+            '>' => markup.push_str("&gt;"),
+            c => markup.push(c),
         }
     }
-    out
+    // Escaping adds no control character, and the cap then holds for the result.
+    for_terminal(&markup)
 }
 
 /// `message` cut to at most [`MAX_MESSAGE_BYTES`] bytes (on a character boundary),
@@ -82,6 +97,18 @@ mod tests {
             "Rôle 'prod' — accès refusé"
         );
         assert_eq!(for_terminal("x\u{202e}y\u{7f}"), "x\\u{202e}y\\x7f");
+    }
+
+    #[test]
+    fn terminal_text_is_capped() {
+        let long = format!("AccessDenied: {}", "\u{9b}x".repeat(10_000));
+        let shown = for_terminal(&long);
+        assert!(shown.len() <= MAX_SHOWN_BYTES, "{} bytes", shown.len());
+        assert!(shown.starts_with("AccessDenied: \\x9bx"));
+        assert!(shown.ends_with('…'));
+        let fits = "a".repeat(MAX_SHOWN_BYTES - 16);
+        assert_eq!(for_terminal(&fits), fits);
+        assert!(for_notification(&"<".repeat(MAX_SHOWN_BYTES)).len() <= MAX_SHOWN_BYTES);
     }
 
     #[test]

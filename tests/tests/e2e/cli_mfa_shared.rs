@@ -244,10 +244,12 @@ fn exchange(socket: &Path, body: &Value) -> TestResult<Option<Value>> {
     Ok(Some(serde_json::from_slice(&answer)?))
 }
 
-fn mfa_request(serial: &str) -> Value {
+/// alice's request for her own code, as her chain sends it (the app shows only a
+/// request its workspace bears out).
+fn mfa_request(world: &World, serial: &str) -> Value {
     json!({
         "request_id": "6d4fd2a4-8f4c-4f5e-9a38-0c2b6f4f7a11",
-        "session": "0b8a8a57-8c7e-4c7b-8f0a-5d0e4f7b6f2e",
+        "session": world.session_id("alice"),
         "session_name": "alice",
         "mfa_serial": serial,
         "for_session": "alice",
@@ -358,7 +360,7 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
             "a secret of {} characters",
             secret.len()
         );
-        let request = mfa_request(&story.mfa_serial);
+        let request = mfa_request(&world, &story.mfa_serial);
 
         let none = exchange(&socket, &json!({ "request": request }))?;
         check!(
@@ -381,6 +383,25 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
             one_off == Some(json!({"answer": "refused"})),
             "one character off: {one_off:?}"
         );
+        // Finding 5 of issue 23: with the secret, a session or device the workspace
+        // does not have together is refused with why, and shows no dialog.
+        for (field, value) in [
+            ("session", json!("0b8a8a57-8c7e-4c7b-8f0a-5d0e4f7b6f2e")),
+            ("mfa_serial", json!("arn:aws:iam::123456789012:mfa/mallory")),
+        ] {
+            let mut forged = request.clone();
+            forged[field] = value;
+            let answer = exchange(&socket, &json!({ "secret": secret, "request": forged }))?;
+            let said = answer
+                .as_ref()
+                .and_then(|a| a["message"].as_str())
+                .unwrap_or_default();
+            check!(
+                answer.as_ref().map(|a| a["answer"].clone()) == Some(json!("unavailable"))
+                    && said.contains("refused to ask"),
+                "a request with another {field}: {answer:?}"
+            );
+        }
         check!(
             app.all(MFA_DIALOG).await?.is_empty(),
             "a refused request showed the dialog"

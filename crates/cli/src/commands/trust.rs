@@ -1,13 +1,16 @@
 //! `rolehop trust show|template|check`: renders what `rolehop_core::trust` derives and
-//! evaluates; the exit code of `check` says whether the hop is admitted.
+//! evaluates; the exit code of `check` says whether the hop is admitted. Text read from
+//! a policy (a Sid, condition keys and values, in IAM's answer or a file) is printed
+//! through the display filter, line by line.
 
 use std::process::ExitCode;
 
 use rolehop_core::Engine;
+use rolehop_core::display_text::for_terminal;
 use rolehop_core::trust::inspect::TrustError;
 use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::trust::template::{self, TemplateFormat};
-use rolehop_core::trust::{CheckReport, NeedsOptions, PolicySource, Verdict};
+use rolehop_core::trust::{CheckReport, Evaluation, Hop, NeedsOptions, PolicySource, Verdict};
 
 use crate::args::{TemplateFormatArg, TrustCommand};
 use crate::commands::{Outcome, print_json};
@@ -69,7 +72,10 @@ pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
             if json {
                 print_json(&report)?;
             } else {
-                print!("{}", check_text(&report));
+                print!(
+                    "{}",
+                    check_text(&report.hop, &report.source, &report.evaluation)
+                );
             }
             verdict_outcome(&report)
         }
@@ -78,59 +84,72 @@ pub async fn run(engine: &Engine, command: TrustCommand) -> Outcome {
 
 fn indented(value: &impl serde::Serialize, by: &str) -> String {
     let text = serde_json::to_string_pretty(value).expect("statement serializes");
-    text.lines().map(|l| format!("{by}{l}\n")).collect()
+    // JSON escapes C0 controls but not C1 ones nor bidi overrides.
+    text.lines()
+        .map(|l| format!("{}\n", for_terminal(&format!("{by}{l}"))))
+        .collect()
+}
+
+/// `line` through the display filter, with its newline.
+fn shown(line: String) -> String {
+    for_terminal(&line) + "\n"
 }
 
 fn show_text(needs: &[HopNeeds]) -> String {
     let mut out = String::new();
     for (i, n) in needs.iter().enumerate() {
         let hop = &n.hop;
-        out.push_str(&format!(
-            "Hop {} of {}: '{}' assumes {} for '{}'\n",
+        out.push_str(&shown(format!(
+            "Hop {} of {}: '{}' assumes {} for '{}'",
             i + 1,
             needs.len(),
             hop.caller.session,
             hop.role_arn,
             hop.session
-        ));
-        out.push_str(&format!("  The trust policy of {} needs:\n", hop.role_arn));
+        )));
+        out.push_str(&shown(format!(
+            "  The trust policy of {} needs:",
+            hop.role_arn
+        )));
         out.push_str(&indented(&n.trust_statement, "    "));
-        out.push_str(&format!(
-            "  The identity policy of {} needs:\n",
+        out.push_str(&shown(format!(
+            "  The identity policy of {} needs:",
             hop.caller
                 .arn
                 .clone()
                 .unwrap_or_else(|| format!("'{}'", hop.caller.session))
-        ));
+        )));
         out.push_str(&indented(&n.identity_statement, "    "));
         for note in &n.notes {
-            out.push_str(&format!("  Note: {note}.\n"));
+            out.push_str(&shown(format!("  Note: {note}.")));
         }
     }
     out
 }
 
-fn check_text(report: &CheckReport) -> String {
-    let hop = &report.hop;
+/// The verdict of `trust check`, then IAM's reasons: the statements that decided (their
+/// Sid, condition keys and values come from the policy) and what is missing.
+fn check_text(hop: &Hop, source: &str, evaluation: &Evaluation) -> String {
     let who = hop
         .caller
         .principal()
         .unwrap_or_else(|| "an unknown principal".into());
-    let verdict = match report.evaluation.verdict {
+    let verdict = match evaluation.verdict {
         Verdict::Admitted => "admits",
         Verdict::ExplicitDeny => "explicitly denies",
         Verdict::NotAdmitted => "does not admit",
         Verdict::CannotTell => "may or may not admit",
     };
-    let mut out = format!(
-        "{}: the trust policy of {} {verdict} '{}' ({who})\n  policy read from {}\n",
-        hop.session, hop.role_arn, hop.caller.session, report.source
-    );
-    for line in &report.evaluation.details {
-        out.push_str(&format!("  {line}\n"));
+    let mut out = shown(format!(
+        "{}: the trust policy of {} {verdict} '{}' ({who})",
+        hop.session, hop.role_arn, hop.caller.session
+    ));
+    out.push_str(&shown(format!("  policy read from {source}")));
+    for line in &evaluation.details {
+        out.push_str(&shown(format!("  {line}")));
     }
-    for line in &report.evaluation.missing {
-        out.push_str(&format!("  missing: {line}\n"));
+    for line in &evaluation.missing {
+        out.push_str(&shown(format!("  missing: {line}")));
     }
     out
 }
@@ -194,4 +213,64 @@ fn read_policy(path: &std::path::Path) -> Result<String, Failure> {
         )));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use rolehop_core::model::SessionId;
+    use rolehop_core::trust::statement::{Caller, CallerKind};
+
+    use super::*;
+
+    /// Finding 6 of issue 23: `trust check` printed the policy's own text (a Sid, a
+    /// condition key and value) raw; a policy may hold U+009B (a CSI on some
+    /// terminals), ESC and U+202E. On main `check_text` passed them through.
+    #[test]
+    fn trust_check_shows_the_policys_text_filtered() {
+        let hostile = "Sid\u{9b}2J\x1b]0;owned\x07\u{202e}gpj.exe";
+        let hop = Hop {
+            session: "production".into(),
+            role_arn: "arn:aws:iam::123456789012:role/Deploy".into(),
+            role_session_name: "rolehop-production".into(),
+            caller: Caller {
+                id: SessionId::new(),
+                session: "alice".into(),
+                kind: CallerKind::IamUser,
+                arn: Some("arn:aws:iam::123456789012:user/alice".into()),
+                account_id: Some("123456789012".into()),
+                session_arn: None,
+            },
+            external_id: None,
+            source_identity: None,
+            passes_tags: false,
+            mfa: true,
+        };
+        let evaluation = Evaluation {
+            verdict: Verdict::NotAdmitted,
+            missing: vec![format!("a statement whose condition {hostile} holds")],
+            details: vec![
+                format!("statement '{hostile}' does not apply"),
+                "x".repeat(50_000),
+            ],
+        };
+        let text = check_text(&hop, &format!("/tmp/{hostile}.json"), &evaluation);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character reaches the terminal: {text:?}"
+        );
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+        assert_eq!(
+            text.matches("Sid\\x9b2J\\e]0;owned\\x07\\u{202e}gpj.exe")
+                .count(),
+            3,
+            "{text}"
+        );
+        for line in text.lines() {
+            assert!(
+                line.len() <= rolehop_core::display_text::MAX_SHOWN_BYTES,
+                "a line of {} bytes",
+                line.len()
+            );
+        }
+    }
 }

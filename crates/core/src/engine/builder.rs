@@ -89,9 +89,14 @@ impl EngineBuilder {
         #[cfg(unix)]
         let mfa_channel = {
             let config = engine.config();
-            match crate::agent::AgentServer::start(config.runtime_dir(), prompt, config.mfa_timeout)
-                .await
-            {
+            // The channel checks each request against this engine's workspace.
+            let started = crate::agent::AgentServer::start(
+                config.runtime_dir(),
+                engine.clone(),
+                prompt,
+                config.mfa_timeout,
+            );
+            match started.await {
                 Ok(server) => Some(server),
                 Err(e) => {
                     tracing::warn!(
