@@ -6,7 +6,8 @@
 //! Neither bundler downloads anything at build time (the AppImage one would: not built).
 //!
 //! Release builds by default; `--debug` packages the debug builds, a quick check of the
-//! packaging itself. The packages land in `target/<profile>/bundle/{deb,rpm}/`.
+//! packaging itself. The packages land in `<target dir>/<profile>/bundle/{deb,rpm}/`
+//! (`CARGO_TARGET_DIR` honoured), and the task prints where.
 //!
 //! A release package's app has its launch code gathered (`startup_order.rs`): the
 //! bundler builds the app, a launch of that build is profiled under valgrind and Xvfb
@@ -70,7 +71,8 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     });
     // The CLI goes to /usr/bin from this build's target directory; the path is
     // absolute, so it is given here rather than in tauri.conf.json.
-    let cli = repo.root.join("target").join(profile).join("rolehop");
+    let built = repo.target_dir()?.join(profile);
+    let cli = built.join("rolehop");
     let files = json!({ "/usr/bin/rolehop": cli });
     let config = json!({ "bundle": { "linux": {
         "deb": { "files": files },
@@ -102,7 +104,7 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         );
         job.step(
             "profile a launch of that build (callgrind) and write the script",
-            || startup_order::profile(repo, &startup_order::release_app(repo)),
+            || startup_order::profile(repo, &startup_order::release_app(repo)?),
         );
     }
     if job.failed() {
@@ -119,7 +121,7 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     });
     if !debug {
         job.step("check the packaged app's launch code gathered", || {
-            startup_order::check(repo, &startup_order::release_app(repo))
+            startup_order::check(repo, &startup_order::release_app(repo)?)
         });
     }
     if check {
@@ -134,20 +136,13 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
                     .args(["--run-ignored", "only", "--no-capture"])
                     .env(
                         "ROLEHOP_PACKAGE_DIR",
-                        repo.root.join("target").join(profile).join("bundle"),
+                        built.join("bundle"),
                     );
                 run(&mut nextest)
             },
         );
     }
     job.finish()?;
-    println!(
-        "packages: {}",
-        repo.root
-            .join("target")
-            .join(profile)
-            .join("bundle")
-            .display()
-    );
+    println!("packages: {}", built.join("bundle").display());
     Ok(())
 }

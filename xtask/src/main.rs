@@ -35,7 +35,7 @@ tasks:
             profiled under valgrind, linked again, checked (bench does it too)
   layers    each crate's files, imports, import circles and largest files; fails on a
             circle inside a crate (--root DIR: measure another checkout)
-  bundle    the .deb and .rpm packages (app + rolehop CLI) in target/release/bundle
+  bundle    the .deb and .rpm packages (app + rolehop CLI) in <target dir>/release/bundle
             (--debug: of the debug builds, a quick check of the packaging;
             --check: then install the .deb, run it, launch it, remove it, and read
             the .rpm's file list: tests/tests/e2e/package.rs, needs root)

@@ -30,6 +30,12 @@ impl Repo {
         Ok(Self { root, peers_venv })
     }
 
+    /// Where cargo puts what it builds, as cargo itself says (`cargo metadata`): it
+    /// honours `CARGO_TARGET_DIR` and `build.target-dir`, as the Tauri bundler does.
+    pub fn target_dir(&self) -> Result<PathBuf> {
+        target_dir_of(self.cargo())
+    }
+
     /// The file that pins the Python peers.
     pub fn peers_requirements(&self) -> PathBuf {
         self.root.join("tests/peers-requirements.txt")
@@ -64,4 +70,40 @@ fn home_dir() -> Result<PathBuf> {
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
         .context("HOME is not set; set it or ROLEHOP_PEERS_VENV")
+}
+
+/// The target directory `cargo metadata` names, run as `cargo` is set up.
+fn target_dir_of(mut cargo: Command) -> Result<PathBuf> {
+    let out = cargo
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("cargo metadata's answer")?;
+    metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("cargo metadata names no target_directory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_directory_is_cargos_own_including_cargo_target_dir() {
+        let repo = Repo::locate().unwrap();
+        let elsewhere = std::env::temp_dir().join("rolehop-xtask-target-elsewhere");
+        let mut cargo = repo.cargo();
+        cargo.env("CARGO_TARGET_DIR", &elsewhere);
+        assert_eq!(target_dir_of(cargo).unwrap(), elsewhere);
+        let mut cargo = repo.cargo();
+        cargo.env_remove("CARGO_TARGET_DIR");
+        assert_eq!(target_dir_of(cargo).unwrap(), repo.root.join("target"));
+    }
 }

@@ -2,7 +2,6 @@
 //! gnome-keyring, a temporary workspace and AWS files), seeded with the seed's story.
 //! See `tests/src/bin/sandbox.rs`.
 
-use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -22,10 +21,7 @@ pub fn task(repo: &Repo) -> Result<()> {
     });
     job.finish()?;
 
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo.root.join("target"));
-    let app = target.join("debug/rolehop-desktop");
+    let app = repo.target_dir()?.join("debug/rolehop-desktop");
     let mut sandbox = repo.cargo_with_peers()?;
     sandbox
         .args([

@@ -66,8 +66,8 @@ pub fn unordered_app(repo: &Repo) -> PathBuf {
 }
 
 /// The release app of `cargo build` and of the Tauri bundler alike.
-pub fn release_app(repo: &Repo) -> PathBuf {
-    repo.root.join("target/release/rolehop-desktop")
+pub fn release_app(repo: &Repo) -> Result<PathBuf> {
+    Ok(repo.target_dir()?.join("release/rolehop-desktop"))
 }
 
 /// The variable that links the app with the script [`profile`] wrote.
@@ -108,12 +108,12 @@ pub fn build_release(repo: &Repo, job: &mut Job) {
     );
     job.step("keep the app in the compiler's order for the bench", || {
         fs::create_dir_all(dir(repo))?;
-        fs::copy(release_app(repo), unordered_app(repo))
+        fs::copy(release_app(repo)?, unordered_app(repo))
             .context("copying the release app")
             .map(drop)
     });
     job.step("profile a launch (callgrind) and write the script", || {
-        profile(repo, &release_app(repo))
+        profile(repo, &release_app(repo)?)
     });
     if job.failed() {
         return;
@@ -126,7 +126,7 @@ pub fn build_release(repo: &Repo, job: &mut Job) {
         desktop::build_release(repo, &[(var, script)])
     });
     job.step("check the launch code gathered", || {
-        check(repo, &release_app(repo))
+        check(repo, &release_app(repo)?)
     });
 }
 

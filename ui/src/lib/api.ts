@@ -1,7 +1,8 @@
 // The shell's commands, as generated from their Rust list (src-tauri/src/commands/list.rs)
 // into bindings/commands.ts: no command name is written here. Every failure arrives as a
 // CallError: the shell's errors are an ErrorPayload already, and anything else (the IPC
-// layer refusing a call) is wrapped into one of kind "ipc".
+// layer refusing a call) is wrapped into one of kind "ipc". Every answer, event and error
+// message passes the display filter (lib/shown.ts) on its way in.
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { commands } from "../bindings/commands";
@@ -9,6 +10,7 @@ import type { ErrorKind } from "../bindings/ErrorKind";
 import type { ErrorPayload } from "../bindings/ErrorPayload";
 import type { Snapshot } from "../bindings/Snapshot";
 import type { UiEvent } from "../bindings/UiEvent";
+import { forWindow, shown } from "./shown";
 
 /** A failed call: the engine's ErrorPayload, or ("ipc") a rejection that never reached it. */
 export type CallError = ErrorPayload | { kind: "ipc"; message: string; field: null };
@@ -37,17 +39,17 @@ export function toCallError(error: unknown): CallError {
     const kind = "kind" in error ? error.kind : undefined;
     if (isErrorKind(kind)) {
       const field = "field" in error && typeof error.field === "string" ? error.field : null;
-      return { kind, message: error.message, field };
+      return { kind, message: shown(error.message), field };
     }
-    if (kind === "ipc") return { kind, message: error.message, field: null };
+    if (kind === "ipc") return { kind, message: shown(error.message), field: null };
   }
-  return { kind: "ipc", message: String(error), field: null };
+  return { kind: "ipc", message: shown(String(error)), field: null };
 }
 
 /** Tauri's invoke, every rejection turned into a CallError. */
 async function call<T>(command: string, args: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return forWindow(await invoke<T>(command, args));
   } catch (error) {
     throw toCallError(error);
   }
@@ -61,7 +63,7 @@ export const api = {
   /** Opens the event stream and returns the state to start from. */
   subscribe(onEvent: (event: UiEvent) => void): Promise<Snapshot> {
     const events = new Channel<UiEvent>();
-    events.onmessage = onEvent;
+    events.onmessage = (event) => onEvent(forWindow(event));
     return generated.subscribe(events);
   },
 };
