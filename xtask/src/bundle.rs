@@ -134,10 +134,7 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
                     .args(["nextest", "run", "-p", "rolehop-e2e", "--test", "e2e"])
                     .args(["-E", "test(/^package::/)"])
                     .args(["--run-ignored", "only", "--no-capture"])
-                    .env(
-                        "ROLEHOP_PACKAGE_DIR",
-                        built.join("bundle"),
-                    );
+                    .env("ROLEHOP_PACKAGE_DIR", built.join("bundle"));
                 run(&mut nextest)
             },
         );

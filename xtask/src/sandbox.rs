@@ -2,7 +2,6 @@
 //! gnome-keyring, a temporary workspace and AWS files), seeded with the seed's story.
 //! See `tests/src/bin/sandbox.rs`.
 
-
 use anyhow::Result;
 
 use crate::desktop;
