@@ -16,7 +16,7 @@ fn world_with_org() -> (World, Org) {
 }
 
 /// `org sync` through `mgmt` of the role every test syncs.
-const SYNC: [&str; 6] = [
+pub(crate) const SYNC: [&str; 6] = [
     "org",
     "sync",
     "--via",
