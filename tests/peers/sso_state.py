@@ -43,6 +43,9 @@ class Portal:
             "clientSecretTtl": 90 * 86400,
             "roleCredentialsTtl": 3600,
             "pageSize": 20,
+            # The most items a page holds whatever the client asks (0: no cap); a
+            # service may answer fewer than `maxResults`, and a client must page on.
+            "maxPageSize": 0,
             "user": "alice",
             # 0: a refresh answers no new refresh token and the one used stays good
             # (what a client must cope with: the model makes `refreshToken` optional).
@@ -300,6 +303,8 @@ class Portal:
             raise ApiError(400, "InvalidRequestException", "Invalid max_result")
         if not 1 <= size <= 100:
             raise ApiError(400, "InvalidRequestException", "max_result must be between 1 and 100")
+        if self.config["maxPageSize"]:
+            size = min(size, self.config["maxPageSize"])
         start = 0
         if params.get("next_token"):
             issued = self.page_tokens.get(params["next_token"])

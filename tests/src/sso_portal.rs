@@ -111,6 +111,9 @@ pub struct SsoPortalConfig {
     pub client_secret_ttl: Option<Duration>,
     pub role_credentials_ttl: Option<Duration>,
     pub page_size: Option<u32>,
+    /// The most items a page holds whatever the client asks for with `maxResults` (a
+    /// service may answer fewer; a client must follow `nextToken`). Default: no cap.
+    pub max_page_size: Option<u32>,
     /// Who approves a device authorization by default.
     pub user: Option<String>,
     /// `Some(false)`: a refresh answers no new refresh token and the one used stays
@@ -294,6 +297,9 @@ impl SsoPortal {
         }
         if let Some(size) = config.page_size {
             body.insert("pageSize".into(), json!(size));
+        }
+        if let Some(size) = config.max_page_size {
+            body.insert("maxPageSize".into(), json!(size));
         }
         if let Some(user) = &config.user {
             body.insert("user".into(), json!(user));

@@ -676,3 +676,34 @@ fn a_logout_the_portal_refuses_still_deletes_the_tokens_and_says_so() {
     let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
     assert_eq!(list[0]["login"]["status"], "logged-out", "{list}");
 }
+
+#[test]
+fn a_sync_pages_each_accounts_roles_with_that_accounts_own_next_tokens() {
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[
+            SsoAccount::new("777777777777", "alpha", &["Admin", "ReadOnly", "Billing"]),
+            SsoAccount::new("888888888888", "beta", &["Admin", "ReadOnly", "Billing"]),
+        ])
+        .unwrap();
+    // One item a page whatever Rolehop asks: every listing pages, and the stand-in
+    // refuses a next token given to another operation or account.
+    portal
+        .configure(&SsoPortalConfig {
+            max_page_size: Some(1),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
+    log_in(&world, &portal);
+    assert_eq!(sync_counts(&world), counts(6, 0, 0, 0));
+    let calls = portal.calls().unwrap();
+    assert_eq!(calls.of(SsoOperation::ListAccounts), 2, "{calls:?}");
+    assert_eq!(
+        calls.list_account_roles_by_account,
+        [
+            ("777777777777".to_owned(), 3),
+            ("888888888888".to_owned(), 3)
+        ]
+        .into()
+    );
+}
