@@ -175,7 +175,13 @@ fn errors_name_what_failed_with_their_exit_codes() {
     let run = world
         .rolehop(&["settings", "set", "delivery-mode", "carrier-pigeon"])
         .fails_with(3);
-    assert!(run.stderr.contains("credential-process"), "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "rolehop: delivery-mode: 'carrier-pigeon' is not a mode; use credentials-file or \
+             credential-process"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]
