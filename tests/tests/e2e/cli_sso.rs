@@ -604,7 +604,14 @@ fn a_scope_aws_does_not_know_fails_the_login_with_its_invalid_scope() {
 fn a_login_told_to_slow_down_polls_five_seconds_slower_and_is_not_told_again() {
     let (world, portal) = World::with_sso_portal();
     // The first poll is told slow_down, which lengthens the interval to 6 s at the
-    // stand-in; a client that kept its 1 s pace would be told again.
+    // stand-in; a client that kept its 1 s pace would be told again at every poll until
+    // its device code lapsed (30 s here, so such a login fails rather than hangs).
+    portal
+        .configure(&SsoPortalConfig {
+            device_code_ttl: Some(Duration::from_secs(30)),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
     portal.throttle(SsoOperation::CreateToken, 1).unwrap();
     log_in(&world, &portal);
     let calls = portal.calls().unwrap();
