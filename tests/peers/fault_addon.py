@@ -1,4 +1,5 @@
-"""A mitmproxy addon that injects STS faults in front of moto, for the fault suites.
+"""A mitmproxy addon that injects faults in front of moto (STS, IAM, Organizations) or
+the IAM Identity Center stand-in (the SSO portal), for the fault suites.
 
 mitmdump runs it in reverse-proxy mode (tests/src/fault_proxy.rs starts it). The test
 switches the fault by rewriting a small JSON control file, read again whenever it
@@ -9,7 +10,10 @@ changes:
                 "faults": ["throttling", ...]}}  a seeded draw per request
     {"time_shift_seconds": 7200}                STS's <Expiration> moved that far ahead
 
-Faults: "none" (forward to moto), "throttling" (400 with STS's Throttling error),
+Faults: "none" (forward upstream), "throttling" (the service's own throttling error in
+its protocol: a 400 Throttling in query XML for STS and IAM, a 400
+TooManyRequestsException in JSON 1.1 for Organizations, a 429 TooManyRequestsException
+in REST-JSON for the SSO portal: each what the service's model names),
 "too-many-requests" (a bare 429), "internal-error" (a bare 500), "unavailable" (a bare
 503), "hang" (never answer: the flow is intercepted and never resumed) and
 "truncated-body" (moto's answer with half its body, then the connection closed).
@@ -35,7 +39,6 @@ THROTTLING = (
 )
 
 CANNED = {
-    "throttling": (400, THROTTLING),
     "too-many-requests": (429, ""),
     "internal-error": (500, ""),
     "unavailable": (503, ""),
@@ -87,7 +90,10 @@ class FaultInjector:
         flow.metadata["fault"] = fault
         with open(ctx.options.fault_ledger, "a", encoding="utf-8") as ledger:
             ledger.write(fault + "\n")
-        if fault in CANNED:
+        if fault == "throttling":
+            status, body, headers = throttling(flow.request)
+            flow.response = http.Response.make(status, body, {**headers, "Connection": "close"})
+        elif fault in CANNED:
             status, body = CANNED[fault]
             flow.response = http.Response.make(
                 status, body, {"Content-Type": "text/xml", "Connection": "close"}
@@ -110,6 +116,19 @@ class FaultInjector:
                 lambda m: b"<Expiration>" + shifted(m.group(1), shift) + b"</Expiration>",
                 flow.response.content,
             )
+
+
+def throttling(request):
+    """The throttling error of the service `request` is for, as its protocol writes it."""
+    target = request.headers.get("X-Amz-Target", "")
+    if target.startswith("AWSOrganizationsV20161128."):
+        body = json.dumps({"__type": "TooManyRequestsException", "Type": "TooManyRequests",
+                           "Message": "Rate exceeded"})
+        return 400, body, {"Content-Type": "application/x-amz-json-1.1"}
+    if request.path.startswith(("/assignment/", "/federation/", "/logout")):
+        return 429, json.dumps({"message": "Rate exceeded"}), {
+            "Content-Type": "application/json", "x-amzn-ErrorType": "TooManyRequestsException"}
+    return 400, THROTTLING, {"Content-Type": "text/xml"}
 
 
 def shifted(stamp: bytes, seconds: float) -> bytes:

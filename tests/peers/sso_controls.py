@@ -134,12 +134,14 @@ class Controls:
     def calls(self, body):
         with self.p.lock:
             return {"operations": dict(self.p.calls),
-                    "listAccountRolesByAccount": dict(self.p.roles_calls)}
+                    "listAccountRolesByAccount": dict(self.p.roles_calls),
+                    "slowDowns": self.p.slow_downs}
 
     def reset_calls(self, body):
         with self.p.lock:
             self.p.calls.clear()
             self.p.roles_calls.clear()
+            self.p.slow_downs = 0
         return {}
 
     def state(self, body):

@@ -16,7 +16,9 @@ AWS_ENDPOINT_URL_SSO_OIDC at it):
   portal  GET /assignment/accounts, GET /assignment/roles, GET /federation/credentials,
           POST /logout (bearer in `x-amz-sso_bearer_token`)
   browser GET /device?user_code=... (the verification URI: the code, Approve, Deny),
-          POST /device (form user_code=...&action=approve|deny: the person's decision)
+          POST /device (form user_code=...&action=approve|deny: the person's decision),
+          GET /authorize?... (the authorization code grant with PKCE: a 302 to the
+          registered redirect URI with the code, as if the person allowed at once)
   tests   /_stand_in/... (JSON controls; see `sso_controls.py`)
 
 Modules: this one is the HTTP layer; `sso_state.py` the two services' operations,
@@ -94,11 +96,17 @@ def make_handler(portal, controls):
                     self.send(200, action(self.read_body()))
                 elif url.path == "/device":
                     self.browser(method, params)
+                elif (method, url.path) == ("GET", "/authorize"):
+                    location = portal.authorize(params)
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                 elif operation is None:
                     raise ApiError(404, "UnknownOperationException", f"{method} {url.path}")
                 else:
                     body = self.read_body()
-                    portal.count(operation, params)
+                    portal.count(operation, params, body)
                     bearer = self.headers.get("x-amz-sso_bearer_token")
                     answer = {
                         "RegisterClient": lambda: portal.register_client(body),

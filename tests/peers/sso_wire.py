@@ -10,6 +10,30 @@ import time
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
+CODE_GRANT = "authorization_code"
+# The grant types RegisterClient and CreateToken know (the OIDC API reference's
+# RegisterClient `grantTypes` and CreateToken `grantType`); others are
+# UnsupportedGrantTypeException.
+GRANT_TYPES = (CODE_GRANT, DEVICE_GRANT, REFRESH_GRANT)
+# A client registered without `grantTypes` (the AWS CLI's device flow, Rolehop) may use
+# these; the authorization code grant needs registered redirect URIs.
+LEGACY_GRANT_TYPES = (DEVICE_GRANT, REFRESH_GRANT)
+
+# The access scopes AWS documents for public clients: `sso:account:access` (the AWS CLI
+# and SDKs' `sso_registration_scopes`) and those of the AWS Toolkits / Amazon Q
+# Developer. RegisterClient refuses any other with InvalidScopeException.
+SCOPES = frozenset({
+    "sso:account:access",
+    "codewhisperer:completions",
+    "codewhisperer:analysis",
+    "codewhisperer:conversations",
+    "codewhisperer:transformations",
+    "codewhisperer:taskassist",
+})
+
+# RFC 8628 section 3.5: each slow_down adds five seconds to the polling interval, for
+# that request and every later one.
+SLOW_DOWN_STEP = 5
 ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 
 # What each route is, by method and path: the operation names tests count and throttle.

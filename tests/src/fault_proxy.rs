@@ -1,10 +1,11 @@
-//! mitmproxy's `mitmdump` in reverse-proxy mode in front of moto, injecting STS faults
+//! mitmproxy's `mitmdump` in reverse-proxy mode in front of moto (STS, IAM,
+//! Organizations) or the IAM Identity Center stand-in (the SSO portal), injecting faults
 //! for the fault suites.
 //!
-//! Rolehop's STS client is pointed at the proxy; the addon `tests/peers/fault_addon.py`
-//! forwards each request to moto, or answers it with the fault the test switched on: a
-//! 400 `Throttling` error, a bare 429, a 500 or 503, a connection never answered, or
-//! moto's real answer cut short; or, for a soak, a seeded random share of those. The
+//! One of Rolehop's clients is pointed at the proxy; the addon `tests/peers/fault_addon.py`
+//! forwards each request upstream, or answers it with the fault the test switched on: the
+//! service's own throttling error, a bare 429, a 500 or 503, a connection never answered,
+//! or the upstream's real answer cut short; or, for a soak, a seeded random share of those. The
 //! test switches it through a JSON control file the addon reads again when it changes,
 //! and the addon writes one ledger line per request, so a suite counts the requests the
 //! proxy saw (the retry policy, and that nothing storms) and the faults it injected. A
@@ -35,7 +36,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum Fault {
     /// Forward to moto.
     None,
-    /// 400 with STS's `Throttling` error body.
+    /// The service's own throttling error, in its protocol: STS and IAM a 400
+    /// `Throttling` (query XML), Organizations a 400 `TooManyRequestsException` (JSON
+    /// 1.1), the SSO portal a 429 `TooManyRequestsException` (REST-JSON).
     Throttling,
     /// 429 with no body.
     TooManyRequests,
@@ -45,8 +48,8 @@ pub enum Fault {
     Unavailable,
     /// Read the request, never answer (the connection stays open).
     Hang,
-    /// Moto's answer with its full length announced and half its body sent, then the
-    /// connection closed.
+    /// The upstream's answer with its full length announced and half its body sent, then
+    /// the connection closed.
     TruncatedBody,
 }
 
@@ -78,8 +81,8 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     /// Starts mitmdump from the peers venv on a free loopback port, forwarding to
-    /// `upstream` (moto's endpoint, `http://127.0.0.1:port`), and waits until a request
-    /// through it reaches moto.
+    /// `upstream` (moto's or the SSO stand-in's endpoint, `http://127.0.0.1:port`), and
+    /// waits until a request through it is answered by the upstream.
     pub fn start(upstream: &str) -> Result<Self> {
         let program = venv_bin("mitmdump");
         if !program.exists() {
@@ -129,11 +132,14 @@ impl FaultProxy {
             if let Some(exited) = daemon.exited() {
                 return Probe::Failed(exited);
             }
+            // Moto answers 200, the SSO stand-in 404; mitmdump itself answers 502
+            // while the upstream cannot be reached.
             match http::request(addr, "GET", "/moto-api/", None) {
-                Ok(response) if response.status == 200 => Probe::Ready(()),
-                Ok(response) => {
-                    Probe::NotYet(format!("moto through mitmdump: {}", response.status))
-                }
+                Ok(response) if matches!(response.status, 200 | 404) => Probe::Ready(()),
+                Ok(response) => Probe::NotYet(format!(
+                    "the upstream through mitmdump: {}",
+                    response.status
+                )),
                 Err(e) => Probe::NotYet(format!("GET /moto-api/ through mitmdump: {e}")),
             }
         })

@@ -111,16 +111,25 @@ pub struct SsoPortalConfig {
     pub client_secret_ttl: Option<Duration>,
     pub role_credentials_ttl: Option<Duration>,
     pub page_size: Option<u32>,
+    /// The most items a page holds whatever the client asks for with `maxResults` (a
+    /// service may answer fewer; a client must follow `nextToken`). Default: no cap.
+    pub max_page_size: Option<u32>,
     /// Who approves a device authorization by default.
     pub user: Option<String>,
+    /// `Some(false)`: a refresh answers no new refresh token and the one used stays
+    /// good (the model makes `refreshToken` optional; a client must keep the old one).
+    /// Default: each refresh rotates it.
+    pub rotate_refresh_tokens: Option<bool>,
 }
 
-/// How often each operation was called (throttled calls included), and
-/// ListAccountRoles per account id.
+/// How often each operation was called (throttled calls included), ListAccountRoles
+/// per account id, and the `slow_down` answers CreateToken gave (throttled or earned by
+/// polling sooner than the interval, which each one lengthens by 5 s).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SsoCalls {
     pub operations: BTreeMap<SsoOperation, u64>,
     pub list_account_roles_by_account: BTreeMap<String, u64>,
+    pub slow_downs: u64,
 }
 
 impl SsoCalls {
@@ -289,8 +298,14 @@ impl SsoPortal {
         if let Some(size) = config.page_size {
             body.insert("pageSize".into(), json!(size));
         }
+        if let Some(size) = config.max_page_size {
+            body.insert("maxPageSize".into(), json!(size));
+        }
         if let Some(user) = &config.user {
             body.insert("user".into(), json!(user));
+        }
+        if let Some(rotate) = config.rotate_refresh_tokens {
+            body.insert("rotateRefreshTokens".into(), json!(u8::from(rotate)));
         }
         self.control("configure", Value::Object(body)).map(drop)
     }
@@ -387,7 +402,8 @@ urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
     }
 
     /// The next `count` calls of `operation` are throttled: portal operations answer
-    /// 429 TooManyRequestsException, OIDC ones 400 `slow_down`.
+    /// 429 TooManyRequestsException, OIDC ones 400 `slow_down` (which, for a
+    /// CreateToken of a device authorization, adds 5 s to its interval for good).
     pub fn throttle(&self, operation: SsoOperation, count: u32) -> Result<()> {
         self.control(
             "throttle",
@@ -443,6 +459,7 @@ urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
         Ok(SsoCalls {
             operations,
             list_account_roles_by_account: by_account,
+            slow_downs: answer["slowDowns"].as_u64().unwrap_or(0),
         })
     }
 

@@ -139,7 +139,10 @@ fn console_refuses_a_bad_service_or_region_before_asking_anything() {
             None,
         )
         .fails_with(3);
-    assert!(service.stderr.contains("service"), "{service:?}");
+    assert!(
+        service.stderr.starts_with("rolehop: service: "),
+        "{service:?}"
+    );
     let region = world
         .rolehop_with(
             &["console", "production", "--region", "eu west", "--print"],
@@ -147,7 +150,7 @@ fn console_refuses_a_bad_service_or_region_before_asking_anything() {
             None,
         )
         .fails_with(3);
-    assert!(region.stderr.contains("region"), "{region:?}");
+    assert!(region.stderr.starts_with("rolehop: region: "), "{region:?}");
     assert!(
         federation.requests.try_recv().is_err(),
         "the endpoint was asked"

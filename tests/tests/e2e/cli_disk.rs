@@ -3,7 +3,8 @@
 //! and the OS error, leaves the user's files byte for byte and no stray file, no
 //! session pending; once the disk is fixed the next start works and a stop gives the
 //! files back exactly (so the ledger stayed true). Real mounts: the suite needs root
-//! (or CAP_SYS_ADMIN) and says so and skips where mount(2) is not permitted.
+//! (or CAP_SYS_ADMIN), and fails saying so where mount(2) is not permitted: a suite
+//! that cannot make its fault has not shown anything, so it must not pass.
 
 use std::ffi::CString;
 use std::fs;
@@ -78,19 +79,16 @@ impl Drop for Mount {
     }
 }
 
-/// Whether this run may mount (root, or CAP_SYS_ADMIN): checked once, on a scratch
-/// directory; a test skips with a clear message when it may not.
-fn mount_permitted() -> bool {
+/// Fails the test, saying what it needs, unless this run may mount (root, or
+/// CAP_SYS_ADMIN): checked on a scratch directory before anything else.
+fn require_mount() {
     let scratch = tempfile::tempdir().unwrap();
-    match Mount::tmpfs(scratch.path(), "4k") {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!(
-                "SKIPPED: mount(2) is not permitted here ({e}); the disk-trouble suite needs \
-                 root or CAP_SYS_ADMIN"
-            );
-            false
-        }
+    if let Err(e) = Mount::tmpfs(scratch.path(), "4k") {
+        panic!(
+            "mount(2) is not permitted here ({e}): the disk-trouble suite makes real \
+             tmpfs and read-only bind mounts; run it as root or with CAP_SYS_ADMIN \
+             (a container: --cap-add SYS_ADMIN)"
+        );
     }
 }
 
@@ -138,9 +136,7 @@ fn assert_recovers(world: &World, original: &AwsFilesBytes) {
 
 #[test]
 fn a_full_aws_directory_fails_the_start_with_the_path_and_no_space_and_changes_nothing() {
-    if !mount_permitted() {
-        return;
-    }
+    require_mount();
     let world = World::start();
     world.add_iam_user("solo", "solo");
     let aws_dir = world.peers.home().root().join("aws");
@@ -169,9 +165,7 @@ fn a_full_aws_directory_fails_the_start_with_the_path_and_no_space_and_changes_n
 
 #[test]
 fn a_read_only_aws_directory_fails_the_start_with_the_path_and_the_os_error_and_changes_nothing() {
-    if !mount_permitted() {
-        return;
-    }
+    require_mount();
     let world = World::start();
     world.add_iam_user("solo", "solo");
     write_user_aws_files(&world);

@@ -87,7 +87,12 @@ fn exec_refuses_to_nest_unless_forced() {
         "exec", "alice", "--", rolehop, "exec", "alice", "--", "true",
     ]);
     let nested = nested.fails_with(5);
-    assert!(nested.stderr.contains("--force"), "{nested:?}");
+    assert!(
+        nested.stderr.starts_with(
+            "rolehop: already inside `rolehop exec` for session 'alice'; pass --force"
+        ),
+        "{nested:?}"
+    );
 
     // Forced, the inner exec of another session wins: the command inside acts as it.
     let inner = world

@@ -264,18 +264,19 @@ fn is_root() -> bool {
 /// Run as root (the only way to be another user here): loosens the test's own
 /// directories and the socket so that uid 65534 can reach it at all, then has that uid
 /// send a request carrying the right secret. The server must still refuse it, on the
-/// kernel's word about who connected (`SO_PEERCRED`). True if refused; skipped (true)
-/// when the suite does not run as root.
+/// kernel's word about who connected (`SO_PEERCRED`). True if refused. Not being root
+/// fails the test (saying so) rather than pass it unchecked.
 fn another_user_is_refused(
     world: &World,
     socket: &Path,
     secret: &str,
     request: &Value,
 ) -> TestResult<bool> {
-    if !is_root() {
-        eprintln!("not root: cannot run a client as another user; uid check not exercised");
-        return Ok(true);
-    }
+    assert!(
+        is_root(),
+        "the uid check needs a client run as another user: run this suite as root (it \
+         uses setpriv from util-linux to become uid 65534)"
+    );
     let root = world.peers.home().root().to_owned();
     let mut dir = socket.parent().map(Path::to_path_buf);
     while let Some(d) = dir.filter(|d| d.starts_with(&root)) {
@@ -440,12 +441,11 @@ async fn the_mfa_channel_refuses_a_connection_without_the_secret_or_with_a_wrong
             !log.contains(secret.trim()),
             "the secret is in the app's log"
         );
-        if is_root() {
-            check!(
-                log.contains("refused an MFA request from another user's process"),
-                "the other uid's refusal is not in the log: {log}"
-            );
-        }
+        // another_user_is_refused ran as root (it fails otherwise).
+        check!(
+            log.contains("refused an MFA request from another user's process"),
+            "the other uid's refusal is not in the log: {log}"
+        );
         Ok(())
     })
     .await

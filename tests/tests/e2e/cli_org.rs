@@ -16,7 +16,7 @@ fn world_with_org() -> (World, Org) {
 }
 
 /// `org sync` through `mgmt` of the role every test syncs.
-const SYNC: [&str; 6] = [
+pub(crate) const SYNC: [&str; 6] = [
     "org",
     "sync",
     "--via",
@@ -302,7 +302,11 @@ fn bad_input_is_refused_naming_the_field_and_changes_nothing() {
     let run = world
         .rolehop(&["org", "sync", "--via", "nobody", "--role-name", "R"])
         .fails_with(4);
-    assert!(run.stderr.contains("nobody"), "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("rolehop: no session named or with id 'nobody'"),
+        "{run:?}"
+    );
     // No organization: AWS's own code, as the via session's failure (exit 6).
     let run = world
         .rolehop(&["org", "sync", "--via", "mgmt", "--role-name", "R"])

@@ -69,7 +69,10 @@ fn an_mfa_code_that_is_not_six_digits_is_refused_before_any_aws_call() {
                 None,
             )
             .fails_with(3);
-        assert!(run.stderr.contains("mfa_code"), "{code:?}: {run:?}");
+        assert!(
+            run.stderr.starts_with("rolehop: mfa_code: "),
+            "{code:?}: {run:?}"
+        );
     }
     assert_eq!(world.state_of("production"), "inactive");
 }
@@ -130,12 +133,12 @@ fn errors_name_what_failed_with_their_exit_codes() {
             "bad",
         ])
         .fails_with(3);
-    assert!(run.stderr.contains("role_arn"), "{run:?}");
+    assert!(run.stderr.starts_with("rolehop: role_arn: "), "{run:?}");
 
     let run = world
         .rolehop(&["profile", "add", "evil]\n[default"])
         .fails_with(3);
-    assert!(run.stderr.contains("profile"), "{run:?}");
+    assert!(run.stderr.starts_with("rolehop: profile: "), "{run:?}");
 
     let run = world
         .rolehop(&[
@@ -154,19 +157,31 @@ fn errors_name_what_failed_with_their_exit_codes() {
             "7200",
         ])
         .fails_with(3);
-    assert!(run.stderr.contains("duration"), "{run:?}");
+    assert!(run.stderr.starts_with("rolehop: duration: "), "{run:?}");
 
     let run = world.rolehop(&["session", "remove", "alice"]).fails_with(5);
+    // Both children named, in either order, and what to do.
+    let refusal = run.stderr.trim_end();
     assert!(
-        run.stderr.contains("--cascade") || run.stderr.contains("cascade"),
+        refusal.starts_with("rolehop: session 'alice' is the parent of ")
+            && refusal.ends_with("; remove those first or ask for a cascade"),
         "{run:?}"
     );
+    for child in ["'codebuild'", "'production'"] {
+        assert!(refusal.contains(child), "{child}: {run:?}");
+    }
     assert_eq!(session_names(&world), ["alice", "codebuild", "production"]);
 
     let run = world
         .rolehop(&["settings", "set", "delivery-mode", "carrier-pigeon"])
         .fails_with(3);
-    assert!(run.stderr.contains("credential-process"), "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "rolehop: delivery-mode: 'carrier-pigeon' is not a mode; use credentials-file or \
+             credential-process"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 /// `rolehop sso login acme --no-browser`, approved through the stand-in once the CLI
 /// has polled and been told "pending" at least once.
-fn log_in(world: &World, portal: &SsoPortal) -> Run {
+pub(crate) fn log_in(world: &World, portal: &SsoPortal) -> Run {
     log_in_to(world, portal, "acme")
 }
 
@@ -64,7 +64,7 @@ fn log_in_to(world: &World, portal: &SsoPortal, integration: &str) -> Run {
     .ok()
 }
 
-fn sync_counts(world: &World) -> serde_json::Value {
+pub(crate) fn sync_counts(world: &World) -> serde_json::Value {
     world
         .rolehop(&["sso", "sync", "acme", "--json"])
         .ok()
@@ -72,7 +72,7 @@ fn sync_counts(world: &World) -> serde_json::Value {
         .clone()
 }
 
-fn counts(added: u64, updated: u64, removed: u64, kept: u64) -> serde_json::Value {
+pub(crate) fn counts(added: u64, updated: u64, removed: u64, kept: u64) -> serde_json::Value {
     serde_json::json!({ "added": added, "updated": updated, "removed": removed, "kept": kept })
 }
 
@@ -119,7 +119,10 @@ fn log_in_once_sync_300_accounts_and_use_one_role_then_chain_from_it() {
             "eu-west-1",
         ])
         .fails_with(3);
-    assert!(refused.stderr.contains("start_url"), "{refused:?}");
+    assert!(
+        refused.stderr.starts_with("rolehop: start_url: "),
+        "{refused:?}"
+    );
     let refused = world
         .rolehop(&[
             "sso",
@@ -132,7 +135,10 @@ fn log_in_once_sync_300_accounts_and_use_one_role_then_chain_from_it() {
             "eu-west-9",
         ])
         .fails_with(3);
-    assert!(refused.stderr.contains("region"), "{refused:?}");
+    assert!(
+        refused.stderr.starts_with("rolehop: region: "),
+        "{refused:?}"
+    );
     let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["login"]["status"], "logged-out");
@@ -546,4 +552,165 @@ fn login_opens_browser_and_removing_the_integration_takes_its_sessions_and_secre
     let credentials =
         std::fs::read_to_string(world.peers.home().aws_credentials_file()).unwrap_or_default();
     assert!(!credentials.contains("tools-Admin"), "{credentials}");
+}
+
+#[test]
+fn a_scope_aws_does_not_know_fails_the_login_with_its_invalid_scope() {
+    let (world, portal) = World::with_sso_portal();
+    world
+        .rolehop(&[
+            "sso",
+            "add",
+            "--name",
+            "wide",
+            "--start-url",
+            START_URL,
+            "--region",
+            "eu-west-1",
+            "--scopes",
+            "sso:account:access,sso:everything",
+        ])
+        .ok();
+    let refused = world
+        .rolehop(&["sso", "login", "wide", "--no-browser"])
+        .fails_with(6);
+    // AWS's error type names the refusal. (Rolehop drops the OIDC error's
+    // `error_description`, "Invalid scope: sso:everything": the SDK's OIDC errors carry
+    // no `message`, and crates/aws reads only that.)
+    assert!(
+        refused.stderr.starts_with(
+            "rolehop: IAM Identity Center integration 'wide': InvalidScopeException: "
+        ),
+        "{refused:?}"
+    );
+    let calls = portal.calls().unwrap();
+    assert_eq!(calls.of(SsoOperation::RegisterClient), 1, "{calls:?}");
+    assert_eq!(
+        calls.of(SsoOperation::StartDeviceAuthorization),
+        0,
+        "{calls:?}"
+    );
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    let wide = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "wide")
+        .unwrap();
+    assert_ne!(wide["login"]["status"], "logged-in", "{list}");
+}
+
+#[test]
+fn a_login_told_to_slow_down_polls_five_seconds_slower_and_is_not_told_again() {
+    let (world, portal) = World::with_sso_portal();
+    // The first poll is told slow_down, which lengthens the interval to 6 s at the
+    // stand-in; a client that kept its 1 s pace would be told again at every poll until
+    // its device code lapsed (30 s here, so such a login fails rather than hangs).
+    portal
+        .configure(&SsoPortalConfig {
+            device_code_ttl: Some(Duration::from_secs(30)),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
+    portal.throttle(SsoOperation::CreateToken, 1).unwrap();
+    log_in(&world, &portal);
+    let calls = portal.calls().unwrap();
+    assert_eq!(calls.slow_downs, 1, "{calls:?}");
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "logged-in", "{list}");
+}
+
+#[test]
+fn refreshes_that_answer_no_new_refresh_token_keep_the_old_one_working() {
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[SsoAccount::new(
+            "666666666666",
+            "ops",
+            &["Admin", "ReadOnly"],
+        )])
+        .unwrap();
+    // Tokens that live 3 s (always inside the refresh window) and refreshes that give
+    // no new refresh token: each use refreshes with the one from the login.
+    portal
+        .configure(&SsoPortalConfig {
+            access_token_ttl: Some(Duration::from_secs(3)),
+            rotate_refresh_tokens: Some(false),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
+    log_in(&world, &portal);
+    let creates = portal.calls().unwrap().of(SsoOperation::CreateToken);
+    assert_eq!(sync_counts(&world), counts(2, 0, 0, 0));
+    world.rolehop(&["session", "start", "ops-Admin"]).ok();
+    world.rolehop(&["session", "start", "ops-ReadOnly"]).ok();
+    let refreshed = portal.calls().unwrap().of(SsoOperation::CreateToken) - creates;
+    assert!(refreshed >= 2, "{refreshed} refreshes");
+    assert_eq!(
+        portal.live_tokens().unwrap().1,
+        1,
+        "the login's refresh token, still the only one"
+    );
+    assert!(
+        portal.pending_user_codes().unwrap().is_empty(),
+        "nobody was asked"
+    );
+    assert_eq!(
+        world.caller_arn("ops-ReadOnly").unwrap(),
+        SsoPortal::assumed_role_arn("666666666666", "ReadOnly", "alice")
+    );
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "logged-in", "{list}");
+}
+
+#[test]
+fn a_logout_the_portal_refuses_still_deletes_the_tokens_and_says_so() {
+    let (world, portal) = World::with_sso_portal();
+    log_in(&world, &portal);
+    // The portal ended the token before its time: Logout answers UnauthorizedException.
+    portal.expire_access_tokens().unwrap();
+    let refused = world.rolehop(&["sso", "logout", "acme"]).fails_with(6);
+    assert!(
+        refused.stderr.contains(
+            "the tokens were deleted, but the portal's Logout failed: UnauthorizedException"
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(portal.calls().unwrap().of(SsoOperation::Logout), 1);
+    let service = world.peers.home().keychain_service();
+    let left = world.peers.secret_service().search_all(service).unwrap();
+    assert!(!left.contains("sso-token:"), "token left behind: {left}");
+    let list = world.rolehop(&["sso", "list", "--json"]).ok().json();
+    assert_eq!(list[0]["login"]["status"], "logged-out", "{list}");
+}
+
+#[test]
+fn a_sync_pages_each_accounts_roles_with_that_accounts_own_next_tokens() {
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[
+            SsoAccount::new("777777777777", "alpha", &["Admin", "ReadOnly", "Billing"]),
+            SsoAccount::new("888888888888", "beta", &["Admin", "ReadOnly", "Billing"]),
+        ])
+        .unwrap();
+    // One item a page whatever Rolehop asks: every listing pages, and the stand-in
+    // refuses a next token given to another operation or account.
+    portal
+        .configure(&SsoPortalConfig {
+            max_page_size: Some(1),
+            ..SsoPortalConfig::default()
+        })
+        .unwrap();
+    log_in(&world, &portal);
+    assert_eq!(sync_counts(&world), counts(6, 0, 0, 0));
+    let calls = portal.calls().unwrap();
+    assert_eq!(calls.of(SsoOperation::ListAccounts), 2, "{calls:?}");
+    assert_eq!(
+        calls.list_account_roles_by_account,
+        [
+            ("777777777777".to_owned(), 3),
+            ("888888888888".to_owned(), 3)
+        ]
+        .into()
+    );
 }

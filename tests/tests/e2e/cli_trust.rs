@@ -293,7 +293,18 @@ fn a_role_trusting_someone_else_fails_the_check_naming_the_missing_principal() {
     let bad = world
         .rolehop(&["trust", "check", "bobs", "--policy", policy])
         .fails_with(3);
-    assert!(bad.stderr.contains("Principal"), "{bad:?}");
+    assert!(
+        bad.stderr
+            .starts_with("rolehop: the trust policy of arn:aws:iam::123456789012:role/TrustsBob ("),
+        "{bad:?}"
+    );
+    assert!(
+        bad.stderr.contains(
+            "is not a valid IAM policy document: Principal must be \"*\" or a map such as \
+             {\"AWS\": ...}, not \"bob\""
+        ),
+        "{bad:?}"
+    );
 }
 
 #[test]

@@ -54,5 +54,6 @@ mod peers_smoke;
 mod policy_lint;
 /// About two minutes; `.config/nextest.toml` gives it a longer timeout.
 mod rotation_soak;
+mod service_faults;
 mod sso_peer;
 mod sts_faults;

@@ -355,10 +355,12 @@ print(json.dumps({"interval": interval, "expiresIn": token["expiresIn"],
 }
 
 #[test]
-fn polling_sooner_than_the_interval_is_told_to_slow_down_then_pending_again() -> TestResult {
+fn a_slow_down_lengthens_the_interval_for_good_so_the_old_pace_is_told_again() -> TestResult {
+    // RFC 8628 section 3.5: each slow_down adds 5 s to the interval for every later
+    // poll; a client that keeps its old pace is told to slow down again.
     let world = World::start();
     world.portal.configure(&SsoPortalConfig {
-        interval: Some(Duration::from_secs(2)),
+        interval: Some(Duration::from_secs(1)),
         ..SsoPortalConfig::default()
     })?;
     let out = world.python_json(
@@ -366,20 +368,24 @@ fn polling_sooner_than_the_interval_is_told_to_slow_down_then_pending_again() ->
 client = register()
 device = start(client)
 first = poll(client, device)
-hasty = poll(client, device)
-time.sleep(device["interval"])
+hasty = poll(client, device, wire_of)
+time.sleep(device["interval"] + 0.5)
+old_pace = poll(client, device)
+time.sleep(device["interval"] + 2 * 5 + 0.5)
 patient = poll(client, device)
-print(json.dumps([first, hasty, patient]))
+print(json.dumps([first, hasty, old_pace, patient]))
 "#,
     );
     assert_eq!(
         out,
         serde_json::json!([
             "AuthorizationPendingException",
+            ["SlowDownException", "slow_down", 400],
             "SlowDownException",
             "AuthorizationPendingException"
         ])
     );
+    assert_eq!(world.portal.calls()?.slow_downs, 2);
     Ok(())
 }
 
@@ -723,6 +729,289 @@ print(json.dumps({"count": len(accounts), "unique": len(set(accounts)), "seconds
     println!(
         "seed 1000x3: {seed_time:?}; boto3 list of 1000 accounts in pages of 100: {:.3}s",
         out["seconds"].as_f64().unwrap()
+    );
+    Ok(())
+}
+
+#[test]
+fn registration_refuses_unknown_scopes_grant_types_and_redirect_uris() -> TestResult {
+    // RegisterClient's modeled errors (botocore's sso-oidc service-2.json):
+    // InvalidScopeException, UnsupportedGrantTypeException, InvalidRedirectUriException.
+    let world = World::start();
+    let out = world.python_json(
+        r#"
+def attempt(**extra):
+    try:
+        oidc.register_client(clientName="sso-peer-test", clientType="public", **extra)
+        return "registered"
+    except botocore.exceptions.ClientError as e:
+        return wire_of(e) + [e.response["Error"]["Message"]]
+print(json.dumps({
+    "documented": attempt(scopes=["sso:account:access", "codewhisperer:completions"]),
+    "unknown_scope": attempt(scopes=["sso:account:access", "sso:everything"]),
+    "unknown_grant": attempt(scopes=["sso:account:access"], grantTypes=["password"]),
+    "remote_http_redirect": attempt(scopes=["sso:account:access"],
+        grantTypes=["authorization_code"], redirectUris=["http://portal.example/cb"]),
+    "fragment_redirect": attempt(scopes=["sso:account:access"],
+        grantTypes=["authorization_code"], redirectUris=["https://app.example/cb#x"]),
+    "code_grant_without_redirect": attempt(scopes=["sso:account:access"],
+        grantTypes=["authorization_code"]),
+    "loopback_redirect": attempt(scopes=["sso:account:access"],
+        grantTypes=["authorization_code", "refresh_token"],
+        redirectUris=["http://127.0.0.1/oauth/callback"]),
+}))
+"#,
+    );
+    assert_eq!(out["documented"], "registered");
+    assert_eq!(
+        out["unknown_scope"],
+        serde_json::json!([
+            "InvalidScopeException",
+            "invalid_scope",
+            400,
+            "Invalid scope: sso:everything"
+        ])
+    );
+    assert_eq!(
+        out["unknown_grant"],
+        serde_json::json!([
+            "UnsupportedGrantTypeException",
+            "unsupported_grant_type",
+            400,
+            "Unsupported grant type: password"
+        ])
+    );
+    for refused in ["remote_http_redirect", "fragment_redirect"] {
+        assert_eq!(
+            out[refused].as_array().map(|a| a[..3].to_vec()),
+            Some(vec![
+                serde_json::json!("InvalidRedirectUriException"),
+                serde_json::json!("invalid_redirect_uri"),
+                serde_json::json!(400)
+            ]),
+            "{refused}: {out}"
+        );
+    }
+    assert_eq!(
+        out["code_grant_without_redirect"][0],
+        "InvalidRedirectUriException"
+    );
+    assert_eq!(out["loopback_redirect"], "registered");
+    Ok(())
+}
+
+#[test]
+fn create_token_holds_a_client_to_its_grant_types_and_a_code_to_its_redirect_and_verifier()
+-> TestResult {
+    // The authorization code grant with PKCE (RFC 7636): the code is good only for the
+    // redirect URI it was issued to and the verifier of its challenge; a grant type the
+    // client did not register is unauthorized_client (RFC 6749 section 5.2).
+    let world = World::start();
+    let out = world.python_json(
+        r#"
+import base64, hashlib, secrets, urllib.error, urllib.parse
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+browser = urllib.request.build_opener(Stay)
+REDIRECT = "http://127.0.0.1:{}/oauth/callback"
+pkce = oidc.register_client(clientName="sso-peer-test", clientType="public",
+    scopes=["sso:account:access"], grantTypes=["authorization_code", "refresh_token"],
+    redirectUris=["http://127.0.0.1/oauth/callback"])
+def authorize(client, redirect, challenge):
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": client["clientId"],
+        "redirect_uri": redirect, "state": "st8", "code_challenge": challenge,
+        "code_challenge_method": "S256", "scopes": "sso:account:access"})
+    try:
+        browser.open(PORTAL + "/authorize?" + query)
+    except urllib.error.HTTPError as e:
+        if e.code != 302:
+            return [e.code, json.loads(e.read())["error"]]
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(e.headers["Location"]).query)
+def challenge_of(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+def redeem_code(client, code, redirect, verifier):
+    try:
+        answer = oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
+            grantType="authorization_code", code=code, redirectUri=redirect, codeVerifier=verifier)
+        return sorted(k for k in answer if k != "ResponseMetadata")
+    except botocore.exceptions.ClientError as e:
+        return wire_of(e)
+verifier = secrets.token_urlsafe(48)
+# Registered without a port: a loopback redirect URI may name any (RFC 8252 section 7.3).
+port = REDIRECT.format(43123)
+answers = {"unregistered_redirect": authorize(pkce, "http://127.0.0.1:43123/elsewhere",
+                                              challenge_of(verifier))}
+granted = authorize(pkce, port, challenge_of(verifier))
+answers["state"] = granted["state"]
+answers["wrong_verifier"] = redeem_code(pkce, granted["code"][0], port, "not-the-verifier")
+granted = authorize(pkce, port, challenge_of(verifier))
+answers["wrong_redirect"] = redeem_code(pkce, granted["code"][0], REDIRECT.format(43124), verifier)
+granted = authorize(pkce, port, challenge_of(verifier))
+answers["right"] = redeem_code(pkce, granted["code"][0], port, verifier)
+answers["code_twice"] = redeem_code(pkce, granted["code"][0], port, verifier)
+# A device-flow client (no grantTypes registered) may not use the code grant, and the
+# PKCE client may not use the device grant.
+device_client = register()
+answers["device_client_code_grant"] = redeem_code(device_client, "any", port, verifier)
+try:
+    oidc.create_token(clientId=pkce["clientId"], clientSecret=pkce["clientSecret"],
+                      grantType=DEVICE_GRANT, deviceCode="any")
+except botocore.exceptions.ClientError as e:
+    answers["pkce_client_device_grant"] = wire_of(e)
+try:
+    oidc.create_token(clientId=pkce["clientId"], clientSecret=pkce["clientSecret"],
+                      grantType="client_credentials")
+except botocore.exceptions.ClientError as e:
+    answers["unknown_grant"] = wire_of(e)
+print(json.dumps(answers))
+"#,
+    );
+    assert_eq!(
+        out["unregistered_redirect"],
+        serde_json::json!([400, "invalid_redirect_uri"])
+    );
+    assert_eq!(out["state"], serde_json::json!(["st8"]));
+    let invalid_grant = serde_json::json!(["InvalidGrantException", "invalid_grant", 400]);
+    assert_eq!(out["wrong_verifier"], invalid_grant);
+    assert_eq!(out["wrong_redirect"], invalid_grant);
+    assert_eq!(
+        out["right"],
+        serde_json::json!(["accessToken", "expiresIn", "refreshToken", "tokenType"])
+    );
+    assert_eq!(out["code_twice"], invalid_grant);
+    let unauthorized =
+        serde_json::json!(["UnauthorizedClientException", "unauthorized_client", 400]);
+    assert_eq!(out["device_client_code_grant"], unauthorized);
+    assert_eq!(out["pkce_client_device_grant"], unauthorized);
+    assert_eq!(
+        out["unknown_grant"],
+        serde_json::json!([
+            "UnsupportedGrantTypeException",
+            "unsupported_grant_type",
+            400
+        ])
+    );
+    Ok(())
+}
+
+#[test]
+fn a_next_token_is_good_only_for_the_operation_and_account_that_issued_it() -> TestResult {
+    let world = World::start();
+    world.portal.seed(&[
+        SsoAccount::new(
+            "111122223333",
+            "payments",
+            &["Admin", "ReadOnly", "Billing"],
+        ),
+        SsoAccount::new("444455556666", "sandbox", &["Admin", "ReadOnly", "Billing"]),
+    ])?;
+    world.portal.configure(&SsoPortalConfig {
+        page_size: Some(1),
+        ..SsoPortalConfig::default()
+    })?;
+    let out = world.python_json(
+        r#"
+_, token = login()
+access = token["accessToken"]
+def attempt(call):
+    try:
+        return call()
+    except botocore.exceptions.ClientError as e:
+        return [code_of(e), e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Message"]]
+accounts_token = sso.list_accounts(accessToken=access)["nextToken"]
+roles_token = sso.list_account_roles(accessToken=access, accountId="111122223333")["nextToken"]
+names = lambda page: [r["roleName"] for r in page["roleList"]]
+print(json.dumps({
+    "accounts_token_to_roles": attempt(lambda: sso.list_account_roles(
+        accessToken=access, accountId="111122223333", nextToken=accounts_token)),
+    "roles_token_to_accounts": attempt(lambda: sso.list_accounts(
+        accessToken=access, nextToken=roles_token)),
+    "roles_token_to_other_account": attempt(lambda: sso.list_account_roles(
+        accessToken=access, accountId="444455556666", nextToken=roles_token)),
+    "made_up": attempt(lambda: sso.list_accounts(accessToken=access, nextToken="eyJvIjogMX0=")),
+    "roles_token_to_its_account": names(sso.list_account_roles(
+        accessToken=access, accountId="111122223333", nextToken=roles_token)),
+    "accounts_token_to_accounts": [a["accountId"] for a in sso.list_accounts(
+        accessToken=access, nextToken=accounts_token)["accountList"]],
+}))
+"#,
+    );
+    let invalid = serde_json::json!(["InvalidRequestException", 400, "Invalid nextToken provided"]);
+    for refused in [
+        "accounts_token_to_roles",
+        "roles_token_to_accounts",
+        "roles_token_to_other_account",
+        "made_up",
+    ] {
+        assert_eq!(out[refused], invalid, "{refused}: {out}");
+    }
+    assert_eq!(
+        out["roles_token_to_its_account"],
+        serde_json::json!(["ReadOnly"])
+    );
+    assert_eq!(
+        out["accounts_token_to_accounts"],
+        serde_json::json!(["444455556666"])
+    );
+    Ok(())
+}
+
+#[test]
+fn logout_with_an_expired_unknown_or_ended_token_is_unauthorized() -> TestResult {
+    let world = World::start();
+    let out = world.python_json(
+        r#"
+def logout(access):
+    try:
+        sso.logout(accessToken=access)
+        return "ok"
+    except sso.exceptions.UnauthorizedException as e:
+        return [code_of(e), e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Message"]]
+_, expiring = login()
+ctl("expire-tokens")
+answers = {"expired": logout(expiring["accessToken"]), "unknown": logout("not-a-token")}
+_, live = login()
+answers["live"] = logout(live["accessToken"])
+answers["ended"] = logout(live["accessToken"])
+print(json.dumps(answers))
+"#,
+    );
+    let unauthorized = serde_json::json!([
+        "UnauthorizedException",
+        401,
+        "Session token not found or invalid"
+    ]);
+    assert_eq!(out["expired"], unauthorized);
+    assert_eq!(out["unknown"], unauthorized);
+    assert_eq!(out["live"], "ok");
+    assert_eq!(out["ended"], unauthorized);
+    Ok(())
+}
+
+#[test]
+fn without_rotation_a_refresh_answers_no_refresh_token_and_the_used_one_stays_good() -> TestResult {
+    let world = World::start();
+    world.portal.configure(&SsoPortalConfig {
+        rotate_refresh_tokens: Some(false),
+        ..SsoPortalConfig::default()
+    })?;
+    let out = world.python_json(
+        r#"
+client, first = login()
+def refresh():
+    answer = oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                               grantType="refresh_token", refreshToken=first["refreshToken"])
+    return sorted(k for k in answer if k != "ResponseMetadata")
+print(json.dumps([refresh(), refresh()]))
+"#,
+    );
+    let no_refresh_token = serde_json::json!(["accessToken", "expiresIn", "tokenType"]);
+    assert_eq!(out, serde_json::json!([no_refresh_token, no_refresh_token]));
+    assert_eq!(
+        world.portal.live_tokens()?.1,
+        1,
+        "the first refresh token only"
     );
     Ok(())
 }
