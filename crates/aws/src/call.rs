@@ -240,6 +240,19 @@ where
                 root_cause(&e)
             ),
         },
+        // An error status whose body the SDK could not read as the service's error (an
+        // empty 500 or 429 from a JSON protocol such as Organizations'): the status is
+        // what the server said, so say it as for any refusal.
+        SdkError::ResponseError(failed) if failed.raw().status().as_u16() >= 400 => AwsError {
+            code: "Unknown".into(),
+            message: refused_message(
+                service,
+                "Unknown",
+                failed.raw().status().as_u16(),
+                None,
+                attempts,
+            ),
+        },
         SdkError::ResponseError(_) => AwsError {
             code: "InvalidResponse".into(),
             message: format!(
