@@ -10,6 +10,12 @@
 //! and the addon writes one ledger line per request, so a suite counts the requests the
 //! proxy saw (the retry policy, and that nothing storms) and the faults it injected. A
 //! connection refused needs no proxy: see [`refused_endpoint`].
+//!
+//! [`FaultProxy::start_verifying`] also loads `tests/peers/session_token_addon.py`, the
+//! verifying layer that holds `GetSessionToken` credentials to AWS's rules in front of
+//! moto (see docs/testing.md): a test registers the IAM users' long-lived keys with
+//! [`FaultProxy::register_long_lived_key`] and reads its verdicts with
+//! [`FaultProxy::session_decisions`].
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
@@ -24,7 +30,7 @@ use tempfile::TempDir;
 use crate::daemon::Daemon;
 use crate::error::{PeerError, Result};
 use crate::http;
-use crate::moto::free_loopback_port;
+use crate::moto::{IamUser, free_loopback_port};
 use crate::python::venv_bin;
 use crate::wait::{self, Probe};
 
@@ -68,6 +74,13 @@ impl Fault {
     }
 }
 
+/// The session-token layer's key registry and its ledger of decisions.
+struct SessionRulesFiles {
+    keys: PathBuf,
+    ledger: PathBuf,
+    registered: Mutex<serde_json::Map<String, Value>>,
+}
+
 /// The running `mitmdump`; killed and reaped when dropped.
 pub struct FaultProxy {
     _daemon: Daemon,
@@ -76,6 +89,8 @@ pub struct FaultProxy {
     ledger: PathBuf,
     /// The control file's settings, and the ledger's length when the fault was set.
     state: Mutex<(Value, usize)>,
+    /// The session-token layer's files, when it is loaded.
+    session_rules: Option<SessionRulesFiles>,
     _dir: TempDir,
 }
 
@@ -84,6 +99,16 @@ impl FaultProxy {
     /// `upstream` (moto's or the SSO stand-in's endpoint, `http://127.0.0.1:port`), and
     /// waits until a request through it is answered by the upstream.
     pub fn start(upstream: &str) -> Result<Self> {
+        Self::launch(upstream, false)
+    }
+
+    /// Like [`start`](Self::start), with the session-token layer in front of the fault
+    /// addon: AWS's rules for `GetSessionToken` credentials, which moto does not know.
+    pub fn start_verifying(upstream: &str) -> Result<Self> {
+        Self::launch(upstream, true)
+    }
+
+    fn launch(upstream: &str, verifying: bool) -> Result<Self> {
         let program = venv_bin("mitmdump");
         if !program.exists() {
             return Err(PeerError::Missing {
@@ -100,7 +125,12 @@ impl FaultProxy {
         let settings = json!({ "fault": Fault::None.name() });
         write_control(&control, &settings)?;
         fs::write(&ledger, "").map_err(PeerError::io("creating the fault ledger"))?;
-        let addon = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/fault_addon.py");
+        let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers");
+        let session_rules = verifying.then(|| SessionRulesFiles {
+            keys: dir.path().join("long-lived-keys.json"),
+            ledger: dir.path().join("session-ledger"),
+            registered: Mutex::new(serde_json::Map::new()),
+        });
         let addr = free_loopback_port()?;
         let set = |name: &str, value: &std::path::Path| format!("{name}={}", value.display());
         let mut command = Command::new(&program);
@@ -108,9 +138,21 @@ impl FaultProxy {
             .arg("--mode")
             .arg(format!("reverse:{}", upstream.trim_end_matches('/')))
             .args(["--listen-host", "127.0.0.1", "--listen-port"])
-            .arg(addr.port().to_string())
+            .arg(addr.port().to_string());
+        if let Some(files) = &session_rules {
+            fs::write(&files.keys, "{}").map_err(PeerError::io("creating the key registry"))?;
+            fs::write(&files.ledger, "").map_err(PeerError::io("creating the session ledger"))?;
+            command
+                .arg("--scripts")
+                .arg(peers.join("session_token_addon.py"))
+                .arg("--set")
+                .arg(set("session_keys", &files.keys))
+                .arg("--set")
+                .arg(set("session_ledger", &files.ledger));
+        }
+        command
             .arg("--scripts")
-            .arg(&addon)
+            .arg(peers.join("fault_addon.py"))
             .arg("--set")
             .arg(set("fault_control", &control))
             .arg("--set")
@@ -154,6 +196,7 @@ impl FaultProxy {
             control,
             ledger,
             state: Mutex::new((settings, 0)),
+            session_rules,
             _dir: dir,
         };
         proxy.state.lock().expect("proxy state").1 = proxy.ledger_lines().len();
@@ -163,6 +206,34 @@ impl FaultProxy {
     /// The endpoint to give Rolehop: `http://127.0.0.1:port`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Tells the session-token layer `user`'s long-lived key, with which it re-signs
+    /// what AWS accepts from the session tokens that key obtained.
+    ///
+    /// # Panics
+    /// When the proxy was not started with [`start_verifying`](Self::start_verifying).
+    pub fn register_long_lived_key(&self, user: &IamUser) {
+        let files = self.session_rules_files();
+        let mut registered = files.registered.lock().expect("key registry");
+        registered.insert(
+            user.access_key_id.clone(),
+            json!(user.secret_access_key.clone()),
+        );
+        write_control(&files.keys, &Value::Object(registered.clone()))
+            .expect("writing the key registry");
+    }
+
+    /// The session-token layer's decisions so far, one per request it judged:
+    /// `accept sts:AssumeRole mfa=false`, `refuse iam:GetRole InvalidClientTokenId`.
+    pub fn session_decisions(&self) -> Vec<String> {
+        read_lines(&self.session_rules_files().ledger)
+    }
+
+    fn session_rules_files(&self) -> &SessionRulesFiles {
+        self.session_rules
+            .as_ref()
+            .expect("the proxy was started with start_verifying")
     }
 
     /// Switches the fault for every request that follows, and resets the counts.
@@ -214,12 +285,16 @@ impl FaultProxy {
     }
 
     fn ledger_lines(&self) -> Vec<String> {
-        fs::read_to_string(&self.ledger)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        read_lines(&self.ledger)
     }
+}
+
+fn read_lines(path: &std::path::Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Replaces the control file at once (a rename), so the addon never reads half of it.

@@ -55,5 +55,6 @@ mod policy_lint;
 /// About two minutes; `.config/nextest.toml` gives it a longer timeout.
 mod rotation_soak;
 mod service_faults;
+mod session_token_rules;
 mod sso_peer;
 mod sts_faults;
