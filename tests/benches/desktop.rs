@@ -5,7 +5,8 @@
 //!   run for a bare Tauri window (`src-tauri/examples/bare_window.rs`) as Tauri ships
 //!   it and with the app's runtime settings (two malloc arenas, no JIT), and for the
 //!   app in the compiler's order when `cargo xtask bench` left that build next to it
-//!   (`xtask/src/startup_order.rs`);
+//!   (`xtask/src/startup_order.rs`); then all of them again on two workloads the launch
+//!   profile never saw (no sessions; 3,000 IAM Identity Center role sessions);
 //! - launch to list painted: from asking tauri-driver for the window to the frame after
 //!   the first snapshot's rows are in the DOM (the UI's `rolehop:list-painted` mark);
 //! - one keystroke in the search box over 5,000 sessions: filter, DOM update, style and
@@ -38,6 +39,8 @@ use rolehop_e2e::Peers;
 use serde_json::json;
 
 const RUNS: usize = 5;
+/// Memory runs of each program on a workload the launch profile never saw.
+const HELD_OUT_RUNS: usize = 3;
 const IDLE: Duration = Duration::from_secs(10);
 
 /// Active for another hour (so countdowns tick), or inactive.
@@ -452,6 +455,11 @@ impl Subject {
 /// `cargo xtask bench` left the app in the compiler's order next to it, that is
 /// measured too. The runs go round the programs in turn, so load on this shared machine
 /// falls on all alike.
+///
+/// The launch code was gathered from a profile of a launch with those 1,000 sessions,
+/// so the same programs are measured again on two workloads the profile never saw: no
+/// sessions, and 3,000 IAM Identity Center role sessions (20 active), whose rows and
+/// code paths differ.
 fn memory_figures(release: &Path, peers: &Peers, env: &[(String, String)]) -> TestResult {
     let app = release.join("rolehop-desktop");
     let unordered = release.join("startup-order/rolehop-desktop-unordered");
@@ -460,45 +468,80 @@ fn memory_figures(release: &Path, peers: &Peers, env: &[(String, String)]) -> Te
         Some(mib) => format!("launch code gathered, {mib:.2} MiB"),
         None => "launch code not gathered".to_owned(),
     };
-    let mut apps = vec![Subject::new(format!("app ({gathered})"), app, &[], true)];
-    if unordered.exists() {
-        let name = "app (compiler's order)".to_owned();
-        apps.push(Subject::new(name, unordered, &[], true));
-    }
-    let shipped = "bare window, as Tauri ships it".to_owned();
-    let tuned = "bare window, the app's settings".to_owned();
-    let mut bares = [
-        Subject::new(shipped, bare.clone(), &[], false),
-        Subject::new(tuned, bare, &["--rolehop-settings"], true),
-    ];
-
-    seed(peers, 1000)?;
-    let xvfb = Xvfb::start(peers.home().root());
-    for _ in 0..RUNS {
-        for subject in apps.iter_mut().chain(bares.iter_mut()) {
-            let mut command = Command::new(&subject.binary);
-            let run = idle_pss(command.args(subject.args), xvfb.display(), env)?;
-            // The comparison is like with like only if both sides run as stated.
-            if (run.web_jit.as_deref() == Some("false")) != subject.without_jit {
-                return Err(format!(
-                    "{}: its web process ran with {JIT_VAR}={:?}, not as the app does: the \
-                     bare window's settings (src-tauri/examples/bare_window.rs) no longer \
-                     match the app's (src-tauri/src/lib.rs), or this environment sets it",
-                    subject.name, run.web_jit
-                )
-                .into());
-            }
-            subject.runs.push(run);
+    let subjects = || {
+        let mut all = vec![Subject::new(
+            format!("app ({gathered})"),
+            app.clone(),
+            &[],
+            true,
+        )];
+        if unordered.exists() {
+            let name = "app (compiler's order)".to_owned();
+            all.push(Subject::new(name, unordered.clone(), &[], true));
         }
+        let shipped = "bare window, as Tauri ships it".to_owned();
+        let tuned = "bare window, the app's settings".to_owned();
+        all.push(Subject::new(shipped, bare.clone(), &[], false));
+        all.push(Subject::new(
+            tuned,
+            bare.clone(),
+            &["--rolehop-settings"],
+            true,
+        ));
+        all
+    };
+    // Fewer runs of the held-out workloads: they answer whether the gathered order
+    // still pays, not the headline ratio.
+    let workloads = [
+        (
+            "1,000 sessions (the profiled workload)",
+            workspace(1000),
+            RUNS,
+        ),
+        ("no sessions (held out)", workspace(0), HELD_OUT_RUNS),
+        (
+            "3,000 SSO role sessions, 20 active (held out)",
+            sso_workspace(3000, 20),
+            HELD_OUT_RUNS,
+        ),
+    ];
+    let xvfb = Xvfb::start(peers.home().root());
+    for (label, ws, runs) in &workloads {
+        seed_workspace(peers, ws)?;
+        let mut subjects = subjects();
+        for _ in 0..*runs {
+            for subject in subjects.iter_mut() {
+                let mut command = Command::new(&subject.binary);
+                let run = idle_pss(command.args(subject.args), xvfb.display(), env)?;
+                // The comparison is like with like only if both sides run as stated.
+                if (run.web_jit.as_deref() == Some("false")) != subject.without_jit {
+                    return Err(format!(
+                        "{}: its web process ran with {JIT_VAR}={:?}, not as the app does: \
+                         the bare window's settings (src-tauri/examples/bare_window.rs) no \
+                         longer match the app's (src-tauri/src/lib.rs), or this environment \
+                         sets it",
+                        subject.name, run.web_jit
+                    )
+                    .into());
+                }
+                subject.runs.push(run);
+            }
+        }
+        print_memory(label, &subjects);
     }
     drop(xvfb);
+    seed(peers, 1000)
+}
 
+/// One workload's memory lines: each program's median, runs and split by process, then
+/// each app's ratio to the bare window in both framings, side by side.
+fn print_memory(workload: &str, subjects: &[Subject]) {
     println!(
-        "memory, 1,000 sessions, {} s idle, PSS of the process tree (median; runs; by process \
+        "memory, {workload}, {} s idle, PSS of the process tree (median; runs; by process \
          in the median run):",
         IDLE.as_secs()
     );
-    for subject in apps.iter().chain(bares.iter()) {
+    for subject in subjects {
         let runs: Vec<f64> = subject.runs.iter().map(|r| r.total).collect();
         println!(
             "  {:<45} {:>6.1} MiB  {runs:.1?}  {}",
@@ -507,7 +550,8 @@ fn memory_figures(release: &Path, peers: &Peers, env: &[(String, String)]) -> Te
             breakdown(&subject.runs)
         );
     }
-    for app in &apps {
+    let (apps, bares) = subjects.split_at(subjects.len() - 2);
+    for app in apps {
         println!(
             "  {}: {:.3}x the bare window as Tauri ships it, {:.3}x with the app's settings",
             app.name,
@@ -515,7 +559,12 @@ fn memory_figures(release: &Path, peers: &Peers, env: &[(String, String)]) -> Te
             app.median() / bares[1].median()
         );
     }
-    Ok(())
+    if let [gathered, unordered] = apps {
+        println!(
+            "  launch code gathered saves {:.1} MiB against the compiler's order",
+            unordered.median() - gathered.median()
+        );
+    }
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -224,5 +224,11 @@ fn main() {
             "  median paired difference per hop:     {:>+8.3} ms (per round, rolehop - bare, / 3)",
             paired / 3.0
         );
+        // The CLI waits for the write-behind before it exits: what a `session start`
+        // costs a person over bare aws-sdk-sts, per hop.
+        println!(
+            "  overhead per hop with the flush:      {:>+8.3} ms (difference of medians / 3)",
+            (ms(f) - ms(b)) / 3.0
+        );
     });
 }

@@ -37,8 +37,11 @@ pub const APP_PACKAGES: &[&str] = &[
 /// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
 /// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus);
 /// zsh and fish parse the completion scripts the CLI prints; `keyctl` (keyutils) reads
-/// the kernel keyring's copies back.
+/// the kernel keyring's copies back; awscli is Debian's AWS CLI v2 (`/usr/bin/aws`), whose
+/// `configure export-credentials` is the `credential-process` bench's cached baseline
+/// (the venv's PyPI awscli, which the suites use, is v1 and has no such command).
 pub const TEST_PACKAGES: &[&str] = &[
+    "awscli",
     "libsecret-tools",
     "keyutils",
     "python3",
