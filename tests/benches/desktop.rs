@@ -13,6 +13,10 @@
 //!   layout; and until the next frame starts (WebKit's clock has 1 ms steps).
 //!
 //! Each figure is the median of a few runs; the raw runs are printed too.
+//!
+//! `ROLEHOP_BENCH_RELEASE_DIR=target/release cargo bench --profile dev -p rolehop-e2e
+//! --bench desktop` measures the release programs from a debug harness (no release
+//! build of the harness), after `cargo xtask startup-order` built them.
 
 #[allow(dead_code)] // the suites use the rest of it
 #[path = "../tests/e2e/desktop/mod.rs"]
@@ -639,7 +643,13 @@ async fn main() -> TestResult {
     if !args.is_empty() && !args.iter().any(|a| "desktop".contains(a.as_str())) {
         return Ok(());
     }
-    let release = rolehop_e2e::binaries::build_dir();
+    // The programs measured are the release builds; the harness only launches them
+    // and reads /proc, so it may be a debug build pointed at them (as ROLEHOP_BENCH_BIN
+    // does for the CLI's benches).
+    let release = std::env::var_os("ROLEHOP_BENCH_RELEASE_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(rolehop_e2e::binaries::build_dir);
     let app = release.join("rolehop-desktop");
     let bare = release.join("examples/bare_window");
     for bin in [&app, &bare] {
