@@ -56,7 +56,37 @@ pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
             }
             println!("removed integration '{}' and its tokens", i.name);
         }
-        SsoCommand::Login { name, no_browser } => {
+        SsoCommand::Login {
+            name,
+            no_browser,
+            use_device_code: false,
+            redirect_port,
+        } => {
+            let pending = engine.begin_sso_browser_login(&name, redirect_port).await?;
+            println!(
+                "{}",
+                for_terminal(&format!(
+                    "To log in to '{}', sign in on this page{}:",
+                    pending.integration.name,
+                    if no_browser {
+                        ""
+                    } else {
+                        " (opening it in your browser)"
+                    }
+                ))
+            );
+            println!("{}", for_terminal(&pending.authorize_url));
+            if !no_browser {
+                open_browser(&pending.authorize_url);
+            }
+            println!("waiting for the browser to come back (Ctrl-C cancels)...");
+            let timeout = rolehop_core::sso::browser_login::timeout_from_env();
+            let i = engine.complete_sso_browser_login(pending, timeout).await?;
+            println!("logged in to '{}'; {}", i.name, status(&i.login));
+        }
+        SsoCommand::Login {
+            name, no_browser, ..
+        } => {
             let pending = engine.begin_sso_login(&name).await?;
             let device = &pending.device;
             let url = device

@@ -14,8 +14,9 @@ use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, Ss
 use crate::reference::IntegrationRef;
 use crate::rotation::Clock;
 use crate::sso::assignments::{Assignment, assignments};
+use crate::sso::browser_login::{self, LoopbackListener, Pkce};
 use crate::sso::login::{LoginError, poll_for_token};
-use crate::sso::portal::{ClientRegistration, DeviceAuthorization};
+use crate::sso::portal::{AuthorizeRequest, ClientRegistration, DeviceAuthorization, LoginFlow};
 use crate::sso::{
     Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration, TokenError,
     apply_statuses,
@@ -46,6 +47,29 @@ pub struct PendingLogin {
     pub integration: Integration,
     pub device: DeviceAuthorization,
     registration: ClientRegistration,
+}
+
+/// A browser login waiting for the person: open `authorize_url` (Rolehop's listener on
+/// 127.0.0.1 waits for the portal's redirect), then
+/// [`Engine::complete_sso_browser_login`]. Dropping it closes the listener.
+pub struct PendingBrowserLogin {
+    pub integration: Integration,
+    /// The portal's `/authorize` URL for the person's browser.
+    pub authorize_url: String,
+    registration: ClientRegistration,
+    listener: LoopbackListener,
+    redirect_uri: String,
+    pkce: Pkce,
+    state: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for PendingBrowserLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingBrowserLogin")
+            .field("integration", &self.integration.name)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 fn login_error(integration: &str, e: impl std::fmt::Display) -> EngineError {
@@ -166,7 +190,7 @@ impl Engine {
         let now = Utc::now();
         let sso = self.resolver.sso();
         let registration = sso
-            .registration(&integration, now)
+            .registration(&integration, LoginFlow::DeviceCode, now)
             .await
             .map_err(|e| token_error(&integration.name, e))?;
         let device = sso
@@ -208,6 +232,106 @@ impl Engine {
         self.resolver.sso().store(&integration, &token).await?;
         // The sessions' cached credentials came from the old login; a new one may
         // bring other assignments, so they are fetched again.
+        self.store_sso_statuses().await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        self.integration(integration.id).await
+    }
+
+    /// Step 1 of a browser login (the authorization code grant with PKCE, the default):
+    /// the listener on 127.0.0.1 (`redirect_port`, else a free port), the client
+    /// registration for this flow (reused while it is good), a fresh PKCE pair and
+    /// `state`, and the portal's `/authorize` URL for the person's browser.
+    pub async fn begin_sso_browser_login(
+        &self,
+        integration: impl Into<IntegrationRef>,
+        redirect_port: Option<u16>,
+    ) -> Result<PendingBrowserLogin, EngineError> {
+        let selector = integration.into();
+        let integration = self.integration(selector).await?;
+        let listener = LoopbackListener::bind(redirect_port)
+            .await
+            .map_err(|e| login_error(&integration.name, e))?;
+        let redirect_uri = listener.redirect_uri();
+        let sso = self.resolver.sso();
+        let registration = sso
+            .registration(&integration, LoginFlow::AuthorizationCode, Utc::now())
+            .await
+            .map_err(|e| token_error(&integration.name, e))?;
+        let random = |e: getrandom::Error| {
+            login_error(
+                &integration.name,
+                format!("no random bytes for the login: {e}"),
+            )
+        };
+        let pkce = Pkce::new().map_err(random)?;
+        let state = browser_login::new_state().map_err(random)?;
+        let request = AuthorizeRequest {
+            redirect_uri: &redirect_uri,
+            state: &state,
+            code_challenge: &pkce.challenge,
+        };
+        let authorize_url = sso
+            .portal()
+            .authorize_url(&integration.region, &registration, &request)
+            .await
+            .map_err(|e| login_error(&integration.name, format!("{}: {}", e.code, e.message)))?;
+        Ok(PendingBrowserLogin {
+            integration,
+            authorize_url,
+            registration,
+            listener,
+            redirect_uri,
+            pkce,
+            state,
+        })
+    }
+
+    /// Step 2 of a browser login: waits (at most `timeout`) for the portal's redirect
+    /// to the listener, checks its `state`, redeems the code with the verifier, and
+    /// stores the tokens in the keychain and the status in the workspace. A timeout, a
+    /// refusal, a wrong `state` or a refused code store nothing. Dropping the future
+    /// cancels the login and changes nothing.
+    pub async fn complete_sso_browser_login(
+        &self,
+        pending: PendingBrowserLogin,
+        timeout: std::time::Duration,
+    ) -> Result<Integration, EngineError> {
+        let PendingBrowserLogin {
+            integration,
+            registration,
+            listener,
+            redirect_uri,
+            pkce,
+            state,
+            ..
+        } = pending;
+        let code = listener
+            .wait_for_code(&state, timeout)
+            .await
+            .map_err(|e| login_error(&integration.name, e))?;
+        let token = self
+            .resolver
+            .sso()
+            .portal()
+            .create_token_from_code(
+                &integration.region,
+                &registration,
+                &code,
+                &pkce.verifier,
+                &redirect_uri,
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| {
+                login_error(
+                    &integration.name,
+                    format!(
+                        "the portal refused the authorization code: {}: {}; nothing was stored",
+                        e.code, e.message
+                    ),
+                )
+            })?;
+        self.resolver.sso().store(&integration, &token).await?;
         self.store_sso_statuses().await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         self.integration(integration.id).await

@@ -4,10 +4,12 @@
 //! - [`integration`]: the workspace entity and its rules;
 //! - [`portal`]: the SSO OIDC and portal clients (aws-sdk-ssooidc, aws-sdk-sso);
 //! - [`login`]: the device authorization flow, its polling on a [`login::Pacer`] seam;
+//! - [`browser_login`]: the authorization code flow with PKCE, its loopback listener;
 //! - [`tokens`]: what lives in the keychain, and a token refreshed before it expires;
 //! - [`assignments`]: the accounts and roles a sync brings in, listed concurrently.
 
 pub mod assignments;
+pub mod browser_login;
 pub mod integration;
 pub mod login;
 pub use rolehop_aws::portal;
@@ -17,7 +19,7 @@ pub use crate::model::IntegrationId;
 pub use integration::{
     DEFAULT_SCOPE, Integration, IntegrationChanges, LoginStatus, NewIntegration,
 };
-pub use portal::{DeviceAuthorization, SsoPortal};
+pub use portal::{DeviceAuthorization, LoginFlow, SsoPortal};
 pub use tokens::{SsoAccess, TokenError};
 
 use crate::workspace::Workspace;

@@ -1,5 +1,8 @@
-//! An integration's secrets, only ever in the keychain: its client registration
-//! (`sso-client:<id>`) and its portal token (`sso-token:<id>`, access + refresh token).
+//! An integration's secrets, only ever in the keychain: its client registrations, one
+//! per login flow (`sso-client:<id>` for the device flow, `sso-client:<id>:auth-code`
+//! for the browser's authorization code flow: a registration for one set of grant
+//! types is never used for the other), and its portal token (`sso-token:<id>`, access +
+//! refresh token, with the flow whose registration refreshes it).
 //! [`SsoAccess`] hands out an access token good for a while yet, refreshing it with the
 //! refresh token before it expires (single-flight per integration, never prompting),
 //! and notes each integration's new [`LoginStatus`] for the engine to store.
@@ -13,12 +16,15 @@ use zeroize::Zeroizing;
 use crate::keychain::{Keychain, KeychainError};
 
 use super::integration::{Integration, LoginStatus};
-use super::portal::{ClientRegistration, PortalError, PortalToken, SsoPortal};
+use super::portal::{ClientRegistration, LoginFlow, PortalError, PortalToken, SsoPortal};
 use crate::model::IntegrationId;
 
-/// Keychain account of an integration's client registration.
-pub fn client_account(id: IntegrationId) -> String {
-    format!("sso-client:{id}")
+/// Keychain account of an integration's client registration for `flow`.
+pub fn client_account(id: IntegrationId, flow: LoginFlow) -> String {
+    match flow {
+        LoginFlow::DeviceCode => format!("sso-client:{id}"),
+        LoginFlow::AuthorizationCode => format!("sso-client:{id}:auth-code"),
+    }
 }
 
 /// Keychain account of an integration's portal token.
@@ -109,27 +115,30 @@ impl SsoAccess {
         self.keychain.set_async(&account, json).await
     }
 
-    /// The client registration for `i`: the stored one while it is good for another
-    /// hour and was made for `i`'s scopes, else a new `RegisterClient` (stored).
+    /// The client registration for `i` and `flow`: the stored one while it is good for
+    /// another hour and was made for `i`'s scopes and that flow, else a new
+    /// `RegisterClient` (stored).
     pub async fn registration(
         &self,
         i: &Integration,
+        flow: LoginFlow,
         now: DateTime<Utc>,
     ) -> Result<ClientRegistration, TokenError> {
         if let Some(reg) = self
-            .read::<ClientRegistration>(client_account(i.id))
+            .read::<ClientRegistration>(client_account(i.id, flow))
             .await?
             && reg.expires_at - REGISTRATION_MARGIN > now
             && reg.scopes == i.scopes
+            && reg.flow == flow
         {
             return Ok(reg);
         }
         let reg = self
             .portal
-            .register_client(&i.region, &i.scopes)
+            .register_client(&i.region, &i.scopes, flow, &i.start_url)
             .await
             .map_err(TokenError::Portal)?;
-        self.write(client_account(i.id), &reg).await?;
+        self.write(client_account(i.id, flow), &reg).await?;
         Ok(reg)
     }
 
@@ -156,11 +165,15 @@ impl SsoAccess {
         self.read(token_account(id)).await
     }
 
-    /// Deletes the token (logout); with `registration`, the client registration too.
+    /// Deletes the token (logout); with `registration`, the client registrations too.
     pub async fn forget(&self, id: IntegrationId, registration: bool) -> Result<(), KeychainError> {
         self.keychain.delete_async(&token_account(id)).await?;
         if registration {
-            self.keychain.delete_async(&client_account(id)).await?;
+            for flow in [LoginFlow::DeviceCode, LoginFlow::AuthorizationCode] {
+                self.keychain
+                    .delete_async(&client_account(id, flow))
+                    .await?;
+            }
         }
         Ok(())
     }
@@ -206,10 +219,10 @@ impl SsoAccess {
             };
         };
         let reg = match self
-            .read::<ClientRegistration>(client_account(i.id))
+            .read::<ClientRegistration>(client_account(i.id, token.flow))
             .await?
         {
-            Some(reg) if reg.expires_at > now => reg,
+            Some(reg) if reg.expires_at > now && reg.flow == token.flow => reg,
             _ if still_good => return Ok(token.access_token),
             _ => return Err(login_again("its client registration expired".into())),
         };
