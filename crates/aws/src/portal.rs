@@ -33,18 +33,7 @@ const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// no port (RFC 8252 §7.3: the port is picked at run time and may differ per login).
 pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
 
-/// How a person logs in, and so the grant types a client registration is for: a
-/// registration made for one is never used for the other.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginFlow {
-    /// The device authorization grant (a code the person confirms): a registration
-    /// naming no grant types, which the portal reads as device code + refresh token.
-    #[default]
-    DeviceCode,
-    /// The authorization code grant with PKCE, redirected to a loopback listener.
-    AuthorizationCode,
-}
+pub use rolehop_model::integration::LoginFlow;
 
 /// A failed portal or OIDC call: AWS's error code (`UnauthorizedException`,
 /// `AuthorizationPendingException`...) or one of Rolehop's transport codes, and a message.
