@@ -279,6 +279,11 @@ pub enum SsoCommand {
         #[arg(long, value_name = "PORT", conflicts_with = "use_device_code",
               value_parser = clap::value_parser!(u16).range(1..))]
         redirect_port: Option<u16>,
+        /// Also write the token to the AWS CLI's own cache (~/.aws/sso/cache), for tools
+        /// that read it there. The file holds a bearer token until it expires; logout
+        /// deletes it.
+        #[arg(long)]
+        export_token: bool,
     },
     /// Create, update and remove SSO role sessions: one per account and role you are
     /// assigned. Re-running keeps what you changed (name, profile, region), adds new

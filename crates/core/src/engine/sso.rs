@@ -168,7 +168,7 @@ impl Engine {
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         let mut failed = failed;
-        let removed_with = Forget::IntegrationRemoved(integration.id, &removed);
+        let removed_with = Forget::IntegrationRemoved(integration.id, &integration.name, &removed);
         if let Err(e) = self.forget_removed(removed_with, &users).await {
             failed.get_or_insert(e);
         }
@@ -335,6 +335,38 @@ impl Engine {
         self.store_sso_statuses().await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         self.integration(integration.id).await
+    }
+
+    /// `sso login --export-token`: copies the stored token to the AWS CLI's own SSO
+    /// cache ([`crate::sso::export`]) for tools that read it; gives the file's path and
+    /// when the token in it expires. The file holds a bearer token: say so.
+    pub async fn export_sso_token(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<(std::path::PathBuf, chrono::DateTime<Utc>), EngineError> {
+        let selector = integration.into();
+        let integration = self.integration(selector).await?;
+        let Some(token) = self.resolver.sso().stored_token(integration.id).await? else {
+            return Err(login_error(
+                &integration.name,
+                "not logged in: nothing to export",
+            ));
+        };
+        let expires_at = token.expires_at;
+        let name = integration.name.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            crate::sso::export::AwsCliTokenCache::in_home()?.write(&integration, &token)
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        let path = written.map_err(|e| {
+            login_error(
+                &name,
+                format!("the token could not be written to the AWS CLI's SSO cache: {e}"),
+            )
+        })?;
+        Ok((path, expires_at))
     }
 
     /// Logs out: the portal's `Logout`; then, in one locked update, the integration is

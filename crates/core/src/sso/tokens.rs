@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::keychain::{Keychain, KeychainError};
 
+use super::export::AwsCliTokenCache;
 use super::integration::{Integration, LoginStatus};
 use super::portal::{ClientRegistration, LoginFlow, PortalError, PortalToken, SsoPortal};
 use crate::model::IntegrationId;
@@ -157,6 +158,18 @@ impl SsoAccess {
         Ok(status)
     }
 
+    /// Rewrites the copy `--export-token` wrote, if it holds `old`, with `fresh`.
+    async fn refresh_export(&self, i: &Integration, old: &PortalToken, fresh: &PortalToken) {
+        let (i, old, fresh) = (i.clone(), old.access_token.clone(), fresh.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            AwsCliTokenCache::in_home()?.refresh(&i, &old, &fresh)
+        })
+        .await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!("the exported SSO token could not be refreshed: {e}");
+        }
+    }
+
     /// The stored token, as it is (for logout).
     pub async fn stored_token(
         &self,
@@ -166,7 +179,29 @@ impl SsoAccess {
     }
 
     /// Deletes the token (logout); with `registration`, the client registrations too.
-    pub async fn forget(&self, id: IntegrationId, registration: bool) -> Result<(), KeychainError> {
+    /// The copy `--export-token` wrote to the AWS CLI's cache under `exported_as` (the
+    /// integration's name) goes first, if it still holds this token.
+    pub async fn forget(
+        &self,
+        id: IntegrationId,
+        exported_as: Option<&str>,
+        registration: bool,
+    ) -> Result<(), KeychainError> {
+        if let Some(name) = exported_as
+            && let Some(token) = self.stored_token(id).await?
+        {
+            let name = name.to_owned();
+            let removed = tokio::task::spawn_blocking(move || {
+                AwsCliTokenCache::in_home()?.remove(&name, &token.access_token)
+            })
+            .await;
+            match removed {
+                Ok(Ok(true)) => tracing::info!("the exported SSO token left the AWS CLI's cache"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!("the exported SSO token could not be deleted: {e}"),
+                Err(e) => tracing::warn!("the exported SSO token could not be deleted: {e}"),
+            }
+        }
         self.keychain.delete_async(&token_account(id)).await?;
         if registration {
             for flow in [LoginFlow::DeviceCode, LoginFlow::AuthorizationCode] {
@@ -233,6 +268,7 @@ impl SsoAccess {
         {
             Ok(fresh) => {
                 self.store(i, &fresh).await?;
+                self.refresh_export(i, &token, &fresh).await;
                 tracing::info!(integration = %i.name, "portal token refreshed");
                 Ok(fresh.access_token)
             }

@@ -251,3 +251,125 @@ fn a_browser_closed_before_the_redirect_times_out_and_nothing_is_stored() {
     let why = "the browser did not come back within 2 s";
     refused_login(&world, &portal, dir.path(), PkceBrowser::Closed, &env, why);
 }
+
+/// `--export-token`: the token lands in the AWS CLI's own cache, under the AWS CLI's
+/// name for an `sso_session` (the SHA-1 of its name), 0600, with the AWS CLI's fields
+/// and no refresh token; the real AWS CLI, given only a profile naming that
+/// `sso_session`, reads it and acts as the role; logout deletes it.
+#[test]
+fn export_token_writes_the_aws_clis_cache_which_the_aws_cli_reads_and_logout_deletes_it() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[SsoAccount::new("888888888888", "ide", &["Admin"])])
+        .unwrap();
+    world
+        .peers
+        .home()
+        .write_aws_config(&format!(
+            "[sso-session acme]\nsso_start_url = {START_URL}\nsso_region = eu-west-1\n\n\
+             [profile ide]\nsso_session = acme\nsso_account_id = 888888888888\n\
+             sso_role_name = Admin\nregion = us-east-1\n"
+        ))
+        .unwrap();
+    // Without the flag, nothing is exported.
+    let dir = tempfile::tempdir().unwrap();
+    let browser = portal
+        .pkce_browser(dir.path(), PkceBrowser::Follow)
+        .unwrap();
+    let home = world.peers.home().root().join("home");
+    let cache = home.join(".aws/sso/cache");
+    browser_login(&world, "acme", &browser, &[]).ok();
+    assert!(!cache.exists(), "exported unasked");
+    let unexported = world.caller_arn("ide").unwrap_err();
+    assert!(unexported.stderr.contains("acme"), "{unexported:?}");
+
+    let run = browser_login(&world, "acme", &browser, &["--export-token"]).ok();
+    // hashlib.sha1(b"acme").hexdigest(), botocore's SSOTokenLoader key for the session.
+    let file = cache.join("293abb6b76d7791c0732cc517d38c4b5c734b87f.json");
+    assert!(
+        run.stdout
+            .contains(&format!("exported the token to {}", file.display())),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "rolehop: warning: {} holds a bearer token",
+            file.display()
+        )),
+        "{run:?}"
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let mut fields: Vec<&str> = exported
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["accessToken", "expiresAt", "region", "startUrl"]);
+    assert_eq!(exported["startUrl"], START_URL);
+    assert_eq!(exported["region"], "eu-west-1");
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(
+            exported["expiresAt"].as_str().unwrap(),
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        .is_ok(),
+        "{exported}"
+    );
+
+    // The real AWS CLI: the cached token -> GetRoleCredentials -> moto's STS.
+    let before = portal.calls().unwrap().of(SsoOperation::GetRoleCredentials);
+    assert_eq!(
+        world.caller_arn("ide").unwrap(),
+        SsoPortal::assumed_role_arn("888888888888", "Admin", "alice")
+    );
+    let calls = portal.calls().unwrap();
+    assert_eq!(
+        calls.of(SsoOperation::GetRoleCredentials),
+        before + 1,
+        "{calls:?}"
+    );
+
+    world.rolehop(&["sso", "logout", "acme"]).ok();
+    assert!(!file.exists(), "the exported token outlived the logout");
+}
+
+/// A refresh by Rolehop rewrites the copy it exported (the old token in it would soon
+/// be refused), and logout then deletes the refreshed copy.
+#[test]
+fn export_token_copy_follows_rolehops_refreshes_until_logout() {
+    let (world, portal) = World::with_sso_portal();
+    // Tokens that live 3 s: each use refreshes them first.
+    portal
+        .configure(&rolehop_e2e::SsoPortalConfig {
+            access_token_ttl: Some(std::time::Duration::from_secs(3)),
+            ..Default::default()
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let browser = portal
+        .pkce_browser(dir.path(), PkceBrowser::Follow)
+        .unwrap();
+    browser_login(&world, "acme", &browser, &["--export-token"]).ok();
+    let file = world
+        .peers
+        .home()
+        .root()
+        .join("home/.aws/sso/cache/293abb6b76d7791c0732cc517d38c4b5c734b87f.json");
+    let token = || {
+        let exported: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        exported["accessToken"].as_str().unwrap().to_owned()
+    };
+    let first = token();
+    world.rolehop(&["sso", "sync", "acme"]).ok();
+    assert_ne!(token(), first, "the exported token was not refreshed");
+    world.rolehop(&["sso", "logout", "acme"]).ok();
+    assert!(!file.exists(), "the refreshed copy outlived the logout");
+}
