@@ -9,7 +9,7 @@ use rolehop_core::EngineEvent;
 use rolehop_core::engine::AccessKeys;
 use rolehop_core::mfa::MfaRequest;
 use rolehop_core::model::{Profile, SessionView, Settings};
-use rolehop_core::sso::Integration;
+use rolehop_core::sso::{Integration, LoginFlow};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::{Channel, CommandArg, CommandItem, InvokeError};
 use zeroize::Zeroizing;
@@ -64,16 +64,20 @@ pub struct Snapshot {
     pub mfa_requests: Vec<MfaRequest>,
 }
 
-/// A device login waiting for a person: the Integrations dialog shows the code and the
-/// URL (which "Open browser" opens from Rust). Nothing secret: the device code, the
-/// client secret and the tokens stay in the shell and the keychain.
+/// A login waiting for a person: the Integrations dialog shows the URL (which "Open
+/// browser" opens from Rust) and, for a device login, the code to confirm. Nothing
+/// secret: the device code, the PKCE verifier, the client secret and the tokens stay
+/// in the shell and the keychain.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LoginPrompt {
     pub integration: Integration,
+    pub flow: LoginFlow,
+    /// The device flow's verification URL, or the portal's `/authorize` page.
     pub verification_uri: String,
-    pub user_code: String,
-    /// When the code stops being accepted.
+    /// The device flow's code; none for a browser login.
+    pub user_code: Option<String>,
+    /// When the code stops being accepted, or the browser login stops waiting.
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }

@@ -1,8 +1,10 @@
-//! Device logins in flight, for the Integrations dialog: `sso_login_start` shows the
-//! code at once while the engine's one poll (`Engine::complete_sso_login`) runs on a
-//! task here; `sso_login_wait` awaits its result, `sso_login_cancel` drops it (which
-//! cancels the login and changes nothing). The verification URL stays here so "Open
-//! browser" opens exactly the portal's URL, never one the web view names.
+//! Logins in flight, for the Integrations dialog: `sso_login_start` shows the URL (and
+//! a device login's code) at once while the engine completes the login on a task here
+//! (`Engine::complete_sso_browser_login` waits for the browser's redirect,
+//! `Engine::complete_sso_login` polls for the device code); `sso_login_wait` awaits its
+//! result, `sso_login_cancel` drops it (which cancels the login and changes nothing).
+//! The URL stays here so "Open browser" opens exactly the portal's URL, never one the
+//! web view names.
 
 use rolehop_core::Problem as _;
 use std::collections::HashMap;
@@ -10,7 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use rolehop_core::error::ErrorKind;
 use rolehop_core::rotation::SystemClock;
-use rolehop_core::sso::{Integration, IntegrationId};
+use rolehop_core::sso::browser_login::timeout_from_env;
+use rolehop_core::sso::{Integration, IntegrationId, LoginFlow};
 use rolehop_core::{Engine, EngineError, ErrorPayload};
 use tokio::task::{AbortHandle, JoinHandle};
 
@@ -56,22 +59,48 @@ impl SsoLogins {
         &self,
         engine: &Arc<Engine>,
         selector: &str,
+        flow: LoginFlow,
     ) -> Result<LoginPrompt, EngineError> {
-        let pending = engine.begin_sso_login(selector).await?;
-        let device = &pending.device;
-        let prompt = LoginPrompt {
-            integration: pending.integration.clone(),
-            verification_uri: device
-                .verification_uri_complete
-                .clone()
-                .unwrap_or_else(|| device.verification_uri.clone()),
-            user_code: device.user_code.clone(),
-            expires_at: device.expires_at,
+        let (prompt, task) = match flow {
+            LoginFlow::AuthorizationCode => {
+                let pending = engine.begin_sso_browser_login(selector, None).await?;
+                let timeout = timeout_from_env();
+                let prompt = LoginPrompt {
+                    integration: pending.integration.clone(),
+                    flow,
+                    verification_uri: pending.authorize_url.clone(),
+                    user_code: None,
+                    expires_at: chrono::Utc::now()
+                        + chrono::Duration::from_std(timeout).unwrap_or_default(),
+                };
+                let waiter = engine.clone();
+                let task = tokio::spawn(async move {
+                    waiter.complete_sso_browser_login(pending, timeout).await
+                });
+                (prompt, task)
+            }
+            LoginFlow::DeviceCode => {
+                let pending = engine.begin_sso_login(selector).await?;
+                let device = &pending.device;
+                let prompt = LoginPrompt {
+                    integration: pending.integration.clone(),
+                    flow,
+                    verification_uri: device
+                        .verification_uri_complete
+                        .clone()
+                        .unwrap_or_else(|| device.verification_uri.clone()),
+                    user_code: Some(device.user_code.clone()),
+                    expires_at: device.expires_at,
+                };
+                let poller = engine.clone();
+                let task =
+                    tokio::spawn(
+                        async move { poller.complete_sso_login(pending, &SystemClock).await },
+                    );
+                (prompt, task)
+            }
         };
-        let id = pending.integration.id;
-        let poller = engine.clone();
-        let task =
-            tokio::spawn(async move { poller.complete_sso_login(pending, &SystemClock).await });
+        let id = prompt.integration.id;
         let login = Login {
             url: prompt.verification_uri.clone(),
             abort: task.abort_handle(),

@@ -108,6 +108,13 @@ class Controls:
     def deny(self, body):
         return self._decide(body, "denied")
 
+    def deny_authorizations(self, body):
+        """{"deny": true|false}: whether the person refuses at /authorize from now on
+        (the redirect then carries error=access_denied, no code)."""
+        with self.p.lock:
+            self.p.deny_authorizations = bool(body.get("deny", True))
+        return {}
+
     def _expire(self, entries):
         with self.p.lock:
             for entry in entries():

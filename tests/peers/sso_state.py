@@ -54,6 +54,9 @@ class Portal:
         self.clients = {}  # clientId -> {secret, expires_at, scopes, grant_types, redirect_uris}
         self.devices = {}  # deviceCode -> {...}
         self.codes = {}  # authorization code -> {client_id, redirect_uri, challenge, ...}
+        # When set, the person refuses at /authorize: the redirect carries
+        # error=access_denied instead of a code (RFC 6749 section 4.1.2.1).
+        self.deny_authorizations = False
         self.page_tokens = {}  # nextToken -> {operation, account, offset}
         self.access_tokens = {}  # token -> {session, expires_at}
         self.refresh_tokens = {}  # token -> {session, client_id}
@@ -269,6 +272,12 @@ class Portal:
                     or not params.get("code_challenge"):
                 raise oidc_error(400, "InvalidRequestException", "invalid_request",
                                  "response_type code and an S256 code_challenge are required")
+            state = params.get("state")
+            sep = "&" if "?" in redirect else "?"
+            if self.deny_authorizations:
+                return (f"{redirect}{sep}error=access_denied"
+                        "&error_description=The+user+denied+the+request"
+                        + (f"&state={state}" if state else ""))
             code = token("", 24)
             self.codes[code] = {
                 "client_id": client["id"],
@@ -277,8 +286,6 @@ class Portal:
                 "expires_at": now() + self.config["deviceCodeTtl"],
                 "user": self.config["user"],
             }
-            sep = "&" if "?" in redirect else "?"
-            state = params.get("state")
             return f"{redirect}{sep}code={code}" + (f"&state={state}" if state else "")
 
     def code_grant(self, client, body):

@@ -50,5 +50,5 @@ pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};
 pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
-pub use sso_portal::{SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
+pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;

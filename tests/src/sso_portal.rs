@@ -49,6 +49,31 @@ pub const DEFAULT_USER: &str = "alice";
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What the browser stand-in of [`SsoPortal::pkce_browser`] does with the portal's
+/// redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkceBrowser {
+    /// Goes where it says (and records it): a person signing in.
+    Follow,
+    /// Goes there with another `state`: a redirect this login did not start.
+    WrongState,
+    /// Goes there with the code of the first redirect `Follow` recorded: a replay.
+    Replay,
+    /// Opens nothing: a browser closed before the sign-in.
+    Closed,
+}
+
+impl PkceBrowser {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Follow => "follow",
+            Self::WrongState => "wrong-state",
+            Self::Replay => "replay",
+            Self::Closed => "closed",
+        }
+    }
+}
+
 /// An operation of either service, as the stand-in counts and throttles them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SsoOperation {
@@ -359,14 +384,66 @@ urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
             python = venv_bin("python").display(),
             endpoint = self.endpoint(),
         );
-        std::fs::write(&path, script)
-            .map_err(PeerError::io(format!("writing {}", path.display())))?;
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .map_err(PeerError::io(format!(
-                "making {} executable",
-                path.display()
-            )))?;
-        Ok(path)
+        write_executable(path, &script)
+    }
+
+    /// Writes `dir/pkce-browser-<mode>`, an executable for `BROWSER` that plays the
+    /// person's browser in the authorization code flow: given the portal's `/authorize`
+    /// URL it logs it to `<script>.log`, asks the portal (which signs the person in and
+    /// redirects at once, or refuses after [`SsoPortal::deny_authorizations`]) and goes
+    /// where the redirect says, as [`PkceBrowser`] `mode` tells. Each redirect it
+    /// followed is appended to `dir/callbacks.log`.
+    pub fn pkce_browser(&self, dir: &Path, mode: PkceBrowser) -> Result<PathBuf> {
+        let path = dir.join(format!("pkce-browser-{}", mode.as_str()));
+        let script = format!(
+            r#"#!{python}
+import sys, urllib.error, urllib.parse, urllib.request
+MODE = "{mode}"
+RECORD = "{record}"
+url = sys.argv[1]
+with open(__file__ + ".log", "a") as log:
+    log.write(url + "\n")
+if MODE == "closed":
+    sys.exit(0)
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+try:
+    urllib.request.build_opener(Stay).open(url)
+    sys.exit("the portal did not redirect")
+except urllib.error.HTTPError as e:
+    if e.code != 302:
+        sys.exit(f"the portal answered {{e.code}}: {{e.read()!r}}")
+    location = e.headers["Location"]
+parts = urllib.parse.urlsplit(location)
+query = urllib.parse.parse_qs(parts.query)
+if MODE == "wrong-state":
+    query["state"] = ["not-" + query["state"][0]]
+if MODE == "replay":
+    with open(RECORD) as old:
+        first = urllib.parse.urlsplit(old.read().splitlines()[0])
+    query["code"] = urllib.parse.parse_qs(first.query)["code"]
+target = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+if MODE == "follow":
+    with open(RECORD, "a") as record:
+        record.write(location + "\n")
+try:
+    urllib.request.urlopen(target).read()
+except urllib.error.HTTPError:
+    pass
+"#,
+            python = venv_bin("python").display(),
+            mode = mode.as_str(),
+            record = dir.join("callbacks.log").display(),
+        );
+        write_executable(path, &script)
+    }
+
+    /// From now on (`true`) the person refuses at `/authorize`: the redirect carries
+    /// `error=access_denied` and no code.
+    pub fn deny_authorizations(&self, deny: bool) -> Result<()> {
+        self.control("deny_authorizations", json!({ "deny": deny }))
+            .map(drop)
     }
 
     /// Denies `user_code`: the client's next CreateToken gets `access_denied`.
@@ -516,6 +593,15 @@ impl std::fmt::Debug for SsoPortal {
 }
 
 /// `tests/peers/sso_portal.py`, found from this crate's source.
+/// Writes `script` to `path`, executable: a browser stand-in for `BROWSER`.
+fn write_executable(path: PathBuf, script: &str) -> Result<PathBuf> {
+    std::fs::write(&path, script).map_err(PeerError::io(format!("writing {}", path.display())))?;
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).map_err(
+        PeerError::io(format!("making {} executable", path.display())),
+    )?;
+    Ok(path)
+}
+
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/sso_portal.py")
 }

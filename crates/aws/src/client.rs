@@ -155,6 +155,14 @@ impl<C: ServiceClient> AwsClient<C> {
         }
     }
 
+    /// Where this client's calls go when not to AWS's own endpoint (the setting, else
+    /// the environment's), checked as every endpoint is; `None` for AWS's own. For a
+    /// URL a browser opens on the same service (the OIDC `/authorize`).
+    pub async fn endpoint(&self) -> Result<Option<String>, AwsError> {
+        let env = |name: &str| std::env::var(name).ok();
+        resolve_endpoint(&C::SERVICE, self.setting.as_deref(), env)
+    }
+
     async fn built(&self) -> Result<&Built<C>, AwsError> {
         self.built
             .get_or_try_init(|| async {

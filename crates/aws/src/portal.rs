@@ -1,5 +1,6 @@
 //! The calls Rolehop makes to IAM Identity Center: SSO OIDC (`RegisterClient`,
-//! `StartDeviceAuthorization`, `CreateToken`) through aws-sdk-ssooidc, and the access
+//! `StartDeviceAuthorization`, `CreateToken`, and the browser's `/authorize` URL of
+//! the authorization code grant with PKCE) through aws-sdk-ssooidc, and the access
 //! portal (`GetRoleCredentials`, `ListAccounts`, `ListAccountRoles`, `Logout`) through
 //! aws-sdk-sso.
 //!
@@ -13,6 +14,7 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_sdk_ssooidc::operation::create_token::builders::CreateTokenFluentBuilder;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
@@ -25,6 +27,13 @@ pub use crate::SSO_MAX_ATTEMPTS as PORTAL_MAX_ATTEMPTS;
 /// The OAuth grant types `CreateToken` takes.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+
+/// The redirect URI a browser login registers, as the AWS CLI registers it: loopback,
+/// no port (RFC 8252 §7.3: the port is picked at run time and may differ per login).
+pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+
+pub use rolehop_model::integration::LoginFlow;
 
 /// A failed portal or OIDC call: AWS's error code (`UnauthorizedException`,
 /// `AuthorizationPendingException`...) or one of Rolehop's transport codes, and a message.
@@ -39,6 +48,10 @@ pub struct ClientRegistration {
     pub expires_at: DateTime<Utc>,
     /// The scopes it was registered for (a change of scopes needs a new one).
     pub scopes: Vec<String>,
+    /// The flow it was registered for (registrations stored before browser logins
+    /// existed were all for the device flow).
+    #[serde(default)]
+    pub flow: LoginFlow,
 }
 
 impl std::fmt::Debug for ClientRegistration {
@@ -47,8 +60,26 @@ impl std::fmt::Debug for ClientRegistration {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("expires_at", &self.expires_at)
+            .field("flow", &self.flow)
             .finish()
     }
+}
+
+/// Whether a `CreateToken` may be retried: a device poll is paced by the login's loop
+/// and a code is good once, so neither is.
+#[derive(Debug, Clone, Copy)]
+enum Retries {
+    Standard,
+    Never,
+}
+
+/// What the `/authorize` URL carries besides the client: where the browser comes
+/// back to, the `state` it must bring back, and the PKCE challenge.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorizeRequest<'a> {
+    pub redirect_uri: &'a str,
+    pub state: &'a str,
+    pub code_challenge: &'a str,
 }
 
 /// What `StartDeviceAuthorization` gave: what the person sees, and the device code.
@@ -82,6 +113,9 @@ pub struct PortalToken {
     #[serde(default, with = "crate::credentials::opt_zeroizing_string")]
     pub refresh_token: Option<Zeroizing<String>>,
     pub expires_at: DateTime<Utc>,
+    /// The flow whose client registration issued it (and refreshes it).
+    #[serde(default)]
+    pub flow: LoginFlow,
 }
 
 impl std::fmt::Debug for PortalToken {
@@ -108,22 +142,33 @@ pub struct SsoPortal {
 }
 
 impl SsoPortal {
-    /// `RegisterClient`: a public client named `rolehop` for `scopes`.
+    /// `RegisterClient`: a public client named `rolehop` for `scopes` and `flow`. For
+    /// the authorization code flow, as the AWS CLI registers: the grant types
+    /// `authorization_code` and `refresh_token`, the loopback redirect URI
+    /// ([`LOOPBACK_REDIRECT_URI`]) and the start URL as issuer URL.
     pub async fn register_client(
         &self,
         region: &str,
         scopes: &[String],
+        flow: LoginFlow,
+        start_url: &str,
     ) -> Result<ClientRegistration, PortalError> {
         let out = self
             .oidc
             .call("RegisterClient", Some(region), None, |oidc, call| {
-                oidc.register_client()
+                let mut request = oidc
+                    .register_client()
                     .client_name("rolehop")
                     .client_type("public")
-                    .set_scopes(Some(scopes.to_vec()))
-                    .customize()
-                    .config_override(call)
-                    .send()
+                    .set_scopes(Some(scopes.to_vec()));
+                if flow == LoginFlow::AuthorizationCode {
+                    request = request
+                        .grant_types(AUTHORIZATION_CODE_GRANT)
+                        .grant_types(REFRESH_TOKEN_GRANT)
+                        .redirect_uris(LOOPBACK_REDIRECT_URI)
+                        .issuer_url(start_url);
+                }
+                request.customize().config_override(call).send()
             })
             .await?;
         let (Some(id), Some(secret)) = (out.client_id(), out.client_secret()) else {
@@ -136,7 +181,57 @@ impl SsoPortal {
             client_secret: Zeroizing::new(secret.to_owned()),
             expires_at: epoch_seconds(out.client_secret_expires_at()),
             scopes: scopes.to_vec(),
+            flow,
         })
+    }
+
+    /// The browser's URL for the authorization code grant with PKCE: the OIDC
+    /// service's `/authorize` (an operation no SDK models, on the endpoint the SDK's
+    /// calls go to) with `response_type=code`, the client, `redirect_uri`, `state`, the
+    /// S256 `code_challenge` and the space-separated `scopes`, as the AWS CLI asks.
+    pub async fn authorize_url(
+        &self,
+        region: &str,
+        client: &ClientRegistration,
+        request: &AuthorizeRequest<'_>,
+    ) -> Result<String, PortalError> {
+        let base = match self.oidc.endpoint().await? {
+            Some(url) => url,
+            None => format!("https://oidc.{region}.amazonaws.com"),
+        };
+        let mut url = url::Url::parse(&base)
+            .map_err(|e| AwsError::invalid_response(format!("the OIDC endpoint: {e}")))?;
+        url.set_path(&format!("{}/authorize", url.path().trim_end_matches('/')));
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client.client_id)
+            .append_pair("redirect_uri", request.redirect_uri)
+            .append_pair("state", request.state)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("code_challenge", request.code_challenge)
+            .append_pair("scopes", &client.scopes.join(" "));
+        Ok(url.into())
+    }
+
+    /// `CreateToken` with an authorization code and its PKCE verifier, at the redirect
+    /// URI the code was sent to. Never retried: a code is good once.
+    pub async fn create_token_from_code(
+        &self,
+        region: &str,
+        client: &ClientRegistration,
+        code: &str,
+        code_verifier: &str,
+        redirect_uri: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PortalToken, PortalError> {
+        self.create_token(region, client, Retries::Never, now, |request| {
+            request
+                .grant_type(AUTHORIZATION_CODE_GRANT)
+                .code(code)
+                .code_verifier(code_verifier)
+                .redirect_uri(redirect_uri)
+        })
+        .await
     }
 
     /// `StartDeviceAuthorization` for the portal at `start_url`.
@@ -195,25 +290,12 @@ impl SsoPortal {
         device: &DeviceAuthorization,
         now: DateTime<Utc>,
     ) -> Result<PortalToken, PortalError> {
-        let out = self
-            .oidc
-            .call("CreateToken", Some(region), None, |oidc, call| {
-                oidc.create_token()
-                    .client_id(&client.client_id)
-                    .client_secret(client.client_secret.as_str())
-                    .grant_type(DEVICE_CODE_GRANT)
-                    .device_code(device.device_code.as_str())
-                    .customize()
-                    .config_override(call.retry_config(RetryConfig::disabled()))
-                    .send()
-            })
-            .await?;
-        token_of(
-            out.access_token(),
-            out.refresh_token(),
-            out.expires_in(),
-            now,
-        )
+        self.create_token(region, client, Retries::Never, now, |request| {
+            request
+                .grant_type(DEVICE_CODE_GRANT)
+                .device_code(device.device_code.as_str())
+        })
+        .await
     }
 
     /// `CreateToken` with the refresh token: a new access token without asking anyone.
@@ -224,17 +306,45 @@ impl SsoPortal {
         refresh_token: &str,
         now: DateTime<Utc>,
     ) -> Result<PortalToken, PortalError> {
+        let mut token = self
+            .create_token(region, client, Retries::Standard, now, |request| {
+                request
+                    .grant_type(REFRESH_TOKEN_GRANT)
+                    .refresh_token(refresh_token)
+            })
+            .await?;
+        // A portal that does not rotate refresh tokens keeps the one it gave.
+        if token.refresh_token.is_none() {
+            token.refresh_token = Some(Zeroizing::new(refresh_token.to_owned()));
+        }
+        Ok(token)
+    }
+
+    /// One `CreateToken` of `client`, the grant filled in by `grant`; the token is
+    /// marked as the flow of the registration that issued it (and refreshes it).
+    async fn create_token(
+        &self,
+        region: &str,
+        client: &ClientRegistration,
+        retries: Retries,
+        now: DateTime<Utc>,
+        grant: impl FnOnce(CreateTokenFluentBuilder) -> CreateTokenFluentBuilder,
+    ) -> Result<PortalToken, PortalError> {
         let out = self
             .oidc
             .call("CreateToken", Some(region), None, |oidc, call| {
-                oidc.create_token()
-                    .client_id(&client.client_id)
-                    .client_secret(client.client_secret.as_str())
-                    .grant_type(REFRESH_TOKEN_GRANT)
-                    .refresh_token(refresh_token)
-                    .customize()
-                    .config_override(call)
-                    .send()
+                let call = match retries {
+                    Retries::Standard => call,
+                    Retries::Never => call.retry_config(RetryConfig::disabled()),
+                };
+                grant(
+                    oidc.create_token()
+                        .client_id(&client.client_id)
+                        .client_secret(client.client_secret.as_str()),
+                )
+                .customize()
+                .config_override(call)
+                .send()
             })
             .await?;
         let mut token = token_of(
@@ -243,10 +353,7 @@ impl SsoPortal {
             out.expires_in(),
             now,
         )?;
-        // A portal that does not rotate refresh tokens keeps the one it gave.
-        if token.refresh_token.is_none() {
-            token.refresh_token = Some(Zeroizing::new(refresh_token.to_owned()));
-        }
+        token.flow = client.flow;
         Ok(token)
     }
 
@@ -397,5 +504,6 @@ fn token_of(
             .filter(|t| !t.is_empty())
             .map(|t| Zeroizing::new(t.to_owned())),
         expires_at: now + chrono::Duration::seconds(expires_in.max(0) as i64),
+        flow: LoginFlow::DeviceCode,
     })
 }

@@ -263,13 +263,27 @@ pub enum SsoCommand {
         #[arg(long)]
         cascade: bool,
     },
-    /// Log in with the device flow: prints a URL and a code to approve in a browser.
+    /// Log in in a browser: by default the authorization code flow with PKCE (the
+    /// portal sends the browser back to Rolehop on 127.0.0.1); with --use-device-code,
+    /// the device flow (a URL and a code to approve, from any device).
     Login {
         /// The integration's name or id.
         name: String,
-        /// Print the URL and code only; do not open a browser.
+        /// Print the URL (and code) only; do not open a browser.
         #[arg(long)]
         no_browser: bool,
+        /// Use the device authorization flow instead of the authorization code flow.
+        #[arg(long)]
+        use_device_code: bool,
+        /// The port on 127.0.0.1 the browser is sent back to (default: a free one).
+        #[arg(long, value_name = "PORT", conflicts_with = "use_device_code",
+              value_parser = clap::value_parser!(u16).range(1..))]
+        redirect_port: Option<u16>,
+        /// Also write the token to the AWS CLI's own cache (~/.aws/sso/cache), for tools
+        /// that read it there. The file holds a bearer token until it expires; logout
+        /// deletes it.
+        #[arg(long)]
+        export_token: bool,
     },
     /// Create, update and remove SSO role sessions: one per account and role you are
     /// assigned. Re-running keeps what you changed (name, profile, region), adds new

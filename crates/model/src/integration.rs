@@ -28,6 +28,22 @@ pub struct Integration {
     pub login: LoginStatus,
 }
 
+/// How a person logs in to IAM Identity Center, and so the grant types a client
+/// registration is for: a registration made for one is never used for the other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginFlow {
+    /// The device authorization grant (a code the person confirms, from any device):
+    /// a registration naming no grant types, which the portal reads as device code +
+    /// refresh token. Registrations stored before browser logins existed are these.
+    #[default]
+    DeviceCode,
+    /// The authorization code grant with PKCE, the browser sent back to a listener on
+    /// 127.0.0.1 (the default, as in the AWS CLI since 2.22).
+    AuthorizationCode,
+}
+
 /// Whether the integration holds a usable portal token, as far as the workspace knows
 /// (the token itself is in the keychain). Serialised `{"status": "logged-in", ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

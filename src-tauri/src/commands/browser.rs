@@ -46,7 +46,7 @@ pub async fn sso_open_browser(cx: Ctx<'_>, id: IntegrationId) -> Result<()> {
 /// view's JIT off through the environment ([`crate::JIT_VAR`]), the browser is started
 /// by `xdg-open` without that variable (a WebKitGTK browser would inherit it); if
 /// `xdg-open` cannot be started, the opener plugin tries its other launchers.
-fn open_url(app: &AppHandle, url: &str) -> Result<()> {
+pub(super) fn open_url(app: &AppHandle, url: &str) -> Result<()> {
     #[cfg(target_os = "linux")]
     if crate::jit_var_is_ours() {
         use std::process::{Command, Stdio};

@@ -72,9 +72,10 @@ commands! {
     sso::edit_integration(id: IntegrationId, changes: IntegrationChanges) -> Integration;
     /// The CLI's `sso remove [--cascade]`: returns the ids of the sessions removed with it.
     sso::remove_integration(id: IntegrationId, cascade: bool) -> Vec<SessionId>;
-    /// Step 1 of the CLI's `sso login`: the code and URL to show at once; the polling
-    /// goes on until `sso_login_wait` has its result or `sso_login_cancel` ends it.
-    sso::sso_login_start(id: IntegrationId) -> LoginPrompt;
+    /// Step 1 of the CLI's `sso login`: the URL (and a device login's code) to show at
+    /// once; a browser login's page is opened. The login goes on until `sso_login_wait`
+    /// has its result or `sso_login_cancel` ends it.
+    sso::sso_login_start(id: IntegrationId, flow: LoginFlow) -> LoginPrompt;
     /// The result of the login `sso_login_start` began: the integration, logged in.
     sso::sso_login_wait(id: IntegrationId) -> Integration;
     sso::sso_login_cancel(id: IntegrationId) -> ();

@@ -18,7 +18,9 @@ use rolehop_core::access_keys::{AccessKeyReport, RotatedKeys};
 use rolehop_core::import::ImportReport;
 use rolehop_core::model::{Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;
-use rolehop_core::sso::{Integration, IntegrationChanges, IntegrationId, NewIntegration};
+use rolehop_core::sso::{
+    Integration, IntegrationChanges, IntegrationId, LoginFlow, NewIntegration,
+};
 use rolehop_core::sync::SyncReport;
 use rolehop_core::trust::CheckReport;
 use rolehop_core::trust::statement::HopNeeds;

@@ -1,7 +1,10 @@
-//! IAM Identity Center integrations: add, edit, remove, the device login, sync.
+//! IAM Identity Center integrations: add, edit, remove, the login (browser or device
+//! code), sync.
 
 use rolehop_core::SessionId;
-use rolehop_core::sso::{Integration, IntegrationChanges, IntegrationId, NewIntegration};
+use rolehop_core::sso::{
+    Integration, IntegrationChanges, IntegrationId, LoginFlow, NewIntegration,
+};
 use rolehop_core::sync::SyncReport;
 
 use super::{Ctx, Result, payload};
@@ -42,11 +45,25 @@ pub async fn remove_integration(
     Ok(removed)
 }
 
-pub async fn sso_login_start(cx: Ctx<'_>, id: IntegrationId) -> Result<LoginPrompt> {
-    cx.logins
-        .start(&cx.shell.engine, &id.to_string())
+/// A browser login opens the portal's page at once (as `rolehop sso login` does); a
+/// device login waits for "Open browser", since the code may be confirmed elsewhere.
+pub async fn sso_login_start(
+    cx: Ctx<'_>,
+    id: IntegrationId,
+    flow: LoginFlow,
+) -> Result<LoginPrompt> {
+    let prompt = cx
+        .logins
+        .start(&cx.shell.engine, &id.to_string(), flow)
         .await
-        .map_err(payload)
+        .map_err(payload)?;
+    if flow == LoginFlow::AuthorizationCode
+        && let Err(e) = super::browser::open_url(cx.app, &prompt.verification_uri)
+    {
+        // The page's address is in the dialog, and "Open browser" tries again.
+        tracing::warn!("could not open the sign-in page: {}", e.message);
+    }
+    Ok(prompt)
 }
 
 pub async fn sso_login_wait(cx: Ctx<'_>, id: IntegrationId) -> Result<Integration> {

@@ -198,7 +198,7 @@ fn logged_in_and_synced(accounts: &[SsoAccount]) -> (World, SsoPortal, tempfile:
     let browser = portal.approving_browser(dir.path()).unwrap();
     world
         .rolehop_with(
-            &["sso", "login", "acme"],
+            &["sso", "login", "acme", "--use-device-code"],
             &[("BROWSER", browser.to_str().unwrap())],
             None,
         )

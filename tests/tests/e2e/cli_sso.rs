@@ -7,6 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cli::{Run, World};
+
+mod browser;
 use rolehop_e2e::sso_portal::START_URL;
 use rolehop_e2e::{SsoAccount, SsoOperation, SsoPortal, SsoPortalConfig};
 
@@ -20,7 +22,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// `rolehop sso login acme --no-browser`, approved through the stand-in once the CLI
+/// `rolehop sso login acme --use-device-code --no-browser`, approved through the stand-in once the CLI
 /// has polled and been told "pending" at least once.
 pub(crate) fn log_in(world: &World, portal: &SsoPortal) -> Run {
     log_in_to(world, portal, "acme")
@@ -28,7 +30,16 @@ pub(crate) fn log_in(world: &World, portal: &SsoPortal) -> Run {
 
 fn log_in_to(world: &World, portal: &SsoPortal, integration: &str) -> Run {
     let before = portal.calls().unwrap().of(SsoOperation::CreateToken);
-    let mut child = world.spawn(&["sso", "login", integration, "--no-browser"], &[]);
+    let mut child = world.spawn(
+        &[
+            "sso",
+            "login",
+            integration,
+            "--use-device-code",
+            "--no-browser",
+        ],
+        &[],
+    );
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let mut printed = String::new();
@@ -513,7 +524,7 @@ fn login_opens_browser_and_removing_the_integration_takes_its_sessions_and_secre
     let browser = portal.approving_browser(dir.path()).unwrap();
     let run = world
         .rolehop_with(
-            &["sso", "login", "acme"],
+            &["sso", "login", "acme", "--use-device-code"],
             &[("BROWSER", browser.to_str().unwrap())],
             None,
         )

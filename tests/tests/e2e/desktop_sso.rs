@@ -9,7 +9,7 @@
 use crate::cli::World;
 use crate::desktop::{Desktop, TestResult};
 use rolehop_e2e::sso_portal::START_URL;
-use rolehop_e2e::{SsoOperation, SsoPortal};
+use rolehop_e2e::{PkceBrowser, SsoAccount, SsoOperation, SsoPortal};
 
 const DIALOG: &str = "dialog[data-dialog='integrations'][open]";
 
@@ -31,10 +31,11 @@ async fn add_acme(app: &Desktop, start_url: &str) -> TestResult {
         .await
 }
 
-/// Clicks acme's Log in and returns the user code the dialog shows.
+/// Clicks acme's "Log in with a code" (the device flow) and returns the user code the
+/// dialog shows.
 async fn start_login(app: &Desktop) -> TestResult<String> {
     app.click(&format!(
-        "{DIALOG} [data-integration='acme'] button[name='login']"
+        "{DIALOG} [data-integration='acme'] button[name='login-device-code']"
     ))
     .await?;
     app.wait_text(&format!("{DIALOG} [data-user-code]"), |t| !t.is_empty())
@@ -43,8 +44,18 @@ async fn start_login(app: &Desktop) -> TestResult<String> {
 
 /// The app, launched with the stand-in's endpoints in its environment.
 async fn launch(name: &str, world: &World, portal: &SsoPortal) -> TestResult<Desktop> {
+    launch_with(name, world, portal, &[]).await
+}
+
+async fn launch_with(
+    name: &str,
+    world: &World,
+    portal: &SsoPortal,
+    extra: &[(&str, &str)],
+) -> TestResult<Desktop> {
     let env = portal.endpoint_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.extend_from_slice(extra);
     Desktop::launch(name, &world.peers, &env).await
 }
 
@@ -216,6 +227,91 @@ async fn cancelling_a_login_stops_the_poll_and_changes_nothing() -> TestResult {
         app.click(&format!("{DIALOG} button[name='close']")).await?;
         app.click("button[name='integrations']").await?;
         app.wait_for(&integration("acme", "logged-out")).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// "Log in" signs in through the browser (the authorization code flow with PKCE): the
+/// app opens the portal's `/authorize` with `xdg-open` (here the stand-in browser of
+/// [`SsoPortal::pkce_browser`], first on the app's PATH, which signs in and follows the
+/// redirect to the app's listener), no code is shown, and the integration is logged in;
+/// a sync and a click on a synced role follow. "Log in with a code" still runs the
+/// device flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_signs_in_in_the_browser_with_pkce_and_a_code_login_is_still_offered() -> TestResult
+{
+    let world = World::start();
+    world
+        .rolehop(&["settings", "set", "default-region", "us-east-1"])
+        .ok();
+    let portal = SsoPortal::start(world.peers.moto())?;
+    portal.seed(&[SsoAccount::new("777777777777", "shop", &["Admin"])])?;
+    let browser = tempfile::tempdir()?;
+    let script = portal.pkce_browser(browser.path(), PkceBrowser::Follow)?;
+    std::fs::copy(&script, browser.path().join("xdg-open"))?;
+    let path = format!(
+        "{}:{}",
+        browser.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let app = launch_with("sso-pkce", &world, &portal, &[("PATH", &path)]).await?;
+    app.run(async |app: &Desktop| {
+        app.click("button[name='integrations']").await?;
+        app.wait_for(DIALOG).await?;
+        add_acme(app, START_URL).await?;
+        app.wait_for(&integration("acme", "logged-out")).await?;
+        app.click(&format!(
+            "{DIALOG} [data-integration='acme'] button[name='login']"
+        ))
+        .await?;
+        app.wait_for(&integration("acme", "logged-in")).await?;
+        app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
+            .await?;
+        let opened = std::fs::read_to_string(browser.path().join("xdg-open.log"))?;
+        assert!(
+            opened.starts_with(&format!(
+                "{}/authorize?response_type=code&",
+                portal.endpoint()
+            )),
+            "{opened}"
+        );
+        assert!(opened.contains("&code_challenge_method=S256&"), "{opened}");
+        let calls = portal.calls()?;
+        assert_eq!(
+            calls.of(SsoOperation::StartDeviceAuthorization),
+            0,
+            "{calls:?}"
+        );
+        app.screenshot("sso-pkce-logged-in").await?;
+
+        app.click(&format!(
+            "{DIALOG} [data-integration='acme'] button[name='sync']"
+        ))
+        .await?;
+        app.wait_text(&format!("{DIALOG} [data-sync-report]"), |t| {
+            t == "acme: Added 1, updated 0, removed 0, kept 0"
+        })
+        .await?;
+        app.click(&format!("{DIALOG} button[name='close']")).await?;
+        app.wait_gone(DIALOG).await?;
+        app.click(&Desktop::row("shop-Admin", None)).await?;
+        app.wait_for(&Desktop::row("shop-Admin", Some("active")))
+            .await?;
+        assert_eq!(
+            world.caller_arn("shop-Admin").unwrap(),
+            SsoPortal::assumed_role_arn("777777777777", "Admin", "alice")
+        );
+
+        // The device flow, on request: its code shows, the person approves it.
+        app.click("button[name='integrations']").await?;
+        app.wait_for(&integration("acme", "logged-in")).await?;
+        let code = start_login(app).await?;
+        app.screenshot("sso-device-code-on-request").await?;
+        portal.approve(&code)?;
+        app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
+            .await?;
+        app.wait_for(&integration("acme", "logged-in")).await?;
         Ok(())
     })
     .await

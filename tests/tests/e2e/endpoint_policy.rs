@@ -140,12 +140,16 @@ impl Trapped {
         assert_eq!(self.files.connections(), 0);
     }
 
-    /// `rolehop sso login NAME --no-browser`, approved through the stand-in once the
+    /// `rolehop sso login NAME --use-device-code --no-browser`, approved through the stand-in once the
     /// CLI has polled once.
     fn log_in(&self, portal: &SsoPortal, name: &str) {
         let before = portal.calls().unwrap().of(SsoOperation::CreateToken);
         let mut child = self
-            .command(&["sso", "login", name, "--no-browser"], &[], &[])
+            .command(
+                &["sso", "login", name, "--use-device-code", "--no-browser"],
+                &[],
+                &[],
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1015,3 +1015,46 @@ print(json.dumps([refresh(), refresh()]))
     );
     Ok(())
 }
+
+#[test]
+fn a_sign_in_refused_at_authorize_redirects_with_access_denied_its_state_and_no_code() -> TestResult
+{
+    // RFC 6749 section 4.1.2.1: once the person refuses, the redirect carries `error`
+    // (and the client's `state`), never a code; until then a code.
+    let world = World::start();
+    let out = world.python_json(
+        r#"
+import urllib.error, urllib.parse
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+browser = urllib.request.build_opener(Stay)
+client = oidc.register_client(clientName="sso-peer-test", clientType="public",
+    scopes=["sso:account:access"], grantTypes=["authorization_code", "refresh_token"],
+    redirectUris=["http://127.0.0.1/oauth/callback"])
+def authorize():
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": client["clientId"],
+        "redirect_uri": "http://127.0.0.1:43123/oauth/callback", "state": "st8",
+        "code_challenge": "x" * 43, "code_challenge_method": "S256",
+        "scopes": "sso:account:access"})
+    try:
+        browser.open(PORTAL + "/authorize?" + query)
+    except urllib.error.HTTPError as e:
+        return urllib.parse.parse_qs(urllib.parse.urlsplit(e.headers["Location"]).query)
+allowed = authorize()
+ctl("deny_authorizations", {"deny": True})
+denied = authorize()
+print(json.dumps({"allowed": sorted(allowed), "denied": denied}))
+"#,
+    );
+    assert_eq!(out["allowed"], serde_json::json!(["code", "state"]));
+    assert_eq!(
+        out["denied"],
+        serde_json::json!({
+            "error": ["access_denied"],
+            "error_description": ["The user denied the request"],
+            "state": ["st8"],
+        })
+    );
+    Ok(())
+}

@@ -8,6 +8,7 @@ import type { Integration } from "./Integration";
 import type { IntegrationChanges } from "./IntegrationChanges";
 import type { IntegrationId } from "./IntegrationId";
 import type { KeysInput } from "./KeysInput";
+import type { LoginFlow } from "./LoginFlow";
 import type { LoginPrompt } from "./LoginPrompt";
 import type { MfaAnswer } from "./MfaAnswer";
 import type { NewIamUser } from "./NewIamUser";
@@ -127,10 +128,11 @@ export function commands(invoke: Invoke) {
      */
     removeIntegration: (id: IntegrationId, cascade: boolean) => invoke<Array<SessionId>>("remove_integration", { id, cascade }),
     /**
-     * Step 1 of the CLI's `sso login`: the code and URL to show at once; the polling
-     * goes on until `sso_login_wait` has its result or `sso_login_cancel` ends it.
+     * Step 1 of the CLI's `sso login`: the URL (and a device login's code) to show at
+     * once; a browser login's page is opened. The login goes on until `sso_login_wait`
+     * has its result or `sso_login_cancel` ends it.
      */
-    ssoLoginStart: (id: IntegrationId) => invoke<LoginPrompt>("sso_login_start", { id }),
+    ssoLoginStart: (id: IntegrationId, flow: LoginFlow) => invoke<LoginPrompt>("sso_login_start", { id, flow }),
     /**
      * The result of the login `sso_login_start` began: the integration, logged in.
      */

@@ -56,7 +56,44 @@ pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
             }
             println!("removed integration '{}' and its tokens", i.name);
         }
-        SsoCommand::Login { name, no_browser } => {
+        SsoCommand::Login {
+            name,
+            no_browser,
+            use_device_code: false,
+            redirect_port,
+            export_token,
+        } => {
+            let pending = engine.begin_sso_browser_login(&name, redirect_port).await?;
+            println!(
+                "{}",
+                for_terminal(&format!(
+                    "To log in to '{}', sign in on this page{}:",
+                    pending.integration.name,
+                    if no_browser {
+                        ""
+                    } else {
+                        " (opening it in your browser)"
+                    }
+                ))
+            );
+            println!("{}", for_terminal(&pending.authorize_url));
+            if !no_browser {
+                open_browser(&pending.authorize_url);
+            }
+            println!("waiting for the browser to come back (Ctrl-C cancels)...");
+            let timeout = rolehop_core::sso::browser_login::timeout_from_env();
+            let i = engine.complete_sso_browser_login(pending, timeout).await?;
+            println!("logged in to '{}'; {}", i.name, status(&i.login));
+            if export_token {
+                export(engine, &i).await?;
+            }
+        }
+        SsoCommand::Login {
+            name,
+            no_browser,
+            export_token,
+            ..
+        } => {
             let pending = engine.begin_sso_login(&name).await?;
             let device = &pending.device;
             let url = device
@@ -78,6 +115,9 @@ pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
             println!("waiting for approval (Ctrl-C cancels)...");
             let i = engine.complete_sso_login(pending, &SystemClock).await?;
             println!("logged in to '{}'; {}", i.name, status(&i.login));
+            if export_token {
+                export(engine, &i).await?;
+            }
         }
         SsoCommand::Sync {
             name,
@@ -96,6 +136,23 @@ pub async fn run(engine: &Engine, command: SsoCommand) -> Outcome {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--export-token`: the token to the AWS CLI's cache, with a warning on stderr.
+async fn export(engine: &Engine, i: &Integration) -> Result<(), rolehop_core::EngineError> {
+    let (path, expires_at) = engine.export_sso_token(i.id).await?;
+    println!(
+        "exported the token to {}",
+        for_terminal(&path.display().to_string())
+    );
+    eprintln!(
+        "rolehop: warning: {} holds a bearer token: until {} anyone who can read it can act \
+         as you in IAM Identity Center; `rolehop sso logout {}` deletes it",
+        for_terminal(&path.display().to_string()),
+        rfc3339(expires_at),
+        for_terminal(&i.name)
+    );
+    Ok(())
 }
 
 /// `added 600, updated 0, removed 0, kept 0`, then what was kept although it vanished.

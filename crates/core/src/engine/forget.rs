@@ -18,9 +18,9 @@
 //! | [`Forget::Stopped`]: stop, toggle, its profile taken by another start | the sessions | the kernel copy, and a role's cached credentials (a restart or `credential-process` assumes the role again, without a prompt); an IAM user's cached session token stays, as the MFA cache of the chains below it (no second prompt until it expires) |
 //! | [`Forget::KeysReplaced`]: `rotate-keys`, an edit with new keys | the IAM user and every session chained below it | all |
 //! | [`Forget::Redefined`]: a role's or SSO role's ARN, parent, account... changed | the session and every session below it | all |
-//! | [`Forget::LoggedOut`]: `sso logout`, an edit of the start URL, region or scopes | the integration's SSO roles and every session below them | all, and the portal token (and the registration, for an edit) |
+//! | [`Forget::LoggedOut`]: `sso logout`, an edit of the start URL, region or scopes | the integration's SSO roles and every session below them | all, and the portal token with its `--export-token` copy (and the registration, for an edit) |
 //! | [`Forget::Removed`]: removal, a sync's removals | the removed sessions (the workspace removes their descendants with them) | all |
-//! | [`Forget::IntegrationRemoved`] | the removed sessions | all, and the portal token and registration |
+//! | [`Forget::IntegrationRemoved`] | the removed sessions | all, and the portal token with its `--export-token` copy, and the registration |
 //!
 //! Why the whole subtree for new keys: role credentials assumed through the old key (or
 //! through a logged-out login) stay valid at AWS until they expire, but a person who
@@ -60,7 +60,8 @@ pub(crate) enum Forget<'a> {
         registration: bool,
     },
     Removed(&'a [SessionId]),
-    IntegrationRemoved(IntegrationId, &'a [SessionId]),
+    /// The removed integration's id and name, and its removed sessions.
+    IntegrationRemoved(IntegrationId, &'a str, &'a [SessionId]),
 }
 
 /// What [`Engine::forget_copies`] dropped.
@@ -93,9 +94,9 @@ impl Forget<'_> {
     fn sessions(&self) -> Vec<SessionId> {
         match *self {
             Forget::Superseded(id) => vec![id],
-            Forget::Stopped(_, ids) | Forget::Removed(ids) | Forget::IntegrationRemoved(_, ids) => {
-                ids.to_vec()
-            }
+            Forget::Stopped(_, ids)
+            | Forget::Removed(ids)
+            | Forget::IntegrationRemoved(_, _, ids) => ids.to_vec(),
             Forget::KeysReplaced(ws, id) | Forget::Redefined(ws, id) => subtree(ws, &[id]),
             Forget::LoggedOut {
                 ws, integration, ..
@@ -158,15 +159,24 @@ impl Engine {
         }
         let login = match why {
             Forget::LoggedOut {
+                ws,
                 integration,
                 registration,
-                ..
-            } => Some((integration, registration)),
-            Forget::IntegrationRemoved(integration, _) => Some((integration, true)),
+            } => {
+                let name = ws.integration(integration).ok().map(|i| i.name.as_str());
+                Some((integration, name, registration))
+            }
+            Forget::IntegrationRemoved(integration, name, _) => {
+                Some((integration, Some(name), true))
+            }
             _ => None,
         };
-        if let Some((integration, registration)) = login
-            && let Err(e) = self.resolver.sso().forget(integration, registration).await
+        if let Some((integration, name, registration)) = login
+            && let Err(e) = self
+                .resolver
+                .sso()
+                .forget(integration, name, registration)
+                .await
         {
             failed.push((None, e));
         }

@@ -14,8 +14,9 @@ use crate::model::{ProfileName, Session, SessionId, SessionKind, SessionView, Ss
 use crate::reference::IntegrationRef;
 use crate::rotation::Clock;
 use crate::sso::assignments::{Assignment, assignments};
+use crate::sso::browser_login::{self, LoopbackListener, Pkce};
 use crate::sso::login::{LoginError, poll_for_token};
-use crate::sso::portal::{ClientRegistration, DeviceAuthorization};
+use crate::sso::portal::{AuthorizeRequest, ClientRegistration, DeviceAuthorization, LoginFlow};
 use crate::sso::{
     Integration, IntegrationChanges, IntegrationId, LoginStatus, NewIntegration, TokenError,
     apply_statuses,
@@ -46,6 +47,29 @@ pub struct PendingLogin {
     pub integration: Integration,
     pub device: DeviceAuthorization,
     registration: ClientRegistration,
+}
+
+/// A browser login waiting for the person: open `authorize_url` (Rolehop's listener on
+/// 127.0.0.1 waits for the portal's redirect), then
+/// [`Engine::complete_sso_browser_login`]. Dropping it closes the listener.
+pub struct PendingBrowserLogin {
+    pub integration: Integration,
+    /// The portal's `/authorize` URL for the person's browser.
+    pub authorize_url: String,
+    registration: ClientRegistration,
+    listener: LoopbackListener,
+    redirect_uri: String,
+    pkce: Pkce,
+    state: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for PendingBrowserLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingBrowserLogin")
+            .field("integration", &self.integration.name)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 fn login_error(integration: &str, e: impl std::fmt::Display) -> EngineError {
@@ -144,7 +168,7 @@ impl Engine {
             .await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         let mut failed = failed;
-        let removed_with = Forget::IntegrationRemoved(integration.id, &removed);
+        let removed_with = Forget::IntegrationRemoved(integration.id, &integration.name, &removed);
         if let Err(e) = self.forget_removed(removed_with, &users).await {
             failed.get_or_insert(e);
         }
@@ -166,7 +190,7 @@ impl Engine {
         let now = Utc::now();
         let sso = self.resolver.sso();
         let registration = sso
-            .registration(&integration, now)
+            .registration(&integration, LoginFlow::DeviceCode, now)
             .await
             .map_err(|e| token_error(&integration.name, e))?;
         let device = sso
@@ -211,6 +235,138 @@ impl Engine {
         self.store_sso_statuses().await?;
         self.events.publish(EngineEvent::WorkspaceChanged);
         self.integration(integration.id).await
+    }
+
+    /// Step 1 of a browser login (the authorization code grant with PKCE, the default):
+    /// the listener on 127.0.0.1 (`redirect_port`, else a free port), the client
+    /// registration for this flow (reused while it is good), a fresh PKCE pair and
+    /// `state`, and the portal's `/authorize` URL for the person's browser.
+    pub async fn begin_sso_browser_login(
+        &self,
+        integration: impl Into<IntegrationRef>,
+        redirect_port: Option<u16>,
+    ) -> Result<PendingBrowserLogin, EngineError> {
+        let selector = integration.into();
+        let integration = self.integration(selector).await?;
+        let listener = LoopbackListener::bind(redirect_port)
+            .await
+            .map_err(|e| login_error(&integration.name, e))?;
+        let redirect_uri = listener.redirect_uri();
+        let sso = self.resolver.sso();
+        let registration = sso
+            .registration(&integration, LoginFlow::AuthorizationCode, Utc::now())
+            .await
+            .map_err(|e| token_error(&integration.name, e))?;
+        let random = |e: getrandom::Error| {
+            login_error(
+                &integration.name,
+                format!("no random bytes for the login: {e}"),
+            )
+        };
+        let pkce = Pkce::new().map_err(random)?;
+        let state = browser_login::new_state().map_err(random)?;
+        let request = AuthorizeRequest {
+            redirect_uri: &redirect_uri,
+            state: &state,
+            code_challenge: &pkce.challenge,
+        };
+        let authorize_url = sso
+            .portal()
+            .authorize_url(&integration.region, &registration, &request)
+            .await
+            .map_err(|e| login_error(&integration.name, format!("{}: {}", e.code, e.message)))?;
+        Ok(PendingBrowserLogin {
+            integration,
+            authorize_url,
+            registration,
+            listener,
+            redirect_uri,
+            pkce,
+            state,
+        })
+    }
+
+    /// Step 2 of a browser login: waits (at most `timeout`) for the portal's redirect
+    /// to the listener, checks its `state`, redeems the code with the verifier, and
+    /// stores the tokens in the keychain and the status in the workspace. A timeout, a
+    /// refusal, a wrong `state` or a refused code store nothing. Dropping the future
+    /// cancels the login and changes nothing.
+    pub async fn complete_sso_browser_login(
+        &self,
+        pending: PendingBrowserLogin,
+        timeout: std::time::Duration,
+    ) -> Result<Integration, EngineError> {
+        let PendingBrowserLogin {
+            integration,
+            registration,
+            listener,
+            redirect_uri,
+            pkce,
+            state,
+            ..
+        } = pending;
+        let code = listener
+            .wait_for_code(&state, timeout)
+            .await
+            .map_err(|e| login_error(&integration.name, e))?;
+        let token = self
+            .resolver
+            .sso()
+            .portal()
+            .create_token_from_code(
+                &integration.region,
+                &registration,
+                &code,
+                &pkce.verifier,
+                &redirect_uri,
+                Utc::now(),
+            )
+            .await
+            .map_err(|e| {
+                login_error(
+                    &integration.name,
+                    format!(
+                        "the portal refused the authorization code: {}: {}; nothing was stored",
+                        e.code, e.message
+                    ),
+                )
+            })?;
+        self.resolver.sso().store(&integration, &token).await?;
+        self.store_sso_statuses().await?;
+        self.events.publish(EngineEvent::WorkspaceChanged);
+        self.integration(integration.id).await
+    }
+
+    /// `sso login --export-token`: copies the stored token to the AWS CLI's own SSO
+    /// cache ([`crate::sso::export`]) for tools that read it; gives the file's path and
+    /// when the token in it expires. The file holds a bearer token: say so.
+    pub async fn export_sso_token(
+        &self,
+        integration: impl Into<IntegrationRef>,
+    ) -> Result<(std::path::PathBuf, chrono::DateTime<Utc>), EngineError> {
+        let selector = integration.into();
+        let integration = self.integration(selector).await?;
+        let Some(token) = self.resolver.sso().stored_token(integration.id).await? else {
+            return Err(login_error(
+                &integration.name,
+                "not logged in: nothing to export",
+            ));
+        };
+        let expires_at = token.expires_at;
+        let name = integration.name.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            crate::sso::export::AwsCliTokenCache::in_home()?.write(&integration, &token)
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        let path = written.map_err(|e| {
+            login_error(
+                &name,
+                format!("the token could not be written to the AWS CLI's SSO cache: {e}"),
+            )
+        })?;
+        Ok((path, expires_at))
     }
 
     /// Logs out: the portal's `Logout`; then, in one locked update, the integration is

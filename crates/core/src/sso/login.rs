@@ -125,6 +125,7 @@ mod tests {
             access_token: Zeroizing::new("access".into()),
             refresh_token: None,
             expires_at: Utc::now(),
+            flow: Default::default(),
         }
     }
 

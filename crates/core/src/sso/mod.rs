@@ -4,10 +4,14 @@
 //! - [`integration`]: the workspace entity and its rules;
 //! - [`portal`]: the SSO OIDC and portal clients (aws-sdk-ssooidc, aws-sdk-sso);
 //! - [`login`]: the device authorization flow, its polling on a [`login::Pacer`] seam;
+//! - [`browser_login`]: the authorization code flow with PKCE, its loopback listener;
+//! - [`export`]: `--export-token`'s copy of the token in the AWS CLI's SSO cache;
 //! - [`tokens`]: what lives in the keychain, and a token refreshed before it expires;
 //! - [`assignments`]: the accounts and roles a sync brings in, listed concurrently.
 
 pub mod assignments;
+pub mod browser_login;
+pub mod export;
 pub mod integration;
 pub mod login;
 pub use rolehop_aws::portal;
@@ -17,7 +21,7 @@ pub use crate::model::IntegrationId;
 pub use integration::{
     DEFAULT_SCOPE, Integration, IntegrationChanges, LoginStatus, NewIntegration,
 };
-pub use portal::{DeviceAuthorization, SsoPortal};
+pub use portal::{DeviceAuthorization, LoginFlow, SsoPortal};
 pub use tokens::{SsoAccess, TokenError};
 
 use crate::workspace::Workspace;

@@ -1,5 +1,8 @@
-//! An integration's secrets, only ever in the keychain: its client registration
-//! (`sso-client:<id>`) and its portal token (`sso-token:<id>`, access + refresh token).
+//! An integration's secrets, only ever in the keychain: its client registrations, one
+//! per login flow (`sso-client:<id>` for the device flow, `sso-client:<id>:auth-code`
+//! for the browser's authorization code flow: a registration for one set of grant
+//! types is never used for the other), and its portal token (`sso-token:<id>`, access +
+//! refresh token, with the flow whose registration refreshes it).
 //! [`SsoAccess`] hands out an access token good for a while yet, refreshing it with the
 //! refresh token before it expires (single-flight per integration, never prompting),
 //! and notes each integration's new [`LoginStatus`] for the engine to store.
@@ -12,13 +15,17 @@ use zeroize::Zeroizing;
 
 use crate::keychain::{Keychain, KeychainError};
 
+use super::export::AwsCliTokenCache;
 use super::integration::{Integration, LoginStatus};
-use super::portal::{ClientRegistration, PortalError, PortalToken, SsoPortal};
+use super::portal::{ClientRegistration, LoginFlow, PortalError, PortalToken, SsoPortal};
 use crate::model::IntegrationId;
 
-/// Keychain account of an integration's client registration.
-pub fn client_account(id: IntegrationId) -> String {
-    format!("sso-client:{id}")
+/// Keychain account of an integration's client registration for `flow`.
+pub fn client_account(id: IntegrationId, flow: LoginFlow) -> String {
+    match flow {
+        LoginFlow::DeviceCode => format!("sso-client:{id}"),
+        LoginFlow::AuthorizationCode => format!("sso-client:{id}:auth-code"),
+    }
 }
 
 /// Keychain account of an integration's portal token.
@@ -109,27 +116,30 @@ impl SsoAccess {
         self.keychain.set_async(&account, json).await
     }
 
-    /// The client registration for `i`: the stored one while it is good for another
-    /// hour and was made for `i`'s scopes, else a new `RegisterClient` (stored).
+    /// The client registration for `i` and `flow`: the stored one while it is good for
+    /// another hour and was made for `i`'s scopes and that flow, else a new
+    /// `RegisterClient` (stored).
     pub async fn registration(
         &self,
         i: &Integration,
+        flow: LoginFlow,
         now: DateTime<Utc>,
     ) -> Result<ClientRegistration, TokenError> {
         if let Some(reg) = self
-            .read::<ClientRegistration>(client_account(i.id))
+            .read::<ClientRegistration>(client_account(i.id, flow))
             .await?
             && reg.expires_at - REGISTRATION_MARGIN > now
             && reg.scopes == i.scopes
+            && reg.flow == flow
         {
             return Ok(reg);
         }
         let reg = self
             .portal
-            .register_client(&i.region, &i.scopes)
+            .register_client(&i.region, &i.scopes, flow, &i.start_url)
             .await
             .map_err(TokenError::Portal)?;
-        self.write(client_account(i.id), &reg).await?;
+        self.write(client_account(i.id, flow), &reg).await?;
         Ok(reg)
     }
 
@@ -148,6 +158,18 @@ impl SsoAccess {
         Ok(status)
     }
 
+    /// Rewrites the copy `--export-token` wrote, if it holds `old`, with `fresh`.
+    async fn refresh_export(&self, i: &Integration, old: &PortalToken, fresh: &PortalToken) {
+        let (i, old, fresh) = (i.clone(), old.access_token.clone(), fresh.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            AwsCliTokenCache::in_home()?.refresh(&i, &old, &fresh)
+        })
+        .await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!("the exported SSO token could not be refreshed: {e}");
+        }
+    }
+
     /// The stored token, as it is (for logout).
     pub async fn stored_token(
         &self,
@@ -156,11 +178,37 @@ impl SsoAccess {
         self.read(token_account(id)).await
     }
 
-    /// Deletes the token (logout); with `registration`, the client registration too.
-    pub async fn forget(&self, id: IntegrationId, registration: bool) -> Result<(), KeychainError> {
+    /// Deletes the token (logout); with `registration`, the client registrations too.
+    /// The copy `--export-token` wrote to the AWS CLI's cache under `exported_as` (the
+    /// integration's name) goes first, if it still holds this token.
+    pub async fn forget(
+        &self,
+        id: IntegrationId,
+        exported_as: Option<&str>,
+        registration: bool,
+    ) -> Result<(), KeychainError> {
+        if let Some(name) = exported_as
+            && let Some(token) = self.stored_token(id).await?
+        {
+            let name = name.to_owned();
+            let removed = tokio::task::spawn_blocking(move || {
+                AwsCliTokenCache::in_home()?.remove(&name, &token.access_token)
+            })
+            .await;
+            match removed {
+                Ok(Ok(true)) => tracing::info!("the exported SSO token left the AWS CLI's cache"),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => tracing::warn!("the exported SSO token could not be deleted: {e}"),
+                Err(e) => tracing::warn!("the exported SSO token could not be deleted: {e}"),
+            }
+        }
         self.keychain.delete_async(&token_account(id)).await?;
         if registration {
-            self.keychain.delete_async(&client_account(id)).await?;
+            for flow in [LoginFlow::DeviceCode, LoginFlow::AuthorizationCode] {
+                self.keychain
+                    .delete_async(&client_account(id, flow))
+                    .await?;
+            }
         }
         Ok(())
     }
@@ -206,10 +254,10 @@ impl SsoAccess {
             };
         };
         let reg = match self
-            .read::<ClientRegistration>(client_account(i.id))
+            .read::<ClientRegistration>(client_account(i.id, token.flow))
             .await?
         {
-            Some(reg) if reg.expires_at > now => reg,
+            Some(reg) if reg.expires_at > now && reg.flow == token.flow => reg,
             _ if still_good => return Ok(token.access_token),
             _ => return Err(login_again("its client registration expired".into())),
         };
@@ -220,6 +268,7 @@ impl SsoAccess {
         {
             Ok(fresh) => {
                 self.store(i, &fresh).await?;
+                self.refresh_export(i, &token, &fresh).await;
                 tracing::info!(integration = %i.name, "portal token refreshed");
                 Ok(fresh.access_token)
             }
