@@ -37,7 +37,8 @@ pub const APP_PACKAGES: &[&str] = &[
 /// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
 /// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus);
 /// zsh and fish parse the completion scripts the CLI prints; `keyctl` (keyutils) reads
-/// the kernel keyring's copies back.
+/// the kernel keyring's copies back; the package tests make a clean Debian root with
+/// `mmdebstrap` and install the `.rpm` into an empty one with `rpm`.
 pub const TEST_PACKAGES: &[&str] = &[
     "libsecret-tools",
     "keyutils",
@@ -49,6 +50,8 @@ pub const TEST_PACKAGES: &[&str] = &[
     "systemd",
     "zsh",
     "fish",
+    "mmdebstrap",
+    "rpm",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0
