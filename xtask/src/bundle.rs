@@ -17,16 +17,26 @@
 //! in the repository, so a compiler or dependency update cannot leave a stale layout.
 //!
 //! `--check` then tests them as a user gets them (`tests/tests/e2e/package.rs`, ignored
-//! in `cargo xtask test`): the `.deb` installed with `dpkg -i`, its `/usr/bin/rolehop` run,
-//! its app launched under Xvfb on 1,000 sessions (the launch figure), then `dpkg -r`
-//! with the user's workspace intact; the `.rpm`'s file list, version and dependencies
-//! read with `rpm -qlp`. Installing needs root. Not part of CI: the release build alone
-//! takes about ten minutes of both cores; the launch profile (about 100 s) and the app's
-//! second link add 5 to 10 more.
+//! in the ordinary run): the `.deb` installed with `dpkg -i` on this machine, its
+//! `/usr/bin/rolehop` run, its app launched under Xvfb on 1,000 sessions (the launch
+//! figure), then `dpkg -r` with the user's workspace intact; and (`package::clean_root`)
+//! the `.deb` installed with `apt-get install` into a clean Debian 12 root
+//! (`clean_root.rs`), a role chain, its credential_process line and its desktop entry
+//! run there, then purged; the `.rpm`'s dependencies checked against the `.deb`'s and
+//! installed with `rpm -i --root --nodeps` into an empty root. Installing needs root.
+//! With `--debug`, only `package::clean_root` (the other holds release figures).
+//! The release package is not part of CI: its build alone takes about ten minutes of
+//! both cores; the launch profile (about 100 s) and the app's second link add 5 to 10
+//! more. CI (`cargo xtask test`) packages the debug build and runs `package::clean_root`
+//! on it ([`debug_package_steps`]).
+
+use std::path::Path;
+use std::process::Command;
 
 use anyhow::{Result, bail};
 use serde_json::json;
 
+use crate::clean_root;
 use crate::desktop;
 use crate::install;
 use crate::job::Job;
@@ -44,7 +54,6 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         bail!("bundle: unknown argument {unknown} (use --debug and/or --check)");
     }
     let profile = if debug { "debug" } else { "release" };
-    let tauri = desktop::ui_dir(repo).join("node_modules/.bin/tauri");
     let mut job = Job::new("bundle");
     // The bundler's prerequisites are the app's own (WebKitGTK, the appindicator...).
     install::for_app(repo, &mut job);
@@ -54,11 +63,8 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     }
     if check {
         // The package tests: the peers and the WebDriver stack of the desktop suites,
-        // and `rpm` to read the .rpm.
+        // `rpm` and `mmdebstrap` (TEST_PACKAGES).
         install::for_tests(repo, &mut job);
-        job.step("Debian package rpm (reads the .rpm)", || {
-            install::debian_packages(&["rpm"])
-        });
     }
     job.step("UI: build (vite)", || desktop::build_ui(repo));
     job.step("build the rolehop CLI", || {
@@ -69,34 +75,8 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         }
         run(&mut cargo)
     });
-    // The CLI goes to /usr/bin from this build's target directory; the path is
-    // absolute, so it is given here rather than in tauri.conf.json.
     let built = repo.target_dir()?.join(profile);
-    let cli = built.join("rolehop");
-    let files = json!({ "/usr/bin/rolehop": cli });
-    let config = json!({ "bundle": { "linux": {
-        "deb": { "files": files },
-        "rpm": { "files": files },
-    } } });
-    let bundler = |args: &[&str]| -> Result<std::process::Command> {
-        if !tauri.exists() {
-            bail!(
-                "{} is missing: install the UI's dev dependencies (`npm ci` in ui/, which needs Node >= 20.19)",
-                tauri.display()
-            );
-        }
-        let mut bundler = std::process::Command::new(&tauri);
-        bundler
-            .current_dir(repo.root.join("src-tauri"))
-            .arg("build")
-            .args(args)
-            .args(["--ci", "--config"])
-            .arg(config.to_string());
-        if debug {
-            bundler.arg("--debug");
-        }
-        Ok(bundler)
-    };
+    let bundler = |args: &[&str]| bundler(repo, debug, "build", args);
     if !debug {
         job.step(
             "build the app (bundler, no packages), the compiler's order",
@@ -126,20 +106,106 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     }
     if check {
         job.step(
-            "test the packages (dpkg -i, run, launch, dpkg -r; rpm -qlp)",
-            || {
-                let mut nextest = repo.cargo_with_peers()?;
-                nextest
-                    // The package suite is a module of the end-to-end test binary.
-                    .args(["nextest", "run", "-p", "rolehop-e2e", "--test", "e2e"])
-                    .args(["-E", "test(/^package::/)"])
-                    .args(["--run-ignored", "only", "--no-capture"])
-                    .env("ROLEHOP_PACKAGE_DIR", built.join("bundle"));
-                run(&mut nextest)
-            },
+            "clean root: Debian 12 base system (mmdebstrap, cached)",
+            || clean_root::ensure().map(|_| ()),
         );
+        test_packages(
+            repo,
+            &mut job,
+            "test the packages (dpkg -i, run, launch, dpkg -r; apt-get install on a clean Debian 12 root, purge; rpm -i --root)",
+            &built.join("bundle"),
+            // The release-only test holds the release's size and launch figures.
+            if debug {
+                "test(/^package::clean_root::/)"
+            } else {
+                "test(/^package::/)"
+            },
+        )?;
     }
     job.finish()?;
     println!("packages: {}", built.join("bundle").display());
+    Ok(())
+}
+
+/// The bundler (the `@tauri-apps/cli` binary) for this profile, the CLI of the same build
+/// added at `/usr/bin/rolehop`: `subcommand` `build` (build the app, then package it) or
+/// `bundle` (package the app cargo built); `args`: the bundler's own.
+fn bundler(repo: &Repo, debug: bool, subcommand: &str, args: &[&str]) -> Result<Command> {
+    let tauri = desktop::ui_dir(repo).join("node_modules/.bin/tauri");
+    if !tauri.exists() {
+        bail!(
+            "{} is missing: install the UI's dev dependencies (`npm ci` in ui/, which needs Node >= 20.19)",
+            tauri.display()
+        );
+    }
+    // The CLI goes to /usr/bin from this build's target directory; the path is
+    // absolute, so it is given here rather than in tauri.conf.json.
+    let profile = if debug { "debug" } else { "release" };
+    let cli = repo.target_dir()?.join(profile).join("rolehop");
+    let files = json!({ "/usr/bin/rolehop": cli });
+    let config = json!({ "bundle": { "linux": {
+        "deb": { "files": files },
+        "rpm": { "files": files },
+    } } });
+    let mut bundler = Command::new(&tauri);
+    bundler
+        .current_dir(repo.root.join("src-tauri"))
+        .arg(subcommand)
+        .args(args)
+        .args(["--ci", "--config"])
+        .arg(config.to_string());
+    if debug {
+        bundler.arg("--debug");
+    }
+    Ok(bundler)
+}
+
+/// For `cargo xtask test` (CI), after the debug app and CLI are built: the debug
+/// `.deb` and `.rpm` (the same bundler as a release, without the optimiser or the
+/// launch profile), the clean root, and the `package::clean_root` tests on them (the
+/// release-only one, with its size and launch figures, stays in `bundle --check`).
+pub fn debug_package_steps(repo: &Repo, job: &mut Job) -> Result<()> {
+    // `tauri bundle`, not `build`: the bundler's own build of the app would differ from
+    // cargo's (its configuration reaches the build script), so each would rebuild the
+    // app after the other (about 40 s plus 80 s on two cores).
+    job.step("package the debug build (.deb, .rpm)", || {
+        run(&mut bundler(
+            repo,
+            true,
+            "bundle",
+            &["--bundles", "deb,rpm"],
+        )?)
+    });
+    job.step(
+        "clean root: Debian 12 base system (mmdebstrap, cached)",
+        || clean_root::ensure().map(|_| ()),
+    );
+    test_packages(
+        repo,
+        job,
+        "the debug .deb on a clean Debian 12 root (apt-get install, chain, app, purge); the .rpm (rpm -i --root)",
+        &repo.target_dir()?.join("debug/bundle"),
+        "test(/^package::clean_root::/)",
+    )
+}
+
+/// Runs the package tests matching `filter` (ignored in the ordinary run: they need
+/// the packages and root) on the packages in `bundle`.
+fn test_packages(
+    repo: &Repo,
+    job: &mut Job,
+    label: &str,
+    bundle: &Path,
+    filter: &str,
+) -> Result<()> {
+    let mut nextest = repo.cargo_with_peers()?;
+    nextest
+        // The package suite is a module of the end-to-end test binary.
+        .args(["nextest", "run", "-p", "rolehop-e2e", "--test", "e2e"])
+        .args(["-E", filter])
+        .args(["--run-ignored", "only", "--no-capture"])
+        .env("ROLEHOP_PACKAGE_DIR", bundle)
+        .env("ROLEHOP_CLEAN_ROOT_CACHE", clean_root::cache_dir()?);
+    job.step(label, || run(&mut nextest));
     Ok(())
 }

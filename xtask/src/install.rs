@@ -39,7 +39,9 @@ pub const APP_PACKAGES: &[&str] = &[
 /// zsh and fish parse the completion scripts the CLI prints; `keyctl` (keyutils) reads
 /// the kernel keyring's copies back; awscli is Debian's AWS CLI v2 (`/usr/bin/aws`), whose
 /// `configure export-credentials` is the `credential-process` bench's cached baseline
-/// (the venv's PyPI awscli, which the suites use, is v1 and has no such command).
+/// (the venv's PyPI awscli, which the suites use, is v1 and has no such command); the
+/// package tests make a clean Debian root with `mmdebstrap` and install the `.rpm` into
+/// an empty one with `rpm`.
 pub const TEST_PACKAGES: &[&str] = &[
     "awscli",
     "libsecret-tools",
@@ -52,6 +54,8 @@ pub const TEST_PACKAGES: &[&str] = &[
     "systemd",
     "zsh",
     "fish",
+    "mmdebstrap",
+    "rpm",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

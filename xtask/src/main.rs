@@ -6,6 +6,7 @@
 
 mod bench;
 mod bundle;
+mod clean_root;
 mod desktop;
 mod install;
 mod job;

@@ -63,6 +63,9 @@ fn rust_steps(repo: &Repo, job: &mut Job) -> Result<()> {
     job.step("build the desktop app and the CLI", || {
         desktop::build_app(repo)
     });
+    // The debug packages installed on a clean Debian 12 (before the suites, whose
+    // summary should be the run's last word).
+    crate::bundle::debug_package_steps(repo, job)?;
     let mut nextest = repo.cargo_with_peers()?;
     job.step("cargo nextest (unit and end-to-end suites)", || {
         run(nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]))

@@ -1,18 +1,21 @@
 //! The Linux packages, as a user gets them: `cargo xtask bundle --check` builds the
 //! release `.deb` and `.rpm` and runs these tests against them. They are ignored in
-//! `cargo xtask test` (CI): they need the release packages (a release build of the app,
-//! about ten minutes of both cores) and root to install one. README's "Install" section
-//! says how to run them.
+//! the ordinary run: they need the packages and root. README's "Install" section says
+//! how to run them.
 //!
-//! The `.deb` is installed for real with `dpkg -i` on this machine, its `rolehop` and
-//! its app are run from `/usr/bin`, and it is removed with `dpkg -r`; the `.rpm` is
-//! inspected with `rpm -qlp` (this Debian machine cannot install it).
+//! Here the release `.deb` is installed for real with `dpkg -i` on this machine (its
+//! size and launch figures), its `rolehop` and its app are run from `/usr/bin`, and it
+//! is removed with `dpkg -r`; the `.rpm`'s listing is read with `rpm -qlp`.
+//! `clean_root` installs the `.deb` with apt on a Debian that has nothing and the
+//! `.rpm` into an empty root; `cargo xtask test` (CI) runs it on the debug packages.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cli::World;
 use crate::desktop::{self, Desktop, TestResult};
+
+mod clean_root;
 
 /// Where `cargo xtask bundle` leaves the packages: `ROLEHOP_PACKAGE_DIR`, else
 /// `target/release/bundle` beside this test's own build directory.
