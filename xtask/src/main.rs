@@ -11,6 +11,7 @@ mod install;
 mod job;
 mod layers;
 mod process;
+mod regions;
 mod repo;
 mod run;
 mod sandbox;
