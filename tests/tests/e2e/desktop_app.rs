@@ -708,7 +708,8 @@ async fn mfa_dialog_escape_cancels_cleanly_and_a_bad_code_keeps_it_open() -> Tes
         let error = app
             .text(&format!("{MFA_DIALOG} [data-error-field='mfa_code']"))
             .await?;
-        check!(!error.is_empty(), "the refusal has no message");
+        // Issue 27 part 7: in words, not the rule's "mfa_code: must be exactly 6 digits".
+        check_eq!(error, "The MFA code is 6 digits.");
         check_eq!(shown_request(app).await?, second, "the dialog moved on");
         wait_state(app, "alice", "pending").await?;
         app.screenshot("bad-code").await?;
