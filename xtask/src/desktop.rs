@@ -110,6 +110,8 @@ fn capability_file(repo: &Repo) -> PathBuf {
 
 /// `cargo xtask bindings`: regenerates ui/src/bindings and src-tauri/capabilities/main.json.
 pub fn write_bindings(repo: &Repo) -> Result<()> {
+    // The region table first: the model's bindings export it.
+    crate::regions::write(repo)?;
     let dir = ui_dir(repo).join("src/bindings");
     if dir.exists() {
         fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
@@ -131,6 +133,10 @@ pub fn check_bindings(repo: &Repo) -> Result<()> {
     let mut stale = differences(&committed, &fresh)?;
     if fs::read(capability_file(repo)).ok() != fs::read(&fresh_capability).ok() {
         stale.push("src-tauri/capabilities/main.json".into());
+    }
+    if !crate::regions::is_current(repo)? {
+        stale
+            .push("crates/model/src/validate/regions.rs (the SDK's partition data changed)".into());
     }
     if !stale.is_empty() {
         bail!(

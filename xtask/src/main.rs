@@ -12,6 +12,7 @@ mod install;
 mod job;
 mod layers;
 mod process;
+mod regions;
 mod repo;
 mod run;
 mod sandbox;

@@ -4,12 +4,21 @@
 use std::fmt;
 
 mod arn;
+mod regions;
 mod sso;
 
 pub use arn::{Arn, IamResource};
-pub use sso::{
-    AWS_REGIONS, account_id, integration_name, scopes, sso_region, sso_role_name, start_url,
-};
+pub use regions::REGIONS;
+pub use sso::{account_id, integration_name, scopes, sso_region, sso_role_name, start_url};
+
+/// A region AWS lists, in its partition (`aws`, `aws-cn`, `aws-us-gov`, ...), with AWS's
+/// name for it. The table ([`REGIONS`]) is generated from the SDK's partition data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub code: &'static str,
+    pub partition: &'static str,
+    pub description: &'static str,
+}
 
 /// A rejected input: which field, and why (never the value of a secret).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -417,5 +426,37 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+}
+
+/// `regions.ts` for the desktop's region picker, from [`REGIONS`]: run with the other
+/// bindings (`cargo xtask bindings`, which sets `TS_RS_EXPORT_DIR`), so the picker and
+/// the engine's checks read one table.
+#[cfg(all(test, feature = "ts"))]
+mod export_regions {
+    #[test]
+    fn export_bindings_regions() {
+        let Some(dir) = std::env::var_os("TS_RS_EXPORT_DIR") else {
+            return;
+        };
+        let rows: String = super::REGIONS
+            .iter()
+            .map(|r| {
+                format!(
+                    "  {{ code: {:?}, partition: {:?}, description: {:?} }},\n",
+                    r.code, r.partition, r.description
+                )
+            })
+            .collect();
+        let ts = format!(
+            "// Generated from crates/model/src/validate/regions.rs (the AWS SDK's partition data). Do not edit.\n\n\
+             /** A region AWS lists, in its partition, with AWS's name for it. */\n\
+             export type RegionInfo = {{ code: string; partition: string; description: string }};\n\n\
+             /** Every region AWS lists, by partition. */\n\
+             export const regions: readonly RegionInfo[] = [\n{rows}];\n"
+        );
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("regions.ts"), ts).unwrap();
     }
 }

@@ -708,7 +708,8 @@ async fn mfa_dialog_escape_cancels_cleanly_and_a_bad_code_keeps_it_open() -> Tes
         let error = app
             .text(&format!("{MFA_DIALOG} [data-error-field='mfa_code']"))
             .await?;
-        check!(!error.is_empty(), "the refusal has no message");
+        // Issue 27 part 7: in words, not the rule's "mfa_code: must be exactly 6 digits".
+        check_eq!(error, "The MFA code is 6 digits.");
         check_eq!(shown_request(app).await?, second, "the dialog moved on");
         wait_state(app, "alice", "pending").await?;
         app.screenshot("bad-code").await?;
@@ -1298,8 +1299,8 @@ async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
 
 /// First run: an empty workspace opens on the welcome view, which counts what the AWS
 /// files hold (an IAM user with keys, a role chained from it, an SSO profile, a role
-/// profile it cannot import, with the reason) without changing anything; with the keys box ticked, Import
-/// imports them as the CLI's import does, the list then shows them, and the files keep
+/// profile it cannot import, with the reason) without changing anything; Import (the keys
+/// box ticked by default) imports them as the CLI's import does, the list then shows them, and the files keep
 /// every byte. axe-core finds nothing serious on the view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> TestResult {
@@ -1335,8 +1336,16 @@ async fn first_run_counts_the_aws_files_and_imports_them_with_one_click() -> Tes
             "the scan changed the config"
         );
 
-        app.click("[data-welcome] input[name='import_keys']")
+        // Issue 27 part 7: the keychain box starts ticked, so the primary action
+        // imports the three sessions it counted and says so.
+        let ticked = app
+            .prop("[data-welcome] input[name='import_keys']", "checked")
             .await?;
+        check_eq!(ticked.as_deref(), Some("true"));
+        check_eq!(
+            app.text("[data-welcome] button[name='import']").await?,
+            "Import 3 sessions"
+        );
         app.click("[data-welcome] button[name='import']").await?;
         app.wait_for("[data-welcome] [data-imported='3']").await?;
         app.screenshot("first-run-imported").await?;

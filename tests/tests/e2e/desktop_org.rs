@@ -22,6 +22,18 @@ async fn org_sync_dialog_syncs_an_ou_then_the_organization_and_shows_the_counts(
         if !violations.is_empty() {
             return Err(violations.join("\n").into());
         }
+        // Issue 27 part 7: no session is chosen for the user, and Sync without one
+        // says what is missing instead of calling AWS through a guess.
+        let via = app
+            .prop(&format!("{dialog} select[name='via']"), "value")
+            .await?;
+        assert_eq!(via.as_deref(), Some(""), "the via session was pre-filled");
+        app.click(&format!("{dialog} button[name='sync']")).await?;
+        let missing = app
+            .text(&format!("{dialog} [data-error-field='via']"))
+            .await?;
+        assert_eq!(missing, "Enter the session to sync through.");
+        assert_eq!(app.row_names().await?, ["mgmt"]);
         app.select_label(&format!("{dialog} select[name='via']"), "mgmt")
             .await?;
 

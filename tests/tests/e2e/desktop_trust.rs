@@ -149,7 +149,7 @@ async fn the_trust_section_shows_each_hops_statements_checks_the_policy_and_a_re
             .text(&format!("{} [data-reason]", Desktop::row("bobs", None)))
             .await?;
         check!(
-            row.starts_with("AccessDenied: ") && row.contains(&explained),
+            row.starts_with("AWS denied access (AccessDenied): ") && row.contains(&explained),
             "row: {row}"
         );
         let pane = app.text("[data-details='bobs'] [data-reason]").await?;

@@ -40,6 +40,7 @@ mod cli_story;
 mod cli_trust;
 mod cli_trust_explain;
 mod desktop_app;
+mod desktop_guide;
 mod desktop_interrupts;
 mod desktop_keys;
 mod desktop_org;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { fieldMessage, fieldSelector, formError, formState, invalid, onSubmit, run, type Controls } from "./submit";
+import {
+  fieldMessage,
+  fieldSelector,
+  formError,
+  formState,
+  invalid,
+  missing,
+  onSubmit,
+  refuseAll,
+  run,
+  type Controls,
+} from "./submit";
 
 /** A form that shows a `Field` for each of `fields`. */
 const formWith = (...fields: string[]): Controls => ({
@@ -13,7 +24,7 @@ describe("run", () => {
     const state = formState();
     const ok = await run(state, () => Promise.reject(refusal("profile")), formWith("name", "profile"));
     expect(ok).toBe(false);
-    expect(fieldMessage(state, "profile")).toBe("no good");
+    expect(fieldMessage(state, "profile")).toBe("Profile: no good.");
     expect(fieldMessage(state, "name")).toBeNull();
     expect(formError(state)).toBeNull();
   });
@@ -22,7 +33,7 @@ describe("run", () => {
     for (const field of [null, "source_identity"]) {
       const state = formState();
       await run(state, () => Promise.reject(refusal(field)), formWith("name"));
-      expect(formError(state)?.message).toBe("no good");
+      expect(formError(state)?.message).toBe(field === null ? "no good" : "Source identity: no good.");
       expect(fieldMessage(state, "name")).toBeNull();
     }
   });
@@ -65,7 +76,37 @@ describe("run", () => {
       () => Promise.reject(invalid("duration", "must be a whole number of seconds")),
       formWith("duration"),
     );
-    expect(fieldMessage(state, "duration")).toBe("must be a whole number of seconds");
+    expect(fieldMessage(state, "duration")).toBe("The duration must be a whole number of seconds.");
+  });
+
+  it("part 7: shows every refusal found before the call at once, each beside its field", async () => {
+    const state = formState();
+    const ok = await run(
+      state,
+      async () => refuseAll([...missing({ name: "", profile: " ", region: "eu-west-1" }), null]),
+      formWith("name", "profile", "region"),
+    );
+    expect(ok).toBe(false);
+    expect(fieldMessage(state, "name")).toBe("Enter the name.");
+    expect(fieldMessage(state, "profile")).toBe("Enter the profile.");
+    expect(fieldMessage(state, "region")).toBeNull();
+    expect(formError(state)).toBeNull();
+  });
+
+  it("part 7: a refusal among several that names no field of the form is the form's error", async () => {
+    const state = formState();
+    await run(
+      state,
+      async () => refuseAll([invalid("name", "must not be empty"), invalid("scopes", "needs at least one scope")]),
+      formWith("name"),
+    );
+    expect(fieldMessage(state, "name")).toBe("Enter the name.");
+    expect(formError(state)?.message).toBe("The scopes needs at least one scope.");
+  });
+
+  it("part 7: passes when nothing is refused", async () => {
+    const state = formState();
+    expect(await run(state, async () => refuseAll([null, ...missing({ name: "x" })]), formWith("name"))).toBe(true);
   });
 });
 
@@ -87,7 +128,7 @@ describe("onSubmit", () => {
     const refused = event(formWith("name"));
     await onSubmit(state, () => Promise.reject(refusal("name")), () => (closed += 1))(refused.e);
     expect(closed).toBe(1);
-    expect(fieldMessage(state, "name")).toBe("no good");
+    expect(fieldMessage(state, "name")).toBe("Name: no good.");
   });
 });
 

@@ -1,9 +1,13 @@
 // How every dialog submits: run the command once at a time (busy), and put a failure
 // where the user will look for it — beside the field it names when the form has that
-// field, else as the form's own error. The components hold a `FormState` in `$state`
-// (so these mutations are reactive) and show it with `Field` and `FormError`.
+// field, else as the form's own error — in words (lib/sentences.ts). A form checks what
+// it can before calling the shell (required fields, a whole number) and reports every
+// such refusal at once (`refuseAll`); the shell's refusal of what remains is shown the
+// same way. The components hold a `FormState` in `$state` (so these mutations are
+// reactive) and show it with `Field` and `FormError`.
 
 import { toCallError, type CallError } from "./api";
+import { fieldSentence } from "./sentences";
 
 export interface FormState {
   /** A command is running; the submit button is disabled and a second submit ignored. */
@@ -12,10 +16,30 @@ export interface FormState {
   error: CallError | null;
   /** The form control `error` is shown beside; null shows it as the form's error. */
   field: string | null;
+  /** Every refusal shown beside a field of the form, in words, by field name. */
+  fields: Record<string, string>;
 }
 
 export function formState(): FormState {
-  return { busy: false, error: null, field: null };
+  return { busy: false, error: null, field: null, fields: {} };
+}
+
+/** Several refusals found at once before calling the shell (see `refuseAll`). */
+export class Refusals {
+  constructor(readonly errors: CallError[]) {}
+}
+
+/** Throws every refusal of `checks` at once (nulls are fields that passed), if any. */
+export function refuseAll(checks: (CallError | null)[]): void {
+  const errors = checks.filter((e): e is CallError => e !== null);
+  if (errors.length > 0) throw new Refusals(errors);
+}
+
+/** A refusal of each of `fields` (name → value) left empty: what a form requires. */
+export function missing(fields: Record<string, string>): CallError[] {
+  return Object.entries(fields)
+    .filter(([, value]) => value.trim() === "")
+    .map(([field]) => invalid(field, "must not be empty"));
 }
 
 /** The part of an HTML form this module reads: whether a `Field` of it has a name. */
@@ -33,15 +57,25 @@ export function invalid(field: string, message: string): CallError {
   return { kind: "invalid", message, field };
 }
 
-/** Shows `error` in `state`: beside its field if `form` shows that field. */
-export function fail(state: FormState, error: CallError, form: Controls | null): void {
-  state.error = error;
-  state.field = error.field !== null && form?.querySelector(fieldSelector(error.field)) ? error.field : null;
+/**
+ * Shows `errors` in `state`, each in words: beside its field if `form` shows that field,
+ * else as the form's error (the first such one).
+ */
+export function fail(state: FormState, errors: CallError | CallError[], form: Controls | null): void {
+  const all = Array.isArray(errors) ? errors : [errors];
+  const worded = all.map((e) => (e.field === null ? e : { ...e, message: fieldSentence(e.field, e.message) }));
+  const placed = (e: CallError) => e.field !== null && Boolean(form?.querySelector(fieldSelector(e.field)));
+  const fields: Record<string, string> = {};
+  for (const e of worded) if (placed(e) && e.field !== null) fields[e.field] ??= e.message;
+  const unplaced = worded.find((e) => !placed(e));
+  state.fields = fields;
+  state.error = unplaced ?? worded[0] ?? null;
+  state.field = unplaced === undefined ? (worded[0]?.field ?? null) : null;
 }
 
-/** The message to show beside the control `name`, if the error is about it. */
+/** The message to show beside the control `name`, if an error is about it. */
 export function fieldMessage(state: FormState, name: string): string | null {
-  return state.error !== null && state.field === name ? state.error.message : null;
+  return state.error !== null ? (state.fields[name] ?? null) : null;
 }
 
 /** The error to show for the form as a whole: one that names no control of it. */
@@ -59,11 +93,12 @@ export async function run(state: FormState, action: () => Promise<unknown>, form
   state.busy = true;
   state.error = null;
   state.field = null;
+  state.fields = {};
   try {
     await action();
     return true;
   } catch (e) {
-    fail(state, toCallError(e), form);
+    fail(state, e instanceof Refusals ? e.errors : toCallError(e), form);
     return false;
   } finally {
     state.busy = false;

@@ -3,54 +3,18 @@
 
 use super::{Result, ValidationError};
 
-/// The regions AWS operates (IAM Identity Center is offered in each commercial, China
-/// and GovCloud region). A syntactically fine but unknown name (`eu-west-9`) is refused:
-/// the device login would otherwise fail later with a DNS error nobody can act on.
-pub const AWS_REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "cn-north-1",
-    "cn-northwest-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
-    "us-west-1",
-    "us-west-2",
-];
+/// The partitions where AWS runs IAM Identity Center: every commercial, China and
+/// GovCloud region. A syntactically fine but unknown name (`eu-west-9`) is refused: the
+/// device login would otherwise fail later with a DNS error nobody can act on.
+const SSO_PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
 
-/// A region AWS runs (see [`AWS_REGIONS`]).
+/// A region of [`SSO_PARTITIONS`] that AWS lists (see [`super::REGIONS`]).
 pub fn sso_region(field: &str, region: &str) -> Result {
     super::region(field, region)?;
-    if AWS_REGIONS.contains(&region) {
+    if super::REGIONS
+        .iter()
+        .any(|r| r.code == region && SSO_PARTITIONS.contains(&r.partition))
+    {
         Ok(())
     } else {
         Err(ValidationError::new(
@@ -180,6 +144,29 @@ mod tests {
         for bad in ["eu-west-9", "moon-base-1", "EU-WEST-1", "eu_west_1", ""] {
             let e = sso_region("region", bad).unwrap_err();
             assert_eq!(e.field, "region", "{bad}");
+        }
+    }
+
+    #[test]
+    fn sso_regions_come_from_the_generated_table_s_commercial_china_and_govcloud_partitions() {
+        for good in [
+            "cn-north-1",
+            "us-gov-east-1",
+            "ap-southeast-7",
+            "mx-central-1",
+        ] {
+            sso_region("region", good).unwrap();
+        }
+        // Listed by the SDK, but in a partition without IAM Identity Center.
+        assert!(
+            super::super::REGIONS
+                .iter()
+                .any(|r| r.code == "us-iso-east-1")
+        );
+        assert!(sso_region("region", "us-iso-east-1").is_err());
+        // Every listed region passes the syntactic rule that every region field uses.
+        for r in super::super::REGIONS {
+            super::super::region("region", r.code).unwrap();
         }
     }
 
