@@ -396,6 +396,12 @@ fn exec_line(entry: &str) -> Vec<String> {
 #[ignore = "needs the packages, root and the clean root: `cargo xtask test` or `cargo xtask bundle --check`"]
 async fn part1_the_deb_installs_with_apt_on_a_clean_debian_runs_a_chain_and_the_app_and_purges_clean()
 -> TestResult {
+    // SAFETY: geteuid(2) reads the process's user id; no memory involved.
+    let uid = unsafe { libc::geteuid() };
+    assert_eq!(
+        uid, 0,
+        "the clean root needs root (unshare --mount, mount, chroot, apt-get): run as root"
+    );
     let cache = cache_dir();
     let deb = package("deb", "deb");
     let deb_str = deb.to_str().unwrap();
