@@ -316,3 +316,51 @@ async fn log_in_signs_in_in_the_browser_with_pkce_and_a_code_login_is_still_offe
     })
     .await
 }
+
+/// A browser login whose browser never comes back (closed before the sign-in): the
+/// dialog says to sign in in the browser and shows no code; Cancel ends the wait, the
+/// integration stays logged out and no token reaches the keychain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_login_waits_for_the_browser_and_cancel_stores_nothing() -> TestResult {
+    let world = World::start();
+    let portal = SsoPortal::start(world.peers.moto())?;
+    let browser = tempfile::tempdir()?;
+    let script = portal.pkce_browser(browser.path(), PkceBrowser::Closed)?;
+    std::fs::copy(&script, browser.path().join("xdg-open"))?;
+    let path = format!(
+        "{}:{}",
+        browser.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let app = launch_with("sso-pkce-closed", &world, &portal, &[("PATH", &path)]).await?;
+    app.run(async |app: &Desktop| {
+        app.click("button[name='integrations']").await?;
+        app.wait_for(DIALOG).await?;
+        add_acme(app, START_URL).await?;
+        app.wait_for(&integration("acme", "logged-out")).await?;
+        app.click(&format!(
+            "{DIALOG} [data-integration='acme'] button[name='login']"
+        ))
+        .await?;
+        let told = app
+            .wait_text(&format!("{DIALOG} [data-browser-login]"), |t| !t.is_empty())
+            .await?;
+        assert!(told.starts_with("Sign in on the page opened"), "{told}");
+        assert!(
+            app.all(&format!("{DIALOG} [data-user-code]"))
+                .await?
+                .is_empty()
+        );
+        app.screenshot("sso-browser-login-waiting").await?;
+        app.click(&format!("{DIALOG} button[name='cancel-login']"))
+            .await?;
+        app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
+            .await?;
+        app.wait_for(&integration("acme", "logged-out")).await?;
+        let service = world.peers.home().keychain_service();
+        let left = world.peers.secret_service().search_all(service)?;
+        assert!(!left.contains("sso-token:"), "{left}");
+        Ok(())
+    })
+    .await
+}
