@@ -232,6 +232,38 @@ async fn cancelling_a_login_stops_the_poll_and_changes_nothing() -> TestResult {
     .await
 }
 
+/// The app with the stand-in browser `mode` as its `xdg-open` (first on its PATH), in
+/// the directory returned (its log is `xdg-open.log` there).
+async fn launch_with_browser(
+    name: &str,
+    world: &World,
+    portal: &SsoPortal,
+    mode: PkceBrowser,
+) -> TestResult<(Desktop, tempfile::TempDir)> {
+    let browser = tempfile::tempdir()?;
+    let script = portal.pkce_browser(browser.path(), mode)?;
+    std::fs::copy(&script, browser.path().join("xdg-open"))?;
+    let path = format!(
+        "{}:{}",
+        browser.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let app = launch_with(name, world, portal, &[("PATH", &path)]).await?;
+    Ok((app, browser))
+}
+
+/// Opens the dialog, adds `acme` and clicks its Log in (the browser login).
+async fn add_acme_and_log_in(app: &Desktop) -> TestResult {
+    app.click("button[name='integrations']").await?;
+    app.wait_for(DIALOG).await?;
+    add_acme(app, START_URL).await?;
+    app.wait_for(&integration("acme", "logged-out")).await?;
+    app.click(&format!(
+        "{DIALOG} [data-integration='acme'] button[name='login']"
+    ))
+    .await
+}
+
 /// "Log in" signs in through the browser (the authorization code flow with PKCE): the
 /// app opens the portal's `/authorize` with `xdg-open` (here the stand-in browser of
 /// [`SsoPortal::pkce_browser`], first on the app's PATH, which signs in and follows the
@@ -247,24 +279,10 @@ async fn log_in_signs_in_in_the_browser_with_pkce_and_a_code_login_is_still_offe
         .ok();
     let portal = SsoPortal::start(world.peers.moto())?;
     portal.seed(&[SsoAccount::new("777777777777", "shop", &["Admin"])])?;
-    let browser = tempfile::tempdir()?;
-    let script = portal.pkce_browser(browser.path(), PkceBrowser::Follow)?;
-    std::fs::copy(&script, browser.path().join("xdg-open"))?;
-    let path = format!(
-        "{}:{}",
-        browser.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let app = launch_with("sso-pkce", &world, &portal, &[("PATH", &path)]).await?;
+    let (app, browser) =
+        launch_with_browser("sso-pkce", &world, &portal, PkceBrowser::Follow).await?;
     app.run(async |app: &Desktop| {
-        app.click("button[name='integrations']").await?;
-        app.wait_for(DIALOG).await?;
-        add_acme(app, START_URL).await?;
-        app.wait_for(&integration("acme", "logged-out")).await?;
-        app.click(&format!(
-            "{DIALOG} [data-integration='acme'] button[name='login']"
-        ))
-        .await?;
+        add_acme_and_log_in(app).await?;
         app.wait_for(&integration("acme", "logged-in")).await?;
         app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
             .await?;
@@ -312,6 +330,40 @@ async fn log_in_signs_in_in_the_browser_with_pkce_and_a_code_login_is_still_offe
         app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
             .await?;
         app.wait_for(&integration("acme", "logged-in")).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A browser login whose browser never comes back (closed before the sign-in): the
+/// dialog says to sign in in the browser and shows no code; Cancel ends the wait, the
+/// integration stays logged out and no token reaches the keychain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_login_waits_for_the_browser_and_cancel_stores_nothing() -> TestResult {
+    let world = World::start();
+    let portal = SsoPortal::start(world.peers.moto())?;
+    let (app, _browser) =
+        launch_with_browser("sso-pkce-closed", &world, &portal, PkceBrowser::Closed).await?;
+    app.run(async |app: &Desktop| {
+        add_acme_and_log_in(app).await?;
+        let told = app
+            .wait_text(&format!("{DIALOG} [data-browser-login]"), |t| !t.is_empty())
+            .await?;
+        assert!(told.starts_with("Sign in on the page opened"), "{told}");
+        assert!(
+            app.all(&format!("{DIALOG} [data-user-code]"))
+                .await?
+                .is_empty()
+        );
+        app.screenshot("sso-browser-login-waiting").await?;
+        app.click(&format!("{DIALOG} button[name='cancel-login']"))
+            .await?;
+        app.wait_gone(&format!("{DIALOG} [data-login-prompt]"))
+            .await?;
+        app.wait_for(&integration("acme", "logged-out")).await?;
+        let service = world.peers.home().keychain_service();
+        let left = world.peers.secret_service().search_all(service)?;
+        assert!(!left.contains("sso-token:"), "{left}");
         Ok(())
     })
     .await
