@@ -95,6 +95,9 @@ pub enum UiEvent {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         request_id: uuid::Uuid,
     },
+    /// The window's close button was pressed with no tray to hide to and no choice
+    /// made yet: ask whether to quit or keep running (`choose_close` answers).
+    CloseAsked,
 }
 
 /// The channel `subscribe` receives, on which the shell pushes [`UiEvent`]s: a Tauri

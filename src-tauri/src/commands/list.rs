@@ -43,6 +43,12 @@ commands! {
     workspace::start_at_login() -> bool;
     workspace::set_start_at_login(enabled: bool) -> bool;
 
+    /// Quits the app (the window's Quit and `Ctrl+Q`), as the tray's "Quit Rolehop" does.
+    window::quit_app() -> ();
+    /// The answer to a close with no tray (`close-asked`): kept as the close setting,
+    /// then acted on (quit, or hide the window and keep running).
+    window::choose_close(choice: CloseChoice) -> ();
+
     /// What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
     iam::trust_needs(id: SessionId) -> Vec<HopNeeds>;
     /// The role's trust policy read with `iam:GetRole` and evaluated for its hop (the

@@ -11,12 +11,13 @@ mod sessions;
 mod sso;
 #[cfg(all(test, feature = "ts"))]
 mod typescript;
+mod window;
 mod workspace;
 
 use rolehop_core::Problem as _;
 use rolehop_core::access_keys::{AccessKeyReport, RotatedKeys};
 use rolehop_core::import::ImportReport;
-use rolehop_core::model::{Profile, SessionView, Settings};
+use rolehop_core::model::{CloseChoice, Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;
 use rolehop_core::sso::{Integration, IntegrationChanges, IntegrationId, NewIntegration};
 use rolehop_core::sync::SyncReport;

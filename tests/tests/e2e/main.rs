@@ -40,6 +40,7 @@ mod cli_story;
 mod cli_trust;
 mod cli_trust_explain;
 mod desktop_app;
+mod desktop_close;
 mod desktop_interrupts;
 mod desktop_keys;
 mod desktop_org;
@@ -54,6 +55,7 @@ mod peers_smoke;
 mod policy_lint;
 /// About two minutes; `.config/nextest.toml` gives it a longer timeout.
 mod rotation_soak;
+mod sandbox_stop;
 mod service_faults;
 mod sso_peer;
 mod sts_faults;

@@ -2,6 +2,7 @@
 import type { Channel } from "@tauri-apps/api/core";
 import type { AccessKeyReport } from "./AccessKeyReport";
 import type { CheckReport } from "./CheckReport";
+import type { CloseChoice } from "./CloseChoice";
 import type { HopNeeds } from "./HopNeeds";
 import type { ImportReport } from "./ImportReport";
 import type { Integration } from "./Integration";
@@ -77,6 +78,15 @@ export function commands(invoke: Invoke) {
      */
     startAtLogin: () => invoke<boolean>("start_at_login", {}),
     setStartAtLogin: (enabled: boolean) => invoke<boolean>("set_start_at_login", { enabled }),
+    /**
+     * Quits the app (the window's Quit and `Ctrl+Q`), as the tray's "Quit Rolehop" does.
+     */
+    quitApp: () => invoke<null>("quit_app", {}),
+    /**
+     * The answer to a close with no tray (`close-asked`): kept as the close setting,
+     * then acted on (quit, or hide the window and keep running).
+     */
+    chooseClose: (choice: CloseChoice) => invoke<null>("choose_close", { choice }),
     /**
      * What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
      */
