@@ -342,6 +342,12 @@ pub struct RoleArgs {
     /// SourceIdentity to set on the role session.
     #[arg(long, value_name = "S")]
     pub source_identity: Option<String>,
+    /// A session tag passed to AssumeRole (repeat for more; at most 50).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// A tag key passed on to the roles chained from this one (one of the --tag keys).
+    #[arg(long = "transitive-tag", value_name = "KEY")]
+    pub transitive_tag_keys: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -406,6 +412,19 @@ pub struct RoleChanges {
     /// ("" to clear)
     #[arg(long, value_name = "S")]
     pub source_identity: Option<String>,
+    /// Replaces the session tags (repeat for more).
+    #[arg(long = "tag", value_name = "KEY=VALUE", conflicts_with = "no_tags")]
+    pub tags: Vec<String>,
+    /// Replaces the transitive tag keys (repeat for more).
+    #[arg(
+        long = "transitive-tag",
+        value_name = "KEY",
+        conflicts_with = "no_tags"
+    )]
+    pub transitive_tag_keys: Vec<String>,
+    /// Removes every session tag and transitive key.
+    #[arg(long)]
+    pub no_tags: bool,
 }
 
 #[derive(Debug, Args)]

@@ -193,6 +193,20 @@ pub struct ChainedRole {
     /// Seconds; 3600 when unset.
     pub duration: Option<u32>,
     pub source_identity: Option<String>,
+    /// Session tags passed to `AssumeRole` (for attribute-based access control).
+    #[serde(default)]
+    pub tags: Vec<SessionTag>,
+    /// Keys of [`Self::tags`] that pass on to the roles chained from this one.
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// A session tag (`Tags.member.N` of `AssumeRole`): rules in `validate::session_tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SessionTag {
+    pub key: String,
+    pub value: String,
 }
 
 impl ChainedRole {
@@ -617,6 +631,8 @@ mod tests {
             external_id: None,
             duration: None,
             source_identity: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         };
         assert_eq!(role.account_id(), Some("123456789012"));
         role.role_arn = "not an arn".into();

@@ -5,11 +5,13 @@ use std::fmt;
 
 mod arn;
 mod sso;
+mod tags;
 
 pub use arn::{Arn, IamResource};
 pub use sso::{
     AWS_REGIONS, account_id, integration_name, scopes, sso_region, sso_role_name, start_url,
 };
+pub use tags::{MAX_SESSION_TAGS, parse_tag, session_tags};
 
 /// A rejected input: which field, and why (never the value of a secret).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

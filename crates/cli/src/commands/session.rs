@@ -6,8 +6,11 @@ use chrono::Utc;
 use rolehop_core::changes::KindOfSession;
 use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
-use rolehop_core::model::SessionState;
-use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions};
+use rolehop_core::model::{SessionState, SessionTag};
+use rolehop_core::validate;
+use rolehop_core::{
+    Engine, EngineError, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions,
+};
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
@@ -98,6 +101,8 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                     external_id: a.external_id,
                     duration: a.duration,
                     source_identity: a.source_identity,
+                    tags: parse_tags(&a.tags)?,
+                    transitive_tag_keys: a.transitive_tag_keys,
                 })
                 .await?;
             Ok(added(&view))
@@ -117,6 +122,14 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
             Ok(added(&view))
         }
     }
+}
+
+/// `--tag KEY=VALUE`s as session tags; a tag without `=` is refused naming `tags`.
+fn parse_tags(flags: &[String]) -> Result<Vec<SessionTag>, EngineError> {
+    flags
+        .iter()
+        .map(|t| validate::parse_tag(t).map_err(EngineError::from))
+        .collect()
 }
 
 /// `Some("")` clears an optional field, `None` keeps it.
@@ -155,6 +168,19 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
                 external_id: clearable(changes.external_id),
                 duration: changes.duration.map(Some),
                 source_identity: clearable(changes.source_identity),
+                // Given tags replace the old ones (transitive keys too, which must be
+                // among them); `--no-tags` clears both; neither keeps them.
+                tags: if changes.no_tags {
+                    Some(Vec::new())
+                } else if changes.tags.is_empty() {
+                    None
+                } else {
+                    Some(parse_tags(&changes.tags)?)
+                },
+                transitive_tag_keys: (changes.no_tags
+                    || !changes.tags.is_empty()
+                    || !changes.transitive_tag_keys.is_empty())
+                .then_some(changes.transitive_tag_keys),
                 ..Default::default()
             };
             (session, patch, None)
