@@ -310,6 +310,10 @@ pub struct IamUserArgs {
     /// Lifetime of the MFA session token, seconds (900–129600; default 43200).
     #[arg(long, value_name = "SECONDS")]
     pub session_duration: Option<u32>,
+    /// Take the keys from the access-key CSV the AWS console downloads
+    /// (`NAME_accessKeys.csv`), read once and never copied, instead of standard input.
+    #[arg(long, value_name = "FILE")]
+    pub from_csv: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ mod awsfiles_peers;
 mod awsfiles_processes;
 mod cache_invalidation;
 mod cli_console;
+mod cli_csv;
 mod cli_disk;
 mod cli_exec;
 mod cli_import;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
+use rolehop_core::access_keys::console_csv::read_console_csv;
 use rolehop_core::changes::KindOfSession;
 use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
@@ -86,7 +87,10 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                 session_duration: a.session_duration,
             };
             // Read the keys before touching the workspace: a failed read changes nothing.
-            let keys = read_access_keys()?;
+            let keys = match &a.from_csv {
+                Some(file) => read_console_csv(file).map_err(EngineError::from)?,
+                None => read_access_keys()?,
+            };
             Ok(added(&engine.add_iam_user(spec, keys).await?))
         }
         AddSession::Role(a) => {
