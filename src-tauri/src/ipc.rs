@@ -40,6 +40,20 @@ impl From<KeysInput> for AccessKeys {
     }
 }
 
+/// The text of the AWS console's access-key file (`*_accessKeys.csv`) the IAM user dialog
+/// was given (picked or dropped): web view → Rust once, parsed there
+/// (`access_keys::console_csv`), never sent back.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, type = "string"))]
+#[serde(transparent)]
+pub struct KeysCsv(pub Zeroizing<String>);
+
+impl std::fmt::Debug for KeysCsv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeysCsv(<redacted>)")
+    }
+}
+
 /// The MFA dialog's answer: a code, or cancel (which fails that start cleanly).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]

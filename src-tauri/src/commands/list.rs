@@ -18,6 +18,9 @@ commands! {
     /// pending one. Resolves when that is done; progress arrives as events.
     sessions::toggle_session(id: SessionId) -> SessionView;
     sessions::add_iam_user(spec: NewIamUser, keys: KeysInput) -> SessionView;
+    /// `add_iam_user` with the keys from the AWS console's access-key CSV, its text as
+    /// the dialog read the picked or dropped file (the CLI's `--from-csv`).
+    sessions::add_iam_user_from_csv(spec: NewIamUser, csv: KeysCsv) -> SessionView;
     sessions::add_role(spec: NewRole) -> SessionView;
     /// Edits a session of either kind: fields left out of `changes` keep their values,
     /// `null` clears one; `keys` (IAM users) replace the stored ones.

@@ -26,7 +26,7 @@ use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::{AppHandle, State};
 
-use crate::ipc::{KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
+use crate::ipc::{KeysCsv, KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
 use crate::shell::Shell;
 use crate::sso_login::SsoLogins;
 

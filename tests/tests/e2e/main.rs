@@ -43,6 +43,7 @@ mod cli_trust;
 mod cli_trust_explain;
 mod desktop_app;
 mod desktop_close;
+mod desktop_csv;
 mod desktop_interrupts;
 mod desktop_keys;
 mod desktop_org;

@@ -8,6 +8,7 @@ import type { ImportReport } from "./ImportReport";
 import type { Integration } from "./Integration";
 import type { IntegrationChanges } from "./IntegrationChanges";
 import type { IntegrationId } from "./IntegrationId";
+import type { KeysCsv } from "./KeysCsv";
 import type { KeysInput } from "./KeysInput";
 import type { LoginPrompt } from "./LoginPrompt";
 import type { MfaAnswer } from "./MfaAnswer";
@@ -41,6 +42,11 @@ export function commands(invoke: Invoke) {
      */
     toggleSession: (id: SessionId) => invoke<SessionView>("toggle_session", { id }),
     addIamUser: (spec: NewIamUser, keys: KeysInput) => invoke<SessionView>("add_iam_user", { spec, keys }),
+    /**
+     * `add_iam_user` with the keys from the AWS console's access-key CSV, its text as
+     * the dialog read the picked or dropped file (the CLI's `--from-csv`).
+     */
+    addIamUserFromCsv: (spec: NewIamUser, csv: KeysCsv) => invoke<SessionView>("add_iam_user_from_csv", { spec, csv }),
     addRole: (spec: NewRole) => invoke<SessionView>("add_role", { spec }),
     /**
      * Edits a session of either kind: fields left out of `changes` keep their values,

@@ -353,6 +353,13 @@ impl Desktop {
         .await
     }
 
+    /// Gives the file input at `css` the file at `path`, as a file chooser would.
+    pub async fn choose_file(&self, css: &str, path: &Path) -> TestResult {
+        let path = path.to_str().ok_or("a file path that is not UTF-8")?;
+        self.on_element(css, |input| async move { input.send_keys(path).await })
+            .await
+    }
+
     /// Types `text` then Enter into the input matching `css`.
     pub async fn fill_and_enter(&self, css: &str, text: &str) -> TestResult {
         let typed = format!("{text}{}", char::from(Key::Return));
