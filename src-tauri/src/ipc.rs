@@ -40,6 +40,20 @@ impl From<KeysInput> for AccessKeys {
     }
 }
 
+/// The text of the AWS console's access-key file (`*_accessKeys.csv`) the IAM user dialog
+/// was given (picked or dropped): web view → Rust once, parsed there
+/// (`access_keys::console_csv`), never sent back.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, type = "string"))]
+#[serde(transparent)]
+pub struct KeysCsv(pub Zeroizing<String>);
+
+impl std::fmt::Debug for KeysCsv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeysCsv(<redacted>)")
+    }
+}
+
 /// The MFA dialog's answer: a code, or cancel (which fails that start cleanly).
 #[derive(Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -99,6 +113,9 @@ pub enum UiEvent {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         request_id: uuid::Uuid,
     },
+    /// The window's close button was pressed with no tray to hide to and no choice
+    /// made yet: ask whether to quit or keep running (`choose_close` answers).
+    CloseAsked,
 }
 
 /// The channel `subscribe` receives, on which the shell pushes [`UiEvent`]s: a Tauri

@@ -5,8 +5,9 @@
 //! engine's prompt, [`tray`] is the system tray. Every rule lives in the core.
 //!
 //! The modules form layers, each importing only those below it: [`ui_channel`] (the
-//! web view's end of the event stream) at the bottom, then [`prompt`], then [`shell`]
-//! (the state commands share), then [`tray`], with [`relay`] and [`commands`] on top.
+//! web view's end of the event stream) and [`tray_host`] at the bottom, then
+//! [`prompt`], then [`shell`] (the state commands share), then [`tray`] and [`window`]
+//! (close and quit), with [`relay`] and [`commands`] on top.
 
 pub mod commands;
 pub mod delivery;
@@ -17,23 +18,25 @@ pub mod relay;
 pub mod shell;
 pub mod sso_login;
 pub mod tray;
+pub mod tray_host;
 pub mod ui_channel;
+pub mod window;
 
 use std::sync::Arc;
 
 use rolehop_core::{Engine, EngineConfig, RunningEngine};
 use tauri::{AppHandle, Manager, WebviewWindowBuilder, WindowEvent};
-use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+use tauri_plugin_window_state::StateFlags;
 
 use crate::prompt::DialogPrompt;
 use crate::shell::Shell;
 use crate::ui_channel::UiChannel;
 
-const MAIN_WINDOW: &str = "main";
+pub(crate) const MAIN_WINDOW: &str = "main";
 
 /// What of the window is remembered between launches: where it was and how big. Not
 /// its visibility: a window last hidden to the tray must still open on a plain launch.
-const REMEMBERED: StateFlags = StateFlags::SIZE
+pub(crate) const REMEMBERED: StateFlags = StateFlags::SIZE
     .union(StateFlags::POSITION)
     .union(StateFlags::MAXIMIZED);
 
@@ -124,13 +127,13 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps the app (and rotation) running in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
+            // Closing the window hides it to the tray where a tray shows the icon, else
+            // does what the person chose (asked once): see `window.rs`.
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && let Some(window) = window.app_handle().get_webview_window(window.label())
+            {
                 api.prevent_close();
-                // The app may never see a clean quit (logout ends it): keep the window's
-                // place now.
-                let _ = window.app_handle().save_window_state(REMEMBERED);
-                let _ = window.hide();
+                window::close_requested(window);
             }
         })
         .build(tauri::tauri_build_context!())?

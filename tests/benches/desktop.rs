@@ -91,6 +91,8 @@ fn workspace(count: usize) -> Workspace {
                 external_id: None,
                 duration: None,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             })
         };
         let state = state(i % 50 == 7);

@@ -42,6 +42,7 @@ mod peers;
 pub mod python;
 pub mod sso_portal;
 pub mod trap;
+pub mod tray_host;
 mod wait;
 
 pub use error::{PeerError, Result};
@@ -52,3 +53,4 @@ pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
 pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;
+pub use tray_host::TrayHost;

@@ -289,7 +289,7 @@ impl MotoServer {
 
     /// The form-encoded (query protocol) requests recorded since
     /// [`start_recording`](Self::start_recording), decoded by Python's own parser: what
-    /// STS and IAM really received.
+    /// STS and IAM really received, blank values included (an empty tag value is sent).
     pub fn recorded_calls(&self) -> Result<Vec<RecordedCall>> {
         let out = python_checked(
             "reading moto's recording",
@@ -304,7 +304,7 @@ for line in urllib.request.urlopen(url).read().decode().splitlines():
     body = entry.get("body") or ""
     if entry.get("body_encoded"):
         body = base64.b64decode(body).decode("utf-8", "replace")
-    call = {k: v[0] for k, v in urllib.parse.parse_qs(body).items()}
+    call = {k: v[0] for k, v in urllib.parse.parse_qs(body, keep_blank_values=True).items()}
     auth = entry.get("headers", {}).get("Authorization", "")
     if "Credential=" in auth:
         call["@signed-by"] = auth.split("Credential=", 1)[1].split("/", 1)[0]

@@ -7,7 +7,6 @@ use anyhow::Result;
 use crate::desktop;
 use crate::install;
 use crate::job::Job;
-use crate::process::run;
 use crate::repo::Repo;
 
 pub fn task(repo: &Repo) -> Result<()> {
@@ -33,5 +32,10 @@ pub fn task(repo: &Repo) -> Result<()> {
             "--",
         ])
         .arg(app);
-    run(&mut sandbox)
+    // Replaced by cargo, which `cargo run` replaces by the sandbox (exec on Unix): one
+    // process, so Ctrl-C or a SIGTERM sent to `cargo xtask sandbox` reaches the sandbox,
+    // which stops everything it started (`tests/src/bin/sandbox.rs`).
+    println!("$ cargo run -p rolehop-e2e --bin sandbox");
+    use std::os::unix::process::CommandExt;
+    Err(anyhow::Error::from(sandbox.exec()).context("could not start cargo"))
 }

@@ -8,6 +8,7 @@
 //! policy, the credentials' fields here.
 
 use chrono::{DateTime, Utc};
+use rolehop_model::session::SessionTag;
 use zeroize::Zeroizing;
 
 use crate::AwsClient;
@@ -24,6 +25,10 @@ pub struct AssumeRoleParams<'a> {
     pub external_id: Option<&'a str>,
     pub duration_seconds: u32,
     pub source_identity: Option<&'a str>,
+    /// Session tags (`Tags`), none when empty.
+    pub tags: &'a [SessionTag],
+    /// `TransitiveTagKeys`, none when empty.
+    pub transitive_tag_keys: &'a [String],
 }
 
 /// What `GetCallerIdentity` says of the credentials that sign it.
@@ -233,6 +238,11 @@ impl StsApi for SdkSts {
                         .duration_seconds(params.duration_seconds as i32)
                         .set_external_id(params.external_id.map(str::to_owned))
                         .set_source_identity(params.source_identity.map(str::to_owned))
+                        .set_tags(sdk_tags(params.tags))
+                        .set_transitive_tag_keys(
+                            (!params.transitive_tag_keys.is_empty())
+                                .then(|| params.transitive_tag_keys.to_vec()),
+                        )
                         .customize()
                         .config_override(call)
                         .send()
@@ -296,6 +306,23 @@ impl StsApi for SdkSts {
             convert(out.credentials())
         })
     }
+}
+
+/// The SDK's form of session tags, `None` for none (the request then carries no `Tags`).
+fn sdk_tags(tags: &[SessionTag]) -> Option<Vec<aws_sdk_sts::types::Tag>> {
+    if tags.is_empty() {
+        return None;
+    }
+    // `build` fails only on an unset key or value, and both are set.
+    tags.iter()
+        .map(|t| {
+            aws_sdk_sts::types::Tag::builder()
+                .key(&t.key)
+                .value(&t.value)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
 }
 
 fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsError> {

@@ -324,6 +324,10 @@ pub struct IamUserArgs {
     /// Lifetime of the MFA session token, seconds (900–129600; default 43200).
     #[arg(long, value_name = "SECONDS")]
     pub session_duration: Option<u32>,
+    /// Take the keys from the access-key CSV the AWS console downloads
+    /// (`NAME_accessKeys.csv`), read once and never copied, instead of standard input.
+    #[arg(long, value_name = "FILE")]
+    pub from_csv: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +360,12 @@ pub struct RoleArgs {
     /// SourceIdentity to set on the role session.
     #[arg(long, value_name = "S")]
     pub source_identity: Option<String>,
+    /// A session tag passed to AssumeRole (repeat for more; at most 50).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// A tag key passed on to the roles chained from this one (one of the --tag keys).
+    #[arg(long = "transitive-tag", value_name = "KEY")]
+    pub transitive_tag_keys: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -420,6 +430,19 @@ pub struct RoleChanges {
     /// ("" to clear)
     #[arg(long, value_name = "S")]
     pub source_identity: Option<String>,
+    /// Replaces the session tags (repeat for more).
+    #[arg(long = "tag", value_name = "KEY=VALUE", conflicts_with = "no_tags")]
+    pub tags: Vec<String>,
+    /// Replaces the transitive tag keys (repeat for more).
+    #[arg(
+        long = "transitive-tag",
+        value_name = "KEY",
+        conflicts_with = "no_tags"
+    )]
+    pub transitive_tag_keys: Vec<String>,
+    /// Removes every session tag and transitive key.
+    #[arg(long)]
+    pub no_tags: bool,
 }
 
 #[derive(Debug, Args)]

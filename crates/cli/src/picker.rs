@@ -329,6 +329,8 @@ mod tests {
                     external_id: None,
                     duration: None,
                     source_identity: None,
+                    tags: Vec::new(),
+                    transitive_tag_keys: Vec::new(),
                 }),
             })
             .unwrap();

@@ -40,6 +40,8 @@ fn role(parent: SessionId, arn: &str, external_id: Option<&str>) -> SessionKind 
         external_id: external_id.map(str::to_owned),
         duration: None,
         source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
     })
 }
 

@@ -805,6 +805,8 @@ impl AssumeRoleProvider {
             external_id: self.role.external_id.as_deref(),
             duration_seconds: self.role.duration.unwrap_or(DEFAULT_ROLE_SECONDS),
             source_identity: self.role.source_identity.as_deref(),
+            tags: &self.role.tags,
+            transitive_tag_keys: &self.role.transitive_tag_keys,
         };
         self.sts
             .assume_role(&parent, self.region.as_deref(), &params)

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::model::{DEFAULT_USER_SESSION_SECONDS, ProfileName, Session, SessionKind};
+use crate::model::{DEFAULT_USER_SESSION_SECONDS, ProfileName, Session, SessionKind, SessionTag};
 use crate::validate::{self, ValidationError};
 use crate::workspace::Workspace;
 
@@ -64,6 +64,14 @@ pub struct SessionChanges {
     #[serde(default, deserialize_with = "patch")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub source_identity: Option<Option<String>>,
+    /// A role's session tags, replaced whole when given (`[]` clears them).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub tags: Option<Vec<SessionTag>>,
+    /// A role's transitive tag keys, replaced whole when given.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub transitive_tag_keys: Option<Vec<String>>,
 }
 
 /// The kinds of session, by the names [`crate::model::SessionKind`] is tagged with.
@@ -174,6 +182,12 @@ impl SessionChanges {
                 role.role_session_name = text(&self.role_session_name, &role.role_session_name);
                 role.external_id = text(&self.external_id, &role.external_id);
                 role.source_identity = text(&self.source_identity, &role.source_identity);
+                if let Some(tags) = &self.tags {
+                    role.tags = tags.clone();
+                }
+                if let Some(keys) = &self.transitive_tag_keys {
+                    role.transitive_tag_keys = keys.clone();
+                }
                 if let Some(seconds) = self.duration {
                     role.duration = seconds;
                 }
@@ -198,6 +212,8 @@ impl SessionChanges {
                 ("external_id", self.external_id.is_some()),
                 ("duration", self.duration.is_some()),
                 ("source_identity", self.source_identity.is_some()),
+                ("tags", self.tags.is_some()),
+                ("transitive_tag_keys", self.transitive_tag_keys.is_some()),
             ],
             KindOfSession::IamUser => vec![
                 ("mfa_serial", self.mfa_serial.is_some()),
@@ -248,6 +264,8 @@ mod tests {
                 external_id: Some("ext-1".into()),
                 duration: Some(1800),
                 source_identity: Some("alice-ci".into()),
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         };
         ws.add_session(user.clone()).unwrap();
@@ -294,6 +312,23 @@ mod tests {
         assert_eq!(r.duration, None);
         assert_eq!(r.role_session_name.as_deref(), Some("deployer"));
         assert_eq!(next.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn session_tags_absent_keep_given_replace_and_an_iam_user_refuses_them() {
+        let (ws, user, role) = workspace();
+        let tagged: SessionChanges = serde_json::from_str(
+            r#"{"tags": [{"key": "team", "value": "a"}], "transitive_tag_keys": ["team"]}"#,
+        )
+        .unwrap();
+        let next = tagged.apply(&ws, &role).unwrap();
+        let r = role_of(&next);
+        assert_eq!(r.tags.len(), 1);
+        assert_eq!(r.transitive_tag_keys, ["team"]);
+        let kept = SessionChanges::default().apply(&ws, &next).unwrap();
+        assert_eq!(role_of(&kept).tags, r.tags, "absent keeps");
+        let err = tagged.apply(&ws, &user).unwrap_err();
+        assert_eq!(err.field, "tags");
     }
 
     #[test]

@@ -126,6 +126,8 @@ mod tests {
                     external_id: None,
                     duration: None,
                     source_identity: None,
+                    tags: Vec::new(),
+                    transitive_tag_keys: Vec::new(),
                 }),
                 "sso-role" => SessionKind::SsoRole(SsoRole {
                     integration: IntegrationId::new(),

@@ -296,6 +296,7 @@ impl Engine {
                             external_id: role.external_id.clone(),
                             duration: role.duration,
                             source_identity: None,
+                            ..NewRole::default()
                         };
                         match self.add_role(spec).await {
                             Ok(view) => {

@@ -57,6 +57,8 @@ pub fn entries(
                 external_id: None,
                 duration: None,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         })
         .collect()

@@ -471,6 +471,7 @@ impl Workspace {
         if let Some(x) = &r.source_identity {
             validate::source_identity("source_identity", x)?;
         }
+        validate::session_tags(&r.tags, &r.transitive_tag_keys)?;
         let Some(parent) = self.get(r.parent) else {
             return Err(
                 ValidationError::new("parent", format!("no session with id {}", r.parent)).into(),
@@ -539,6 +540,8 @@ mod tests {
                 external_id: None,
                 duration: None,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         }
     }

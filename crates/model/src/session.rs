@@ -193,6 +193,20 @@ pub struct ChainedRole {
     /// Seconds; 3600 when unset.
     pub duration: Option<u32>,
     pub source_identity: Option<String>,
+    /// Session tags passed to `AssumeRole` (for attribute-based access control).
+    #[serde(default)]
+    pub tags: Vec<SessionTag>,
+    /// Keys of [`Self::tags`] that pass on to the roles chained from this one.
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
+}
+
+/// A session tag (`Tags.member.N` of `AssumeRole`): rules in `validate::session_tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SessionTag {
+    pub key: String,
+    pub value: String,
 }
 
 impl ChainedRole {
@@ -429,6 +443,46 @@ pub struct Settings {
     /// keychain alone.
     #[serde(default = "yes")]
     pub mfa_sessions_in_kernel_keyring: bool,
+    /// What closing the desktop window does where no tray shows Rolehop's icon.
+    #[serde(default)]
+    pub close_without_tray: CloseChoice,
+}
+
+/// What closing the desktop window does on a desktop with no tray host: ask (once,
+/// the answer becoming the setting), keep running in the background, or quit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseChoice {
+    #[default]
+    Ask,
+    KeepRunning,
+    Quit,
+}
+
+/// What a close of the desktop window comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseOutcome {
+    /// Hide the window; the tray icon brings it back.
+    HideToTray,
+    /// Hide the window with no icon to bring it back: a second launch shows it.
+    HideInBackground,
+    Quit,
+    /// Ask the person, whose answer becomes [`Settings::close_without_tray`].
+    Ask,
+}
+
+impl CloseChoice {
+    /// The tray wins where a tray host shows the icon (nothing is lost: the icon
+    /// reopens the window); elsewhere the person's choice decides.
+    pub fn on_close(self, tray_host: bool) -> CloseOutcome {
+        match (tray_host, self) {
+            (true, _) => CloseOutcome::HideToTray,
+            (false, Self::Ask) => CloseOutcome::Ask,
+            (false, Self::KeepRunning) => CloseOutcome::HideInBackground,
+            (false, Self::Quit) => CloseOutcome::Quit,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -449,6 +503,7 @@ impl Default for Settings {
             rotation_margin_seconds: 300,
             default_region: None,
             mfa_sessions_in_kernel_keyring: true,
+            close_without_tray: CloseChoice::Ask,
         }
     }
 }
@@ -576,9 +631,37 @@ mod tests {
             external_id: None,
             duration: None,
             source_identity: None,
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         };
         assert_eq!(role.account_id(), Some("123456789012"));
         role.role_arn = "not an arn".into();
         assert_eq!(role.account_id(), None);
+    }
+
+    #[test]
+    fn close_hides_to_the_tray_only_with_a_tray_host_else_follows_the_choice() {
+        use CloseOutcome::*;
+        for choice in [
+            CloseChoice::Ask,
+            CloseChoice::KeepRunning,
+            CloseChoice::Quit,
+        ] {
+            assert_eq!(choice.on_close(true), HideToTray, "{choice:?}");
+        }
+        assert_eq!(CloseChoice::Ask.on_close(false), Ask);
+        assert_eq!(CloseChoice::KeepRunning.on_close(false), HideInBackground);
+        assert_eq!(CloseChoice::Quit.on_close(false), Quit);
+    }
+
+    #[test]
+    fn a_workspace_written_before_the_close_setting_reads_as_ask() {
+        let settings: Settings = serde_json::from_value(serde_json::json!({
+            "delivery_mode": "credentials-file",
+            "rotation_margin_seconds": 300,
+            "default_region": null,
+        }))
+        .unwrap();
+        assert_eq!(settings.close_without_tray, CloseChoice::Ask);
     }
 }

@@ -6,10 +6,12 @@ use std::fmt;
 mod arn;
 mod regions;
 mod sso;
+mod tags;
 
 pub use arn::{Arn, IamResource};
 pub use regions::REGIONS;
 pub use sso::{account_id, integration_name, scopes, sso_region, sso_role_name, start_url};
+pub use tags::{MAX_SESSION_TAGS, parse_tag, session_tags};
 
 /// A region AWS lists, in its partition (`aws`, `aws-cn`, `aws-us-gov`, ...), with AWS's
 /// name for it. The table ([`REGIONS`]) is generated from the SDK's partition data.

@@ -82,7 +82,8 @@ pub struct Hop {
     /// The source identity the request carries: set by this hop, or by a hop above it
     /// (a source identity persists down a chain).
     pub source_identity: Option<String>,
-    /// Whether the hop passes session tags (Rolehop passes none today).
+    /// Whether the hop passes session tags (then the trust policy must allow
+    /// `sts:TagSession`).
     pub passes_tags: bool,
     /// Whether the credentials calling were obtained with MFA (the root IAM user has
     /// an MFA device; the MFA context carries down role chaining).

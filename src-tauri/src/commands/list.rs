@@ -18,6 +18,9 @@ commands! {
     /// pending one. Resolves when that is done; progress arrives as events.
     sessions::toggle_session(id: SessionId) -> SessionView;
     sessions::add_iam_user(spec: NewIamUser, keys: KeysInput) -> SessionView;
+    /// `add_iam_user` with the keys from the AWS console's access-key CSV, its text as
+    /// the dialog read the picked or dropped file (the CLI's `--from-csv`).
+    sessions::add_iam_user_from_csv(spec: NewIamUser, csv: KeysCsv) -> SessionView;
     sessions::add_role(spec: NewRole) -> SessionView;
     /// Edits a session of either kind: fields left out of `changes` keep their values,
     /// `null` clears one; `keys` (IAM users) replace the stored ones.
@@ -42,6 +45,12 @@ commands! {
     /// Whether the app starts at login (minimised to the tray): the platform's own record.
     workspace::start_at_login() -> bool;
     workspace::set_start_at_login(enabled: bool) -> bool;
+
+    /// Quits the app (the window's Quit and `Ctrl+Q`), as the tray's "Quit Rolehop" does.
+    window::quit_app() -> ();
+    /// The answer to a close with no tray (`close-asked`): kept as the close setting,
+    /// then acted on (quit, or hide the window and keep running).
+    window::choose_close(choice: CloseChoice) -> ();
 
     /// What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
     iam::trust_needs(id: SessionId) -> Vec<HopNeeds>;

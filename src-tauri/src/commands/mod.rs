@@ -11,12 +11,13 @@ mod sessions;
 mod sso;
 #[cfg(all(test, feature = "ts"))]
 mod typescript;
+mod window;
 mod workspace;
 
 use rolehop_core::Problem as _;
 use rolehop_core::access_keys::{AccessKeyReport, RotatedKeys};
 use rolehop_core::import::ImportReport;
-use rolehop_core::model::{Profile, SessionView, Settings};
+use rolehop_core::model::{CloseChoice, Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;
 use rolehop_core::sso::{
     Integration, IntegrationChanges, IntegrationId, LoginFlow, NewIntegration,
@@ -27,7 +28,7 @@ use rolehop_core::trust::statement::HopNeeds;
 use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
 use tauri::{AppHandle, State};
 
-use crate::ipc::{KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
+use crate::ipc::{KeysCsv, KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
 use crate::shell::Shell;
 use crate::sso_login::SsoLogins;
 

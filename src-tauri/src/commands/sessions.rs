@@ -1,10 +1,11 @@
 //! Sessions: the event stream, start/stop, add, edit, remove, and the MFA dialog's answer.
 
+use rolehop_core::access_keys::console_csv::parse_console_csv;
 use rolehop_core::model::SessionView;
 use rolehop_core::{NewIamUser, NewRole, SessionChanges, SessionId};
 
 use super::{Ctx, Result, payload};
-use crate::ipc::{KeysInput, MfaAnswer, Snapshot, UiEvents};
+use crate::ipc::{KeysCsv, KeysInput, MfaAnswer, Snapshot, UiEvents};
 
 pub async fn subscribe(cx: Ctx<'_>, events: UiEvents) -> Result<Snapshot> {
     cx.shell.ui.attach(events.0);
@@ -20,6 +21,19 @@ pub async fn add_iam_user(cx: Ctx<'_>, spec: NewIamUser, keys: KeysInput) -> Res
     cx.shell
         .engine
         .add_iam_user(spec, keys.into())
+        .await
+        .map_err(payload)
+}
+
+pub async fn add_iam_user_from_csv(
+    cx: Ctx<'_>,
+    spec: NewIamUser,
+    csv: KeysCsv,
+) -> Result<SessionView> {
+    let keys = parse_console_csv(csv.0.as_bytes()).map_err(|e| payload(e.into()))?;
+    cx.shell
+        .engine
+        .add_iam_user(spec, keys)
         .await
         .map_err(payload)
 }

@@ -883,6 +883,8 @@ async fn list_of_5000_sessions_scrolls_and_pages_to_the_right_rows() -> TestResu
 async fn tray_single_instance_and_close_to_tray() -> TestResult {
     let world = World::start();
     world.seed_story();
+    // A panel's tray on the bus: closing the window hides it there (issue 27).
+    let _host = rolehop_e2e::TrayHost::start(&desktop::session_bus(&world.peers)?)?;
     let app = Desktop::launch("tray", &world.peers, &[]).await?;
     app.run(async |app: &Desktop| {
         let tray = desktop::Tray::find(&world.peers).await?;
@@ -1264,6 +1266,8 @@ async fn window_remembers_its_size_and_place_across_launches() -> TestResult {
     let env = [("XDG_CONFIG_HOME", config.to_str().unwrap_or_default())];
     let state_file = config.join("dev.rolehop.desktop/.window-state.json");
     let (x, y, width, height) = (40, 30, 900, 600);
+    // A panel's tray on the bus, so that closing the window hides it there (issue 27).
+    let _host = rolehop_e2e::TrayHost::start(&desktop::session_bus(&world.peers)?)?;
     let app = Desktop::launch("window-state-first", &world.peers, &env).await?;
     app.run(async |app: &Desktop| {
         app.client.set_window_rect(x, y, width, height).await?;

@@ -15,7 +15,8 @@ session: string, role_arn: string, role_session_name: string, caller: Caller, ex
  */
 source_identity: string | null, 
 /**
- * Whether the hop passes session tags (Rolehop passes none today).
+ * Whether the hop passes session tags (then the trust policy must allow
+ * `sts:TagSession`).
  */
 passes_tags: boolean, 
 /**

@@ -6,4 +6,4 @@ import type { Snapshot } from "./Snapshot";
 /**
  * What the shell pushes to the UI over its event channel.
  */
-export type UiEvent = { "type": "engine", event: EngineEvent, } | { "type": "workspace", snapshot: Snapshot, } | { "type": "mfa-requested", request: MfaRequest, } | { "type": "mfa-settled", request_id: string, };
+export type UiEvent = { "type": "engine", event: EngineEvent, } | { "type": "workspace", snapshot: Snapshot, } | { "type": "mfa-requested", request: MfaRequest, } | { "type": "mfa-settled", request_id: string, } | { "type": "close-asked" };

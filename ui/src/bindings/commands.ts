@@ -2,11 +2,13 @@
 import type { Channel } from "@tauri-apps/api/core";
 import type { AccessKeyReport } from "./AccessKeyReport";
 import type { CheckReport } from "./CheckReport";
+import type { CloseChoice } from "./CloseChoice";
 import type { HopNeeds } from "./HopNeeds";
 import type { ImportReport } from "./ImportReport";
 import type { Integration } from "./Integration";
 import type { IntegrationChanges } from "./IntegrationChanges";
 import type { IntegrationId } from "./IntegrationId";
+import type { KeysCsv } from "./KeysCsv";
 import type { KeysInput } from "./KeysInput";
 import type { LoginFlow } from "./LoginFlow";
 import type { LoginPrompt } from "./LoginPrompt";
@@ -41,6 +43,11 @@ export function commands(invoke: Invoke) {
      */
     toggleSession: (id: SessionId) => invoke<SessionView>("toggle_session", { id }),
     addIamUser: (spec: NewIamUser, keys: KeysInput) => invoke<SessionView>("add_iam_user", { spec, keys }),
+    /**
+     * `add_iam_user` with the keys from the AWS console's access-key CSV, its text as
+     * the dialog read the picked or dropped file (the CLI's `--from-csv`).
+     */
+    addIamUserFromCsv: (spec: NewIamUser, csv: KeysCsv) => invoke<SessionView>("add_iam_user_from_csv", { spec, csv }),
     addRole: (spec: NewRole) => invoke<SessionView>("add_role", { spec }),
     /**
      * Edits a session of either kind: fields left out of `changes` keep their values,
@@ -78,6 +85,15 @@ export function commands(invoke: Invoke) {
      */
     startAtLogin: () => invoke<boolean>("start_at_login", {}),
     setStartAtLogin: (enabled: boolean) => invoke<boolean>("set_start_at_login", { enabled }),
+    /**
+     * Quits the app (the window's Quit and `Ctrl+Q`), as the tray's "Quit Rolehop" does.
+     */
+    quitApp: () => invoke<null>("quit_app", {}),
+    /**
+     * The answer to a close with no tray (`close-asked`): kept as the close setting,
+     * then acted on (quit, or hide the window and keep running).
+     */
+    chooseClose: (choice: CloseChoice) => invoke<null>("choose_close", { choice }),
     /**
      * What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
      */

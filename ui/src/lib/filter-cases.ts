@@ -60,6 +60,8 @@ function kindOf(s: CaseSession, id: string): SessionView["kind"] {
         external_id: null,
         duration: null,
         source_identity: null,
+        tags: [],
+        transitive_tag_keys: [],
       };
     case "sso-role":
       return {

@@ -8,6 +8,7 @@ const settings: Settings = {
   rotation_margin_seconds: 300,
   default_region: null,
   mfa_sessions_in_kernel_keyring: true,
+  close_without_tray: "ask",
 };
 const alice = user("alice", "staging");
 const build = role("CodeBuildRole", "build", alice, "arn:aws:iam::222222222222:role/CodeBuildRole");

@@ -35,6 +35,8 @@ export function role(name: string, profile: string, parent: SessionView, arn: st
       external_id: null,
       duration: null,
       source_identity: null,
+      tags: [],
+      transitive_tag_keys: [],
     },
     account_id: arn.split(":")[4] ?? null,
     chain: [...parent.chain, name],

@@ -3,11 +3,15 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
+use rolehop_core::access_keys::console_csv::read_console_csv;
 use rolehop_core::changes::KindOfSession;
 use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
-use rolehop_core::model::SessionState;
-use rolehop_core::{Engine, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions};
+use rolehop_core::model::{SessionState, SessionTag};
+use rolehop_core::validate;
+use rolehop_core::{
+    Engine, EngineError, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions,
+};
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
@@ -83,7 +87,10 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                 session_duration: a.session_duration,
             };
             // Read the keys before touching the workspace: a failed read changes nothing.
-            let keys = read_access_keys()?;
+            let keys = match &a.from_csv {
+                Some(file) => read_console_csv(file).map_err(EngineError::from)?,
+                None => read_access_keys()?,
+            };
             Ok(added(&engine.add_iam_user(spec, keys).await?))
         }
         AddSession::Role(a) => {
@@ -98,6 +105,8 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                     external_id: a.external_id,
                     duration: a.duration,
                     source_identity: a.source_identity,
+                    tags: parse_tags(&a.tags)?,
+                    transitive_tag_keys: a.transitive_tag_keys,
                 })
                 .await?;
             Ok(added(&view))
@@ -117,6 +126,14 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
             Ok(added(&view))
         }
     }
+}
+
+/// `--tag KEY=VALUE`s as session tags; a tag without `=` is refused naming `tags`.
+fn parse_tags(flags: &[String]) -> Result<Vec<SessionTag>, EngineError> {
+    flags
+        .iter()
+        .map(|t| validate::parse_tag(t).map_err(EngineError::from))
+        .collect()
 }
 
 /// `Some("")` clears an optional field, `None` keeps it.
@@ -155,6 +172,19 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
                 external_id: clearable(changes.external_id),
                 duration: changes.duration.map(Some),
                 source_identity: clearable(changes.source_identity),
+                // Given tags replace the old ones (transitive keys too, which must be
+                // among them); `--no-tags` clears both; neither keeps them.
+                tags: if changes.no_tags {
+                    Some(Vec::new())
+                } else if changes.tags.is_empty() {
+                    None
+                } else {
+                    Some(parse_tags(&changes.tags)?)
+                },
+                transitive_tag_keys: (changes.no_tags
+                    || !changes.tags.is_empty()
+                    || !changes.transitive_tag_keys.is_empty())
+                .then_some(changes.transitive_tag_keys),
                 ..Default::default()
             };
             (session, patch, None)

@@ -30,6 +30,8 @@
 
 use rolehop_aws::iam;
 
+pub mod console_csv;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};

@@ -207,6 +207,8 @@ mod tests {
                 external_id: None,
                 duration: None,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         };
         let (id, profile) = (SessionId::new(), ProfileName::parse(name).unwrap());

@@ -9,7 +9,7 @@ use crate::credentials::Credentials;
 use crate::error::EngineError;
 use crate::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
-    SessionKind,
+    SessionKind, SessionTag,
 };
 use crate::validate::{self, ValidationError};
 use crate::workspace::Workspace;
@@ -38,6 +38,12 @@ pub struct NewRole {
     pub external_id: Option<String>,
     pub duration: Option<u32>,
     pub source_identity: Option<String>,
+    /// Session tags passed to `AssumeRole` (none when left out).
+    #[serde(default)]
+    pub tags: Vec<SessionTag>,
+    /// Keys of `tags` passed on down the chain.
+    #[serde(default)]
+    pub transitive_tag_keys: Vec<String>,
 }
 
 /// An IAM user's long-lived keys, as entered. Goes to the keychain and nowhere else.
@@ -128,6 +134,8 @@ impl NewRole {
                 external_id: non_empty(&self.external_id),
                 duration: self.duration,
                 source_identity: non_empty(&self.source_identity),
+                tags: self.tags.clone(),
+                transitive_tag_keys: self.transitive_tag_keys.clone(),
             }),
         })
     }

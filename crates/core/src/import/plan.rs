@@ -602,6 +602,8 @@ impl<'a> Planner<'a> {
                 external_id: p.get("external_id").map(str::to_owned),
                 duration,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         };
         if let Err(e) = self.trial.add_session(session.clone()) {

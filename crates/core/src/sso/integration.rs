@@ -248,6 +248,8 @@ mod tests {
                 external_id: None,
                 duration: Some(7200),
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         };
         // An SSO role's credentials are role credentials: a role chained from them is

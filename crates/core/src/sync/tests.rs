@@ -41,6 +41,8 @@ fn role_kind(via: SessionId, account_id: &str) -> SessionKind {
         external_id: None,
         duration: None,
         source_identity: None,
+        tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
     })
 }
 
@@ -272,6 +274,8 @@ const CASES: &[Case] = &[
                     external_id: None,
                     duration: None,
                     source_identity: None,
+                    tags: Vec::new(),
+                    transitive_tag_keys: Vec::new(),
                 }),
             })
             .unwrap();

@@ -39,7 +39,7 @@ pub fn hops(ws: &Workspace, id: SessionId, users: &UserArns) -> Vec<Hop> {
             caller: caller(parent, users),
             external_id: role.external_id.clone(),
             source_identity: source_identity.clone(),
-            passes_tags: false,
+            passes_tags: !role.tags.is_empty(),
             mfa,
         });
     }
@@ -118,6 +118,8 @@ pub(crate) mod tests {
                 external_id: None,
                 duration: None,
                 source_identity: None,
+                tags: Vec::new(),
+                transitive_tag_keys: Vec::new(),
             }),
         };
         let codebuild = role(

@@ -353,6 +353,13 @@ impl Desktop {
         .await
     }
 
+    /// Gives the file input at `css` the file at `path`, as a file chooser would.
+    pub async fn choose_file(&self, css: &str, path: &Path) -> TestResult {
+        let path = path.to_str().ok_or("a file path that is not UTF-8")?;
+        self.on_element(css, |input| async move { input.send_keys(path).await })
+            .await
+    }
+
     /// Types `text` then Enter into the input matching `css`.
     pub async fn fill_and_enter(&self, css: &str, text: &str) -> TestResult {
         let typed = format!("{text}{}", char::from(Key::Return));
@@ -593,6 +600,40 @@ impl Desktop {
     }
 }
 
+// ---- The app's process ----------------------------------------------------------------
+
+/// The pid of this test's app: the app binary (WebKit's helpers run other binaries)
+/// whose environment names this test's `ROLEHOP_HOME` (other suites run their own apps
+/// from the same binary at the same time).
+pub fn app_pid(home: &Path) -> Option<i32> {
+    let app = app_binary().canonicalize().ok()?;
+    let mut wanted = b"ROLEHOP_HOME=".to_vec();
+    wanted.extend_from_slice(home.as_os_str().as_encoded_bytes());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            let ours = environ
+                .split(|b| *b == 0)
+                .any(|var| var == wanted.as_slice());
+            (exe == app && ours).then_some(pid)
+        })
+}
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+pub fn running(pid: i32) -> bool {
+    std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat")).is_ok_and(
+        |stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.starts_with(" Z"))
+        },
+    )
+}
+
 // ---- The tray, a second launch and close-to-tray ---------------------------------------
 
 /// Runs `program` with `args`; its standard output, or an error with its standard error.
@@ -608,6 +649,17 @@ fn output(program: &str, args: &[&str]) -> TestResult<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The test's private session bus (the Secret Service's), where the app's tray exports
+/// its menu and a stand-in tray host (`rolehop_e2e::TrayHost`) can be started.
+pub fn session_bus(peers: &Peers) -> TestResult<String> {
+    peers
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
+        .map(|(_, v)| v)
+        .ok_or_else(|| "the peers have no session bus (with_secret_service)".into())
+}
+
 /// The app's tray menu, read and clicked over D-Bus exactly as a StatusNotifier host
 /// (a panel) does: Tauri's tray is an Ayatana app indicator, whose menu is exported as
 /// `com.canonical.dbusmenu` on the session bus (the test's private one).
@@ -620,12 +672,7 @@ pub struct Tray {
 impl Tray {
     /// Waits until the app exports its tray menu on `peers`' session bus.
     pub async fn find(peers: &Peers) -> TestResult<Self> {
-        let address = peers
-            .env()
-            .into_iter()
-            .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
-            .map(|(_, v)| v)
-            .ok_or("the tray needs the Secret Service's session bus")?;
+        let address = session_bus(peers)?;
         let deadline = Instant::now() + UI_TIMEOUT;
         loop {
             if let Some(tray) = Self::look(&address)? {
