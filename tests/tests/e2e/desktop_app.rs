@@ -1224,7 +1224,8 @@ async fn keyboard_alone_adds_a_user_selects_and_starts_it() -> TestResult {
             app.focused().await?
         );
 
-        app.tab_to(".viewport", 12).await?;
+        // The toolbar's Quit and ? buttons and the filter bar's selects come first.
+        app.tab_to(".viewport", 16).await?;
         check!(
             app.focus_is_visible().await?,
             "no visible focus on the list"
