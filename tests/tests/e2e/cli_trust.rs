@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::cli::{DEPLOY_ROLE, World};
 use rolehop_e2e::venv_bin;
+use rolehop_e2e::{SsoAccount, SsoPortal};
 
 #[test]
 fn trust_show_names_each_hops_principal_and_the_role_it_may_assume() {
@@ -494,5 +495,78 @@ fn through_an_iam_user_without_mfa_iam_calls_are_signed_with_its_long_lived_key(
             .iter()
             .any(|c| c.get("Action").is_some_and(|a| a == "GetSessionToken")),
         "no session token is asked for to sign IAM calls: {calls:?}"
+    );
+}
+
+/// An IAM Identity Center parent has no role ARN in the workspace: `trust check` asks STS
+/// who its credentials are (`assumed-role/AWSReservedSSO_Admin_<hex>/alice`) and IAM for
+/// that role's path, then judges the policy by the real role ARN, with the permission
+/// set's own policy read as the identity side (the stand-in provisions the reserved role
+/// in moto, its permission set allowing everything).
+#[test]
+fn an_sso_parent_is_judged_by_its_real_reserved_role_arn() {
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[SsoAccount::new(
+            "111111111111",
+            "payments",
+            &["Admin", "ReadOnly"],
+        )])
+        .unwrap();
+    crate::cli_sso::log_in(&world, &portal);
+    world.rolehop(&["sso", "sync", "acme"]).ok();
+    world.add_role("deploy", "payments-Admin", DEPLOY_ROLE);
+    world.rolehop(&["session", "start", "payments-Admin"]).ok();
+    let admin = SsoPortal::role_arn("111111111111", "Admin");
+    let read_only = SsoPortal::role_arn("111111111111", "ReadOnly");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trust.json");
+    let check = |trust: serde_json::Value| {
+        std::fs::write(&file, trust.to_string()).unwrap();
+        world.rolehop(&[
+            "trust",
+            "check",
+            "deploy",
+            "--policy",
+            file.to_str().unwrap(),
+        ])
+    };
+    let naming = |principal: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+    };
+
+    // The policy names the permission set's role, path and all: admitted.
+    let admitted = check(naming(&admin));
+    assert_eq!(admitted.code, Some(0), "{admitted:?}");
+    assert!(
+        admitted.stdout.starts_with(&format!(
+            "deploy: the trust policy of {DEPLOY_ROLE} admits 'payments-Admin' ({admin})\n"
+        )),
+        "the verdict names the parent by its real role: {admitted:?}"
+    );
+
+    // The account trusted, and AWS's usual pattern for permission-set roles as the
+    // condition: admitted by the role's real ARN, refused for another permission set's.
+    let pattern = |role: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"ArnLike": {"aws:PrincipalArn": format!(
+            "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{role}_*"
+        )}}}]})
+    };
+    let a = check(pattern("Admin"));
+    assert_eq!(a.code, Some(0), "{a:?}");
+    let other = check(pattern("ReadOnly"));
+    assert_eq!(other.code, Some(10), "{other:?}");
+
+    // A policy naming the other permission set's role: not admitted, naming the role the
+    // parent really is (what to add to Principal.AWS).
+    let refused = check(naming(&read_only));
+    assert_eq!(refused.code, Some(10), "{refused:?}");
+    assert!(
+        refused.stderr.contains(&admin),
+        "the refusal names the parent's real role: {refused:?}"
     );
 }

@@ -31,7 +31,7 @@ use crate::trust::explain::{
 };
 use crate::trust::iam::{IamClient, IamError};
 use crate::trust::policy::{PolicyDocument, PolicyError};
-use crate::trust::statement::{Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
+use crate::trust::statement::{CallerKind, Hop, HopNeeds, NeedsOptions, UserArns, hops, needs};
 use crate::validate::ValidationError;
 use crate::workspace::Workspace;
 use rolehop_policy::validity::check_trust_policy;
@@ -134,10 +134,19 @@ fn parsed(hop: &Hop, text: &str, origin: &str) -> Result<PolicyDocument, TrustEr
 }
 
 /// `policy` evaluated for `hop`, with what was learned of the caller.
-fn report(hop: Hop, policy: PolicyDocument, origin: String, side: &CallerSide) -> CheckReport {
+fn report(mut hop: Hop, policy: PolicyDocument, origin: String, side: &CallerSide) -> CheckReport {
     let ctx = side.apply(RequestContext::new(&hop, Utc::now()));
     let mut evaluation = evaluate(&policy, &ctx);
     side.note(&hop, &mut evaluation);
+    // A parent the workspace knows no ARN of (an IAM Identity Center role) is reported
+    // by the role ARN IAM gave, as the evaluation judged it, not by its account.
+    if hop.caller.arn.is_none() {
+        hop.caller.arn = side
+            .observed
+            .as_ref()
+            .and_then(|o| o.role_arn.clone())
+            .filter(|_| hop.caller.kind == CallerKind::Role);
+    }
     CheckReport {
         hop,
         source: origin,
