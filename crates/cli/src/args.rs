@@ -80,7 +80,8 @@ pub enum Command {
     /// Create sessions from what is already in the AWS files.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Workspace settings (delivery mode, default region, rotation margin).
+    /// Workspace settings (delivery mode, default region, rotation margin, closing the
+    /// window without a tray).
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Trust policies: what each hop of a chain needs, a role template, and a check of
@@ -666,6 +667,9 @@ pub enum SettingKey {
     /// on | off: whether IAM users' MFA sessions (12–36 h session tokens) are copied to
     /// the kernel keyring for credential-process, as roles' credentials are.
     MfaSessionsInKernelKeyring,
+    /// What closing the desktop window does where no tray shows Rolehop's icon: ask,
+    /// keep-running (in the background) or quit.
+    CloseWithoutTray,
 }
 
 #[cfg(test)]

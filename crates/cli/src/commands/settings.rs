@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use rolehop_core::Engine;
-use rolehop_core::model::{DeliveryMode, Settings};
+use rolehop_core::model::{CloseChoice, DeliveryMode, Settings};
 
 use crate::args::{SettingKey, SettingsCommand};
 use crate::commands::{Outcome, print_json};
@@ -13,6 +13,14 @@ fn mode_name(mode: DeliveryMode) -> &'static str {
     match mode {
         DeliveryMode::CredentialsFile => "credentials-file",
         DeliveryMode::CredentialProcess => "credential-process",
+    }
+}
+
+fn close_name(choice: CloseChoice) -> &'static str {
+    match choice {
+        CloseChoice::Ask => "ask",
+        CloseChoice::KeepRunning => "keep-running",
+        CloseChoice::Quit => "quit",
     }
 }
 
@@ -31,6 +39,7 @@ fn print_settings(s: &Settings) {
             "off"
         }
     );
+    println!("close-without-tray  {}", close_name(s.close_without_tray));
 }
 
 fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settings, Failure> {
@@ -78,6 +87,24 @@ fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settin
                     ));
                 }
             }
+        }
+        (SettingKey::CloseWithoutTray, None) => s.close_without_tray = CloseChoice::default(),
+        (SettingKey::CloseWithoutTray, Some(v)) => {
+            s.close_without_tray = [
+                CloseChoice::Ask,
+                CloseChoice::KeepRunning,
+                CloseChoice::Quit,
+            ]
+            .into_iter()
+            .find(|c| close_name(*c) == v)
+            .ok_or_else(|| {
+                Failure::new(
+                    Exit::Invalid,
+                    format!(
+                        "close-without-tray: '{v}' is not a choice; use ask, keep-running or quit"
+                    ),
+                )
+            })?
         }
     }
     Ok(s)
