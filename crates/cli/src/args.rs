@@ -9,6 +9,8 @@ use std::ffi::OsString;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
+use crate::complete;
+
 const AFTER_HELP: &str = "\
 SESSION is a session's name or id. ROLEHOP_HOME relocates the workspace; \
 AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL(_STS) and \
@@ -53,6 +55,7 @@ pub enum Command {
     #[command(name = "credential-process")]
     CredentialProcess {
         /// The session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
     },
     /// Run a command with a session's credentials in its environment.
@@ -95,7 +98,8 @@ pub enum Command {
     /// role you are assigned.
     #[command(subcommand)]
     Sso(SsoCommand),
-    /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`).
+    /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`):
+    /// it completes commands, flags, and session, profile and region names.
     Completions {
         /// The shell to complete for.
         shell: Shell,
@@ -117,13 +121,19 @@ pub enum ProfileCommand {
     },
     /// Remove a profile that no active session uses.
     Remove {
+        #[arg(add = complete::profiles())]
         name: String,
         /// Move the profile's sessions to this profile first (required if it has any).
         #[arg(long, value_name = "PROFILE")]
+        #[arg(add = complete::profiles())]
         reassign_to: Option<String>,
     },
     /// Rename a profile; its sessions follow.
-    Rename { old: String, new: String },
+    Rename {
+        #[arg(add = complete::profiles())]
+        old: String,
+        new: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +150,7 @@ pub enum SessionCommand {
     Start {
         /// The session's name or id. Without it, on a terminal, a picker lists the
         /// sessions (most recently used first) to type-filter and pick from.
+        #[arg(add = complete::sessions())]
         session: Option<String>,
         /// The 6-digit code of the MFA device, when the chain needs one. Without it,
         /// Rolehop asks on the terminal, or fails when there is none.
@@ -153,6 +164,7 @@ pub enum SessionCommand {
     /// Stop a session: what Rolehop wrote for its profile is removed.
     Stop {
         /// The session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
     },
     /// Rotate an IAM user's access key: a new key is created, proven and stored, then
@@ -164,6 +176,7 @@ pub enum SessionCommand {
     #[command(name = "rotate-keys")]
     RotateKeys {
         /// The IAM user session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
         /// The 6-digit MFA code, when the user has an MFA device and no valid session
         /// token is cached (IAM calls are signed with it).
@@ -174,6 +187,7 @@ pub enum SessionCommand {
     /// 90 days) and which one is in the keychain.
     Keys {
         /// The IAM user session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
         /// The 6-digit MFA code, as for rotate-keys.
         #[arg(long, value_name = "CODE")]
@@ -185,6 +199,7 @@ pub enum SessionCommand {
     /// Remove a session, its stored keys and cached credentials.
     Remove {
         /// The session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
         /// Also remove the roles chained from it.
         #[arg(long)]
@@ -227,9 +242,11 @@ pub struct SsoRoleArgs {
     pub role_name: String,
     /// The named profile the session's credentials go to.
     #[arg(long)]
+    #[arg(add = complete::profiles())]
     pub profile: String,
     /// Region for the profile's `region` (and roles chained from it).
     #[arg(long)]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
 }
 
@@ -245,6 +262,7 @@ pub enum SsoCommand {
         start_url: String,
         /// The region IAM Identity Center runs in.
         #[arg(long, value_name = "R")]
+        #[arg(add = complete::regions())]
         region: String,
         /// OAuth scopes, comma-separated (default sso:account:access).
         #[arg(long, value_name = "S", value_delimiter = ',')]
@@ -315,9 +333,11 @@ pub struct IamUserArgs {
     pub name: String,
     /// The named profile the session's credentials go to.
     #[arg(long)]
+    #[arg(add = complete::profiles())]
     pub profile: String,
     /// Region for STS calls and the profile's `region`.
     #[arg(long)]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
     /// ARN of the user's MFA device (arn:aws:iam::ACCOUNT:mfa/NAME).
     #[arg(long, value_name = "ARN")]
@@ -338,15 +358,18 @@ pub struct RoleArgs {
     pub name: String,
     /// The session whose credentials assume the role (name or id).
     #[arg(long, value_name = "SESSION")]
+    #[arg(add = complete::sessions())]
     pub parent: String,
     /// arn:aws:iam::ACCOUNT:role/NAME.
     #[arg(long, value_name = "ARN")]
     pub role_arn: String,
     /// The named profile the session's credentials go to.
     #[arg(long)]
+    #[arg(add = complete::profiles())]
     pub profile: String,
     /// Region for STS calls and the profile's `region`.
     #[arg(long)]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
     /// RoleSessionName (default rolehop-NAME).
     #[arg(long, value_name = "S")]
@@ -375,6 +398,7 @@ pub enum EditSession {
     #[command(name = "iam-user")]
     IamUser {
         /// The session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
         #[command(flatten)]
         changes: IamUserChanges,
@@ -382,6 +406,7 @@ pub enum EditSession {
     /// Edit a chained role.
     Role {
         /// The session's name or id.
+        #[arg(add = complete::sessions())]
         session: String,
         #[command(flatten)]
         changes: RoleChanges,
@@ -393,9 +418,11 @@ pub struct IamUserChanges {
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
+    #[arg(add = complete::profiles())]
     pub profile: Option<String>,
     /// New region ("" to clear).
     #[arg(long)]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
     /// New MFA device ARN ("" to clear).
     #[arg(long, value_name = "ARN")]
@@ -412,13 +439,16 @@ pub struct RoleChanges {
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
+    #[arg(add = complete::profiles())]
     pub profile: Option<String>,
     #[arg(long, value_name = "SESSION")]
+    #[arg(add = complete::sessions())]
     pub parent: Option<String>,
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
     /// New region ("" to clear).
     #[arg(long)]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
     /// ("" to clear)
     #[arg(long, value_name = "S")]
@@ -450,6 +480,7 @@ pub struct RoleChanges {
 pub struct ListArgs {
     /// Only sessions bound to this profile.
     #[arg(long, value_name = "P")]
+    #[arg(add = complete::profiles())]
     pub profile: Option<String>,
     /// Only sessions whose name, profile, role ARN, account id or name, or SSO role name
     /// or integration contains TEXT (case-insensitive).
@@ -467,6 +498,7 @@ pub struct ListArgs {
 pub struct ExecArgs {
     /// The session's name or id. Without it, on a terminal, a picker lists the sessions
     /// (most recently used first) to type-filter and pick from.
+    #[arg(add = complete::sessions())]
     pub session: Option<String>,
     /// The 6-digit MFA code, when the chain needs a new MFA session.
     #[arg(long, value_name = "CODE")]
@@ -488,6 +520,7 @@ pub struct ExecArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The session's name or id.
+    #[arg(add = complete::sessions())]
     pub session: String,
     /// The endpoint's port on 127.0.0.1 (default 0: a free port).
     #[arg(long, value_name = "PORT", default_value_t = 0)]
@@ -512,12 +545,14 @@ pub enum ServeFormat {
 #[derive(Debug, Args)]
 pub struct ConsoleArgs {
     /// The session's name or id (a role).
+    #[arg(add = complete::sessions())]
     pub session: String,
     /// The console page to open, e.g. s3, ec2, cloudformation (default: the home page).
     #[arg(long, value_name = "S")]
     pub service: Option<String>,
     /// The console's region (default: the session's).
     #[arg(long, value_name = "R")]
+    #[arg(add = complete::regions())]
     pub region: Option<String>,
     /// Print the sign-in URL instead of opening a browser.
     #[arg(long)]
@@ -581,6 +616,7 @@ pub enum OrgCommand {
     Sync {
         /// The session (name or id) that lists the accounts; every role is chained from it.
         #[arg(long)]
+        #[arg(add = complete::sessions())]
         via: String,
         /// The role to assume in each account.
         #[arg(long)]
@@ -605,6 +641,7 @@ pub enum TrustCommand {
     /// policy needs and the one the parent's identity policy needs.
     Show {
         /// The session's name or id (a role session).
+        #[arg(add = complete::sessions())]
         session: String,
         /// Print JSON (an array, one entry per hop) instead of text.
         #[arg(long)]
@@ -617,6 +654,7 @@ pub enum TrustCommand {
     /// its hop needs and a commented placeholder for its permissions.
     Template {
         /// The session's name or id (a role session).
+        #[arg(add = complete::sessions())]
         session: String,
         #[arg(long, value_enum, default_value = "cloudformation")]
         format: TemplateFormatArg,
@@ -633,12 +671,14 @@ pub enum TrustCommand {
     /// organization, the source IP...).
     Check {
         /// The session's name or id (a role session).
+        #[arg(add = complete::sessions())]
         session: String,
         /// Read the trust policy from this JSON file instead of IAM.
         #[arg(long, value_name = "FILE")]
         policy: Option<std::path::PathBuf>,
         /// Read the policy with this session's credentials (it must act in the role's account).
         #[arg(long, value_name = "SESSION", conflicts_with = "policy")]
+        #[arg(add = complete::sessions())]
         via: Option<String>,
         /// Print the report as JSON.
         #[arg(long)]

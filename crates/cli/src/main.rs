@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod complete;
 mod failure;
 mod interrupt;
 mod logs;
@@ -14,7 +15,7 @@ mod wiring;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use rolehop_core::Engine;
 use rolehop_core::import::ImportOptions;
 
@@ -25,16 +26,17 @@ use crate::wiring::{Files, open_engine};
 
 fn main() -> ExitCode {
     quiet_failures();
+    // Before anything writes to stdout: a completion request is answered and exits here.
+    complete::answer_if_asked();
     let cli = Cli::parse();
     logs::install(cli.verbose);
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(
-            shell,
-            &mut Cli::command(),
-            "rolehop",
-            &mut std::io::stdout(),
-        );
-        return ExitCode::SUCCESS;
+        return match complete::write_script(shell, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                Failure::new(Exit::Unexpected, format!("cannot print the script: {e}")).report()
+            }
+        };
     }
     // One thread is plenty for one command; the engine's keychain and file work goes to
     // tokio's blocking pool either way.

@@ -76,6 +76,18 @@ impl WorkspaceStore {
         })
     }
 
+    /// The workspace file in `dir` as it is now, without creating the directory or
+    /// taking the lock: a writer replaces the file whole, so this sees one version or
+    /// the other. For readers that must neither write nor wait (shell completion).
+    pub fn read_unlocked(dir: impl Into<PathBuf>) -> Result<Workspace, StoreError> {
+        let store = Self {
+            dir: dir.into(),
+            last: Mutex::new(None),
+            external_changes: AtomicU64::new(0),
+        };
+        Ok(store.read()?.1)
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE_NAME)
     }

@@ -18,6 +18,7 @@ mod sts;
 mod awsfiles_peers;
 mod awsfiles_processes;
 mod cache_invalidation;
+mod cli_completions;
 mod cli_console;
 mod cli_csv;
 mod cli_disk;

@@ -91,6 +91,12 @@ impl EngineConfig {
         self.home.join("run")
     }
 
+    /// The workspace as it is on disk, read without opening an engine: no directory
+    /// created, no lock taken, no keychain, no network. For shell completion.
+    pub fn read_workspace(&self) -> Result<Workspace, EngineError> {
+        Ok(WorkspaceStore::read_unlocked(self.home.clone())?)
+    }
+
     /// The keychain this configuration names: its service in its store. The engine and
     /// the delivery it is given should share it.
     pub fn keychain(&self) -> Keychain {
