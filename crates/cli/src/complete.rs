@@ -15,16 +15,15 @@ use rolehop_core::EngineConfig;
 use rolehop_core::validate::REGIONS;
 use rolehop_core::workspace::Workspace;
 
-use crate::args::Cli;
-
 /// The environment variable the scripts set when they ask for candidates (Rolehop's own
 /// rather than clap's default `COMPLETE`, which another program's setting could trip).
 const VAR: &str = "ROLEHOP_COMPLETE";
 
-/// Answers a completion request and exits, when the shell's script made one.
-pub fn answer_if_asked() {
-    use clap::CommandFactory;
-    CompleteEnv::with_factory(Cli::command).var(VAR).complete();
+/// Answers a completion request and exits, when the shell's script made one. `command`
+/// is the CLI's definition (passed in: `args` names this module's candidates, so this
+/// module does not name `args`).
+pub fn answer_if_asked(command: fn() -> clap::Command) {
+    CompleteEnv::with_factory(command).var(VAR).complete();
 }
 
 /// Writes `shell`'s script, which calls `rolehop` (as found on PATH) for candidates.

@@ -27,7 +27,7 @@ use crate::wiring::{Files, open_engine};
 fn main() -> ExitCode {
     quiet_failures();
     // Before anything writes to stdout: a completion request is answered and exits here.
-    complete::answer_if_asked();
+    complete::answer_if_asked(<Cli as clap::CommandFactory>::command);
     let cli = Cli::parse();
     logs::install(cli.verbose);
     if let Command::Completions { shell } = cli.command {
