@@ -41,7 +41,8 @@ pub const APP_PACKAGES: &[&str] = &[
 /// `configure export-credentials` is the `credential-process` bench's cached baseline
 /// (the venv's PyPI awscli, which the suites use, is v1 and has no such command); the
 /// package tests make a clean Debian root with `mmdebstrap` and install the `.rpm` into
-/// an empty one with `rpm`.
+/// an empty one with `rpm`; `xmlsec1` signs the SAML responses of the test identity
+/// provider (pysaml2 calls it).
 pub const TEST_PACKAGES: &[&str] = &[
     "awscli",
     "libsecret-tools",
@@ -56,6 +57,7 @@ pub const TEST_PACKAGES: &[&str] = &[
     "fish",
     "mmdebstrap",
     "rpm",
+    "xmlsec1",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

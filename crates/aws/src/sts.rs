@@ -31,6 +31,28 @@ pub struct AssumeRoleParams<'a> {
     pub transitive_tag_keys: &'a [String],
 }
 
+/// Parameters of one `AssumeRoleWithSAML` call (unsigned: the SAML response is the
+/// proof).
+#[derive(Clone)]
+pub struct SamlParams<'a> {
+    pub role_arn: &'a str,
+    /// The SAML provider in IAM.
+    pub principal_arn: &'a str,
+    /// The base64 `SAMLResponse`: a secret, never logged.
+    pub saml_assertion: &'a str,
+    pub duration_seconds: u32,
+}
+
+impl std::fmt::Debug for SamlParams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SamlParams")
+            .field("role_arn", &self.role_arn)
+            .field("principal_arn", &self.principal_arn)
+            .field("duration_seconds", &self.duration_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What `GetCallerIdentity` says of the credentials that sign it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerIdentity {
@@ -77,6 +99,13 @@ pub trait StsApi: Send + Sync {
         parent: &'a Credentials,
         region: Option<&'a str>,
         params: &'a AssumeRoleParams<'a>,
+    ) -> StsFuture<'a, Credentials>;
+
+    /// `AssumeRoleWithSAML`: a federated role's credentials from a SAML response.
+    fn assume_role_with_saml<'a>(
+        &'a self,
+        region: Option<&'a str>,
+        params: &'a SamlParams<'a>,
     ) -> StsFuture<'a, Credentials>;
 
     fn caller_arn<'a>(
@@ -155,6 +184,15 @@ impl StsClient {
         params: &AssumeRoleParams<'_>,
     ) -> Result<Credentials, StsError> {
         self.api.assume_role(parent, region, params).await
+    }
+
+    /// `AssumeRoleWithSAML`, unsigned: the SAML response vouches for the caller.
+    pub async fn assume_role_with_saml(
+        &self,
+        region: Option<&str>,
+        params: &SamlParams<'_>,
+    ) -> Result<Credentials, StsError> {
+        self.api.assume_role_with_saml(region, params).await
     }
 
     /// `GetCallerIdentity`: the ARN these credentials act as (used by tests and `whoami`).
@@ -243,6 +281,31 @@ impl StsApi for SdkSts {
                             (!params.transitive_tag_keys.is_empty())
                                 .then(|| params.transitive_tag_keys.to_vec()),
                         )
+                        .customize()
+                        .config_override(call)
+                        .send()
+                })
+                .await?;
+            convert(out.credentials())
+        })
+    }
+
+    fn assume_role_with_saml<'a>(
+        &'a self,
+        region: Option<&'a str>,
+        params: &'a SamlParams<'a>,
+    ) -> StsFuture<'a, Credentials> {
+        Box::pin(async move {
+            // No signer: the operation is unsigned in STS's model, and the SDK sends it
+            // without credentials.
+            let out = self
+                .client
+                .call("AssumeRoleWithSAML", region, None, |sts, call| {
+                    sts.assume_role_with_saml()
+                        .role_arn(params.role_arn)
+                        .principal_arn(params.principal_arn)
+                        .saml_assertion(params.saml_assertion)
+                        .duration_seconds(params.duration_seconds as i32)
                         .customize()
                         .config_override(call)
                         .send()

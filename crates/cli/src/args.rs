@@ -160,6 +160,13 @@ pub enum SessionCommand {
         /// such as role_arn or sso_* that AWS tools would use instead), until the session stops.
         #[arg(long)]
         take_over: bool,
+        /// For a federated (saml) session, or a role chained from one: the SAML response
+        /// another tool obtained (base64, as the identity provider posts it to AWS), read
+        /// from FILE or, with `-`, from standard input. It is checked (signed, for AWS,
+        /// not expired, granting the session's role through its provider) before
+        /// anything changes, and never stored.
+        #[arg(long, value_name = "FILE|-")]
+        assertion_file: Option<std::path::PathBuf>,
     },
     /// Stop a session: what Rolehop wrote for its profile is removed.
     Stop {
@@ -224,6 +231,40 @@ pub enum AddSession {
     /// An account and role reached through an IAM Identity Center integration.
     #[command(name = "sso-role")]
     SsoRole(SsoRoleArgs),
+    /// A role reached through a SAML 2.0 identity provider (Okta, Entra ID, ADFS...):
+    /// `AssumeRoleWithSAML` with the SAML response the provider posts to AWS.
+    #[command(
+        after_help = "Example: rolehop session add saml --name corp-admin --idp-url https://corp.okta.com/home/amazon_aws/0oa1/272 --role-arn arn:aws:iam::123456789012:role/Admin --principal-arn arn:aws:iam::123456789012:saml-provider/Okta --profile corp"
+    )]
+    Saml(SamlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SamlArgs {
+    /// A name to pick the session by.
+    #[arg(long)]
+    pub name: String,
+    /// The identity provider's IdP-initiated sign-in URL for the AWS app (https).
+    #[arg(long, value_name = "URL")]
+    pub idp_url: String,
+    /// The role to take: arn:aws:iam::ACCOUNT:role/NAME.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    /// The SAML provider in IAM: arn:aws:iam::ACCOUNT:saml-provider/NAME.
+    #[arg(long, value_name = "ARN")]
+    pub principal_arn: String,
+    /// The named profile the session's credentials go to.
+    #[arg(long)]
+    #[arg(add = complete::profiles())]
+    pub profile: String,
+    /// Region for STS calls and the profile's `region`.
+    #[arg(long)]
+    #[arg(add = complete::regions())]
+    pub region: Option<String>,
+    /// Lifetime of the credentials, seconds (900–43200, default 3600), capped by the
+    /// provider's SessionDuration.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -104,6 +104,7 @@ impl Failure {
             (None, Some(failure)) if failure.code == FailureCode::ProfileOwnedByUser => {
                 " (rolehop session start --take-over)"
             }
+            (None, Some(failure)) if failure.code == FailureCode::SamlSignInRequired => saml_hint(),
             _ => "",
         };
         Self::new(exit, format!("{e}{hint}"))
@@ -113,6 +114,22 @@ impl Failure {
 impl From<EngineError> for Failure {
     fn from(e: EngineError) -> Self {
         Self::of(&e)
+    }
+}
+
+/// What a federated start without a SAML response can do from here. No login window
+/// opens from the command line: without a display there is nowhere to show one.
+fn saml_hint() -> &'static str {
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    if display {
+        "; the command line opens no login window: sign in from the desktop app, or pass \
+         --assertion-file FILE (or - for standard input)"
+    } else {
+        "; there is no display here for a login window (DISPLAY and WAYLAND_DISPLAY are \
+         unset) and no SAML response was given: pass --assertion-file FILE (or - for \
+         standard input)"
     }
 }
 
@@ -128,7 +145,7 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
         FailureCode::Interrupted => Exit::Interrupted,
-        FailureCode::SsoLoginRequired => Exit::LoginRequired,
+        FailureCode::SsoLoginRequired | FailureCode::SamlSignInRequired => Exit::LoginRequired,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -174,6 +191,7 @@ mod tests {
             (FailureCode::StsError, 6),
             (FailureCode::Interrupted, 130),
             (FailureCode::SsoLoginRequired, 12),
+            (FailureCode::SamlSignInRequired, 12),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

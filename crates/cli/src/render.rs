@@ -49,6 +49,11 @@ fn account_cell(s: &SessionView) -> String {
     }
 }
 
+/// The SAML provider's name in IAM (`Okta` of `...:saml-provider/Okta`).
+fn saml_provider_name(principal_arn: &str) -> &str {
+    principal_arn.rsplit('/').next().unwrap_or(principal_arn)
+}
+
 /// Where the credentials come from: a role's parent, an SSO role's integration and role.
 fn via_cell(s: &SessionView) -> String {
     match &s.session.kind {
@@ -59,6 +64,7 @@ fn via_cell(s: &SessionView) -> String {
             s.integration.as_deref().unwrap_or("?"),
             r.role_name
         ),
+        SessionKind::Saml(r) => saml_provider_name(&r.principal_arn).to_owned(),
     }
 }
 
@@ -166,6 +172,12 @@ fn describe_raw(view: &SessionView) -> String {
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default(),
             view.integration.as_deref().unwrap_or("?")
+        ),
+        SessionKind::Saml(r) => format!(
+            "federated role {}, profile '{profile}', through SAML provider '{}' (sign-in at {})",
+            r.role_arn,
+            saml_provider_name(&r.principal_arn),
+            r.idp_url
         ),
     }
 }

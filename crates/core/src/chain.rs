@@ -25,11 +25,12 @@ use crate::credentials::Credentials;
 use crate::keychain::{Keychain, KeychainError};
 use crate::mfa::{MfaError, MfaPrompt, MfaRequest};
 use crate::model::{
-    ChainedRole, DEFAULT_ROLE_SECONDS, Failure, FailureCode, IamUser, Session, SessionId,
+    ChainedRole, DEFAULT_ROLE_SECONDS, Failure, FailureCode, IamUser, SamlRole, Session, SessionId,
     SessionKind, SsoRole,
 };
+use crate::saml::SamlResponse;
 use crate::sso::{Integration, LoginStatus, SsoAccess, SsoPortal, TokenError};
-use crate::sts::{AssumeRoleParams, MfaToken, StsClient, StsError};
+use crate::sts::{AssumeRoleParams, MfaToken, SamlParams, StsClient, StsError};
 use crate::validate;
 use crate::workspace::{StoredSession, Workspace};
 
@@ -71,6 +72,9 @@ pub enum ChainFailure {
     SsoLogin(String),
     #[error("its IAM Identity Center integration no longer exists")]
     MissingIntegration,
+    /// A federated hop has no SAML response, or one that does not grant its role.
+    #[error("{0}")]
+    SamlSignIn(String),
 }
 
 impl ChainError {
@@ -89,6 +93,7 @@ impl ChainError {
                 FailureCode::MissingParent
             }
             ChainFailure::SsoLogin(_) => FailureCode::SsoLoginRequired,
+            ChainFailure::SamlSignIn(_) => FailureCode::SamlSignInRequired,
         };
         let detail = match &self.cause {
             ChainFailure::Sts(e) => e.message.clone(),
@@ -115,6 +120,9 @@ pub struct ResolveOptions {
     pub refresh: Option<SessionId>,
     /// Credentials must stay valid at least this long to be reused.
     pub min_validity: chrono::Duration,
+    /// The SAML response a federated hop of this resolution signs in with, when one
+    /// was given (a secret of this start only: never cached or stored).
+    pub saml: Option<Arc<SamlResponse>>,
 }
 
 type ProvideFuture<'a> = Pin<Box<dyn Future<Output = Result<Credentials, ChainError>> + Send + 'a>>;
@@ -418,6 +426,12 @@ impl ChainResolver {
                 role: role.clone(),
                 session: session.clone(),
                 sso: self.sso.clone(),
+            }),
+            SessionKind::Saml(role) => Box::new(SamlRoleProvider {
+                role: role.clone(),
+                session: session.clone(),
+                region,
+                sts: self.sts.clone(),
             }),
         };
         // The lock's stamp is read now, before this hop first looks in the keychain
@@ -885,6 +899,66 @@ impl ProvideCredentials for SsoRoleProvider {
     }
 }
 
+/// A federated role: `AssumeRoleWithSAML` with the SAML response the resolution was
+/// given. Without one it fails asking for a sign-in: a person must sign in at the
+/// identity provider (the login window, or `--assertion-file`); nothing here prompts.
+struct SamlRoleProvider {
+    role: SamlRole,
+    session: Session,
+    region: Option<String>,
+    sts: Arc<StsClient>,
+}
+
+impl SamlRoleProvider {
+    #[tracing::instrument(name = "saml", skip_all, fields(hop = %self.session.name))]
+    async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
+        let err = |message: String| ChainError {
+            hop: self.session.name.clone(),
+            cause: ChainFailure::SamlSignIn(message),
+        };
+        let Some(response) = opts.saml.as_deref() else {
+            return Err(err(format!(
+                "needs a sign-in at its identity provider ({}): start it in the Rolehop app, \
+                 or give the SAML response with `rolehop session start {} --assertion-file FILE`",
+                self.role.idp_url, self.session.name
+            )));
+        };
+        // Checked again here: time passed since the start checked it.
+        response
+            .check_for(&self.role.role_arn, &self.role.principal_arn, Utc::now())
+            .map_err(|e| err(format!("the SAML response {}", e.message)))?;
+        let params = SamlParams {
+            role_arn: &self.role.role_arn,
+            principal_arn: &self.role.principal_arn,
+            saml_assertion: response.encoded(),
+            duration_seconds: saml_duration(&self.role, response),
+        };
+        self.sts
+            .assume_role_with_saml(self.region.as_deref(), &params)
+            .await
+            .map_err(|e| ChainError {
+                hop: self.session.name.clone(),
+                cause: ChainFailure::Sts(e),
+            })
+    }
+}
+
+impl ProvideCredentials for SamlRoleProvider {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run(opts))
+    }
+}
+
+/// The duration asked of `AssumeRoleWithSAML`: the session's (one hour when unset),
+/// capped by the response's `SessionDuration`, which the provider sets as the longest
+/// session it allows.
+pub fn saml_duration(role: &SamlRole, response: &SamlResponse) -> u32 {
+    let asked = role.duration.unwrap_or(DEFAULT_ROLE_SECONDS);
+    response
+        .session_duration
+        .map_or(asked, |cap| asked.min(cap))
+}
+
 /// `rolehop-<session name>`, cut down to STS's alphabet and 64 characters.
 pub fn default_role_session_name(session_name: &str) -> String {
     let cleaned: String = format!("rolehop-{session_name}")
@@ -1019,6 +1093,7 @@ mod tests {
             for_session: "ops".into(),
             refresh: None,
             min_validity: chrono::Duration::minutes(5),
+            saml: None,
         };
         let hop = |drop| CachedProvider {
             session: session.clone(),

@@ -82,6 +82,7 @@ pub enum KindOfSession {
     IamUser,
     Role,
     SsoRole,
+    Saml,
 }
 
 impl KindOfSession {
@@ -90,6 +91,7 @@ impl KindOfSession {
             SessionKind::IamUser(_) => Self::IamUser,
             SessionKind::Role(_) => Self::Role,
             SessionKind::SsoRole(_) => Self::SsoRole,
+            SessionKind::Saml(_) => Self::Saml,
         }
     }
 
@@ -98,6 +100,7 @@ impl KindOfSession {
             Self::IamUser => "an IAM user",
             Self::Role => "a role",
             Self::SsoRole => "an SSO role",
+            Self::Saml => "a federated role",
         }
     }
 }
@@ -198,6 +201,18 @@ impl SessionChanges {
                 self.refuse_fields_of(KindOfSession::Role, &current.name)?;
                 self.refuse_fields_of(KindOfSession::IamUser, &current.name)?;
             }
+            // Its role and duration may change; the rest of a chained role's fields
+            // are the provider's to set (the session name) or do not exist for it.
+            SessionKind::Saml(role) => {
+                self.refuse_fields_of(KindOfSession::IamUser, &current.name)?;
+                self.refuse_fields_of(KindOfSession::Saml, &current.name)?;
+                if let Some(arn) = &self.role_arn {
+                    role.role_arn = arn.clone();
+                }
+                if let Some(seconds) = self.duration {
+                    role.duration = seconds;
+                }
+            }
         }
         Ok(next)
     }
@@ -220,8 +235,21 @@ impl SessionChanges {
                 ("session_duration", self.session_duration.is_some()),
             ],
             KindOfSession::SsoRole => vec![],
+            // The chained role's fields a federated role has not.
+            KindOfSession::Saml => vec![
+                ("parent", self.parent.is_some()),
+                ("role_session_name", self.role_session_name.is_some()),
+                ("external_id", self.external_id.is_some()),
+                ("source_identity", self.source_identity.is_some()),
+                ("tags", self.tags.is_some()),
+                ("transitive_tag_keys", self.transitive_tag_keys.is_some()),
+            ],
         };
         match given.iter().find(|(_, present)| *present) {
+            Some((field, _)) if other == KindOfSession::Saml => Err(ValidationError::new(
+                field,
+                format!("does not apply to '{session}', a federated role"),
+            )),
             Some((field, _)) => Err(ValidationError::new(
                 field,
                 format!(

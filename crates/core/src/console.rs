@@ -177,7 +177,7 @@ impl Engine {
         // Planned first, so a bad --service or --region is refused before any prompt.
         let plan = SignIn::plan(&view, target)?;
         let creds = match &view.session.kind {
-            SessionKind::Role(_) | SessionKind::SsoRole(_) => {
+            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {
                 self.credentials(&selector, mfa_code, true).await?.1
             }
             SessionKind::IamUser(user) => {
@@ -264,6 +264,7 @@ impl SignIn {
             .or_else(|| view.effective_region.clone());
         let arn = match &view.session.kind {
             SessionKind::Role(role) => Some(role.role_arn.as_str()),
+            SessionKind::Saml(role) => Some(role.role_arn.as_str()),
             SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
             SessionKind::SsoRole(_) => None,
         };

@@ -32,6 +32,7 @@ impl SessionFilter {
         let needle = text.to_lowercase();
         let (role_arn, sso) = match &view.session.kind {
             SessionKind::Role(r) => (Some(r.role_arn.as_str()), None),
+            SessionKind::Saml(r) => (Some(r.role_arn.as_str()), None),
             SessionKind::IamUser(_) => (None, None),
             SessionKind::SsoRole(r) => (None, Some(r)),
         };

@@ -41,6 +41,7 @@ mod mfa_lock;
 pub mod org;
 pub mod redirect;
 pub mod rotation;
+pub mod saml;
 pub mod sso;
 mod store;
 pub mod sync;
@@ -53,8 +54,8 @@ pub mod testing;
 pub use changes::SessionChanges;
 pub use credentials::Credentials;
 pub use engine::{
-    AccessKeys, Engine, EngineBuilder, EngineConfig, NewIamUser, NewRole, RunningEngine,
-    StartOptions,
+    AccessKeys, Engine, EngineBuilder, EngineConfig, NewIamUser, NewRole, NewSamlRole,
+    RunningEngine, StartOptions,
 };
 pub use error::{EngineError, ErrorKind, ErrorPayload, Problem};
 pub use events::EngineEvent;

@@ -20,7 +20,9 @@ pub use crate::chain::{ChainResolver, cache_account};
 use crate::credentials::Credentials;
 pub use crate::kernel_cache::KernelCache;
 use crate::keychain::Keychain;
-pub use crate::sts::{AssumeRoleParams, MfaToken, StsApi, StsClient, StsError, StsFuture};
+pub use crate::sts::{
+    AssumeRoleParams, MfaToken, SamlParams, StsApi, StsClient, StsError, StsFuture,
+};
 
 /// The engine's keychain (the one its delivery should share).
 pub fn keychain(engine: &Engine) -> &Keychain {
@@ -58,7 +60,8 @@ impl ScriptedSts {
     }
 
     /// The calls so far, in order: `AssumeRole <role arn>`, `GetSessionToken` or
-    /// `GetSessionToken mfa`, `GetCallerIdentity`, `GetFederationToken <name>`.
+    /// `GetSessionToken mfa`, `GetCallerIdentity`, `GetFederationToken <name>`,
+    /// `AssumeRoleWithSAML <role arn> <seconds>`.
     pub fn calls(&self) -> Vec<String> {
         self.calls.lock().expect("calls").clone()
     }
@@ -120,6 +123,19 @@ impl StsApi for ScriptedSts {
             Ok(self.issue(params.duration_seconds))
         };
         Box::pin(async move { answer })
+    }
+
+    fn assume_role_with_saml<'a>(
+        &'a self,
+        _region: Option<&'a str>,
+        params: &'a SamlParams<'a>,
+    ) -> StsFuture<'a, Credentials> {
+        self.record(format!(
+            "AssumeRoleWithSAML {} {}",
+            params.role_arn, params.duration_seconds
+        ));
+        let creds = self.issue(params.duration_seconds);
+        Box::pin(async move { Ok(creds) })
     }
 
     fn caller_arn<'a>(

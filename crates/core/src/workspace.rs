@@ -163,6 +163,7 @@ impl Workspace {
             SessionKind::Role(r) => r.account_id().map(str::to_owned),
             SessionKind::IamUser(u) => u.account_id.clone(),
             SessionKind::SsoRole(r) => Some(r.account_id.clone()),
+            SessionKind::Saml(r) => r.account_id().map(str::to_owned),
         });
         let integration = chain.first().and_then(|root| match &root.kind {
             SessionKind::SsoRole(r) => self
@@ -445,6 +446,12 @@ impl Workspace {
                 validate::user_session_duration("session_duration", u.session_duration)?;
             }
             SessionKind::Role(r) => self.check_role(s.id, r)?,
+            SessionKind::Saml(r) => {
+                validate::idp_url("idp_url", &r.idp_url)?;
+                validate::role_arn("role_arn", &r.role_arn)?;
+                validate::saml_provider_arn("principal_arn", &r.principal_arn)?;
+                validate::saml_duration("duration", r.duration.unwrap_or(DEFAULT_ROLE_SECONDS))?;
+            }
             SessionKind::SsoRole(r) => {
                 validate::account_id("account_id", &r.account_id)?;
                 validate::sso_role_name("role_name", &r.role_name)?;
@@ -492,11 +499,11 @@ impl Workspace {
             }
             cursor = p.session.kind.parent().and_then(|pp| self.get(pp));
         }
-        // An SSO role's credentials are role credentials too: AWS caps a role assumed
-        // from them at one hour.
+        // SSO and federated roles' credentials are role credentials too: AWS caps a
+        // role assumed from them at one hour.
         let parent_is_role = matches!(
             parent.session.kind,
-            SessionKind::Role(_) | SessionKind::SsoRole(_)
+            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_)
         );
         validate::role_duration(
             "duration",

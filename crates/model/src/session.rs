@@ -130,6 +130,10 @@ pub enum SessionKind {
     /// A role in an account, reached through an IAM Identity Center integration
     /// (`GetRoleCredentials` with the integration's portal token).
     SsoRole(SsoRole),
+    /// A role reached through a SAML 2.0 identity provider (`AssumeRoleWithSAML` with
+    /// the assertion the provider posts to AWS). The assertion is a secret of one start:
+    /// it is never stored.
+    Saml(SamlRole),
 }
 
 impl SessionKind {
@@ -138,6 +142,7 @@ impl SessionKind {
             SessionKind::IamUser(_) => "iam-user",
             SessionKind::Role(_) => "role",
             SessionKind::SsoRole(_) => "sso-role",
+            SessionKind::Saml(_) => "saml",
         }
     }
 
@@ -145,7 +150,7 @@ impl SessionKind {
     pub fn parent(&self) -> Option<SessionId> {
         match self {
             SessionKind::Role(r) => Some(r.parent),
-            SessionKind::IamUser(_) | SessionKind::SsoRole(_) => None,
+            SessionKind::IamUser(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => None,
         }
     }
 }
@@ -161,6 +166,30 @@ pub struct SsoRole {
     pub account_name: Option<String>,
     /// The permission set's role name (`AdministratorAccess`).
     pub role_name: String,
+}
+
+/// A role reached through a SAML 2.0 identity provider: the person signs in on the
+/// provider's page, which posts a SAML response listing the roles they may take;
+/// `AssumeRoleWithSAML` turns the pair (`role_arn`, `principal_arn`) into credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SamlRole {
+    /// The provider's IdP-initiated sign-in URL for the AWS app.
+    pub idp_url: String,
+    /// `arn:aws:iam::123456789012:role/Name`.
+    pub role_arn: String,
+    /// The SAML provider in IAM: `arn:aws:iam::123456789012:saml-provider/Name`.
+    pub principal_arn: String,
+    /// Seconds asked of `AssumeRoleWithSAML` (900–43200; one hour when unset), capped
+    /// by the assertion's `SessionDuration`.
+    pub duration: Option<u32>,
+}
+
+impl SamlRole {
+    /// The role's account id, from its ARN.
+    pub fn account_id(&self) -> Option<&str> {
+        Arn::account_of(&self.role_arn)
+    }
 }
 
 /// An IAM user: its keys are in the keychain under the session id.
@@ -317,6 +346,9 @@ pub enum FailureCode {
     /// The session's IAM Identity Center integration needs a person to log in (again):
     /// never logged in, logged out, or its token could not be refreshed.
     SsoLoginRequired,
+    /// A federated session needs a (new) SAML response from its identity provider: none
+    /// was given, or the one given does not grant its role (the message says why).
+    SamlSignInRequired,
     /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
     Aws { code: String },
 }
@@ -379,6 +411,7 @@ impl FailureCode {
             Self::StsError => "StsError",
             Self::Interrupted => "Interrupted",
             Self::SsoLoginRequired => "SsoLoginRequired",
+            Self::SamlSignInRequired => "SamlSignInRequired",
             Self::Aws { code } => code,
         }
     }
@@ -567,7 +600,7 @@ mod tests {
     }
 
     /// Every code Rolehop makes itself, for the round trips below.
-    const OWN: [FailureCode; 15] = [
+    const OWN: [FailureCode; 16] = [
         FailureCode::MfaRequired,
         FailureCode::MfaCancelled,
         FailureCode::MfaTimeout,
@@ -583,6 +616,7 @@ mod tests {
         FailureCode::StsError,
         FailureCode::Interrupted,
         FailureCode::SsoLoginRequired,
+        FailureCode::SamlSignInRequired,
     ];
 
     #[test]

@@ -5,11 +5,13 @@ use std::fmt;
 
 mod arn;
 mod regions;
+mod saml;
 mod sso;
 mod tags;
 
 pub use arn::{Arn, IamResource};
 pub use regions::REGIONS;
+pub use saml::{idp_url, saml_duration, saml_provider_arn};
 pub use sso::{account_id, integration_name, scopes, sso_region, sso_role_name, start_url};
 pub use tags::{MAX_SESSION_TAGS, parse_tag, session_tags};
 

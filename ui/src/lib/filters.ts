@@ -30,7 +30,7 @@ export interface Filters {
 export const noFilters: Filters = { text: "", profiles: [], kind: "", region: "", state: "", integration: "" };
 
 export function roleArn(session: SessionView): string | null {
-  return session.kind.type === "role" ? session.kind.role_arn : null;
+  return session.kind.type === "role" || session.kind.type === "saml" ? session.kind.role_arn : null;
 }
 
 /** The fields the search box reads, in the order rolehop-core's `SessionFilter` reads them. */

@@ -75,6 +75,7 @@ const failureWords: Record<Exclude<FailureCode["type"], "Aws">, string> = {
   StsError: "AWS STS failed",
   Interrupted: "The start was interrupted",
   SsoLoginRequired: "Log in to IAM Identity Center again",
+  SamlSignInRequired: "Sign in at the identity provider again",
 };
 
 /** AWS error codes a person meets often, in words. */

@@ -10,12 +10,14 @@ use rolehop_core::filter::SessionFilter;
 use rolehop_core::model::{SessionState, SessionTag};
 use rolehop_core::validate;
 use rolehop_core::{
-    Engine, EngineError, NewIamUser, NewRole, SessionChanges, SessionView, StartOptions,
+    Engine, EngineError, NewIamUser, NewRole, NewSamlRole, SessionChanges, SessionView,
+    StartOptions,
 };
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
+use crate::failure::{Failure, input_error};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
 
@@ -28,11 +30,22 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             session,
             mfa_code,
             take_over,
+            assertion_file,
         } => {
             let session =
                 named_or_picked(engine, session, "rolehop session start [OPTIONS] <SESSION>")
                     .await?;
-            start(engine, &session, mfa_code, take_over).await
+            let saml_assertion = assertion_file.as_deref().map(read_assertion).transpose()?;
+            start(
+                engine,
+                &session,
+                StartOptions {
+                    mfa_code: mfa_code.map(|c| Zeroizing::new(c.trim().to_owned())),
+                    take_over,
+                    saml_assertion,
+                },
+            )
+            .await
         }
         SessionCommand::Stop { session } => {
             let view = engine.stop(&session).await?;
@@ -111,6 +124,20 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                 .await?;
             Ok(added(&view))
         }
+        AddSession::Saml(a) => {
+            let view = engine
+                .add_saml_role(NewSamlRole {
+                    name: a.name,
+                    profile: a.profile,
+                    region: a.region,
+                    idp_url: a.idp_url,
+                    role_arn: a.role_arn,
+                    principal_arn: a.principal_arn,
+                    duration: a.duration,
+                })
+                .await?;
+            Ok(added(&view))
+        }
         AddSession::SsoRole(a) => {
             let view = engine
                 .add_sso_role(NewSsoRole {
@@ -126,6 +153,29 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
             Ok(added(&view))
         }
     }
+}
+
+/// The SAML response of `--assertion-file FILE` (`-`: standard input), at most a little
+/// over what AWS accepts; the engine reads and checks it.
+pub fn read_assertion(path: &std::path::Path) -> Result<Zeroizing<String>, Failure> {
+    use std::io::Read;
+    const LIMIT: u64 = 200_000;
+    let what = if path == std::path::Path::new("-") {
+        "the SAML response from standard input".to_owned()
+    } else {
+        format!("the SAML response file {}", path.display())
+    };
+    let mut text = Zeroizing::new(String::new());
+    let read = if path == std::path::Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(LIMIT)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(LIMIT).read_to_string(&mut text))
+    };
+    read.map_err(|e| input_error(&what, e))?;
+    Ok(text)
 }
 
 /// `--tag KEY=VALUE`s as session tags; a tag without `=` is refused naming `tags`.
@@ -221,21 +271,8 @@ async fn list(engine: &Engine, args: ListArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn start(
-    engine: &Engine,
-    session: &str,
-    mfa_code: Option<String>,
-    take_over: bool,
-) -> Outcome {
-    let view = engine
-        .start(
-            session,
-            StartOptions {
-                mfa_code: mfa_code.map(|c| Zeroizing::new(c.trim().to_owned())),
-                take_over,
-            },
-        )
-        .await?;
+async fn start(engine: &Engine, session: &str, opts: StartOptions) -> Outcome {
+    let view = engine.start(session, opts).await?;
     match view.state {
         SessionState::Active { expires_at } => println!(
             "started '{}': profile '{}' has its credentials until {} (in {})",

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use crate::credentials::Credentials;
 use crate::error::EngineError;
 use crate::model::{
-    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
+    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, SamlRole, Session, SessionId,
     SessionKind, SessionTag,
 };
 use crate::validate::{self, ValidationError};
@@ -46,6 +46,21 @@ pub struct NewRole {
     pub transitive_tag_keys: Vec<String>,
 }
 
+/// A new federated (SAML) role session.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct NewSamlRole {
+    pub name: String,
+    pub profile: String,
+    pub region: Option<String>,
+    /// The identity provider's IdP-initiated sign-in URL for the AWS app.
+    pub idp_url: String,
+    pub role_arn: String,
+    /// The SAML provider's ARN in IAM.
+    pub principal_arn: String,
+    pub duration: Option<u32>,
+}
+
 /// An IAM user's long-lived keys, as entered. Goes to the keychain and nowhere else.
 #[derive(Clone)]
 pub struct AccessKeys {
@@ -66,6 +81,9 @@ pub struct StartOptions {
     pub mfa_code: Option<Zeroizing<String>>,
     /// Replace a profile section the user wrote themselves, until the session stops.
     pub take_over: bool,
+    /// A SAML response (base64, as an identity provider posts it to AWS) for a
+    /// federated session, or a role chained from one (`--assertion-file`).
+    pub saml_assertion: Option<Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for StartOptions {
@@ -74,6 +92,10 @@ impl std::fmt::Debug for StartOptions {
         f.debug_struct("StartOptions")
             .field("mfa_code", &self.mfa_code.as_ref().map(|_| "<redacted>"))
             .field("take_over", &self.take_over)
+            .field(
+                "saml_assertion",
+                &self.saml_assertion.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -141,6 +163,24 @@ impl NewRole {
     }
 }
 
+impl NewSamlRole {
+    /// The session this spec describes, under `id` (the workspace checks its fields).
+    pub(crate) fn session(&self, id: SessionId) -> Result<Session, EngineError> {
+        Ok(Session {
+            id,
+            name: self.name.clone(),
+            profile: ProfileName::parse(&self.profile)?,
+            region: non_empty(&self.region),
+            kind: SessionKind::Saml(SamlRole {
+                idp_url: self.idp_url.trim().to_owned(),
+                role_arn: self.role_arn.trim().to_owned(),
+                principal_arn: self.principal_arn.trim().to_owned(),
+                duration: self.duration,
+            }),
+        })
+    }
+}
+
 impl AccessKeys {
     /// Checks the keys and gives the keychain's form of them.
     pub(crate) fn sealed(&self) -> Result<Zeroizing<String>, EngineError> {
@@ -167,9 +207,11 @@ mod tests {
         let opts = StartOptions {
             mfa_code: Some(Zeroizing::new("493817".into())),
             take_over: true,
+            saml_assertion: Some(Zeroizing::new("PHNhbWxwOlJlc3BvbnNl".into())),
         };
         let printed = format!("{opts:?} {opts:#?}");
         assert!(!printed.contains("493817"), "{printed}");
+        assert!(!printed.contains("PHNhbWxw"), "{printed}");
         assert!(printed.contains("<redacted>") && printed.contains("take_over"));
     }
 

@@ -28,8 +28,9 @@ use crate::model::{
     Failure, FailureCode, Session, SessionId, SessionKind, SessionState, SessionView,
 };
 use crate::reference::SessionRef;
+use crate::saml::SamlResponse;
 use crate::trust::inspect::explain_failure;
-use crate::validate;
+use crate::validate::{self, ValidationError};
 use crate::workspace::{StoredSession, Workspace};
 
 use super::{ClickAction, Engine, Forget, StartOptions};
@@ -145,6 +146,11 @@ impl Engine {
         if let Some(code) = &opts.mfa_code {
             validate::mfa_code("mfa_code", code)?;
         }
+        // A SAML response is read and checked before anything changes.
+        let saml = match &opts.saml_assertion {
+            Some(posted) => Some(Arc::new(self.saml_response_for(&selector, posted).await?)),
+            None => None,
+        };
         let early = self.early_read_ahead(&selector);
         match self.begin(&selector, false, early).await? {
             Begun::Stopped(view, _) => Ok(*view),
@@ -153,8 +159,36 @@ impl Engine {
                 id,
                 token,
                 ahead,
-            } => self.finish_start(&ws, id, token, ahead, opts).await,
+            } => self.finish_start(&ws, id, token, ahead, opts, saml).await,
         }
+    }
+
+    /// Reads `posted` (a base64 SAML response) for a start of `selector`, which must
+    /// be a federated session or a role chained from one, and checks that it grants
+    /// that federated session's role through its provider now. Every refusal names
+    /// the field `assertion`, and says what is wrong.
+    async fn saml_response_for(
+        &self,
+        selector: &SessionRef,
+        posted: &str,
+    ) -> Result<SamlResponse, EngineError> {
+        let ws = self.workspace().await?;
+        let stored = ws.find(selector)?;
+        let root = ws.chain(stored.session.id).first().map(|s| s.kind.clone());
+        let Some(SessionKind::Saml(role)) = root else {
+            return Err(ValidationError::new(
+                "assertion",
+                format!(
+                    "session '{}' is not federated: a SAML response starts only a federated \
+                     (saml) session or a role chained from one",
+                    stored.session.name
+                ),
+            )
+            .into());
+        };
+        let response = SamlResponse::parse(posted)?;
+        response.check_for(&role.role_arn, &role.principal_arn, Utc::now())?;
+        Ok(response)
     }
 
     /// Toggles a session, the same for every caller (window, tray, CLI): an active or
@@ -175,7 +209,7 @@ impl Engine {
                 token,
                 ahead,
             } => {
-                self.finish_start(&ws, id, token, ahead, StartOptions::default())
+                self.finish_start(&ws, id, token, ahead, StartOptions::default(), None)
                     .await
             }
         }
@@ -266,9 +300,16 @@ impl Engine {
         token: Uuid,
         ahead: tokio::task::JoinHandle<ReadAhead>,
         opts: StartOptions,
+        saml: Option<Arc<SamlResponse>>,
     ) -> Result<SessionView, EngineError> {
         let target = ws.get(id).expect("claimed").session.clone();
-        let options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
+        let mut options = self.resolve_options(ws, &target, self.prompt_for(opts.mfa_code));
+        if saml.is_some() {
+            // A new SAML response means new credentials for the federated hop: a
+            // start with one never reuses the hop's cached credentials.
+            options.refresh = ws.chain(id).first().map(|root| root.id);
+            options.saml = saml;
+        }
         let ahead = ahead.await.expect("read-ahead task");
         let resolved = match self
             .resolver
@@ -673,6 +714,7 @@ impl Engine {
             for_session: target.name.clone(),
             refresh: None,
             min_validity: ws.settings.rotation_margin(),
+            saml: None,
         }
     }
 

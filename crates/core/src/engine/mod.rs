@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 pub use self::builder::{EngineBuilder, RunningEngine};
 pub use self::click::ClickAction;
 pub(crate) use self::forget::Forget;
-pub use self::inputs::{AccessKeys, NewIamUser, NewRole, StartOptions};
+pub use self::inputs::{AccessKeys, NewIamUser, NewRole, NewSamlRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;
 pub(crate) use self::signer::SignedWith;
 pub use self::sso::{NewSsoRole, PendingLogin};

@@ -6,10 +6,11 @@ use crate::chain::access_keys_account;
 use crate::changes::SessionChanges;
 use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
-use crate::model::{SessionId, SessionKind, SessionState};
+use crate::model::{Session, SessionId, SessionKind, SessionState};
 use crate::reference::SessionRef;
+use crate::workspace::Workspace;
 
-use super::{AccessKeys, Engine, Forget, NewIamUser, NewRole};
+use super::{AccessKeys, Engine, Forget, NewIamUser, NewRole, NewSamlRole};
 use crate::model::SessionView;
 
 impl Engine {
@@ -44,9 +45,26 @@ impl Engine {
 
     /// Adds a role chained from `spec.parent` (any kind, any depth).
     pub async fn add_role(&self, spec: NewRole) -> Result<SessionView, EngineError> {
+        self.add_built(move |ws| spec.session(ws, SessionId::new()))
+            .await
+    }
+
+    /// Adds a federated (SAML) role session; its fields are checked, each error naming
+    /// its field, and nothing is added on a refusal.
+    pub async fn add_saml_role(&self, spec: NewSamlRole) -> Result<SessionView, EngineError> {
+        self.add_built(move |_| spec.session(SessionId::new()))
+            .await
+    }
+
+    /// Adds the session `build` makes from the locked workspace, under the workspace's
+    /// rules, and says the workspace changed.
+    async fn add_built(
+        &self,
+        build: impl FnOnce(&Workspace) -> Result<Session, EngineError> + Send + 'static,
+    ) -> Result<SessionView, EngineError> {
         let view = self
             .update(move |ws| {
-                let session = spec.session(ws, SessionId::new())?;
+                let session = build(ws)?;
                 let id = session.id;
                 ws.add_session(session)?;
                 Ok(ws.view(ws.get(id).expect("just added")))

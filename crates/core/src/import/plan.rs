@@ -634,7 +634,7 @@ impl<'a> Planner<'a> {
                     root.name, root.name
                 ),
             }),
-            SessionKind::Role(_) | SessionKind::SsoRole(_) => None,
+            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => None,
         }
     }
 }

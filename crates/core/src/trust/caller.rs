@@ -141,7 +141,7 @@ pub async fn learn(
                 }
             }
         }
-        SessionKind::Role(_) => caller
+        SessionKind::Role(_) | SessionKind::Saml(_) => caller
             .arn
             .as_deref()
             .and_then(|arn| arn.rsplit('/').next())

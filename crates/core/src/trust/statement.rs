@@ -85,6 +85,16 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
         // The portal's role is `AWSReservedSSO_<permission set>_<suffix>`, whose suffix
         // only AWS knows: `trust check` asks GetCallerIdentity for it (`caller.rs`).
         SessionKind::SsoRole(sso) => Caller::sso_role(parent.id, &parent.name, &sso.account_id),
+        // Its session name is the provider's `RoleSessionName`, known only from the
+        // SAML response of each sign-in: the session ARN is left unknown.
+        SessionKind::Saml(role) => Caller {
+            id: parent.id,
+            session: parent.name.clone(),
+            kind: CallerKind::Role,
+            arn: Some(role.role_arn.clone()),
+            account_id: role.account_id().map(str::to_owned),
+            session_arn: None,
+        },
     }
 }
 

@@ -26,6 +26,8 @@ pub enum IamResource {
     Role,
     User,
     MfaDevice,
+    /// An IAM identity provider for SAML 2.0 (`saml-provider/NAME`).
+    SamlProvider,
 }
 
 impl IamResource {
@@ -34,6 +36,7 @@ impl IamResource {
             Self::Role => "role/",
             Self::User => "user/",
             Self::MfaDevice => "mfa/",
+            Self::SamlProvider => "saml-provider/",
         }
     }
 
@@ -42,6 +45,7 @@ impl IamResource {
             Self::Role => "arn:aws:iam::123456789012:role/Name",
             Self::User => "arn:aws:iam::123456789012:user/name",
             Self::MfaDevice => "arn:aws:iam::123456789012:mfa/device",
+            Self::SamlProvider => "arn:aws:iam::123456789012:saml-provider/Okta",
         }
     }
 
@@ -50,6 +54,7 @@ impl IamResource {
             Self::Role => "role",
             Self::User => "user",
             Self::MfaDevice => "MFA device",
+            Self::SamlProvider => "SAML provider",
         }
     }
 
@@ -58,6 +63,7 @@ impl IamResource {
         match self {
             Self::Role | Self::User => 64,
             Self::MfaDevice => 226,
+            Self::SamlProvider => 128,
         }
     }
 
@@ -66,6 +72,7 @@ impl IamResource {
             Self::Role => "a role ARN (resource 'role/NAME')",
             Self::User => "a user ARN (resource 'user/NAME')",
             Self::MfaDevice => "an MFA device ARN (resource 'mfa/NAME')",
+            Self::SamlProvider => "a SAML provider ARN (resource 'saml-provider/NAME')",
         }
     }
 }

@@ -1,0 +1,7 @@
+//! Federated roles through a SAML 2.0 identity provider: reading the SAML response the
+//! provider posts to AWS ([`response`]); the chain's provider that turns it into
+//! credentials with `AssumeRoleWithSAML` lives with the other hops in `chain.rs`.
+
+pub mod response;
+
+pub use response::{RolePair, SamlResponse};
