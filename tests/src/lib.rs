@@ -5,6 +5,8 @@
 //! for the keychain, and the AWS CLI and boto3 as consumers of the files Rolehop writes.
 //! The one exception is IAM Identity Center, which no emulator serves: its stand-in
 //! ([`sso_portal`]) is proven against boto3's own clients and mints real moto credentials.
+//! SAML federation has a real identity provider (pysaml2's, [`saml_idp`]) and a layer
+//! before moto's STS that checks its assertions as IAM does.
 //! Each peer is started per test, on resources picked at run time (a free port, a fresh
 //! temporary directory), and killed and reaped when its handle is dropped, so suites
 //! can run in parallel under cargo-nextest without seeing each other.
@@ -40,6 +42,7 @@ pub mod keyring;
 pub mod moto;
 mod peers;
 pub mod python;
+pub mod saml_idp;
 pub mod sso_portal;
 pub mod trap;
 pub mod tray_host;
@@ -51,6 +54,7 @@ pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};
 pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
+pub use saml_idp::SamlIdp;
 pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;
 pub use tray_host::TrayHost;

@@ -441,6 +441,7 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
                 StartOptions {
                     mfa_code: Some(Zeroizing::new("12a456".into())),
                     take_over: false,
+                    saml_assertion: None,
                 },
             )
             .await
@@ -454,6 +455,7 @@ fn cancelled_and_unanswered_mfa_prompts_fail_the_start_cleanly() {
                 StartOptions {
                     mfa_code: Some(Zeroizing::new("123456".into())),
                     take_over: false,
+                    saml_assertion: None,
                 },
             )
             .await

@@ -35,6 +35,7 @@ mod cli_picker;
 mod cli_race;
 mod cli_refusals;
 mod cli_rotate_keys;
+mod cli_saml;
 mod cli_security;
 mod cli_server;
 mod cli_sso;
@@ -61,6 +62,7 @@ mod peers_smoke;
 mod policy_lint;
 /// About two minutes; `.config/nextest.toml` gives it a longer timeout.
 mod rotation_soak;
+mod saml_peer;
 mod sandbox_stop;
 mod service_faults;
 mod session_token_rules;
