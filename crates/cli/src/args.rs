@@ -98,11 +98,30 @@ pub enum Command {
     /// role you are assigned.
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// SAML federation: what a SAML response grants.
+    #[command(subcommand)]
+    Saml(SamlCommand),
     /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`):
     /// it completes commands, flags, and session, profile and region names.
     Completions {
         /// The shell to complete for.
         shell: Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamlCommand {
+    /// List the role and SAML provider pairs a SAML response grants (the Role
+    /// attribute, either order), with its RoleSessionName, SessionDuration and expiry.
+    /// The response is read and checked, never stored; nothing is asked of AWS.
+    Roles {
+        /// The SAML response (base64, as posted to AWS): a file, or `-` for standard
+        /// input.
+        #[arg(long, value_name = "FILE|-")]
+        assertion_file: std::path::PathBuf,
+        /// Print JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -65,6 +65,7 @@ async fn run(command: Command) -> Outcome {
         Command::Exec(_)
         | Command::CredentialProcess { .. }
         | Command::Trust(_)
+        | Command::Saml(_)
         | Command::Serve(_)
         | Command::Console(_) => Files::Untouched,
         _ => Files::Deliver,
@@ -118,6 +119,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
         Command::Trust(c) => commands::trust::run(engine, c).await,
         Command::Org(c) => commands::org::run(engine, c).await,
         Command::Sso(c) => commands::sso::run(engine, c).await,
+        Command::Saml(c) => commands::saml::run(c),
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }

@@ -261,6 +261,38 @@ fn part6_each_bad_assertion_is_refused_naming_the_fault_and_changes_nothing() {
     assert_eq!(idp.sts_decisions(), ["refuse InvalidIdentityToken"]);
 }
 
+#[test]
+fn part3_saml_roles_lists_every_pair_the_provider_grants_in_either_order() {
+    let (world, idp) = federated();
+    idp.configure(json!({ "session_duration": 1800 })).unwrap();
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = assertion_file(&world, &assertion);
+    let listed = world
+        .rolehop(&["saml", "roles", "--assertion-file", &file, "--json"])
+        .ok()
+        .json();
+    let pairs: Vec<(String, String)> = listed["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["account_id"], "123456789012");
+            (
+                r["role_arn"].as_str().unwrap().to_owned(),
+                r["principal_arn"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        ["Admin", "ReadOnly", "Billing"].map(|r| (role_arn(r), PROVIDER_ARN.to_owned()))
+    );
+    assert_eq!(listed["role_session_name"], "alice@example.test");
+    assert_eq!(listed["session_duration"], 1800);
+    // Nothing was asked of STS.
+    assert!(idp.sts_decisions().is_empty());
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();

@@ -8,6 +8,7 @@ pub mod import;
 pub mod keys;
 pub mod org;
 pub mod profile;
+pub mod saml;
 pub mod serve;
 pub mod session;
 pub mod settings;

@@ -16,8 +16,8 @@ use rolehop_core::{
 use zeroize::Zeroizing;
 
 use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
+use crate::commands::saml::read_assertion;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
-use crate::failure::{Failure, input_error};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
 
@@ -153,29 +153,6 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
             Ok(added(&view))
         }
     }
-}
-
-/// The SAML response of `--assertion-file FILE` (`-`: standard input), at most a little
-/// over what AWS accepts; the engine reads and checks it.
-pub fn read_assertion(path: &std::path::Path) -> Result<Zeroizing<String>, Failure> {
-    use std::io::Read;
-    const LIMIT: u64 = 200_000;
-    let what = if path == std::path::Path::new("-") {
-        "the SAML response from standard input".to_owned()
-    } else {
-        format!("the SAML response file {}", path.display())
-    };
-    let mut text = Zeroizing::new(String::new());
-    let read = if path == std::path::Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .take(LIMIT)
-            .read_to_string(&mut text)
-    } else {
-        std::fs::File::open(path).and_then(|f| f.take(LIMIT).read_to_string(&mut text))
-    };
-    read.map_err(|e| input_error(&what, e))?;
-    Ok(text)
 }
 
 /// `--tag KEY=VALUE`s as session tags; a tag without `=` is refused naming `tags`.
