@@ -161,6 +161,47 @@ fn part4_assertion_file_from_the_idp_starts_the_role_the_aws_cli_acts_as_it_and_
 }
 
 #[test]
+fn part4_credential_process_mode_exec_and_the_container_endpoint_act_as_the_federated_role() {
+    let (world, idp) = federated();
+    world
+        .rolehop(&["settings", "set", "delivery-mode", "credential-process"])
+        .ok();
+    let file = assertion_file(&world, &idp.sign_in(USER, PASSWORD).unwrap());
+    world
+        .rolehop(&["session", "start", "corp", "--assertion-file", &file])
+        .ok();
+    let config = world.peers.home().read_aws_config().unwrap();
+    assert!(config.contains("credential_process"), "{config}");
+    let credentials =
+        std::fs::read_to_string(world.peers.home().aws_credentials_file()).unwrap_or_default();
+    assert!(!credentials.contains("aws_session_token"), "{credentials}");
+    let admin = assumed("123456789012", "Admin", "alice@example.test");
+    // The AWS CLI runs `rolehop credential-process corp`, which answers from the cache.
+    assert_eq!(world.caller_arn("corp").unwrap(), admin);
+    let identity = [
+        "aws",
+        "sts",
+        "get-caller-identity",
+        "--query",
+        "Arn",
+        "--output",
+        "text",
+    ];
+    let exec: Vec<&str> = ["exec", "corp", "--"].into_iter().chain(identity).collect();
+    assert_eq!(world.rolehop(&exec).ok().stdout.trim(), admin);
+    let server: Vec<&str> = ["exec", "--server", "corp", "--"]
+        .into_iter()
+        .chain(identity)
+        .collect();
+    assert_eq!(world.rolehop(&server).ok().stdout.trim(), admin);
+    // One sign-in served them all.
+    assert_eq!(
+        idp.sts_decisions(),
+        [format!("accept {}", role_arn("Admin"))]
+    );
+}
+
+#[test]
 fn part5_assertion_from_standard_input_starts_the_second_role_of_the_assertion() {
     let (world, idp) = federated();
     add_saml(&world, &idp, "corp-readonly", &role_arn("ReadOnly")).ok();
