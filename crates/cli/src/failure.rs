@@ -124,8 +124,8 @@ fn saml_hint() -> &'static str {
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
     if display {
-        "; the command line opens no login window: sign in from the desktop app, or pass \
-         --assertion-file FILE (or - for standard input)"
+        "; the command line opens no login window: pass --assertion-file FILE (or - for \
+         standard input)"
     } else {
         "; there is no display here for a login window (DISPLAY and WAYLAND_DISPLAY are \
          unset) and no SAML response was given: pass --assertion-file FILE (or - for \

@@ -918,8 +918,8 @@ impl SamlRoleProvider {
         };
         let Some(response) = opts.saml.as_deref() else {
             return Err(err(format!(
-                "needs a sign-in at its identity provider ({}): start it in the Rolehop app, \
-                 or give the SAML response with `rolehop session start {} --assertion-file FILE`",
+                "needs a SAML response from its identity provider ({}): sign in there and \
+                 give the response with `rolehop session start {} --assertion-file FILE`",
                 self.role.idp_url, self.session.name
             )));
         };
