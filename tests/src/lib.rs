@@ -43,6 +43,7 @@ pub mod python;
 pub mod sso_portal;
 pub mod trap;
 pub mod tray_host;
+pub mod update_server;
 mod wait;
 
 pub use error::{PeerError, Result};
@@ -54,3 +55,4 @@ pub use python::{aws_cli, peers_venv, python, venv_bin};
 pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;
 pub use tray_host::TrayHost;
+pub use update_server::{UpdateKey, UpdateServer};
