@@ -5,7 +5,8 @@
 //! engine's prompt, [`tray`] is the system tray. Every rule lives in the core.
 //!
 //! The modules form layers, each importing only those below it: [`ui_channel`] (the
-//! web view's end of the event stream) and [`tray_host`] at the bottom, then
+//! web view's end of the event stream), [`tray_host`] and [`updates`] (the update
+//! check, without the `updater` feature a stub) at the bottom, then
 //! [`prompt`], then [`shell`] (the state commands share), then [`tray`] and [`window`]
 //! (close and quit), with [`relay`] and [`commands`] on top.
 

@@ -281,6 +281,159 @@ async fn part4_the_setting_off_sends_no_request_even_on_demand() -> TestResult {
     .await
 }
 
+/// A real `.deb` of version [`NEWER`] (`dpkg-deb --build`), holding one file.
+fn tiny_deb(dir: &std::path::Path) -> TestResult<Vec<u8>> {
+    let root = dir.join("pkg");
+    std::fs::create_dir_all(root.join("DEBIAN"))?;
+    std::fs::create_dir_all(root.join("usr/share/doc/rolehop-update-test"))?;
+    std::fs::write(
+        root.join("usr/share/doc/rolehop-update-test/README"),
+        "the update a test installs\n",
+    )?;
+    std::fs::write(
+        root.join("DEBIAN/control"),
+        format!(
+            "Package: rolehop-update-test\nVersion: {NEWER}\nArchitecture: all\n\
+             Maintainer: Rolehop tests <tests@example.invalid>\n\
+             Description: the update a test installs\n"
+        ),
+    )?;
+    let deb = dir.join("update.deb");
+    let out = std::process::Command::new("dpkg-deb")
+        .args(["--root-owner-group", "--build"])
+        .arg(&root)
+        .arg(&deb)
+        .output()?;
+    ensure(
+        out.status.success(),
+        format!("dpkg-deb: {}", String::from_utf8_lossy(&out.stderr)),
+    )?;
+    Ok(std::fs::read(deb)?)
+}
+
+/// The bundler records the package format in the binary it packages by rewriting a
+/// marker in place (`tauri_utils::platform::bundle_type`); this does the same to a copy
+/// of cargo's build, as `tauri bundle --bundles deb` would.
+fn as_packaged_deb(app: &std::path::Path, copy: &std::path::Path) -> TestResult {
+    const UNKNOWN: &[u8] = b"__TAURI_BUNDLE_TYPE_VAR_UNK";
+    const DEB: &[u8] = b"__TAURI_BUNDLE_TYPE_VAR_DEB";
+    let mut bytes = std::fs::read(app)?;
+    let at = bytes
+        .windows(UNKNOWN.len())
+        .position(|w| w == UNKNOWN)
+        .ok_or("the app holds no bundle type marker")?;
+    bytes[at..at + DEB.len()].copy_from_slice(DEB);
+    std::fs::write(copy, bytes)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(copy, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+/// Installing in place, as the app from a `.deb` does: the plugin writes the verified
+/// package to a temporary file and runs `pkexec dpkg -i` on it. `pkexec` here is a
+/// stand-in first on the app's PATH that records what it was asked to run and the
+/// package it was given, and runs nothing (a fake for what no test peer can give:
+/// privilege escalation; a real `dpkg -i` as root would install onto this machine).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part4_from_a_deb_install_hands_the_verified_package_to_dpkg_through_pkexec() -> TestResult
+{
+    let world = World::start();
+    let dir = tempfile::tempdir()?;
+    let package = tiny_deb(dir.path())?;
+    let key = UpdateKey::generate()?;
+    let server = UpdateServer::start()?;
+    let path = server.serve(PACKAGE, &package)?;
+    let signature = key.sign(&path, NEWER)?;
+    server.offer(NEWER, NOTES, PACKAGE, &signature)?;
+
+    let app = dir.path().join("rolehop-desktop");
+    as_packaged_deb(&desktop::app_binary(), &app)?;
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin)?;
+    let record = dir.path().join("pkexec");
+    std::fs::write(
+        bin.join("pkexec"),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{0}.args'\ncp \"$3\" '{0}.package'\nexit 0\n",
+            record.display()
+        ),
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("pkexec"), std::fs::Permissions::from_mode(0o755))?;
+    let path_var = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let endpoint = server.url("latest.json");
+    let pubkey = key.public()?;
+    let desktop = Desktop::launch_binary(
+        "update-deb-install",
+        &world.peers,
+        &[
+            ("ROLEHOP_UPDATE_ENDPOINT", endpoint.as_str()),
+            ("ROLEHOP_UPDATE_PUBKEY", pubkey.as_str()),
+            ("PATH", path_var.as_str()),
+        ],
+        &app,
+    )
+    .await?;
+    desktop
+        .run(async |app: &Desktop| {
+            app.wait_text("[data-update='available']", |t| t.contains(NEWER))
+                .await?;
+            ensure(
+                app.all("[data-update-url]").await?.is_empty(),
+                "a download link for an app from a .deb",
+            )?;
+            app.click("button[name='install-update']").await?;
+            let said = app
+                .wait_text("[data-update='installed']", |t| t.contains(NEWER))
+                .await?;
+            ensure(said.contains("installed"), format!("banner: {said}"))?;
+            Ok(())
+        })
+        .await?;
+    let args = std::fs::read_to_string(dir.path().join("pkexec.args"))?;
+    let args: Vec<&str> = args.lines().collect();
+    ensure(
+        args.len() == 3 && args[..2] == ["dpkg", "-i"] && args[2].ends_with(".deb"),
+        format!("pkexec ran: {args:?}"),
+    )?;
+    ensure(
+        std::fs::read(dir.path().join("pkexec.package"))? == package,
+        "the package given to dpkg is not the one signed",
+    )
+}
+
+/// The build switch: an app built without the cargo feature `updater` (`cargo xtask
+/// bundle --no-updater`, which runs this test on the app it built, named by
+/// `ROLEHOP_DESKTOP_BIN`) asks nothing, at launch or when asked, and says updates come
+/// from the distribution.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs an app built without the updater: cargo xtask bundle --no-updater --check"]
+async fn part4_a_build_without_the_updater_asks_nothing() -> TestResult {
+    let world = World::start();
+    let key = UpdateKey::generate()?;
+    let server = server_offering(&key, NEWER, false)?;
+    let app = launch("update-not-built", &world, &server, &key).await?;
+    app.run(async |app: &Desktop| {
+        let said = answer(app).await?;
+        ensure(said == "not-in-this-build", format!("answer: {said}"))?;
+        app.click("button[name='settings']").await?;
+        app.click("button[name='check-updates']").await?;
+        let said = app
+            .wait_text("[data-update-result]", |t| !t.is_empty())
+            .await?;
+        ensure(said.contains("distribution"), format!("settings: {said}"))?;
+        ensure(
+            server.requests().is_empty(),
+            format!("requests: {:?}", server.requests()),
+        )
+    })
+    .await
+}
+
 /// The CLI's side of the setting: `settings set|unset check-for-updates`, a bad value
 /// refused naming the field and changing nothing.
 #[test]
