@@ -5,7 +5,8 @@
 //! engine's prompt, [`tray`] is the system tray. Every rule lives in the core.
 //!
 //! The modules form layers, each importing only those below it: [`ui_channel`] (the
-//! web view's end of the event stream) and [`tray_host`] at the bottom, then
+//! web view's end of the event stream), [`tray_host`] and [`updates`] (the update
+//! check, without the `updater` feature a stub) at the bottom, then
 //! [`prompt`], then [`shell`] (the state commands share), then [`tray`] and [`window`]
 //! (close and quit), with [`relay`] and [`commands`] on top.
 
@@ -20,6 +21,7 @@ pub mod sso_login;
 pub mod tray;
 pub mod tray_host;
 pub mod ui_channel;
+pub mod updates;
 pub mod window;
 
 use std::sync::Arc;
@@ -64,7 +66,12 @@ pub fn run() -> anyhow::Result<()> {
     limit_malloc_arenas();
     web_view_without_jit();
     logging::install();
-    tauri::Builder::default()
+    let builder = tauri::Builder::default();
+    // The update manifest's reader and signature check (see `updates.rs`); not in a
+    // build for distributions that update their packages themselves.
+    #[cfg(feature = "updater")]
+    let builder = builder.plugin(updates::plugin());
+    builder
         // First, so a second launch only focuses the running app.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             show_main_window(app)
@@ -111,6 +118,7 @@ pub fn run() -> anyhow::Result<()> {
             );
             app.manage(Shell { engine, prompt, ui });
             app.manage(sso_login::SsoLogins::default());
+            app.manage(updates::Updates::default());
             tray::create(app.handle())?;
             // The tray lists the sessions from launch, not from the first change.
             tray::refresh(app.handle(), &workspace.sessions);

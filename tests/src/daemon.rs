@@ -1,10 +1,13 @@
 //! A child process that lives exactly as long as its handle.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use crate::error::{PeerError, Result};
+use crate::wait::{self, Probe};
 
 /// A spawned peer process, killed and reaped on drop so that no test leaves a daemon
 /// behind. Its stdout and stderr go to a log file that error messages quote.
@@ -77,6 +80,39 @@ impl Daemon {
 }
 
 impl Daemon {
+    /// For a peer that binds port 0 and prints `listening on HOST:PORT` to its log: the
+    /// address it got (no race for a port), once `health` (`METHOD /path`) answers 200.
+    pub(crate) fn wait_listening(
+        &mut self,
+        timeout: Duration,
+        health: (&str, &str),
+    ) -> Result<SocketAddr> {
+        let (method, path) = health;
+        wait::until(timeout, Duration::from_millis(50), || {
+            if let Some(exited) = self.exited() {
+                return Probe::Failed(exited);
+            }
+            let text = fs::read_to_string(&self.log).unwrap_or_default();
+            let Some(addr) = text
+                .lines()
+                .find_map(|line| line.strip_prefix("listening on "))
+                .and_then(|a| a.trim().parse::<SocketAddr>().ok())
+            else {
+                return Probe::NotYet("no 'listening on' line yet".into());
+            };
+            match crate::http::request(addr, method, path, None) {
+                Ok(response) if response.status == 200 => Probe::Ready(addr),
+                Ok(response) => Probe::NotYet(format!("health answered {}", response.status)),
+                Err(e) => Probe::NotYet(format!("health: {e}")),
+            }
+        })
+        .map_err(|why| PeerError::NotReady {
+            peer: self.name,
+            waited: timeout,
+            detail: format!("{why}; log:\n{}", self.log_text()),
+        })
+    }
+
     /// Kills (SIGKILL) and reaps the process now; dropping it later does nothing more.
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();

@@ -46,6 +46,7 @@ pub mod saml_idp;
 pub mod sso_portal;
 pub mod trap;
 pub mod tray_host;
+pub mod update_server;
 mod wait;
 
 pub use error::{PeerError, Result};
@@ -58,3 +59,4 @@ pub use saml_idp::SamlIdp;
 pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
 pub use trap::ConnectionTrap;
 pub use tray_host::TrayHost;
+pub use update_server::{UpdateKey, UpdateServer};

@@ -37,7 +37,6 @@ use crate::error::{PeerError, Result};
 use crate::http;
 use crate::moto::MotoServer;
 use crate::python::{clean_command, venv_bin};
-use crate::wait::{self, Probe};
 
 /// A start URL for integrations that use the stand-in. It accepts any start URL; this
 /// one only has the shape of a real one (https, an `awsapps.com` portal).
@@ -197,30 +196,7 @@ impl SsoPortal {
             .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key);
         let mut daemon = Daemon::spawn("sso_portal.py", &mut command, &log)?;
 
-        // The stand-in binds port 0 and prints the port it got: no race for a port.
-        let addr = wait::until(START_TIMEOUT, Duration::from_millis(50), || {
-            if let Some(exited) = daemon.exited() {
-                return Probe::Failed(exited);
-            }
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let Some(addr) = text
-                .lines()
-                .find_map(|line| line.strip_prefix("listening on "))
-                .and_then(|a| a.trim().parse::<SocketAddr>().ok())
-            else {
-                return Probe::NotYet("no 'listening on' line yet".into());
-            };
-            match http::request(addr, "POST", "/_stand_in/health", None) {
-                Ok(response) if response.status == 200 => Probe::Ready(addr),
-                Ok(response) => Probe::NotYet(format!("health answered {}", response.status)),
-                Err(e) => Probe::NotYet(format!("health: {e}")),
-            }
-        })
-        .map_err(|why| PeerError::NotReady {
-            peer: "sso_portal.py",
-            waited: START_TIMEOUT,
-            detail: format!("{why}; log:\n{}", daemon.log_text()),
-        })?;
+        let addr = daemon.wait_listening(START_TIMEOUT, ("POST", "/_stand_in/health"))?;
         Ok(Self {
             daemon,
             addr,

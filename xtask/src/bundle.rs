@@ -25,6 +25,13 @@
 //! run there, then purged; the `.rpm`'s dependencies checked against the `.deb`'s and
 //! installed with `rpm -i --root --nodeps` into an empty root. Installing needs root.
 //! With `--debug`, only `package::clean_root` (the other holds release figures).
+//!
+//! `--no-updater` builds the app without the cargo feature `updater` (for distributions
+//! that update their packages themselves): no update check, no update server named.
+//! Every bundle checks the packaged app holds the updater, or not, as asked (the
+//! plugin's user agent in the binary); with `--check` too, the ignored window test
+//! `desktop_updates::part4_a_build_without_the_updater_asks_nothing` runs that app
+//! against an update server that records every request, and none may reach it.
 //! The release package is not part of CI: its build alone takes about ten minutes of
 //! both cores; the launch profile (about 100 s) and the app's second link add 5 to 10
 //! more. CI (`cargo xtask test`) packages the debug build and runs `package::clean_root`
@@ -47,11 +54,12 @@ use crate::startup_order;
 pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     let debug = args.iter().any(|a| a == "--debug");
     let check = args.iter().any(|a| a == "--check");
+    let updater = !args.iter().any(|a| a == "--no-updater");
     if let Some(unknown) = args
         .iter()
-        .find(|a| !matches!(a.as_str(), "--debug" | "--check"))
+        .find(|a| !matches!(a.as_str(), "--debug" | "--check" | "--no-updater"))
     {
-        bail!("bundle: unknown argument {unknown} (use --debug and/or --check)");
+        bail!("bundle: unknown argument {unknown} (use --debug, --check, --no-updater)");
     }
     let profile = if debug { "debug" } else { "release" };
     let mut job = Job::new("bundle");
@@ -76,7 +84,19 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
         run(&mut cargo)
     });
     let built = repo.target_dir()?.join(profile);
-    let bundler = |args: &[&str]| bundler(repo, debug, "build", args);
+    let bundler = |args: &[&str]| {
+        let mut bundler = bundler(repo, debug, "build", args)?;
+        if !updater {
+            // The app's default features but `updater` (Cargo.toml of src-tauri).
+            bundler.args([
+                "--",
+                "--no-default-features",
+                "--features",
+                "custom-protocol",
+            ]);
+        }
+        Ok::<_, anyhow::Error>(bundler)
+    };
     if !debug {
         job.step(
             "build the app (bundler, no packages), the compiler's order",
@@ -104,6 +124,30 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
             startup_order::check(repo, &startup_order::release_app(repo)?)
         });
     }
+    let app = built.join("rolehop-desktop");
+    job.step(
+        if updater {
+            "the packaged app holds the updater"
+        } else {
+            "the packaged app holds no updater (--no-updater)"
+        },
+        || check_updater(&app, updater),
+    );
+    if check && !updater {
+        let mut nextest = repo.cargo_with_peers()?;
+        nextest
+            .args(["nextest", "run", "-p", "rolehop-e2e", "--test", "e2e"])
+            .args([
+                "-E",
+                "test(/^desktop_updates::part4_a_build_without_the_updater/)",
+            ])
+            .args(["--run-ignored", "only", "--no-capture"])
+            .env("ROLEHOP_DESKTOP_BIN", &app);
+        job.step(
+            "the app without the updater asks the update server nothing (window test)",
+            || run(&mut nextest),
+        );
+    }
     if check {
         job.step(
             "clean root: Debian 12 base system (mmdebstrap, cached)",
@@ -125,6 +169,24 @@ pub fn task(repo: &Repo, args: &[String]) -> Result<()> {
     job.finish()?;
     println!("packages: {}", built.join("bundle").display());
     Ok(())
+}
+
+/// What tauri-plugin-updater puts in every binary that links it: its user agent,
+/// `tauri-plugin-updater/<version>`.
+const UPDATER_MARK: &[u8] = b"tauri-plugin-updater/";
+
+/// Fails unless `app` links the updater exactly when `wanted`.
+fn check_updater(app: &Path, wanted: bool) -> Result<()> {
+    let bytes = std::fs::read(app)?;
+    let holds = bytes.windows(UPDATER_MARK.len()).any(|w| w == UPDATER_MARK);
+    match (holds, wanted) {
+        (true, true) | (false, false) => Ok(()),
+        (false, true) => bail!("{} holds no updater", app.display()),
+        (true, false) => bail!(
+            "{} holds the updater although --no-updater was given",
+            app.display()
+        ),
+    }
 }
 
 /// The bundler (the `@tauri-apps/cli` binary) for this profile, the CLI of the same build
@@ -175,6 +237,10 @@ pub fn debug_package_steps(repo: &Repo, job: &mut Job) -> Result<()> {
             "bundle",
             &["--bundles", "deb,rpm"],
         )?)
+    });
+    let app = repo.target_dir()?.join("debug/rolehop-desktop");
+    job.step("the packaged app holds the updater", || {
+        check_updater(&app, true)
     });
     job.step(
         "clean root: Debian 12 base system (mmdebstrap, cached)",

@@ -770,6 +770,9 @@ pub enum SettingKey {
     /// What closing the desktop window does where no tray shows Rolehop's icon: ask,
     /// keep-running (in the background) or quit.
     CloseWithoutTray,
+    /// on | off: whether the desktop app asks Rolehop's update server for a newer
+    /// version (once a day, and when asked in the window). Off, it never does.
+    CheckForUpdates,
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub mod sso;
 mod store;
 pub mod sync;
 pub mod trust;
+pub mod updates;
 pub mod workspace;
 
 #[cfg(feature = "test-support")]

@@ -56,6 +56,10 @@ pub struct Workspace {
     /// IAM Identity Center integrations (see [`crate::sso`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub integrations: Vec<Integration>,
+    /// When the desktop app last asked for a newer version (see [`crate::updates`]).
+    /// Not secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_check: Option<DateTime<Utc>>,
 }
 
 impl Default for Workspace {
@@ -67,6 +71,7 @@ impl Default for Workspace {
             settings: Settings::default(),
             last_used: BTreeMap::new(),
             integrations: Vec::new(),
+            last_update_check: None,
         }
     }
 }

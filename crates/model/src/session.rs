@@ -479,6 +479,10 @@ pub struct Settings {
     /// What closing the desktop window does where no tray shows Rolehop's icon.
     #[serde(default)]
     pub close_without_tray: CloseChoice,
+    /// Whether the desktop app asks Rolehop's update server for a newer version (once a
+    /// day and when asked). Off, it never does.
+    #[serde(default = "yes")]
+    pub check_for_updates: bool,
 }
 
 /// What closing the desktop window does on a desktop with no tray host: ask (once,
@@ -537,6 +541,7 @@ impl Default for Settings {
             default_region: None,
             mfa_sessions_in_kernel_keyring: true,
             close_without_tray: CloseChoice::Ask,
+            check_for_updates: true,
         }
     }
 }
@@ -697,5 +702,16 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(settings.close_without_tray, CloseChoice::Ask);
+    }
+
+    #[test]
+    fn part4_a_workspace_written_before_the_update_setting_checks_for_updates() {
+        let settings: Settings = serde_json::from_value(serde_json::json!({
+            "delivery_mode": "credentials-file",
+            "rotation_margin_seconds": 300,
+            "default_region": null,
+        }))
+        .unwrap();
+        assert!(settings.check_for_updates);
     }
 }

@@ -52,6 +52,15 @@ commands! {
     /// then acted on (quit, or hide the window and keep running).
     window::choose_close(choice: CloseChoice) -> ();
 
+    /// Asks the update server for a newer version when the core allows it (the setting
+    /// on; `on_demand`, or the launch check once a day); a newer version is offered only
+    /// once its package matched its signature.
+    updates::check_for_updates(on_demand: bool) -> UpdateStatus;
+    /// Installs the version the last check offered, where the app's package allows.
+    updates::install_update() -> UpdateStatus;
+    /// Opens the offered version's download link in the browser (an app not from a package).
+    updates::open_update_download() -> ();
+
     /// What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
     iam::trust_needs(id: SessionId) -> Vec<HopNeeds>;
     /// The role's trust policy read with `iam:GetRole` and evaluated for its hop (the

@@ -11,6 +11,7 @@ mod sessions;
 mod sso;
 #[cfg(all(test, feature = "ts"))]
 mod typescript;
+mod updates;
 mod window;
 mod workspace;
 
@@ -31,6 +32,7 @@ use tauri::{AppHandle, State};
 use crate::ipc::{KeysCsv, KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
 use crate::shell::Shell;
 use crate::sso_login::SsoLogins;
+use crate::updates::UpdateStatus;
 
 type Result<T> = std::result::Result<T, ErrorPayload>;
 

@@ -53,6 +53,7 @@ mod desktop_org;
 mod desktop_sso;
 mod desktop_tags;
 mod desktop_trust;
+mod desktop_updates;
 mod endpoint_policy;
 mod engine_chain;
 mod keychain_batch;

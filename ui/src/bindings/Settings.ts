@@ -24,4 +24,9 @@ mfa_sessions_in_kernel_keyring: boolean,
 /**
  * What closing the desktop window does where no tray shows Rolehop's icon.
  */
-close_without_tray: CloseChoice, };
+close_without_tray: CloseChoice, 
+/**
+ * Whether the desktop app asks Rolehop's update server for a newer version (once a
+ * day and when asked). Off, it never does.
+ */
+check_for_updates: boolean, };

@@ -26,6 +26,7 @@ import type { Settings } from "./Settings";
 import type { Snapshot } from "./Snapshot";
 import type { SyncReport } from "./SyncReport";
 import type { UiEvent } from "./UiEvent";
+import type { UpdateStatus } from "./UpdateStatus";
 
 /** How a command reaches the shell: Tauri's `invoke`, with the caller's error handling. */
 export type Invoke = <T>(command: string, args: Record<string, unknown>) => Promise<T>;
@@ -94,6 +95,20 @@ export function commands(invoke: Invoke) {
      * then acted on (quit, or hide the window and keep running).
      */
     chooseClose: (choice: CloseChoice) => invoke<null>("choose_close", { choice }),
+    /**
+     * Asks the update server for a newer version when the core allows it (the setting
+     * on; `on_demand`, or the launch check once a day); a newer version is offered only
+     * once its package matched its signature.
+     */
+    checkForUpdates: (onDemand: boolean) => invoke<UpdateStatus>("check_for_updates", { on_demand: onDemand }),
+    /**
+     * Installs the version the last check offered, where the app's package allows.
+     */
+    installUpdate: () => invoke<UpdateStatus>("install_update", {}),
+    /**
+     * Opens the offered version's download link in the browser (an app not from a package).
+     */
+    openUpdateDownload: () => invoke<null>("open_update_download", {}),
     /**
      * What each hop of a role session's chain needs from IAM (the CLI's `trust show`).
      */

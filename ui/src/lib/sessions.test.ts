@@ -9,6 +9,7 @@ const settings: Settings = {
   default_region: null,
   mfa_sessions_in_kernel_keyring: true,
   close_without_tray: "ask",
+  check_for_updates: true,
 };
 const alice = user("alice", "staging");
 const build = role("CodeBuildRole", "build", alice, "arn:aws:iam::222222222222:role/CodeBuildRole");

@@ -33,13 +33,26 @@ fn print_settings(s: &Settings) {
     println!("rotation-margin  {}", s.rotation_margin_seconds);
     println!(
         "mfa-sessions-in-kernel-keyring  {}",
-        if s.mfa_sessions_in_kernel_keyring {
-            "on"
-        } else {
-            "off"
-        }
+        on_off(s.mfa_sessions_in_kernel_keyring)
     );
     println!("close-without-tray  {}", close_name(s.close_without_tray));
+    println!("check-for-updates  {}", on_off(s.check_for_updates));
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// `on` or `off` for the setting `field`, else an error naming it.
+fn switch(field: &str, value: &str) -> Result<bool, Failure> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(Failure::new(
+            Exit::Invalid,
+            format!("{field}: '{other}' is not on or off"),
+        )),
+    }
 }
 
 fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settings, Failure> {
@@ -77,16 +90,13 @@ fn apply(mut s: Settings, key: SettingKey, value: Option<&str>) -> Result<Settin
             s.mfa_sessions_in_kernel_keyring = Settings::default().mfa_sessions_in_kernel_keyring
         }
         (SettingKey::MfaSessionsInKernelKeyring, Some(v)) => {
-            s.mfa_sessions_in_kernel_keyring = match v {
-                "on" => true,
-                "off" => false,
-                other => {
-                    return Err(Failure::new(
-                        Exit::Invalid,
-                        format!("mfa-sessions-in-kernel-keyring: '{other}' is not on or off"),
-                    ));
-                }
-            }
+            s.mfa_sessions_in_kernel_keyring = switch("mfa-sessions-in-kernel-keyring", v)?
+        }
+        (SettingKey::CheckForUpdates, None) => {
+            s.check_for_updates = Settings::default().check_for_updates
+        }
+        (SettingKey::CheckForUpdates, Some(v)) => {
+            s.check_for_updates = switch("check-for-updates", v)?
         }
         (SettingKey::CloseWithoutTray, None) => s.close_without_tray = CloseChoice::default(),
         (SettingKey::CloseWithoutTray, Some(v)) => {

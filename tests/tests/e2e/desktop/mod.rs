@@ -185,6 +185,16 @@ impl Desktop {
     /// Launches the app with `peers`' environment (and `extra`) and waits until it has
     /// loaded its first snapshot. `name` prefixes this test's screenshots.
     pub async fn launch(name: &str, peers: &Peers, extra: &[(&str, &str)]) -> TestResult<Self> {
+        Self::launch_binary(name, peers, extra, &app_binary()).await
+    }
+
+    /// [`Desktop::launch`] of another build of the app, `binary`.
+    pub async fn launch_binary(
+        name: &str,
+        peers: &Peers,
+        extra: &[(&str, &str)],
+        binary: &Path,
+    ) -> TestResult<Self> {
         let artifacts = artifacts_dir();
         let xvfb = Xvfb::start(&artifacts);
         let (port, native_port) = (free_port(), free_port());
@@ -211,10 +221,7 @@ impl Desktop {
         }
 
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "tauri:options".into(),
-            json!({ "application": app_binary() }),
-        );
+        capabilities.insert("tauri:options".into(), json!({ "application": binary }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let launched_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
