@@ -29,6 +29,7 @@
 //! ```
 
 pub mod binaries;
+pub mod browsers;
 pub mod clock;
 mod daemon;
 mod error;

@@ -4,11 +4,13 @@
 use std::fmt;
 
 mod arn;
+mod console;
 mod regions;
 mod sso;
 mod tags;
 
 pub use arn::{Arn, IamResource};
+pub use console::{console_browser, console_destination};
 pub use regions::REGIONS;
 pub use sso::{account_id, integration_name, scopes, sso_region, sso_role_name, start_url};
 pub use tags::{MAX_SESSION_TAGS, parse_tag, session_tags};

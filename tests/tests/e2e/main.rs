@@ -20,6 +20,7 @@ mod awsfiles_processes;
 mod cache_invalidation;
 mod cli_completions;
 mod cli_console;
+mod cli_console_browser;
 mod cli_csv;
 mod cli_disk;
 mod cli_exec;
