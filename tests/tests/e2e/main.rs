@@ -45,6 +45,7 @@ mod cli_trust;
 mod cli_trust_explain;
 mod desktop_app;
 mod desktop_close;
+mod desktop_console_browser;
 mod desktop_csv;
 mod desktop_guide;
 mod desktop_interrupts;
