@@ -535,25 +535,8 @@ fn part5_no_token_or_key_is_in_any_argv_of_the_flow() {
         .ok(); // signs production out of Edge's profile P
     s.console(&["codebuild", "--browser", "firefox", "--container", "C"])
         .ok();
-    let seen = s.until_logins(5);
-    assert_eq!(seen.iter().filter(|r| is_logout(r)).count(), 2, "{seen:?}");
-    let launches = s.browsers.launches();
-    assert_eq!(launches.len(), 7, "{launches:?}");
-    assert_eq!(
-        launches
-            .iter()
-            .map(|l| l.program.as_str())
-            .collect::<Vec<_>>(),
-        [
-            "xdg-open",
-            "xdg-open",
-            "xdg-open",
-            "microsoft-edge",
-            "microsoft-edge",
-            "microsoft-edge",
-            "firefox"
-        ]
-    );
+    // The secrets first: whatever else went wrong, no command line may hold one.
+    let launches = s.browsers.wait_for(7);
     for launch in &launches {
         let own = launch.argv.join(" ");
         assert!(
@@ -572,4 +555,22 @@ fn part5_no_token_or_key_is_in_any_argv_of_the_flow() {
             );
         }
     }
+    let seen = s.until_logins(5);
+    assert_eq!(seen.iter().filter(|r| is_logout(r)).count(), 2, "{seen:?}");
+    assert_eq!(launches.len(), 7, "{launches:?}");
+    assert_eq!(
+        launches
+            .iter()
+            .map(|l| l.program.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "xdg-open",
+            "xdg-open",
+            "xdg-open",
+            "microsoft-edge",
+            "microsoft-edge",
+            "microsoft-edge",
+            "firefox"
+        ]
+    );
 }
