@@ -442,10 +442,21 @@ pub enum EditSession {
         #[command(flatten)]
         changes: RoleChanges,
     },
+    /// Edit an IAM Identity Center role: its name, profile, region and console (its
+    /// account and role are the portal's).
+    #[command(name = "sso-role")]
+    SsoRole {
+        /// The session's name or id.
+        #[arg(add = complete::sessions())]
+        session: String,
+        #[command(flatten)]
+        changes: SsoRoleChanges,
+    },
 }
 
+/// What every kind of session may change: its name, profile and region.
 #[derive(Debug, Args)]
-pub struct IamUserChanges {
+pub struct NameProfileRegion {
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
@@ -455,6 +466,20 @@ pub struct IamUserChanges {
     #[arg(long)]
     #[arg(add = complete::regions())]
     pub region: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoRoleChanges {
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct IamUserChanges {
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
     /// New MFA device ARN ("" to clear).
     #[arg(long, value_name = "ARN")]
     pub mfa_serial: Option<String>,
@@ -469,20 +494,13 @@ pub struct IamUserChanges {
 
 #[derive(Debug, Args)]
 pub struct RoleChanges {
-    #[arg(long)]
-    pub name: Option<String>,
-    #[arg(long)]
-    #[arg(add = complete::profiles())]
-    pub profile: Option<String>,
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
     #[arg(long, value_name = "SESSION")]
     #[arg(add = complete::sessions())]
     pub parent: Option<String>,
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// New region ("" to clear).
-    #[arg(long)]
-    #[arg(add = complete::regions())]
-    pub region: Option<String>,
     /// ("" to clear)
     #[arg(long, value_name = "S")]
     pub role_session_name: Option<String>,

@@ -574,3 +574,94 @@ fn part5_no_token_or_key_is_in_any_argv_of_the_flow() {
         ]
     );
 }
+
+/// IAM Identity Center roles (most of them made by a sync) take console settings too:
+/// at `session add sso-role` and with `session edit sso-role`, which changes nothing
+/// else of theirs.
+#[test]
+fn part5_an_sso_role_takes_console_settings_at_add_and_edit() {
+    let world = World::start_without_peers();
+    world
+        .rolehop(&[
+            "sso",
+            "add",
+            "--name",
+            "acme",
+            "--start-url",
+            "https://acme.awsapps.com/start",
+            "--region",
+            "eu-west-1",
+        ])
+        .ok();
+    world
+        .rolehop(&[
+            "session",
+            "add",
+            "sso-role",
+            "--name",
+            "admin",
+            "--sso",
+            "acme",
+            "--account-id",
+            "111122223333",
+            "--role-name",
+            "AdministratorAccess",
+            "--profile",
+            "admin",
+            "--console-browser",
+            "edge",
+            "--console-browser-profile",
+            "Work",
+        ])
+        .ok();
+    let listed = |world: &World| {
+        let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+        list[0].clone()
+    };
+    let before = listed(&world);
+    assert_eq!(
+        before["console"]["browser"],
+        serde_json::json!({"kind": "edge", "profile": "Work"})
+    );
+    world
+        .rolehop(&[
+            "session",
+            "edit",
+            "sso-role",
+            "admin",
+            "--console-destination",
+            "/iam/home#/roles",
+            "--console-region",
+            "us-east-2",
+        ])
+        .ok();
+    let after = listed(&world);
+    assert_eq!(
+        after["console"],
+        serde_json::json!({
+            "browser": {"kind": "edge", "profile": "Work"},
+            "destination": "/iam/home#/roles",
+            "region": "us-east-2",
+        })
+    );
+    for key in ["kind", "profile", "region", "name", "id"] {
+        assert_eq!(before[key], after[key], "{key}");
+    }
+    let refused = world
+        .rolehop(&[
+            "session",
+            "edit",
+            "sso-role",
+            "admin",
+            "--console-browser",
+            "chromium",
+        ])
+        .fails_with(3);
+    assert!(
+        refused
+            .stderr
+            .starts_with("rolehop: console_browser_profile: "),
+        "{refused:?}"
+    );
+    assert_eq!(listed(&world), after);
+}

@@ -203,9 +203,9 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
             };
             let patch = SessionChanges {
                 kind: Some(KindOfSession::IamUser),
-                name: changes.name,
-                profile: changes.profile,
-                region: clearable(changes.region),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
                 mfa_serial: clearable(changes.mfa_serial),
                 session_duration: changes.session_duration.map(Some),
                 console_browser: console_browser(&changes.console)?,
@@ -218,9 +218,9 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
         EditSession::Role { session, changes } => {
             let patch = SessionChanges {
                 kind: Some(KindOfSession::Role),
-                name: changes.name,
-                profile: changes.profile,
-                region: clearable(changes.region),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
                 parent: changes.parent,
                 role_arn: changes.role_arn,
                 role_session_name: clearable(changes.role_session_name),
@@ -240,6 +240,19 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
                     || !changes.tags.is_empty()
                     || !changes.transitive_tag_keys.is_empty())
                 .then_some(changes.transitive_tag_keys),
+                console_browser: console_browser(&changes.console)?,
+                console_destination: clearable(changes.console.console_destination),
+                console_region: clearable(changes.console.console_region),
+                ..Default::default()
+            };
+            (session, patch, None)
+        }
+        EditSession::SsoRole { session, changes } => {
+            let patch = SessionChanges {
+                kind: Some(KindOfSession::SsoRole),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
                 console_browser: console_browser(&changes.console)?,
                 console_destination: clearable(changes.console.console_destination),
                 console_region: clearable(changes.console.console_region),
