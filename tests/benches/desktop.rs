@@ -98,6 +98,7 @@ fn workspace(count: usize) -> Workspace {
         let state = state(i % 50 == 7);
         ws.sessions.push(StoredSession {
             session: Session {
+                console: Default::default(),
                 id,
                 name: if i % 10 == 0 {
                     format!("user-{i}")
@@ -146,6 +147,7 @@ fn sso_workspace(count: usize, active: usize) -> Workspace {
         let state = state(active > 0 && i % every == 0 && i / every < active);
         ws.sessions.push(StoredSession {
             session: Session {
+                console: Default::default(),
                 id: SessionId::new(),
                 name: name.clone(),
                 profile: profile.clone(),

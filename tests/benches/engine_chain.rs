@@ -68,6 +68,7 @@ fn main() {
         let user = engine
             .add_iam_user(
                 NewIamUser {
+                    console: Default::default(),
                     name: "alice".into(),
                     profile: "alice".into(),
                     region: Some("us-east-1".into()),

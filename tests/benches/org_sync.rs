@@ -83,6 +83,7 @@ print(" ".join(ids))
         engine
             .add_iam_user(
                 NewIamUser {
+                    console: Default::default(),
                     name: "mgmt".into(),
                     profile: "mgmt".into(),
                     region: Some("us-east-1".into()),

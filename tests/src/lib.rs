@@ -31,6 +31,7 @@
 //! ```
 
 pub mod binaries;
+pub mod browsers;
 pub mod clock;
 mod daemon;
 mod error;

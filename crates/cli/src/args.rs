@@ -308,6 +308,8 @@ pub struct SsoRoleArgs {
     #[arg(long)]
     #[arg(add = complete::regions())]
     pub region: Option<String>,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,6 +411,8 @@ pub struct IamUserArgs {
     /// (`NAME_accessKeys.csv`), read once and never copied, instead of standard input.
     #[arg(long, value_name = "FILE")]
     pub from_csv: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
 }
 
 #[derive(Debug, Args)]
@@ -450,6 +454,33 @@ pub struct RoleArgs {
     /// A tag key passed on to the roles chained from this one (one of the --tag keys).
     #[arg(long = "transitive-tag", value_name = "KEY")]
     pub transitive_tag_keys: Vec<String>,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
+}
+
+/// Where a session's AWS console opens (`rolehop console`, the window's Console).
+#[derive(Debug, Args)]
+pub struct ConsoleFlags {
+    /// The browser its console opens in: default, chrome, chromium, brave, edge or
+    /// firefox.
+    #[arg(long, value_name = "B")]
+    pub console_browser: Option<String>,
+    /// The Chrome, Chromium, Brave or Edge profile (its --profile-directory, like
+    /// "Default" or "Profile 1").
+    #[arg(long, value_name = "NAME", requires = "console_browser")]
+    pub console_browser_profile: Option<String>,
+    /// The Firefox container (through the "Open external links in a container"
+    /// extension).
+    #[arg(long, value_name = "NAME", requires = "console_browser")]
+    pub console_container: Option<String>,
+    /// The console page it opens: a service (s3, ec2) or a path on the console
+    /// (/s3/buckets); "" on edit goes back to the home page.
+    #[arg(long, value_name = "S|PATH")]
+    pub console_destination: Option<String>,
+    /// The console's region ("" on edit goes back to the session's).
+    #[arg(long, value_name = "R")]
+    #[arg(add = complete::regions())]
+    pub console_region: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -471,10 +502,21 @@ pub enum EditSession {
         #[command(flatten)]
         changes: RoleChanges,
     },
+    /// Edit an IAM Identity Center role: its name, profile, region and console (its
+    /// account and role are the portal's).
+    #[command(name = "sso-role")]
+    SsoRole {
+        /// The session's name or id.
+        #[arg(add = complete::sessions())]
+        session: String,
+        #[command(flatten)]
+        changes: SsoRoleChanges,
+    },
 }
 
+/// What every kind of session may change: its name, profile and region.
 #[derive(Debug, Args)]
-pub struct IamUserChanges {
+pub struct NameProfileRegion {
     #[arg(long)]
     pub name: Option<String>,
     #[arg(long)]
@@ -484,6 +526,20 @@ pub struct IamUserChanges {
     #[arg(long)]
     #[arg(add = complete::regions())]
     pub region: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SsoRoleChanges {
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct IamUserChanges {
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
     /// New MFA device ARN ("" to clear).
     #[arg(long, value_name = "ARN")]
     pub mfa_serial: Option<String>,
@@ -492,24 +548,19 @@ pub struct IamUserChanges {
     /// Read new access keys from standard input or the terminal.
     #[arg(long)]
     pub new_keys: bool,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
 }
 
 #[derive(Debug, Args)]
 pub struct RoleChanges {
-    #[arg(long)]
-    pub name: Option<String>,
-    #[arg(long)]
-    #[arg(add = complete::profiles())]
-    pub profile: Option<String>,
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
     #[arg(long, value_name = "SESSION")]
     #[arg(add = complete::sessions())]
     pub parent: Option<String>,
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
-    /// New region ("" to clear).
-    #[arg(long)]
-    #[arg(add = complete::regions())]
-    pub region: Option<String>,
     /// ("" to clear)
     #[arg(long, value_name = "S")]
     pub role_session_name: Option<String>,
@@ -534,6 +585,8 @@ pub struct RoleChanges {
     /// Removes every session tag and transitive key.
     #[arg(long)]
     pub no_tags: bool,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
 }
 
 #[derive(Debug, Args)]
@@ -607,10 +660,29 @@ pub struct ConsoleArgs {
     /// The session's name or id (a role).
     #[arg(add = complete::sessions())]
     pub session: String,
-    /// The console page to open, e.g. s3, ec2, cloudformation (default: the home page).
+    /// The console page to open, e.g. s3, ec2, cloudformation (default: the session's
+    /// destination, else the home page).
     #[arg(long, value_name = "S")]
     pub service: Option<String>,
-    /// The console's region (default: the session's).
+    /// A path on the console to open instead, e.g. /s3/buckets or /ec2/home#Instances.
+    #[arg(long, value_name = "PATH", conflicts_with = "service")]
+    pub path: Option<String>,
+    /// The browser to open it in: default, chrome, chromium, brave, edge or firefox
+    /// (default: the session's).
+    #[arg(long, value_name = "B")]
+    pub browser: Option<String>,
+    /// The Chrome, Chromium, Brave or Edge profile to open it in (its
+    /// --profile-directory).
+    #[arg(long, value_name = "NAME", requires = "browser")]
+    pub browser_profile: Option<String>,
+    /// The Firefox container to open it in ("Open external links in a container").
+    #[arg(long, value_name = "NAME", requires = "browser")]
+    pub container: Option<String>,
+    /// Do not sign out the session last signed in to that browser profile or
+    /// container first.
+    #[arg(long)]
+    pub no_sign_out: bool,
+    /// The console's region (default: the session's console region, else its region).
     #[arg(long, value_name = "R")]
     #[arg(add = complete::regions())]
     pub region: Option<String>,

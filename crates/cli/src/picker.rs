@@ -305,6 +305,7 @@ mod tests {
     fn roles(roles: &[(&str, &str)]) -> Vec<SessionView> {
         let mut ws = Workspace::default();
         let user = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "user".into(),
             profile: ProfileName::parse("user").unwrap(),
@@ -319,6 +320,7 @@ mod tests {
         ws.add_session(user).unwrap();
         for (name, arn) in roles {
             ws.add_session(Session {
+                console: Default::default(),
                 id: SessionId::new(),
                 name: (*name).into(),
                 profile: ProfileName::parse(name).unwrap(),

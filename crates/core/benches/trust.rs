@@ -24,6 +24,7 @@ const TARGET: Duration = Duration::from_millis(5);
 
 fn session(name: &str, kind: SessionKind) -> Session {
     Session {
+        console: Default::default(),
         id: SessionId::new(),
         name: name.into(),
         profile: ProfileName::parse(name).unwrap(),

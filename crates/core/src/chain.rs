@@ -1077,6 +1077,7 @@ mod tests {
         let keychain = Keychain::in_store("rolehop-test", crate::keychain::KeychainStore::mock());
         let cache = Arc::new(CacheState::default());
         let session = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "ops".into(),
             profile: crate::model::ProfileName::parse("ops").unwrap(),

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Deserializer};
 
+use rolehop_model::console::ConsoleBrowser;
+
 use crate::model::{DEFAULT_USER_SESSION_SECONDS, ProfileName, Session, SessionKind, SessionTag};
 use crate::validate::{self, ValidationError};
 use crate::workspace::Workspace;
@@ -72,6 +74,20 @@ pub struct SessionChanges {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub transitive_tag_keys: Option<Vec<String>>,
+
+    // Every kind: where the console opens.
+    /// The console's browser, with its profile or container, replaced whole.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub console_browser: Option<ConsoleBrowser>,
+    /// A service or console path; `null` goes back to the console's home page.
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub console_destination: Option<Option<String>>,
+    /// `null` goes back to the session's effective region.
+    #[serde(default, deserialize_with = "patch")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub console_region: Option<Option<String>>,
 }
 
 /// The kinds of session, by the names [`crate::model::SessionKind`] is tagged with.
@@ -147,6 +163,11 @@ impl SessionChanges {
             next.profile = ProfileName::parse(profile)?;
         }
         next.region = text(&self.region, &current.region);
+        if let Some(browser) = &self.console_browser {
+            next.console.browser = browser.clone();
+        }
+        next.console.destination = text(&self.console_destination, &current.console.destination);
+        next.console.region = text(&self.console_region, &current.console.region);
         match &mut next.kind {
             SessionKind::IamUser(user) => {
                 self.refuse_fields_of(KindOfSession::Role, &current.name)?;
@@ -270,6 +291,7 @@ mod tests {
     fn workspace() -> (Workspace, Session, Session) {
         let mut ws = Workspace::default();
         let user = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "alice".into(),
             profile: ProfileName::parse("staging").unwrap(),
@@ -281,6 +303,7 @@ mod tests {
             }),
         };
         let role = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "deploy".into(),
             profile: ProfileName::parse("production").unwrap(),

@@ -169,6 +169,7 @@ mod tests {
 
     fn user(name: &str, profile: &str) -> Session {
         Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: ProfileName::parse(profile).unwrap(),

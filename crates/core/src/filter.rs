@@ -140,6 +140,7 @@ mod tests {
             };
             SessionView {
                 session: Session {
+                    console: Default::default(),
                     id: SessionId::new(),
                     name: self.name.clone(),
                     profile: ProfileName::parse(&self.profile).expect("a valid profile name"),

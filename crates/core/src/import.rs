@@ -200,6 +200,7 @@ impl Engine {
                         entry(Some(USER), Outcome::WouldImport, detail)
                     } else {
                         let spec = NewIamUser {
+                            console: Default::default(),
                             name: session.name.clone(),
                             profile: session.profile.to_string(),
                             region: session.region.clone(),
@@ -246,6 +247,7 @@ impl Engine {
                         entry(Some(SSO), Outcome::WouldImport, detail)
                     } else {
                         let spec = NewSsoRole {
+                            console: Default::default(),
                             name: session.name.clone(),
                             profile: session.profile.to_string(),
                             region: session.region.clone(),

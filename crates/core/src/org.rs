@@ -129,6 +129,7 @@ mod tests {
 
     fn via() -> Session {
         Session {
+            console: Default::default(),
             id: crate::model::SessionId::new(),
             name: "mgmt".into(),
             profile: crate::model::ProfileName::parse("mgmt").unwrap(),

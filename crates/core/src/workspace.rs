@@ -15,8 +15,24 @@ use crate::model::{
 };
 use crate::reference::SessionRef;
 use crate::validate::{self, ValidationError};
+use rolehop_model::console::ConsoleSettings;
 use rolehop_model::integration::Integration;
 use rolehop_model::origin::SyncOrigin;
+
+/// A session's console choices, each error naming its `console_*` field.
+fn check_console(console: &ConsoleSettings) -> std::result::Result<(), ValidationError> {
+    validate::console_browser(
+        ["console_browser_profile", "console_container"],
+        &console.browser,
+    )?;
+    if let Some(d) = &console.destination {
+        validate::console_destination("console_destination", d)?;
+    }
+    if let Some(r) = &console.region {
+        validate::region("console_region", r)?;
+    }
+    Ok(())
+}
 
 /// The schema version written by this build; older files are migrated on load.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -60,6 +76,11 @@ pub struct Workspace {
     /// Not secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update_check: Option<DateTime<Utc>>,
+    /// Which session Rolehop last signed the console in as, per browser profile or
+    /// container (`default`, `chrome (profile Work)`...): the one to sign out before
+    /// signing in as another (see [`crate::console`]). Not secret.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub console_sign_ins: BTreeMap<String, SessionId>,
 }
 
 impl Default for Workspace {
@@ -72,6 +93,7 @@ impl Default for Workspace {
             last_used: BTreeMap::new(),
             integrations: Vec::new(),
             last_update_check: None,
+            console_sign_ins: BTreeMap::new(),
         }
     }
 }
@@ -426,6 +448,7 @@ impl Workspace {
         if let Some(r) = &s.region {
             validate::region("region", r)?;
         }
+        check_console(&s.console)?;
         if self
             .sessions
             .iter()
@@ -527,6 +550,7 @@ mod tests {
 
     fn user(name: &str) -> Session {
         Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: ProfileName::parse(&format!("{name}-p")).unwrap(),
@@ -541,6 +565,7 @@ mod tests {
 
     fn role(name: &str, parent: SessionId) -> Session {
         Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: ProfileName::parse(&format!("{name}-p")).unwrap(),

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::console::ConsoleSettings;
 use crate::explanation::TrustExplanation;
 use crate::validate::{self, Arn, ValidationError};
 
@@ -116,6 +117,9 @@ pub struct Session {
     /// Region for STS calls and for the profile's `region`; the workspace default when unset.
     pub region: Option<String>,
     pub kind: SessionKind,
+    /// Where and how its AWS console opens (`rolehop console`, the window's Console).
+    #[serde(default)]
+    pub console: ConsoleSettings,
 }
 
 /// The kinds of session.

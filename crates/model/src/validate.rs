@@ -4,12 +4,14 @@
 use std::fmt;
 
 mod arn;
+mod console;
 mod regions;
 mod saml;
 mod sso;
 mod tags;
 
 pub use arn::{Arn, IamResource};
+pub use console::{console_browser, console_destination};
 pub use regions::REGIONS;
 pub use saml::{idp_url, saml_duration, saml_provider_arn};
 pub use sso::{account_id, integration_name, scopes, sso_region, sso_role_name, start_url};

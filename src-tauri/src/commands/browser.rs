@@ -1,9 +1,10 @@
 //! What the shell opens in the user's browser: URLs Rust holds, never one the web view
 //! names.
 
+use std::sync::Arc;
+
 use rolehop_core::Problem as _;
 use rolehop_core::console::ConsoleTarget;
-use rolehop_core::redirect::{OneTimeRedirect, REDIRECT_TTL};
 use rolehop_core::sso::IntegrationId;
 use rolehop_core::{ErrorPayload, SessionId};
 use tauri::AppHandle;
@@ -11,27 +12,25 @@ use tauri_plugin_opener::OpenerExt;
 
 use super::{Ctx, Result};
 
-/// As `rolehop console` does: the sign-in URL goes from Rust to the opener.
+/// As `rolehop console` does: in the session's browser, profile or container, after
+/// signing out the session last signed in there; the sign-in URL goes from Rust to a
+/// one-time loopback address the browser is handed (a command line, xdg-open's or a
+/// cold-started browser's, is readable by every local user, and the URL signs anyone in).
 pub async fn open_console(cx: Ctx<'_>, id: SessionId) -> Result<()> {
-    let url = cx
+    let app = cx.app.clone();
+    let mut opening = cx
         .shell
         .engine
-        .console_url(id, &ConsoleTarget::default(), None)
+        .open_console(
+            id,
+            &ConsoleTarget::default(),
+            None,
+            Arc::new(move |url: &str| open_url(&app, url).map_err(|e| e.message)),
+        )
         .await
         .map_err(|e| e.payload())?;
-    // The browser gets a one-time loopback address that redirects to the sign-in URL:
-    // a command line (xdg-open's, a cold-started browser's) is readable by every local
-    // user, and the URL signs anyone in.
-    let mut redirect = OneTimeRedirect::serve(url, REDIRECT_TTL)
-        .await
-        .map_err(|e| ErrorPayload {
-            kind: rolehop_core::error::ErrorKind::Browser,
-            message: format!("cannot open a loopback address for the browser: {e}"),
-            field: None,
-        })?;
-    open_url(cx.app, redirect.address())?;
     tauri::async_runtime::spawn(async move {
-        if !redirect.redirected().await {
+        if !opening.redirected().await {
             tracing::warn!("the browser never opened the console's sign-in address");
         }
     });

@@ -134,6 +134,7 @@ pub async fn seed(engine: &Engine, peers: &Peers) -> Seed {
     engine
         .add_iam_user(
             NewIamUser {
+                console: Default::default(),
                 name: "alice".into(),
                 profile: "staging-identity".into(),
                 region: Some("eu-west-1".into()),

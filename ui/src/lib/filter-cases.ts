@@ -46,6 +46,7 @@ function view(s: CaseSession, i: number): SessionView {
     effective_region: s.region,
     chain: [s.name],
     integration: s.integration ?? null,
+    console: { browser: { kind: "default" }, destination: null, region: null },
   };
 }
 

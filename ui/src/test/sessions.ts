@@ -19,6 +19,7 @@ export function user(name: string, profile: string, extra: Partial<SessionView> 
     effective_region: "eu-west-1",
     chain: [name],
     integration: null,
+    console: { browser: { kind: "default" }, destination: null, region: null },
     ...extra,
   };
 }

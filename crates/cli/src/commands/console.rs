@@ -1,11 +1,16 @@
-//! `rolehop console SESSION`: the AWS console, signed in as the session's role, opened
-//! in the default browser or printed (the flow itself is `rolehop_core::console`).
+//! `rolehop console SESSION`: the AWS console, signed in as the session, opened in its
+//! browser, profile or container (or the one the flags name), or printed. The flow,
+//! the sign-out of the session last signed in there and the browsers' command lines
+//! are `rolehop_core::console`'s.
 
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
 
 use rolehop_core::Engine;
-use rolehop_core::console::{ConsoleError, ConsoleTarget};
-use rolehop_core::redirect::{OneTimeRedirect, REDIRECT_TTL};
+use rolehop_core::EngineError;
+use rolehop_core::console::{ConsoleBrowser, ConsoleError, ConsoleTarget};
+use rolehop_core::display_text::for_terminal;
+use rolehop_core::redirect::REDIRECT_TTL;
 use zeroize::Zeroizing;
 
 use crate::args::ConsoleArgs;
@@ -13,36 +18,52 @@ use crate::commands::Outcome;
 use crate::failure::{Exit, Failure};
 
 pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
+    let browser = args
+        .browser
+        .as_deref()
+        .map(|name| {
+            ConsoleBrowser::parse(
+                ["browser", "browser_profile", "container"],
+                name,
+                args.browser_profile.as_deref(),
+                args.container.as_deref(),
+            )
+        })
+        .transpose()
+        .map_err(EngineError::from)?;
     let target = ConsoleTarget {
         service: args.service,
+        path: args.path,
         region: args.region,
+        browser,
+        keep_previous: args.no_sign_out,
     };
     let code = args.mfa_code.map(|c| Zeroizing::new(c.trim().to_owned()));
-    let url = engine
-        .console_url(&args.session, &target, code)
-        .await
-        .map_err(failure)?;
     if args.print {
+        let url = engine
+            .console_url(&args.session, &target, code)
+            .await
+            .map_err(failure)?;
         println!("{}", url.as_str());
         return Ok(ExitCode::SUCCESS);
     }
-    // The browser gets a one-time loopback address, not the sign-in URL: a command
-    // line is readable by every local user, and the URL signs anyone in.
-    let mut redirect = OneTimeRedirect::serve(url, REDIRECT_TTL)
+    let mut opening = engine
+        .open_console(
+            &args.session,
+            &target,
+            code,
+            Arc::new(|url: &str| open_in_browser(url).map_err(|f| f.message)),
+        )
         .await
-        .map_err(|e| {
-            Failure::new(
-                Exit::Unexpected,
-                format!("cannot open a loopback address for the browser: {e}"),
-            )
-        })?;
-    // The opener runs off the runtime: some (a text browser behind xdg-open) only
-    // return when the browser does, and the address must answer meanwhile.
-    let address = redirect.address().to_owned();
-    tokio::task::spawn_blocking(move || open_in_browser(&address))
-        .await
-        .map_err(|e| Failure::new(Exit::Unexpected, format!("cannot open a browser: {e}")))??;
-    if !redirect.redirected().await {
+        .map_err(failure)?;
+    let place = for_terminal(&opening.browser.to_string());
+    if let Some(previous) = &opening.signed_out {
+        eprintln!(
+            "rolehop: signed '{}' out of the console in {place} first",
+            for_terminal(previous)
+        );
+    }
+    if !opening.redirected().await {
         return Err(Failure::new(
             Exit::Unexpected,
             format!(
@@ -52,7 +73,7 @@ pub async fn run(engine: &Engine, args: ConsoleArgs) -> Outcome {
         ));
     }
     eprintln!(
-        "rolehop: opened the console for '{}' in your browser",
+        "rolehop: opened the console for '{}' in {place}",
         args.session
     );
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use chrono::Utc;
 use rolehop_core::access_keys::console_csv::read_console_csv;
 use rolehop_core::changes::KindOfSession;
+use rolehop_core::console::{ConsoleBrowser, ConsoleSettings};
+use rolehop_core::display_text::for_terminal;
 use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
 use rolehop_core::model::{SessionState, SessionTag};
@@ -15,7 +17,7 @@ use rolehop_core::{
 };
 use zeroize::Zeroizing;
 
-use crate::args::{AddSession, EditSession, ListArgs, SessionCommand};
+use crate::args::{AddSession, ConsoleFlags, EditSession, ListArgs, SessionCommand};
 use crate::commands::saml::read_assertion;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
 use crate::prompt::read_access_keys;
@@ -86,6 +88,7 @@ fn added(view: &SessionView) -> ExitCode {
         describe(view),
         view.session.id
     );
+    console_note(view);
     ExitCode::SUCCESS
 }
 
@@ -93,6 +96,7 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
     match add {
         AddSession::IamUser(a) => {
             let spec = NewIamUser {
+                console: console_settings(&a.console)?,
                 name: a.name,
                 profile: a.profile,
                 region: a.region,
@@ -109,6 +113,7 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
         AddSession::Role(a) => {
             let view = engine
                 .add_role(NewRole {
+                    console: console_settings(&a.console)?,
                     name: a.name,
                     profile: a.profile,
                     region: a.region,
@@ -141,6 +146,7 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
         AddSession::SsoRole(a) => {
             let view = engine
                 .add_sso_role(NewSsoRole {
+                    console: console_settings(&a.console)?,
                     name: a.name,
                     profile: a.profile,
                     region: a.region,
@@ -163,6 +169,52 @@ fn parse_tags(flags: &[String]) -> Result<Vec<SessionTag>, EngineError> {
         .collect()
 }
 
+/// `console: chrome (profile Work), s3, eu-west-1`, for a session whose console
+/// settings are not the defaults.
+fn console_note(view: &SessionView) {
+    let c = &view.session.console;
+    if c.is_default() {
+        return;
+    }
+    println!(
+        "console: {}, {}, {}",
+        for_terminal(&c.browser.to_string()),
+        c.destination.as_deref().unwrap_or("home page"),
+        c.region.as_deref().unwrap_or("the session's region")
+    );
+}
+
+/// The console flags' browser, refused naming the flag's field when unknown or
+/// without the profile or container it needs.
+fn console_browser(flags: &ConsoleFlags) -> Result<Option<ConsoleBrowser>, EngineError> {
+    flags
+        .console_browser
+        .as_deref()
+        .map(|name| {
+            ConsoleBrowser::parse(
+                [
+                    "console_browser",
+                    "console_browser_profile",
+                    "console_container",
+                ],
+                name,
+                flags.console_browser_profile.as_deref(),
+                flags.console_container.as_deref(),
+            )
+        })
+        .transpose()
+        .map_err(EngineError::from)
+}
+
+/// A new session's console settings (the workspace checks the destination and region).
+fn console_settings(flags: &ConsoleFlags) -> Result<ConsoleSettings, EngineError> {
+    Ok(ConsoleSettings {
+        browser: console_browser(flags)?.unwrap_or_default(),
+        destination: flags.console_destination.clone().filter(|v| !v.is_empty()),
+        region: flags.console_region.clone().filter(|v| !v.is_empty()),
+    })
+}
+
 /// `Some("")` clears an optional field, `None` keeps it.
 fn clearable(flag: Option<String>) -> Option<Option<String>> {
     flag.map(|v| Some(v).filter(|v| !v.is_empty()))
@@ -178,11 +230,14 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
             };
             let patch = SessionChanges {
                 kind: Some(KindOfSession::IamUser),
-                name: changes.name,
-                profile: changes.profile,
-                region: clearable(changes.region),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
                 mfa_serial: clearable(changes.mfa_serial),
                 session_duration: changes.session_duration.map(Some),
+                console_browser: console_browser(&changes.console)?,
+                console_destination: clearable(changes.console.console_destination),
+                console_region: clearable(changes.console.console_region),
                 ..Default::default()
             };
             (session, patch, keys)
@@ -190,9 +245,9 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
         EditSession::Role { session, changes } => {
             let patch = SessionChanges {
                 kind: Some(KindOfSession::Role),
-                name: changes.name,
-                profile: changes.profile,
-                region: clearable(changes.region),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
                 parent: changes.parent,
                 role_arn: changes.role_arn,
                 role_session_name: clearable(changes.role_session_name),
@@ -212,6 +267,22 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
                     || !changes.tags.is_empty()
                     || !changes.transitive_tag_keys.is_empty())
                 .then_some(changes.transitive_tag_keys),
+                console_browser: console_browser(&changes.console)?,
+                console_destination: clearable(changes.console.console_destination),
+                console_region: clearable(changes.console.console_region),
+                ..Default::default()
+            };
+            (session, patch, None)
+        }
+        EditSession::SsoRole { session, changes } => {
+            let patch = SessionChanges {
+                kind: Some(KindOfSession::SsoRole),
+                name: changes.basics.name,
+                profile: changes.basics.profile,
+                region: clearable(changes.basics.region),
+                console_browser: console_browser(&changes.console)?,
+                console_destination: clearable(changes.console.console_destination),
+                console_region: clearable(changes.console.console_region),
                 ..Default::default()
             };
             (session, patch, None)
@@ -219,6 +290,7 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
     };
     let view = engine.edit_session(&session, changes, keys).await?;
     println!("updated '{}' ({})", view.session.name, describe(&view));
+    console_note(&view);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -214,6 +214,7 @@ mod tests {
         let (id, profile) = (SessionId::new(), ProfileName::parse(name).unwrap());
         let (name, region) = (name.to_owned(), None);
         ws.add_session(Session {
+            console: Default::default(),
             id,
             name,
             profile,

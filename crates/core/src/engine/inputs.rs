@@ -7,6 +7,8 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
 use crate::error::EngineError;
+use rolehop_model::console::ConsoleSettings;
+
 use crate::model::{
     ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, SamlRole, Session, SessionId,
     SessionKind, SessionTag,
@@ -23,6 +25,9 @@ pub struct NewIamUser {
     pub region: Option<String>,
     pub mfa_serial: Option<String>,
     pub session_duration: Option<u32>,
+    /// Where its console opens (the default browser, home page, its region when left out).
+    #[serde(default)]
+    pub console: ConsoleSettings,
 }
 
 /// A new chained role session. `parent` is a session name or id.
@@ -44,6 +49,9 @@ pub struct NewRole {
     /// Keys of `tags` passed on down the chain.
     #[serde(default)]
     pub transitive_tag_keys: Vec<String>,
+    /// Where its console opens.
+    #[serde(default)]
+    pub console: ConsoleSettings,
 }
 
 /// A new federated (SAML) role session.
@@ -116,6 +124,7 @@ impl NewIamUser {
             .and_then(validate::Arn::account_of)
             .map(str::to_owned);
         Ok(Session {
+            console: self.console.clone(),
             id,
             name: self.name.clone(),
             profile: ProfileName::parse(&self.profile)?,
@@ -145,6 +154,7 @@ impl NewRole {
             .session
             .id;
         Ok(Session {
+            console: self.console.clone(),
             id,
             name: self.name.clone(),
             profile: ProfileName::parse(&self.profile)?,
@@ -177,6 +187,7 @@ impl NewSamlRole {
                 principal_arn: self.principal_arn.trim().to_owned(),
                 duration: self.duration,
             }),
+            console: ConsoleSettings::default(),
         })
     }
 }

@@ -48,6 +48,7 @@ mod tests {
 
     fn user(name: &str) -> Session {
         Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: ProfileName::parse(name).unwrap(),

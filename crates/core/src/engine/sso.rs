@@ -38,6 +38,9 @@ pub struct NewSsoRole {
     pub account_id: String,
     pub account_name: Option<String>,
     pub role_name: String,
+    /// Where its console opens.
+    #[serde(default)]
+    pub console: rolehop_model::console::ConsoleSettings,
 }
 
 /// A device login waiting for a person: show `device`'s URL and code, then
@@ -446,6 +449,7 @@ impl Engine {
                     })?
                     .id;
                 let session = Session {
+                    console: spec.console.clone(),
                     id: SessionId::new(),
                     name: spec.name.trim().to_owned(),
                     profile: ProfileName::parse(spec.profile.trim())?,

@@ -373,6 +373,7 @@ impl<'a> Planner<'a> {
             Err(e) => return skip(e.to_string()),
         };
         let session = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: p.name.clone(),
             profile,
@@ -489,6 +490,7 @@ impl<'a> Planner<'a> {
             .map(str::to_owned)
             .or_else(|| self.inherited_mfa.get(&p.name).cloned());
         let session = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: p.name.clone(),
             profile: match ProfileName::parse(&p.name) {
@@ -591,6 +593,7 @@ impl<'a> Planner<'a> {
             Err(e) => return skip(e.to_string()),
         };
         let session = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: p.name.clone(),
             profile,

@@ -216,6 +216,7 @@ mod tests {
 
     fn sso_session(ws: &Workspace, name: &str) -> crate::model::Session {
         crate::model::Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: crate::model::ProfileName::parse(name).unwrap(),
@@ -237,6 +238,7 @@ mod tests {
         let admin = sso_session(&ws, "admin");
         ws.add_session(admin.clone()).unwrap();
         let mut chained = crate::model::Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "deploy".into(),
             profile: crate::model::ProfileName::parse("deploy").unwrap(),

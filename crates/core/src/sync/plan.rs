@@ -160,6 +160,7 @@ impl SyncPlan {
                         },
                     };
                     let session = Session {
+                        console: Default::default(),
                         id: SessionId::new(),
                         name,
                         profile,

@@ -12,6 +12,7 @@ fn workspace() -> (Workspace, SessionId) {
     let mut ws = Workspace::default();
     let via = SessionId::new();
     ws.add_session(Session {
+        console: Default::default(),
         id: via,
         name: "mgmt".into(),
         profile: ProfileName::parse("mgmt").unwrap(),
@@ -263,6 +264,7 @@ const CASES: &[Case] = &[
         setup: |ws, _| {
             let parent = by_account(ws, A).session.id;
             ws.add_session(Session {
+                console: Default::default(),
                 id: SessionId::new(),
                 name: "deeper".into(),
                 profile: ProfileName::parse("deeper").unwrap(),
@@ -304,6 +306,7 @@ const CASES: &[Case] = &[
         first: &[],
         setup: |ws, via| {
             ws.add_session(Session {
+                console: Default::default(),
                 id: SessionId::new(),
                 name: "Prod-Admin".into(),
                 profile: ProfileName::parse("mine").unwrap(),

@@ -106,6 +106,7 @@ pub(crate) mod tests {
     pub(crate) fn story(external_id: Option<&str>, source_identity: Option<&str>) -> Workspace {
         let mut ws = Workspace::default();
         let alice = Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: "alice".into(),
             profile: ProfileName::parse("staging").unwrap(),
@@ -117,6 +118,7 @@ pub(crate) mod tests {
             }),
         };
         let role = |name: &str, parent: SessionId, arn: &str| Session {
+            console: Default::default(),
             id: SessionId::new(),
             name: name.into(),
             profile: ProfileName::parse(name).unwrap(),

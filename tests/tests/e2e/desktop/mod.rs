@@ -524,6 +524,7 @@ pub fn seed_users(peers: &Peers, count: usize) -> TestResult<Vec<String>> {
     for (i, name) in names.iter().enumerate() {
         ws.sessions.push(StoredSession {
             session: Session {
+                console: Default::default(),
                 id: SessionId::new(),
                 name: name.clone(),
                 profile: ProfileName::parse(&format!("team-{}", i % 40))?,

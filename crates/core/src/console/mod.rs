@@ -16,6 +16,15 @@
 //! Rolehop role may be, and the console session then lasts as long as the credentials.
 //! The endpoint and the console host follow the session's partition (aws, aws-cn,
 //! aws-us-gov); `ROLEHOP_FEDERATION_URL` overrides the endpoint.
+//!
+//! Opening it in the session's browser, profile or container, after signing out the
+//! session last signed in there, is [`open`]; the browsers' command lines, [`browser`].
+
+pub mod browser;
+mod open;
+
+pub use open::{ConsoleOpening, SIGN_OUT_PAUSE};
+pub use rolehop_model::console::{BROWSER_NAMES, ConsoleBrowser, ConsoleSettings};
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -57,6 +66,8 @@ pub enum ConsoleError {
     },
     #[error("the federation endpoint {endpoint} answered without a SigninToken")]
     NoToken { endpoint: String },
+    #[error("cannot open the console in {browser}: {reason}")]
+    Browser { browser: String, reason: String },
 }
 
 impl crate::error::Problem for ConsoleError {
@@ -69,6 +80,7 @@ impl crate::error::Problem for ConsoleError {
             | Self::Unreachable { .. }
             | Self::Refused { .. }
             | Self::NoToken { .. } => ErrorKind::Aws,
+            Self::Browser { .. } => ErrorKind::Browser,
         }
     }
 
@@ -143,21 +155,46 @@ impl Partition {
     }
 }
 
-/// What to open: a service's console page (the home page when `None`) in a region
-/// (the session's when `None`).
+/// What to open, for this call: each field set overrides the session's
+/// [`ConsoleSettings`](rolehop_model::console::ConsoleSettings).
 #[derive(Debug, Clone, Default)]
 pub struct ConsoleTarget {
+    /// A console service (`s3`), checked as the field `service`.
     pub service: Option<String>,
+    /// A path on the console (`/s3/buckets`), checked as the field `path`.
+    pub path: Option<String>,
     pub region: Option<String>,
+    /// Another browser, profile or container than the session's.
+    pub browser: Option<ConsoleBrowser>,
+    /// Sign the browser in without signing out the session it last signed in there.
+    pub keep_previous: bool,
 }
 
-/// The page the browser lands on after sign-in.
-pub fn destination(partition: Partition, service: Option<&str>, region: Option<&str>) -> String {
-    let service = service.unwrap_or("console");
-    let mut url = format!("https://{}/{service}/home", partition.console_host());
+/// The page the browser lands on after sign-in: a service's home page, a path on the
+/// console, or the console's home page; with `?region=` (before any `#fragment`).
+pub fn destination(
+    partition: Partition,
+    destination: Option<&str>,
+    region: Option<&str>,
+) -> String {
+    let host = partition.console_host();
+    let (path, fragment) = match destination {
+        Some(path) if path.starts_with('/') => match path.split_once('#') {
+            Some((path, fragment)) => (path.to_owned(), Some(fragment)),
+            None => (path.to_owned(), None),
+        },
+        Some(service) => (format!("/{service}/home"), None),
+        None => ("/console/home".to_owned(), None),
+    };
+    let mut url = format!("https://{host}{path}");
     if let Some(region) = region {
-        url.push_str("?region=");
+        url.push(if path.contains('?') { '&' } else { '?' });
+        url.push_str("region=");
         url.push_str(region);
+    }
+    if let Some(fragment) = fragment {
+        url.push('#');
+        url.push_str(fragment);
     }
     url
 }
@@ -172,16 +209,38 @@ impl Engine {
         mfa_code: Option<Zeroizing<String>>,
     ) -> Result<Zeroizing<String>, ConsoleError> {
         let selector = session.into();
+        let (view, plan) = self.console_plan(&selector, target).await?;
+        self.console_sign_in(&selector, &view, &plan, mfa_code)
+            .await
+    }
+
+    /// The session and its sign-in plan, checked (a bad `--service`, `--path` or
+    /// `--region` is refused here, before any prompt or browser).
+    pub(crate) async fn console_plan(
+        &self,
+        selector: &SessionRef,
+        target: &ConsoleTarget,
+    ) -> Result<(SessionView, SignIn), ConsoleError> {
         let ws = self.workspace().await?;
-        let view = ws.view(ws.find(&selector).map_err(EngineError::from)?);
-        // Planned first, so a bad --service or --region is refused before any prompt.
+        let view = ws.view(ws.find(selector).map_err(EngineError::from)?);
         let plan = SignIn::plan(&view, target)?;
+        Ok((view, plan))
+    }
+
+    /// The sign-in URL of a planned sign-in.
+    pub(crate) async fn console_sign_in(
+        &self,
+        selector: &SessionRef,
+        view: &SessionView,
+        plan: &SignIn,
+        mfa_code: Option<Zeroizing<String>>,
+    ) -> Result<Zeroizing<String>, ConsoleError> {
         let creds = match &view.session.kind {
             SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {
-                self.credentials(&selector, mfa_code, true).await?.1
+                self.credentials(selector, mfa_code, true).await?.1
             }
             SessionKind::IamUser(user) => {
-                federated(self, &view, user.session_duration.clamp(900, 129_600)).await?
+                federated(self, view, user.session_duration.clamp(900, 129_600)).await?
             }
         };
         plan.url(&creds).await
@@ -253,15 +312,44 @@ pub struct SignIn {
 impl SignIn {
     pub fn plan(view: &SessionView, target: &ConsoleTarget) -> Result<Self, ConsoleError> {
         if let Some(service) = &target.service {
-            service_name("service", service)?;
+            if service.starts_with('/') {
+                return Err(ValidationError::new(
+                    "service",
+                    format!("'{service}' is a path: give it with --path"),
+                )
+                .into());
+            }
+            validate::console_destination("service", service)?;
+        }
+        if let Some(path) = &target.path {
+            if !path.starts_with('/') {
+                return Err(ValidationError::new(
+                    "path",
+                    format!(
+                        "'{path}' is not a path on the console: it starts with / (like /s3/buckets)"
+                    ),
+                )
+                .into());
+            }
+            validate::console_destination("path", path)?;
         }
         if let Some(region) = &target.region {
             validate::region("region", region)?;
         }
+        if let Some(browser) = &target.browser {
+            validate::console_browser(["browser_profile", "container"], browser)?;
+        }
+        let settings = &view.session.console;
         let region = target
             .region
             .clone()
+            .or_else(|| settings.region.clone())
             .or_else(|| view.effective_region.clone());
+        let page = target
+            .service
+            .as_deref()
+            .or(target.path.as_deref())
+            .or(settings.destination.as_deref());
         let arn = match &view.session.kind {
             SessionKind::Role(role) => Some(role.role_arn.as_str()),
             SessionKind::Saml(role) => Some(role.role_arn.as_str()),
@@ -285,8 +373,21 @@ impl SignIn {
         Ok(Self {
             partition,
             endpoint,
-            destination: destination(partition, target.service.as_deref(), region.as_deref()),
+            destination: destination(partition, page, region.as_deref()),
         })
+    }
+
+    /// AWS's sign-out page on the endpoint's host (`https://signin.aws.amazon.com/oauth?Action=logout`):
+    /// it ends the console session of the browser profile or container that opens it.
+    pub fn logout_url(&self) -> String {
+        let origin = match self.endpoint.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                format!("{scheme}://{host}")
+            }
+            None => self.endpoint.clone(),
+        };
+        format!("{origin}/oauth?Action=logout")
     }
 
     /// Asks the federation endpoint for a sign-in token and returns the login URL.
@@ -374,23 +475,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// A console service path: lowercase letters, digits and dashes.
-fn service_name(field: &str, service: &str) -> Result<(), ValidationError> {
-    let ok = !service.is_empty()
-        && service.len() <= 64
-        && service
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            field,
-            format!("'{service}' is not a console service name (like s3, ec2, cloudformation)"),
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,7 +516,27 @@ mod tests {
 
     #[test]
     fn a_service_that_is_not_a_path_segment_is_refused_by_name() {
-        let e = service_name("service", "s3/../x").unwrap_err();
+        let e = validate::console_destination("service", "s3/../x").unwrap_err();
         assert!(e.to_string().contains("service"), "{e}");
+    }
+
+    #[test]
+    fn part5_a_destination_path_keeps_its_query_and_fragment_around_the_region() {
+        assert_eq!(
+            destination(
+                Partition::Aws,
+                Some("/ec2/home#Instances:"),
+                Some("eu-west-1")
+            ),
+            "https://console.aws.amazon.com/ec2/home?region=eu-west-1#Instances:"
+        );
+        assert_eq!(
+            destination(
+                Partition::Aws,
+                Some("/s3/buckets?tab=objects"),
+                Some("eu-west-1")
+            ),
+            "https://console.aws.amazon.com/s3/buckets?tab=objects&region=eu-west-1"
+        );
     }
 }
