@@ -34,10 +34,9 @@ use tempfile::TempDir;
 
 use crate::daemon::Daemon;
 use crate::error::{PeerError, Result};
-use crate::http;
 use crate::moto::MotoServer;
 use crate::python::{clean_command, venv_bin};
-use crate::wait::{self, Probe};
+use crate::stand_in;
 
 /// A start URL for integrations that use the stand-in. It accepts any start URL; this
 /// one only has the shape of a real one (https, an `awsapps.com` portal).
@@ -46,8 +45,6 @@ pub const START_URL: &str = "https://d-9067rolehop.awsapps.com/start";
 /// The user a device authorization is approved as unless a test names another: the
 /// session name in the role's assumed-role ARN.
 pub const DEFAULT_USER: &str = "alice";
-
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the browser stand-in of [`SsoPortal::pkce_browser`] does with the portal's
 /// redirect.
@@ -197,30 +194,7 @@ impl SsoPortal {
             .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key);
         let mut daemon = Daemon::spawn("sso_portal.py", &mut command, &log)?;
 
-        // The stand-in binds port 0 and prints the port it got: no race for a port.
-        let addr = wait::until(START_TIMEOUT, Duration::from_millis(50), || {
-            if let Some(exited) = daemon.exited() {
-                return Probe::Failed(exited);
-            }
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let Some(addr) = text
-                .lines()
-                .find_map(|line| line.strip_prefix("listening on "))
-                .and_then(|a| a.trim().parse::<SocketAddr>().ok())
-            else {
-                return Probe::NotYet("no 'listening on' line yet".into());
-            };
-            match http::request(addr, "POST", "/_stand_in/health", None) {
-                Ok(response) if response.status == 200 => Probe::Ready(addr),
-                Ok(response) => Probe::NotYet(format!("health answered {}", response.status)),
-                Err(e) => Probe::NotYet(format!("health: {e}")),
-            }
-        })
-        .map_err(|why| PeerError::NotReady {
-            peer: "sso_portal.py",
-            waited: START_TIMEOUT,
-            detail: format!("{why}; log:\n{}", daemon.log_text()),
-        })?;
+        let addr = stand_in::wait_ready(&mut daemon, &log, "sso_portal.py")?;
         Ok(Self {
             daemon,
             addr,
@@ -557,29 +531,7 @@ except urllib.error.HTTPError:
 
     /// POSTs `body` to `/_stand_in/<name>` and returns the JSON answer.
     fn control(&self, name: &str, body: Value) -> Result<Value> {
-        let what = format!("the SSO stand-in's {name} control");
-        let response = http::request(
-            self.addr,
-            "POST",
-            &format!("/_stand_in/{name}"),
-            Some(("application/json", &body.to_string())),
-        )
-        .map_err(PeerError::io(what.clone()))?;
-        if response.status != 200 {
-            return Err(PeerError::Output {
-                what,
-                detail: format!(
-                    "{} {}; log:\n{}",
-                    response.status,
-                    response.body,
-                    self.daemon.log_text()
-                ),
-            });
-        }
-        serde_json::from_str(&response.body).map_err(|e| PeerError::Output {
-            what,
-            detail: format!("{e}: {}", response.body),
-        })
+        stand_in::control(self.addr, &self.daemon, "the SSO stand-in", name, body)
     }
 }
 

@@ -128,7 +128,7 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
         FailureCode::Interrupted => Exit::Interrupted,
-        FailureCode::SsoLoginRequired => Exit::LoginRequired,
+        FailureCode::SsoLoginRequired | FailureCode::ConsoleLoginRequired => Exit::LoginRequired,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -174,6 +174,7 @@ mod tests {
             (FailureCode::StsError, 6),
             (FailureCode::Interrupted, 130),
             (FailureCode::SsoLoginRequired, 12),
+            (FailureCode::ConsoleLoginRequired, 12),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

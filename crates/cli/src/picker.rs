@@ -131,6 +131,7 @@ fn describe(view: &SessionView) -> String {
         SessionKind::Role(r) => r.role_arn.rsplit('/').next().unwrap_or_default(),
         SessionKind::IamUser(_) => "IAM user",
         SessionKind::SsoRole(r) => r.role_name.as_str(),
+        SessionKind::LoginSession(_) => "console sign-in",
     };
     format!(
         "{:<24} {:<20} {:<12} {role}",

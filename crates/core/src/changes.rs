@@ -82,6 +82,7 @@ pub enum KindOfSession {
     IamUser,
     Role,
     SsoRole,
+    LoginSession,
 }
 
 impl KindOfSession {
@@ -90,6 +91,7 @@ impl KindOfSession {
             SessionKind::IamUser(_) => Self::IamUser,
             SessionKind::Role(_) => Self::Role,
             SessionKind::SsoRole(_) => Self::SsoRole,
+            SessionKind::LoginSession(_) => Self::LoginSession,
         }
     }
 
@@ -98,6 +100,7 @@ impl KindOfSession {
             Self::IamUser => "an IAM user",
             Self::Role => "a role",
             Self::SsoRole => "an SSO role",
+            Self::LoginSession => "a console sign-in session",
         }
     }
 }
@@ -194,7 +197,8 @@ impl SessionChanges {
             }
             // Its account and role are what the portal assigned: a name, profile and
             // region are all a person may change on it.
-            SessionKind::SsoRole(_) => {
+            // Who signed in is the token's: a new one comes from a new `aws login`.
+            SessionKind::SsoRole(_) | SessionKind::LoginSession(_) => {
                 self.refuse_fields_of(KindOfSession::Role, &current.name)?;
                 self.refuse_fields_of(KindOfSession::IamUser, &current.name)?;
             }
@@ -219,7 +223,7 @@ impl SessionChanges {
                 ("mfa_serial", self.mfa_serial.is_some()),
                 ("session_duration", self.session_duration.is_some()),
             ],
-            KindOfSession::SsoRole => vec![],
+            KindOfSession::SsoRole | KindOfSession::LoginSession => vec![],
         };
         match given.iter().find(|(_, present)| *present) {
             Some((field, _)) => Err(ValidationError::new(

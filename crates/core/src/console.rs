@@ -177,7 +177,9 @@ impl Engine {
         // Planned first, so a bad --service or --region is refused before any prompt.
         let plan = SignIn::plan(&view, target)?;
         let creds = match &view.session.kind {
-            SessionKind::Role(_) | SessionKind::SsoRole(_) => {
+            // A console session's credentials are a console session's own: the
+            // federation endpoint signs them in as they are.
+            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::LoginSession(_) => {
                 self.credentials(&selector, mfa_code, true).await?.1
             }
             SessionKind::IamUser(user) => {
@@ -266,6 +268,7 @@ impl SignIn {
             SessionKind::Role(role) => Some(role.role_arn.as_str()),
             SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
             SessionKind::SsoRole(_) => None,
+            SessionKind::LoginSession(l) => Some(l.login_session.as_str()),
         };
         let partition = arn
             .and_then(Partition::of_arn)

@@ -33,6 +33,7 @@ impl SessionFilter {
         let (role_arn, sso) = match &view.session.kind {
             SessionKind::Role(r) => (Some(r.role_arn.as_str()), None),
             SessionKind::IamUser(_) => (None, None),
+            SessionKind::LoginSession(l) => (Some(l.login_session.as_str()), None),
             SessionKind::SsoRole(r) => (None, Some(r)),
         };
         [

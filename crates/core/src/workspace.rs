@@ -163,6 +163,7 @@ impl Workspace {
             SessionKind::Role(r) => r.account_id().map(str::to_owned),
             SessionKind::IamUser(u) => u.account_id.clone(),
             SessionKind::SsoRole(r) => Some(r.account_id.clone()),
+            SessionKind::LoginSession(l) => l.account_id.clone(),
         });
         let integration = chain.first().and_then(|root| match &root.kind {
             SessionKind::SsoRole(r) => self
@@ -445,6 +446,9 @@ impl Workspace {
                 validate::user_session_duration("session_duration", u.session_duration)?;
             }
             SessionKind::Role(r) => self.check_role(s.id, r)?,
+            SessionKind::LoginSession(l) => {
+                validate::Arn::parse("login_session", &l.login_session)?;
+            }
             SessionKind::SsoRole(r) => {
                 validate::account_id("account_id", &r.account_id)?;
                 validate::sso_role_name("role_name", &r.role_name)?;

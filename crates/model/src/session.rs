@@ -130,6 +130,10 @@ pub enum SessionKind {
     /// A role in an account, reached through an IAM Identity Center integration
     /// (`GetRoleCredentials` with the integration's portal token).
     SsoRole(SsoRole),
+    /// An AWS console sign-in session made by `aws login` (a profile's
+    /// `login_session`): its token, refreshed through the `signin` service, is in the
+    /// keychain under the session id.
+    LoginSession(LoginSession),
 }
 
 impl SessionKind {
@@ -138,6 +142,7 @@ impl SessionKind {
             SessionKind::IamUser(_) => "iam-user",
             SessionKind::Role(_) => "role",
             SessionKind::SsoRole(_) => "sso-role",
+            SessionKind::LoginSession(_) => "login-session",
         }
     }
 
@@ -145,9 +150,24 @@ impl SessionKind {
     pub fn parent(&self) -> Option<SessionId> {
         match self {
             SessionKind::Role(r) => Some(r.parent),
-            SessionKind::IamUser(_) | SessionKind::SsoRole(_) => None,
+            SessionKind::IamUser(_) | SessionKind::SsoRole(_) | SessionKind::LoginSession(_) => {
+                None
+            }
         }
     }
+}
+
+/// A console sign-in session (`aws login`): who signed in, as the profile's
+/// `login_session` names them. No MFA prompt: the console sign-in was the second factor
+/// (passkeys included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LoginSession {
+    /// The `login_session` ARN (`arn:aws:iam::123456789012:user/alice`), which also
+    /// names the AWS CLI's cache file of the token.
+    pub login_session: String,
+    /// The account signed in to, when known (from the ARN or the token).
+    pub account_id: Option<String>,
 }
 
 /// An account and role reached through an IAM Identity Center integration. No MFA
@@ -317,6 +337,9 @@ pub enum FailureCode {
     /// The session's IAM Identity Center integration needs a person to log in (again):
     /// never logged in, logged out, or its token could not be refreshed.
     SsoLoginRequired,
+    /// A console sign-in session (`aws login`) has ended or its token was refused: the
+    /// person must run `aws login` again and import it.
+    ConsoleLoginRequired,
     /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
     Aws { code: String },
 }
@@ -379,6 +402,7 @@ impl FailureCode {
             Self::StsError => "StsError",
             Self::Interrupted => "Interrupted",
             Self::SsoLoginRequired => "SsoLoginRequired",
+            Self::ConsoleLoginRequired => "ConsoleLoginRequired",
             Self::Aws { code } => code,
         }
     }
@@ -567,7 +591,7 @@ mod tests {
     }
 
     /// Every code Rolehop makes itself, for the round trips below.
-    const OWN: [FailureCode; 15] = [
+    const OWN: [FailureCode; 16] = [
         FailureCode::MfaRequired,
         FailureCode::MfaCancelled,
         FailureCode::MfaTimeout,
@@ -583,6 +607,7 @@ mod tests {
         FailureCode::StsError,
         FailureCode::Interrupted,
         FailureCode::SsoLoginRequired,
+        FailureCode::ConsoleLoginRequired,
     ];
 
     #[test]

@@ -85,6 +85,19 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
         // The portal's role is `AWSReservedSSO_<permission set>_<suffix>`, whose suffix
         // only AWS knows: `trust check` asks GetCallerIdentity for it (`caller.rs`).
         SessionKind::SsoRole(sso) => Caller::sso_role(parent.id, &parent.name, &sso.account_id),
+        // Whom the console session signed in as is its ARN: an IAM user's acts as that
+        // user (a root session's as the account).
+        SessionKind::LoginSession(login) => Caller {
+            id: parent.id,
+            session: parent.name.clone(),
+            kind: CallerKind::IamUser,
+            arn: Some(login.login_session.clone()),
+            account_id: login
+                .account_id
+                .clone()
+                .or_else(|| arn_account(&login.login_session)),
+            session_arn: None,
+        },
     }
 }
 
