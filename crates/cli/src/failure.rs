@@ -36,7 +36,8 @@ pub enum Exit {
     NotTrusted = 10,
     /// `trust check`: the answer depends on what Rolehop cannot know.
     CannotTell = 11,
-    /// An IAM Identity Center integration needs a person to log in (`rolehop sso login`).
+    /// An IAM Identity Center integration needs a person to log in (`rolehop sso login`),
+    /// or an `aws login` console session has ended (`aws login`, then import).
     LoginRequired = 12,
     /// Interrupted by SIGINT (Ctrl-C): 128 + 2, the shell's convention.
     Interrupted = 130,

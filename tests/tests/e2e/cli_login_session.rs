@@ -84,6 +84,24 @@ fn import(world: &World) -> (Value, Value) {
     (report, console)
 }
 
+/// `rolehop <exec...> -- aws sts get-caller-identity` answers as the `deploy` role.
+fn acts_as_deploy(world: &World, exec: &[&str]) {
+    let mut args = exec.to_vec();
+    args.extend([
+        "--",
+        "aws",
+        "sts",
+        "get-caller-identity",
+        "--output",
+        "text",
+    ]);
+    let run = world.rolehop(&args).ok();
+    assert!(
+        run.stdout.contains("assumed-role/Deploy/rolehop-deploy"),
+        "{run:?}"
+    );
+}
+
 fn token_in_keychain(world: &World, session: &str) -> Option<Value> {
     let id = world.session_id(session);
     world
@@ -286,22 +304,7 @@ fn part2_an_imported_login_session_parents_a_role_the_aws_cli_acts_as_with_its_t
     let process = world.rolehop(&["credential-process", "deploy"]).ok().json();
     assert_eq!(process["Version"], 1);
     assert!(process["AccessKeyId"].is_string(), "{process}");
-    let exec = world
-        .rolehop(&[
-            "exec",
-            "deploy",
-            "--",
-            "aws",
-            "sts",
-            "get-caller-identity",
-            "--output",
-            "text",
-        ])
-        .ok();
-    assert!(
-        exec.stdout.contains("assumed-role/Deploy/rolehop-deploy"),
-        "{exec:?}"
-    );
+    acts_as_deploy(&world, &["exec", "deploy"]);
     // The credentials were the sign-in's own, still good: nothing was refreshed.
     assert!(signin.decisions().unwrap().is_empty());
 }
@@ -408,4 +411,50 @@ fn part2_removing_a_login_session_drops_its_token_and_every_cached_copy() {
     let credentials =
         std::fs::read_to_string(world.peers.home().aws_credentials_file()).unwrap_or_default();
     assert!(!credentials.contains("[deploy]"), "{credentials}");
+}
+
+#[test]
+fn part2_a_login_session_chain_serves_credential_process_mode_the_container_endpoint_and_the_console()
+ {
+    let (world, signin, token, _) = signed_in(Duration::from_secs(900));
+    world.rolehop(&["import", "aws-config"]).ok();
+
+    // credential_process delivery: no key on disk, the AWS CLI acts as the role.
+    world
+        .rolehop(&["settings", "set", "delivery-mode", "credential-process"])
+        .ok();
+    world
+        .rolehop(&["session", "start", "deploy", "--take-over"])
+        .ok();
+    let config = world.peers.home().read_aws_config().unwrap();
+    assert!(config.contains("credential_process"), "{config}");
+    assert_eq!(
+        world.caller_arn("deploy").unwrap(),
+        assumed(ACCOUNT, "Deploy", "rolehop-deploy")
+    );
+    let credentials =
+        std::fs::read_to_string(world.peers.home().aws_credentials_file()).unwrap_or_default();
+    assert!(!credentials.contains("aws_session_token"), "{credentials}");
+
+    // The container endpoint of `exec --server`: the AWS CLI inside asks it.
+    acts_as_deploy(&world, &["exec", "--server", "deploy"]);
+
+    // The console signs the console session's own credentials in.
+    let federation = rolehop_e2e::federation::Federation::answering(
+        "200 OK",
+        r#"{"SigninToken":"stand-in-token"}"#,
+    );
+    world
+        .rolehop_with(
+            &["console", "console", "--print"],
+            &[("ROLEHOP_FEDERATION_URL", &federation.url)],
+            None,
+        )
+        .ok();
+    let request = federation.requests.recv().expect("a token request");
+    let asked = rolehop_e2e::federation::query(&request);
+    let session: Value =
+        serde_json::from_str(rolehop_e2e::federation::value(&asked, "Session")).unwrap();
+    assert_eq!(session["sessionId"], token["accessToken"]["accessKeyId"]);
+    assert!(signin.decisions().unwrap().is_empty());
 }

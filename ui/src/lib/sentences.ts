@@ -75,6 +75,7 @@ const failureWords: Record<Exclude<FailureCode["type"], "Aws">, string> = {
   StsError: "AWS STS failed",
   Interrupted: "The start was interrupted",
   SsoLoginRequired: "Log in to IAM Identity Center again",
+  ConsoleLoginRequired: "Sign in again with aws login, then import",
 };
 
 /** AWS error codes a person meets often, in words. */
