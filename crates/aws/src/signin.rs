@@ -20,7 +20,7 @@ use aws_sdk_signin::error::BoxError;
 use aws_sdk_signin::types::CreateOAuth2TokenRequestBody;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -220,12 +220,13 @@ impl SigninClient {
             session_token: Zeroizing::new(access.session_token().to_owned()),
             account_id: token.access_token.account_id.clone(),
             // Whole seconds, as the AWS CLI writes it.
-            expires_at: DateTime::parse_from_rfc3339(
-                &(now + chrono::Duration::seconds(i64::from(output.expires_in())))
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            expires_at: DateTime::from_timestamp(
+                now.timestamp() + i64::from(output.expires_in()),
+                0,
             )
-            .expect("an RFC 3339 time parses")
-            .with_timezone(&Utc),
+            .ok_or_else(|| {
+                AwsError::invalid_response("CreateOAuth2Token: expiresIn out of range")
+            })?,
         };
         refreshed.refresh_token = Zeroizing::new(output.refresh_token().to_owned());
         Ok(refreshed)

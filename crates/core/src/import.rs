@@ -318,7 +318,7 @@ impl Engine {
                     match read_cached_token(&login_session) {
                         Err(reason) => unchanged(&format!("no newer token ({reason})")),
                         Ok(_) if opts.dry_run => {
-                            unchanged("a newer token in the AWS CLI's cache would be taken")
+                            unchanged("the AWS CLI's token would be taken if it is the newer")
                         }
                         Ok(token) => match self.retake_login_token(id, &login_session, token).await
                         {
