@@ -34,9 +34,9 @@ use tempfile::TempDir;
 
 use crate::daemon::Daemon;
 use crate::error::{PeerError, Result};
-use crate::http;
 use crate::moto::MotoServer;
 use crate::python::{clean_command, venv_bin};
+use crate::stand_in;
 
 /// A start URL for integrations that use the stand-in. It accepts any start URL; this
 /// one only has the shape of a real one (https, an `awsapps.com` portal).
@@ -45,8 +45,6 @@ pub const START_URL: &str = "https://d-9067rolehop.awsapps.com/start";
 /// The user a device authorization is approved as unless a test names another: the
 /// session name in the role's assumed-role ARN.
 pub const DEFAULT_USER: &str = "alice";
-
-const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the browser stand-in of [`SsoPortal::pkce_browser`] does with the portal's
 /// redirect.
@@ -196,7 +194,7 @@ impl SsoPortal {
             .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key);
         let mut daemon = Daemon::spawn("sso_portal.py", &mut command, &log)?;
 
-        let addr = daemon.wait_listening(START_TIMEOUT, ("POST", "/_stand_in/health"))?;
+        let addr = stand_in::wait_ready(&mut daemon, &log, "sso_portal.py")?;
         Ok(Self {
             daemon,
             addr,
@@ -533,29 +531,7 @@ except urllib.error.HTTPError:
 
     /// POSTs `body` to `/_stand_in/<name>` and returns the JSON answer.
     fn control(&self, name: &str, body: Value) -> Result<Value> {
-        let what = format!("the SSO stand-in's {name} control");
-        let response = http::request(
-            self.addr,
-            "POST",
-            &format!("/_stand_in/{name}"),
-            Some(("application/json", &body.to_string())),
-        )
-        .map_err(PeerError::io(what.clone()))?;
-        if response.status != 200 {
-            return Err(PeerError::Output {
-                what,
-                detail: format!(
-                    "{} {}; log:\n{}",
-                    response.status,
-                    response.body,
-                    self.daemon.log_text()
-                ),
-            });
-        }
-        serde_json::from_str(&response.body).map_err(|e| PeerError::Output {
-            what,
-            detail: format!("{e}: {}", response.body),
-        })
+        stand_in::control(self.addr, &self.daemon, "the SSO stand-in", name, body)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rolehop's AWS clients (rolehop-aws): STS ([`sts`], behind the `StsApi` seam), the
 //! IAM Identity Center portal and OIDC ([`portal`]), IAM ([`iam`]: trust policies and
-//! access keys) and Organizations ([`org`]), each a thin typed wrapper of the calls
+//! access keys), Organizations ([`org`]) and the `signin` service of `aws login`
+//! console sessions ([`signin`]), each a thin typed wrapper of the calls
 //! Rolehop makes, all built under one policy. It stands on the vocabulary alone; the
 //! engine (rolehop-core) composes them.
 //!
@@ -36,6 +37,7 @@ pub mod credentials;
 pub mod iam;
 pub mod org;
 pub mod portal;
+pub mod signin;
 pub mod sts;
 
 pub use client::AwsClient;

@@ -1,7 +1,7 @@
 //! The AWS services Rolehop calls, one line each: its [`Service`] (the SDKs' id, how
 //! messages name it, and where it differs from the common policy), tied to its SDK's
-//! client by `service_client!`. A new service (the `signin` service of `aws login`,
-//! CloudFormation) is one more line here, and its SDK crate in Cargo.toml.
+//! client by `service_client!`. A new service (CloudFormation) is one more line here,
+//! and its SDK crate in Cargo.toml.
 
 use aws_config::{Region, SdkConfig};
 
@@ -111,6 +111,11 @@ service_client!(
     Service::new("SSO", "the SSO portal")
         .with_attempts(SSO_MAX_ATTEMPTS)
         .in_region(FALLBACK_REGION)
+);
+service_client!(
+    aws_sdk_signin,
+    // A refresh names the token's sign-in region, else the session's.
+    Service::new("SIGNIN", "AWS Sign-In").in_region(FALLBACK_REGION)
 );
 service_client!(
     aws_sdk_iam,

@@ -22,7 +22,8 @@ Exit codes: 0 ok, 1 unexpected failure, 2 usage error, 3 invalid input, 4 not fo
 8 keychain unavailable or locked, 9 workspace or AWS files could not be written, \
 10 `trust check`: the role's trust policy does not admit the hop, 11 `trust check`: whether \
 it does depends on what Rolehop cannot know, 130/143 interrupted by Ctrl-C/SIGTERM (a start \
-in flight is ended first), 12 an IAM Identity Center integration needs `rolehop sso login`, \
+in flight is ended first), 12 an IAM Identity Center integration needs `rolehop sso login` \
+or an `aws login` session ended, \
 101 internal error (a bug); `exec` passes the command's own exit \
 code through (126: cannot run it, \
 127: not found).";

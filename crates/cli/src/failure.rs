@@ -36,7 +36,8 @@ pub enum Exit {
     NotTrusted = 10,
     /// `trust check`: the answer depends on what Rolehop cannot know.
     CannotTell = 11,
-    /// An IAM Identity Center integration needs a person to log in (`rolehop sso login`).
+    /// An IAM Identity Center integration needs a person to log in (`rolehop sso login`),
+    /// or an `aws login` console session has ended (`aws login`, then import).
     LoginRequired = 12,
     /// Interrupted by SIGINT (Ctrl-C): 128 + 2, the shell's convention.
     Interrupted = 130,
@@ -145,7 +146,9 @@ fn exit_for(code: &FailureCode) -> Exit {
         FailureCode::ProfileOwnedByUser => Exit::Conflict,
         FailureCode::DeliveryFailed => Exit::Storage,
         FailureCode::Interrupted => Exit::Interrupted,
-        FailureCode::SsoLoginRequired | FailureCode::SamlSignInRequired => Exit::LoginRequired,
+        FailureCode::SsoLoginRequired
+        | FailureCode::SamlSignInRequired
+        | FailureCode::ConsoleLoginRequired => Exit::LoginRequired,
         FailureCode::InvalidResponse
         | FailureCode::StsTimeout
         | FailureCode::StsUnreachable
@@ -192,6 +195,7 @@ mod tests {
             (FailureCode::Interrupted, 130),
             (FailureCode::SsoLoginRequired, 12),
             (FailureCode::SamlSignInRequired, 12),
+            (FailureCode::ConsoleLoginRequired, 12),
             (aws("AccessDenied"), 6),
             // An AWS code spelled like one of ours is still AWS's.
             (aws("MfaRequired"), 6),

@@ -132,6 +132,7 @@ fn describe(view: &SessionView) -> String {
         SessionKind::IamUser(_) => "IAM user",
         SessionKind::SsoRole(r) => r.role_name.as_str(),
         SessionKind::Saml(r) => r.role_arn.rsplit('/').next().unwrap_or_default(),
+        SessionKind::LoginSession(_) => "console sign-in",
     };
     format!(
         "{:<24} {:<20} {:<12} {role}",

@@ -58,6 +58,7 @@ fn saml_provider_name(principal_arn: &str) -> &str {
 fn via_cell(s: &SessionView) -> String {
     match &s.session.kind {
         SessionKind::IamUser(_) => "-".into(),
+        SessionKind::LoginSession(_) => "aws login".into(),
         SessionKind::Role(_) => s.chain.iter().rev().nth(1).cloned().unwrap_or_default(),
         SessionKind::SsoRole(r) => format!(
             "{}: {}",
@@ -163,6 +164,10 @@ fn describe_raw(view: &SessionView) -> String {
                 r.role_arn
             )
         }
+        SessionKind::LoginSession(l) => format!(
+            "console sign-in session of {}, profile '{profile}' (token from `aws login`)",
+            l.login_session
+        ),
         SessionKind::SsoRole(r) => format!(
             "SSO role {} in account {}{}, profile '{profile}', through integration '{}'",
             r.role_name,

@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
 use crate::keychain::{Keychain, KeychainError};
+use crate::login_session::{self, LoginToken, SigninClient};
 use crate::mfa::{MfaError, MfaPrompt, MfaRequest};
 use crate::model::{
     ChainedRole, DEFAULT_ROLE_SECONDS, Failure, FailureCode, IamUser, SamlRole, Session, SessionId,
@@ -75,6 +76,10 @@ pub enum ChainFailure {
     /// A federated hop has no SAML response, or one that does not grant its role.
     #[error("{0}")]
     SamlSignIn(String),
+    /// The console sign-in session's token is missing, ended or refused: a person must
+    /// sign in with `aws login` again, and import it.
+    #[error("{0}; sign in again with `aws login`, then run `rolehop import aws-config`")]
+    ConsoleLogin(String),
 }
 
 impl ChainError {
@@ -94,6 +99,7 @@ impl ChainError {
             }
             ChainFailure::SsoLogin(_) => FailureCode::SsoLoginRequired,
             ChainFailure::SamlSignIn(_) => FailureCode::SamlSignInRequired,
+            ChainFailure::ConsoleLogin(_) => FailureCode::ConsoleLoginRequired,
         };
         let detail = match &self.cause {
             ChainFailure::Sts(e) => e.message.clone(),
@@ -197,6 +203,7 @@ impl CacheState {
 pub struct ChainResolver {
     sts: Arc<StsClient>,
     sso: SsoAccess,
+    signin: SigninClient,
     keychain: Keychain,
     cache: Arc<CacheState>,
     /// Where MFA users' lock files live; `None`: prompts are single-flight within this
@@ -209,6 +216,7 @@ impl ChainResolver {
         Self {
             sts,
             sso: SsoAccess::new(SsoPortal::default(), keychain.clone()),
+            signin: SigninClient::default(),
             keychain,
             cache: Arc::default(),
             mfa_locks: None,
@@ -325,9 +333,13 @@ impl ChainResolver {
                 }
                 accounts.push(cache_account(id));
             }
-            if matches!(stored.session.kind, SessionKind::IamUser(_)) {
-                accounts.push(access_keys_account(id));
-                user = Some(stored);
+            match stored.session.kind {
+                SessionKind::IamUser(_) => {
+                    accounts.push(access_keys_account(id));
+                    user = Some(stored);
+                }
+                SessionKind::LoginSession(_) => accounts.push(login_session::token_account(id)),
+                SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {}
             }
             hop = stored.session.kind.parent().and_then(|p| ws.get(p));
             depth += 1;
@@ -432,6 +444,13 @@ impl ChainResolver {
                 session: session.clone(),
                 region,
                 sts: self.sts.clone(),
+            }),
+            SessionKind::LoginSession(_) => Box::new(LoginSessionProvider {
+                session: session.clone(),
+                region,
+                keychain: self.keychain.clone(),
+                prefetched: prefetched.clone(),
+                signin: self.signin.clone(),
             }),
         };
         // The lock's stamp is read now, before this hop first looks in the keychain
@@ -944,6 +963,90 @@ impl SamlRoleProvider {
 }
 
 impl ProvideCredentials for SamlRoleProvider {
+    fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
+        Box::pin(self.run(opts))
+    }
+}
+
+/// An `aws login` console session's credentials: those its token holds while they stay
+/// valid long enough, else a refresh through the `signin` service. The refresh token is
+/// good once, so the rotated token is in the keychain before its credentials are used.
+struct LoginSessionProvider {
+    session: Session,
+    region: Option<String>,
+    keychain: Keychain,
+    /// The token comes from the resolution's batch when it read it ahead.
+    prefetched: Arc<Prefetched>,
+    signin: SigninClient,
+}
+
+impl LoginSessionProvider {
+    fn err(&self, cause: ChainFailure) -> ChainError {
+        ChainError {
+            hop: self.session.name.clone(),
+            cause,
+        }
+    }
+
+    /// The token in the keychain, from the batch when `ahead`.
+    async fn token(&self, ahead: bool) -> Result<LoginToken, ChainError> {
+        let account = login_session::token_account(self.session.id);
+        let text = if ahead {
+            self.prefetched.get(&self.keychain, account).await
+        } else {
+            self.keychain.get_async(&account).await
+        }
+        .map_err(|e| self.err(ChainFailure::Keychain(e)))?
+        .ok_or_else(|| {
+            self.err(ChainFailure::ConsoleLogin(
+                "no console sign-in token in the keychain".into(),
+            ))
+        })?;
+        LoginToken::from_json(&text).map_err(|e| self.err(ChainFailure::ConsoleLogin(e)))
+    }
+
+    #[tracing::instrument(name = "signin", skip_all, fields(hop = %self.session.name))]
+    async fn run(&self, opts: &ResolveOptions) -> Result<Credentials, ChainError> {
+        let token = self.token(true).await?;
+        let usable = |t: &LoginToken| {
+            opts.refresh != Some(self.session.id)
+                && t.credentials().valid_for(Utc::now(), opts.min_validity)
+        };
+        if usable(&token) {
+            return Ok(token.credentials());
+        }
+        match self
+            .signin
+            .refresh(&token, self.region.as_deref(), Utc::now())
+            .await
+        {
+            Ok(refreshed) => {
+                self.keychain
+                    .set_async(
+                        &login_session::token_account(self.session.id),
+                        refreshed.to_json(),
+                    )
+                    .await
+                    .map_err(|e| self.err(ChainFailure::Keychain(e)))?;
+                Ok(refreshed.credentials())
+            }
+            Err(e) if e.code == "AccessDeniedException" => {
+                // Another process may have spent the refresh token first: its rotated
+                // token is then in the keychain.
+                let again = self.token(false).await?;
+                if again.refresh_token != token.refresh_token
+                    && again.credentials().valid_for(Utc::now(), opts.min_validity)
+                {
+                    return Ok(again.credentials());
+                }
+                Err(self.err(ChainFailure::ConsoleLogin(e.message)))
+            }
+            Err(e) => Err(self.err(ChainFailure::Sts(e))),
+        }
+    }
+}
+
+impl ProvideCredentials for LoginSessionProvider {
     fn provide<'a>(&'a self, opts: &'a ResolveOptions) -> ProvideFuture<'a> {
         Box::pin(self.run(opts))
     }

@@ -99,6 +99,7 @@ pub enum KindOfSession {
     Role,
     SsoRole,
     Saml,
+    LoginSession,
 }
 
 impl KindOfSession {
@@ -108,6 +109,7 @@ impl KindOfSession {
             SessionKind::Role(_) => Self::Role,
             SessionKind::SsoRole(_) => Self::SsoRole,
             SessionKind::Saml(_) => Self::Saml,
+            SessionKind::LoginSession(_) => Self::LoginSession,
         }
     }
 
@@ -117,6 +119,7 @@ impl KindOfSession {
             Self::Role => "a role",
             Self::SsoRole => "an SSO role",
             Self::Saml => "a federated role",
+            Self::LoginSession => "a console sign-in session",
         }
     }
 }
@@ -218,7 +221,8 @@ impl SessionChanges {
             }
             // Its account and role are what the portal assigned: a name, profile and
             // region are all a person may change on it.
-            SessionKind::SsoRole(_) => {
+            // Who signed in is the token's: a new one comes from a new `aws login`.
+            SessionKind::SsoRole(_) | SessionKind::LoginSession(_) => {
                 self.refuse_fields_of(KindOfSession::Role, &current.name)?;
                 self.refuse_fields_of(KindOfSession::IamUser, &current.name)?;
             }
@@ -255,7 +259,7 @@ impl SessionChanges {
                 ("mfa_serial", self.mfa_serial.is_some()),
                 ("session_duration", self.session_duration.is_some()),
             ],
-            KindOfSession::SsoRole => vec![],
+            KindOfSession::SsoRole | KindOfSession::LoginSession => vec![],
             // The chained role's fields a federated role has not.
             KindOfSession::Saml => vec![
                 ("parent", self.parent.is_some()),

@@ -34,6 +34,7 @@ impl SessionFilter {
             SessionKind::Role(r) => (Some(r.role_arn.as_str()), None),
             SessionKind::Saml(r) => (Some(r.role_arn.as_str()), None),
             SessionKind::IamUser(_) => (None, None),
+            SessionKind::LoginSession(l) => (Some(l.login_session.as_str()), None),
             SessionKind::SsoRole(r) => (None, Some(r)),
         };
         [

@@ -8,6 +8,9 @@
 //! user also asks for them to be removed. A profile with `sso_session` (its
 //! `[sso-session]` section becoming an integration) or the legacy `sso_start_url` +
 //! `sso_region`, and `sso_account_id` + `sso_role_name`, becomes an SSO role session.
+//! A profile with `login_session` (written by `aws login`) becomes a console sign-in
+//! session, its token copied from the AWS CLI's cache into the keychain (the cache file
+//! is left as it is); importing it again after a new `aws login` takes the newer token.
 //! Each session is named after its profile and
 //! bound to it. An `mfa_serial` on a role profile goes to the IAM user at the root of the
 //! chain (Rolehop asks for MFA once, for the user's `GetSessionToken`, and every role
@@ -31,14 +34,16 @@ use zeroize::Zeroizing;
 use crate::awsfiles::dialect::FileRole;
 use crate::awsfiles::locate;
 use crate::awsfiles::{self, atomic};
-use crate::engine::{Engine, NewIamUser, NewRole, NewSsoRole};
+use crate::engine::{Engine, NewIamUser, NewLoginSession, NewRole, NewSsoRole};
 use crate::error::{AwsFileStep, EngineError};
 use crate::model::{SessionId, SessionKind};
 use crate::sso::NewIntegration;
 pub use plan::MAX_CHAIN_HOPS;
-use plan::{Planner, ROLE, SSO, Step, USER};
+use plan::{LOGIN, Planner, ROLE, SSO, Step, USER};
 use profiles::{read_profiles, read_sso_sessions};
 use strip::remove_static_keys;
+
+use crate::login_session::read_cached_token;
 
 /// Where to read profiles from.
 #[derive(Debug, Clone)]
@@ -86,10 +91,11 @@ pub enum Outcome {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ImportEntry {
     pub profile: String,
-    /// `iam-user`, `role` or `sso-role` when the profile is (or would be) one of those.
+    /// `iam-user`, `role`, `sso-role` or `login-session` when the profile is (or would
+    /// be) one of those.
     #[cfg_attr(
         feature = "ts",
-        ts(type = "\"iam-user\" | \"role\" | \"sso-role\" | null")
+        ts(type = "\"iam-user\" | \"role\" | \"sso-role\" | \"login-session\" | null")
     )]
     pub kind: Option<&'static str>,
     pub outcome: Outcome,
@@ -264,6 +270,73 @@ impl Engine {
                             Err(e @ EngineError::Store(_)) => return Err(e),
                             Err(e) => entry(Some(SSO), Outcome::Skipped, e.to_string()),
                         }
+                    }
+                }
+                Step::AddLogin { session } => {
+                    let SessionKind::LoginSession(login) = &session.kind else {
+                        unreachable!("console sessions are planned as console sessions")
+                    };
+                    let copied = if opts.dry_run {
+                        "would be copied"
+                    } else {
+                        "copied"
+                    };
+                    let detail = format!(
+                        "console sign-in session of {}; its token {copied} to the keychain \
+                         (the AWS CLI's cache is left as it is)",
+                        login.login_session
+                    );
+                    match read_cached_token(&login.login_session) {
+                        Err(reason) => entry(Some(LOGIN), Outcome::Skipped, reason),
+                        Ok(_) if opts.dry_run => entry(Some(LOGIN), Outcome::WouldImport, detail),
+                        Ok(token) => {
+                            let spec = NewLoginSession {
+                                name: session.name.clone(),
+                                profile: session.profile.to_string(),
+                                region: session.region.clone(),
+                                login_session: login.login_session.clone(),
+                            };
+                            match self.add_login_session(spec, token).await {
+                                Ok(view) => {
+                                    created.insert(name.to_owned(), view.session.id);
+                                    entry(Some(LOGIN), Outcome::Imported, detail)
+                                }
+                                Err(e @ (EngineError::Keychain(_) | EngineError::Store(_))) => {
+                                    return Err(e);
+                                }
+                                Err(e) => entry(Some(LOGIN), Outcome::Skipped, e.to_string()),
+                            }
+                        }
+                    }
+                }
+                Step::RetakeLogin { id, login_session } => {
+                    let unchanged = |detail: &str| {
+                        entry(
+                            Some(LOGIN),
+                            Outcome::Unchanged,
+                            format!("already in Rolehop, as a console sign-in session; {detail}"),
+                        )
+                    };
+                    match read_cached_token(&login_session) {
+                        Err(reason) => unchanged(&format!("no newer token ({reason})")),
+                        Ok(_) if opts.dry_run => {
+                            unchanged("the AWS CLI's token would be taken if it is the newer")
+                        }
+                        Ok(token) => match self.retake_login_token(id, &login_session, token).await
+                        {
+                            Ok(true) => entry(
+                                Some(LOGIN),
+                                Outcome::Imported,
+                                "already in Rolehop; the newer token of a new `aws login` \
+                                 copied to the keychain"
+                                    .into(),
+                            ),
+                            Ok(false) => unchanged("the keychain's token is the newer"),
+                            Err(e @ (EngineError::Keychain(_) | EngineError::Store(_))) => {
+                                return Err(e);
+                            }
+                            Err(e) => entry(Some(LOGIN), Outcome::Skipped, e.to_string()),
+                        },
                     }
                 }
                 Step::AddRole { session, parent } => {

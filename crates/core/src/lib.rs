@@ -36,6 +36,7 @@ pub mod events;
 pub mod filter;
 pub mod import;
 mod kernel_cache;
+pub mod login_session;
 pub mod mfa;
 mod mfa_lock;
 pub mod org;

@@ -191,6 +191,7 @@ impl Workspace {
             SessionKind::IamUser(u) => u.account_id.clone(),
             SessionKind::SsoRole(r) => Some(r.account_id.clone()),
             SessionKind::Saml(r) => r.account_id().map(str::to_owned),
+            SessionKind::LoginSession(l) => l.account_id.clone(),
         });
         let integration = chain.first().and_then(|root| match &root.kind {
             SessionKind::SsoRole(r) => self
@@ -479,6 +480,9 @@ impl Workspace {
                 validate::role_arn("role_arn", &r.role_arn)?;
                 validate::saml_provider_arn("principal_arn", &r.principal_arn)?;
                 validate::saml_duration("duration", r.duration.unwrap_or(DEFAULT_ROLE_SECONDS))?;
+            }
+            SessionKind::LoginSession(l) => {
+                validate::Arn::parse("login_session", &l.login_session)?;
             }
             SessionKind::SsoRole(r) => {
                 validate::account_id("account_id", &r.account_id)?;

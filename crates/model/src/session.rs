@@ -138,6 +138,10 @@ pub enum SessionKind {
     /// the assertion the provider posts to AWS). The assertion is a secret of one start:
     /// it is never stored.
     Saml(SamlRole),
+    /// An AWS console sign-in session made by `aws login` (a profile's
+    /// `login_session`): its token, refreshed through the `signin` service, is in the
+    /// keychain under the session id.
+    LoginSession(LoginSession),
 }
 
 impl SessionKind {
@@ -147,6 +151,7 @@ impl SessionKind {
             SessionKind::Role(_) => "role",
             SessionKind::SsoRole(_) => "sso-role",
             SessionKind::Saml(_) => "saml",
+            SessionKind::LoginSession(_) => "login-session",
         }
     }
 
@@ -154,9 +159,25 @@ impl SessionKind {
     pub fn parent(&self) -> Option<SessionId> {
         match self {
             SessionKind::Role(r) => Some(r.parent),
-            SessionKind::IamUser(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => None,
+            SessionKind::IamUser(_)
+            | SessionKind::SsoRole(_)
+            | SessionKind::Saml(_)
+            | SessionKind::LoginSession(_) => None,
         }
     }
+}
+
+/// A console sign-in session (`aws login`): who signed in, as the profile's
+/// `login_session` names them. No MFA prompt: the console sign-in was the second factor
+/// (passkeys included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct LoginSession {
+    /// The `login_session` ARN (`arn:aws:iam::123456789012:user/alice`), which also
+    /// names the AWS CLI's cache file of the token.
+    pub login_session: String,
+    /// The account signed in to, when known (from the ARN or the token).
+    pub account_id: Option<String>,
 }
 
 /// An account and role reached through an IAM Identity Center integration. No MFA
@@ -353,6 +374,9 @@ pub enum FailureCode {
     /// A federated session needs a (new) SAML response from its identity provider: none
     /// was given, or the one given does not grant its role (the message says why).
     SamlSignInRequired,
+    /// A console sign-in session (`aws login`) has ended or its token was refused: the
+    /// person must run `aws login` again and import it.
+    ConsoleLoginRequired,
     /// AWS refused the call: its error code (`AccessDenied`, `ExpiredToken`...).
     Aws { code: String },
 }
@@ -416,6 +440,7 @@ impl FailureCode {
             Self::Interrupted => "Interrupted",
             Self::SsoLoginRequired => "SsoLoginRequired",
             Self::SamlSignInRequired => "SamlSignInRequired",
+            Self::ConsoleLoginRequired => "ConsoleLoginRequired",
             Self::Aws { code } => code,
         }
     }
@@ -609,7 +634,7 @@ mod tests {
     }
 
     /// Every code Rolehop makes itself, for the round trips below.
-    const OWN: [FailureCode; 16] = [
+    const OWN: [FailureCode; 17] = [
         FailureCode::MfaRequired,
         FailureCode::MfaCancelled,
         FailureCode::MfaTimeout,
@@ -626,6 +651,7 @@ mod tests {
         FailureCode::Interrupted,
         FailureCode::SsoLoginRequired,
         FailureCode::SamlSignInRequired,
+        FailureCode::ConsoleLoginRequired,
     ];
 
     #[test]

@@ -28,6 +28,7 @@ mod cli_import;
 mod cli_interrupts;
 mod cli_kernel_cache;
 mod cli_keychain;
+mod cli_login_session;
 mod cli_logs;
 mod cli_manage;
 mod cli_mfa_shared;

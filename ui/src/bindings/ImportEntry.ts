@@ -6,9 +6,10 @@ import type { Outcome } from "./Outcome";
  */
 export type ImportEntry = { profile: string, 
 /**
- * `iam-user`, `role` or `sso-role` when the profile is (or would be) one of those.
+ * `iam-user`, `role`, `sso-role` or `login-session` when the profile is (or would
+ * be) one of those.
  */
-kind: "iam-user" | "role" | "sso-role" | null, outcome: Outcome, 
+kind: "iam-user" | "role" | "sso-role" | "login-session" | null, outcome: Outcome, 
 /**
  * What was done, or why not.
  */

@@ -3,4 +3,4 @@
 /**
  * The kinds of session, by the names [`crate::model::SessionKind`] is tagged with.
  */
-export type KindOfSession = "iam-user" | "role" | "sso-role" | "saml";
+export type KindOfSession = "iam-user" | "role" | "sso-role" | "saml" | "login-session";

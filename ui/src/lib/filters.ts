@@ -36,10 +36,12 @@ export function roleArn(session: SessionView): string | null {
 /** The fields the search box reads, in the order rolehop-core's `SessionFilter` reads them. */
 export function searchFields(session: SessionView): string[] {
   const sso = session.kind.type === "sso-role" ? session.kind : null;
+  // A console session's ARN is read where a role's is, as rolehop-core reads it.
+  const login = session.kind.type === "login-session" ? session.kind.login_session : null;
   return [
     session.name,
     session.profile,
-    roleArn(session) ?? "",
+    roleArn(session) ?? login ?? "",
     session.account_id ?? "",
     session.account_name ?? "",
     sso?.role_name ?? "",

@@ -76,6 +76,7 @@ const failureWords: Record<Exclude<FailureCode["type"], "Aws">, string> = {
   Interrupted: "The start was interrupted",
   SsoLoginRequired: "Log in to IAM Identity Center again",
   SamlSignInRequired: "Sign in at the identity provider again",
+  ConsoleLoginRequired: "Sign in again with aws login, then import",
 };
 
 /** AWS error codes a person meets often, in words. */

@@ -360,7 +360,10 @@ impl Engine {
         let session = stored.session.clone();
         match &session.kind {
             SessionKind::IamUser(_) => {}
-            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {
+            SessionKind::Role(_)
+            | SessionKind::SsoRole(_)
+            | SessionKind::Saml(_)
+            | SessionKind::LoginSession(_) => {
                 let root = ws.chain(session.id).first().map(|s| s.name.clone());
                 return Err(KeyError::NotIamUser {
                     session: session.name,

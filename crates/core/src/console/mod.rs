@@ -236,7 +236,12 @@ impl Engine {
         mfa_code: Option<Zeroizing<String>>,
     ) -> Result<Zeroizing<String>, ConsoleError> {
         let creds = match &view.session.kind {
-            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {
+            // A console sign-in session's credentials are its own: the federation
+            // endpoint signs them in as they are.
+            SessionKind::Role(_)
+            | SessionKind::SsoRole(_)
+            | SessionKind::Saml(_)
+            | SessionKind::LoginSession(_) => {
                 self.credentials(selector, mfa_code, true).await?.1
             }
             SessionKind::IamUser(user) => {
@@ -355,6 +360,7 @@ impl SignIn {
             SessionKind::Saml(role) => Some(role.role_arn.as_str()),
             SessionKind::IamUser(user) => user.mfa_serial.as_deref(),
             SessionKind::SsoRole(_) => None,
+            SessionKind::LoginSession(l) => Some(l.login_session.as_str()),
         };
         let partition = arn
             .and_then(Partition::of_arn)

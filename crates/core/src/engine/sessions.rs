@@ -6,6 +6,7 @@ use crate::chain::access_keys_account;
 use crate::changes::SessionChanges;
 use crate::error::{EngineError, Withdrawal};
 use crate::events::EngineEvent;
+use crate::login_session::token_account;
 use crate::model::{Session, SessionId, SessionKind, SessionState};
 use crate::reference::SessionRef;
 use crate::workspace::Workspace;
@@ -23,6 +24,18 @@ impl Engine {
         let session = spec.session(SessionId::new())?;
         let secret = keys.sealed()?;
         let account = access_keys_account(session.id);
+        self.add_with_secret(session, account, secret).await
+    }
+
+    /// Adds `session` and stores its long-lived `secret` (an IAM user's keys, a console
+    /// session's token) under keychain `account` inside the same locked update, once
+    /// the rules have passed.
+    pub(super) async fn add_with_secret(
+        &self,
+        session: crate::model::Session,
+        account: String,
+        secret: zeroize::Zeroizing<String>,
+    ) -> Result<SessionView, EngineError> {
         let (keychain, key_account) = (self.keychain.clone(), account.clone());
         let added = self
             .update(move |ws| {
@@ -34,8 +47,8 @@ impl Engine {
             })
             .await;
         if added.is_err() {
-            // The workspace write may have failed after the keys were stored; the id is
-            // fresh, so there is nothing else under it to lose.
+            // The workspace write may have failed after the secret was stored; the id
+            // is fresh, so there is nothing else under it to lose.
             let _ = self.keychain.delete_async(&account).await;
         } else {
             self.events.publish(EngineEvent::WorkspaceChanged);
@@ -162,16 +175,17 @@ impl Engine {
     }
 
     /// Deletes removed sessions' secrets: every copy of their credentials (`removed`
-    /// says whose, and why) and the IAM users' keys (`users`). Goes on past a failure;
-    /// reports the first.
+    /// says whose, and why) and the long-lived secrets (`secrets`: IAM users' keys,
+    /// console sessions' tokens, by keychain account). Goes on past a failure; reports
+    /// the first.
     pub(super) async fn forget_removed(
         &self,
         removed: Forget<'_>,
-        users: &[SessionId],
+        secrets: &[String],
     ) -> Result<(), EngineError> {
         let mut failed = self.forget_copies(removed).await.error();
-        for id in users {
-            if let Err(e) = self.keychain.delete_async(&access_keys_account(*id)).await {
+        for account in secrets {
+            if let Err(e) = self.keychain.delete_async(account).await {
                 failed.get_or_insert(e.into());
             }
         }
@@ -186,18 +200,21 @@ enum Edited {
 }
 
 /// Withdraws the credentials of the `removed` sessions that were live in `before`
-/// (inside the locked update that removed them). Gives the IAM users among them (whose
-/// keys must leave the keychain) and the first withdraw that failed.
+/// (inside the locked update that removed them). Gives the keychain accounts of their
+/// long-lived secrets (IAM users' keys, console sessions' tokens), which must leave the
+/// keychain, and the first withdraw that failed.
 pub(super) fn withdraw_removed(
     before: &crate::workspace::Workspace,
     removed: &[SessionId],
     delivery: &dyn crate::delivery::Delivery,
-) -> (Vec<SessionId>, Option<EngineError>) {
-    let mut users = Vec::new();
+) -> (Vec<String>, Option<EngineError>) {
+    let mut secrets = Vec::new();
     let mut failed = None;
     for s in removed.iter().filter_map(|id| before.get(*id)) {
-        if matches!(s.session.kind, SessionKind::IamUser(_)) {
-            users.push(s.session.id);
+        match s.session.kind {
+            SessionKind::IamUser(_) => secrets.push(access_keys_account(s.session.id)),
+            SessionKind::LoginSession(_) => secrets.push(token_account(s.session.id)),
+            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => {}
         }
         let live = matches!(s.state, SessionState::Active { .. } | SessionState::Pending);
         if live && let Err(e) = delivery.withdraw(&s.session.profile) {
@@ -209,5 +226,5 @@ pub(super) fn withdraw_removed(
             });
         }
     }
-    (users, failed)
+    (secrets, failed)
 }

@@ -13,8 +13,8 @@ use super::profiles::{AwsProfile, SsoSessionSection, StaticKeys};
 use crate::awsfiles::dialect::FileRole;
 use crate::engine::AccessKeys;
 use crate::model::{
-    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, ProfileName, Session, SessionId,
-    SessionKind, SsoRole,
+    ChainedRole, DEFAULT_USER_SESSION_SECONDS, IamUser, LoginSession, ProfileName, Session,
+    SessionId, SessionKind, SsoRole,
 };
 use crate::sso::{Integration, IntegrationId, NewIntegration};
 use crate::validate::Arn;
@@ -37,6 +37,16 @@ pub(super) enum Step {
     AddSso {
         session: Session,
         integration: String,
+    },
+    /// A console sign-in session (`login_session`); its token is read at apply time.
+    AddLogin {
+        session: Session,
+    },
+    /// An existing console sign-in session for the same `login_session`: its token is
+    /// taken again if the AWS CLI's is newer (the person ran `aws login` again).
+    RetakeLogin {
+        id: SessionId,
+        login_session: String,
     },
     Unchanged {
         kind: &'static str,
@@ -95,6 +105,7 @@ pub(super) struct Planner<'a> {
 
 pub(super) const ROLE: &str = "role";
 pub(super) const SSO: &str = "sso-role";
+pub(super) const LOGIN: &str = "login-session";
 
 /// Start URLs that differ only by a trailing slash are the same portal.
 fn same_url(a: &str, b: &str) -> bool {
@@ -213,7 +224,9 @@ impl<'a> Planner<'a> {
         let resolved = match &step {
             Step::AddUser { session, .. }
             | Step::AddRole { session, .. }
-            | Step::AddSso { session, .. } => Resolved::Session(session.id),
+            | Step::AddSso { session, .. }
+            | Step::AddLogin { session } => Resolved::Session(session.id),
+            Step::RetakeLogin { id, .. } => Resolved::Session(*id),
             Step::Unchanged { .. } => match self.trial.find(name) {
                 Ok(s) => Resolved::Session(s.session.id),
                 Err(_) => Resolved::Unavailable("was not imported".into()),
@@ -241,6 +254,7 @@ impl<'a> Planner<'a> {
         let phrase = |kind: &str| match kind {
             USER => "an IAM user",
             SSO => "an SSO role",
+            LOGIN => "a console sign-in session",
             _ => "a role",
         };
         Some(if existing_kind == kind {
@@ -267,6 +281,9 @@ impl<'a> Planner<'a> {
             .any(|k| p.get(k).is_some())
         {
             return self.plan_sso(p);
+        }
+        if let Some(arn) = p.get("login_session") {
+            return self.plan_login(p, arn);
         }
         if p.get("credential_process").is_some() {
             return match self.existing_any(&p.name) {
@@ -303,6 +320,56 @@ impl<'a> Planner<'a> {
             None,
             "it has no credentials (no role_arn, no static keys)".into(),
         )
+    }
+
+    /// A session of `kind` named and bound after profile `p`, in its region, added to
+    /// the trial workspace; else why not.
+    fn add_to_trial(&mut self, p: &AwsProfile, kind: SessionKind) -> Result<Session, String> {
+        let session = Session {
+            id: SessionId::new(),
+            name: p.name.clone(),
+            profile: ProfileName::parse(&p.name).map_err(|e| e.to_string())?,
+            region: p.get("region").map(str::to_owned),
+            kind,
+            console: Default::default(),
+        };
+        self.trial
+            .add_session(session.clone())
+            .map_err(|e| e.to_string())?;
+        Ok(session)
+    }
+
+    /// A console sign-in profile (`login_session = <ARN>`, written by `aws login`).
+    fn plan_login(&mut self, p: &AwsProfile, arn: &str) -> Step {
+        let skip = |reason: String| Step::Skip {
+            kind: Some(LOGIN),
+            reason,
+        };
+        let arn = arn.trim();
+        if let Ok(existing) = self.trial.find(&p.name) {
+            return match &existing.session.kind {
+                SessionKind::LoginSession(l) if l.login_session == arn => Step::RetakeLogin {
+                    id: existing.session.id,
+                    login_session: arn.to_owned(),
+                },
+                _ => self
+                    .existing(&p.name, LOGIN)
+                    .expect("a session of that name exists"),
+            };
+        }
+        let account_id = match Arn::parse("login_session", arn) {
+            Ok(parsed) => parsed.account_id().map(str::to_owned),
+            Err(e) => return skip(e.to_string()),
+        };
+        let kind = SessionKind::LoginSession(LoginSession {
+            login_session: arn.to_owned(),
+            account_id,
+        });
+        let session = match self.add_to_trial(p, kind) {
+            Ok(session) => session,
+            Err(reason) => return skip(reason),
+        };
+        Step::AddLogin { session }
     }
 
     /// An IAM Identity Center profile: `sso_session` naming an `[sso-session]` section,
@@ -368,26 +435,16 @@ impl<'a> Planner<'a> {
         if let Some(step) = self.existing(&p.name, SSO) {
             return step;
         }
-        let profile = match ProfileName::parse(&p.name) {
-            Ok(n) => n,
-            Err(e) => return skip(e.to_string()),
+        let kind = SessionKind::SsoRole(SsoRole {
+            integration: integration.id,
+            account_id: account_id.to_owned(),
+            account_name: None,
+            role_name: role_name.to_owned(),
+        });
+        let session = match self.add_to_trial(p, kind) {
+            Ok(session) => session,
+            Err(reason) => return skip(reason),
         };
-        let session = Session {
-            console: Default::default(),
-            id: SessionId::new(),
-            name: p.name.clone(),
-            profile,
-            region: p.get("region").map(str::to_owned),
-            kind: SessionKind::SsoRole(SsoRole {
-                integration: integration.id,
-                account_id: account_id.to_owned(),
-                account_name: None,
-                role_name: role_name.to_owned(),
-            }),
-        };
-        if let Err(e) = self.trial.add_session(session.clone()) {
-            return skip(e.to_string());
-        }
         Step::AddSso {
             session,
             integration: integration.name,
@@ -637,7 +694,10 @@ impl<'a> Planner<'a> {
                     root.name, root.name
                 ),
             }),
-            SessionKind::Role(_) | SessionKind::SsoRole(_) | SessionKind::Saml(_) => None,
+            SessionKind::Role(_)
+            | SessionKind::SsoRole(_)
+            | SessionKind::Saml(_)
+            | SessionKind::LoginSession(_) => None,
         }
     }
 }

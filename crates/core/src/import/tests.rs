@@ -460,3 +460,46 @@ fn an_sso_profile_already_imported_is_unchanged_and_a_clashing_integration_is_re
     clash.plan_all();
     assert!(reason(&clash.steps, "prod-admin").contains("another start URL"));
 }
+
+#[test]
+fn part2_a_login_session_profile_becomes_a_console_session_that_roles_chain_from() {
+    let config = "\
+[profile console]
+login_session = arn:aws:iam::123456789012:user/alice
+region = eu-west-1
+
+[profile deploy]
+role_arn = arn:aws:iam::123456789012:role/Deploy
+source_profile = console
+
+[profile broken]
+login_session = alice
+";
+    let profiles = read_profiles(config.as_bytes(), b"");
+    let mut planner = Planner::new(&profiles, &Workspace::default(), ImportOptions::default());
+    planner.plan_all();
+    let Some(Step::AddLogin { session }) = planner.steps.get("console") else {
+        panic!("console is not planned as a console session");
+    };
+    let SessionKind::LoginSession(login) = &session.kind else {
+        panic!("{:?}", session.kind);
+    };
+    assert_eq!(login.login_session, "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(login.account_id.as_deref(), Some("123456789012"));
+    assert_eq!(session.region.as_deref(), Some("eu-west-1"));
+    assert!(matches!(
+        planner.steps.get("deploy"),
+        Some(Step::AddRole { parent, .. }) if parent == "console"
+    ));
+    let why = reason(&planner.steps, "broken");
+    assert!(why.contains("login_session"), "{why}");
+
+    // Planned again over the result: the same session, its token to be retaken.
+    let trial = planner.trial.clone();
+    let mut again = Planner::new(&profiles, &trial, ImportOptions::default());
+    again.plan_all();
+    assert!(matches!(
+        again.steps.get("console"),
+        Some(Step::RetakeLogin { id, .. }) if *id == session.id
+    ));
+}

@@ -97,6 +97,12 @@ pub async fn learn(
     };
     let region = ws.region_of(&parent.session);
     let identity_name: Option<String> = match &parent.session.kind {
+        // A console session acts as whom it names: an IAM user's name is its ARN's last
+        // part (a root session has none).
+        SessionKind::LoginSession(l) => l
+            .login_session
+            .split_once(":user/")
+            .map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_owned()),
         SessionKind::IamUser(_) => {
             if let Some(Ok(arn)) = users.get(&caller.id) {
                 side.observed = Some(ObservedCaller {

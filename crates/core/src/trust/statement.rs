@@ -95,6 +95,19 @@ fn caller(parent: &Session, users: &UserArns) -> Caller {
             account_id: role.account_id().map(str::to_owned),
             session_arn: None,
         },
+        // Whom the console session signed in as is its ARN: an IAM user's acts as that
+        // user (a root session's as the account).
+        SessionKind::LoginSession(login) => Caller {
+            id: parent.id,
+            session: parent.name.clone(),
+            kind: CallerKind::IamUser,
+            arn: Some(login.login_session.clone()),
+            account_id: login
+                .account_id
+                .clone()
+                .or_else(|| arn_account(&login.login_session)),
+            session_arn: None,
+        },
     }
 }
 

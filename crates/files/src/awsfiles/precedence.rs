@@ -4,7 +4,8 @@
 //! botocore (the AWS CLI, boto3) resolves a profile's credentials in this order:
 //! assume role (`role_arn`, with `source_profile` or `credential_source`), web identity
 //! (`web_identity_token_file`), IAM Identity Center (`sso_*`), then the shared credentials
-//! file, then `credential_process`, then static keys in the config file. Other SDKs (Go,
+//! file, then an `aws login` console session (`login_session`), then
+//! `credential_process`, then static keys in the config file. Other SDKs (Go,
 //! Java) read the config file's static keys before the credentials file. So a key of the
 //! user's that comes earlier than Rolehop's delivery shadows it, and the delivery is
 //! refused (or those keys are set aside by a take-over).
@@ -32,12 +33,13 @@ pub fn outranks_credentials_file(key: &str, has: &dyn Fn(&str) -> bool) -> bool 
 }
 
 /// [`outranks_credentials_file`] for a `credential_process` line, which comes after the
-/// credentials file; and static keys, which other SDKs (Go, Java) read before it.
+/// credentials file and after `login_session` (botocore 1.44's `LoginProvider`); and
+/// static keys, which other SDKs (Go, Java) read before it.
 pub fn outranks_credential_process(key: &str, has: &dyn Fn(&str) -> bool) -> bool {
     outranks_credentials_file(key, has)
         || matches!(
             key,
-            "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token"
+            "aws_access_key_id" | "aws_secret_access_key" | "aws_session_token" | "login_session"
         )
 }
 
@@ -59,5 +61,12 @@ mod tests {
         assert!(outranks_credential_process("aws_access_key_id", &none));
         assert!(!outranks_credentials_file("aws_access_key_id", &none));
         assert!(!outranks_credential_process("credential_process", &none));
+    }
+
+    #[test]
+    fn part2_a_login_session_outranks_credential_process_but_not_the_credentials_file() {
+        let none = |_: &str| false;
+        assert!(outranks_credential_process("login_session", &none));
+        assert!(!outranks_credentials_file("login_session", &none));
     }
 }
