@@ -8,6 +8,7 @@
 //! plain data with serde (and TypeScript bindings with the `ts` feature) or a pure
 //! function; nothing here touches a file, the network or the keychain.
 
+pub mod catalog;
 pub mod credentials;
 pub mod display_text;
 pub mod explanation;
