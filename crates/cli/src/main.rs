@@ -118,6 +118,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
         Command::Trust(c) => commands::trust::run(engine, c).await,
         Command::Org(c) => commands::org::run(engine, c).await,
         Command::Sso(c) => commands::sso::run(engine, c).await,
+        Command::Catalog(c) => commands::catalog::run(engine, c).await,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }

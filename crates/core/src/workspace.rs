@@ -56,6 +56,9 @@ pub struct Workspace {
     /// IAM Identity Center integrations (see [`crate::sso`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub integrations: Vec<Integration>,
+    /// Team catalogs the user follows (see [`crate::catalog`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catalogs: Vec<rolehop_model::catalog::Followed>,
 }
 
 impl Default for Workspace {
@@ -67,6 +70,7 @@ impl Default for Workspace {
             settings: Settings::default(),
             last_used: BTreeMap::new(),
             integrations: Vec::new(),
+            catalogs: Vec::new(),
         }
     }
 }

@@ -26,9 +26,9 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::session::SessionTag;
+use crate::session::{SessionId, SessionTag};
 use crate::validate::ValidationError;
 
 pub use parse::parse;
@@ -55,9 +55,10 @@ pub struct Catalog {
     pub roles: Vec<RoleEntry>,
 }
 
-/// What a teammate supplies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+/// What a teammate supplies: `[sources.NAME]` with its `type`, read as written (the
+/// parser then checks each field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Source {
     /// An IAM user of the teammate's own, bound to one of their sessions.
     IamUser {
@@ -222,6 +223,41 @@ impl ProfileTemplate {
             .replace("{role_name}", role_name)
     }
 }
+
+/// A catalog the user follows, as the workspace keeps it: where it comes from and the
+/// user's own bindings. Never the catalog's text: each sync reads it afresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Followed {
+    /// The user's name for it (what `catalog sync NAME` takes).
+    pub name: String,
+    pub location: Location,
+    /// The branch, tag or commit of a git repository; its HEAD when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<String>,
+    /// Only a commit with a signature git verifies is read.
+    #[serde(default)]
+    pub require_signed: bool,
+    /// Each placeholder (`me`) bound to one of the user's sessions.
+    #[serde(default)]
+    pub bindings: BTreeMap<String, SessionId>,
+    /// The git commit last synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// Where a followed catalog is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "at", rename_all = "kebab-case")]
+pub enum Location {
+    /// A local file (an absolute path).
+    File(String),
+    /// A git repository (any URL or path the user's git understands), whose
+    /// `catalog.toml` at the root is the catalog.
+    Git(String),
+}
+
+/// The file a git repository's catalog is in, at its root.
+pub const FILE_IN_REPOSITORY: &str = "catalog.toml";
 
 /// A refused catalog: where (the line, when the refusal has one) and which field.
 /// Never carries the refused value of a secret-looking field.

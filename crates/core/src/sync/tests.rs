@@ -57,6 +57,7 @@ fn entries(via: SessionId, accounts: &[(&str, &str)]) -> Vec<SyncEntry> {
             account_name: (*name).into(),
             region: None,
             kind: role_kind(via, id),
+            declared: None,
         })
         .collect()
 }

@@ -23,27 +23,9 @@ struct RawCatalog {
     profile_template: Option<Spanned<String>>,
     region: Option<Spanned<String>>,
     #[serde(default)]
-    sources: BTreeMap<String, Spanned<RawSource>>,
+    sources: BTreeMap<String, Spanned<Source>>,
     #[serde(default)]
     roles: Vec<Spanned<RawRole>>,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-enum RawSource {
-    IamUser {
-        description: Option<String>,
-        account_id: Option<String>,
-    },
-    Sso {
-        description: Option<String>,
-        start_url: String,
-        region: String,
-    },
-    Federated {
-        description: Option<String>,
-        url: String,
-    },
 }
 
 #[derive(Deserialize)]
@@ -132,7 +114,7 @@ impl Reader<'_> {
         for (name, source) in raw.sources {
             let field = format!("sources.{name}");
             placeholder_name(&field, &name).map_err(self.at(&source, &field))?;
-            let checked = self.source(&field, &source)?;
+            let checked = self.source(&field, source)?;
             sources.insert(name, checked);
         }
         let roles = self.roles(&raw.roles, &sources, &profile_template)?;
@@ -155,50 +137,37 @@ impl Reader<'_> {
         Ok(Some(v.get_ref().clone()))
     }
 
-    fn source(&self, field: &str, s: &Spanned<RawSource>) -> Result<Source, CatalogError> {
-        let line = self.line(s);
-        let refuse = |e: ValidationError| CatalogError::new(line, e.field, e.message);
-        let check_description = |d: &Option<String>| match d {
-            Some(d) => free_text(&format!("{field}.description"), d),
-            None => Ok(()),
-        };
-        Ok(match s.get_ref() {
-            RawSource::IamUser {
+    fn source(&self, field: &str, s: Spanned<Source>) -> Result<Source, CatalogError> {
+        let line = self.line(&s);
+        let sub = |name: &str| format!("{field}.{name}");
+        let checked = match s.get_ref() {
+            Source::IamUser {
                 description,
                 account_id,
-            } => {
-                check_description(description).map_err(&refuse)?;
-                if let Some(id) = account_id {
-                    validate::account_id(&format!("{field}.account_id"), id).map_err(&refuse)?;
-                }
-                Source::IamUser {
-                    description: description.clone(),
-                    account_id: account_id.clone(),
-                }
-            }
-            RawSource::Sso {
+            } => description
+                .as_ref()
+                .map_or(Ok(()), |d| free_text(&sub("description"), d))
+                .and_then(|()| {
+                    account_id
+                        .as_ref()
+                        .map_or(Ok(()), |id| validate::account_id(&sub("account_id"), id))
+                }),
+            Source::Sso {
                 description,
                 start_url,
                 region,
-            } => {
-                check_description(description).map_err(&refuse)?;
-                validate::start_url(&format!("{field}.start_url"), start_url).map_err(&refuse)?;
-                validate::sso_region(&format!("{field}.region"), region).map_err(&refuse)?;
-                Source::Sso {
-                    description: description.clone(),
-                    start_url: start_url.clone(),
-                    region: region.clone(),
-                }
-            }
-            RawSource::Federated { description, url } => {
-                check_description(description).map_err(&refuse)?;
-                provider_url(&format!("{field}.url"), url).map_err(&refuse)?;
-                Source::Federated {
-                    description: description.clone(),
-                    url: url.clone(),
-                }
-            }
-        })
+            } => description
+                .as_ref()
+                .map_or(Ok(()), |d| free_text(&sub("description"), d))
+                .and_then(|()| validate::start_url(&sub("start_url"), start_url))
+                .and_then(|()| validate::sso_region(&sub("region"), region)),
+            Source::Federated { description, url } => description
+                .as_ref()
+                .map_or(Ok(()), |d| free_text(&sub("description"), d))
+                .and_then(|()| provider_url(&sub("url"), url)),
+        };
+        checked.map_err(|e| CatalogError::new(line, e.field, e.message))?;
+        Ok(s.into_inner())
     }
 
     fn roles(
