@@ -243,14 +243,28 @@ impl Engine {
             bindings: Default::default(),
             commit: None,
         };
-        let (catalog, commit) = self.fetch_catalog(&followed).await?;
-        for (placeholder, session) in &request.bindings {
-            check_placeholder(&catalog, placeholder)?;
-            followed
-                .bindings
-                .insert(placeholder.clone(), ws.find(session.as_str())?.session.id);
+        let added = async {
+            let (catalog, commit) = self.fetch_catalog(&followed).await?;
+            for (placeholder, session) in &request.bindings {
+                check_placeholder(&catalog, placeholder)?;
+                followed
+                    .bindings
+                    .insert(placeholder.clone(), ws.find(session.as_str())?.session.id);
+            }
+            self.catalog_apply(followed, catalog, commit, true).await
+        };
+        let result = added.await;
+        if result.is_err() {
+            // A refused add leaves nothing behind, not even git's copy.
+            self.drop_catalog_cache(&name).await;
         }
-        self.catalog_apply(followed, catalog, commit, true).await
+        result
+    }
+
+    /// Deletes the git copy of catalog `name`, if there is one (a fresh fetch rebuilds it).
+    async fn drop_catalog_cache(&self, name: &str) {
+        let cache = self.catalog_cache(name);
+        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(cache)).await;
     }
 
     /// Binds `placeholder` of catalog `name` to `session`, and syncs.
@@ -325,6 +339,7 @@ impl Engine {
                 Ok((Vec::new(), ()))
             })
             .await?;
+        self.drop_catalog_cache(name).await;
         Ok(report)
     }
 

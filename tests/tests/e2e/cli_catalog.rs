@@ -463,6 +463,26 @@ fn part2_a_hostile_commit_is_refused_on_sync_naming_its_line_and_changes_nothing
     assert!(run.stderr.contains("at most"), "{run:#?}");
     assert_eq!(workspace_state(&alice), before);
     assert_eq!(alice.session_names(), ["alice", "codebuild", "deploy"]);
+
+    // A refused add leaves nothing behind: no record, no git copy.
+    let bob = teammate("bob");
+    let run = bob
+        .rolehop(&["catalog", "add", &url, "--name", "hostile"])
+        .fails_with(INVALID);
+    assert!(run.stderr.contains("at most"), "{run:#?}");
+    let copies = bob.peers.home().rolehop_home().join("catalogs");
+    assert!(
+        !copies.join("hostile.git").exists(),
+        "git's copy was left behind"
+    );
+    assert!(
+        bob.rolehop(&["catalog", "list", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
