@@ -526,3 +526,49 @@ fn part5_export_writes_hand_made_sessions_as_a_catalog_a_teammate_follows() {
         .expect("the AWS CLI reads the profile");
     assert!(arn.contains("assumed-role/ResourceDeployCAR/"), "{arn}");
 }
+
+#[test]
+fn part2_a_placeholder_bound_later_completes_its_chains_and_ref_picks_the_branch() {
+    let (_server, url, publisher) = repository(&seed_catalog(""));
+    // `stable` stays at this commit; `main` moves on with a new role.
+    rolehop_e2e::git_server::git(
+        &publisher.dir,
+        &["push", "--quiet", "origin", "main:stable"],
+        &[],
+    )
+    .unwrap();
+    publisher.publish(&seed_catalog(AUDIT)).unwrap();
+
+    let alice = teammate("alice");
+    let report = alice
+        .rolehop(&["catalog", "add", &url, "--ref", "stable", "--json"])
+        .ok()
+        .json();
+    assert_eq!(counts(&report), [0, 0, 0, 0], "{report}");
+    assert_eq!(report["unbound"], serde_json::json!(["me"]), "{report}");
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 2, "{report}");
+    let run = alice.rolehop(&["catalog", "sync"]).ok();
+    assert!(
+        run.stdout
+            .contains("{me} is not bound: rolehop catalog bind team me SESSION"),
+        "{run:#?}"
+    );
+
+    // A placeholder of no source, or a session that does not exist, changes nothing.
+    let before = workspace_state(&alice);
+    alice
+        .rolehop(&["catalog", "bind", "team", "you", "alice"])
+        .fails_with(INVALID);
+    alice
+        .rolehop(&["catalog", "bind", "team", "me", "nobody"])
+        .fails_with(4);
+    assert_eq!(workspace_state(&alice), before);
+
+    let report = alice
+        .rolehop(&["catalog", "bind", "team", "me", "alice", "--json"])
+        .ok()
+        .json();
+    assert_eq!(counts(&report), [2, 0, 0, 0], "{report}");
+    // The branch named by --ref, not main's new role.
+    assert_eq!(alice.session_names(), ["alice", "codebuild", "deploy"]);
+}
