@@ -37,6 +37,7 @@ mod daemon;
 mod error;
 pub mod fault_proxy;
 pub mod federation;
+pub mod git_server;
 pub mod home;
 mod http;
 pub mod keyring;
@@ -53,6 +54,7 @@ pub mod update_server;
 mod wait;
 
 pub use error::{PeerError, Result};
+pub use git_server::GitServer;
 pub use home::TestHome;
 pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};

@@ -102,6 +102,10 @@ pub enum Command {
     /// SAML federation: what a SAML response grants.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Team catalogs: the team's roles and chains, declared once in a file (usually in
+    /// a git repository) and followed by every teammate.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Print a shell completion script (e.g. `rolehop completions bash > /etc/bash_completion.d/rolehop`):
     /// it completes commands, flags, and session, profile and region names.
     Completions {
@@ -765,6 +769,72 @@ pub enum OrgCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Follow a catalog and sync it: SOURCE is a catalog file, or a git repository (any
+    /// path or URL your git understands, with your own credentials) holding
+    /// `catalog.toml` at its root.
+    ///
+    /// A catalog holding a secret, an endpoint or a command is refused, naming its line
+    /// and field, and nothing changes.
+    #[command(
+        after_help = "Example: rolehop catalog add git@example.com:platform/catalog.git --name platform --require-signed --bind me=alice"
+    )]
+    Add {
+        source: String,
+        /// Your name for the catalog (`catalog sync NAME`); `team` when unset.
+        #[arg(long)]
+        name: Option<String>,
+        /// The branch, tag or commit to follow (a git repository's HEAD when unset).
+        #[arg(long = "ref", value_name = "REF")]
+        git_ref: Option<String>,
+        /// Accept only commits whose signature `git verify-commit` accepts.
+        #[arg(long)]
+        require_signed: bool,
+        /// Bind a placeholder of the catalog to one of your sessions: `me=alice`.
+        #[arg(long = "bind", value_name = "PLACEHOLDER=SESSION")]
+        bindings: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bind a placeholder of the catalog (`me` for `{me}`) to your session, and sync.
+    Bind {
+        name: String,
+        placeholder: String,
+        #[arg(add = complete::sessions())]
+        session: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the catalog afresh and bring its sessions in step (every catalog when no
+    /// NAME is given). Your renames and profile choices are kept; an active session
+    /// whose role left the catalog is kept and reported.
+    Sync {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The catalogs you follow.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop following a catalog; its sessions go (active ones are kept and reported).
+    Remove {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print your hand-made sessions as a catalog a teammate can follow: each IAM user
+    /// becomes a placeholder named after its session; no key leaves the keychain.
+    Export {
+        /// Write to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 

@@ -120,6 +120,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
         Command::Org(c) => commands::org::run(engine, c).await,
         Command::Sso(c) => commands::sso::run(engine, c).await,
         Command::Saml(c) => commands::saml::run(c),
+        Command::Catalog(c) => commands::catalog::run(engine, c).await,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }
 }

@@ -1,9 +1,12 @@
 //! Turning engine values into text: the session table, times to expiry, and the JSON
 //! shapes other programs read (`--json`, the `credential_process` contract).
 
+use std::fmt::Write;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use rolehop_core::display_text::for_terminal;
 use rolehop_core::model::{Failure, SessionKind, SessionState};
+use rolehop_core::sync::{SyncReport, SyncedSession};
 use rolehop_core::{Credentials, SessionView};
 use serde_json::json;
 
@@ -206,6 +209,54 @@ pub fn credential_process_json(creds: &Credentials) -> String {
 /// `2026-01-02T03:04:05Z`, the form the AWS tools read.
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A sync's report (an organization's, a catalog's): the counts on one line, then what
+/// changed and what was kept against the source; `gone` says why an entry left it.
+pub fn sync_report(report: &SyncReport, gone: impl Fn(&SyncedSession) -> String) -> String {
+    let c = report.counts;
+    let mut out = format!(
+        "added {}, updated {}, removed {}, kept {}\n",
+        c.added, c.updated, c.removed, c.kept
+    );
+    let lines = [
+        ("added", &report.added),
+        ("updated", &report.updated),
+        ("removed", &report.removed),
+    ];
+    for (what, items) in lines {
+        for i in items {
+            let _ = writeln!(
+                out,
+                "  {what} {} ({} {})",
+                for_terminal(&i.name),
+                i.account_id,
+                for_terminal(&i.account_name)
+            );
+        }
+    }
+    for i in &report.kept_live {
+        let _ = writeln!(
+            out,
+            "  kept {}: {}, but the session is active; stop it and sync again to remove it",
+            for_terminal(&i.name),
+            gone(i)
+        );
+    }
+    for k in &report.kept_parent {
+        let _ = writeln!(
+            out,
+            "  kept {}: {}, but {} chain from it",
+            for_terminal(&k.session.name),
+            gone(&k.session),
+            k.children
+                .iter()
+                .map(|c| format!("'{}'", for_terminal(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
 pub mod awsfiles;
+pub mod catalog;
 mod chain;
 pub mod changes;
 mod claim;

@@ -60,6 +60,7 @@ pub fn entries(
                 tags: Vec::new(),
                 transitive_tag_keys: Vec::new(),
             }),
+            declared: None,
         })
         .collect()
 }

@@ -29,7 +29,8 @@ pub use self::template::{NameTemplate, sanitise};
 use crate::engine::{Engine, Forget};
 use crate::error::EngineError;
 use crate::events::EngineEvent;
-use crate::model::SessionKind;
+use crate::model::{SessionId, SessionKind};
+use crate::workspace::Workspace;
 
 /// One entry the source wants a session for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,18 @@ pub struct SyncEntry {
     /// so a re-sync never changes the kind: the user's edits to it (duration, external
     /// id) stay.
     pub kind: SessionKind,
+    /// What a source that names its sessions itself (a catalog) decides beyond the key.
+    pub declared: Option<Declared>,
+}
+
+/// A declared entry's name and id. The name replaces the template's; the id is the
+/// session's when the sync adds it, so another entry of the same sync can chain from it;
+/// and the kind follows the source on every re-sync (except under a live session, whose
+/// credentials came from the old one), since the source declares every field of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub name: String,
+    pub id: SessionId,
 }
 
 /// One session a sync touched or looked at.
@@ -127,16 +140,33 @@ impl Engine {
         &self,
         source: SyncSource,
         template: NameTemplate,
-        mut entries: Vec<SyncEntry>,
+        entries: Vec<SyncEntry>,
     ) -> Result<SyncReport, EngineError> {
-        for entry in &mut entries {
-            entry.account_name = account_name(&entry.account_name);
-        }
-        let (report, removed) = self
+        let (report, ()) = self
+            .sync_with(source, template, move |_| Ok((entries, ())))
+            .await?;
+        Ok(report)
+    }
+
+    /// [`Engine::sync`] with entries made from the workspace inside the same locked
+    /// update (a catalog's entries chain from sessions the workspace holds).
+    pub(crate) async fn sync_with<X: Send + 'static>(
+        &self,
+        source: SyncSource,
+        template: NameTemplate,
+        entries: impl FnOnce(&mut Workspace) -> Result<(Vec<SyncEntry>, X), EngineError>
+        + Send
+        + 'static,
+    ) -> Result<(SyncReport, X), EngineError> {
+        let (report, removed, extra) = self
             .update(move |ws| {
+                let (mut entries, extra) = entries(ws)?;
+                for entry in &mut entries {
+                    entry.account_name = account_name(&entry.account_name);
+                }
                 let plan = SyncPlan::new(ws, &source, &template, &entries)?;
                 let removed = plan.removals().to_vec();
-                Ok((plan.apply(ws)?, removed))
+                Ok((plan.apply(ws)?, removed, extra))
             })
             .await?;
         if report.changed() {
@@ -147,6 +177,6 @@ impl Engine {
         if let Some(e) = self.forget_copies(Forget::Removed(&removed)).await.error() {
             return Err(e);
         }
-        Ok(report)
+        Ok((report, extra))
     }
 }

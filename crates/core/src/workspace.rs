@@ -81,6 +81,9 @@ pub struct Workspace {
     /// signing in as another (see [`crate::console`]). Not secret.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub console_sign_ins: BTreeMap<String, SessionId>,
+    /// Team catalogs the user follows (see [`crate::catalog`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub catalogs: Vec<rolehop_model::catalog::Followed>,
 }
 
 impl Default for Workspace {
@@ -94,6 +97,7 @@ impl Default for Workspace {
             integrations: Vec::new(),
             last_update_check: None,
             console_sign_ins: BTreeMap::new(),
+            catalogs: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! function; nothing here touches a file, the network or the keychain.
 
 pub mod console;
+pub mod catalog;
 pub mod credentials;
 pub mod display_text;
 pub mod explanation;

@@ -22,6 +22,9 @@ pub enum SyncSource {
     /// An IAM Identity Center integration's assignments: one SSO role session per
     /// account and role the portal lists for the logged-in person.
     SsoIntegration { integration: IntegrationId },
+    /// A team catalog the user follows, by the name they gave it: one session per role
+    /// whose chain the user's bindings complete.
+    Catalog { catalog: String },
 }
 
 /// An entry's stable identity within its source: what a re-sync matches on, whatever

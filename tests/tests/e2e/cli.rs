@@ -369,6 +369,19 @@ print(role["Arn"])
         .ok();
     }
 
+    /// Every session's name, sorted (from `session list --json`).
+    pub fn session_names(&self) -> Vec<String> {
+        let list = self.rolehop(&["session", "list", "--json"]).ok().json();
+        let mut names: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     /// Every session's state label, by name (from `session list --json`).
     pub fn state_of(&self, session: &str) -> String {
         let list = self.rolehop(&["session", "list", "--json"]).ok().json();

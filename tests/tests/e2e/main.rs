@@ -18,6 +18,7 @@ mod sts;
 mod awsfiles_peers;
 mod awsfiles_processes;
 mod cache_invalidation;
+mod cli_catalog;
 mod cli_completions;
 mod cli_console;
 mod cli_console_browser;

@@ -118,18 +118,6 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|a| (*a).to_owned()).collect()
 }
 
-fn session_names(world: &World) -> Vec<String> {
-    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
-    let mut names: Vec<String> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap().to_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Switches `fault` on and runs the target's command: it fails with exit 6 and one line
 /// naming the service and `cause` (`{name}` the service's name, `{attempts}` "3
 /// attempts"), after `requests`
@@ -137,7 +125,7 @@ fn session_names(world: &World) -> Vec<String> {
 /// as they were, the bystander still active.
 fn fails_that_operation_only(target: Target, fault: Fault, cause: &str, requests: Option<usize>) {
     let before = AwsFilesBytes::of(&target.world);
-    let sessions = session_names(&target.world);
+    let sessions = target.world.session_names();
     target.proxy.set(fault);
     let command: Vec<&str> = target.command.iter().map(String::as_str).collect();
     let started = Instant::now();
@@ -166,7 +154,7 @@ fn fails_that_operation_only(target: Target, fault: Fault, cause: &str, requests
     );
     target.proxy.set(Fault::None);
     files_untouched(&target.world, &before, &format!("{fault:?}"), elapsed);
-    assert_eq!(session_names(&target.world), sessions, "no session added");
+    assert_eq!(target.world.session_names(), sessions, "no session added");
     if let Some(bystander) = target.bystander {
         assert_eq!(target.world.state_of(bystander), "active");
     }
@@ -175,7 +163,7 @@ fn fails_that_operation_only(target: Target, fault: Fault, cause: &str, requests
 /// A port nothing listens on: the command names the service and the endpoint.
 fn refused_names_the_endpoint(target: Target) {
     let before = AwsFilesBytes::of(&target.world);
-    let sessions = session_names(&target.world);
+    let sessions = target.world.session_names();
     let endpoint = refused_endpoint().unwrap();
     let command: Vec<&str> = target.command.iter().map(String::as_str).collect();
     let started = Instant::now();
@@ -191,7 +179,7 @@ fn refused_names_the_endpoint(target: Target) {
     let expected = format!("could not connect to {} at {endpoint}", target.name);
     assert!(run.stderr.contains(&expected), "{run:?}");
     files_untouched(&target.world, &before, "ConnectionRefused", elapsed);
-    assert_eq!(session_names(&target.world), sessions, "no session added");
+    assert_eq!(target.world.session_names(), sessions, "no session added");
     if let Some(bystander) = target.bystander {
         assert_eq!(target.world.state_of(bystander), "active");
     }

@@ -1,6 +1,7 @@
 //! One module per command group. Each handler translates its arguments into engine
 //! calls and renders the result; the rules themselves live in `rolehop-core`.
 
+pub mod catalog;
 pub mod console;
 pub mod credential_process;
 pub mod exec;

@@ -510,6 +510,7 @@ impl Engine {
                         account_name: Some(account.account_name.clone()).filter(|n| !n.is_empty()),
                         role_name,
                     }),
+                    declared: None,
                 })
             })
             .collect();

@@ -119,7 +119,10 @@ impl SyncPlan {
             .iter()
             .map(|k| {
                 let e = desired[k];
-                template.render(&k.account_id, &e.account_name, &k.role_name)
+                match &e.declared {
+                    Some(d) => d.name.clone(),
+                    None => template.render(&k.account_id, &e.account_name, &k.role_name),
+                }
             })
             .collect();
         let mut names: Vec<Option<String>> = vec![None; keys.len()];
@@ -161,7 +164,7 @@ impl SyncPlan {
                     };
                     let session = Session {
                         console: Default::default(),
-                        id: SessionId::new(),
+                        id: e.declared.as_ref().map_or_else(SessionId::new, |d| d.id),
                         name,
                         profile,
                         region: e.region.clone(),
@@ -291,6 +294,9 @@ fn follow(
     }
     if cur.region == o.synced.region {
         session.region = e.region.clone();
+    }
+    if e.declared.is_some() && !is_live(s) {
+        session.kind = e.kind.clone();
     }
     let origin = SyncOrigin {
         source: o.source.clone(),

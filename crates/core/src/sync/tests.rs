@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::model::{ChainedRole, IamUser, ProfileName, Session, SessionId, SessionState};
+use crate::sync::Declared;
 use crate::workspace::{StoredSession, Workspace};
 
 const ROLE: &str = "Admin";
@@ -58,6 +59,7 @@ fn entries(via: SessionId, accounts: &[(&str, &str)]) -> Vec<SyncEntry> {
             account_name: (*name).into(),
             region: None,
             kind: role_kind(via, id),
+            declared: None,
         })
         .collect()
 }
@@ -496,4 +498,74 @@ fn account_names_are_kept_as_printable_ascii_of_at_most_50_characters() {
     assert_eq!(account_name("\u{202e}dorp"), "?dorp");
     let long = "a".repeat(500);
     assert_eq!(account_name(&long).chars().count(), MAX_ACCOUNT_NAME_CHARS);
+}
+
+/// A declared entry (a catalog's): `name` instead of the template, `id` on add, and a
+/// kind the source changes on re-sync.
+fn declared(via: SessionId, account_id: &str, name: &str, id: SessionId) -> SyncEntry {
+    let mut e = entries(via, &[(account_id, "team")]).remove(0);
+    e.declared = Some(Declared {
+        name: name.into(),
+        id,
+    });
+    e
+}
+
+fn sync_entries(ws: &mut Workspace, via: SessionId, entries: &[SyncEntry]) -> SyncReport {
+    let plan = SyncPlan::new(ws, &source(via), &NameTemplate::default(), entries).unwrap();
+    plan.apply(ws).unwrap()
+}
+
+#[test]
+fn part2_a_declared_entry_is_added_with_its_name_and_id_and_its_kind_follows_the_source() {
+    let (mut ws, via) = workspace();
+    let id = SessionId::new();
+    let first = declared(via, "111111111111", "codebuild", id);
+    let report = sync_entries(&mut ws, via, std::slice::from_ref(&first));
+    assert_eq!(names(&report.added), ["codebuild"]);
+    assert_eq!(
+        ws.get(id)
+            .expect("added under the declared id")
+            .session
+            .name,
+        "codebuild"
+    );
+
+    // The source changes the role (an external id): the session follows.
+    let mut changed = declared(via, "111111111111", "codebuild", SessionId::new());
+    let SessionKind::Role(r) = &mut changed.kind else {
+        unreachable!()
+    };
+    r.external_id = Some("team-2".into());
+    let report = sync_entries(&mut ws, via, std::slice::from_ref(&changed));
+    assert_eq!(report.counts.updated, 1, "{report:?}");
+    let SessionKind::Role(now) = &ws.get(id).unwrap().session.kind else {
+        unreachable!()
+    };
+    assert_eq!(now.external_id.as_deref(), Some("team-2"));
+
+    // Not under a live session: its credentials came from the role as it was.
+    ws.set_state(id, active());
+    let mut again = changed.clone();
+    let SessionKind::Role(r) = &mut again.kind else {
+        unreachable!()
+    };
+    r.external_id = Some("team-3".into());
+    let report = sync_entries(&mut ws, via, &[again]);
+    assert_eq!(report.counts.updated, 0, "{report:?}");
+    let SessionKind::Role(now) = &ws.get(id).unwrap().session.kind else {
+        unreachable!()
+    };
+    assert_eq!(now.external_id.as_deref(), Some("team-2"));
+
+    // An undeclared entry's kind is never changed by a re-sync (organizations, SSO).
+    let (mut ws, via) = workspace();
+    sync(&mut ws, via, &[("222222222222", "Prod")]);
+    let mut e = entries(via, &[("222222222222", "Prod")]).remove(0);
+    let SessionKind::Role(r) = &mut e.kind else {
+        unreachable!()
+    };
+    r.external_id = Some("ignored".into());
+    let report = sync_entries(&mut ws, via, &[e]);
+    assert_eq!(report.counts.updated, 0);
 }

@@ -1,0 +1,168 @@
+//! `rolehop catalog add|bind|sync|list|remove|export`: team catalogs through the
+//! engine's `catalog_*` calls; this module parses the flags and renders the reports.
+
+use std::fmt::Write;
+use std::process::ExitCode;
+
+use rolehop_core::Engine;
+use rolehop_core::catalog::{CatalogAddRequest, CatalogSyncReport, Location};
+use rolehop_core::display_text::for_terminal;
+use rolehop_core::validate::ValidationError;
+
+use crate::args::CatalogCommand;
+use crate::commands::{Outcome, print_json};
+
+pub async fn run(engine: &Engine, command: CatalogCommand) -> Outcome {
+    match command {
+        CatalogCommand::Add {
+            source,
+            name,
+            git_ref,
+            require_signed,
+            bindings,
+            json,
+        } => {
+            let mut pairs = Vec::new();
+            for b in bindings {
+                let Some((p, s)) = b.split_once('=') else {
+                    return Err(rolehop_core::EngineError::from(ValidationError::new(
+                        "bind",
+                        "must be PLACEHOLDER=SESSION, e.g. me=alice",
+                    ))
+                    .into());
+                };
+                pairs.push((p.trim_matches(['{', '}']).to_owned(), s.to_owned()));
+            }
+            let report = engine
+                .catalog_add(CatalogAddRequest {
+                    source,
+                    name,
+                    git_ref,
+                    require_signed,
+                    bindings: pairs,
+                })
+                .await?;
+            show(&[report], json)
+        }
+        CatalogCommand::Bind {
+            name,
+            placeholder,
+            session,
+            json,
+        } => {
+            let placeholder = placeholder.trim_matches(['{', '}']);
+            let report = engine.catalog_bind(&name, placeholder, &session).await?;
+            show(&[report], json)
+        }
+        CatalogCommand::Sync { name, json } => {
+            let names = match name {
+                Some(n) => vec![n],
+                None => engine
+                    .catalogs()
+                    .await?
+                    .into_iter()
+                    .map(|c| c.name)
+                    .collect(),
+            };
+            let mut reports = Vec::new();
+            for n in names {
+                reports.push(engine.catalog_sync(&n).await?);
+            }
+            show(&reports, json)
+        }
+        CatalogCommand::List { json } => {
+            let list = engine.catalogs().await?;
+            if json {
+                return print_json(&list);
+            }
+            for c in list {
+                let at = match &c.location {
+                    Location::File(p) => format!("file {p}"),
+                    Location::Git(u) => format!("git {u}"),
+                };
+                let bound: Vec<String> = c
+                    .bindings
+                    .iter()
+                    .map(|(p, s)| format!("{{{p}}}={s}"))
+                    .collect();
+                println!(
+                    "{}\t{}{}\t{} sessions\t{}{}",
+                    for_terminal(&c.name),
+                    for_terminal(&at),
+                    c.git_ref.map(|r| format!(" @{r}")).unwrap_or_default(),
+                    c.sessions,
+                    if bound.is_empty() {
+                        "nothing bound".to_owned()
+                    } else {
+                        for_terminal(&bound.join(" "))
+                    },
+                    if c.require_signed {
+                        "\tsigned only"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Remove { name, json } => {
+            let report = engine.catalog_remove(&name).await?;
+            if json {
+                return print_json(&report);
+            }
+            print!("{}", crate::render::sync_report(&report, left));
+            Ok(ExitCode::SUCCESS)
+        }
+        CatalogCommand::Export { out } => {
+            let text = engine.catalog_export().await?;
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| {
+                    crate::failure::Failure::new(
+                        crate::failure::Exit::Unexpected,
+                        format!("cannot write {}: {e}", path.display()),
+                    )
+                })?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn show(reports: &[CatalogSyncReport], json: bool) -> Outcome {
+    if json {
+        return match reports {
+            [one] => print_json(one),
+            many => print_json(&many),
+        };
+    }
+    for r in reports {
+        let mut out = format!("catalog {}", for_terminal(&r.catalog));
+        if let Some(c) = &r.commit {
+            let _ = write!(out, " at {}", &c[..c.len().min(12)]);
+        }
+        out.push_str(": ");
+        out.push_str(&crate::render::sync_report(&r.sync, left));
+        for p in &r.unbound {
+            let _ = writeln!(
+                out,
+                "  {{{p}}} is not bound: rolehop catalog bind {} {p} SESSION",
+                for_terminal(&r.catalog)
+            );
+        }
+        for s in &r.skipped {
+            let _ = writeln!(
+                out,
+                "  skipped {}: {}",
+                for_terminal(&s.role),
+                for_terminal(&s.why)
+            );
+        }
+        print!("{out}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn left(_: &rolehop_core::sync::SyncedSession) -> String {
+    "its role left the catalog".to_owned()
+}

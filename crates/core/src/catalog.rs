@@ -1,0 +1,429 @@
+//! Following a team catalog (the format is `rolehop_model::catalog`): `catalog add`,
+//! `bind`, `sync`, `list`, `remove` and `export`. A sync reads the catalog afresh
+//! ([`fetch`]), turns each role whose chain the user's bindings complete into an entry,
+//! and hands the entries to the shared reconcile ([`crate::sync`]) under the source
+//! `SyncSource::Catalog`: sessions carry their origin, the user's renames and profile
+//! choices stay, an active session whose role left the catalog is kept and reported,
+//! and nothing is written when nothing changed.
+//!
+//! A catalog's session is named by its role's profile (the template applied); its key
+//! is the role's account and its name in the catalog, so a role renamed in the catalog
+//! is a new session. The catalog declares every field of a role, so a re-sync brings
+//! a changed ARN, duration or tag to the session (not under a live session).
+//! Roles through IAM Identity Center or federated sources are read and kept in the
+//! format, but this version syncs only chains from bound placeholders; the rest are
+//! reported as skipped.
+
+mod export;
+mod fetch;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use rolehop_model::catalog::{
+    Catalog, CatalogError, Followed, Location, MAX_BYTES, Parent, Source, Target, parse,
+};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::model::{ChainedRole, SessionId, SessionKind};
+use crate::sync::{Declared, NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
+use crate::validate::{self, ValidationError};
+use crate::workspace::Workspace;
+
+/// What `catalog add` asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogAddRequest {
+    /// A file path, a git repository's path or URL.
+    pub source: String,
+    /// The user's name for it; `team` when unset.
+    pub name: Option<String>,
+    pub git_ref: Option<String>,
+    pub require_signed: bool,
+    /// Placeholders bound at once: (`me`, session name or id).
+    pub bindings: Vec<(String, String)>,
+}
+
+/// A role the sync did not make a session for, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRole {
+    pub role: String,
+    pub why: String,
+}
+
+/// What a catalog sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogSyncReport {
+    pub catalog: String,
+    pub commit: Option<String>,
+    pub sync: SyncReport,
+    /// Placeholders of the catalog not bound yet (`catalog bind`).
+    pub unbound: Vec<String>,
+    pub skipped: Vec<SkippedRole>,
+}
+
+/// A followed catalog as `catalog list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogView {
+    pub name: String,
+    pub location: Location,
+    pub git_ref: Option<String>,
+    pub require_signed: bool,
+    /// Placeholder -> session name.
+    pub bindings: Vec<(String, String)>,
+    pub commit: Option<String>,
+    pub sessions: usize,
+}
+
+/// The default name of a followed catalog.
+pub const DEFAULT_NAME: &str = "team";
+
+fn source_of(name: &str) -> SyncSource {
+    SyncSource::Catalog {
+        catalog: name.to_owned(),
+    }
+}
+
+fn no_such(name: &str) -> EngineError {
+    ValidationError::new("catalog", format!("no catalog named '{name}' is followed")).into()
+}
+
+/// The followed catalog `name`.
+fn followed(ws: &Workspace, name: &str) -> Result<Followed, EngineError> {
+    ws.catalogs
+        .iter()
+        .find(|c| c.name == name)
+        .cloned()
+        .ok_or_else(|| no_such(name))
+}
+
+/// Catalog names: like an integration's, a word people type.
+fn catalog_name(name: &str) -> Result<(), ValidationError> {
+    validate::integration_name("name", name)
+}
+
+/// The entries for `catalog` given the user's bindings, and the roles left out.
+fn entries(
+    catalog: &Catalog,
+    followed: &Followed,
+    ws: &Workspace,
+) -> (Vec<SyncEntry>, Vec<SkippedRole>) {
+    let source = source_of(&followed.name);
+    let existing: HashMap<&SyncKey, SessionId> = ws
+        .sessions
+        .iter()
+        .filter_map(|s| {
+            let o = s.origin.as_ref().filter(|o| o.source == source)?;
+            Some((&o.key, s.session.id))
+        })
+        .collect();
+    let mut ids: HashMap<&str, SessionId> = HashMap::new();
+    let mut entries = Vec::new();
+    let mut skipped = Vec::new();
+    // Roles come parents first, so a parent's id is known before its children.
+    for role in &catalog.roles {
+        let parent = match &role.parent {
+            Parent::Source(p) => match (&catalog.sources[p], followed.bindings.get(p)) {
+                (Source::IamUser { .. }, Some(id)) if ws.get(*id).is_some() => Ok(*id),
+                (Source::IamUser { .. }, Some(_)) => Err(format!(
+                    "{{{p}}} is bound to a session that no longer exists"
+                )),
+                (Source::IamUser { .. }, None) => Err(format!("{{{p}}} is not bound yet")),
+                (other, _) => Err(format!(
+                    "roles through a {} source are not synced by this version",
+                    other.label()
+                )),
+            },
+            Parent::Role(p) => ids
+                .get(p.as_str())
+                .copied()
+                .ok_or_else(|| format!("its parent '{p}' was skipped")),
+        };
+        let parent = match parent {
+            Ok(id) => id,
+            Err(why) => {
+                skipped.push(SkippedRole {
+                    role: role.name.clone(),
+                    why,
+                });
+                continue;
+            }
+        };
+        let Target::Role {
+            role_arn,
+            role_session_name,
+            external_id,
+            tags,
+            transitive_tag_keys,
+        } = &role.target
+        else {
+            unreachable!("a role chained from an IAM user or a role is assumed with AssumeRole")
+        };
+        let key = SyncKey {
+            account_id: role.account_id().to_owned(),
+            role_name: role.name.clone(),
+        };
+        let id = existing.get(&key).copied().unwrap_or_else(SessionId::new);
+        ids.insert(&role.name, id);
+        entries.push(SyncEntry {
+            account_name: role.group.clone().unwrap_or_else(|| followed.name.clone()),
+            region: role.region.clone().or_else(|| catalog.region.clone()),
+            kind: SessionKind::Role(ChainedRole {
+                parent,
+                role_arn: role_arn.clone(),
+                role_session_name: role_session_name.clone(),
+                external_id: external_id.clone(),
+                duration: role.duration,
+                source_identity: None,
+                tags: tags.clone(),
+                transitive_tag_keys: transitive_tag_keys.clone(),
+            }),
+            declared: Some(Declared {
+                name: role.profile.clone(),
+                id,
+            }),
+            key,
+        });
+    }
+    (entries, skipped)
+}
+
+impl Engine {
+    fn catalog_cache(&self, name: &str) -> std::path::PathBuf {
+        self.config()
+            .home
+            .join("catalogs")
+            .join(format!("{name}.git"))
+    }
+
+    async fn fetch_catalog(
+        &self,
+        followed: &Followed,
+    ) -> Result<(Catalog, Option<String>), EngineError> {
+        let location = followed.location.clone();
+        let git_ref = followed.git_ref.clone();
+        let signed = followed.require_signed;
+        let cache = self.catalog_cache(&followed.name);
+        let fetched = tokio::task::spawn_blocking(move || {
+            fetch::fetch(&location, git_ref.as_deref(), signed, &cache)
+        })
+        .await
+        .expect("fetch task")?;
+        let catalog = rolehop_model::catalog::parse(&fetched.text)
+            .map_err(rolehop_model::catalog::CatalogError::into_validation)?;
+        Ok((catalog, fetched.commit))
+    }
+
+    /// Follows a catalog: reads and checks it (a refused catalog changes nothing), binds
+    /// the placeholders given, and syncs.
+    pub async fn catalog_add(
+        &self,
+        request: CatalogAddRequest,
+    ) -> Result<CatalogSyncReport, EngineError> {
+        let name = request
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+        catalog_name(&name)?;
+        let location = fetch::locate(&request.source)?;
+        let ws = self.workspace().await?;
+        if ws.catalogs.iter().any(|c| c.name == name) {
+            return Err(ValidationError::new(
+                "name",
+                format!("a catalog named '{name}' is already followed"),
+            )
+            .into());
+        }
+        let mut followed = Followed {
+            name: name.clone(),
+            location,
+            git_ref: request.git_ref.clone(),
+            require_signed: request.require_signed,
+            bindings: Default::default(),
+            commit: None,
+        };
+        let added = async {
+            let (catalog, commit) = self.fetch_catalog(&followed).await?;
+            for (placeholder, session) in &request.bindings {
+                check_placeholder(&catalog, placeholder)?;
+                followed
+                    .bindings
+                    .insert(placeholder.clone(), ws.find(session.as_str())?.session.id);
+            }
+            self.catalog_apply(followed, catalog, commit, true).await
+        };
+        let result = added.await;
+        if result.is_err() {
+            // A refused add leaves nothing behind, not even git's copy.
+            self.drop_catalog_cache(&name).await;
+        }
+        result
+    }
+
+    /// Deletes the git copy of catalog `name`, if there is one (a fresh fetch rebuilds it).
+    async fn drop_catalog_cache(&self, name: &str) {
+        let cache = self.catalog_cache(name);
+        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(cache)).await;
+    }
+
+    /// Binds `placeholder` of catalog `name` to `session`, and syncs.
+    pub async fn catalog_bind(
+        &self,
+        name: &str,
+        placeholder: &str,
+        session: &str,
+    ) -> Result<CatalogSyncReport, EngineError> {
+        let ws = self.workspace().await?;
+        let mut followed = followed(&ws, name)?;
+        let (catalog, commit) = self.fetch_catalog(&followed).await?;
+        check_placeholder(&catalog, placeholder)?;
+        followed
+            .bindings
+            .insert(placeholder.to_owned(), ws.find(session)?.session.id);
+        self.catalog_apply(followed, catalog, commit, false).await
+    }
+
+    /// Reads catalog `name` afresh and brings its sessions in step.
+    pub async fn catalog_sync(&self, name: &str) -> Result<CatalogSyncReport, EngineError> {
+        let followed = followed(&self.workspace().await?, name)?;
+        let (catalog, commit) = self.fetch_catalog(&followed).await?;
+        self.catalog_apply(followed, catalog, commit, false).await
+    }
+
+    /// The catalogs followed.
+    pub async fn catalogs(&self) -> Result<Vec<CatalogView>, EngineError> {
+        let ws = self.workspace().await?;
+        Ok(ws
+            .catalogs
+            .iter()
+            .map(|c| {
+                let source = source_of(&c.name);
+                CatalogView {
+                    name: c.name.clone(),
+                    location: c.location.clone(),
+                    git_ref: c.git_ref.clone(),
+                    require_signed: c.require_signed,
+                    bindings: c
+                        .bindings
+                        .iter()
+                        .map(|(p, id)| {
+                            let session = ws
+                                .get(*id)
+                                .map_or_else(|| id.to_string(), |s| s.session.name.clone());
+                            (p.clone(), session)
+                        })
+                        .collect(),
+                    commit: c.commit.clone(),
+                    sessions: ws
+                        .sessions
+                        .iter()
+                        .filter(|s| s.origin.as_ref().is_some_and(|o| o.source == source))
+                        .count(),
+                }
+            })
+            .collect())
+    }
+
+    /// Stops following `name`: its sessions go as a sync to an empty catalog would take
+    /// them (live ones and parents of the user's own roles are kept and reported).
+    pub async fn catalog_remove(&self, name: &str) -> Result<SyncReport, EngineError> {
+        let owned = name.to_owned();
+        let (report, ()) = self
+            .sync_with(source_of(name), NameTemplate::default(), move |ws| {
+                let before = ws.catalogs.len();
+                ws.catalogs.retain(|c| c.name != owned);
+                if ws.catalogs.len() == before {
+                    return Err(no_such(&owned));
+                }
+                Ok((Vec::new(), ()))
+            })
+            .await?;
+        self.drop_catalog_cache(name).await;
+        Ok(report)
+    }
+
+    /// Writes the followed record and syncs `catalog` in one locked update. `adding`:
+    /// the record must not exist yet (another process may have added it meanwhile).
+    async fn catalog_apply(
+        &self,
+        followed: Followed,
+        catalog: Catalog,
+        commit: Option<String>,
+        adding: bool,
+    ) -> Result<CatalogSyncReport, EngineError> {
+        let name = followed.name.clone();
+        let unbound: Vec<String> = catalog
+            .sources
+            .iter()
+            .filter(|(p, s)| {
+                matches!(s, Source::IamUser { .. }) && !followed.bindings.contains_key(*p)
+            })
+            .map(|(p, _)| p.clone())
+            .collect();
+        let commit_seen = commit.clone();
+        let (sync, skipped) = self
+            .sync_with(source_of(&name), NameTemplate::default(), move |ws| {
+                let at = ws.catalogs.iter().position(|c| c.name == followed.name);
+                let mut record = followed;
+                record.commit = commit;
+                match (at, adding) {
+                    (Some(_), true) => {
+                        return Err(ValidationError::new(
+                            "name",
+                            format!("a catalog named '{}' is already followed", record.name),
+                        )
+                        .into());
+                    }
+                    (None, false) => return Err(no_such(&record.name)),
+                    (None, true) => ws.catalogs.push(record.clone()),
+                    (Some(i), false) => {
+                        if ws.catalogs[i] != record {
+                            ws.catalogs[i] = record.clone();
+                        }
+                    }
+                }
+                Ok(entries(&catalog, &record, ws))
+            })
+            .await?;
+        Ok(CatalogSyncReport {
+            catalog: name,
+            commit: commit_seen,
+            sync,
+            unbound,
+            skipped,
+        })
+    }
+
+    /// Today's hand-made sessions as a catalog (see [`export`]).
+    pub async fn catalog_export(&self) -> Result<String, EngineError> {
+        let ws = self.workspace().await?;
+        Ok(export::export(&ws)?)
+    }
+}
+
+/// A binding must name an IAM-user source of the catalog.
+fn check_placeholder(catalog: &Catalog, placeholder: &str) -> Result<(), ValidationError> {
+    match catalog.sources.get(placeholder) {
+        Some(Source::IamUser { .. }) => Ok(()),
+        Some(other) => Err(ValidationError::new(
+            "placeholder",
+            format!(
+                "{{{placeholder}}} is a {} source; only IAM-user sources are bound to a session",
+                other.label()
+            ),
+        )),
+        None => Err(ValidationError::new(
+            "placeholder",
+            format!(
+                "the catalog has no source {{{placeholder}}} (it has {})",
+                catalog
+                    .sources
+                    .keys()
+                    .map(|k| format!("{{{k}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
