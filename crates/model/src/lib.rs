@@ -8,8 +8,8 @@
 //! plain data with serde (and TypeScript bindings with the `ts` feature) or a pure
 //! function; nothing here touches a file, the network or the keychain.
 
-pub mod console;
 pub mod catalog;
+pub mod console;
 pub mod credentials;
 pub mod display_text;
 pub mod explanation;

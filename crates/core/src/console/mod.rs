@@ -241,9 +241,7 @@ impl Engine {
             SessionKind::Role(_)
             | SessionKind::SsoRole(_)
             | SessionKind::Saml(_)
-            | SessionKind::LoginSession(_) => {
-                self.credentials(selector, mfa_code, true).await?.1
-            }
+            | SessionKind::LoginSession(_) => self.credentials(selector, mfa_code, true).await?.1,
             SessionKind::IamUser(user) => {
                 federated(self, view, user.session_duration.clamp(900, 129_600)).await?
             }

@@ -44,7 +44,7 @@ enum Begun {
     /// keychain reads, started as soon as the claim was made (they run while the claim
     /// is written to disk).
     Claimed {
-        ws: Workspace,
+        ws: Box<Workspace>,
         id: SessionId,
         token: Uuid,
         ahead: tokio::task::JoinHandle<ReadAhead>,
@@ -265,7 +265,7 @@ impl Engine {
                 let ahead = early.unwrap_or_else(|| read_ahead(&resolver, ws, id));
                 Ok((
                     Begun::Claimed {
-                        ws: ws.clone(),
+                        ws: Box::new(ws.clone()),
                         id,
                         token,
                         ahead,
