@@ -430,8 +430,10 @@ impl SignIn {
             .map_err(|_| {
                 unreachable(format!("{FEDERATION_URL_VAR} or the endpoint is not a URL"))
             })?;
+        // The provider named: with ring and aws-lc-rs both built (the updater brings
+        // ring), rustls has no default of its own.
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
             .map_err(|e| unreachable(format!("no TLS root certificates: {e}")))?
             .https_or_http()
             .enable_http1()
