@@ -25,6 +25,30 @@ async fn no_serious_axe_finding(app: &Desktop, view: &str) -> TestResult {
     ensure(found.is_empty(), || format!("{view}: {}", found.join("\n")))
 }
 
+/// The fields of `dialog` marked required, in order.
+async fn marked_required(app: &Desktop, dialog: &str) -> TestResult<Vec<String>> {
+    Ok(serde_json::from_value(
+        app.client
+            .execute(
+                "return [...document.querySelectorAll(`${arguments[0]} [data-required=true]`)]
+                   .map((l) => l.dataset.field);",
+                vec![json!(dialog)],
+            )
+            .await?,
+    )?)
+}
+
+/// Fails unless each field of `dialog` shows exactly its words as its error.
+async fn shows_beside_fields(app: &Desktop, dialog: &str, expected: &[(&str, &str)]) -> TestResult {
+    for (field, words) in expected {
+        let shown = app
+            .text(&format!("{dialog} [data-error-field='{field}']"))
+            .await?;
+        ensure(shown == *words, || format!("{field}: {shown}"))?;
+    }
+    Ok(())
+}
+
 /// The values of the options a combobox's list shows now, in order.
 async fn listed(app: &Desktop, combobox: &str) -> TestResult<Vec<String>> {
     let values = app
@@ -157,32 +181,24 @@ async fn part7_an_empty_submit_shows_every_missing_field_at_once_in_words() -> T
         app.click("button[name='add-iam-user']").await?;
         let dialog = "dialog[data-dialog='iam-user'][open]";
         app.wait_for(dialog).await?;
-        let required: Vec<String> = serde_json::from_value(
-            app.client
-                .execute(
-                    "return [...document.querySelectorAll(`${arguments[0]} [data-required=true]`)]
-                       .map((l) => l.dataset.field);",
-                    vec![json!(dialog)],
-                )
-                .await?,
-        )?;
+        let required = marked_required(app, dialog).await?;
         ensure(
             required == ["name", "profile", "access_key_id", "secret_access_key"],
             || format!("marked required: {required:?}"),
         )?;
 
         app.click(&format!("{dialog} button[name='save']")).await?;
-        for (field, words) in [
-            ("name", "Enter the name."),
-            ("profile", "Enter the profile."),
-            ("access_key_id", "Enter the access key ID."),
-            ("secret_access_key", "Enter the secret access key."),
-        ] {
-            let shown = app
-                .text(&format!("{dialog} [data-error-field='{field}']"))
-                .await?;
-            ensure(shown == words, || format!("{field}: {shown}"))?;
-        }
+        shows_beside_fields(
+            app,
+            dialog,
+            &[
+                ("name", "Enter the name."),
+                ("profile", "Enter the profile."),
+                ("access_key_id", "Enter the access key ID."),
+                ("secret_access_key", "Enter the secret access key."),
+            ],
+        )
+        .await?;
         app.screenshot("all-errors").await?;
         no_serious_axe_finding(app, "all-errors").await?;
 
@@ -488,4 +504,75 @@ async fn part8_screenshots_of_the_main_views_in_light_and_dark() -> TestResult {
         .await?;
     }
     Ok(())
+}
+
+/// Part 1 and part 7 in the IAM Identity Center dialog: its SSO region is the same
+/// picker as every other region (AWS's regions by partition, found by AWS's name for
+/// them), marked required, and an empty submit names all three required fields at once;
+/// the integration is saved with the region chosen from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part1_the_iam_identity_center_dialog_picks_its_region_and_names_every_missing_field()
+-> TestResult {
+    use fantoccini::key::Key;
+    let world = World::start();
+    world.add_iam_user("alice", "alice");
+    let app = Desktop::launch("sso-region-picker", &world.peers, &[]).await?;
+    app.run(async |app: &Desktop| {
+        app.click("button[name='integrations']").await?;
+        let dialog = "dialog[data-dialog='integrations'][open]";
+        app.wait_for(dialog).await?;
+        let required = marked_required(app, dialog).await?;
+        ensure(required == ["name", "start_url", "region"], || {
+            format!("marked required: {required:?}")
+        })?;
+        app.click(&format!("{dialog} button[name='save-integration']")).await?;
+        shows_beside_fields(
+            app,
+            dialog,
+            &[
+                ("name", "Enter the name."),
+                ("start_url", "Enter the start URL."),
+                ("region", "Enter the region."),
+            ],
+        )
+        .await?;
+
+        app.click(&format!("{dialog} [data-combobox-toggle='region']")).await?;
+        let groups: Vec<String> = serde_json::from_value(
+            app.client
+                .execute(
+                    "return [...document.querySelectorAll(`${arguments[0]} [data-combobox='region'] .combobox-group`)]
+                       .map((g) => g.textContent.trim());",
+                    vec![json!(dialog)],
+                )
+                .await?,
+        )?;
+        ensure(
+            groups.first().map(String::as_str) == Some("AWS")
+                && groups.iter().any(|g| g == "AWS GovCloud (US)"),
+            || format!("partitions: {groups:?}"),
+        )?;
+        app.fill(&format!("{dialog} input[name='region']"), "frankfurt").await?;
+        ensure(listed(app, "region").await? == ["eu-central-1"], || "frankfurt".into())?;
+        no_serious_axe_finding(app, "sso-region-picker").await?;
+        app.keyboard(&format!("{}{}", char::from(Key::Down), char::from(Key::Return)))
+            .await?;
+        app.fill(&format!("{dialog} input[name='name']"), "acme").await?;
+        app.fill(
+            &format!("{dialog} input[name='start_url']"),
+            "https://acme.awsapps.com/start",
+        )
+        .await?;
+        app.click(&format!("{dialog} button[name='save-integration']")).await?;
+        app.wait_for(&format!("{dialog} [data-integration='acme']")).await?;
+        let listed = world.rolehop(&["sso", "list", "--json"]).ok().json();
+        let region = listed
+            .as_array()
+            .and_then(|all| all.iter().find(|i| i["name"] == "acme"))
+            .map(|i| i["region"].clone());
+        ensure(region == Some(json!("eu-central-1")), || {
+            format!("saved: {listed}")
+        })
+    })
+    .await
 }
