@@ -21,6 +21,7 @@ use rolehop_core::catalog::{CatalogAddRequest, parse};
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::{Engine, NewIamUser};
 use rolehop_e2e::Peers;
+use rolehop_e2e::timing::median;
 
 const RUNS: usize = 7;
 
@@ -55,11 +56,6 @@ fn git(dir: &std::path::Path, args: &[&str]) {
         .output()
         .expect("git runs");
     assert!(out.status.success(), "git {args:?}: {out:?}");
-}
-
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
 }
 
 fn main() {

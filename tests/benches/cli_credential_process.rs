@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use cli::{DEPLOY_ROLE, World};
 use rolehop_e2e::binaries::bench_bin;
+use rolehop_e2e::timing::{median, ms};
 use rolehop_e2e::{aws_cli, python};
 
 const ROUNDS: usize = 20;
@@ -57,15 +58,6 @@ const BOTO3_SCRIPT: &str = r#"
 import os, boto3
 boto3.client("sts").assume_role(RoleArn=os.environ["ROLE_ARN"], RoleSessionName="bench")
 "#;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 fn timed(f: impl FnOnce() -> bool, what: &str) -> Duration {
     let start = Instant::now();

@@ -23,13 +23,10 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rolehop_e2e::binaries::bench_bin;
+use rolehop_e2e::timing::ms;
 
 const CLIENTS: usize = 10;
 const REQUESTS_PER_CLIENT: usize = 100;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 async fn client(addr: String, token: String, requests: usize) -> Vec<Duration> {
     let stream = tokio::net::TcpStream::connect(&addr)

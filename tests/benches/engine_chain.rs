@@ -19,6 +19,7 @@ use aws_sdk_sts::config::Credentials as SdkCredentials;
 use rolehop_core::mfa::{MfaFuture, MfaPrompt, MfaRequest};
 use rolehop_core::{Engine, NewIamUser, NewRole, StartOptions};
 use rolehop_e2e::Peers;
+use rolehop_e2e::timing::{median, ms};
 use zeroize::Zeroizing;
 
 const ROUNDS: usize = 60;
@@ -28,15 +29,6 @@ impl MfaPrompt for Code {
     fn ask(&self, _: MfaRequest) -> MfaFuture {
         Box::pin(async { Ok(Zeroizing::new("123456".to_owned())) })
     }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 fn main() {

@@ -18,19 +18,11 @@ use aws_config::{BehaviorVersion, Region};
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::{Engine, NewSamlRole, StartOptions};
 use rolehop_e2e::saml_idp::{PASSWORD, PROVIDER_ARN, USER, role_arn};
+use rolehop_e2e::timing::{median, ms};
 use rolehop_e2e::{Peers, SamlIdp};
 use zeroize::Zeroizing;
 
 const ROUNDS: usize = 30;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {

@@ -48,6 +48,7 @@ pub mod saml_idp;
 pub mod signin;
 pub mod sso_portal;
 mod stand_in;
+pub mod timing;
 pub mod trap;
 pub mod tray_host;
 pub mod update_server;
