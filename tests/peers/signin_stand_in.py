@@ -6,10 +6,26 @@ the `tokenInput`/`tokenOutput` structure itself; errors carry `error` (an
 OAuth2ErrorCode) and `message`, typed by `x-amzn-ErrorType`) and holds a refresh to the
 rules botocore's LoginProvider and aws-config's login provider follow:
 
-- `grantType` must be `refresh_token` (this stand-in does no browser sign-in:
-  `authorization_code` and anything else get ValidationException
-  `unsupported_grant_type`); `clientId` must be the one the token was issued to
-  (ValidationException `invalid_client`).
+- `grantType` is `refresh_token` or `authorization_code` (anything else:
+  ValidationException `unsupported_grant_type`); `clientId` must be the one the token
+  or code was issued to (ValidationException `invalid_client`).
+- The browser sign-in `aws login` runs (the AWS CLI's `awscli/customizations/login`):
+  `GET /v1/authorize` with `response_type=code`, a `client_id` of the two above,
+  `scope=openid`, a `state`, `code_challenge_method=SHA-256` and a challenge of 43
+  base64url characters (the S256 value without its `=`), and a `redirect_uri`: for the
+  same-device client `http://127.0.0.1:PORT/oauth/callback`, for the cross-device one
+  this service's `/v1/sessions/confirmation`. Anything else is a 400 page, never a
+  redirect (RFC 6749 §4.1.2.1: an unchecked redirect URI is an open redirector). The
+  person (`/_stand_in/person`) signs in, or refuses (`/_stand_in/deny`): the browser is
+  sent to the redirect URI with `code` and `state`, or `error=access_denied` and
+  `state`.
+- `authorization_code`: the code is good once (ValidationException `invalid_grant`
+  after), for 300 s (AccessDeniedException `AUTHCODE_EXPIRED`, which the AWS CLI reads
+  as "run aws login again"), for the client and redirect URI it was issued to
+  (`invalid_client`, `invalid_grant`), and only with the verifier whose SHA-256 is its
+  challenge (`invalid_grant`); a DPoP proof as for a refresh is required, and the
+  refresh token answered is bound to that proof's key. The answer carries an `idToken`
+  whose `sub` is the console session's ARN, as the AWS CLI reads it.
 - A `DPoP` header (RFC 9449) must prove the key the refresh token was issued for: a JWT
   typed `dpop+jwt`, ES256, its `jwk` a P-256 public key, signed by it, naming `POST`,
   this very URL (`htu`, no query), a time within 60 s of the stand-in's clock (`iat`)
@@ -25,8 +41,9 @@ rules botocore's LoginProvider and aws-config's login provider follow:
 The credentials it hands out are made up (ASIA... keys, unique per answer): moto with IAM
 auth off accepts any signature, which is how the suites use it.
 
-Routes: POST /v1/token; /_stand_in/health, /_stand_in/login (a console sign-in as
-`aws login` would finish it: the token file's JSON, with a fresh DPoP key),
+Routes: GET /v1/authorize, POST /v1/token; /_stand_in/health, /_stand_in/login (a
+console sign-in as `aws login` would finish it: the token file's JSON, with a fresh
+DPoP key), /_stand_in/person (who signs in in the browser), /_stand_in/deny,
 /_stand_in/configure, /_stand_in/end (end every session: its refresh tokens expire),
 /_stand_in/state (counts and verdicts), /_stand_in/shift (move the clock).
 
@@ -37,6 +54,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import re
 import json
 import secrets
 import string
@@ -44,6 +62,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,6 +74,9 @@ CLIENT_IDS = (
     "arn:aws:signin:::devtools/cross-device",
 )
 PROOF_MAX_AGE = 60
+CODE_TTL = 300
+CALLBACK = re.compile(r"^http://127\.0\.0\.1:[0-9]{1,5}/oauth/callback$")
+CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class ApiError(Exception):
@@ -105,6 +127,10 @@ class SignIn:
         self.seen_jti = set()
         self.decisions = []
         self.issued_keys = []
+        self.codes = {}  # code -> {clientId, redirectUri, challenge, session, account, issued, used}
+        self.person = None  # {"sessionArn", "accountId"}: who signs in in the browser
+        self.deny = False
+        self.authorizations = []  # each /v1/authorize's query, as sent
 
     def now(self):
         return time.time() + self.shift
@@ -207,6 +233,90 @@ class SignIn:
         self.seen_jti.add(jti)
         return thumbprint(jwk)
 
+    def authorize(self, query, base):
+        """`GET /v1/authorize`: (status, location or page text)."""
+        one = {k: v[0] for k, v in query.items() if len(v) == 1}
+        self.authorizations.append(one)
+        client_id = one.get("client_id")
+        redirect = one.get("redirect_uri", "")
+        if client_id not in CLIENT_IDS:
+            return 400, "unknown client_id"
+        wanted_redirect = (
+            CALLBACK.match(redirect) if client_id == CLIENT_IDS[0]
+            else redirect == base + "/v1/sessions/confirmation"
+        )
+        if not wanted_redirect:
+            return 400, "redirect_uri is not one this client may use"
+        if one.get("response_type") != "code":
+            return 400, "response_type must be code"
+        if one.get("scope") != "openid":
+            return 400, "scope must be openid"
+        if one.get("code_challenge_method") != "SHA-256":
+            return 400, "code_challenge_method must be SHA-256"
+        if not CHALLENGE.match(one.get("code_challenge", "")):
+            return 400, "code_challenge must be 43 base64url characters"
+        state = one.get("state")
+        if not state:
+            return 400, "state is required"
+        if self.deny:
+            params = {"error": "access_denied", "error_description": "The user denied the sign-in.", "state": state}
+            self.decisions.append("deny authorize")
+            return 302, redirect + "?" + urlencode(params)
+        if self.person is None:
+            return 400, "nobody signs in here: configure /_stand_in/person"
+        code = "ac-" + secrets.token_urlsafe(32)
+        with self.lock:
+            self.codes[code] = {
+                "clientId": client_id,
+                "redirectUri": redirect,
+                "challenge": one["code_challenge"],
+                "session": self.person["sessionArn"],
+                "account": self.person["accountId"],
+                "issued": self.now(),
+                "used": False,
+            }
+        self.decisions.append("issue code")
+        return 302, redirect + "?" + urlencode({"code": code, "state": state})
+
+    def redeem(self, body, proof, url):
+        """`grantType=authorization_code`."""
+        code = body.get("code")
+        verifier = body.get("codeVerifier")
+        if not code or not verifier:
+            raise invalid_request("code and codeVerifier are required for grant_type=authorization_code.")
+        with self.lock:
+            bound = self.check_proof(proof, url)
+            held = self.codes.get(code)
+            if held is None or held["used"]:
+                raise ApiError(400, "ValidationException", "invalid_grant",
+                               "The authorization code is not valid.")
+            # Spent by any redemption, right or wrong: a code is good once.
+            held["used"] = True
+            if self.now() - held["issued"] > CODE_TTL:
+                raise ApiError(403, "AccessDeniedException", "AUTHCODE_EXPIRED",
+                               "The authorization code has expired.")
+            if held["clientId"] != body.get("clientId"):
+                raise ApiError(400, "ValidationException", "invalid_client",
+                               "The client is not the one the code was issued to.")
+            if held["redirectUri"] != body.get("redirectUri"):
+                raise ApiError(400, "ValidationException", "invalid_grant",
+                               "The redirect URI is not the one the code was issued for.")
+            challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+            if challenge != held["challenge"]:
+                raise ApiError(400, "ValidationException", "invalid_grant",
+                               "The code verifier does not match the code challenge.")
+            session = held["session"]
+            self.sessions[session] = {"ended": False}
+            refresh = self.new_refresh_token(bound, held["clientId"], session)
+            id_token = ("eyJhbGciOiJub25lIn0." + b64url(json.dumps({"sub": session}).encode()) + ".")
+            return {
+                "accessToken": self.credentials(),
+                "tokenType": "aws_sigv4",
+                "expiresIn": self.access_ttl,
+                "refreshToken": refresh,
+                "idToken": id_token,
+            }
+
     def token(self, body, proof, url):
         if not isinstance(body, dict):
             raise invalid_request("The request body must be a JSON object.")
@@ -214,6 +324,8 @@ class SignIn:
         client_id = body.get("clientId")
         if not client_id or not grant:
             raise invalid_request("clientId and grantType are required.")
+        if grant == "authorization_code":
+            return self.redeem(body, proof, url)
         if grant != "refresh_token":
             raise ApiError(
                 400, "ValidationException", "unsupported_grant_type",
@@ -273,7 +385,24 @@ def make_handler(signin):
             self.wfile.write(data)
 
         def do_GET(self):
-            self.reply(404, {"message": "not found"})
+            parts = urlsplit(self.path)
+            if parts.path != "/v1/authorize":
+                return self.reply(404, {"message": "not found"})
+            base = "http://%s" % self.headers.get("Host", "")
+            status, where = signin.authorize(parse_qs(parts.query), base)
+            if status == 302:
+                self.send_response(302)
+                self.send_header("Location", where)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            signin.decisions.append("refuse authorize: " + where)
+            data = ("<html><body><h1>Sign-in refused</h1><p>%s</p></body></html>" % where).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -297,7 +426,7 @@ def make_handler(signin):
                     {"error": e.error, "message": e.message},
                     [("x-amzn-ErrorType", e.type)],
                 )
-            signin.decisions.append("accept refresh_token")
+            signin.decisions.append("accept " + body.get("grantType", ""))
             self.reply(200, answer)
 
         def control(self, name, body):
@@ -308,6 +437,12 @@ def make_handler(signin):
             if name == "configure":
                 if "accessTokenTtl" in body:
                     signin.access_ttl = int(body["accessTokenTtl"])
+                return self.reply(200, {})
+            if name == "person":
+                signin.person = {"sessionArn": body["sessionArn"], "accountId": body["accountId"]}
+                return self.reply(200, {})
+            if name == "deny":
+                signin.deny = bool(body.get("deny", True))
                 return self.reply(200, {})
             if name == "end":
                 with signin.lock:
@@ -322,6 +457,7 @@ def make_handler(signin):
                     return self.reply(200, {
                         "decisions": signin.decisions,
                         "issuedKeys": signin.issued_keys,
+                        "authorizations": signin.authorizations,
                         "liveRefreshTokens": sum(
                             1 for t in signin.refresh_tokens.values() if t["live"]
                         ),

@@ -63,7 +63,9 @@ pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
 pub use saml_idp::SamlIdp;
 pub use signin::SigninStandIn;
-pub use sso_portal::{PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig};
+pub use sso_portal::{
+    PkceBrowser, SsoAccount, SsoCalls, SsoOperation, SsoPortal, SsoPortalConfig, pkce_browser,
+};
 pub use trap::ConnectionTrap;
 pub use tray_host::TrayHost;
 pub use update_server::{UpdateKey, UpdateServer};

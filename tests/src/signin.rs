@@ -84,6 +84,37 @@ impl SigninStandIn {
         Ok((token, path))
     }
 
+    /// Who signs in in the browser from now on: `/v1/authorize` issues codes for a
+    /// console session of `session_arn` in `account_id`.
+    pub fn set_person(&self, session_arn: &str, account_id: &str) -> Result<()> {
+        self.control(
+            "person",
+            json!({"sessionArn": session_arn, "accountId": account_id}),
+        )
+        .map(drop)
+    }
+
+    /// From now on (`true`) the person refuses in the browser: `/v1/authorize`
+    /// redirects with `error=access_denied` and no code.
+    pub fn deny_sign_ins(&self, deny: bool) -> Result<()> {
+        self.control("deny", json!({ "deny": deny })).map(drop)
+    }
+
+    /// The query of each `/v1/authorize` request, in order.
+    pub fn authorizations(&self) -> Result<Vec<Value>> {
+        let state = self.control("state", json!({}))?;
+        Ok(state["authorizations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// Moves the stand-in's clock `seconds` ahead (a code or a proof grows old).
+    pub fn shift_clock(&self, seconds: i64) -> Result<()> {
+        self.control("shift", json!({ "seconds": seconds }))
+            .map(drop)
+    }
+
     /// Lifetime of the credentials each refresh answers from now on.
     pub fn set_access_ttl(&self, ttl: Duration) -> Result<()> {
         self.control("configure", json!({"accessTokenTtl": ttl.as_secs()}))

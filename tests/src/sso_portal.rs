@@ -361,56 +361,11 @@ urllib.request.urlopen(urllib.request.Request("{endpoint}/device", data=form))
         write_executable(path, &script)
     }
 
-    /// Writes `dir/pkce-browser-<mode>`, an executable for `BROWSER` that plays the
-    /// person's browser in the authorization code flow: given the portal's `/authorize`
-    /// URL it logs it to `<script>.log`, asks the portal (which signs the person in and
-    /// redirects at once, or refuses after [`SsoPortal::deny_authorizations`]) and goes
-    /// where the redirect says, as [`PkceBrowser`] `mode` tells. Each redirect it
-    /// followed is appended to `dir/callbacks.log`.
+    /// Writes `dir/pkce-browser-<mode>`, the browser of [`pkce_browser`], for this
+    /// portal's `/authorize` (which signs the person in and redirects at once, or
+    /// refuses after [`SsoPortal::deny_authorizations`]).
     pub fn pkce_browser(&self, dir: &Path, mode: PkceBrowser) -> Result<PathBuf> {
-        let path = dir.join(format!("pkce-browser-{}", mode.as_str()));
-        let script = format!(
-            r#"#!{python}
-import sys, urllib.error, urllib.parse, urllib.request
-MODE = "{mode}"
-RECORD = "{record}"
-url = sys.argv[1]
-with open(__file__ + ".log", "a") as log:
-    log.write(url + "\n")
-if MODE == "closed":
-    sys.exit(0)
-class Stay(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-try:
-    urllib.request.build_opener(Stay).open(url)
-    sys.exit("the portal did not redirect")
-except urllib.error.HTTPError as e:
-    if e.code != 302:
-        sys.exit(f"the portal answered {{e.code}}: {{e.read()!r}}")
-    location = e.headers["Location"]
-parts = urllib.parse.urlsplit(location)
-query = urllib.parse.parse_qs(parts.query)
-if MODE == "wrong-state":
-    query["state"] = ["not-" + query["state"][0]]
-if MODE == "replay":
-    with open(RECORD) as old:
-        first = urllib.parse.urlsplit(old.read().splitlines()[0])
-    query["code"] = urllib.parse.parse_qs(first.query)["code"]
-target = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
-if MODE == "follow":
-    with open(RECORD, "a") as record:
-        record.write(location + "\n")
-try:
-    urllib.request.urlopen(target).read()
-except urllib.error.HTTPError:
-    pass
-"#,
-            python = venv_bin("python").display(),
-            mode = mode.as_str(),
-            record = dir.join("callbacks.log").display(),
-        );
-        write_executable(path, &script)
+        pkce_browser(dir, mode)
     }
 
     /// From now on (`true`) the person refuses at `/authorize`: the redirect carries
@@ -542,6 +497,62 @@ impl std::fmt::Debug for SsoPortal {
             .field("pid", &self.pid())
             .finish()
     }
+}
+
+/// Writes `dir/pkce-browser-<mode>`, an executable for `BROWSER` that plays the
+/// person's browser in an authorization code flow (IAM Identity Center's, `aws
+/// login`'s): given an `/authorize` URL it logs it to `<script>.log`, asks the stand-in
+/// (which signs the person in and redirects at once, or refuses) and goes where the
+/// redirect says, as [`PkceBrowser`] `mode` tells. Each redirect it followed is
+/// appended to `dir/callbacks.log`.
+pub fn pkce_browser(dir: &Path, mode: PkceBrowser) -> Result<PathBuf> {
+    let path = dir.join(format!("pkce-browser-{}", mode.as_str()));
+    let script = format!(
+        r#"#!{python}
+import os, sys, urllib.error, urllib.parse, urllib.request
+MODE = "{mode}"
+RECORD = "{record}"
+url = sys.argv[1]
+with open(__file__ + ".log", "a") as log:
+    log.write(url + "\n")
+if MODE == "closed":
+    sys.exit(0)
+# A browser returns at once and signs in on its own: the AWS CLI (Python's
+# webbrowser) waits for the command to exit before it listens for the redirect.
+if os.fork():
+    sys.exit(0)
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+try:
+    urllib.request.build_opener(Stay).open(url)
+    sys.exit("the portal did not redirect")
+except urllib.error.HTTPError as e:
+    if e.code != 302:
+        sys.exit(f"the portal answered {{e.code}}: {{e.read()!r}}")
+    location = e.headers["Location"]
+parts = urllib.parse.urlsplit(location)
+query = urllib.parse.parse_qs(parts.query)
+if MODE == "wrong-state":
+    query["state"] = ["not-" + query["state"][0]]
+if MODE == "replay":
+    with open(RECORD) as old:
+        first = urllib.parse.urlsplit(old.read().splitlines()[0])
+    query["code"] = urllib.parse.parse_qs(first.query)["code"]
+target = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+if MODE == "follow":
+    with open(RECORD, "a") as record:
+        record.write(location + "\n")
+try:
+    urllib.request.urlopen(target).read()
+except urllib.error.HTTPError:
+    pass
+"#,
+        python = venv_bin("python").display(),
+        mode = mode.as_str(),
+        record = dir.join("callbacks.log").display(),
+    );
+    write_executable(path, &script)
 }
 
 /// `tests/peers/sso_portal.py`, found from this crate's source.

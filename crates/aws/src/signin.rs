@@ -4,6 +4,13 @@
 //! policy of every AWS client ([`crate`]: `AWS_ENDPOINT_URL_SIGNIN`, https or loopback
 //! http, stated retries and timeouts).
 //!
+//! A session also begins here: the browser sign-in `aws login` runs (the AWS CLI's
+//! `awscli/customizations/login`): the person's browser opens the service's
+//! `/v1/authorize` ([`SigninClient::authorize_url`]) with a `state` and a PKCE
+//! challenge, comes back to a listener on 127.0.0.1 with a code, and the code is
+//! redeemed with the verifier under a fresh DPoP key ([`SigninClient::redeem_code`],
+//! `grant_type=authorization_code`, never retried: a code is good once).
+//!
 //! The refresh token is bound to a P-256 key (RFC 9449, DPoP): each attempt carries a
 //! `DPoP` header, a JWT signed with that key naming the method and the URL it is sent
 //! to, so a stolen refresh token is useless without the key. The key is as secret as
@@ -11,13 +18,15 @@
 //! token only through a file on disk, which Rolehop does not keep (the token lives in
 //! the keychain), so the proof is made here, with aws-lc-rs (rustls' crypto already).
 
+use aws_config::retry::RetryConfig;
+use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use aws_sdk_signin::config::{
     ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextMut,
 };
 use aws_sdk_signin::error::BoxError;
-use aws_sdk_signin::types::CreateOAuth2TokenRequestBody;
+use aws_sdk_signin::types::{CreateOAuth2TokenRequestBody, CreateOAuth2TokenResponseBody};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -30,6 +39,10 @@ use crate::{AwsClient, AwsError};
 
 /// The grant of a refresh.
 const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+/// The grant of a browser sign-in's code.
+const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+/// The client `aws login` signs in as when the browser runs on the same machine.
+pub const SAME_DEVICE_CLIENT: &str = "arn:aws:signin:::devtools/same-device";
 
 /// A console sign-in session's token, as `aws login` writes it to
 /// `~/.aws/login/cache/<sha256 of login_session>.json` (the field names are that file's;
@@ -145,6 +158,105 @@ impl SigninClient {
         }
     }
 
+    /// The service's `/v1/authorize` for the person's browser, as the AWS CLI builds it:
+    /// the same-device client, `scope=openid`, the redirect to Rolehop's listener, the
+    /// login's `state`, and the S256 challenge (base64url, no `=`), which the service
+    /// names `SHA-256`. The base is this client's endpoint (`AWS_ENDPOINT_URL_SIGNIN`),
+    /// else AWS's for `region` in the SDK's endpoint rules.
+    pub async fn authorize_url(
+        &self,
+        region: &str,
+        redirect_uri: &str,
+        state: &str,
+        code_challenge: &str,
+    ) -> Result<String, AwsError> {
+        let base = match self.client.endpoint().await? {
+            Some(url) => url,
+            None => format!("https://{region}.signin.aws.amazon.com"),
+        };
+        let mut url = url::Url::parse(&base)
+            .map_err(|e| AwsError::invalid_response(format!("the signin endpoint: {e}")))?;
+        url.set_path(&format!(
+            "{}/v1/authorize",
+            url.path().trim_end_matches('/')
+        ));
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", SAME_DEVICE_CLIENT)
+            .append_pair("state", state)
+            .append_pair("code_challenge_method", "SHA-256")
+            .append_pair("scope", "openid")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("code_challenge", code_challenge);
+        Ok(url.into())
+    }
+
+    /// `CreateOAuth2Token` with a browser sign-in's `code`, its PKCE `verifier` and the
+    /// `redirect_uri` it came to, proven with a fresh DPoP key: the new session's token
+    /// (the key in it) and its ARN, read from the ID token's `sub` as the AWS CLI reads
+    /// it. Never retried: a code is good once.
+    pub async fn redeem_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+        region: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(LoginToken, String), AwsError> {
+        let (key, pem) = new_dpop_key()?;
+        let key = std::sync::Arc::new(key);
+        let body = CreateOAuth2TokenRequestBody::builder()
+            .client_id(SAME_DEVICE_CLIENT)
+            .grant_type(AUTHORIZATION_CODE_GRANT)
+            .code(code)
+            .code_verifier(verifier)
+            .redirect_uri(redirect_uri)
+            .build()
+            .map_err(|e| AwsError::invalid_response(format!("CreateOAuth2Token request: {e}")))?;
+        let out = self
+            .client
+            .call("CreateOAuth2Token", Some(region), None, |signin, call| {
+                signin
+                    .create_o_auth2_token()
+                    .token_input(body)
+                    .customize()
+                    .config_override(
+                        call.retry_config(RetryConfig::disabled())
+                            .interceptor(DpopProof(key)),
+                    )
+                    .send()
+            })
+            .await?;
+        let output = out
+            .token_output()
+            .ok_or_else(|| AwsError::invalid_response("CreateOAuth2Token returned no token"))?;
+        let id_token = output
+            .id_token()
+            .filter(|t| !t.is_empty() && t.len() <= MAX_SESSION_TOKEN_BYTES)
+            .ok_or_else(|| AwsError::invalid_response("CreateOAuth2Token returned no idToken"))?;
+        let session = session_of(id_token)?;
+        let account_id = session
+            .split(':')
+            .nth(4)
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                AwsError::invalid_response("the idToken's subject is not an ARN with an account")
+            })?
+            .to_owned();
+        let (access_token, refresh_token) = answered(output, account_id, now)?;
+        let token = LoginToken {
+            access_token,
+            token_type: Some(output.token_type().to_owned()).filter(|t| !t.is_empty()),
+            refresh_token,
+            id_token: Some(Zeroizing::new(id_token.to_owned())),
+            client_id: SAME_DEVICE_CLIENT.to_owned(),
+            dpop_key: pem,
+            sign_in_region: Some(region.to_owned()),
+            other: serde_json::Map::new(),
+        };
+        Ok((token, session))
+    }
+
     /// `CreateOAuth2Token` with the token's refresh token and a DPoP proof of its key:
     /// the token with new credentials and the new refresh token (AWS rotates them).
     /// `region` is the session's, used when the token names no sign-in region.
@@ -176,61 +288,108 @@ impl SigninClient {
         let output = out
             .token_output()
             .ok_or_else(|| AwsError::invalid_response("CreateOAuth2Token returned no token"))?;
-        let access = output.access_token().ok_or_else(|| {
-            AwsError::invalid_response("CreateOAuth2Token returned no credentials")
-        })?;
-        let fields = [
-            (
-                "accessKeyId",
-                access.access_key_id(),
-                MAX_ACCESS_KEY_ID_BYTES,
-            ),
-            (
-                "secretAccessKey",
-                access.secret_access_key(),
-                MAX_SECRET_ACCESS_KEY_BYTES,
-            ),
-            (
-                "sessionToken",
-                access.session_token(),
-                MAX_SESSION_TOKEN_BYTES,
-            ),
-            (
-                "refreshToken",
-                output.refresh_token(),
-                MAX_SESSION_TOKEN_BYTES,
-            ),
-        ];
-        for (name, value, max) in fields {
-            if value.is_empty() || value.len() > max {
-                return Err(AwsError::invalid_response(format!(
-                    "CreateOAuth2Token returned an empty or oversized {name}"
-                )));
-            }
-        }
-        if output.expires_in() <= 0 {
-            return Err(AwsError::invalid_response(
-                "CreateOAuth2Token returned credentials that have already expired",
-            ));
-        }
         let mut refreshed = token.clone();
-        refreshed.access_token = LoginAccessToken {
-            access_key_id: access.access_key_id().to_owned(),
-            secret_access_key: Zeroizing::new(access.secret_access_key().to_owned()),
-            session_token: Zeroizing::new(access.session_token().to_owned()),
-            account_id: token.access_token.account_id.clone(),
-            // Whole seconds, as the AWS CLI writes it.
-            expires_at: DateTime::from_timestamp(
-                now.timestamp() + i64::from(output.expires_in()),
-                0,
-            )
-            .ok_or_else(|| {
-                AwsError::invalid_response("CreateOAuth2Token: expiresIn out of range")
-            })?,
-        };
-        refreshed.refresh_token = Zeroizing::new(output.refresh_token().to_owned());
+        let account_id = token.access_token.account_id.clone();
+        (refreshed.access_token, refreshed.refresh_token) = answered(output, account_id, now)?;
         Ok(refreshed)
     }
+}
+
+/// The credentials and refresh token of a `CreateOAuth2Token` answer, each checked
+/// (present, not oversized, not already expired).
+fn answered(
+    output: &CreateOAuth2TokenResponseBody,
+    account_id: String,
+    now: DateTime<Utc>,
+) -> Result<(LoginAccessToken, Zeroizing<String>), AwsError> {
+    let access = output
+        .access_token()
+        .ok_or_else(|| AwsError::invalid_response("CreateOAuth2Token returned no credentials"))?;
+    let fields = [
+        (
+            "accessKeyId",
+            access.access_key_id(),
+            MAX_ACCESS_KEY_ID_BYTES,
+        ),
+        (
+            "secretAccessKey",
+            access.secret_access_key(),
+            MAX_SECRET_ACCESS_KEY_BYTES,
+        ),
+        (
+            "sessionToken",
+            access.session_token(),
+            MAX_SESSION_TOKEN_BYTES,
+        ),
+        (
+            "refreshToken",
+            output.refresh_token(),
+            MAX_SESSION_TOKEN_BYTES,
+        ),
+    ];
+    for (name, value, max) in fields {
+        if value.is_empty() || value.len() > max {
+            return Err(AwsError::invalid_response(format!(
+                "CreateOAuth2Token returned an empty or oversized {name}"
+            )));
+        }
+    }
+    if output.expires_in() <= 0 {
+        return Err(AwsError::invalid_response(
+            "CreateOAuth2Token returned credentials that have already expired",
+        ));
+    }
+    let access_token = LoginAccessToken {
+        access_key_id: access.access_key_id().to_owned(),
+        secret_access_key: Zeroizing::new(access.secret_access_key().to_owned()),
+        session_token: Zeroizing::new(access.session_token().to_owned()),
+        account_id,
+        // Whole seconds, as the AWS CLI writes it.
+        expires_at: DateTime::from_timestamp(now.timestamp() + i64::from(output.expires_in()), 0)
+            .ok_or_else(|| {
+            AwsError::invalid_response("CreateOAuth2Token: expiresIn out of range")
+        })?,
+    };
+    Ok((
+        access_token,
+        Zeroizing::new(output.refresh_token().to_owned()),
+    ))
+}
+
+/// The console session's ARN: the `sub` of the ID token's payload (the AWS CLI reads it
+/// so, without checking the signature: it came over TLS from the service).
+fn session_of(id_token: &str) -> Result<String, AwsError> {
+    let bad = || {
+        AwsError::invalid_response(
+            "CreateOAuth2Token returned an idToken that is not a JWT with a subject",
+        )
+    };
+    let payload = id_token.split('.').nth(1).ok_or_else(bad)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| bad())?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let sub = claims["sub"].as_str().ok_or_else(bad)?;
+    if !sub.starts_with("arn:") || sub.len() > 2048 || sub.chars().any(char::is_control) {
+        return Err(bad());
+    }
+    Ok(sub.to_owned())
+}
+
+/// A fresh DPoP key and its PEM (`EC PRIVATE KEY`, SEC1, 64-character lines), as the
+/// AWS CLI writes a new session's `dpopKey`.
+pub fn new_dpop_key() -> Result<(EcdsaKeyPair, Zeroizing<String>), AwsError> {
+    let no_key = || AwsError::invalid_response("could not make a DPoP key");
+    let key = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|_| no_key())?;
+    let der = key.private_key().as_der().map_err(|_| no_key())?;
+    let body = Zeroizing::new(STANDARD.encode(der.as_ref()));
+    let mut pem = Zeroizing::new(String::from("-----BEGIN EC PRIVATE KEY-----\n"));
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).map_err(|_| no_key())?);
+        pem.push('\n');
+    }
+    pem.push_str("-----END EC PRIVATE KEY-----\n");
+    Ok((key, pem))
 }
 
 /// The DPoP key from its PEM; the error says what is wrong, never the key.

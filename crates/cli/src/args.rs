@@ -227,6 +227,24 @@ pub enum SessionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sign a console sign-in session in again, in the browser (the flow `aws login`
+    /// runs): its new token replaces the old one in the keychain. The sign-in must be
+    /// the same console session (the same ARN).
+    Login {
+        /// The console sign-in session's name or id.
+        #[arg(add = complete::sessions())]
+        session: String,
+        #[command(flatten)]
+        browser: SignInFlags,
+    },
+    /// Log a console sign-in session out: it and the sessions chained below it stop,
+    /// its token (refresh token and DPoP key) and every cached copy of their
+    /// credentials are deleted. The session stays; `session login` signs it in again.
+    Logout {
+        /// The console sign-in session's name or id.
+        #[arg(add = complete::sessions())]
+        session: String,
+    },
     /// Remove a session, its stored keys and cached credentials.
     Remove {
         /// The session's name or id.
@@ -261,6 +279,44 @@ pub enum AddSession {
         after_help = "Example: rolehop session add saml --name corp-admin --idp-url https://corp.okta.com/home/amazon_aws/0oa1/272 --role-arn arn:aws:iam::123456789012:role/Admin --principal-arn arn:aws:iam::123456789012:saml-provider/Okta --profile corp"
     )]
     Saml(SamlArgs),
+    /// A console sign-in session, as `aws login` makes one: you sign in to the AWS
+    /// console in your browser (root, an IAM user with a passkey, a federated
+    /// identity), which sends it back to Rolehop on 127.0.0.1; its token goes to the
+    /// keychain only.
+    #[command(
+        name = "login-session",
+        after_help = "Example: rolehop session add login-session --name console --profile console --region eu-west-1"
+    )]
+    LoginSession(LoginSessionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginSessionArgs {
+    /// A name to pick the session by.
+    #[arg(long)]
+    pub name: String,
+    /// The named profile the session's credentials go to.
+    #[arg(long)]
+    #[arg(add = complete::profiles())]
+    pub profile: String,
+    /// The region to sign in through (and the profile's `region`); default: the
+    /// workspace's default region, else us-east-1.
+    #[arg(long)]
+    #[arg(add = complete::regions())]
+    pub region: Option<String>,
+    #[command(flatten)]
+    pub browser: SignInFlags,
+}
+
+/// How a console sign-in reaches the browser.
+#[derive(Debug, Args)]
+pub struct SignInFlags {
+    /// Print the URL only; do not open a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// The port on 127.0.0.1 the browser is sent back to (default: a free one).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub redirect_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]

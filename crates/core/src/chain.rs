@@ -78,7 +78,10 @@ pub enum ChainFailure {
     SamlSignIn(String),
     /// The console sign-in session's token is missing, ended or refused: a person must
     /// sign in with `aws login` again, and import it.
-    #[error("{0}; sign in again with `aws login`, then run `rolehop import aws-config`")]
+    #[error(
+        "{0}; sign in again with `rolehop session login <session>` (or `aws login`, then \
+         `rolehop import aws-config`)"
+    )]
     ConsoleLogin(String),
 }
 
@@ -232,6 +235,11 @@ impl ChainResolver {
 
     pub fn sts(&self) -> &StsClient {
         &self.sts
+    }
+
+    /// The `signin` service the console sign-in hops refresh through.
+    pub fn signin(&self) -> &SigninClient {
+        &self.signin
     }
 
     /// The IAM Identity Center tokens and portal the SSO role hops use.

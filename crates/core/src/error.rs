@@ -77,6 +77,9 @@ pub enum EngineError {
         integration: String,
         message: String,
     },
+    /// A console sign-in (the browser flow `aws login` runs) failed.
+    #[error("console sign-in for '{session}': {message}")]
+    ConsoleSignIn { session: String, message: String },
 }
 
 impl EngineError {
@@ -175,7 +178,7 @@ impl Problem for EngineError {
             Self::Delivery(_) | Self::NotWithdrawn { .. } | Self::AwsFile { .. } => {
                 ErrorKind::Delivery
             }
-            Self::Login { .. } => ErrorKind::LoginFailed,
+            Self::Login { .. } | Self::ConsoleSignIn { .. } => ErrorKind::LoginFailed,
         }
     }
 

@@ -4,12 +4,17 @@
 //! profile, keeping its token in a private gnome-keyring, refreshing it with a DPoP
 //! proof, and chaining a role from it in moto, which the AWS CLI then acts as.
 //!
+//! Rolehop's own browser sign-in and the logout of the kind: [`browser`].
+//!
 //! What no stand-in proves: that AWS's own `signin` endpoint words its refusals as the
-//! stand-in does (the model lists the codes, not when each is sent), and the browser
-//! sign-in `aws login` does, which Rolehop does not make.
+//! stand-in does (the model lists the codes, not when each is sent), and that its
+//! `/v1/authorize` takes what the AWS CLI's source sends (the stand-in is held to that
+//! source and to the AWS CLI v2's own `aws login`, not to AWS).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod browser;
 
 use rolehop_e2e::SigninStandIn;
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{Run, World};
 
-mod browser;
+pub(crate) mod browser;
 use rolehop_e2e::sso_portal::START_URL;
 use rolehop_e2e::{SsoAccount, SsoOperation, SsoPortal, SsoPortalConfig};
 

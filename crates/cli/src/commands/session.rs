@@ -1,4 +1,4 @@
-//! `rolehop session add|edit|list|start|stop|remove` (`rotate-keys` and `keys`: [`super::keys`]).
+//! `rolehop session add|edit|list|start|stop|login|logout|remove` (`rotate-keys` and `keys`: [`super::keys`]).
 
 use std::process::ExitCode;
 
@@ -12,13 +12,14 @@ use rolehop_core::filter::SessionFilter;
 use rolehop_core::model::{SessionState, SessionTag};
 use rolehop_core::validate;
 use rolehop_core::{
-    Engine, EngineError, NewIamUser, NewRole, NewSamlRole, SessionChanges, SessionView,
-    StartOptions,
+    ConsoleSignInFor, Engine, EngineError, NewConsoleSignIn, NewIamUser, NewRole, NewSamlRole,
+    SessionChanges, SessionView, StartOptions,
 };
 use zeroize::Zeroizing;
 
-use crate::args::{AddSession, ConsoleFlags, EditSession, ListArgs, SessionCommand};
+use crate::args::{AddSession, ConsoleFlags, EditSession, ListArgs, SessionCommand, SignInFlags};
 use crate::commands::saml::read_assertion;
+use crate::commands::sso::open_browser;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
@@ -65,6 +66,19 @@ pub async fn run(engine: &Engine, command: SessionCommand) -> Outcome {
             mfa_code,
             json,
         } => keys::show(engine, &session, mfa_code, json).await,
+        SessionCommand::Login { session, browser } => {
+            let target = ConsoleSignInFor::Again(session.as_str().into());
+            sign_in(engine, target, &browser).await
+        }
+        SessionCommand::Logout { session } => {
+            let view = engine.console_logout(&session).await?;
+            println!(
+                "logged out of '{}'; its token left the keychain, and what was cached with \
+                 it; `rolehop session login {}` signs it in again",
+                view.session.name, view.session.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         SessionCommand::Remove { session, cascade } => {
             let before = engine.sessions().await?;
             let removed = engine.remove_session(&session, cascade).await?;
@@ -143,6 +157,14 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
                 .await?;
             Ok(added(&view))
         }
+        AddSession::LoginSession(a) => {
+            let target = ConsoleSignInFor::New(NewConsoleSignIn {
+                name: a.name,
+                profile: a.profile,
+                region: a.region,
+            });
+            sign_in(engine, target, &a.browser).await
+        }
         AddSession::SsoRole(a) => {
             let view = engine
                 .add_sso_role(NewSsoRole {
@@ -159,6 +181,46 @@ async fn add_session(engine: &Engine, add: AddSession) -> Outcome {
             Ok(added(&view))
         }
     }
+}
+
+/// A console sign-in in the browser, as `aws login` runs it: the URL printed (and
+/// opened), then the wait for the browser's answer.
+async fn sign_in(engine: &Engine, target: ConsoleSignInFor, flags: &SignInFlags) -> Outcome {
+    let again = matches!(target, ConsoleSignInFor::Again(_));
+    let pending = engine
+        .begin_console_sign_in(target, flags.redirect_port)
+        .await?;
+    println!(
+        "{}",
+        for_terminal(&format!(
+            "To sign '{}' in, sign in to the AWS console on this page{}:",
+            pending.name,
+            if flags.no_browser {
+                ""
+            } else {
+                " (opening it in your browser)"
+            }
+        ))
+    );
+    println!("{}", for_terminal(&pending.authorize_url));
+    if !flags.no_browser {
+        open_browser(&pending.authorize_url);
+    }
+    println!("waiting for the browser to come back (Ctrl-C cancels)...");
+    let timeout = rolehop_core::sso::browser_login::timeout_from_env();
+    let view = engine.complete_console_sign_in(pending, timeout).await?;
+    if again {
+        println!(
+            "{}",
+            for_terminal(&format!(
+                "signed '{}' in again ({}); its new token is in the keychain",
+                view.session.name,
+                describe(&view)
+            ))
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(added(&view))
 }
 
 /// `--tag KEY=VALUE`s as session tags; a tag without `=` is refused naming `tags`.

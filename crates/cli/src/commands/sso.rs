@@ -204,7 +204,7 @@ fn line(i: &Integration) -> String {
 /// commands, each tried in turn, `%s` standing for the URL (else the URL is appended);
 /// `none` opens nothing; unset, `xdg-open`. A browser that cannot start only costs the
 /// person a copy and paste of the URL printed above.
-fn open_browser(url: &str) {
+pub(crate) fn open_browser(url: &str) {
     let browser = std::env::var("BROWSER")
         .ok()
         .filter(|b| !b.trim().is_empty())

@@ -19,6 +19,7 @@
 //! | [`Forget::KeysReplaced`]: `rotate-keys`, an edit with new keys | the IAM user and every session chained below it | all |
 //! | [`Forget::Redefined`]: a role's or SSO role's ARN, parent, account... changed | the session and every session below it | all |
 //! | [`Forget::LoggedOut`]: `sso logout`, an edit of the start URL, region or scopes | the integration's SSO roles and every session below them | all, and the portal token with its `--export-token` copy (and the registration, for an edit) |
+//! | [`Forget::ConsoleLoggedOut`]: `session logout` of a console sign-in session | the session and every session below it | all, and its token (`login-token:<id>`: refresh token and DPoP key); the session stays defined, and its next start asks for a sign-in |
 //! | [`Forget::Removed`]: removal, a sync's removals | the removed sessions (the workspace removes their descendants with them) | all |
 //! | [`Forget::IntegrationRemoved`] | the removed sessions | all, and the portal token with its `--export-token` copy, and the registration |
 //!
@@ -59,6 +60,8 @@ pub(crate) enum Forget<'a> {
         /// The client registration goes too (the login was for another portal).
         registration: bool,
     },
+    /// A console sign-in session logged out: its token goes too.
+    ConsoleLoggedOut(&'a Workspace, SessionId),
     Removed(&'a [SessionId]),
     /// The removed integration's id and name, and its removed sessions.
     IntegrationRemoved(IntegrationId, &'a str, &'a [SessionId]),
@@ -97,7 +100,9 @@ impl Forget<'_> {
             Forget::Stopped(_, ids)
             | Forget::Removed(ids)
             | Forget::IntegrationRemoved(_, _, ids) => ids.to_vec(),
-            Forget::KeysReplaced(ws, id) | Forget::Redefined(ws, id) => subtree(ws, &[id]),
+            Forget::KeysReplaced(ws, id)
+            | Forget::Redefined(ws, id)
+            | Forget::ConsoleLoggedOut(ws, id) => subtree(ws, &[id]),
             Forget::LoggedOut {
                 ws, integration, ..
             } => subtree(ws, &ws.sessions_of(integration)),
@@ -156,6 +161,14 @@ impl Engine {
         if !cached.is_empty() {
             let dropped = self.resolver.drop_cached(&cached).await;
             failed.extend(dropped.into_iter().map(|(id, e)| (Some(id), e)));
+        }
+        if let Forget::ConsoleLoggedOut(_, id) = why
+            && let Err(e) = self
+                .keychain
+                .delete_async(&crate::login_session::token_account(id))
+                .await
+        {
+            failed.push((Some(id), e));
         }
         let login = match why {
             Forget::LoggedOut {

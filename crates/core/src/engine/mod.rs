@@ -31,7 +31,7 @@ pub use self::click::ClickAction;
 pub(crate) use self::forget::Forget;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, NewSamlRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;
-pub use self::login::NewLoginSession;
+pub use self::login::{ConsoleSignInFor, NewConsoleSignIn, NewLoginSession, PendingConsoleSignIn};
 pub(crate) use self::signer::SignedWith;
 pub use self::sso::{NewSsoRole, PendingLogin};
 use crate::chain::ChainResolver;

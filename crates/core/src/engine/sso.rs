@@ -547,9 +547,21 @@ fn stop_reached_through(
     integration: IntegrationId,
     delivery: &dyn crate::delivery::Delivery,
 ) -> (Vec<SessionId>, Option<EngineError>) {
+    let roots = ws.sessions_of(integration);
+    stop_below(ws, &roots, delivery)
+}
+
+/// Stops the live sessions among `roots` and every session chained below them, as a
+/// logout does: each released and its credentials withdrawn from the AWS files. The
+/// stopped sessions, and the first withdraw that failed.
+pub(super) fn stop_below(
+    ws: &mut crate::workspace::Workspace,
+    roots: &[SessionId],
+    delivery: &dyn crate::delivery::Delivery,
+) -> (Vec<SessionId>, Option<EngineError>) {
     let mut stopped = Vec::new();
     let mut failed = None;
-    for id in subtree(ws, &ws.sessions_of(integration)) {
+    for id in subtree(ws, roots) {
         let Some(s) = ws.get(id) else { continue };
         if !matches!(
             s.state,

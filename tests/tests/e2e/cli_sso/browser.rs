@@ -31,7 +31,7 @@ fn assert_nothing_stored(world: &World, workspace_before: &[u8]) {
     assert_eq!(workspace(world), workspace_before, "the workspace changed");
 }
 
-fn workspace(world: &World) -> Vec<u8> {
+pub(crate) fn workspace(world: &World) -> Vec<u8> {
     let dir = world.peers.home().rolehop_home();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
