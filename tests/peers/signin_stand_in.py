@@ -20,8 +20,9 @@ rules botocore's LoginProvider and aws-config's login provider follow:
   sent to the redirect URI with `code` and `state`, or `error=access_denied` and
   `state`.
 - `authorization_code`: the code is good once (ValidationException `invalid_grant`
-  after), for 300 s (AccessDeniedException `AUTHCODE_EXPIRED`, which the AWS CLI reads
-  as "run aws login again"), for the client and redirect URI it was issued to
+  after, even when the first try was refused), for 300 s unless configured (`codeTtl`;
+  AccessDeniedException `AUTHCODE_EXPIRED` after, which the AWS CLI reads as "run aws
+  login again"), for the client and redirect URI it was issued to
   (`invalid_client`, `invalid_grant`), and only with the verifier whose SHA-256 is its
   challenge (`invalid_grant`); a DPoP proof as for a refresh is required, and the
   refresh token answered is bound to that proof's key. The answer carries an `idToken`
@@ -130,6 +131,7 @@ class SignIn:
         self.codes = {}  # code -> {clientId, redirectUri, challenge, session, account, issued, used}
         self.person = None  # {"sessionArn", "accountId"}: who signs in in the browser
         self.deny = False
+        self.code_ttl = CODE_TTL
         self.authorizations = []  # each /v1/authorize's query, as sent
 
     def now(self):
@@ -292,7 +294,7 @@ class SignIn:
                                "The authorization code is not valid.")
             # Spent by any redemption, right or wrong: a code is good once.
             held["used"] = True
-            if self.now() - held["issued"] > CODE_TTL:
+            if self.now() - held["issued"] > self.code_ttl:
                 raise ApiError(403, "AccessDeniedException", "AUTHCODE_EXPIRED",
                                "The authorization code has expired.")
             if held["clientId"] != body.get("clientId"):
@@ -437,6 +439,8 @@ def make_handler(signin):
             if name == "configure":
                 if "accessTokenTtl" in body:
                     signin.access_ttl = int(body["accessTokenTtl"])
+                if "codeTtl" in body:
+                    signin.code_ttl = int(body["codeTtl"])
                 return self.reply(200, {})
             if name == "person":
                 signin.person = {"sessionArn": body["sessionArn"], "accountId": body["accountId"]}

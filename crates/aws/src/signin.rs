@@ -515,6 +515,42 @@ AwEHoUQDQgAEHYR8/twvRgf97L5BocvXwzp3pIurDjJl+4Nr0vgtYiU7FgP3kJoh
     }
 
     #[test]
+    fn part2_a_new_dpop_key_is_a_sec1_pem_in_64_character_lines_that_reads_back_as_the_same_key() {
+        let (key, pem) = new_dpop_key().unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n"),
+            "{}",
+            *pem
+        );
+        assert!(pem.ends_with("\n-----END EC PRIVATE KEY-----\n"));
+        assert!(pem.lines().all(|l| l.len() <= 64));
+        let again = signing_key(&pem).unwrap();
+        assert_eq!(key.public_key().as_ref(), again.public_key().as_ref());
+        assert_ne!(
+            new_dpop_key().unwrap().0.public_key().as_ref(),
+            key.public_key().as_ref()
+        );
+    }
+
+    #[test]
+    fn part2_the_session_is_the_id_tokens_subject_and_anything_else_is_refused() {
+        let jwt = |claims: &str| format!("eyJhbGciOiJub25lIn0.{}.", URL_SAFE_NO_PAD.encode(claims));
+        assert_eq!(
+            session_of(&jwt(r#"{"sub":"arn:aws:iam::123456789012:user/alice"}"#)).unwrap(),
+            "arn:aws:iam::123456789012:user/alice"
+        );
+        for bad in [
+            jwt(r#"{"name":"alice"}"#),
+            jwt(r#"{"sub":"alice"}"#),
+            jwt("{\"sub\":\"arn:aws:iam::1:user/a\\u001b[2J\"}"),
+            "not a jwt".to_owned(),
+        ] {
+            let e = session_of(&bad).unwrap_err();
+            assert!(e.message.contains("idToken"), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn a_token_without_its_key_is_refused_naming_the_field() {
         let text = r#"{"accessToken":{"accessKeyId":"ASIA","secretAccessKey":"s","sessionToken":"t","accountId":"123456789012","expiresAt":"2026-01-01T00:00:00Z"},"refreshToken":"r","clientId":"c","dpopKey":"nope"}"#;
         let err = LoginToken::from_json(text).unwrap_err();

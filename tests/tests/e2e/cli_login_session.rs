@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 
 use crate::cli::{World, assumed};
 
-const ACCOUNT: &str = "123456789012";
-const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+pub(crate) const ACCOUNT: &str = "123456789012";
+pub(crate) const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
 
 /// A world whose `rolehop`, AWS CLI and boto3 reach the stand-in for `signin` (and moto
 /// for STS, as every world).
@@ -33,7 +33,7 @@ fn world_with_signin() -> (World, SigninStandIn) {
 }
 
 /// The `HOME` of the world's children: where the AWS CLI keeps `.aws/login/cache`.
-fn home(world: &World) -> PathBuf {
+pub(crate) fn home(world: &World) -> PathBuf {
     world.peers.home().root().join("home")
 }
 
@@ -50,13 +50,34 @@ fn write_config(world: &World, role_arn: &str) {
         .unwrap();
 }
 
-fn deploy_role(world: &World) -> String {
+pub(crate) fn deploy_role(world: &World) -> String {
     world.create_role_trusting(
         "Deploy",
         &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
             "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
             "Action": "sts:AssumeRole"}]}),
     )
+}
+
+/// Role `deploy`, chained from `console`.
+pub(crate) fn add_deploy(world: &World, role_arn: &str) {
+    world
+        .rolehop(&[
+            "session",
+            "add",
+            "role",
+            "--name",
+            "deploy",
+            "--parent",
+            "console",
+            "--role-arn",
+            role_arn,
+            "--profile",
+            "deploy",
+            "--region",
+            "us-east-1",
+        ])
+        .ok();
 }
 
 /// A world with the stand-in, role `Deploy` in moto, the two profiles, and alice signed

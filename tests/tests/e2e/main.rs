@@ -53,6 +53,7 @@ mod desktop_csv;
 mod desktop_guide;
 mod desktop_interrupts;
 mod desktop_keys;
+mod desktop_login_session;
 mod desktop_org;
 mod desktop_sso;
 mod desktop_tags;
