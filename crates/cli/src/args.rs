@@ -836,6 +836,38 @@ pub enum CatalogCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Write, for every hop of the catalog's chains, the role's trust policy admitting
+    /// its parent and the parent's permission to assume it: one CloudFormation template
+    /// (JSON) to deploy in each account it names, or Terraform with one provider per
+    /// account. A placeholder's users are a parameter (a variable) of ARNs.
+    TrustTemplate {
+        name: String,
+        #[arg(long, value_enum, default_value = "cloudformation")]
+        format: CatalogTemplateFormatArg,
+        /// Write to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Run `trust check` over every hop of the catalog your sessions make and print a
+    /// drift table: hop, expected, found, verdict. Exits 0 when every hop is admitted,
+    /// 10 when one is refused, 11 when one cannot be told.
+    Check {
+        name: String,
+        /// Read the trust policies of the roles in this session's account as it
+        /// (repeat for more accounts); other roles as `trust check` would.
+        #[arg(long, add = complete::sessions())]
+        via: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CatalogTemplateFormatArg {
+    /// One CloudFormation template (JSON) for every account of the catalog.
+    Cloudformation,
+    /// Terraform HCL, one aliased aws provider per account.
+    Terraform,
 }
 
 #[derive(Debug, Subcommand)]

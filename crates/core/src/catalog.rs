@@ -16,6 +16,7 @@
 
 mod export;
 mod fetch;
+pub mod trust;
 
 use std::collections::HashMap;
 

@@ -572,3 +572,315 @@ fn part2_a_placeholder_bound_later_completes_its_chains_and_ref_picks_the_branch
     // The branch named by --ref, not main's new role.
     assert_eq!(alice.session_names(), ["alice", "codebuild", "deploy"]);
 }
+
+/// The seed's chain for moto's accounts with the example's tags: `{me}` (an IAM user of
+/// the staging account) -> CodeBuildRole (tagged `team`, passed on) -> ResourceDeployCAR
+/// in the production account, with an external id.
+fn part3_catalog() -> String {
+    format!(
+        r#"schema = 1
+region = "us-east-1"
+
+[sources.me]
+type = "iam-user"
+account_id = "123456789012"
+
+[[roles]]
+name = "codebuild"
+parent = "{{me}}"
+role_arn = "arn:aws:iam::123456789012:role/CodeBuildRole"
+tags = {{ team = "platform" }}
+transitive_tags = ["team"]
+
+[[roles]]
+name = "deploy"
+parent = "codebuild"
+role_arn = "{DEPLOY_ROLE}"
+external_id = "platform-deploy"
+"#
+    )
+}
+
+/// `create-stack` of `template` with `env` (whose keys decide the account moto creates
+/// the stack in), the `{me}` users given as `MeUserArns`.
+fn part3_deploy(
+    world: &World,
+    template: &Path,
+    stack: &str,
+    users: &str,
+    env: Vec<(String, String)>,
+) {
+    let parameter = format!("ParameterKey=MeUserArns,ParameterValue={users}");
+    crate::cli_trust::create_stack(world, template, stack, &["--parameters", &parameter], env);
+}
+
+/// Alice follows the part-3 catalog from a file; its CloudFormation template, linted by
+/// cfn-lint, is deployed in both accounts of the chain (as moto's administrator in the
+/// staging account, as the `deploy` session in the production one).
+fn part3_deployed() -> (World, tempfile::TempDir) {
+    let world = World::start();
+    let alice = world.peers.moto().create_user("alice").expect("moto user");
+    world.add_iam_user_keys(&alice, "alice");
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(&catalog, part3_catalog()).unwrap();
+    world
+        .rolehop(&[
+            "catalog",
+            "add",
+            catalog.to_str().unwrap(),
+            "--bind",
+            "me=alice",
+        ])
+        .ok();
+    let template = dir.path().join("trust.json");
+    world
+        .rolehop(&[
+            "catalog",
+            "trust-template",
+            "team",
+            "--format",
+            "cloudformation",
+            "--out",
+            template.to_str().unwrap(),
+        ])
+        .ok();
+    crate::cli_trust::cfn_lint(&template);
+    part3_deploy(
+        &world,
+        &template,
+        "catalog-staging",
+        &alice.arn,
+        world.peers.moto().admin_env(),
+    );
+    // The chain runs (moto takes AssumeRole of a role it does not hold yet): its last
+    // session deploys the production account's half.
+    world.rolehop(&["session", "start", "deploy"]).ok();
+    let mut as_deploy = world.env();
+    as_deploy.push(("AWS_PROFILE".into(), "deploy".into()));
+    part3_deploy(
+        &world,
+        &template,
+        "catalog-production",
+        &alice.arn,
+        as_deploy,
+    );
+    (world, dir)
+}
+
+/// The drift table's line of hop `n` ("1/2").
+fn part3_row<'a>(stdout: &'a str, n: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(n))
+        .unwrap_or_else(|| panic!("no hop {n} in {stdout}"))
+}
+
+fn part3_verdicts(world: &World, args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let run = world.rolehop(&[&["catalog", "check", "team", "--json"], args].concat());
+    let report = run.json();
+    let verdicts = report["hops"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{run:?}"))
+        .iter()
+        .map(|h| h["verdict"].as_str().unwrap().to_owned())
+        .collect();
+    (run.code, verdicts)
+}
+
+#[test]
+fn part3_the_generated_cloudformation_deploys_on_moto_and_catalog_check_admits_every_hop() {
+    let (world, _dir) = part3_deployed();
+    let run = world
+        .rolehop(&["catalog", "check", "team", "--via", "deploy"])
+        .ok();
+    assert_eq!(run.stdout.matches("  admits\n").count(), 2, "{run:#?}");
+    assert!(
+        part3_row(&run.stdout, "1/2").contains("{me} -> codebuild (codebuild)"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout
+            .contains("expected  arn:aws:iam::123456789012:root if ArnEquals aws:PrincipalArn"),
+        "{run:#?}"
+    );
+    let (code, verdicts) = part3_verdicts(&world, &["--via", "deploy"]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(0), vec!["admits".into(), "admits".into()])
+    );
+}
+
+#[test]
+fn part3_a_hand_broken_trust_policy_is_drift_on_that_hop_only_with_trust_checks_exit_status() {
+    let (world, dir) = part3_deployed();
+    // Someone edits ResourceDeployCAR's trust policy by hand: it now trusts another role.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/SomeoneElse"},
+            "Action": "sts:AssumeRole"}]})
+        .to_string(),
+    )
+    .unwrap();
+    world
+        .aws(&[
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "ResourceDeployCAR",
+            "--policy-document",
+            &format!("file://{}", broken.display()),
+            "--profile",
+            "deploy",
+        ])
+        .ok();
+
+    let run = world
+        .rolehop(&["catalog", "check", "team", "--via", "deploy"])
+        .fails_with(10);
+    // The table as a user sees it (`--no-capture` shows it).
+    eprintln!("{}{}", run.stdout, run.stderr);
+    let first = part3_row(&run.stdout, "1/2");
+    assert!(
+        first.contains("{me} -> codebuild (codebuild)") && first.ends_with("  admits"),
+        "{run:#?}"
+    );
+    let second = part3_row(&run.stdout, "2/2");
+    assert!(
+        second.contains("codebuild -> deploy (deploy)") && second.contains("  refuses: "),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout
+            .contains("found     arn:aws:iam::123456789012:role/SomeoneElse"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("1 of 2 hops of catalog 'team' are refused"),
+        "{run:#?}"
+    );
+    let (code, verdicts) = part3_verdicts(&world, &["--via", "deploy"]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(10), vec!["admits".into(), "refuses".into()])
+    );
+
+    // No session of the production account can read its policy: that hop cannot be told
+    // (exit 11), the other still admits.
+    world.rolehop(&["session", "stop", "deploy"]).ok();
+    let (code, verdicts) = part3_verdicts(&world, &[]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(11), vec!["admits".into(), "cannot-tell".into()])
+    );
+}
+
+/// The Terraform output of the documented example parses with python-hcl2 (no
+/// `terraform` binary nor its provider registry is reachable here, so `terraform plan`
+/// is not run) and declares the same roles, principals, conditions and permissions as
+/// the CloudFormation output.
+#[test]
+fn part3_the_terraform_output_parses_and_names_what_the_cloudformation_output_names() {
+    let world = World::start_without_peers();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/catalog.example.toml");
+    world
+        .rolehop(&[
+            "catalog",
+            "add",
+            example.to_str().unwrap(),
+            "--name",
+            "platform",
+        ])
+        .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let out = |format: &str| {
+        let file = dir.path().join(format);
+        world
+            .rolehop(&[
+                "catalog",
+                "trust-template",
+                "platform",
+                "--format",
+                format,
+                "--out",
+                file.to_str().unwrap(),
+            ])
+            .ok();
+        file.display().to_string()
+    };
+    let script = r#"
+import json, os, sys, textwrap, hcl2
+
+def heredoc(value):
+    body = value.strip('"')
+    assert body.startswith("<<-EOT\n") and body.endswith("EOT"), body
+    text = textwrap.dedent(body[len("<<-EOT\n"):-len("EOT")])
+    # The placeholder's users: a variable, the same list the CloudFormation parameter is.
+    return json.loads(text.replace("${jsonencode(var.me_user_arns)}", '"USERS"'))
+
+def summary(roles, permissions):
+    return {"roles": sorted(roles), "permissions": sorted(permissions)}
+
+cfn = json.load(open(os.environ["CFN"]))
+roles, permissions = [], []
+for res in cfn["Resources"].values():
+    props = res["Properties"]
+    if res["Type"] == "AWS::IAM::Role":
+        policy = json.loads(json.dumps(props["AssumeRolePolicyDocument"]).replace('{"Ref": "MeUserArns"}', '"USERS"'))
+        roles.append(json.dumps([props["RoleName"], props["Path"], policy["Statement"]], sort_keys=True))
+        for p in props.get("Policies", []):
+            permissions.append(json.dumps(p["PolicyDocument"]["Statement"], sort_keys=True))
+    elif res["Type"] == "AWS::IAM::ManagedPolicy":
+        permissions.append(json.dumps(props["PolicyDocument"]["Statement"], sort_keys=True))
+    else:
+        sys.exit("unexpected resource " + res["Type"])
+assert cfn["Parameters"]["MeUserArns"]["Type"] == "CommaDelimitedList"
+
+tf = hcl2.load(open(os.environ["TF"]))
+troles, tpermissions = [], []
+for block in tf["resource"]:
+    for kind, named in block.items():
+        for name, res in named.items():
+            kind = kind.strip('"')
+            if kind == "aws_iam_role":
+                policy = heredoc(res["assume_role_policy"])
+                troles.append(json.dumps([res["name"].strip('"'), res["path"].strip('"'), policy["Statement"]], sort_keys=True))
+            elif kind in ("aws_iam_role_policy", "aws_iam_policy"):
+                tpermissions.append(json.dumps(heredoc(res["policy"])["Statement"], sort_keys=True))
+            else:
+                sys.exit("unexpected resource " + kind)
+variables = [list(v.keys())[0] for v in tf["variable"]]
+assert variables == ['"me_user_arns"'] or variables == ["me_user_arns"], variables
+print(json.dumps({"cloudformation": summary(roles, permissions), "terraform": summary(troles, tpermissions)}))
+"#;
+    let run = rolehop_e2e::python(
+        script,
+        [("CFN", out("cloudformation")), ("TF", out("terraform"))],
+    )
+    .expect("python runs");
+    assert!(run.status.success(), "{run:?}");
+    let both: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(both["cloudformation"], both["terraform"], "{both:#}");
+    let roles = both["terraform"]["roles"].to_string();
+    for expected in [
+        "CodeBuildRole",
+        "ResourceDeployCAR",
+        "arn:aws:iam::111111111111:root",
+        "aws:PrincipalArn",
+        "USERS",
+        "arn:aws:iam::111111111111:role/CodeBuildRole",
+        "platform-deploy",
+        "sts:TagSession",
+        "sts:TransitiveTagKeys",
+    ] {
+        assert!(roles.contains(expected), "{expected} in {roles}");
+    }
+    assert_eq!(
+        both["terraform"]["permissions"].as_array().unwrap().len(),
+        2,
+        "{both:#}"
+    );
+}
