@@ -884,3 +884,52 @@ print(json.dumps({"cloudformation": summary(roles, permissions), "terraform": su
         "{both:#}"
     );
 }
+
+/// `--ref` names a tag, lightweight or annotated (`git fetch` of a tag, peeled to its
+/// commit): the catalog stays at the tag while main moves on, and follows it when the
+/// tag is moved.
+#[test]
+fn part3_ref_names_a_tag_and_the_catalog_stays_at_it_while_main_moves_on() {
+    let (_server, url, publisher) = repository(&seed_catalog(""));
+    let push_tag = |args: &[&str]| {
+        rolehop_e2e::git_server::git(&publisher.dir, args, &[]).unwrap();
+        rolehop_e2e::git_server::git(
+            &publisher.dir,
+            &["push", "--quiet", "--force", "origin", "--tags"],
+            &[],
+        )
+        .unwrap();
+    };
+    push_tag(&["tag", "v1"]);
+    push_tag(&["tag", "-a", "-m", "release 1", "release-1"]);
+    publisher.publish(&seed_catalog(AUDIT)).unwrap();
+
+    for tag in ["v1", "release-1"] {
+        let world = teammate("alice");
+        let report = world
+            .rolehop(&[
+                "catalog", "add", &url, "--ref", tag, "--bind", "me=alice", "--json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(counts(&report), [2, 0, 0, 0], "{tag}: {report}");
+        assert_eq!(
+            world.session_names(),
+            ["alice", "codebuild", "deploy"],
+            "{tag}"
+        );
+        let tagged = report["commit"].as_str().unwrap().to_owned();
+        let head =
+            rolehop_e2e::git_server::git(&publisher.dir, &["rev-parse", "HEAD"], &[]).unwrap();
+        assert_ne!(tagged, head.trim(), "{tag} is not main's commit");
+        let again = sync(&world);
+        assert_eq!(counts(&again), [0, 0, 0, 2], "{tag}: {again}");
+        if tag == "v1" {
+            // The tag moves to main's commit: the next sync follows it.
+            push_tag(&["tag", "--force", "v1"]);
+            let moved = sync(&world);
+            assert_eq!(counts(&moved), [1, 0, 0, 2], "{moved}");
+            assert!(world.session_names().contains(&"audit".to_owned()));
+        }
+    }
+}
