@@ -774,9 +774,9 @@ pub enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
-    /// Follow a catalog and sync it: SOURCE is a catalog file, or a git repository (any
-    /// path or URL your git understands, with your own credentials) holding
-    /// `catalog.toml` at its root.
+    /// Follow a catalog and sync it: SOURCE is a catalog file, an https URL of one
+    /// (ending in `.toml`), or a git repository (any path or URL your git understands,
+    /// with your own credentials) holding `catalog.toml` at its root.
     ///
     /// A catalog holding a secret, an endpoint or a command is refused, naming its line
     /// and field, and nothing changes.

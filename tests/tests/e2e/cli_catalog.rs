@@ -933,3 +933,143 @@ fn part3_ref_names_a_tag_and_the_catalog_stays_at_it_while_main_moves_on() {
         }
     }
 }
+
+/// A plain HTTP server on 127.0.0.1 (a port the kernel picks) answering every GET with
+/// `body`, counting the bytes it managed to send; stopped when dropped.
+struct FileServer {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl FileServer {
+    fn serve(body: Vec<u8>) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/catalog.toml",
+            listener.local_addr().unwrap().port()
+        );
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut sent = 0;
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/toml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                for chunk in body.chunks(64 * 1024) {
+                    if stream.write_all(chunk).is_err() {
+                        break;
+                    }
+                    sent += chunk.len();
+                }
+            }
+            sent
+        });
+        Self {
+            url,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server; the bytes of bodies it sent.
+    fn stop(mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An https URL of the file itself is a source (plain http only on loopback, as here):
+/// followed and synced like a file; a 10 MB answer is refused naming the catalog's
+/// limit with the download abandoned well before its end and nothing changed; http to
+/// another host, a user name in the URL and `--require-signed` are refused naming the
+/// field, before any request.
+#[test]
+fn part3_an_https_file_source_is_followed_within_1_mib_and_http_only_on_loopback() {
+    let served = FileServer::serve(seed_catalog("").into_bytes());
+    let world = teammate("alice");
+    let report = world
+        .rolehop(&[
+            "catalog",
+            "add",
+            &served.url,
+            "--bind",
+            "me=alice",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(counts(&report), [2, 0, 0, 0], "{report}");
+    assert_eq!(world.session_names(), ["alice", "codebuild", "deploy"]);
+    let list = world.rolehop(&["catalog", "list", "--json"]).ok().json();
+    assert_eq!(
+        list[0]["location"],
+        serde_json::json!({"type": "https", "at": served.url}),
+        "{list}"
+    );
+    assert_eq!(counts(&sync(&world)), [0, 0, 0, 2]);
+    served.stop();
+
+    let before = workspace_state(&world);
+    let big = FileServer::serve(vec![b'#'; 10 * 1024 * 1024]);
+    let run = world
+        .rolehop(&["catalog", "add", &big.url, "--name", "big"])
+        .fails_with(INVALID);
+    assert!(
+        run.stderr
+            .contains("catalog: the file is over 1048576 bytes"),
+        "{run:?}"
+    );
+    let sent = big.stop();
+    assert!(
+        sent < 8 * 1024 * 1024,
+        "the download went on to {sent} bytes of 10 MiB"
+    );
+    for (args, field) in [
+        (
+            vec!["catalog", "add", "http://192.0.2.1/catalog.toml"],
+            "source: must be https",
+        ),
+        (
+            vec!["catalog", "add", "https://someone@192.0.2.1/catalog.toml"],
+            "source: must not hold a user name",
+        ),
+        (
+            vec![
+                "catalog",
+                "add",
+                "https://192.0.2.1/catalog.toml",
+                "--require-signed",
+            ],
+            "require_signed: only a git repository's commits carry signatures",
+        ),
+    ] {
+        let run = world
+            .rolehop(&[&args[..], &["--name", "other"]].concat())
+            .fails_with(INVALID);
+        assert!(run.stderr.contains(field), "{args:?}: {run:?}");
+    }
+    assert_eq!(workspace_state(&world), before, "nothing changed");
+}

@@ -82,6 +82,7 @@ pub async fn run(engine: &Engine, command: CatalogCommand) -> Outcome {
                 let at = match &c.location {
                     Location::File(p) => format!("file {p}"),
                     Location::Git(u) => format!("git {u}"),
+                    Location::Https(u) => format!("url {u}"),
                 };
                 let bound: Vec<String> = c
                     .bindings
