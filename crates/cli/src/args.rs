@@ -830,9 +830,9 @@ pub enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
-    /// Follow a catalog and sync it: SOURCE is a catalog file, or a git repository (any
-    /// path or URL your git understands, with your own credentials) holding
-    /// `catalog.toml` at its root.
+    /// Follow a catalog and sync it: SOURCE is a catalog file, an https URL of one
+    /// (ending in `.toml`), or a git repository (any path or URL your git understands,
+    /// with your own credentials) holding `catalog.toml` at its root.
     ///
     /// A catalog holding a secret, an endpoint or a command is refused, naming its line
     /// and field, and nothing changes.
@@ -892,6 +892,38 @@ pub enum CatalogCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Write, for every hop of the catalog's chains, the role's trust policy admitting
+    /// its parent and the parent's permission to assume it: one CloudFormation template
+    /// (JSON) to deploy in each account it names, or Terraform with one provider per
+    /// account. A placeholder's users are a parameter (a variable) of ARNs.
+    TrustTemplate {
+        name: String,
+        #[arg(long, value_enum, default_value = "cloudformation")]
+        format: CatalogTemplateFormatArg,
+        /// Write to FILE instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Run `trust check` over every hop of the catalog your sessions make and print a
+    /// drift table: hop, expected, found, verdict. Exits 0 when every hop is admitted,
+    /// 10 when one is refused, 11 when one cannot be told.
+    Check {
+        name: String,
+        /// Read the trust policies of the roles in this session's account as it
+        /// (repeat for more accounts); other roles as `trust check` would.
+        #[arg(long, add = complete::sessions())]
+        via: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CatalogTemplateFormatArg {
+    /// One CloudFormation template (JSON) for every account of the catalog.
+    Cloudformation,
+    /// Terraform HCL, one aliased aws provider per account.
+    Terraform,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,8 +14,10 @@
 //! format, but this version syncs only chains from bound placeholders; the rest are
 //! reported as skipped.
 
+mod download;
 mod export;
 mod fetch;
+pub mod trust;
 
 use std::collections::HashMap;
 
@@ -205,11 +207,14 @@ impl Engine {
         let git_ref = followed.git_ref.clone();
         let signed = followed.require_signed;
         let cache = self.catalog_cache(&followed.name);
-        let fetched = tokio::task::spawn_blocking(move || {
-            fetch::fetch(&location, git_ref.as_deref(), signed, &cache)
-        })
-        .await
-        .expect("fetch task")?;
+        let fetched = match &location {
+            Location::Https(url) => download::download(url, signed).await?,
+            _ => tokio::task::spawn_blocking(move || {
+                fetch::fetch(&location, git_ref.as_deref(), signed, &cache)
+            })
+            .await
+            .expect("fetch task")?,
+        };
         let catalog = rolehop_model::catalog::parse(&fetched.text)
             .map_err(rolehop_model::catalog::CatalogError::into_validation)?;
         Ok((catalog, fetched.commit))

@@ -49,6 +49,7 @@ mod store;
 pub mod sync;
 pub mod trust;
 pub mod updates;
+mod web;
 pub mod workspace;
 
 #[cfg(feature = "test-support")]

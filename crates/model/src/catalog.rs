@@ -254,6 +254,8 @@ pub enum Location {
     /// A git repository (any URL or path the user's git understands), whose
     /// `catalog.toml` at the root is the catalog.
     Git(String),
+    /// An https URL of the file itself (plain http only on a loopback address).
+    Https(String),
 }
 
 /// The file a git repository's catalog is in, at its root.

@@ -572,3 +572,504 @@ fn part2_a_placeholder_bound_later_completes_its_chains_and_ref_picks_the_branch
     // The branch named by --ref, not main's new role.
     assert_eq!(alice.session_names(), ["alice", "codebuild", "deploy"]);
 }
+
+/// The seed's chain for moto's accounts with the example's tags: `{me}` (an IAM user of
+/// the staging account) -> CodeBuildRole (tagged `team`, passed on) -> ResourceDeployCAR
+/// in the production account, with an external id.
+fn part3_catalog() -> String {
+    format!(
+        r#"schema = 1
+region = "us-east-1"
+
+[sources.me]
+type = "iam-user"
+account_id = "123456789012"
+
+[[roles]]
+name = "codebuild"
+parent = "{{me}}"
+role_arn = "arn:aws:iam::123456789012:role/CodeBuildRole"
+tags = {{ team = "platform" }}
+transitive_tags = ["team"]
+
+[[roles]]
+name = "deploy"
+parent = "codebuild"
+role_arn = "{DEPLOY_ROLE}"
+external_id = "platform-deploy"
+"#
+    )
+}
+
+/// `create-stack` of `template` with `env` (whose keys decide the account moto creates
+/// the stack in), the `{me}` users given as `MeUserArns`.
+fn part3_deploy(
+    world: &World,
+    template: &Path,
+    stack: &str,
+    users: &str,
+    env: Vec<(String, String)>,
+) {
+    let parameter = format!("ParameterKey=MeUserArns,ParameterValue={users}");
+    crate::cli_trust::create_stack(world, template, stack, &["--parameters", &parameter], env);
+}
+
+/// Alice follows the part-3 catalog from a file; its CloudFormation template, linted by
+/// cfn-lint, is deployed in both accounts of the chain (as moto's administrator in the
+/// staging account, as the `deploy` session in the production one).
+fn part3_deployed() -> (World, tempfile::TempDir) {
+    let world = World::start();
+    let alice = world.peers.moto().create_user("alice").expect("moto user");
+    world.add_iam_user_keys(&alice, "alice");
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(&catalog, part3_catalog()).unwrap();
+    world
+        .rolehop(&[
+            "catalog",
+            "add",
+            catalog.to_str().unwrap(),
+            "--bind",
+            "me=alice",
+        ])
+        .ok();
+    let template = dir.path().join("trust.json");
+    world
+        .rolehop(&[
+            "catalog",
+            "trust-template",
+            "team",
+            "--format",
+            "cloudformation",
+            "--out",
+            template.to_str().unwrap(),
+        ])
+        .ok();
+    crate::cli_trust::cfn_lint(&template);
+    part3_deploy(
+        &world,
+        &template,
+        "catalog-staging",
+        &alice.arn,
+        world.peers.moto().admin_env(),
+    );
+    // The chain runs (moto takes AssumeRole of a role it does not hold yet): its last
+    // session deploys the production account's half.
+    world.rolehop(&["session", "start", "deploy"]).ok();
+    let mut as_deploy = world.env();
+    as_deploy.push(("AWS_PROFILE".into(), "deploy".into()));
+    part3_deploy(
+        &world,
+        &template,
+        "catalog-production",
+        &alice.arn,
+        as_deploy,
+    );
+    (world, dir)
+}
+
+/// The drift table's line of hop `n` ("1/2").
+fn part3_row<'a>(stdout: &'a str, n: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(n))
+        .unwrap_or_else(|| panic!("no hop {n} in {stdout}"))
+}
+
+fn part3_verdicts(world: &World, args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let run = world.rolehop(&[&["catalog", "check", "team", "--json"], args].concat());
+    let report = run.json();
+    let verdicts = report["hops"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{run:?}"))
+        .iter()
+        .map(|h| h["verdict"].as_str().unwrap().to_owned())
+        .collect();
+    (run.code, verdicts)
+}
+
+#[test]
+fn part3_the_generated_cloudformation_deploys_on_moto_and_catalog_check_admits_every_hop() {
+    let (world, _dir) = part3_deployed();
+    let run = world
+        .rolehop(&["catalog", "check", "team", "--via", "deploy"])
+        .ok();
+    assert_eq!(run.stdout.matches("  admits\n").count(), 2, "{run:#?}");
+    assert!(
+        part3_row(&run.stdout, "1/2").contains("{me} -> codebuild (codebuild)"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout
+            .contains("expected  arn:aws:iam::123456789012:root if ArnEquals aws:PrincipalArn"),
+        "{run:#?}"
+    );
+    let (code, verdicts) = part3_verdicts(&world, &["--via", "deploy"]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(0), vec!["admits".into(), "admits".into()])
+    );
+}
+
+#[test]
+fn part3_a_hand_broken_trust_policy_is_drift_on_that_hop_only_with_trust_checks_exit_status() {
+    let (world, dir) = part3_deployed();
+    // Someone edits ResourceDeployCAR's trust policy by hand: it now trusts another role.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/SomeoneElse"},
+            "Action": "sts:AssumeRole"}]})
+        .to_string(),
+    )
+    .unwrap();
+    world
+        .aws(&[
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "ResourceDeployCAR",
+            "--policy-document",
+            &format!("file://{}", broken.display()),
+            "--profile",
+            "deploy",
+        ])
+        .ok();
+
+    let run = world
+        .rolehop(&["catalog", "check", "team", "--via", "deploy"])
+        .fails_with(10);
+    // The table as a user sees it (`--no-capture` shows it).
+    eprintln!("{}{}", run.stdout, run.stderr);
+    let first = part3_row(&run.stdout, "1/2");
+    assert!(
+        first.contains("{me} -> codebuild (codebuild)") && first.ends_with("  admits"),
+        "{run:#?}"
+    );
+    let second = part3_row(&run.stdout, "2/2");
+    assert!(
+        second.contains("codebuild -> deploy (deploy)") && second.contains("  refuses: "),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout
+            .contains("found     arn:aws:iam::123456789012:role/SomeoneElse"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("1 of 2 hops of catalog 'team' are refused"),
+        "{run:#?}"
+    );
+    let (code, verdicts) = part3_verdicts(&world, &["--via", "deploy"]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(10), vec!["admits".into(), "refuses".into()])
+    );
+
+    // No session of the production account can read its policy: that hop cannot be told
+    // (exit 11), the other still admits.
+    world.rolehop(&["session", "stop", "deploy"]).ok();
+    let (code, verdicts) = part3_verdicts(&world, &[]);
+    assert_eq!(
+        (code, verdicts),
+        (Some(11), vec!["admits".into(), "cannot-tell".into()])
+    );
+}
+
+/// The Terraform output of the documented example parses with python-hcl2 (no
+/// `terraform` binary nor its provider registry is reachable here, so `terraform plan`
+/// is not run) and declares the same roles, principals, conditions and permissions as
+/// the CloudFormation output.
+#[test]
+fn part3_the_terraform_output_parses_and_names_what_the_cloudformation_output_names() {
+    let world = World::start_without_peers();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/catalog.example.toml");
+    world
+        .rolehop(&[
+            "catalog",
+            "add",
+            example.to_str().unwrap(),
+            "--name",
+            "platform",
+        ])
+        .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let out = |format: &str| {
+        let file = dir.path().join(format);
+        world
+            .rolehop(&[
+                "catalog",
+                "trust-template",
+                "platform",
+                "--format",
+                format,
+                "--out",
+                file.to_str().unwrap(),
+            ])
+            .ok();
+        file.display().to_string()
+    };
+    let script = r#"
+import json, os, sys, textwrap, hcl2
+
+def heredoc(value):
+    body = value.strip('"')
+    assert body.startswith("<<-EOT\n") and body.endswith("EOT"), body
+    text = textwrap.dedent(body[len("<<-EOT\n"):-len("EOT")])
+    # The placeholder's users: a variable, the same list the CloudFormation parameter is.
+    return json.loads(text.replace("${jsonencode(var.me_user_arns)}", '"USERS"'))
+
+def summary(roles, permissions):
+    return {"roles": sorted(roles), "permissions": sorted(permissions)}
+
+cfn = json.load(open(os.environ["CFN"]))
+roles, permissions = [], []
+for res in cfn["Resources"].values():
+    props = res["Properties"]
+    if res["Type"] == "AWS::IAM::Role":
+        policy = json.loads(json.dumps(props["AssumeRolePolicyDocument"]).replace('{"Ref": "MeUserArns"}', '"USERS"'))
+        roles.append(json.dumps([props["RoleName"], props["Path"], policy["Statement"]], sort_keys=True))
+        for p in props.get("Policies", []):
+            permissions.append(json.dumps(p["PolicyDocument"]["Statement"], sort_keys=True))
+    elif res["Type"] == "AWS::IAM::ManagedPolicy":
+        permissions.append(json.dumps(props["PolicyDocument"]["Statement"], sort_keys=True))
+    else:
+        sys.exit("unexpected resource " + res["Type"])
+assert cfn["Parameters"]["MeUserArns"]["Type"] == "CommaDelimitedList"
+
+tf = hcl2.load(open(os.environ["TF"]))
+troles, tpermissions = [], []
+for block in tf["resource"]:
+    for kind, named in block.items():
+        for name, res in named.items():
+            kind = kind.strip('"')
+            if kind == "aws_iam_role":
+                policy = heredoc(res["assume_role_policy"])
+                troles.append(json.dumps([res["name"].strip('"'), res["path"].strip('"'), policy["Statement"]], sort_keys=True))
+            elif kind in ("aws_iam_role_policy", "aws_iam_policy"):
+                tpermissions.append(json.dumps(heredoc(res["policy"])["Statement"], sort_keys=True))
+            else:
+                sys.exit("unexpected resource " + kind)
+variables = [list(v.keys())[0] for v in tf["variable"]]
+assert variables == ['"me_user_arns"'] or variables == ["me_user_arns"], variables
+print(json.dumps({"cloudformation": summary(roles, permissions), "terraform": summary(troles, tpermissions)}))
+"#;
+    let run = rolehop_e2e::python(
+        script,
+        [("CFN", out("cloudformation")), ("TF", out("terraform"))],
+    )
+    .expect("python runs");
+    assert!(run.status.success(), "{run:?}");
+    let both: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(both["cloudformation"], both["terraform"], "{both:#}");
+    let roles = both["terraform"]["roles"].to_string();
+    for expected in [
+        "CodeBuildRole",
+        "ResourceDeployCAR",
+        "arn:aws:iam::111111111111:root",
+        "aws:PrincipalArn",
+        "USERS",
+        "arn:aws:iam::111111111111:role/CodeBuildRole",
+        "platform-deploy",
+        "sts:TagSession",
+        "sts:TransitiveTagKeys",
+    ] {
+        assert!(roles.contains(expected), "{expected} in {roles}");
+    }
+    assert_eq!(
+        both["terraform"]["permissions"].as_array().unwrap().len(),
+        2,
+        "{both:#}"
+    );
+}
+
+/// `--ref` names a tag, lightweight or annotated (`git fetch` of a tag, peeled to its
+/// commit): the catalog stays at the tag while main moves on, and follows it when the
+/// tag is moved.
+#[test]
+fn part3_ref_names_a_tag_and_the_catalog_stays_at_it_while_main_moves_on() {
+    let (_server, url, publisher) = repository(&seed_catalog(""));
+    let push_tag = |args: &[&str]| {
+        rolehop_e2e::git_server::git(&publisher.dir, args, &[]).unwrap();
+        rolehop_e2e::git_server::git(
+            &publisher.dir,
+            &["push", "--quiet", "--force", "origin", "--tags"],
+            &[],
+        )
+        .unwrap();
+    };
+    push_tag(&["tag", "v1"]);
+    push_tag(&["tag", "-a", "-m", "release 1", "release-1"]);
+    publisher.publish(&seed_catalog(AUDIT)).unwrap();
+
+    for tag in ["v1", "release-1"] {
+        let world = teammate("alice");
+        let report = world
+            .rolehop(&[
+                "catalog", "add", &url, "--ref", tag, "--bind", "me=alice", "--json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(counts(&report), [2, 0, 0, 0], "{tag}: {report}");
+        assert_eq!(
+            world.session_names(),
+            ["alice", "codebuild", "deploy"],
+            "{tag}"
+        );
+        let tagged = report["commit"].as_str().unwrap().to_owned();
+        let head =
+            rolehop_e2e::git_server::git(&publisher.dir, &["rev-parse", "HEAD"], &[]).unwrap();
+        assert_ne!(tagged, head.trim(), "{tag} is not main's commit");
+        let again = sync(&world);
+        assert_eq!(counts(&again), [0, 0, 0, 2], "{tag}: {again}");
+        if tag == "v1" {
+            // The tag moves to main's commit: the next sync follows it.
+            push_tag(&["tag", "--force", "v1"]);
+            let moved = sync(&world);
+            assert_eq!(counts(&moved), [1, 0, 0, 2], "{moved}");
+            assert!(world.session_names().contains(&"audit".to_owned()));
+        }
+    }
+}
+
+/// A plain HTTP server on 127.0.0.1 (a port the kernel picks) answering every GET with
+/// `body`, counting the bytes it managed to send; stopped when dropped.
+struct FileServer {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl FileServer {
+    fn serve(body: Vec<u8>) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/catalog.toml",
+            listener.local_addr().unwrap().port()
+        );
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut sent = 0;
+            while !stopping.load(Ordering::Relaxed) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/toml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                for chunk in body.chunks(64 * 1024) {
+                    if stream.write_all(chunk).is_err() {
+                        break;
+                    }
+                    sent += chunk.len();
+                }
+            }
+            sent
+        });
+        Self {
+            url,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the server; the bytes of bodies it sent.
+    fn stop(mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An https URL of the file itself is a source (plain http only on loopback, as here):
+/// followed and synced like a file; a 10 MB answer is refused naming the catalog's
+/// limit with the download abandoned well before its end and nothing changed; http to
+/// another host, a user name in the URL and `--require-signed` are refused naming the
+/// field, before any request.
+#[test]
+fn part3_an_https_file_source_is_followed_within_1_mib_and_http_only_on_loopback() {
+    let served = FileServer::serve(seed_catalog("").into_bytes());
+    let world = teammate("alice");
+    let report = world
+        .rolehop(&[
+            "catalog",
+            "add",
+            &served.url,
+            "--bind",
+            "me=alice",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(counts(&report), [2, 0, 0, 0], "{report}");
+    assert_eq!(world.session_names(), ["alice", "codebuild", "deploy"]);
+    let list = world.rolehop(&["catalog", "list", "--json"]).ok().json();
+    assert_eq!(
+        list[0]["location"],
+        serde_json::json!({"type": "https", "at": served.url}),
+        "{list}"
+    );
+    assert_eq!(counts(&sync(&world)), [0, 0, 0, 2]);
+    served.stop();
+
+    let before = workspace_state(&world);
+    let big = FileServer::serve(vec![b'#'; 10 * 1024 * 1024]);
+    let run = world
+        .rolehop(&["catalog", "add", &big.url, "--name", "big"])
+        .fails_with(INVALID);
+    assert!(
+        run.stderr
+            .contains("catalog: the file is over 1048576 bytes"),
+        "{run:?}"
+    );
+    let sent = big.stop();
+    assert!(
+        sent < 8 * 1024 * 1024,
+        "the download went on to {sent} bytes of 10 MiB"
+    );
+    for (args, field) in [
+        (
+            vec!["catalog", "add", "http://192.0.2.1/catalog.toml"],
+            "source: must be https",
+        ),
+        (
+            vec!["catalog", "add", "https://someone@192.0.2.1/catalog.toml"],
+            "source: must not hold a user name",
+        ),
+        (
+            vec![
+                "catalog",
+                "add",
+                "https://192.0.2.1/catalog.toml",
+                "--require-signed",
+            ],
+            "require_signed: only a git repository's commits carry signatures",
+        ),
+    ] {
+        let run = world
+            .rolehop(&[&args[..], &["--name", "other"]].concat())
+            .fails_with(INVALID);
+        assert!(run.stderr.contains(field), "{args:?}: {run:?}");
+    }
+    assert_eq!(workspace_state(&world), before, "nothing changed");
+}

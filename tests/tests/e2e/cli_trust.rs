@@ -109,16 +109,7 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("resource-deploy-car.yaml");
     std::fs::write(&file, &template).unwrap();
-    let lint = std::process::Command::new(venv_bin("cfn-lint"))
-        .arg(&file)
-        .output()
-        .expect("cfn-lint runs");
-    assert!(
-        lint.status.success(),
-        "cfn-lint: {}{}\n{template}",
-        String::from_utf8_lossy(&lint.stdout),
-        String::from_utf8_lossy(&lint.stderr)
-    );
+    cfn_lint(&file);
 
     // Deployed as the production session, so moto creates the role in the production
     // account, where the session's role ARN says it lives.
@@ -186,38 +177,61 @@ fn the_cloudformation_template_passes_cfn_lint_deploys_on_moto_and_then_checks_o
     );
 }
 
+/// cfn-lint accepts `template`.
+pub(crate) fn cfn_lint(template: &Path) {
+    let lint = std::process::Command::new(venv_bin("cfn-lint"))
+        .arg(template)
+        .output()
+        .expect("cfn-lint runs");
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}{}\n{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr),
+        std::fs::read_to_string(template).unwrap_or_default()
+    );
+}
+
 fn deploy(world: &World, template: &Path) {
-    let mut env: Vec<(String, String)> = world.env();
+    let mut env = world.env();
+    env.push(("AWS_PROFILE".into(), "production".into()));
+    create_stack(world, template, "resource-deploy-car", &[], env);
+}
+
+/// `aws cloudformation create-stack` of `template` on moto with `env` (whose credentials
+/// decide the account the stack is created in) and `more` arguments; asserts the stack
+/// reached CREATE_COMPLETE.
+pub(crate) fn create_stack(
+    world: &World,
+    template: &Path,
+    stack: &str,
+    more: &[&str],
+    mut env: Vec<(String, String)>,
+) {
     env.push((
         "AWS_ENDPOINT_URL_CLOUDFORMATION".into(),
         world.peers.moto().endpoint(),
     ));
     let body = format!("file://{}", template.display());
-    let out = rolehop_e2e::aws_cli(
-        [
-            "cloudformation",
-            "create-stack",
-            "--stack-name",
-            "resource-deploy-car",
-            "--template-body",
-            &body,
-            "--capabilities",
-            "CAPABILITY_NAMED_IAM",
-            "--profile",
-            "production",
-        ],
-        env.clone(),
-    )
-    .expect("aws runs");
+    let mut args = vec![
+        "cloudformation",
+        "create-stack",
+        "--stack-name",
+        stack,
+        "--template-body",
+        &body,
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+    ];
+    args.extend_from_slice(more);
+    let out = rolehop_e2e::aws_cli(args, env.clone()).expect("aws runs");
     assert!(out.status.success(), "create-stack: {out:?}");
     let out = rolehop_e2e::aws_cli(
         [
             "cloudformation",
             "describe-stacks",
             "--stack-name",
-            "resource-deploy-car",
-            "--profile",
-            "production",
+            stack,
             "--output",
             "json",
         ],

@@ -1,16 +1,19 @@
-//! `rolehop catalog add|bind|sync|list|remove|export`: team catalogs through the
-//! engine's `catalog_*` calls; this module parses the flags and renders the reports.
+//! `rolehop catalog add|bind|sync|list|remove|export|trust-template|check`: team
+//! catalogs through the engine's `catalog_*` calls; this module parses the flags and
+//! renders the reports (`check`'s drift table and its exit code).
 
 use std::fmt::Write;
 use std::process::ExitCode;
 
 use rolehop_core::Engine;
+use rolehop_core::catalog::trust::{CatalogTemplateFormat, Drift, DriftReport};
 use rolehop_core::catalog::{CatalogAddRequest, CatalogSyncReport, Location};
 use rolehop_core::display_text::for_terminal;
 use rolehop_core::validate::ValidationError;
 
-use crate::args::CatalogCommand;
+use crate::args::{CatalogCommand, CatalogTemplateFormatArg};
 use crate::commands::{Outcome, print_json};
+use crate::failure::{Exit, Failure};
 
 pub async fn run(engine: &Engine, command: CatalogCommand) -> Outcome {
     match command {
@@ -79,6 +82,7 @@ pub async fn run(engine: &Engine, command: CatalogCommand) -> Outcome {
                 let at = match &c.location {
                     Location::File(p) => format!("file {p}"),
                     Location::Git(u) => format!("git {u}"),
+                    Location::Https(u) => format!("url {u}"),
                 };
                 let bound: Vec<String> = c
                     .bindings
@@ -115,18 +119,114 @@ pub async fn run(engine: &Engine, command: CatalogCommand) -> Outcome {
         }
         CatalogCommand::Export { out } => {
             let text = engine.catalog_export().await?;
-            match out {
-                Some(path) => std::fs::write(&path, text).map_err(|e| {
-                    crate::failure::Failure::new(
-                        crate::failure::Exit::Unexpected,
-                        format!("cannot write {}: {e}", path.display()),
-                    )
-                })?,
-                None => print!("{text}"),
+            write_out(out, &text)
+        }
+        CatalogCommand::TrustTemplate { name, format, out } => {
+            let format = match format {
+                CatalogTemplateFormatArg::Cloudformation => CatalogTemplateFormat::Cloudformation,
+                CatalogTemplateFormatArg::Terraform => CatalogTemplateFormat::Terraform,
+            };
+            let text = engine.catalog_trust_template(&name, format).await?;
+            write_out(out, &text)
+        }
+        CatalogCommand::Check { name, via, json } => {
+            let report = engine.catalog_check(&name, &via).await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", drift_table(&report));
             }
-            Ok(ExitCode::SUCCESS)
+            drift_outcome(&report)
         }
     }
+}
+
+/// `text` to `out`, or to standard output.
+fn write_out(out: Option<std::path::PathBuf>, text: &str) -> Outcome {
+    match out {
+        Some(path) => std::fs::write(&path, text).map_err(|e| {
+            Failure::new(
+                Exit::Unexpected,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The drift table: one block per hop, its verdict first. The expected and found
+/// columns hold whole ARNs and conditions, too wide for columns side by side.
+fn drift_table(report: &DriftReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<8}  {:<32}  VERDICT",
+        "HOP", "PARENT -> ROLE (SESSION)"
+    );
+    for (i, row) in report.hops.iter().enumerate() {
+        let verdict = match row.verdict {
+            Drift::Admits => "admits".to_owned(),
+            Drift::Refuses => format!("refuses: {}", row.reason),
+            Drift::CannotTell => format!("cannot tell: {}", row.reason),
+        };
+        let hop = format!(
+            "{} -> {} ({})",
+            row.parent,
+            row.role,
+            row.session.as_deref().unwrap_or("no session")
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            for_terminal(&format!(
+                "{:<8}  {hop:<32}  {verdict}",
+                format!("{}/{}", i + 1, report.hops.len())
+            ))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            for_terminal(&format!("          role      {}", row.role_arn))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            for_terminal(&format!("          expected  {}", row.expected))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            for_terminal(&format!("          found     {}", row.found))
+        );
+    }
+    out
+}
+
+/// 10 when a hop is refused, else 11 when one cannot be told, as `trust check`.
+fn drift_outcome(report: &DriftReport) -> Outcome {
+    let count = |d: Drift| report.hops.iter().filter(|r| r.verdict == d).count();
+    let (refused, unknown) = (count(Drift::Refuses), count(Drift::CannotTell));
+    let total = report.hops.len();
+    if refused > 0 {
+        return Err(Failure::new(
+            Exit::NotTrusted,
+            format!(
+                "{refused} of {total} hops of catalog '{}' are refused by their role's trust policy",
+                report.catalog
+            ),
+        ));
+    }
+    if unknown > 0 {
+        return Err(Failure::new(
+            Exit::CannotTell,
+            format!(
+                "cannot tell whether {unknown} of {total} hops of catalog '{}' are admitted",
+                report.catalog
+            ),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn show(reports: &[CatalogSyncReport], json: bool) -> Outcome {

@@ -55,10 +55,7 @@ pub(crate) fn locate(source: &str) -> Result<Location, ValidationError> {
             ));
         }
         if matches!(url.scheme(), "http" | "https") && url.path().ends_with(".toml") {
-            return Err(ValidationError::new(
-                "source",
-                "an https URL of a single file is not supported yet: follow the git repository, or save the file and add its path",
-            ));
+            return super::download::locate(&url);
         }
     }
     Ok(Location::Git(source.to_owned()))
@@ -82,6 +79,7 @@ pub(crate) fn fetch(
             read_file(Path::new(path)).map(|text| Fetched { text, commit: None })
         }
         Location::Git(url) => fetch_git(url, git_ref, require_signed, cache),
+        Location::Https(_) => unreachable!("an https source is downloaded, not fetched"),
     }
 }
 

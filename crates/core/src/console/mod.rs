@@ -26,10 +26,7 @@ mod open;
 pub use open::{ConsoleOpening, SIGN_OUT_PAUSE};
 pub use rolehop_model::console::{BROWSER_NAMES, ConsoleBrowser, ConsoleSettings};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::BodyExt;
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -41,6 +38,7 @@ use crate::model::{SessionKind, SessionView};
 use crate::reference::SessionRef;
 use crate::sts::StsError;
 use crate::validate::{self, ValidationError};
+use crate::web::error_chain;
 
 /// The variable that points console sign-in at another federation endpoint.
 pub const FEDERATION_URL_VAR: &str = "ROLEHOP_FEDERATION_URL";
@@ -430,15 +428,7 @@ impl SignIn {
             .map_err(|_| {
                 unreachable(format!("{FEDERATION_URL_VAR} or the endpoint is not a URL"))
             })?;
-        // The provider named: with ring and aws-lc-rs both built (the updater brings
-        // ring), rustls has no default of its own.
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| unreachable(format!("no TLS root certificates: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+        let client = crate::web::client().map_err(unreachable)?;
         let response = client
             .get(uri)
             .await
@@ -467,18 +457,6 @@ impl SignIn {
                 endpoint: self.endpoint.clone(),
             })
     }
-}
-
-/// The whole cause of a client error (hyper's top-level message alone says "client error").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

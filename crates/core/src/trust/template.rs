@@ -18,7 +18,7 @@ pub enum TemplateFormat {
 }
 
 /// A role ARN's name and path (`arn:aws:iam::1:role/a/b/Name` → `Name`, `/a/b/`).
-fn name_and_path(role_arn: &str) -> (&str, String) {
+pub(crate) fn name_and_path(role_arn: &str) -> (&str, String) {
     let resource = role_arn.split(':').nth(5).unwrap_or_default();
     let inner = resource.strip_prefix("role").unwrap_or(resource);
     match inner.rfind('/') {
@@ -63,7 +63,7 @@ fn header(needs: &HopNeeds, session: &str, format: &str) -> Vec<String> {
 }
 
 /// A CloudFormation logical id: letters and digits only.
-fn logical_id(name: &str) -> String {
+pub(crate) fn logical_id(name: &str) -> String {
     let id: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
     if id.is_empty() { "Role".into() } else { id }
 }
@@ -117,7 +117,7 @@ fn cloudformation(needs: &HopNeeds, session: &str, policy: &str) -> String {
 
 /// A Terraform identifier: lower-case letters, digits and underscores, not starting
 /// with a digit.
-fn hcl_identifier(name: &str) -> String {
+pub(crate) fn hcl_identifier(name: &str) -> String {
     let mut id = String::new();
     let mut after_lower = false;
     for c in name.chars() {
@@ -140,7 +140,6 @@ fn hcl_identifier(name: &str) -> String {
 fn terraform(needs: &HopNeeds, session: &str, policy: &str) -> String {
     let (name, path) = name_and_path(&needs.hop.role_arn);
     let id = hcl_identifier(name);
-    let quote = |s: &str| serde_json::to_string(s).expect("string serializes");
     let mut out = String::new();
     for line in header(needs, session, "terraform") {
         out.push_str(&format!("# {line}\n"));
@@ -148,21 +147,8 @@ fn terraform(needs: &HopNeeds, session: &str, policy: &str) -> String {
     out.push_str(
         "terraform {\n  required_providers {\n    aws = {\n      source = \"hashicorp/aws\"\n    }\n  }\n}\n\n",
     );
-    out.push_str(&format!("resource \"aws_iam_role\" \"{id}\" {{\n"));
-    // Aligned on the `=` as `terraform fmt` aligns consecutive attributes.
-    out.push_str(&format!(
-        "  name               = {}\n  path               = {}\n",
-        quote(name),
-        quote(&path)
-    ));
-    out.push_str("  assume_role_policy = <<-EOT\n");
-    // Template sequences inside a heredoc are escaped, so IAM policy variables such as
-    // ${aws:username} reach IAM as written.
-    for line in policy.lines() {
-        let escaped = line.replace("${", "$${").replace("%{", "%%{");
-        out.push_str(&format!("    {escaped}\n"));
-    }
-    out.push_str("  EOT\n}\n\n");
+    out.push_str(&hcl_role(&id, name, &path, &hcl_heredoc(policy), None));
+    out.push('\n');
     out.push_str(&format!(
         "# What the role may do: replace this placeholder with its permissions, then\n\
          # uncomment it.\n\
@@ -179,6 +165,42 @@ fn terraform(needs: &HopNeeds, session: &str, policy: &str) -> String {
         "output \"{id}_arn\" {{\n  value = aws_iam_role.{id}.arn\n}}\n"
     ));
     out
+}
+
+/// An `aws_iam_role` resource `id` for role `name` at `path` whose trust policy is the
+/// heredoc `body` ([`hcl_heredoc`]), under the aliased provider `provider` when given.
+pub(crate) fn hcl_role(
+    id: &str,
+    name: &str,
+    path: &str,
+    body: &str,
+    provider: Option<&str>,
+) -> String {
+    let quote = |s: &str| serde_json::to_string(s).expect("string serializes");
+    let mut out = format!("resource \"aws_iam_role\" \"{id}\" {{\n");
+    // Aligned on the `=` as `terraform fmt` aligns consecutive attributes.
+    if let Some(provider) = provider {
+        out.push_str(&format!("  provider           = {provider}\n"));
+    }
+    out.push_str(&format!(
+        "  name               = {}\n  path               = {}\n",
+        quote(name),
+        quote(path)
+    ));
+    out.push_str(&format!("  assume_role_policy = <<-EOT\n{body}  EOT\n}}\n"));
+    out
+}
+
+/// `policy`'s lines as the body of an indented heredoc. Template sequences are escaped,
+/// so IAM policy variables such as ${aws:username} reach IAM as written.
+pub(crate) fn hcl_heredoc(policy: &str) -> String {
+    policy
+        .lines()
+        .map(|line| {
+            let escaped = line.replace("${", "$${").replace("%{", "%%{");
+            format!("    {escaped}\n")
+        })
+        .collect()
 }
 
 #[cfg(test)]
