@@ -76,7 +76,10 @@ impl Notice {
                 title: for_notification(&format!("Rolehop could not refresh '{name}'")),
                 body: for_notification(message),
             }),
-            EngineEvent::SessionState { .. } | EngineEvent::WorkspaceChanged => None,
+            EngineEvent::SessionState { .. }
+            | EngineEvent::WorkspaceChanged
+            // Shown in the window (the Catalogs button), where its preview and sync are.
+            | EngineEvent::CatalogMovedOn { .. } => None,
         }
     }
 

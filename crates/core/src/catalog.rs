@@ -18,6 +18,8 @@ mod download;
 mod export;
 mod fetch;
 pub mod trust;
+mod preview;
+mod watch;
 
 use std::collections::HashMap;
 
@@ -34,8 +36,12 @@ use crate::sync::{Declared, NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSo
 use crate::validate::{self, ValidationError};
 use crate::workspace::Workspace;
 
+pub use self::preview::{CatalogChange, CatalogNews};
+pub(crate) use self::watch::CatalogWatcher;
+
 /// What `catalog add` asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CatalogAddRequest {
     /// A file path, a git repository's path or URL.
     pub source: String,
@@ -49,13 +55,15 @@ pub struct CatalogAddRequest {
 
 /// A role the sync did not make a session for, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SkippedRole {
     pub role: String,
     pub why: String,
 }
 
-/// What a catalog sync did.
+/// What a catalog sync did (or, from [`Engine::catalog_preview`], would do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CatalogSyncReport {
     pub catalog: String,
     pub commit: Option<String>,
@@ -67,6 +75,7 @@ pub struct CatalogSyncReport {
 
 /// A followed catalog as `catalog list` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CatalogView {
     pub name: String,
     pub location: Location,
@@ -203,10 +212,19 @@ impl Engine {
         &self,
         followed: &Followed,
     ) -> Result<(Catalog, Option<String>), EngineError> {
+        self.fetch_catalog_into(followed, self.catalog_cache(&followed.name))
+            .await
+    }
+
+    /// Reads and parses the catalog, a git repository's fetched into `cache`.
+    async fn fetch_catalog_into(
+        &self,
+        followed: &Followed,
+        cache: std::path::PathBuf,
+    ) -> Result<(Catalog, Option<String>), EngineError> {
         let location = followed.location.clone();
         let git_ref = followed.git_ref.clone();
         let signed = followed.require_signed;
-        let cache = self.catalog_cache(&followed.name);
         let fetched = match &location {
             Location::Https(url) => download::download(url, signed).await?,
             _ => tokio::task::spawn_blocking(move || {
@@ -226,36 +244,22 @@ impl Engine {
         &self,
         request: CatalogAddRequest,
     ) -> Result<CatalogSyncReport, EngineError> {
-        let name = request
-            .name
-            .clone()
-            .unwrap_or_else(|| DEFAULT_NAME.to_owned());
-        catalog_name(&name)?;
-        let location = fetch::locate(&request.source)?;
+        self.catalog_add_at(request, None).await
+    }
+
+    /// [`Engine::catalog_add`], refused unless the catalog read is at `expected`.
+    async fn catalog_add_at(
+        &self,
+        request: CatalogAddRequest,
+        expected: Option<&str>,
+    ) -> Result<CatalogSyncReport, EngineError> {
         let ws = self.workspace().await?;
-        if ws.catalogs.iter().any(|c| c.name == name) {
-            return Err(ValidationError::new(
-                "name",
-                format!("a catalog named '{name}' is already followed"),
-            )
-            .into());
-        }
-        let mut followed = Followed {
-            name: name.clone(),
-            location,
-            git_ref: request.git_ref.clone(),
-            require_signed: request.require_signed,
-            bindings: Default::default(),
-            commit: None,
-        };
+        let mut followed = new_record(&ws, &request)?;
+        let name = followed.name.clone();
         let added = async {
             let (catalog, commit) = self.fetch_catalog(&followed).await?;
-            for (placeholder, session) in &request.bindings {
-                check_placeholder(&catalog, placeholder)?;
-                followed
-                    .bindings
-                    .insert(placeholder.clone(), ws.find(session.as_str())?.session.id);
-            }
+            still_at(commit.as_deref(), expected)?;
+            bind_all(&catalog, &mut followed, &ws, &request.bindings)?;
             self.catalog_apply(followed, catalog, commit, true).await
         };
         let result = added.await;
@@ -279,20 +283,38 @@ impl Engine {
         placeholder: &str,
         session: &str,
     ) -> Result<CatalogSyncReport, EngineError> {
+        self.catalog_bind_at(name, placeholder, session, None).await
+    }
+
+    async fn catalog_bind_at(
+        &self,
+        name: &str,
+        placeholder: &str,
+        session: &str,
+        expected: Option<&str>,
+    ) -> Result<CatalogSyncReport, EngineError> {
         let ws = self.workspace().await?;
         let mut followed = followed(&ws, name)?;
         let (catalog, commit) = self.fetch_catalog(&followed).await?;
-        check_placeholder(&catalog, placeholder)?;
-        followed
-            .bindings
-            .insert(placeholder.to_owned(), ws.find(session)?.session.id);
+        still_at(commit.as_deref(), expected)?;
+        let binding = [(placeholder.to_owned(), session.to_owned())];
+        bind_all(&catalog, &mut followed, &ws, &binding)?;
         self.catalog_apply(followed, catalog, commit, false).await
     }
 
     /// Reads catalog `name` afresh and brings its sessions in step.
     pub async fn catalog_sync(&self, name: &str) -> Result<CatalogSyncReport, EngineError> {
+        self.catalog_sync_at(name, None).await
+    }
+
+    async fn catalog_sync_at(
+        &self,
+        name: &str,
+        expected: Option<&str>,
+    ) -> Result<CatalogSyncReport, EngineError> {
         let followed = followed(&self.workspace().await?, name)?;
         let (catalog, commit) = self.fetch_catalog(&followed).await?;
+        still_at(commit.as_deref(), expected)?;
         self.catalog_apply(followed, catalog, commit, false).await
     }
 
@@ -358,14 +380,7 @@ impl Engine {
         adding: bool,
     ) -> Result<CatalogSyncReport, EngineError> {
         let name = followed.name.clone();
-        let unbound: Vec<String> = catalog
-            .sources
-            .iter()
-            .filter(|(p, s)| {
-                matches!(s, Source::IamUser { .. }) && !followed.bindings.contains_key(*p)
-            })
-            .map(|(p, _)| p.clone())
-            .collect();
+        let unbound = unbound(&catalog, &followed);
         let commit_seen = commit.clone();
         let (sync, skipped) = self
             .sync_with(source_of(&name), NameTemplate::default(), move |ws| {
@@ -405,6 +420,80 @@ impl Engine {
         let ws = self.workspace().await?;
         Ok(export::export(&ws)?)
     }
+}
+
+/// The record `catalog add` would make of `request` (its name, source and ref checked),
+/// nothing bound yet.
+fn new_record(ws: &Workspace, request: &CatalogAddRequest) -> Result<Followed, EngineError> {
+    let name = request
+        .name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    catalog_name(&name)?;
+    let location = fetch::locate(&request.source)?;
+    if ws.catalogs.iter().any(|c| c.name == name) {
+        return Err(ValidationError::new(
+            "name",
+            format!("a catalog named '{name}' is already followed"),
+        )
+        .into());
+    }
+    Ok(Followed {
+        name,
+        location,
+        git_ref: request.git_ref.clone(),
+        require_signed: request.require_signed,
+        bindings: Default::default(),
+        commit: None,
+    })
+}
+
+/// Binds each (placeholder, session name or id) of `bindings` in `record`.
+fn bind_all(
+    catalog: &Catalog,
+    record: &mut Followed,
+    ws: &Workspace,
+    bindings: &[(String, String)],
+) -> Result<(), EngineError> {
+    for (placeholder, session) in bindings {
+        check_placeholder(catalog, placeholder)?;
+        record
+            .bindings
+            .insert(placeholder.clone(), ws.find(session.as_str())?.session.id);
+    }
+    Ok(())
+}
+
+/// A change confirmed from its preview applies the version the preview read, or none.
+fn still_at(read: Option<&str>, expected: Option<&str>) -> Result<(), ValidationError> {
+    match expected {
+        Some(e) if read != Some(e) => Err(ValidationError::new(
+            "catalog",
+            format!(
+                "the catalog moved on since its preview (previewed {}, now {}): preview it again; nothing was changed",
+                short(Some(e)),
+                short(read)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A commit or a file's hash as git shortens it.
+fn short(version: Option<&str>) -> &str {
+    let v = version.unwrap_or("nothing");
+    let v = v.strip_prefix("sha256:").unwrap_or(v);
+    &v[..v.len().min(12)]
+}
+
+/// The IAM-user placeholders of `catalog` that `followed` does not bind yet.
+fn unbound(catalog: &Catalog, followed: &Followed) -> Vec<String> {
+    catalog
+        .sources
+        .iter()
+        .filter(|(p, s)| matches!(s, Source::IamUser { .. }) && !followed.bindings.contains_key(*p))
+        .map(|(p, _)| p.clone())
+        .collect()
 }
 
 /// A binding must name an IAM-user source of the catalog.

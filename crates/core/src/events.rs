@@ -25,6 +25,9 @@ pub enum EngineEvent {
         name: String,
         message: String,
     },
+    /// A followed catalog's source holds a version (`latest`: a commit, or a file's
+    /// content hash) its last sync did not read: preview and sync it.
+    CatalogMovedOn { catalog: String, latest: String },
 }
 
 /// The engine's event channel. Slow receivers miss old events (and are told so by

@@ -131,6 +131,20 @@ pub fn account_name(raw: &str) -> String {
         .collect()
 }
 
+/// The plan a sync of `source` to `entries` makes on `ws`: what [`Engine::sync`] applies
+/// and what a preview shows (a catalog's, before its sync), one reconcile for both.
+pub(crate) fn plan(
+    ws: &Workspace,
+    source: &SyncSource,
+    template: &NameTemplate,
+    mut entries: Vec<SyncEntry>,
+) -> Result<SyncPlan, crate::validate::ValidationError> {
+    for entry in &mut entries {
+        entry.account_name = account_name(&entry.account_name);
+    }
+    SyncPlan::new(ws, source, template, &entries)
+}
+
 impl Engine {
     /// Brings the sessions of `source` in step with `entries`, naming new ones with
     /// `template`: plans and applies in one locked workspace update (nothing is written
@@ -160,11 +174,8 @@ impl Engine {
     ) -> Result<(SyncReport, X), EngineError> {
         let (report, removed, extra) = self
             .update(move |ws| {
-                let (mut entries, extra) = entries(ws)?;
-                for entry in &mut entries {
-                    entry.account_name = account_name(&entry.account_name);
-                }
-                let plan = SyncPlan::new(ws, &source, &template, &entries)?;
+                let (entries, extra) = entries(ws)?;
+                let plan = plan(ws, &source, &template, entries)?;
                 let removed = plan.removals().to_vec();
                 Ok((plan.apply(ws)?, removed, extra))
             })

@@ -240,13 +240,15 @@ pub struct Followed {
     /// Each placeholder (`me`) bound to one of the user's sessions.
     #[serde(default)]
     pub bindings: BTreeMap<String, SessionId>,
-    /// The git commit last synced.
+    /// The git commit last synced; for a file, `sha256:` and its content's hash, so a
+    /// later check can tell the file changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
 
 /// Where a followed catalog is read from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", content = "at", rename_all = "kebab-case")]
 pub enum Location {
     /// A local file (an absolute path).

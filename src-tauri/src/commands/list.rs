@@ -101,4 +101,19 @@ commands! {
     sso::sso_logout(id: IntegrationId) -> Integration;
     /// The CLI's `sso sync [--profile-template]`; the report's counts say what changed.
     sso::sso_sync(id: IntegrationId, profile_template: Option<String>) -> SyncReport;
+
+    /// The team catalogs followed (the CLI's `catalog list`).
+    catalog::catalogs() -> Vec<CatalogView>;
+    /// What an add, a binding or a sync of a catalog (the CLI's `catalog add`, `bind`,
+    /// `sync`) would do: the plan its sync would apply, nothing changed.
+    catalog::catalog_preview(change: CatalogChange) -> CatalogSyncReport;
+    /// Makes the previewed change, refused (nothing changed) if the catalog's source
+    /// moved on from `previewed`, the version the preview read.
+    catalog::catalog_confirm(change: CatalogChange, previewed: Option<String>) -> CatalogSyncReport;
+    /// The CLI's `catalog remove`.
+    catalog::catalog_remove(name: String) -> SyncReport;
+    /// Whether each followed catalog's source moved on since its last sync (asked of
+    /// git, nothing fetched); the app also checks on a slow timer and says so as the
+    /// `catalog-moved-on` event.
+    catalog::catalog_news() -> Vec<CatalogNews>;
 }

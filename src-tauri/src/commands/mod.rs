@@ -6,6 +6,7 @@
 mod browser;
 #[cfg(test)]
 mod capability;
+mod catalog;
 mod iam;
 mod sessions;
 mod sso;
@@ -17,6 +18,7 @@ mod workspace;
 
 use rolehop_core::Problem as _;
 use rolehop_core::access_keys::{AccessKeyReport, RotatedKeys};
+use rolehop_core::catalog::{CatalogChange, CatalogNews, CatalogSyncReport, CatalogView};
 use rolehop_core::import::ImportReport;
 use rolehop_core::model::{CloseChoice, Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;

@@ -22,7 +22,7 @@ fn fixtures() -> PathBuf {
 
 /// The seed's chain for moto's account: `{me}` -> CodeBuildRole -> ResourceDeployCAR,
 /// and whatever `more` adds.
-fn seed_catalog(more: &str) -> String {
+pub(crate) fn seed_catalog(more: &str) -> String {
     format!(
         r#"schema = 1
 region = "us-east-1"
@@ -45,7 +45,7 @@ external_id = "platform-deploy"
     )
 }
 
-const AUDIT: &str = r#"
+pub(crate) const AUDIT: &str = r#"
 [[roles]]
 name = "audit"
 parent = "codebuild"

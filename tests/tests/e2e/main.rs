@@ -47,6 +47,7 @@ mod cli_tags;
 mod cli_trust;
 mod cli_trust_explain;
 mod desktop_app;
+mod desktop_catalog;
 mod desktop_close;
 mod desktop_console_browser;
 mod desktop_csv;

@@ -63,7 +63,8 @@ impl Counts {
             EngineEvent::RotationFailed { name, .. } => {
                 *self.reported.entry(name).or_default() += 1
             }
-            EngineEvent::WorkspaceChanged => {}
+            // No catalog is followed here.
+            EngineEvent::WorkspaceChanged | EngineEvent::CatalogMovedOn { .. } => {}
         }
     }
 }

@@ -31,6 +31,10 @@ export const fieldWords: Record<string, string> = {
   scopes: "scopes",
   account_id: "account ID",
   role_name: "role name",
+  source: "catalog source",
+  ref: "branch, tag or commit",
+  require_signed: "signed-commits rule",
+  placeholder: "placeholder",
 };
 
 /** Rules whose wording reads better said another way, by field, then by the rule's words. */

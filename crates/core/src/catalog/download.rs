@@ -90,5 +90,8 @@ async fn get(
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| ValidationError::new("catalog", "the file is not UTF-8"))?;
-    Ok(Fetched { text, commit: None })
+    Ok(Fetched {
+        commit: Some(super::fetch::content_hash(&text)),
+        text,
+    })
 }

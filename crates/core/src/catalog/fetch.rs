@@ -76,11 +76,83 @@ pub(crate) fn fetch(
                     "only a git repository's commits carry signatures; this catalog is a file",
                 ));
             }
-            read_file(Path::new(path)).map(|text| Fetched { text, commit: None })
+            read_file(Path::new(path)).map(|text| Fetched {
+                commit: Some(content_hash(&text)),
+                text,
+            })
         }
         Location::Git(url) => fetch_git(url, git_ref, require_signed, cache),
         Location::Https(_) => unreachable!("an https source is downloaded, not fetched"),
     }
+}
+
+/// A file catalog's version: `sha256:` and the hash of its text.
+pub(crate) fn content_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The version the source holds now, without fetching it: a git repository's commit
+/// at the followed ref (`git ls-remote`, the user's git and credentials; `None` when
+/// the ref is a commit, which never moves), a file's content hash. A failure says only
+/// that the source was not reached: git's message may repeat the URL, and a URL may
+/// carry a token as its user name.
+pub(crate) fn latest(
+    location: &Location,
+    git_ref: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
+    let url = match location {
+        Location::File(path) => return read_file(Path::new(path)).map(|t| Some(content_hash(&t))),
+        Location::Git(url) => url,
+        // Asking an https source means downloading it again: it is not watched, and
+        // its sync compares the text's hash.
+        Location::Https(_) => return Ok(None),
+    };
+    let mut c = Command::new("git");
+    c.env("GIT_TERMINAL_PROMPT", "0")
+        .args(["ls-remote", "--quiet", "--end-of-options", url])
+        .arg(git_ref.unwrap_or("HEAD"));
+    let out = run(c, "ls-remote")?;
+    if !out.status.success() {
+        return Err(ValidationError::new(
+            "source",
+            format!(
+                "git could not reach the catalog's repository (ls-remote exited with {})",
+                out.status.code().unwrap_or(-1)
+            ),
+        ));
+    }
+    Ok(remote_commit(
+        &String::from_utf8_lossy(&out.stdout),
+        git_ref,
+    ))
+}
+
+/// The commit `git ls-remote`'s `listing` gives for `git_ref` as `git fetch` resolves
+/// it: a tag before a branch, an annotated tag peeled to its commit.
+fn remote_commit(listing: &str, git_ref: Option<&str>) -> Option<String> {
+    let lines: Vec<(&str, &str)> = listing.lines().filter_map(|l| l.split_once('\t')).collect();
+    let find = |name: &str| {
+        lines
+            .iter()
+            .find(|(_, r)| *r == name)
+            .map(|(sha, _)| (*sha).to_owned())
+    };
+    let Some(r) = git_ref else {
+        return find("HEAD");
+    };
+    let wanted: Vec<String> = if r.starts_with("refs/") {
+        vec![format!("{r}^{{}}"), r.to_owned()]
+    } else {
+        vec![
+            format!("refs/tags/{r}^{{}}"),
+            format!("refs/tags/{r}"),
+            format!("refs/heads/{r}"),
+        ]
+    };
+    wanted.iter().find_map(|w| find(w))
 }
 
 fn read_file(path: &Path) -> Result<String, ValidationError> {
@@ -235,4 +307,28 @@ fn fetch_git(
         text,
         commit: Some(commit),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remote_commit;
+
+    const LISTING: &str = "aaaa\tHEAD\nbbbb\trefs/heads/main\ncccc\trefs/tags/v1\ndddd\trefs/tags/v1^{}\neeee\trefs/heads/v1\n";
+
+    #[test]
+    fn part4_the_remote_commit_is_the_one_fetch_would_read() {
+        assert_eq!(remote_commit(LISTING, None).as_deref(), Some("aaaa"));
+        assert_eq!(
+            remote_commit(LISTING, Some("main")).as_deref(),
+            Some("bbbb")
+        );
+        // An annotated tag is peeled, and a tag wins over a branch of the same name.
+        assert_eq!(remote_commit(LISTING, Some("v1")).as_deref(), Some("dddd"));
+        assert_eq!(
+            remote_commit(LISTING, Some("refs/heads/v1")).as_deref(),
+            Some("eeee")
+        );
+        // A commit as the ref is not listed: it never moves on.
+        assert_eq!(remote_commit(LISTING, Some("0123abcd")), None);
+    }
 }

@@ -1,8 +1,8 @@
 //! The composition root: the one place that wires an engine. A shell hands the builder
 //! its MFA prompt and says whether started sessions reach the AWS files; the builder
 //! makes the keychain, the STS client, the kernel-keyring copy and the delivery, and
-//! [`EngineBuilder::run`] starts the background work (rotation, the workspace watcher and
-//! the MFA channel) that lives as long as the returned [`RunningEngine`].
+//! [`EngineBuilder::run`] starts the background work (rotation, the workspace watcher, the
+//! catalogs' moved-on check and the MFA channel) that lives as long as the returned [`RunningEngine`].
 //!
 //! The shells subscribe to [`Engine::subscribe`] for events: that is their sink.
 
@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::{Engine, EngineConfig};
 use crate::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
+use crate::catalog::CatalogWatcher;
 use crate::delivery::{Delivery, NoDelivery};
 use crate::error::EngineError;
 use crate::mfa::MfaPrompt;
@@ -85,6 +86,7 @@ impl EngineBuilder {
         let tasks = vec![
             RotationScheduler::spawn(engine.clone()),
             WorkspaceWatcher::spawn(engine.clone()),
+            CatalogWatcher::spawn(engine.clone(), CatalogWatcher::every_from_env()),
         ];
         #[cfg(unix)]
         let mfa_channel = {
