@@ -168,7 +168,7 @@ fn describe_raw(view: &SessionView) -> String {
             )
         }
         SessionKind::LoginSession(l) => format!(
-            "console sign-in session of {}, profile '{profile}' (token from `aws login`)",
+            "console sign-in session of {}, profile '{profile}' (its token in the keychain)",
             l.login_session
         ),
         SessionKind::SsoRole(r) => format!(
