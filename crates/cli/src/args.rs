@@ -164,8 +164,8 @@ pub enum SamlCommand {
         /// input.
         #[arg(long, value_name = "FILE|-")]
         assertion_file: std::path::PathBuf,
-        /// A role to keep as a session (its ARN; repeatable). Without --role or --all
-        /// on a terminal, the roles are offered to pick from.
+        /// A role to keep as a session (its ARN; repeatable). Without --role or --all,
+        /// only the roles synced before are kept and the others are listed.
         #[arg(long = "role", value_name = "ARN", conflicts_with = "all")]
         roles: Vec<String>,
         /// Keep every role the response grants.
