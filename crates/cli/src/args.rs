@@ -165,6 +165,7 @@ pub enum SamlCommand {
         #[arg(long, value_name = "FILE|-")]
         assertion_file: std::path::PathBuf,
         /// A role to keep as a session (its ARN; repeatable). Without --role or --all,
+        /// the roles are offered to pick from on a terminal; elsewhere (or with --json)
         /// only the roles synced before are kept and the others are listed.
         #[arg(long = "role", value_name = "ARN", conflicts_with = "all")]
         roles: Vec<String>,

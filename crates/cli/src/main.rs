@@ -10,6 +10,7 @@ mod logs;
 mod picker;
 mod prompt;
 mod render;
+mod role_picker;
 mod wiring;
 
 use std::process::ExitCode;

@@ -644,3 +644,37 @@ fn part3_a_resync_after_the_provider_changes_grants_adds_removes_keeps_the_activ
     left.sort();
     assert_eq!(left, ["corp-Deployer", "readonly"]);
 }
+
+#[test]
+fn part3_on_a_terminal_the_offered_roles_are_picked_with_space_and_enter_or_cancelled() {
+    let (world, idp) = integration();
+    grant(&idp, &["Admin", "ReadOnly", "Billing"].map(role_arn));
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = assertion_file(&world, &assertion);
+    let sync = ["saml", "sync", "corp", "--assertion-file", file.as_str()];
+
+    // Escape: nothing picked, nothing changed.
+    let before = workspace_state(&world);
+    let mut terminal = world.on_terminal(&sync);
+    terminal.wait_for("role/Billing");
+    terminal.type_keys(b"\x1b");
+    let (code, shown) = terminal.wait();
+    assert_eq!(code, Some(130), "{shown}");
+    assert!(shown.contains("cancelled, nothing changed"), "{shown}");
+    assert!(terminal.echoes(), "the terminal is back to cooked mode");
+    assert_eq!(workspace_state(&world), before);
+
+    // Typed filters, Space marks across them, Enter keeps the two marked.
+    let mut terminal = world.on_terminal(&sync);
+    terminal.wait_for("role/Billing");
+    terminal.type_keys(b"read");
+    terminal.wait_for("Esc cancels): read");
+    terminal.type_keys(b" ");
+    terminal.type_keys(b"\x15bill");
+    terminal.wait_for("Esc cancels): bill");
+    terminal.type_keys(b" \r");
+    let (code, shown) = terminal.wait();
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("added 2"), "{shown}");
+    assert_eq!(world.session_names(), ["corp-Billing", "corp-ReadOnly"]);
+}

@@ -82,8 +82,21 @@ pub async fn run(engine: &Engine, command: SamlCommand) -> Outcome {
             json,
         } => {
             let posted = read_assertion(&assertion_file)?;
+            let from_stdin = assertion_file == std::path::Path::new("-");
             let pick = if all {
                 SamlPick::All
+            } else if roles.is_empty() && !from_stdin && !json && crate::picker::available() {
+                // A person at a terminal picks among the offered roles.
+                let offered = engine.saml_offers(&name, &posted).await?;
+                match crate::role_picker::pick(&offered)? {
+                    Some(arns) => SamlPick::Roles(arns),
+                    None => {
+                        return Err(Failure::new(
+                            crate::failure::Exit::Interrupted,
+                            "no role picked: cancelled, nothing changed",
+                        ));
+                    }
+                }
             } else {
                 SamlPick::Roles(roles)
             };

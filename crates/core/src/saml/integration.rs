@@ -164,21 +164,24 @@ pub fn offers(ws: &Workspace, i: &SamlIntegration, roles: &[RolePair]) -> Vec<Ro
 /// The offers whose account id, account name, role name or ARN holds `typed`, ignoring
 /// case (the picker's filter).
 pub fn filter_offers<'o>(offers: &'o [RoleOffer], typed: &str) -> Vec<&'o RoleOffer> {
-    let typed = typed.trim().to_lowercase();
-    offers
-        .iter()
-        .filter(|o| {
-            typed.is_empty()
-                || [
-                    o.account_id.as_str(),
-                    o.account_name.as_deref().unwrap_or(""),
-                    o.role_name.as_str(),
-                    o.role_arn.as_str(),
-                ]
-                .iter()
-                .any(|field| field.to_lowercase().contains(&typed))
-        })
-        .collect()
+    offers.iter().filter(|o| o.matches(typed)).collect()
+}
+
+impl RoleOffer {
+    /// Whether its account id, account name, role name or ARN holds `typed`, ignoring
+    /// case ([`filter_offers`]' test for one offer).
+    pub fn matches(&self, typed: &str) -> bool {
+        let typed = typed.trim().to_lowercase();
+        typed.is_empty()
+            || [
+                self.account_id.as_str(),
+                self.account_name.as_deref().unwrap_or(""),
+                self.role_name.as_str(),
+                self.role_arn.as_str(),
+            ]
+            .iter()
+            .any(|field| field.to_lowercase().contains(&typed))
+    }
 }
 
 /// The entries of a sync: the offers picked, plus those already synced (which the
