@@ -99,7 +99,8 @@ pub enum Command {
     /// role you are assigned.
     #[command(subcommand)]
     Sso(SsoCommand),
-    /// SAML federation: what a SAML response grants.
+    /// SAML federation: what a SAML response grants, and federated integrations whose
+    /// roles become sessions.
     #[command(subcommand)]
     Saml(SamlCommand),
     /// Team catalogs: the team's roles and chains, declared once in a file (usually in
@@ -127,6 +128,65 @@ pub enum SamlCommand {
         /// Print JSON for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Add a federated integration: one identity provider whose responses' roles become
+    /// sessions with `saml sync` (nothing is asked of the provider here).
+    Add {
+        /// A name to pick the integration by.
+        #[arg(long)]
+        name: String,
+        /// The provider's IdP-initiated sign-in URL for the AWS app.
+        #[arg(long, value_name = "URL")]
+        idp_url: String,
+        /// The synced sessions' region (default: the workspace's).
+        #[arg(long, value_name = "R")]
+        #[arg(add = complete::regions())]
+        region: Option<String>,
+        /// Session and profile names, from {account_name}, {account_id} and {role_name}
+        /// (default {account_name}-{role_name}; an account Rolehop knows no name for is
+        /// named by its id), made a valid profile name; a name taken gets -ACCOUNT_ID.
+        #[arg(long, value_name = "T")]
+        profile_template: Option<String>,
+        /// Seconds asked of AssumeRoleWithSAML (900-43200, default 3600), capped by the
+        /// response's SessionDuration.
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<u32>,
+    },
+    /// Offer every role a SAML response grants and keep the picked ones as federated
+    /// sessions. Re-running keeps what you changed (name, profile, region), keeps the
+    /// roles synced before while the provider still grants them, removes the ones it no
+    /// longer grants (never an active session or a parent), and adds granted roles only
+    /// when picked. The response is read and checked, never stored.
+    Sync {
+        /// The integration's name or id.
+        name: String,
+        /// The SAML response (base64, as posted to AWS): a file, or `-` for standard
+        /// input.
+        #[arg(long, value_name = "FILE|-")]
+        assertion_file: std::path::PathBuf,
+        /// A role to keep as a session (its ARN; repeatable). Without --role or --all,
+        /// the roles are offered to pick from on a terminal; elsewhere (or with --json)
+        /// only the roles synced before are kept and the others are listed.
+        #[arg(long = "role", value_name = "ARN", conflicts_with = "all")]
+        roles: Vec<String>,
+        /// Keep every role the response grants.
+        #[arg(long)]
+        all: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the federated integrations.
+    List {
+        /// Print JSON instead of a list.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a federated integration and the sessions it synced (active ones and
+    /// parents of your own roles are kept and reported).
+    Remove {
+        /// The integration's name or id.
+        name: String,
     },
 }
 
@@ -573,6 +633,27 @@ pub enum EditSession {
         #[command(flatten)]
         changes: SsoRoleChanges,
     },
+    /// Edit a federated (SAML) role: its name, profile, region, role and duration (its
+    /// provider is the integration's).
+    Saml {
+        /// The session's name or id.
+        #[arg(add = complete::sessions())]
+        session: String,
+        #[command(flatten)]
+        changes: SamlChanges,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SamlChanges {
+    #[command(flatten)]
+    pub basics: NameProfileRegion,
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u32>,
+    #[command(flatten)]
+    pub console: ConsoleFlags,
 }
 
 /// What every kind of session may change: its name, profile and region.

@@ -10,6 +10,7 @@ mod logs;
 mod picker;
 mod prompt;
 mod render;
+mod role_picker;
 mod wiring;
 
 use std::process::ExitCode;
@@ -19,7 +20,7 @@ use clap::Parser;
 use rolehop_core::Engine;
 use rolehop_core::import::ImportOptions;
 
-use crate::args::{Cli, Command, ImportCommand};
+use crate::args::{Cli, Command, ImportCommand, SamlCommand};
 use crate::commands::Outcome;
 use crate::failure::{Exit, Failure};
 use crate::wiring::{Files, open_engine};
@@ -65,7 +66,7 @@ async fn run(command: Command) -> Outcome {
         Command::Exec(_)
         | Command::CredentialProcess { .. }
         | Command::Trust(_)
-        | Command::Saml(_)
+        | Command::Saml(SamlCommand::Roles { .. })
         | Command::Serve(_)
         | Command::Console(_) => Files::Untouched,
         _ => Files::Deliver,
@@ -119,7 +120,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command) -> Outcome {
         Command::Trust(c) => commands::trust::run(engine, c).await,
         Command::Org(c) => commands::org::run(engine, c).await,
         Command::Sso(c) => commands::sso::run(engine, c).await,
-        Command::Saml(c) => commands::saml::run(c),
+        Command::Saml(c) => commands::saml::run(engine, c).await,
         Command::Catalog(c) => commands::catalog::run(engine, c).await,
         Command::Completions { .. } => unreachable!("handled before the runtime starts"),
     }

@@ -33,7 +33,7 @@ pub fn available() -> bool {
 
 /// What a key does to the picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Key {
+pub(crate) enum Key {
     Char(char),
     Backspace,
     ClearLine,
@@ -44,81 +44,151 @@ enum Key {
     Ignored,
 }
 
-/// The picker's state: the query, what matches it and which of those is selected.
-struct Picker<'a> {
-    sessions: &'a [SessionView],
-    query: String,
-    matches: Vec<usize>,
-    selected: usize,
+/// The typed query, what matches it and which match is highlighted: the keys every
+/// picker shares (typing, Backspace, Ctrl-U, ↑/↓). Pickers over other things (the role
+/// picker of `saml sync`) use it too.
+pub(crate) struct Query {
+    pub text: String,
+    pub matches: Vec<usize>,
+    pub selected: usize,
 }
 
-impl<'a> Picker<'a> {
-    fn new(sessions: &'a [SessionView]) -> Self {
-        let mut picker = Self {
-            sessions,
-            query: String::new(),
-            matches: Vec::new(),
+impl Query {
+    pub fn new(matches: Vec<usize>) -> Self {
+        Self {
+            text: String::new(),
+            matches,
             selected: 0,
-        };
-        picker.refilter();
-        picker
+        }
     }
 
-    fn refilter(&mut self) {
-        let filter = SessionFilter {
-            profile: None,
-            text: Some(self.query.clone()),
-        };
-        self.matches = (0..self.sessions.len())
-            .filter(|&i| filter.matches(&self.sessions[i]))
-            .collect();
-        self.selected = 0;
-    }
-
-    /// Applies a key: `Some(Some(view))` picked, `Some(None)` cancelled, `None` goes on.
-    fn press(&mut self, key: Key) -> Option<Option<&'a SessionView>> {
+    /// Applies an editing or moving key (`refilter` gives the matches of a new text);
+    /// `false` for any other key, left to the picker.
+    pub fn edit(&mut self, key: &Key, refilter: impl Fn(&str) -> Vec<usize>) -> bool {
         match key {
-            Key::Char(c) => {
-                self.query.push(c);
-                self.refilter();
-            }
+            Key::Char(c) => self.text.push(*c),
             Key::Backspace => {
-                self.query.pop();
-                self.refilter();
+                self.text.pop();
             }
-            Key::ClearLine => {
-                self.query.clear();
-                self.refilter();
+            Key::ClearLine => self.text.clear(),
+            Key::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                return true;
             }
-            Key::Up => self.selected = self.selected.saturating_sub(1),
             Key::Down => {
                 if self.selected + 1 < self.matches.len() {
                     self.selected += 1;
                 }
+                return true;
             }
-            Key::Enter => {
-                if let Some(&i) = self.matches.get(self.selected) {
-                    return Some(Some(&self.sessions[i]));
-                }
-            }
-            Key::Cancel => return Some(None),
-            Key::Ignored => {}
+            _ => return false,
         }
-        None
+        self.matches = refilter(&self.text);
+        self.selected = 0;
+        true
     }
 
-    /// The lines to draw: the question with the query, then the visible matches.
+    /// The highlighted match.
+    pub fn highlighted(&self) -> Option<usize> {
+        self.matches.get(self.selected).copied()
+    }
+
+    /// The matches shown (at most `rows`, the highlighted one among them), each with
+    /// whether it is the highlighted one.
+    pub fn visible(&self, rows: usize) -> impl Iterator<Item = (bool, usize)> + '_ {
+        let first = self.selected.saturating_sub(rows - 1);
+        self.matches
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(row, &i)| (row == self.selected, i))
+    }
+}
+
+/// A picker the terminal drives: keys in, lines out, until it is done.
+pub(crate) trait Pick {
+    type Picked;
+    /// Applies a key: `Some(Some(_))` picked, `Some(None)` cancelled, `None` goes on.
+    fn press(&mut self, key: Key) -> Option<Option<Self::Picked>>;
+    /// The lines to draw.
+    fn lines(&self) -> Vec<String>;
+}
+
+/// Runs `picker` on the terminal until it is done (`Ok(None)`: cancelled); `what` names
+/// it in an error.
+pub(crate) fn on_terminal<P: Pick>(
+    picker: &mut P,
+    what: &str,
+) -> Result<Option<P::Picked>, Failure> {
+    let trouble =
+        |e: std::io::Error| Failure::new(Exit::Unexpected, format!("cannot show the {what}: {e}"));
+    let mut tty = raw::Terminal::open().map_err(trouble)?;
+    let mut drawn = 0;
+    let chosen = loop {
+        let lines = picker.lines();
+        tty.redraw(drawn, &lines).map_err(trouble)?;
+        drawn = lines.len();
+        let key = tty.key().map_err(trouble)?;
+        if let Some(outcome) = picker.press(key) {
+            break outcome;
+        }
+    };
+    tty.redraw(drawn, &[]).map_err(trouble)?;
+    Ok(chosen)
+}
+
+/// The session picker's state.
+struct Picker<'a> {
+    sessions: &'a [SessionView],
+    query: Query,
+}
+
+impl<'a> Picker<'a> {
+    fn new(sessions: &'a [SessionView]) -> Self {
+        Self {
+            sessions,
+            query: Query::new(Self::matching(sessions, "")),
+        }
+    }
+
+    fn matching(sessions: &[SessionView], text: &str) -> Vec<usize> {
+        let filter = SessionFilter {
+            profile: None,
+            text: Some(text.to_owned()),
+        };
+        (0..sessions.len())
+            .filter(|&i| filter.matches(&sessions[i]))
+            .collect()
+    }
+}
+
+impl<'a> Pick for Picker<'a> {
+    type Picked = &'a SessionView;
+
+    fn press(&mut self, key: Key) -> Option<Option<&'a SessionView>> {
+        let sessions = self.sessions;
+        if self.query.edit(&key, |text| Self::matching(sessions, text)) {
+            return None;
+        }
+        match key {
+            Key::Enter => self.query.highlighted().map(|i| Some(&sessions[i])),
+            Key::Cancel => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The question with the query, then the visible matches.
     fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "Pick a session (type to filter, ↑/↓, Enter; Esc cancels): {}",
-            self.query
+            self.query.text
         )];
-        if self.matches.is_empty() {
+        if self.query.matches.is_empty() {
             lines.push("  (no session matches)".into());
         }
-        let first = self.selected.saturating_sub(ROWS - 1);
-        for (row, &i) in self.matches.iter().enumerate().skip(first).take(ROWS) {
-            let marker = if row == self.selected { '>' } else { ' ' };
+        for (highlighted, i) in self.query.visible(ROWS) {
+            let marker = if highlighted { '>' } else { ' ' };
             lines.push(format!("{marker} {}", describe(&self.sessions[i])));
         }
         lines
@@ -145,26 +215,8 @@ fn describe(view: &SessionView) -> String {
 /// Runs the picker over `sessions` (most recently used first) on the terminal. `Ok(None)`
 /// when cancelled.
 pub fn pick(sessions: &[SessionView]) -> Result<Option<SessionView>, Failure> {
-    let trouble = |e: std::io::Error| {
-        Failure::new(
-            Exit::Unexpected,
-            format!("cannot show the session picker: {e}"),
-        )
-    };
-    let mut tty = raw::Terminal::open().map_err(trouble)?;
-    let mut picker = Picker::new(sessions);
-    let mut drawn = 0;
-    let chosen = loop {
-        let lines = picker.lines();
-        tty.redraw(drawn, &lines).map_err(trouble)?;
-        drawn = lines.len();
-        let key = tty.key().map_err(trouble)?;
-        if let Some(outcome) = picker.press(key) {
-            break outcome.cloned();
-        }
-    };
-    tty.redraw(drawn, &[]).map_err(trouble)?;
-    Ok(chosen)
+    let chosen = on_terminal(&mut Picker::new(sessions), "session picker")?;
+    Ok(chosen.cloned())
 }
 
 /// The failure of a cancelled pick.
@@ -353,7 +405,7 @@ mod tests {
         for c in "prod".chars() {
             assert_eq!(picker.press(Key::Char(c)), None);
         }
-        assert_eq!(picker.matches, [1, 2]);
+        assert_eq!(picker.query.matches, [1, 2]);
         picker.press(Key::Down);
         picker.press(Key::Down);
         let picked = picker.press(Key::Enter).expect("done").expect("picked");
@@ -365,7 +417,7 @@ mod tests {
         let sessions = roles(&[("staging", "arn:aws:iam::111111111111:role/Dev")]);
         let mut picker = Picker::new(&sessions);
         picker.press(Key::Char('x'));
-        assert!(picker.matches.is_empty());
+        assert!(picker.query.matches.is_empty());
         assert_eq!(picker.press(Key::Enter), None);
         assert!(
             picker

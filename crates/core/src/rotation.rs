@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::events::EngineEvent;
-use crate::model::{Failure, SessionId, SessionState};
+use crate::model::{Failure, FailureCode, SessionId, SessionState};
 
 /// How often the workspace file's stamp is checked for changes by another process.
 /// A `stat` per second is negligible and needs no platform file watcher.
@@ -92,9 +92,18 @@ enum AfterFailure {
 }
 
 /// The sessions whose rotation failed this cycle, keyed by the credentials' expiry (a
-/// session restarted or rotated by someone else starts a fresh cycle).
+/// session restarted or rotated by someone else starts a fresh cycle); and the
+/// federated sessions waiting for a new sign-in, by the expiry they last until (the
+/// user was told once; at that expiry the session ends).
 #[derive(Debug, Default)]
-struct Retries(HashMap<SessionId, Retrying>);
+struct Retries(HashMap<SessionId, Retrying>, HashMap<SessionId, Waiting>);
+
+/// A federated session that could not get a new SAML response at its margin.
+#[derive(Debug, Clone)]
+struct Waiting {
+    expires_at: DateTime<Utc>,
+    failure: Failure,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Retrying {
@@ -111,10 +120,38 @@ impl Retries {
         expires_at: DateTime<Utc>,
         margin: chrono::Duration,
     ) -> DateTime<Utc> {
+        if self.waiting(id, expires_at) {
+            return expires_at;
+        }
         match self.0.get(&id) {
             Some(r) if r.expires_at == expires_at => r.next_at,
             _ => expires_at - margin,
         }
+    }
+
+    /// Whether the session waits for a new sign-in on credentials expiring at `expires_at`.
+    fn waiting(&self, id: SessionId, expires_at: DateTime<Utc>) -> bool {
+        self.1.get(&id).is_some_and(|w| w.expires_at == expires_at)
+    }
+
+    /// Records that the session waits for a new sign-in; `true` the first time for
+    /// these credentials (the one time the user is told).
+    fn wait_for_sign_in(
+        &mut self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        failure: Failure,
+    ) -> bool {
+        self.0.remove(&id);
+        let first = !self.waiting(id, expires_at);
+        self.1.insert(
+            id,
+            Waiting {
+                expires_at,
+                failure,
+            },
+        );
+        first
     }
 
     /// Whether the session's try due now is a retry.
@@ -125,6 +162,7 @@ impl Retries {
     /// Forgets sessions no longer active on the credentials they failed to refresh.
     fn keep_only(&mut self, active: &[(SessionId, DateTime<Utc>)]) {
         self.0.retain(|id, r| active.contains(&(*id, r.expires_at)));
+        self.1.retain(|id, w| active.contains(&(*id, w.expires_at)));
     }
 
     fn forget(&mut self, id: SessionId) {
@@ -252,6 +290,26 @@ impl RotationScheduler {
             .map(|&(id, expires_at)| (id, retries.due_at(id, expires_at, margin)));
         let (due, next) = plan(due_times, clock.now());
         // Inside this task, not spawned: nothing outlives the scheduler when it stops.
+        // Federated sessions that waited for a sign-in until their expiry end now.
+        let (ending, due): (Vec<SessionId>, Vec<SessionId>) = due.into_iter().partition(|id| {
+            active
+                .iter()
+                .any(|(a, expires_at)| a == id && retries.waiting(*id, *expires_at))
+        });
+        for id in ending {
+            let Some(w) = retries.1.remove(&id) else {
+                continue;
+            };
+            let failure = Failure {
+                message: format!(
+                    "{} (the credentials expired at {})",
+                    w.failure.message,
+                    w.expires_at.format("%H:%M:%S UTC")
+                ),
+                ..w.failure
+            };
+            let _ = engine.end_at_expiry(id, w.expires_at, failure).await;
+        }
         let tries = due.into_iter().filter_map(|id| {
             let (_, expires_at) = *active.iter().find(|(a, _)| *a == id)?;
             tally.tries.fetch_add(1, Ordering::Relaxed);
@@ -262,6 +320,15 @@ impl RotationScheduler {
         });
         for (id, expires_at, outcome) in futures_util::future::join_all(tries).await {
             let failure = match outcome {
+                Err(EngineError::SessionFailed { failure, .. })
+                    if failure.code == FailureCode::SamlSignInRequired =>
+                {
+                    // Active until its expiry; told once per expiry, not once per tick.
+                    if retries.wait_for_sign_in(id, expires_at, failure.clone()) {
+                        let _ = engine.sign_in_needed(id, expires_at, &failure).await;
+                    }
+                    continue;
+                }
                 Err(EngineError::SessionFailed { failure, .. }) if failure.code.is_transient() => {
                     failure
                 }

@@ -84,6 +84,9 @@ pub struct Workspace {
     /// Team catalogs the user follows (see [`crate::catalog`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub catalogs: Vec<rolehop_model::catalog::Followed>,
+    /// Federated (SAML) integrations (see [`crate::saml`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub saml_integrations: Vec<rolehop_model::federation::SamlIntegration>,
 }
 
 impl Default for Workspace {
@@ -98,6 +101,7 @@ impl Default for Workspace {
             last_update_check: None,
             console_sign_ins: BTreeMap::new(),
             catalogs: Vec::new(),
+            saml_integrations: Vec::new(),
         }
     }
 }

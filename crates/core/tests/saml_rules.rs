@@ -10,6 +10,8 @@
 //! The responses here are unsigned stand-ins with a signature element: only AWS (or
 //! the verifying layer) checks a signature, and no real peer answers in memory.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -17,8 +19,10 @@ use chrono::{Duration, SecondsFormat, Utc};
 use rolehop_core::Problem as _;
 use rolehop_core::mfa::NoPrompt;
 use rolehop_core::model::{FailureCode, SessionState};
+use rolehop_core::rotation::{Clock, RotationScheduler};
+use rolehop_core::saml::{SamlSignIn, SignInResult};
 use rolehop_core::testing::ScriptedSts;
-use rolehop_core::{Engine, EngineError, NewRole, NewSamlRole, StartOptions};
+use rolehop_core::{Engine, EngineError, EngineEvent, NewRole, NewSamlRole, StartOptions};
 use zeroize::Zeroizing;
 
 mod common;
@@ -56,13 +60,19 @@ struct Federated {
 
 /// `corp` (Federated through Corp, 3600 s asked) and `deploy` chained from it.
 async fn federated(role_arn: &str) -> Federated {
+    federated_with(role_arn, None).await
+}
+
+/// [`federated`], rotation asking `sign_in` for new responses when given.
+async fn federated_with(role_arn: &str, sign_in: Option<Arc<dyn SamlSignIn>>) -> Federated {
     let mock = MockHome::new(SERVICE);
     let sts = Arc::new(ScriptedSts::default());
-    let engine = Engine::builder(mock.config(), Arc::new(NoPrompt("no MFA here".into())))
-        .sts(sts.clone())
-        .open()
-        .await
-        .unwrap();
+    let mut builder =
+        Engine::builder(mock.config(), Arc::new(NoPrompt("no MFA here".into()))).sts(sts.clone());
+    if let Some(sign_in) = sign_in {
+        builder = builder.saml_sign_in(sign_in);
+    }
+    let engine = builder.open().await.unwrap();
     engine
         .add_saml_role(NewSamlRole {
             name: "corp".into(),
@@ -291,4 +301,224 @@ async fn part1_a_federated_session_s_bad_fields_are_refused_by_name() {
     }
     assert_eq!(f.engine.sessions().await.unwrap().len(), 2);
     f.engine.add_saml_role(good).await.unwrap();
+}
+
+/// An in-memory clock for the rotation scheduler: no real peer can move the wall clock
+/// to a session's margin and expiry, so the test moves this one. Its sleep ends when
+/// the clock is moved (or after the wait asked for, in real time).
+struct MovableClock {
+    offset: std::sync::Mutex<Duration>,
+    moved: tokio::sync::Notify,
+}
+
+impl MovableClock {
+    fn new() -> Self {
+        Self {
+            offset: std::sync::Mutex::new(Duration::zero()),
+            moved: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn move_to(&self, at: chrono::DateTime<Utc>) {
+        *self.offset.lock().unwrap() = at - Utc::now();
+        self.moved.notify_one();
+    }
+}
+
+impl Clock for MovableClock {
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + *self.offset.lock().unwrap()
+    }
+
+    fn sleep(&self, wait: std::time::Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.moved.notified() => {}
+            }
+        })
+    }
+}
+
+/// Waits (at most a minute: the scheduler re-plans within 30 s) for the first event
+/// `wanted` picks, keeping every event seen in `seen`.
+async fn wait_for(
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    seen: &mut Vec<EngineEvent>,
+    wanted: impl Fn(&EngineEvent) -> bool,
+) {
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            let event = events.recv().await.unwrap();
+            let found = wanted(&event);
+            seen.push(event);
+            if found {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the event came");
+}
+
+fn state_of(ws: &rolehop_core::workspace::Workspace, name: &str) -> SessionState {
+    ws.sessions
+        .iter()
+        .find(|s| s.session.name == name)
+        .map(|s| s.state.clone())
+        .unwrap()
+}
+
+fn notices(seen: &[EngineEvent]) -> usize {
+    seen.iter()
+        .filter(|e| matches!(e, EngineEvent::RotationFailed { .. }))
+        .count()
+}
+
+/// `corp` started from a response, the rotation scheduler running on a clock the test
+/// moves (its events subscribed before it starts).
+struct Scheduled {
+    _home: MockHome,
+    sts: Arc<ScriptedSts>,
+    engine: Arc<Engine>,
+    expires_at: chrono::DateTime<Utc>,
+    margin: i64,
+    clock: Arc<MovableClock>,
+    events: tokio::sync::broadcast::Receiver<EngineEvent>,
+    scheduler: tokio::task::JoinHandle<()>,
+}
+
+async fn scheduled(sign_in: Option<Arc<dyn SamlSignIn>>) -> Scheduled {
+    let Federated { mock, sts, engine } = federated_with(FEDERATED, sign_in).await;
+    let engine = Arc::new(engine);
+    let view = engine.start("corp", with(response(5))).await.unwrap();
+    let SessionState::Active { expires_at } = view.state else {
+        panic!("{:?}", view.state)
+    };
+    let margin = i64::from(engine.settings().await.unwrap().rotation_margin_seconds);
+    let clock = Arc::new(MovableClock::new());
+    let events = engine.subscribe();
+    let scheduler = RotationScheduler::spawn_with_clock(engine.clone(), clock.clone());
+    Scheduled {
+        _home: mock,
+        sts,
+        engine,
+        expires_at,
+        margin,
+        clock,
+        events,
+        scheduler,
+    }
+}
+
+#[tokio::test]
+async fn part4_a_failed_sign_in_again_leaves_the_session_active_until_expiry_with_one_notice() {
+    let Scheduled {
+        _home,
+        sts,
+        engine,
+        expires_at,
+        margin,
+        clock,
+        mut events,
+        scheduler,
+    } = scheduled(None).await;
+    let mut seen = Vec::new();
+
+    // At the margin no new response can be had (no sign-in hook): one notice, saying
+    // until when the credentials last; the session stays active on them.
+    clock.move_to(expires_at - Duration::seconds(margin - 1));
+    wait_for(&mut events, &mut seen, |e| {
+        matches!(e, EngineEvent::RotationFailed { .. })
+    })
+    .await;
+    let Some(EngineEvent::RotationFailed { name, message, .. }) = seen.last() else {
+        unreachable!()
+    };
+    assert_eq!(name, "corp");
+    assert!(message.contains("SAML response"), "{message}");
+    assert!(message.contains("last until"), "{message}");
+    let ws = engine.workspace().await.unwrap();
+    assert_eq!(state_of(&ws, "corp"), SessionState::Active { expires_at });
+
+    // Later ticks before the expiry: still active, no second notice.
+    // (The clock runs on in real time while the test waits 3 s.)
+    for before in [margin / 2, 10] {
+        clock.move_to(expires_at - Duration::seconds(before));
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let ws = engine.workspace().await.unwrap();
+        assert_eq!(state_of(&ws, "corp"), SessionState::Active { expires_at });
+    }
+
+    // At the expiry it ends, with no second notice.
+    clock.move_to(expires_at + Duration::seconds(1));
+    wait_for(&mut events, &mut seen, |e| {
+        matches!(e, EngineEvent::SessionState { name, state: SessionState::Failed(_), .. } if name == "corp")
+    })
+    .await;
+    scheduler.abort();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    assert_eq!(notices(&seen), 1, "{seen:#?}");
+    let ws = engine.workspace().await.unwrap();
+    let SessionState::Failed(failure) = state_of(&ws, "corp") else {
+        panic!()
+    };
+    assert_eq!(failure.code, FailureCode::SamlSignInRequired);
+    // Only the start reached STS: every rotation try stopped at the missing response.
+    assert_eq!(sts.calls().len(), 1, "{:?}", sts.calls());
+
+    // A start with a new response renews it.
+    let renewed = engine.start("corp", with(response(5))).await.unwrap();
+    assert!(matches!(renewed.state, SessionState::Active { .. }));
+    assert_eq!(sts.calls().len(), 2);
+}
+
+/// A host's hidden re-sign-in that always has a fresh response (what the desktop's
+/// login window gives while the provider's session lasts).
+struct FreshResponses;
+
+impl SamlSignIn for FreshResponses {
+    fn sign_in<'a>(
+        &'a self,
+        _idp_url: &'a str,
+    ) -> Pin<Box<dyn Future<Output = SignInResult> + Send + 'a>> {
+        Box::pin(async { Ok(response(5)) })
+    }
+}
+
+#[tokio::test]
+async fn part4_a_sign_in_hook_renews_a_federated_session_at_its_margin_without_a_notice() {
+    let Scheduled {
+        _home,
+        sts,
+        engine,
+        expires_at,
+        margin,
+        clock,
+        mut events,
+        scheduler,
+    } = scheduled(Some(Arc::new(FreshResponses))).await;
+    let mut seen = Vec::new();
+    clock.move_to(expires_at - Duration::seconds(margin - 1));
+    wait_for(&mut events, &mut seen, |e| {
+        matches!(e, EngineEvent::SessionState { name, state: SessionState::Active { .. }, .. } if name == "corp")
+    })
+    .await;
+    scheduler.abort();
+    assert_eq!(notices(&seen), 0, "{seen:#?}");
+    // The start, then the rotation with the hook's response (the scripted STS dates
+    // its credentials by the real clock, so the moved clock may find the new ones due
+    // again before the scheduler stops: at least one rotation, each a SAML one).
+    let calls = sts.calls();
+    assert!(calls.len() >= 2, "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| *c == format!("AssumeRoleWithSAML {FEDERATED} 1800")),
+        "{calls:?}"
+    );
+    let ws = engine.workspace().await.unwrap();
+    assert!(matches!(state_of(&ws, "corp"), SessionState::Active { .. }));
 }

@@ -13,6 +13,7 @@ pub mod console;
 pub mod credentials;
 pub mod display_text;
 pub mod explanation;
+pub mod federation;
 pub mod integration;
 pub mod origin;
 pub mod problem;

@@ -25,6 +25,9 @@ pub enum SyncSource {
     /// A team catalog the user follows, by the name they gave it: one session per role
     /// whose chain the user's bindings complete.
     Catalog { catalog: String },
+    /// A federated integration's SAML responses: one federated session per role a
+    /// response grants that the user picked (and kept while the provider still grants it).
+    SamlIntegration { integration: IntegrationId },
 }
 
 /// An entry's stable identity within its source: what a re-sync matches on, whatever

@@ -151,13 +151,7 @@ fn part4_assertion_file_from_the_idp_starts_the_role_the_aws_cli_acts_as_it_and_
         [format!("accept {}", role_arn("Admin"))]
     );
     // The assertion is in no file under the test's home.
-    for file in walk(world.peers.home().root()) {
-        if file.ends_with("assertion.b64") {
-            continue;
-        }
-        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
-        assert!(!text.contains(&assertion[100..160]), "{}", file.display());
-    }
+    assert_in_no_file(&world, &assertion);
 }
 
 #[test]
@@ -334,6 +328,18 @@ fn part3_saml_roles_lists_every_pair_the_provider_grants_in_either_order() {
     assert!(idp.sts_decisions().is_empty());
 }
 
+/// No file under the test's home holds a part of `assertion`, but the one the test
+/// wrote it to.
+fn assert_in_no_file(world: &World, assertion: &str) {
+    for file in walk(world.peers.home().root()) {
+        if file.ends_with("assertion.b64") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(&assertion[100..160]), "{}", file.display());
+    }
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -346,4 +352,329 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// A world whose STS is the verifying layer, with federated integration `corp` on the
+/// test provider (sessions in us-east-1, named `corp-{role_name}`) and no session yet.
+fn integration() -> (World, SamlIdp) {
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    world
+        .rolehop(&[
+            "saml",
+            "add",
+            "--name",
+            "corp",
+            "--idp-url",
+            &idp.idp_url(),
+            "--region",
+            "us-east-1",
+            "--profile-template",
+            "corp-{role_name}",
+        ])
+        .ok();
+    (world, idp)
+}
+
+/// Makes the provider grant `arns` (through the test provider) from its next sign-in
+/// on, alternating the pair's order: `role,provider`, then `provider,role`.
+fn grant(idp: &SamlIdp, arns: &[String]) {
+    let values: Vec<String> = arns
+        .iter()
+        .enumerate()
+        .map(|(i, arn)| {
+            if i % 2 == 0 {
+                format!("{arn},{PROVIDER_ARN}")
+            } else {
+                format!("{PROVIDER_ARN},{arn}")
+            }
+        })
+        .collect();
+    idp.configure(json!({ "roles": values })).unwrap();
+}
+
+/// Signs in at the provider and runs `saml sync corp` on its response with `picks`;
+/// the JSON report and the response.
+fn sync(world: &World, idp: &SamlIdp, picks: &[&str]) -> (serde_json::Value, String) {
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = assertion_file(world, &assertion);
+    let mut args = vec!["saml", "sync", "corp", "--assertion-file", &file, "--json"];
+    args.extend(picks);
+    (world.rolehop(&args).ok().json(), assertion)
+}
+
+/// The `name` of each item of a report's list.
+fn names(list: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The workspace file's bytes and modification time.
+fn workspace_state(world: &World) -> (Vec<u8>, std::time::SystemTime) {
+    let path = world.peers.home().rolehop_home().join("workspace.json");
+    let bytes = std::fs::read(&path).unwrap();
+    (bytes, std::fs::metadata(&path).unwrap().modified().unwrap())
+}
+
+fn session<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+#[test]
+fn part3_an_integration_offers_every_granted_role_and_two_picked_become_sessions_the_aws_cli_acts_as()
+ {
+    let (world, idp) = integration();
+    let auditor = "arn:aws:iam::210987654321:role/audit/Auditor".to_owned();
+    grant(
+        &idp,
+        &[
+            role_arn("Admin"),
+            role_arn("ReadOnly"),
+            role_arn("Billing"),
+            auditor.clone(),
+        ],
+    );
+    let (report, assertion) = sync(
+        &world,
+        &idp,
+        &[
+            "--role",
+            &role_arn("Admin"),
+            "--role",
+            &role_arn("ReadOnly"),
+        ],
+    );
+    // Every role offered, in the response's order, both pair orders read alike.
+    let offered: Vec<(String, String, String)> = report["offered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            assert_eq!(o["principal_arn"], PROVIDER_ARN, "{o}");
+            (
+                o["account_id"].as_str().unwrap().to_owned(),
+                o["role_name"].as_str().unwrap().to_owned(),
+                o["role_arn"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let account = "123456789012".to_owned();
+    assert_eq!(
+        offered,
+        [
+            (account.clone(), "Admin".into(), role_arn("Admin")),
+            (account.clone(), "ReadOnly".into(), role_arn("ReadOnly")),
+            (account.clone(), "Billing".into(), role_arn("Billing")),
+            (
+                "210987654321".into(),
+                "audit/Auditor".into(),
+                auditor.clone()
+            ),
+        ]
+    );
+    // The two picked became sessions named by the template; the others are offered.
+    assert_eq!(
+        names(&report["sync"]["added"]),
+        ["corp-Admin", "corp-ReadOnly"]
+    );
+    let not_picked: Vec<&str> = report["not_picked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["role_arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_picked, [role_arn("Billing").as_str(), auditor.as_str()]);
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let readonly = session(&list, "corp-ReadOnly");
+    assert_eq!(readonly["profile"], "corp-ReadOnly");
+    assert_eq!(readonly["kind"]["type"], "saml");
+    assert_eq!(readonly["kind"]["role_arn"], role_arn("ReadOnly"));
+    assert_eq!(readonly["kind"]["principal_arn"], PROVIDER_ARN);
+    assert_eq!(readonly["kind"]["idp_url"], idp.idp_url());
+    assert_eq!(readonly["region"], "us-east-1");
+    // The AWS CLI acts as the role read from a `provider,role` value.
+    let file = assertion_file(&world, &assertion);
+    world
+        .rolehop(&[
+            "session",
+            "start",
+            "corp-ReadOnly",
+            "--assertion-file",
+            &file,
+        ])
+        .ok();
+    assert_eq!(
+        world.caller_arn("corp-ReadOnly").unwrap(),
+        assumed("123456789012", "ReadOnly", "alice@example.test")
+    );
+    // A pick the response does not grant is refused by name and changes nothing.
+    let before = workspace_state(&world);
+    let refused = world
+        .rolehop(&[
+            "saml",
+            "sync",
+            "corp",
+            "--assertion-file",
+            &file,
+            "--role",
+            &role_arn("Nope"),
+        ])
+        .fails_with(3);
+    assert!(refused.stderr.contains("role"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains(&assertion[100..160]));
+    assert_eq!(workspace_state(&world), before);
+    let listed = world.rolehop(&["saml", "list", "--json"]).ok().json();
+    assert_eq!(listed[0]["name"], "corp");
+    assert_eq!(listed[0]["idp_url"], idp.idp_url());
+    // The response is in no file under the test's home but the one the test wrote.
+    assert_in_no_file(&world, &assertion);
+}
+
+#[test]
+fn part3_bad_integration_fields_are_refused_by_name_and_add_nothing() {
+    let (world, idp) = integration();
+    let url = idp.idp_url();
+    for (flag, value, field) in [
+        ("--idp-url", "http://idp.example.test/sso", "idp_url"),
+        ("--profile-template", "{account}-x", "profile_template"),
+        ("--duration", "60", "duration"),
+        ("--region", "nowhere", "region"),
+        ("--name", "corp", "name"),
+    ] {
+        let mut args = vec!["saml", "add"];
+        for (f, v) in [("--name", "other"), ("--idp-url", url.as_str())] {
+            if f != flag {
+                args.extend([f, v]);
+            }
+        }
+        args.extend([flag, value]);
+        let run = world.rolehop(&args).fails_with(3);
+        assert!(run.stderr.contains(field), "{field}: {}", run.stderr);
+    }
+    let listed = world.rolehop(&["saml", "list", "--json"]).ok().json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}
+
+#[test]
+fn part3_a_resync_after_the_provider_changes_grants_adds_removes_keeps_the_active_one_and_renames()
+{
+    let (world, idp) = integration();
+    grant(&idp, &["Admin", "ReadOnly", "Billing"].map(role_arn));
+    let (report, assertion) = sync(&world, &idp, &["--all"]);
+    assert_eq!(
+        names(&report["sync"]["added"]),
+        ["corp-Admin", "corp-Billing", "corp-ReadOnly"]
+    );
+    // The user renames one and gives it another profile; starts another.
+    world
+        .rolehop(&[
+            "session",
+            "edit",
+            "saml",
+            "corp-ReadOnly",
+            "--name",
+            "readonly",
+            "--profile",
+            "ro",
+        ])
+        .ok();
+    let file = assertion_file(&world, &assertion);
+    world
+        .rolehop(&["session", "start", "corp-Admin", "--assertion-file", &file])
+        .ok();
+
+    // The provider now grants ReadOnly and Deployer: Admin and Billing went.
+    grant(&idp, &["ReadOnly", "Deployer"].map(role_arn));
+    let (report, _) = sync(&world, &idp, &[]);
+    assert_eq!(names(&report["sync"]["removed"]), ["corp-Billing"]);
+    assert_eq!(names(&report["sync"]["kept_live"]), ["corp-Admin"]);
+    assert_eq!(names(&report["sync"]["kept"]), ["readonly"]);
+    assert!(report["sync"]["added"].as_array().unwrap().is_empty());
+    // A newly granted role is offered, not added unpicked.
+    assert_eq!(report["not_picked"][0]["role_arn"], role_arn("Deployer"));
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    assert_eq!(session(&list, "readonly")["profile"], "ro");
+    assert_eq!(world.state_of("corp-Admin"), "active");
+    assert_eq!(
+        world.caller_arn("corp-Admin").unwrap(),
+        assumed("123456789012", "Admin", "alice@example.test")
+    );
+    // The text report says why the active one stays.
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = assertion_file(&world, &assertion);
+    let text = world
+        .rolehop(&["saml", "sync", "corp", "--assertion-file", &file])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("kept corp-Admin: the provider no longer grants Admin"),
+        "{text}"
+    );
+    assert!(text.contains(&role_arn("Deployer")), "{text}");
+
+    // Picked, the new role is added beside the renamed one.
+    let (report, _) = sync(&world, &idp, &["--role", &role_arn("Deployer")]);
+    assert_eq!(names(&report["sync"]["added"]), ["corp-Deployer"]);
+
+    // Nothing changed at the provider: nothing written (bytes and time).
+    let before = workspace_state(&world);
+    let files_before = AwsFilesBytes::of(&world);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (report, _) = sync(&world, &idp, &[]);
+    let c = &report["sync"]["counts"];
+    assert_eq!([&c["added"], &c["updated"], &c["removed"]], [&json!(0); 3]);
+    assert_eq!(workspace_state(&world), before);
+    assert_eq!(AwsFilesBytes::of(&world).bytes_changed(&files_before), 0);
+
+    // Once stopped, the role the provider withdrew goes.
+    world.rolehop(&["session", "stop", "corp-Admin"]).ok();
+    let (report, _) = sync(&world, &idp, &[]);
+    assert_eq!(names(&report["sync"]["removed"]), ["corp-Admin"]);
+    let mut left = world.session_names();
+    left.sort();
+    assert_eq!(left, ["corp-Deployer", "readonly"]);
+}
+
+#[test]
+fn part3_on_a_terminal_the_offered_roles_are_picked_with_space_and_enter_or_cancelled() {
+    let (world, idp) = integration();
+    grant(&idp, &["Admin", "ReadOnly", "Billing"].map(role_arn));
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = assertion_file(&world, &assertion);
+    let sync = ["saml", "sync", "corp", "--assertion-file", file.as_str()];
+
+    // Escape: nothing picked, nothing changed.
+    let before = workspace_state(&world);
+    let mut terminal = world.on_terminal(&sync);
+    terminal.wait_for("role/Billing");
+    terminal.type_keys(b"\x1b");
+    let (code, shown) = terminal.wait();
+    assert_eq!(code, Some(130), "{shown}");
+    assert!(shown.contains("cancelled, nothing changed"), "{shown}");
+    assert!(terminal.echoes(), "the terminal is back to cooked mode");
+    assert_eq!(workspace_state(&world), before);
+
+    // Typed filters, Space marks across them, Enter keeps the two marked.
+    let mut terminal = world.on_terminal(&sync);
+    terminal.wait_for("role/Billing");
+    terminal.type_keys(b"read");
+    terminal.wait_for("Esc cancels): read");
+    terminal.type_keys(b" ");
+    terminal.type_keys(b"\x15bill");
+    terminal.wait_for("Esc cancels): bill");
+    terminal.type_keys(b" \r");
+    let (code, shown) = terminal.wait();
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("added 2"), "{shown}");
+    assert_eq!(world.session_names(), ["corp-Billing", "corp-ReadOnly"]);
 }

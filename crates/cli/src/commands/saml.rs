@@ -1,10 +1,14 @@
-//! `rolehop saml roles`: what a SAML response grants; and reading a SAML response from a
-//! file or standard input (`--assertion-file`), for it and `session start`.
+//! `rolehop saml roles`: what a SAML response grants; `saml add|sync|list|remove`:
+//! federated integrations, through the engine (this module renders); and reading a SAML
+//! response from a file or standard input (`--assertion-file`), for these and
+//! `session start`.
 
 use std::process::ExitCode;
 
 use chrono::Utc;
-use rolehop_core::saml::SamlResponse;
+use rolehop_core::Engine;
+use rolehop_core::display_text::for_terminal;
+use rolehop_core::saml::{NewSamlIntegration, RoleOffer, SamlPick, SamlResponse};
 use rolehop_core::validate::Arn;
 use zeroize::Zeroizing;
 
@@ -13,8 +17,108 @@ use crate::commands::{Outcome, print_json};
 use crate::failure::{Failure, input_error};
 use crate::render::rfc3339;
 
-pub fn run(command: SamlCommand) -> Outcome {
+pub async fn run(engine: &Engine, command: SamlCommand) -> Outcome {
     match command {
+        SamlCommand::Add {
+            name,
+            idp_url,
+            region,
+            profile_template,
+            duration,
+        } => {
+            let i = engine
+                .add_saml_integration(NewSamlIntegration {
+                    name,
+                    idp_url,
+                    region,
+                    profile_template,
+                    duration,
+                })
+                .await?;
+            println!(
+                "added federated integration '{}' ({}); sync its roles with `rolehop saml sync {} --assertion-file FILE`",
+                for_terminal(&i.name),
+                for_terminal(&i.idp_url),
+                for_terminal(&i.name)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SamlCommand::List { json } => {
+            let list = engine.saml_integrations().await?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("no federated integrations; add one with `rolehop saml add`");
+            }
+            for i in &list {
+                println!(
+                    "{}",
+                    for_terminal(&format!(
+                        "{}  {}  region {}  template {}",
+                        i.name,
+                        i.idp_url,
+                        i.region.as_deref().unwrap_or("(default)"),
+                        i.profile_template.as_deref().unwrap_or("(default)")
+                    ))
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SamlCommand::Remove { name } => {
+            let report = engine.remove_saml_integration(&name).await?;
+            print!(
+                "{}",
+                crate::render::sync_report(&report, |_| "its integration was removed".into())
+            );
+            println!("removed federated integration '{}'", for_terminal(&name));
+            Ok(ExitCode::SUCCESS)
+        }
+        SamlCommand::Sync {
+            name,
+            assertion_file,
+            roles,
+            all,
+            json,
+        } => {
+            let posted = read_assertion(&assertion_file)?;
+            let from_stdin = assertion_file == std::path::Path::new("-");
+            let pick = if all {
+                SamlPick::All
+            } else if roles.is_empty() && !from_stdin && !json && crate::picker::available() {
+                // A person at a terminal picks among the offered roles.
+                let offered = engine.saml_offers(&name, &posted).await?;
+                match crate::role_picker::pick(&offered)? {
+                    Some(arns) => SamlPick::Roles(arns),
+                    None => {
+                        return Err(Failure::new(
+                            crate::failure::Exit::Interrupted,
+                            "no role picked: cancelled, nothing changed",
+                        ));
+                    }
+                }
+            } else {
+                SamlPick::Roles(roles)
+            };
+            let report = engine.saml_sync(&name, &posted, pick).await?;
+            if json {
+                return print_json(&report);
+            }
+            print!(
+                "{}",
+                crate::render::sync_report(&report.sync, |i| format!(
+                    "the provider no longer grants {} in account {}",
+                    i.role_name, i.account_id
+                ))
+            );
+            if !report.not_picked.is_empty() {
+                println!("also granted, not kept (pick with --role ARN or --all):");
+                for o in &report.not_picked {
+                    println!("  {}", for_terminal(&offer_line(o)));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         SamlCommand::Roles {
             assertion_file,
             json,
@@ -61,6 +165,16 @@ pub fn run(command: SamlCommand) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// One offered role: account id, account name when known, role ARN.
+fn offer_line(o: &RoleOffer) -> String {
+    format!(
+        "{:<14} {:<20} {}",
+        o.account_id,
+        o.account_name.as_deref().unwrap_or("-"),
+        o.role_arn
+    )
 }
 
 /// The SAML response of `--assertion-file FILE` (`-`: standard input), at most a little

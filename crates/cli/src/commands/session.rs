@@ -17,7 +17,10 @@ use rolehop_core::{
 };
 use zeroize::Zeroizing;
 
-use crate::args::{AddSession, ConsoleFlags, EditSession, ListArgs, SessionCommand, SignInFlags};
+use crate::args::{
+    AddSession, ConsoleFlags, EditSession, ListArgs, NameProfileRegion, SessionCommand,
+    SignInFlags,
+};
 use crate::commands::saml::read_assertion;
 use crate::commands::sso::open_browser;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
@@ -278,6 +281,24 @@ fn console_settings(flags: &ConsoleFlags) -> Result<ConsoleSettings, EngineError
 }
 
 /// `Some("")` clears an optional field, `None` keeps it.
+/// An edit of `kind`'s name, profile, region and console: what every kind may change.
+fn shared_changes(
+    kind: KindOfSession,
+    basics: NameProfileRegion,
+    console: ConsoleFlags,
+) -> Result<SessionChanges, EngineError> {
+    Ok(SessionChanges {
+        kind: Some(kind),
+        name: basics.name,
+        profile: basics.profile,
+        region: clearable(basics.region),
+        console_browser: console_browser(&console)?,
+        console_destination: clearable(console.console_destination),
+        console_region: clearable(console.console_region),
+        ..Default::default()
+    })
+}
+
 fn clearable(flag: Option<String>) -> Option<Option<String>> {
     flag.map(|v| Some(v).filter(|v| !v.is_empty()))
 }
@@ -337,15 +358,14 @@ async fn edit_session(engine: &Engine, edit: EditSession) -> Outcome {
             (session, patch, None)
         }
         EditSession::SsoRole { session, changes } => {
+            let patch = shared_changes(KindOfSession::SsoRole, changes.basics, changes.console)?;
+            (session, patch, None)
+        }
+        EditSession::Saml { session, changes } => {
             let patch = SessionChanges {
-                kind: Some(KindOfSession::SsoRole),
-                name: changes.basics.name,
-                profile: changes.basics.profile,
-                region: clearable(changes.basics.region),
-                console_browser: console_browser(&changes.console)?,
-                console_destination: clearable(changes.console.console_destination),
-                console_region: clearable(changes.console.console_region),
-                ..Default::default()
+                role_arn: changes.role_arn,
+                duration: changes.duration.map(Some),
+                ..shared_changes(KindOfSession::Saml, changes.basics, changes.console)?
             };
             (session, patch, None)
         }

@@ -26,6 +26,7 @@ pub struct EngineBuilder {
     prompt: Arc<dyn MfaPrompt>,
     delivery: Arc<dyn Delivery>,
     sts: Option<Arc<dyn StsApi>>,
+    saml_sign_in: Option<Arc<dyn crate::saml::SamlSignIn>>,
 }
 
 impl Engine {
@@ -37,6 +38,7 @@ impl Engine {
             prompt,
             delivery: Arc::new(NoDelivery),
             sts: None,
+            saml_sign_in: None,
         }
     }
 }
@@ -71,9 +73,20 @@ impl EngineBuilder {
         self
     }
 
+    /// How rotation gets a new SAML response for a federated session near its expiry
+    /// without asking (the desktop's hidden login window). Without one, such a session
+    /// stays active until it expires and the user is told once.
+    pub fn saml_sign_in(mut self, sign_in: Arc<dyn crate::saml::SamlSignIn>) -> Self {
+        self.saml_sign_in = Some(sign_in);
+        self
+    }
+
     /// The engine alone: no background work. Short-lived hosts (the CLI) use this.
     pub async fn open(self) -> Result<Engine, EngineError> {
-        Engine::assemble(self.config, self.prompt, self.delivery, self.sts).await
+        let mut engine =
+            Engine::assemble(self.config, self.prompt, self.delivery, self.sts).await?;
+        engine.saml_sign_in = self.saml_sign_in;
+        Ok(engine)
     }
 
     /// The engine with its background work: sessions rotated before they expire,

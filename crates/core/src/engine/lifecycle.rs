@@ -488,6 +488,91 @@ impl Engine {
         Ok(true)
     }
 
+    /// Tells the user once that a federated session's rotation could not get a new
+    /// SAML response (no sign-in hook, or it failed): the session stays active on its
+    /// credentials until `expires_at`, and the notification is the one every failed
+    /// rotation gives ([`EngineEvent::RotationFailed`]), saying until when it lasts.
+    /// `Ok(false)` when the session is no longer active on those credentials.
+    pub async fn sign_in_needed(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        failure: &Failure,
+    ) -> Result<bool, EngineError> {
+        let ws = self.workspace().await?;
+        let Some(stored) = ws.get(id) else {
+            return Ok(false);
+        };
+        if stored.state != (SessionState::Active { expires_at }) {
+            return Ok(false);
+        }
+        self.events.publish(EngineEvent::RotationFailed {
+            session: id,
+            name: stored.session.name.clone(),
+            message: format!(
+                "{} (its credentials last until {}; start it with a new SAML response to renew it)",
+                failure.message,
+                expires_at.format("%H:%M:%S UTC")
+            ),
+        });
+        Ok(true)
+    }
+
+    /// Ends a federated session that waited for a new sign-in at its credentials'
+    /// expiry: it fails with `failure` (a state change, no second notification). Only
+    /// a session still active on the credentials that expire at `expires_at` is ended.
+    pub async fn end_at_expiry(
+        &self,
+        id: SessionId,
+        expires_at: DateTime<Utc>,
+        failure: Failure,
+    ) -> Result<bool, EngineError> {
+        let (ended, ws) = self
+            .update(move |ws| {
+                let Some(stored) = ws.get(id) else {
+                    return Ok((false, ws.clone()));
+                };
+                if stored.state != (SessionState::Active { expires_at }) || stored.claim.is_some() {
+                    return Ok((false, ws.clone()));
+                }
+                ws.set_state(id, SessionState::Failed(failure));
+                Ok((true, ws.clone()))
+            })
+            .await?;
+        if ended {
+            self.announce(&ws, [id]);
+        }
+        Ok(ended)
+    }
+
+    /// A new SAML response for federated session `name` from the host's sign-in hook,
+    /// checked for its role; `None` (and why, in the log) without a hook or a usable one.
+    async fn sign_in_again(
+        &self,
+        name: &str,
+        role: &crate::model::SamlRole,
+    ) -> Option<Arc<SamlResponse>> {
+        let hook = self.saml_sign_in.as_ref()?;
+        let posted = match hook.sign_in(&role.idp_url).await {
+            Ok(posted) => posted,
+            Err(why) => {
+                tracing::warn!(session = %name, "the sign-in again gave no SAML response: {why}");
+                return None;
+            }
+        };
+        let response = SamlResponse::parse(&posted).and_then(|r| {
+            r.check_for(&role.role_arn, &role.principal_arn, Utc::now())
+                .map(|()| r)
+        });
+        match response {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                tracing::warn!(session = %name, "the sign-in again's SAML response was refused: {e}");
+                None
+            }
+        }
+    }
+
     async fn rotate_once(
         &self,
         selector: &SessionRef,
@@ -508,6 +593,9 @@ impl Engine {
             ))),
         );
         options.refresh = Some(target.id);
+        if let SessionKind::Saml(role) = &target.kind {
+            options.saml = self.sign_in_again(&target.name, role).await;
+        }
         let resolved = self
             .resolver
             .resolve(&ws, target.id, &options)
@@ -516,8 +604,11 @@ impl Engine {
         self.store_sso_statuses().await?;
         if let Err(failure) = &resolved
             && rotation == Rotation::Retried
-            && failure.code.is_transient()
+            && (failure.code.is_transient() || failure.code == FailureCode::SamlSignInRequired)
         {
+            // A federated session that needs a new sign-in keeps its credentials until
+            // they expire too: the scheduler tells the user once and ends it at expiry
+            // ([`Engine::sign_in_needed`], [`Engine::end_at_expiry`]).
             // The credentials in place stay valid until they expire: keep the session
             // active and let the scheduler try again.
             tracing::warn!(session = %target.name, failure = %failure.message, "rotation failed; will retry");

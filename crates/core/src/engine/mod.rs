@@ -117,6 +117,8 @@ pub struct Engine {
     delivery: Arc<dyn Delivery>,
     mfa: Arc<dyn MfaPrompt>,
     events: EventBus,
+    /// Asked by rotation for a new SAML response (see [`crate::saml::sign_in`]).
+    saml_sign_in: Option<Arc<dyn crate::saml::SamlSignIn>>,
 }
 
 impl Engine {
@@ -155,6 +157,7 @@ impl Engine {
             delivery,
             mfa,
             events: EventBus::default(),
+            saml_sign_in: None,
         })
     }
 

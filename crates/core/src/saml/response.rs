@@ -125,24 +125,7 @@ impl SamlResponse {
         principal_arn: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ValidationError> {
-        if !self.audiences.iter().any(|a| is_aws_audience(a)) {
-            let named = if self.audiences.is_empty() {
-                "names no audience".to_owned()
-            } else {
-                format!("is for audience {}", quoted(&self.audiences))
-            };
-            return Err(refuse(format!(
-                "{named}, not AWS's ({AWS_AUDIENCE}): the provider's AWS app is misconfigured"
-            )));
-        }
-        if let Some(end) = self.not_on_or_after
-            && now >= end
-        {
-            return Err(refuse(format!(
-                "expired at {} (NotOnOrAfter): sign in again for a fresh one",
-                end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )));
-        }
+        self.check_current(now)?;
         let listed: Vec<&RolePair> = self
             .roles
             .iter()
@@ -160,6 +143,30 @@ impl SamlResponse {
             return Err(refuse(format!(
                 "lists role {role_arn} with provider {}, not {principal_arn}",
                 quoted(&providers)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether AWS would take this response at `now` at all: meant for AWS and not
+    /// expired. The error says what is wrong.
+    pub fn check_current(&self, now: DateTime<Utc>) -> Result<(), ValidationError> {
+        if !self.audiences.iter().any(|a| is_aws_audience(a)) {
+            let named = if self.audiences.is_empty() {
+                "names no audience".to_owned()
+            } else {
+                format!("is for audience {}", quoted(&self.audiences))
+            };
+            return Err(refuse(format!(
+                "{named}, not AWS's ({AWS_AUDIENCE}): the provider's AWS app is misconfigured"
+            )));
+        }
+        if let Some(end) = self.not_on_or_after
+            && now >= end
+        {
+            return Err(refuse(format!(
+                "expired at {} (NotOnOrAfter): sign in again for a fresh one",
+                end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             )));
         }
         Ok(())
