@@ -3,4 +3,4 @@
 /**
  * Where a followed catalog is read from.
  */
-export type Location = { "type": "file", "at": string } | { "type": "git", "at": string };
+export type Location = { "type": "file", "at": string } | { "type": "git", "at": string } | { "type": "https", "at": string };

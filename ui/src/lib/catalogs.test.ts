@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CatalogSyncReport } from "../bindings/CatalogSyncReport";
 import type { SyncedSession } from "../bindings/SyncedSession";
 import { role, user } from "../test/sessions";
-import { afterSync, announced, bindable, changesSessions, forgotten, fromNews, previewLines, short, summary } from "./catalogs";
+import { afterSync, announced, bindable, changesSessions, forgotten, fromNews, previewLines, short, summary, where } from "./catalogs";
 
 const synced = (name: string, role_name: string, account_id = "111111111111"): SyncedSession => ({
   name,
@@ -110,5 +110,13 @@ describe("part4 moved on", () => {
     expect(short(v2)).toBe("222222222222");
     expect(short(`sha256:${"ab".repeat(32)}`)).toBe("abababababab");
     expect(short(null)).toBe("never synced");
+  });
+});
+
+describe("where", () => {
+  it("part4_each_kind_of_source_reads_with_its_kind_an_https_file_included", () => {
+    expect(where({ type: "git", at: "git://127.0.0.1/team.git" })).toBe("git git://127.0.0.1/team.git");
+    expect(where({ type: "file", at: "/home/alice/team.toml" })).toBe("file /home/alice/team.toml");
+    expect(where({ type: "https", at: "https://example.com/team.toml" })).toBe("https https://example.com/team.toml");
   });
 });

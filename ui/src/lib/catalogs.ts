@@ -59,7 +59,8 @@ export function bindable(sessions: SessionView[]): SessionView[] {
 }
 
 /** Where a catalog is read from, in words. */
-export const where = (l: Location) => (l.type === "git" ? `git ${l.at}` : `file ${l.at}`);
+/** How a catalog's source reads in its row: its kind, then where it is. */
+export const where = (l: Location) => `${l.type} ${l.at}`;
 
 /** A commit (or a file's `sha256:` hash) shortened as git shows it. */
 export function short(version: string | null): string {
