@@ -17,8 +17,8 @@
 mod download;
 mod export;
 mod fetch;
-pub mod trust;
 mod preview;
+pub mod trust;
 mod watch;
 
 use std::collections::HashMap;
@@ -226,7 +226,14 @@ impl Engine {
         let git_ref = followed.git_ref.clone();
         let signed = followed.require_signed;
         let fetched = match &location {
-            Location::Https(url) => download::download(url, signed).await?,
+            // A file's version is its text's hash, as for a local file.
+            Location::Https(url) => {
+                let text = download::download(url, signed).await?;
+                fetch::Fetched {
+                    commit: Some(fetch::content_hash(&text)),
+                    text,
+                }
+            }
             _ => tokio::task::spawn_blocking(move || {
                 fetch::fetch(&location, git_ref.as_deref(), signed, &cache)
             })

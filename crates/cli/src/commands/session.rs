@@ -18,8 +18,7 @@ use rolehop_core::{
 use zeroize::Zeroizing;
 
 use crate::args::{
-    AddSession, ConsoleFlags, EditSession, ListArgs, NameProfileRegion, SessionCommand,
-    SignInFlags,
+    AddSession, ConsoleFlags, EditSession, ListArgs, NameProfileRegion, SessionCommand, SignInFlags,
 };
 use crate::commands::saml::read_assertion;
 use crate::commands::sso::open_browser;

@@ -10,7 +10,6 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use rolehop_model::catalog::{Location, MAX_BYTES};
 
-use super::fetch::Fetched;
 use crate::validate::ValidationError;
 
 /// The longest a download may take, connection included.
@@ -41,8 +40,8 @@ pub(crate) fn locate(url: &url::Url) -> Result<Location, ValidationError> {
     Ok(Location::Https(url.as_str().to_owned()))
 }
 
-/// The catalog at `url`, at most [`MAX_BYTES`].
-pub(crate) async fn download(url: &str, require_signed: bool) -> Result<Fetched, ValidationError> {
+/// The catalog's text at `url`, at most [`MAX_BYTES`].
+pub(crate) async fn download(url: &str, require_signed: bool) -> Result<String, ValidationError> {
     if require_signed {
         return Err(ValidationError::new(
             "require_signed",
@@ -62,7 +61,7 @@ pub(crate) async fn download(url: &str, require_signed: bool) -> Result<Fetched,
 async fn get(
     url: &str,
     failed: &impl Fn(String) -> ValidationError,
-) -> Result<Fetched, ValidationError> {
+) -> Result<String, ValidationError> {
     let uri: hyper::Uri = url.parse().map_err(|_| failed("it is not a URL".into()))?;
     let response = crate::web::client()
         .map_err(failed)?
@@ -88,10 +87,5 @@ async fn get(
             }
         }
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| ValidationError::new("catalog", "the file is not UTF-8"))?;
-    Ok(Fetched {
-        commit: Some(super::fetch::content_hash(&text)),
-        text,
-    })
+    String::from_utf8(bytes).map_err(|_| ValidationError::new("catalog", "the file is not UTF-8"))
 }
