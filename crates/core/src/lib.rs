@@ -57,8 +57,8 @@ pub mod testing;
 pub use changes::SessionChanges;
 pub use credentials::Credentials;
 pub use engine::{
-    AccessKeys, Engine, EngineBuilder, EngineConfig, NewIamUser, NewRole, NewSamlRole,
-    RunningEngine, StartOptions,
+    AccessKeys, Engine, EngineBuilder, EngineConfig, FederatedSignIn, NewIamUser, NewRole,
+    NewSamlRole, RunningEngine, StartOptions,
 };
 pub use error::{EngineError, ErrorKind, ErrorPayload, Problem};
 pub use events::EngineEvent;

@@ -54,6 +54,7 @@ mod desktop_guide;
 mod desktop_interrupts;
 mod desktop_keys;
 mod desktop_org;
+mod desktop_saml;
 mod desktop_sso;
 mod desktop_tags;
 mod desktop_trust;
