@@ -102,6 +102,7 @@ pub fn run() -> anyhow::Result<()> {
             let (running, workspace) = tauri::async_runtime::block_on(async {
                 let running = Engine::builder(config, prompt.clone())
                     .aws_files(delivery::cli_for_credential_process())
+                    .sign_in_window(Arc::new(saml_login::ChannelSignIn(app.handle().clone())))
                     .run()
                     .await?;
                 let workspace = running.engine().workspace().await?;

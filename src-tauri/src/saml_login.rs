@@ -26,17 +26,25 @@
 //! window's. The response goes from the handler to the start in memory only: never
 //! to the main window, an event, a log line or a file.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
+use rolehop_core::app_sign_in::{SignInWindow, WindowOutcome};
 use rolehop_core::error::ErrorKind;
 use rolehop_core::model::SessionView;
 use rolehop_core::saml::endpoint::is_aws_saml_endpoint;
-use rolehop_core::{Engine, ErrorPayload, FederatedSignIn, Problem as _, SessionRef, StartOptions};
+use rolehop_core::{
+    Engine, EngineError, ErrorPayload, FederatedSignIn, Problem as _, SessionRef, StartOptions,
+};
 use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
+
+use crate::shell::Shell;
 
 /// The scheme of the navigation the capture script makes; never loaded.
 pub const CAPTURE_SCHEME: &str = "rolehop-saml";
@@ -74,7 +82,7 @@ pub const CAPTURE_SCRIPT: &str = r#"(() => {
 /// What ended a login window.
 enum Outcome {
     /// The response, and when the page posted it.
-    Posted(Zeroizing<String>, std::time::Instant),
+    Posted(Zeroizing<String>, Instant),
     Closed,
 }
 
@@ -152,6 +160,23 @@ pub async fn toggle(
     }
 }
 
+/// Why a login window gave no response.
+enum NoResponse {
+    /// Closed by the person before the provider posted.
+    Closed,
+    Failed(ErrorPayload),
+}
+
+/// An open login window; dropped (the sign-in done, or abandoned by its asker), it
+/// closes.
+struct OpenWindow(tauri::WebviewWindow);
+
+impl Drop for OpenWindow {
+    fn drop(&mut self) {
+        let _ = self.0.destroy();
+    }
+}
+
 impl SamlLogins {
     /// Opens a login window on `sign_in`'s provider, waits for the provider's post to
     /// AWS (or the window's close), then starts the session with the response.
@@ -161,13 +186,31 @@ impl SamlLogins {
         engine: &Arc<Engine>,
         sign_in: FederatedSignIn,
     ) -> Result<SessionView, ErrorPayload> {
-        let url: Url = sign_in.idp_url.parse().map_err(|e| ErrorPayload {
-            kind: ErrorKind::Invalid,
-            message: format!(
-                "the identity provider URL of '{}': {e}",
-                sign_in.federated_name
-            ),
-            field: Some("idp_url".into()),
+        match self.response(app, &sign_in).await {
+            Err(NoResponse::Closed) => Err(cancelled(&sign_in)),
+            Err(NoResponse::Failed(payload)) => Err(payload),
+            Ok((response, posted_at)) => start(engine, &sign_in, response, posted_at)
+                .await
+                .map_err(|e| e.payload()),
+        }
+    }
+
+    /// The response the provider's page posts to AWS in a new login window on
+    /// `sign_in`'s provider, and when it posted; the window is closed either way.
+    async fn response(
+        &self,
+        app: &AppHandle,
+        sign_in: &FederatedSignIn,
+    ) -> Result<(Zeroizing<String>, Instant), NoResponse> {
+        let url: Url = sign_in.idp_url.parse().map_err(|e| {
+            NoResponse::Failed(ErrorPayload {
+                kind: ErrorKind::Invalid,
+                message: format!(
+                    "the identity provider URL of '{}': {e}",
+                    sign_in.federated_name
+                ),
+                field: Some("idp_url".into()),
+            })
         })?;
         let label = format!(
             "{LABEL_PREFIX}{}",
@@ -176,18 +219,16 @@ impl SamlLogins {
         let (tx, rx) = oneshot::channel();
         let waiter: Waiter = Arc::new(Mutex::new(Some(tx)));
         let on_nav = waiter.clone();
+        let failed = |e| NoResponse::Failed(window_failed(e));
         let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url))
             .title(format!("Rolehop sign-in: {}", sign_in.federated_name))
             .inner_size(520.0, 680.0)
-            .data_directory(data_dir(app).map_err(window_failed)?)
+            .data_directory(data_dir(app).map_err(failed)?)
             .initialization_script_for_all_frames(CAPTURE_SCRIPT)
             .on_navigation(move |url| {
                 let (allow, response) = judge(url);
                 if let Some(response) = response {
-                    send(
-                        &on_nav,
-                        Outcome::Posted(response, std::time::Instant::now()),
-                    );
+                    send(&on_nav, Outcome::Posted(response, Instant::now()));
                 } else if !allow {
                     tracing::warn!(
                         "the login window stopped a page going to AWS's sign-in endpoint \
@@ -197,35 +238,75 @@ impl SamlLogins {
                 allow
             })
             .build()
-            .map_err(window_failed)?;
+            .map_err(failed)?;
         let on_close = waiter.clone();
         window.on_window_event(move |event| {
             if let WindowEvent::Destroyed = event {
                 send(&on_close, Outcome::Closed);
             }
         });
+        let _open = OpenWindow(window);
         tracing::info!(session = %sign_in.session_name, "login window opened");
-        let outcome = rx.await.unwrap_or(Outcome::Closed);
-        let _ = window.destroy();
-        match outcome {
-            Outcome::Closed => Err(cancelled(&sign_in)),
-            Outcome::Posted(response, posted_at) => {
-                let options = StartOptions {
-                    saml_assertion: Some(response),
-                    ..StartOptions::default()
-                };
-                let started = engine.start(sign_in.session, options).await;
-                // From the provider's post to credentials delivered (or the failure).
-                let from_post_ms = posted_at.elapsed().as_secs_f64() * 1000.0;
-                tracing::info!(
-                    session = %sign_in.session_name,
-                    from_post_ms,
-                    ok = started.is_ok(),
-                    "federated start from the login window"
-                );
-                started.map_err(|e| e.payload())
-            }
+        match rx.await.unwrap_or(Outcome::Closed) {
+            Outcome::Closed => Err(NoResponse::Closed),
+            Outcome::Posted(response, at) => Ok((response, at)),
         }
+    }
+}
+
+/// The start with the provider's response, logging the time from its post.
+async fn start(
+    engine: &Engine,
+    sign_in: &FederatedSignIn,
+    response: Zeroizing<String>,
+    posted_at: Instant,
+) -> Result<SessionView, EngineError> {
+    let options = StartOptions {
+        saml_assertion: Some(response),
+        ..StartOptions::default()
+    };
+    let started = engine.start(sign_in.session, options).await;
+    // From the provider's post to credentials delivered (or the failure).
+    let from_post_ms = posted_at.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        session = %sign_in.session_name,
+        from_post_ms,
+        ok = started.is_ok(),
+        "federated start from the login window"
+    );
+    started
+}
+
+/// The login window as the command line's sign-ins reach it over the local channel
+/// ([`rolehop_core::app_sign_in`]).
+pub struct ChannelSignIn(pub AppHandle);
+
+impl SignInWindow for ChannelSignIn {
+    fn sign_in_and_start(
+        &self,
+        sign_in: FederatedSignIn,
+    ) -> Pin<Box<dyn Future<Output = WindowOutcome> + Send>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let (Some(shell), Some(logins)) =
+                (app.try_state::<Shell>(), app.try_state::<SamlLogins>())
+            else {
+                return WindowOutcome::Failed("the Rolehop desktop app is still starting".into());
+            };
+            let engine = shell.engine.clone();
+            match logins.response(&app, &sign_in).await {
+                Err(NoResponse::Closed) => WindowOutcome::Cancelled(cancelled(&sign_in).message),
+                Err(NoResponse::Failed(payload)) => WindowOutcome::Failed(payload.message),
+                Ok((response, posted_at)) => {
+                    match start(&engine, &sign_in, response, posted_at).await {
+                        // A start that ran: the workspace holds its outcome.
+                        Ok(_) => WindowOutcome::Started,
+                        Err(e) if e.kind() == ErrorKind::SessionFailed => WindowOutcome::Started,
+                        Err(e) => WindowOutcome::Failed(e.to_string()),
+                    }
+                }
+            }
+        })
     }
 }
 

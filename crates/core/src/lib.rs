@@ -22,6 +22,7 @@ use rolehop_aws::{credentials, sts};
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
+pub mod app_sign_in;
 pub mod awsfiles;
 pub mod catalog;
 mod chain;

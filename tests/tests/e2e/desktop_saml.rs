@@ -51,13 +51,12 @@ fn federated() -> (World, SamlIdp) {
     (world, idp)
 }
 
-async fn launch(name: &str, world: &World, idp: &SamlIdp) -> TestResult<Desktop> {
-    Desktop::launch(
-        name,
-        &world.peers,
-        &[("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint())],
-    )
-    .await
+/// [`federated`], and the app launched on it (its STS the verifying layer).
+async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
+    let (world, idp) = federated();
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(name, &world.peers, &[("AWS_ENDPOINT_URL_STS", &sts)]).await?;
+    Ok((world, idp, app))
 }
 
 /// Waits until the provider has served `what` (`GET /login`...) `times` times.
@@ -129,8 +128,7 @@ fn cookie_jars(home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part2_login_window_signs_in_at_the_provider_and_starts_the_role_and_a_chained_one()
 -> TestResult {
-    let (world, idp) = federated();
-    let app = launch("saml-login", &world, &idp).await?;
+    let (world, idp, app) = federated_app("saml-login").await?;
     app.run(async |app: &Desktop| {
         app.click(&Desktop::row("corp", Some("inactive"))).await?;
         let window = app.wait_window_named(LOGIN_WINDOW).await?;
@@ -212,9 +210,8 @@ async fn part2_login_window_signs_in_at_the_provider_and_starts_the_role_and_a_c
 /// keep every byte, nothing reached STS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part6_closing_the_login_window_cancels_the_start_and_changes_nothing() -> TestResult {
-    let (world, idp) = federated();
+    let (world, idp, app) = federated_app("saml-cancel").await?;
     let before = AwsFilesBytes::of(&world);
-    let app = launch("saml-cancel", &world, &idp).await?;
     app.run(async |app: &Desktop| {
         app.click(&Desktop::row("corp", Some("inactive"))).await?;
         let window = app.wait_window_named(LOGIN_WINDOW).await?;
@@ -235,4 +232,95 @@ async fn part6_closing_the_login_window_cancels_the_start_and_changes_nothing() 
         Ok(())
     })
     .await
+}
+
+/// Part 5: `rolehop session start corp` with no `--assertion-file`, the app running on
+/// the display: the command line asks the app over its local channel, the app's login
+/// window opens, the person signs in there, and the command exits 0 once the app has
+/// started the session; the AWS CLI acts as the role. The response never crossed the
+/// socket (the request names the session; `app_sign_in`'s unit test pins the frames).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part5_session_start_on_the_command_line_signs_in_in_the_running_apps_login_window()
+-> TestResult {
+    let (world, idp, app) = federated_app("saml-cli").await?;
+    app.run(async |app: &Desktop| {
+        let mut cli =
+            Running(world.spawn(&["session", "start", "corp"], &[("DISPLAY", app.display())]));
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        let run = cli.finished().await?;
+        assert_eq!(run.status.code(), Some(0), "{run:?}");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains("started 'corp'"), "{stdout}");
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        assert_eq!(
+            world.caller_arn("corp").unwrap(),
+            assumed("123456789012", "Admin", "alice@example.test")
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Part 5 with part 6: the window the command line opened is closed before the
+/// provider posts; the command fails as a sign-in still required (exit 12) saying it
+/// was cancelled, and nothing reached STS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part5_part6_closing_the_window_the_command_line_opened_fails_it_as_cancelled() -> TestResult
+{
+    let (world, idp, app) = federated_app("saml-cli-cancel").await?;
+    app.run(async |app: &Desktop| {
+        let mut cli =
+            Running(world.spawn(&["session", "start", "corp"], &[("DISPLAY", app.display())]));
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        served(&idp, "GET /login", 1).await?;
+        app.close_window_id(&window)?;
+        let run = cli.finished().await?;
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(12), "{stderr}");
+        assert!(stderr.contains("cancelled"), "{stderr}");
+        assert!(idp.sts_decisions().is_empty(), "{:?}", idp.sts_decisions());
+        Ok(())
+    })
+    .await
+}
+
+/// A command the test started; killed and reaped if the test ends before it does.
+struct Running(std::process::Child);
+
+impl Running {
+    /// Waits for it, at most [`UI_TIMEOUT`] more; its exit status and output.
+    async fn finished(&mut self) -> TestResult<std::process::Output> {
+        use std::io::Read;
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.0.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err("the command still runs".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        if let Some(out) = self.0.stdout.as_mut() {
+            out.read_to_end(&mut stdout)?;
+        }
+        if let Some(err) = self.0.stderr.as_mut() {
+            err.read_to_end(&mut stderr)?;
+        }
+        Ok(std::process::Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -839,6 +839,11 @@ impl Desktop {
             .ok_or_else(|| format!("no window id in {info:?}").into())
     }
 
+    /// The X display the app runs on, for a program a test starts beside it.
+    pub fn display(&self) -> &str {
+        self._xvfb.display()
+    }
+
     /// Waits until a window titled `title` is on screen, and returns its X id (for a
     /// window WebDriver cannot reach: the federated login window).
     pub async fn wait_window_named(&self, title: &str) -> TestResult<String> {
