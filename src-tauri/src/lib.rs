@@ -7,8 +7,8 @@
 //! The modules form layers, each importing only those below it: [`ui_channel`] (the
 //! web view's end of the event stream), [`tray_host`] and [`updates`] (the update
 //! check, without the `updater` feature a stub) at the bottom, then
-//! [`prompt`], then [`shell`] (the state commands share), then [`tray`] and [`window`]
-//! (close and quit), with [`relay`] and [`commands`] on top.
+//! [`prompt`], then [`shell`] (the state commands share), then [`tray`], [`window`]
+//! (close and quit) and [`saml_login`] (the federated login window), with [`relay`] and [`commands`] on top.
 
 pub mod commands;
 pub mod delivery;
@@ -16,6 +16,7 @@ pub mod ipc;
 pub mod logging;
 pub mod prompt;
 pub mod relay;
+pub mod saml_login;
 pub mod shell;
 pub mod sso_login;
 pub mod tray;
@@ -101,6 +102,7 @@ pub fn run() -> anyhow::Result<()> {
             let (running, workspace) = tauri::async_runtime::block_on(async {
                 let running = Engine::builder(config, prompt.clone())
                     .aws_files(delivery::cli_for_credential_process())
+                    .sign_in_window(Arc::new(saml_login::ChannelSignIn(app.handle().clone())))
                     .run()
                     .await?;
                 let workspace = running.engine().workspace().await?;
@@ -118,6 +120,7 @@ pub fn run() -> anyhow::Result<()> {
             );
             app.manage(Shell { engine, prompt, ui });
             app.manage(sso_login::SsoLogins::default());
+            app.manage(saml_login::SamlLogins::default());
             app.manage(updates::Updates::default());
             tray::create(app.handle())?;
             // The tray lists the sessions from launch, not from the first change.
@@ -136,8 +139,10 @@ pub fn run() -> anyhow::Result<()> {
         })
         .on_window_event(|window, event| {
             // Closing the window hides it to the tray where a tray shows the icon, else
-            // does what the person chose (asked once): see `window.rs`.
+            // does what the person chose (asked once): see `window.rs`. A login window
+            // (`saml_login.rs`) just closes.
             if let WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == MAIN_WINDOW
                 && let Some(window) = window.app_handle().get_webview_window(window.label())
             {
                 api.prevent_close();

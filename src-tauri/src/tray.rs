@@ -106,10 +106,12 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             };
             let engine = Arc::clone(&app.state::<Shell>().engine);
             let session = session.to_owned();
+            let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                // The engine's one toggle; the outcome arrives as engine events
-                // (failures are shown on the session).
-                let _ = engine.toggle(&session).await;
+                // The engine's one toggle (through the login window for a federated
+                // start); the outcome arrives as engine events (failures are shown on
+                // the session).
+                let _ = crate::saml_login::toggle(&app, &engine, session.as_str().into()).await;
             });
         }
     }

@@ -79,6 +79,8 @@ state = {
     "signed": True,
 }
 sessions = set()
+# Every path served (`GET /login`, `POST /login`, `GET /sso/aws`...), for `/_served`.
+served = []
 lock = threading.Lock()
 
 
@@ -197,12 +199,15 @@ class Idp(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
+        if not url.path.startswith("/_"):
+            with lock:
+                served.append(f"GET {url.path}")
         if url.path == "/login":
             nxt = html.escape(query.get("next", "/sso/aws"), quote=True)
             self.send(200, f"""<!doctype html><html><head><title>Sign in - Test IdP</title></head>
 <body><h1>Sign in</h1><form method="post" action="/login">
 <input type="hidden" name="next" value="{nxt}">
-<label>User <input id="username" name="username"></label>
+<label>User <input id="username" name="username" autofocus></label>
 <label>Password <input id="password" name="password" type="password"></label>
 <button id="signin" type="submit">Sign in</button></form></body></html>""",
                       [("Content-Type", "text/html; charset=utf-8")])
@@ -213,6 +218,10 @@ class Idp(BaseHTTPRequestHandler):
                 self.send(303, headers=[("Location", f"/login?next={target}")])
                 return
             encoded = saml_response(user)
+            # For the tests that prove no file under the home holds a response; the
+            # provider's own directory is not under it.
+            with open(os.path.join(DIR, "issued.txt"), "a") as f:
+                f.write(encoded + "\n")
             self.send(200, f"""<!doctype html><html><head><title>Signing in to AWS</title></head>
 <body onload="document.forms[0].submit()"><form method="post" action="{AWS_ACS}">
 <input type="hidden" name="SAMLResponse" value="{encoded}">
@@ -222,6 +231,9 @@ class Idp(BaseHTTPRequestHandler):
         elif url.path == "/_cert":
             with open(CERT) as f:
                 self.send(200, f.read())
+        elif url.path == "/_served":
+            with lock:
+                self.send(200, json.dumps(served))
         elif url.path == "/_ready":
             self.send(200, "ready")
         else:
@@ -229,6 +241,9 @@ class Idp(BaseHTTPRequestHandler):
 
     def do_POST(self):
         url = urllib.parse.urlsplit(self.path)
+        if not url.path.startswith("/_"):
+            with lock:
+                served.append(f"POST {url.path}")
         if url.path == "/login":
             form = dict(urllib.parse.parse_qsl(self.body()))
             user, password = form.get("username", ""), form.get("password", "")
@@ -241,7 +256,8 @@ class Idp(BaseHTTPRequestHandler):
                     nxt = "/sso/aws"
                 self.send(303, headers=[
                     ("Location", nxt),
-                    ("Set-Cookie", f"idp_session={token}; Path=/; HttpOnly; SameSite=Lax"),
+                    # Persistent, as a provider's "keep me signed in".
+                    ("Set-Cookie", f"idp_session={token}; Path=/; Max-Age=28800; HttpOnly; SameSite=Lax"),
                 ])
             else:
                 self.send(401, "<!doctype html><p id='error'>Wrong user or password</p>",

@@ -187,17 +187,34 @@ impl SamlIdp {
 
     /// The layer's verdicts so far, one a call: `accept ROLE_ARN` or `refuse CODE`.
     pub fn sts_decisions(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("sts-ledger.txt"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.lines_of("sts-ledger.txt")
     }
 
     /// The provider's directory (its key, certificate and log): a test that proves
     /// no file holds an assertion looks elsewhere.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
+    }
+
+    /// What the provider served, in order (`GET /login`, `POST /login`, `GET /sso/aws`),
+    /// its controls left out: how a test knows a login window's page has loaded.
+    pub fn served(&self) -> Result<Vec<String>> {
+        let answer = exchange(self.idp, "GET", "/_served", &[], "")?;
+        serde_json::from_str(&answer.body).map_err(|e| self.failed("/_served", &e.to_string()))
+    }
+
+    /// Every `SAMLResponse` the provider's pages carried (base64), in order.
+    pub fn issued(&self) -> Vec<String> {
+        self.lines_of("issued.txt")
+    }
+
+    /// The lines of file `name` in the provider's directory (none if it is absent).
+    fn lines_of(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     fn failed(&self, what: &str, detail: &str) -> PeerError {

@@ -35,7 +35,8 @@ pub const APP_PACKAGES: &[&str] = &[
 /// Debian packages only the end-to-end tests need: `secret-tool` to look into the
 /// keychain from outside, Python to build the peers venv, and for the desktop suites
 /// an X server (Xvfb), WebKitGTK's WebDriver (which tauri-driver fronts), `xwininfo`
-/// (x11-utils: is the window shown?) and `busctl` (systemd: the tray menu over D-Bus);
+/// (x11-utils: is the window shown?), `xdotool` (the keyboard in the federated login
+/// window, which WebDriver cannot reach) and `busctl` (systemd: the tray menu over D-Bus);
 /// zsh and fish parse the completion scripts the CLI prints; `keyctl` (keyutils) reads
 /// the kernel keyring's copies back; awscli is Debian's AWS CLI v2 (`/usr/bin/aws`), whose
 /// `configure export-credentials` is the `credential-process` bench's cached baseline
@@ -52,6 +53,7 @@ pub const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "webkit2gtk-driver",
     "x11-utils",
+    "xdotool",
     "systemd",
     "zsh",
     "fish",

@@ -118,15 +118,11 @@ impl From<EngineError> for Failure {
     }
 }
 
-/// What a federated start without a SAML response can do from here. No login window
-/// opens from the command line: without a display there is nowhere to show one.
+/// What a federated start without a SAML response can do from here. With a display,
+/// the desktop app's login window was tried first (`commands::saml::start_in_the_app`).
 fn saml_hint() -> &'static str {
-    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
-    if display {
-        "; the command line opens no login window: pass --assertion-file FILE (or - for \
-         standard input)"
+    if crate::commands::saml::has_display() {
+        "; sign in again, or pass --assertion-file FILE (or - for standard input)"
     } else {
         "; there is no display here for a login window (DISPLAY and WAYLAND_DISPLAY are \
          unset) and no SAML response was given: pass --assertion-file FILE (or - for \

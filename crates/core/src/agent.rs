@@ -55,6 +55,7 @@ use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
 use crate::Engine;
+use crate::app_sign_in::{SignInAnswer, SignInRequest, SignInWindow};
 use crate::durable::{self, NEW_FILE_MODE};
 use crate::mfa::{MfaError, MfaFuture, MfaPrompt, MfaRequest};
 use crate::model::SessionKind;
@@ -73,20 +74,30 @@ pub const MAX_WAITING_PER_DEVICE: usize = 2;
 /// The most connections served at once.
 pub const MAX_CONNECTIONS: usize = 32;
 
-/// A request: the launch's secret and what to ask for.
+/// A request: the launch's secret and what to ask for (an MFA code by default; a
+/// federated sign-in, [`SignInRequest`]).
 #[derive(Serialize, Deserialize)]
-pub struct Ask {
+pub struct Ask<R = MfaRequest> {
     pub secret: String,
-    pub request: MfaRequest,
+    pub request: R,
 }
 
-impl std::fmt::Debug for Ask {
+impl<R: std::fmt::Debug> std::fmt::Debug for Ask<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ask")
             .field("secret", &"<redacted>")
             .field("request", &self.request)
             .finish()
     }
+}
+
+/// What a connection may ask: an MFA code, or a federated sign-in in the app's login
+/// window ([`crate::app_sign_in`]).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Incoming {
+    Mfa(Ask),
+    SignIn(Ask<SignInRequest>),
 }
 
 /// The app's answer.
@@ -192,6 +203,18 @@ impl AgentServer {
         prompt: Arc<dyn MfaPrompt>,
         timeout: Duration,
     ) -> Result<Self, AgentError> {
+        Self::start_with_sign_in(dir, engine, prompt, timeout, None).await
+    }
+
+    /// [`AgentServer::start`], also answering federated sign-in requests with
+    /// `sign_in` (the desktop's login window), each within `timeout` too.
+    pub async fn start_with_sign_in(
+        dir: PathBuf,
+        engine: Arc<Engine>,
+        prompt: Arc<dyn MfaPrompt>,
+        timeout: Duration,
+        sign_in: Option<Arc<dyn SignInWindow>>,
+    ) -> Result<Self, AgentError> {
         let secret =
             crate::endpoint::random_token().map_err(|e| AgentError::Random(e.to_string()))?;
         let socket = dir.join(SOCKET);
@@ -211,6 +234,7 @@ impl AgentServer {
             secret,
             engine,
             prompt,
+            sign_in,
             timeout,
             devices: DeviceTurns::default(),
         });
@@ -305,6 +329,7 @@ struct Channel {
     secret: Zeroizing<String>,
     engine: Arc<Engine>,
     prompt: Arc<dyn MfaPrompt>,
+    sign_in: Option<Arc<dyn SignInWindow>>,
     timeout: Duration,
     devices: DeviceTurns,
 }
@@ -328,8 +353,10 @@ impl Channel {
                 return;
             }
         };
-        let ask: Ask = match tokio::time::timeout(REQUEST_WITHIN, read_frame(&mut stream)).await {
-            Ok(Ok(ask)) => ask,
+        let incoming = tokio::time::timeout(REQUEST_WITHIN, read_frame(&mut stream)).await;
+        let ask: Ask = match incoming {
+            Ok(Ok(Incoming::Mfa(ask))) => ask,
+            Ok(Ok(Incoming::SignIn(ask))) => return self.serve_sign_in(stream, pid, ask).await,
             Ok(Err(e)) => {
                 tracing::warn!(?pid, "refused an MFA request that could not be read: {e}");
                 return;
@@ -396,6 +423,71 @@ impl Channel {
         };
         if let Err(e) = write_frame(&mut writer, &answer).await {
             tracing::warn!(?pid, "could not send the MFA answer back: {e}");
+        }
+    }
+}
+
+impl Channel {
+    /// A federated sign-in request from a checked peer: its secret, then the
+    /// workspace's word (a federated start the click would make), then the login
+    /// window, whose outcome is the answer. The asker going away closes the window.
+    async fn serve_sign_in(
+        &self,
+        mut stream: UnixStream,
+        pid: Option<i32>,
+        ask: Ask<SignInRequest>,
+    ) {
+        if !secret_matches(&ask.secret, &self.secret) {
+            tracing::warn!(
+                ?pid,
+                "refused a sign-in request without this launch's secret"
+            );
+            let _ = write_frame(&mut stream, &SignInAnswer::Refused).await;
+            return;
+        }
+        let unavailable = |message: String| SignInAnswer::Unavailable { message };
+        let wanted = match &self.sign_in {
+            None => Err(unavailable(
+                "this Rolehop process has no login window to sign in with".into(),
+            )),
+            Some(window) => match self
+                .engine
+                .federated_sign_in(ask.request.sign_in.as_str())
+                .await
+            {
+                Ok(Some(sign_in)) => Ok((window.clone(), sign_in)),
+                Ok(None) => Err(unavailable(format!(
+                    "session '{}' needs no sign-in at an identity provider: it is not \
+                     federated, or it is active",
+                    ask.request.sign_in
+                ))),
+                Err(e) => Err(unavailable(e.to_string())),
+            },
+        };
+        let (window, sign_in) = match wanted {
+            Ok(found) => found,
+            Err(answer) => {
+                let _ = write_frame(&mut stream, &answer).await;
+                return;
+            }
+        };
+        tracing::info!(?pid, session = %sign_in.session_name, "federated sign-in asked for by another Rolehop process");
+        let (mut reader, mut writer) = stream.split();
+        let mut probe = [0u8; 1];
+        let timeout = self.timeout;
+        let answer = tokio::select! {
+            outcome = tokio::time::timeout(timeout, window.sign_in_and_start(sign_in)) => match outcome {
+                Ok(outcome) => SignInAnswer::from(outcome),
+                Err(_) => unavailable(format!(
+                    "nobody signed in within {} s; the login window was closed",
+                    timeout.as_secs()
+                )),
+            },
+            // The asker went away (Ctrl-C): dropping the sign-in closes the window.
+            _ = reader.read(&mut probe) => return,
+        };
+        if let Err(e) = write_frame(&mut writer, &answer).await {
+            tracing::warn!(?pid, "could not send the sign-in's answer back: {e}");
         }
     }
 }
@@ -506,6 +598,60 @@ impl Drop for Place<'_> {
     }
 }
 
+/// Why the command line got no answer at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoAnswer {
+    /// No app listens in this runtime directory (no secret file, nothing on the socket).
+    #[error("the Rolehop desktop app is not running")]
+    NotRunning,
+    #[error("the Rolehop desktop app did not answer: {0}")]
+    Broken(String),
+}
+
+/// Connects to the app listening in runtime directory `dir`: the launch's secret from
+/// its file, and the socket, checked to be served by this user's process.
+async fn connect(dir: &Path) -> Result<(UnixStream, Zeroizing<String>), NoAnswer> {
+    let secret_file = dir.join(SECRET);
+    let secret =
+        tokio::task::spawn_blocking(move || durable::read_regular(&secret_file, MAX_FRAME as u64))
+            .await
+            .expect("secret read task");
+    let secret = match secret {
+        Ok(Some((bytes, _))) => Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(None) => return Err(NoAnswer::NotRunning),
+        Err(e) => return Err(NoAnswer::Broken(e.to_string())),
+    };
+    let stream = UnixStream::connect(dir.join(SOCKET))
+        .await
+        .map_err(|_| NoAnswer::NotRunning)?;
+    let me = crate::durable::trust::current_uid();
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == me => Ok((stream, secret)),
+        _ => Err(NoAnswer::Broken(
+            "the socket is not served by this user's app".into(),
+        )),
+    }
+}
+
+/// Asks the app listening in runtime directory `dir` to sign in and start `session`
+/// in its login window ([`crate::app_sign_in`]), and waits for its answer (as long as
+/// the person takes, up to the app's timeout). Only the session's name is sent.
+pub async fn ask_the_app_to_sign_in(dir: &Path, session: &str) -> Result<SignInAnswer, NoAnswer> {
+    let (mut stream, secret) = connect(dir).await?;
+    let ask = Ask {
+        secret: secret.to_string(),
+        request: SignInRequest {
+            sign_in: session.to_owned(),
+        },
+    };
+    let sent = write_frame(&mut stream, &ask).await;
+    drop(Zeroizing::new(ask.secret));
+    sent.map_err(|e| NoAnswer::Broken(e.to_string()))?;
+    read_frame(&mut stream)
+        .await
+        .map_err(|_| NoAnswer::Broken("it closed the connection before answering".into()))
+}
+
 /// The asking half: asks the desktop app listening in the runtime directory; with no
 /// app there, fails with `fallback` (which says what to do instead).
 pub struct AgentPrompt {
@@ -527,28 +673,10 @@ impl MfaPrompt for AgentPrompt {
                 tracing::debug!("the desktop app cannot ask for the MFA code: {why}");
                 MfaError::Unavailable(fallback.clone())
             };
-            let secret_file = dir.join(SECRET);
-            let secret = tokio::task::spawn_blocking(move || {
-                durable::read_regular(&secret_file, MAX_FRAME as u64)
-            })
-            .await
-            .expect("secret read task");
-            let secret = match secret {
-                Ok(Some((bytes, _))) => {
-                    Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())
-                }
-                Ok(None) => return Err(unavailable("no app is running")),
+            let (mut stream, secret) = match connect(&dir).await {
+                Ok(found) => found,
                 Err(e) => return Err(unavailable(&e.to_string())),
             };
-            let mut stream = match UnixStream::connect(dir.join(SOCKET)).await {
-                Ok(stream) => stream,
-                Err(e) => return Err(unavailable(&e.to_string())),
-            };
-            let me = crate::durable::trust::current_uid();
-            match stream.peer_cred() {
-                Ok(cred) if cred.uid() == me => {}
-                _ => return Err(unavailable("the socket is not served by this user's app")),
-            }
             tracing::info!(session = %request.session_name, "asking for the MFA code through the Rolehop desktop app");
             let ask = Ask {
                 secret: secret.to_string(),
@@ -741,11 +869,10 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_server_answers_only_a_request_carrying_its_secret() {
-        use std::os::unix::fs::PermissionsExt;
-        let home = tempfile::tempdir().unwrap();
-        let (engine, alice) = alice(&home).await;
+    /// A server over `alice`'s workspace in `home`, its runtime directory, the dialog it
+    /// asks, and alice's MFA request.
+    async fn serving(home: &tempfile::TempDir) -> (AgentServer, PathBuf, DialogPrompt, MfaRequest) {
+        let (engine, alice) = alice(home).await;
         let run = home.path().join("run");
         let dialog = DialogPrompt::answering();
         let server = AgentServer::start(
@@ -756,6 +883,14 @@ mod tests {
         )
         .await
         .unwrap();
+        (server, run, dialog, alice)
+    }
+
+    #[tokio::test]
+    async fn the_server_answers_only_a_request_carrying_its_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let (server, run, dialog, alice) = serving(&home).await;
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&run), 0o700);
         assert_eq!(mode(&run.join(SOCKET)), 0o600);
@@ -859,6 +994,42 @@ mod tests {
     /// Finding 5 of issue 23: at most one dialog per MFA device is open; a few more
     /// requests wait their turn, and one past them is refused at once. On main every
     /// request opened its own dialog.
+    /// Part 5 of issue 21: a sign-in request rides the same channel: refused without
+    /// the launch's secret, and answered "unavailable" (no window opened) by a process
+    /// with no login window or for a session that is not federated.
+    #[tokio::test]
+    async fn part5_a_sign_in_request_is_checked_like_an_mfa_request() {
+        let home = tempfile::tempdir().unwrap();
+        let (server, run, dialog, _alice) = serving(&home).await;
+        let mut wrong = UnixStream::connect(server.socket()).await.unwrap();
+        let ask = Ask {
+            secret: "0".repeat(64),
+            request: SignInRequest {
+                sign_in: "alice".into(),
+            },
+        };
+        write_frame(&mut wrong, &ask).await.unwrap();
+        let refused: SignInAnswer = read_frame(&mut wrong).await.unwrap();
+        assert_eq!(refused, SignInAnswer::Refused);
+        assert!(
+            !format!("{ask:?}").contains("000"),
+            "the secret shows in Debug"
+        );
+
+        let answer = ask_the_app_to_sign_in(&run, "alice").await.unwrap();
+        let SignInAnswer::Unavailable { message } = answer else {
+            panic!("{answer:?}");
+        };
+        assert!(message.contains("no login window"), "{message}");
+        assert!(dialog.shown().is_empty());
+
+        drop(server);
+        assert_eq!(
+            ask_the_app_to_sign_in(&run, "alice").await,
+            Err(NoAnswer::NotRunning)
+        );
+    }
+
     #[tokio::test]
     async fn one_dialog_per_device_at_a_time_the_next_wait_and_more_are_refused() {
         use std::sync::atomic::Ordering::SeqCst;

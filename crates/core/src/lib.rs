@@ -22,6 +22,7 @@ use rolehop_aws::{credentials, sts};
 pub mod access_keys;
 #[cfg(unix)]
 pub mod agent;
+pub mod app_sign_in;
 pub mod awsfiles;
 pub mod catalog;
 mod chain;
@@ -58,8 +59,9 @@ pub mod testing;
 pub use changes::SessionChanges;
 pub use credentials::Credentials;
 pub use engine::{
-    AccessKeys, ConsoleSignInFor, Engine, EngineBuilder, EngineConfig, NewConsoleSignIn,
-    NewIamUser, NewRole, NewSamlRole, PendingConsoleSignIn, RunningEngine, StartOptions,
+    AccessKeys, ConsoleSignInFor, Engine, EngineBuilder, EngineConfig, FederatedSignIn,
+    NewConsoleSignIn, NewIamUser, NewRole, NewSamlRole, PendingConsoleSignIn, RunningEngine,
+    StartOptions,
 };
 pub use error::{EngineError, ErrorKind, ErrorPayload, Problem};
 pub use events::EngineEvent;

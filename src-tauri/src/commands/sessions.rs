@@ -6,6 +6,7 @@ use rolehop_core::{NewIamUser, NewRole, SessionChanges, SessionId};
 
 use super::{Ctx, Result, payload};
 use crate::ipc::{KeysCsv, KeysInput, MfaAnswer, Snapshot, UiEvents};
+use crate::saml_login;
 
 pub async fn subscribe(cx: Ctx<'_>, events: UiEvents) -> Result<Snapshot> {
     cx.shell.ui.attach(events.0);
@@ -14,7 +15,7 @@ pub async fn subscribe(cx: Ctx<'_>, events: UiEvents) -> Result<Snapshot> {
 
 pub async fn toggle_session(cx: Ctx<'_>, id: SessionId) -> Result<SessionView> {
     let engine = cx.shell.engine.clone();
-    engine.toggle(id).await.map_err(payload)
+    saml_login::toggle(cx.app, &engine, id.into()).await
 }
 
 pub async fn add_iam_user(cx: Ctx<'_>, spec: NewIamUser, keys: KeysInput) -> Result<SessionView> {

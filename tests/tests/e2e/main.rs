@@ -56,6 +56,7 @@ mod desktop_interrupts;
 mod desktop_keys;
 mod desktop_login_session;
 mod desktop_org;
+mod desktop_saml;
 mod desktop_sso;
 mod desktop_tags;
 mod desktop_trust;

@@ -1,15 +1,19 @@
 //! `rolehop saml roles`: what a SAML response grants; `saml add|sync|list|remove`:
-//! federated integrations, through the engine (this module renders); and reading a SAML
+//! federated integrations, through the engine (this module renders); reading a SAML
 //! response from a file or standard input (`--assertion-file`), for these and
-//! `session start`.
+//! `session start`; and a federated `session start` through the desktop app's login
+//! window.
 
 use std::process::ExitCode;
 
 use chrono::Utc;
-use rolehop_core::Engine;
+use rolehop_core::agent::{NoAnswer, ask_the_app_to_sign_in};
+use rolehop_core::app_sign_in::SignInAnswer;
 use rolehop_core::display_text::for_terminal;
+use rolehop_core::model::{Failure as SessionFailure, FailureCode, SessionState};
 use rolehop_core::saml::{NewSamlIntegration, RoleOffer, SamlPick, SamlResponse};
 use rolehop_core::validate::Arn;
+use rolehop_core::{Engine, EngineError, SessionView};
 use zeroize::Zeroizing;
 
 use crate::args::SamlCommand;
@@ -198,4 +202,88 @@ pub fn read_assertion(path: &std::path::Path) -> Result<Zeroizing<String>, Failu
     };
     read.map_err(|e| input_error(&what, e))?;
     Ok(text)
+}
+
+/// How long a desktop app the command line started may take to open its channel.
+const APP_START_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether a display is there for a login window.
+pub fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
+}
+
+/// A federated start through the desktop app's login window (`session start` with no
+/// `--assertion-file`, a display there): asks the running app, or starts it, to sign in
+/// and start `session` (see `rolehop_core::app_sign_in`), and reads the outcome from the
+/// workspace the app shares. The SAML response stays in the app.
+pub async fn start_in_the_app(engine: &Engine, session: &str) -> Result<SessionView, EngineError> {
+    let dir = engine.config().runtime_dir();
+    let not_signed_in = |message: String| EngineError::SessionFailed {
+        session: session.to_owned(),
+        failure: SessionFailure::new(FailureCode::SamlSignInRequired, message),
+    };
+    eprintln!("signing in to '{session}' in the Rolehop desktop app's login window...");
+    let mut answer = ask_the_app_to_sign_in(&dir, session).await;
+    if answer == Err(NoAnswer::NotRunning) {
+        launch_the_app().map_err(|e| not_signed_in(e.to_string()))?;
+        let deadline = std::time::Instant::now() + APP_START_WITHIN;
+        while answer == Err(NoAnswer::NotRunning) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            answer = ask_the_app_to_sign_in(&dir, session).await;
+        }
+    }
+    match answer {
+        Ok(SignInAnswer::Started) => {
+            let view = engine.session(session).await?;
+            match view.state {
+                SessionState::Failed(failure) => Err(EngineError::SessionFailed {
+                    session: view.session.name,
+                    failure,
+                }),
+                _ => Ok(view),
+            }
+        }
+        Ok(
+            SignInAnswer::Cancelled { message }
+            | SignInAnswer::Failed { message }
+            | SignInAnswer::Unavailable { message },
+        ) => Err(not_signed_in(message)),
+        Ok(SignInAnswer::Refused) => Err(not_signed_in(format!(
+            "the Rolehop desktop app refused the request (this launch's secret in {} did not \
+             match)",
+            dir.display()
+        ))),
+        Err(e) => Err(not_signed_in(e.to_string())),
+    }
+}
+
+/// Starts the desktop app in the tray (`rolehop-desktop --minimized`, beside this
+/// binary or on PATH), detached: it outlives this command.
+fn launch_the_app() -> std::io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    const APP: &str = "rolehop-desktop";
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(APP)))
+        .filter(|p| p.is_file());
+    let program = beside.unwrap_or_else(|| APP.into());
+    std::process::Command::new(&program)
+        .arg("--minimized")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map(drop)
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "the Rolehop desktop app ({}) could not be started for its login window: {e}",
+                    program.display()
+                ),
+            )
+        })
 }

@@ -9,7 +9,7 @@ use rolehop_core::console::{ConsoleBrowser, ConsoleSettings};
 use rolehop_core::display_text::for_terminal;
 use rolehop_core::engine::NewSsoRole;
 use rolehop_core::filter::SessionFilter;
-use rolehop_core::model::{SessionState, SessionTag};
+use rolehop_core::model::{FailureCode, SessionState, SessionTag};
 use rolehop_core::validate;
 use rolehop_core::{
     ConsoleSignInFor, Engine, EngineError, NewConsoleSignIn, NewIamUser, NewRole, NewSamlRole,
@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 use crate::args::{
     AddSession, ConsoleFlags, EditSession, ListArgs, NameProfileRegion, SessionCommand, SignInFlags,
 };
-use crate::commands::saml::read_assertion;
+use crate::commands::saml::{has_display, read_assertion, start_in_the_app};
 use crate::commands::sso::open_browser;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
 use crate::prompt::read_access_keys;
@@ -402,7 +402,16 @@ async fn list(engine: &Engine, args: ListArgs) -> Outcome {
 }
 
 async fn start(engine: &Engine, session: &str, opts: StartOptions) -> Outcome {
-    let view = engine.start(session, opts).await?;
+    let given = opts.saml_assertion.is_some();
+    let view = match engine.start(session, opts).await {
+        // A federated start with no response: the desktop app's login window signs in.
+        Err(EngineError::SessionFailed { failure, .. })
+            if failure.code == FailureCode::SamlSignInRequired && !given && has_display() =>
+        {
+            start_in_the_app(engine, session).await?
+        }
+        started => started?,
+    };
     match view.state {
         SessionState::Active { expires_at } => println!(
             "started '{}': profile '{}' has its credentials until {} (in {})",

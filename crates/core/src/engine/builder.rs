@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::{Engine, EngineConfig};
+use crate::app_sign_in::SignInWindow;
 use crate::awsfiles::{AwsFilesConfig, AwsFilesDelivery};
 use crate::catalog::CatalogWatcher;
 use crate::delivery::{Delivery, NoDelivery};
@@ -27,6 +28,7 @@ pub struct EngineBuilder {
     delivery: Arc<dyn Delivery>,
     sts: Option<Arc<dyn StsApi>>,
     saml_sign_in: Option<Arc<dyn crate::saml::SamlSignIn>>,
+    sign_in_window: Option<Arc<dyn SignInWindow>>,
 }
 
 impl Engine {
@@ -39,6 +41,7 @@ impl Engine {
             delivery: Arc::new(NoDelivery),
             sts: None,
             saml_sign_in: None,
+            sign_in_window: None,
         }
     }
 }
@@ -81,6 +84,13 @@ impl EngineBuilder {
         self
     }
 
+    /// The app's login window, with which the MFA channel of [`EngineBuilder::run`]
+    /// also answers the command line's federated sign-ins ([`crate::app_sign_in`]).
+    pub fn sign_in_window(mut self, window: Arc<dyn SignInWindow>) -> Self {
+        self.sign_in_window = Some(window);
+        self
+    }
+
     /// The engine alone: no background work. Short-lived hosts (the CLI) use this.
     pub async fn open(self) -> Result<Engine, EngineError> {
         let mut engine =
@@ -95,6 +105,7 @@ impl EngineBuilder {
     /// A channel that cannot open is logged; the rest runs without it.
     pub async fn run(self) -> Result<RunningEngine, EngineError> {
         let prompt = self.prompt.clone();
+        let sign_in_window = self.sign_in_window.clone();
         let engine = Arc::new(self.open().await?);
         let tasks = vec![
             RotationScheduler::spawn(engine.clone()),
@@ -105,11 +116,12 @@ impl EngineBuilder {
         let mfa_channel = {
             let config = engine.config();
             // The channel checks each request against this engine's workspace.
-            let started = crate::agent::AgentServer::start(
+            let started = crate::agent::AgentServer::start_with_sign_in(
                 config.runtime_dir(),
                 engine.clone(),
                 prompt,
                 config.mfa_timeout,
+                sign_in_window,
             );
             match started.await {
                 Ok(server) => Some(server),
@@ -122,7 +134,7 @@ impl EngineBuilder {
             }
         };
         #[cfg(not(unix))]
-        drop(prompt);
+        drop((prompt, sign_in_window));
         Ok(RunningEngine {
             engine,
             tasks,

@@ -11,6 +11,7 @@
 
 mod builder;
 mod click;
+mod federated_sign_in;
 mod forget;
 mod inputs;
 mod lifecycle;
@@ -28,6 +29,7 @@ use tokio::sync::broadcast;
 
 pub use self::builder::{EngineBuilder, RunningEngine};
 pub use self::click::ClickAction;
+pub use self::federated_sign_in::FederatedSignIn;
 pub(crate) use self::forget::Forget;
 pub use self::inputs::{AccessKeys, NewIamUser, NewRole, NewSamlRole, StartOptions};
 pub(crate) use self::lifecycle::Asking as MfaAsking;

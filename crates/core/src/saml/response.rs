@@ -179,19 +179,9 @@ fn is_aws_audience(audience: &str) -> bool {
     if audience == AWS_AUDIENCE {
         return true;
     }
-    let Ok(url) = url::Url::parse(audience) else {
-        return false;
-    };
-    let host = url.host_str().unwrap_or_default();
-    url.scheme() == "https"
-        && url.path() == "/saml"
-        && [
-            "signin.aws.amazon.com",
-            "signin.amazonaws-us-gov.com",
-            "signin.amazonaws.cn",
-        ]
-        .iter()
-        .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+    // AWS checks the audience as a URL of its `/saml` path exactly.
+    super::endpoint::is_aws_saml_endpoint(audience)
+        && url::Url::parse(audience).is_ok_and(|u| u.path() == "/saml")
 }
 
 fn quoted(items: &[String]) -> String {

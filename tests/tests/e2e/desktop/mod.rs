@@ -823,15 +823,104 @@ impl Tray {
 impl Desktop {
     /// The X id of the app's main window (titled "Rolehop").
     fn window_id(&self) -> TestResult<String> {
+        self.window_named("Rolehop")
+    }
+
+    /// The X id of the app's window titled `title`.
+    fn window_named(&self, title: &str) -> TestResult<String> {
         let info = output(
             "xwininfo",
-            &["-display", self._xvfb.display(), "-name", "Rolehop"],
+            &["-display", self._xvfb.display(), "-name", title],
         )?;
         info.split_whitespace()
             .skip_while(|w| *w != "id:")
             .nth(1)
             .map(str::to_owned)
             .ok_or_else(|| format!("no window id in {info:?}").into())
+    }
+
+    /// The X display the app runs on, for a program a test starts beside it.
+    pub fn display(&self) -> &str {
+        self._xvfb.display()
+    }
+
+    /// Waits until a window titled `title` is on screen, and returns its X id (for a
+    /// window WebDriver cannot reach: the federated login window).
+    pub async fn wait_window_named(&self, title: &str) -> TestResult<String> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Ok(id) = self.window_named(title) {
+                let info = output("xwininfo", &["-display", self._xvfb.display(), "-id", &id])?;
+                if info.contains("Map State: IsViewable") {
+                    return Ok(id);
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no window titled {title:?} after {UI_TIMEOUT:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no window is titled `title`.
+    pub async fn wait_window_gone(&self, title: &str) -> TestResult {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.window_named(title).is_ok() {
+            if Instant::now() > deadline {
+                return Err(format!("the window {title:?} is still there").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Types `keys` (xdotool's `type` text, then `key` names such as `Tab`, `Return`)
+    /// into window `id` as a keyboard would: the window is given the input focus and
+    /// the keys go through the X server (XTEST).
+    pub fn type_into_window(&self, id: &str, steps: &[KeyStep<'_>]) -> TestResult {
+        let xdotool = |args: &[&str]| -> TestResult {
+            let out = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", self._xvfb.display())
+                .output()
+                .map_err(|e| format!("xdotool (Debian package xdotool): {e}"))?;
+            if !out.status.success() {
+                return Err(
+                    format!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into(),
+                );
+            }
+            Ok(())
+        };
+        xdotool(&["windowfocus", "--sync", id])?;
+        for step in steps {
+            match step {
+                KeyStep::Text(text) => xdotool(&["type", "--delay", "15", text])?,
+                KeyStep::Key(name) => xdotool(&["key", name])?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves a PNG of X window `id` to `target/artifacts/desktop/<test>-<label>.png`.
+    pub fn window_screenshot(&self, id: &str, label: &str) -> TestResult<PathBuf> {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/e2e/desktop/window_png.py"
+        );
+        let path = self.artifacts.join(format!("{}-{label}.png", self.name));
+        let out = path.to_str().ok_or("an artifacts path that is not UTF-8")?;
+        output("python3", &[script, self._xvfb.display(), id, out])?;
+        Ok(path)
+    }
+
+    /// Closes window `id` as its title bar's close button would.
+    pub fn close_window_id(&self, id: &str) -> TestResult {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/e2e/desktop/close_window.py"
+        );
+        output("python3", &[script, self._xvfb.display(), id])?;
+        Ok(())
     }
 
     /// Whether the main window is on screen (mapped), as the X server says.
@@ -859,15 +948,7 @@ impl Desktop {
 
     /// Closes the main window as its title bar's close button would.
     pub fn close_window(&self) -> TestResult {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/e2e/desktop/close_window.py"
-        );
-        output(
-            "python3",
-            &[script, self._xvfb.display(), &self.window_id()?],
-        )?;
-        Ok(())
+        self.close_window_id(&self.window_id()?)
     }
 
     /// Launches the app a second time, as a user would, with `peers`' environment on this
@@ -893,6 +974,12 @@ impl Desktop {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// One step of [`Desktop::type_into_window`].
+pub enum KeyStep<'a> {
+    Text(&'a str),
+    Key(&'a str),
 }
 
 // ---- Accessibility: axe-core inside the window, and the keyboard alone -----------------

@@ -1,0 +1,345 @@
+//! The federated login window: starting a federated session (or a role chained from
+//! one) opens a second web view on the identity provider's URL, where the person signs
+//! in with whatever the provider asks. When the provider's page posts its
+//! `SAMLResponse` to AWS's sign-in endpoint, the window takes it before anything is
+//! sent, closes, and the session starts with it ([`Engine::start`]).
+//!
+//! # How the response is taken (webkit2gtk)
+//!
+//! wry shows the app a navigation's URL, never a POST body. So an initialisation
+//! script ([`CAPTURE_SCRIPT`], run in every frame of every page of this window before
+//! the page's own scripts) catches a form bound for an AWS SAML endpoint (a `submit`
+//! event, and `HTMLFormElement.prototype.submit`, which fires none) and navigates
+//! instead to `rolehop-saml://capture?SAMLResponse=...`. webkit2gtk asks the
+//! navigation policy (`on_navigation`) about every navigation, whatever its scheme,
+//! before loading it: the handler takes the response from that URL and cancels it, so
+//! the URL is never loaded. The handler also cancels every navigation to an AWS SAML
+//! endpoint itself: a page that posts around the script sends nothing to AWS (the
+//! window then just stays on the provider's page).
+//!
+//! # What the window may do
+//!
+//! No capability names its label (`capabilities/main.json` grants the main window
+//! only), so its pages can call no command. Its web data (cookies, storage) live in
+//! their own directory under the app's data directory ([`data_dir`]), so the
+//! provider's "keep me signed in" lasts between sign-ins and is apart from the main
+//! window's. The response goes from the handler to the start in memory only: never
+//! to the main window, an event, a log line or a file.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rolehop_core::app_sign_in::{SignInWindow, WindowOutcome};
+use rolehop_core::error::ErrorKind;
+use rolehop_core::model::SessionView;
+use rolehop_core::saml::endpoint::is_aws_saml_endpoint;
+use rolehop_core::{
+    Engine, EngineError, ErrorPayload, FederatedSignIn, Problem as _, SessionRef, StartOptions,
+};
+use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tokio::sync::oneshot;
+use zeroize::Zeroizing;
+
+use crate::shell::Shell;
+
+/// The scheme of the navigation the capture script makes; never loaded.
+pub const CAPTURE_SCHEME: &str = "rolehop-saml";
+
+/// The prefix of every login window's label (`saml-login-1`, `saml-login-2`...).
+pub const LABEL_PREFIX: &str = "saml-login-";
+
+/// Run in every frame of the login window before the page's scripts. The endpoint
+/// pattern is [`is_aws_saml_endpoint`]'s, which the navigation handler applies again.
+pub const CAPTURE_SCRIPT: &str = r#"(() => {
+  const aws = /^https:\/\/([a-z0-9-]+\.)?signin\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml(\/[^?#]*)?([?#].*)?$/i;
+  const take = (form) => {
+    if (!(form instanceof HTMLFormElement)) return false;
+    let action;
+    try {
+      action = new URL(form.getAttribute("action") || "", document.baseURI).href;
+    } catch (_) {
+      return false;
+    }
+    if (!aws.test(action)) return false;
+    const field = form.querySelector('[name="SAMLResponse"]');
+    const response = field ? field.value : "";
+    window.location.replace("rolehop-saml://capture?SAMLResponse=" + encodeURIComponent(response));
+    return true;
+  };
+  const submit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () {
+    if (!take(this)) submit.call(this);
+  };
+  window.addEventListener("submit", (event) => {
+    if (take(event.target)) event.preventDefault();
+  }, true);
+})();"#;
+
+/// What ended a login window.
+enum Outcome {
+    /// The response, and when the page posted it.
+    Posted(Zeroizing<String>, Instant),
+    Closed,
+}
+
+type Waiter = Arc<Mutex<Option<oneshot::Sender<Outcome>>>>;
+
+fn send(waiter: &Waiter, outcome: Outcome) {
+    if let Some(tx) = waiter.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = tx.send(outcome);
+    }
+}
+
+/// The login windows' numbering.
+#[derive(Default)]
+pub struct SamlLogins {
+    next: AtomicU64,
+}
+
+/// Where the login windows keep their web data: `saml-login` in the app's local data
+/// directory (the main window's web data is elsewhere, in WebKit's default place).
+pub fn data_dir(app: &AppHandle) -> tauri::Result<PathBuf> {
+    Ok(app.path().app_local_data_dir()?.join("saml-login"))
+}
+
+fn cancelled(sign_in: &FederatedSignIn) -> ErrorPayload {
+    ErrorPayload {
+        kind: ErrorKind::LoginFailed,
+        message: format!(
+            "the sign-in was cancelled: the login window was closed before the identity \
+             provider of '{}' signed in to AWS; '{}' was not started",
+            sign_in.federated_name, sign_in.session_name
+        ),
+        field: None,
+    }
+}
+
+fn window_failed(e: tauri::Error) -> ErrorPayload {
+    ErrorPayload {
+        kind: ErrorKind::LoginFailed,
+        message: format!("the login window could not be opened: {e}"),
+        field: None,
+    }
+}
+
+/// What the login window does with a navigation to `url`: `Some(response)` for the
+/// capture script's, `None` for the others; `allow` is whether the page may go there.
+fn judge(url: &Url) -> (bool, Option<Zeroizing<String>>) {
+    if url.scheme() == CAPTURE_SCHEME {
+        let response = url
+            .query_pairs()
+            .find(|(k, _)| k == "SAMLResponse")
+            .map(|(_, v)| Zeroizing::new(v.into_owned()));
+        return (false, response);
+    }
+    (!is_aws_saml_endpoint(url.as_str()), None)
+}
+
+/// A click's toggle (the window's row, the tray): a start that needs a sign-in at a
+/// SAML provider goes through a login window, everything else is the engine's toggle.
+pub async fn toggle(
+    app: &AppHandle,
+    engine: &Arc<Engine>,
+    session: SessionRef,
+) -> Result<SessionView, ErrorPayload> {
+    let payload = |e: rolehop_core::EngineError| e.payload();
+    match engine
+        .federated_sign_in(session.clone())
+        .await
+        .map_err(payload)?
+    {
+        Some(sign_in) => {
+            let logins = app.state::<SamlLogins>();
+            logins.sign_in_and_start(app, engine, sign_in).await
+        }
+        None => engine.toggle(session).await.map_err(payload),
+    }
+}
+
+/// Why a login window gave no response.
+enum NoResponse {
+    /// Closed by the person before the provider posted.
+    Closed,
+    Failed(ErrorPayload),
+}
+
+/// An open login window; dropped (the sign-in done, or abandoned by its asker), it
+/// closes.
+struct OpenWindow(tauri::WebviewWindow);
+
+impl Drop for OpenWindow {
+    fn drop(&mut self) {
+        let _ = self.0.destroy();
+    }
+}
+
+impl SamlLogins {
+    /// Opens a login window on `sign_in`'s provider, waits for the provider's post to
+    /// AWS (or the window's close), then starts the session with the response.
+    pub async fn sign_in_and_start(
+        &self,
+        app: &AppHandle,
+        engine: &Arc<Engine>,
+        sign_in: FederatedSignIn,
+    ) -> Result<SessionView, ErrorPayload> {
+        match self.response(app, &sign_in).await {
+            Err(NoResponse::Closed) => Err(cancelled(&sign_in)),
+            Err(NoResponse::Failed(payload)) => Err(payload),
+            Ok((response, posted_at)) => start(engine, &sign_in, response, posted_at)
+                .await
+                .map_err(|e| e.payload()),
+        }
+    }
+
+    /// The response the provider's page posts to AWS in a new login window on
+    /// `sign_in`'s provider, and when it posted; the window is closed either way.
+    async fn response(
+        &self,
+        app: &AppHandle,
+        sign_in: &FederatedSignIn,
+    ) -> Result<(Zeroizing<String>, Instant), NoResponse> {
+        let url: Url = sign_in.idp_url.parse().map_err(|e| {
+            NoResponse::Failed(ErrorPayload {
+                kind: ErrorKind::Invalid,
+                message: format!(
+                    "the identity provider URL of '{}': {e}",
+                    sign_in.federated_name
+                ),
+                field: Some("idp_url".into()),
+            })
+        })?;
+        let label = format!(
+            "{LABEL_PREFIX}{}",
+            self.next.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        let (tx, rx) = oneshot::channel();
+        let waiter: Waiter = Arc::new(Mutex::new(Some(tx)));
+        let on_nav = waiter.clone();
+        let failed = |e| NoResponse::Failed(window_failed(e));
+        let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url))
+            .title(format!("Rolehop sign-in: {}", sign_in.federated_name))
+            .inner_size(520.0, 680.0)
+            .data_directory(data_dir(app).map_err(failed)?)
+            .initialization_script_for_all_frames(CAPTURE_SCRIPT)
+            .on_navigation(move |url| {
+                let (allow, response) = judge(url);
+                if let Some(response) = response {
+                    send(&on_nav, Outcome::Posted(response, Instant::now()));
+                } else if !allow {
+                    tracing::warn!(
+                        "the login window stopped a page going to AWS's sign-in endpoint \
+                         without the capture script"
+                    );
+                }
+                allow
+            })
+            .build()
+            .map_err(failed)?;
+        let on_close = waiter.clone();
+        window.on_window_event(move |event| {
+            if let WindowEvent::Destroyed = event {
+                send(&on_close, Outcome::Closed);
+            }
+        });
+        let _open = OpenWindow(window);
+        tracing::info!(session = %sign_in.session_name, "login window opened");
+        match rx.await.unwrap_or(Outcome::Closed) {
+            Outcome::Closed => Err(NoResponse::Closed),
+            Outcome::Posted(response, at) => Ok((response, at)),
+        }
+    }
+}
+
+/// The start with the provider's response, logging the time from its post.
+async fn start(
+    engine: &Engine,
+    sign_in: &FederatedSignIn,
+    response: Zeroizing<String>,
+    posted_at: Instant,
+) -> Result<SessionView, EngineError> {
+    let options = StartOptions {
+        saml_assertion: Some(response),
+        ..StartOptions::default()
+    };
+    let started = engine.start(sign_in.session, options).await;
+    // From the provider's post to credentials delivered (or the failure).
+    let from_post_ms = posted_at.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        session = %sign_in.session_name,
+        from_post_ms,
+        ok = started.is_ok(),
+        "federated start from the login window"
+    );
+    started
+}
+
+/// The login window as the command line's sign-ins reach it over the local channel
+/// ([`rolehop_core::app_sign_in`]).
+pub struct ChannelSignIn(pub AppHandle);
+
+impl SignInWindow for ChannelSignIn {
+    fn sign_in_and_start(
+        &self,
+        sign_in: FederatedSignIn,
+    ) -> Pin<Box<dyn Future<Output = WindowOutcome> + Send>> {
+        let app = self.0.clone();
+        Box::pin(async move {
+            let (Some(shell), Some(logins)) =
+                (app.try_state::<Shell>(), app.try_state::<SamlLogins>())
+            else {
+                return WindowOutcome::Failed("the Rolehop desktop app is still starting".into());
+            };
+            let engine = shell.engine.clone();
+            match logins.response(&app, &sign_in).await {
+                Err(NoResponse::Closed) => WindowOutcome::Cancelled(cancelled(&sign_in).message),
+                Err(NoResponse::Failed(payload)) => WindowOutcome::Failed(payload.message),
+                Ok((response, posted_at)) => {
+                    match start(&engine, &sign_in, response, posted_at).await {
+                        // A start that ran: the workspace holds its outcome.
+                        Ok(_) => WindowOutcome::Started,
+                        Err(e) if e.kind() == ErrorKind::SessionFailed => WindowOutcome::Started,
+                        Err(e) => WindowOutcome::Failed(e.to_string()),
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part2_the_capture_navigation_yields_the_response_and_is_never_loaded() {
+        let url: Url = "rolehop-saml://capture?SAMLResponse=PHNhbWw%2BKz0%3D"
+            .parse()
+            .unwrap();
+        let (allow, response) = judge(&url);
+        assert!(!allow);
+        assert_eq!(
+            response.as_deref().map(String::as_str),
+            Some("PHNhbWw+Kz0=")
+        );
+    }
+
+    #[test]
+    fn part2_navigations_to_aws_saml_endpoints_are_cancelled_and_others_allowed() {
+        for (url, allowed) in [
+            ("https://signin.aws.amazon.com/saml", false),
+            ("https://us-east-1.signin.aws.amazon.com/saml", false),
+            ("https://signin.amazonaws-us-gov.com/saml", false),
+            ("https://signin.amazonaws.cn/saml", false),
+            ("http://127.0.0.1:4000/sso/aws", true),
+            ("https://login.microsoftonline.com/x/saml2", true),
+        ] {
+            let (allow, response) = judge(&url.parse().unwrap());
+            assert_eq!(allow, allowed, "{url}");
+            assert!(response.is_none());
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The federated login window (issue 21, parts 2 and 6) in the real app under Xvfb,
+//! against pysaml2's identity provider and the layer before moto's STS that checks
+//! `AssumeRoleWithSAML` as IAM does (`rolehop_e2e::saml_idp`).
+//!
+//! The login window's web view has a WebKit context of its own (its own data
+//! directory), and WebKitGTK lets only one context be driven by automation: WebDriver
+//! sees the main window only. So the test is the person at the keyboard of the login
+//! window (xdotool, through the X server), and reads the main window through WebDriver.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use rolehop_e2e::SamlIdp;
+use rolehop_e2e::saml_idp::{PASSWORD, PROVIDER_ARN, USER, role_arn};
+
+use crate::cli::{AwsFilesBytes, World, assumed};
+use crate::cli_saml::walk;
+use crate::desktop::{Desktop, KeyStep, TestResult, UI_TIMEOUT};
+
+/// The login window's title for federated session `corp`.
+const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
+
+/// A world whose STS is the verifying layer, with federated session `corp` (role Admin
+/// through the test provider) and role `deploy` chained from it.
+fn federated() -> (World, SamlIdp) {
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    idp.offer_roles(&["Admin", "ReadOnly"]).unwrap();
+    world
+        .rolehop(&[
+            "session",
+            "add",
+            "saml",
+            "--name",
+            "corp",
+            "--idp-url",
+            &idp.idp_url(),
+            "--role-arn",
+            &role_arn("Admin"),
+            "--principal-arn",
+            PROVIDER_ARN,
+            "--profile",
+            "corp",
+            "--region",
+            "us-east-1",
+        ])
+        .ok();
+    world.add_role("deploy", "corp", &role_arn("Deployer"));
+    (world, idp)
+}
+
+/// [`federated`], and the app launched on it (its STS the verifying layer).
+async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
+    let (world, idp) = federated();
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(name, &world.peers, &[("AWS_ENDPOINT_URL_STS", &sts)]).await?;
+    Ok((world, idp, app))
+}
+
+/// Waits until the provider has served `what` (`GET /login`...) `times` times.
+async fn served(idp: &SamlIdp, what: &str, times: usize) -> TestResult {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    while idp.served()?.iter().filter(|s| *s == what).count() < times {
+        if Instant::now() > deadline {
+            return Err(format!("the provider never served {what}: {:?}", idp.served()?).into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Signs in on the provider's login form in login window `id`, as a person would.
+async fn sign_in_at_the_keyboard(app: &Desktop, idp: &SamlIdp, id: &str) -> TestResult {
+    served(idp, "GET /login", 1).await?;
+    // The form is served; give WebKit a moment to lay it out and focus its first field.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.type_into_window(
+        id,
+        &[
+            KeyStep::Text(USER),
+            KeyStep::Key("Tab"),
+            KeyStep::Text(PASSWORD),
+            KeyStep::Key("Return"),
+        ],
+    )
+}
+
+/// The app's log lines (its daily files under the test's home).
+fn app_log(home: &Path) -> String {
+    walk(home)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("rolehop.") && name.ends_with(".log")
+        })
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}
+
+/// The `SignatureValue` of a base64 SAML response: a long, unique piece of the XML.
+fn signature_value(response: &str) -> String {
+    let xml = base64::engine::general_purpose::STANDARD
+        .decode(response)
+        .expect("the provider's response is base64");
+    let xml = String::from_utf8(xml).unwrap();
+    let start = xml.find("SignatureValue>").expect("a signed response") + "SignatureValue>".len();
+    xml[start..start + 64].to_owned()
+}
+
+/// The directories the login windows keep their web data in (the app's local data
+/// directory's `saml-login`), and every other directory holding a WebKit cookie jar.
+fn cookie_jars(home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    walk(home)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "cookies"))
+        .partition(|p| p.parent().is_some_and(|d| d.ends_with("saml-login")))
+}
+
+/// Part 2: a click on the federated session opens the login window on the provider's
+/// form; the person signs in there; the provider's post to AWS never leaves the
+/// window: the app takes the response, closes the window, and the session is active
+/// as the role (the AWS CLI says so). A role chained from it starts by a click too:
+/// its window finds the provider's session in the window's own cookie store and closes
+/// by itself. No response is in any file under the home or in the main window's DOM;
+/// the provider's cookie is in the login windows' own directory only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part2_login_window_signs_in_at_the_provider_and_starts_the_role_and_a_chained_one()
+-> TestResult {
+    let (world, idp, app) = federated_app("saml-login").await?;
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("corp", Some("inactive"))).await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        served(&idp, "GET /login", 1).await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        app.window_screenshot(&window, "login-window")?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        assert_eq!(
+            world.caller_arn("corp").unwrap(),
+            assumed("123456789012", "Admin", "alice@example.test")
+        );
+        assert_eq!(
+            idp.sts_decisions(),
+            [format!("accept {}", role_arn("Admin"))]
+        );
+
+        // The chained role: one click, no typing (the provider's cookie is kept).
+        app.click(&Desktop::row("deploy", Some("inactive"))).await?;
+        app.wait_for(&Desktop::row("deploy", Some("active")))
+            .await?;
+        assert_eq!(
+            world.caller_arn("deploy").unwrap(),
+            assumed("123456789012", "Deployer", "rolehop-deploy")
+        );
+        assert_eq!(
+            idp.served()?.iter().filter(|s| *s == "POST /login").count(),
+            1,
+            "the second sign-in asked for the password again: {:?}",
+            idp.served()?
+        );
+
+        // Nothing of a response in the main window or in any file under the home.
+        let issued = idp.issued();
+        assert_eq!(issued.len(), 2, "{issued:?}");
+        let page = app.client.source().await?;
+        let home = world.peers.home().root();
+        for response in &issued {
+            let pieces = [response[100..164].to_owned(), signature_value(response)];
+            for piece in &pieces {
+                assert!(
+                    !page.contains(piece.as_str()),
+                    "the main window's DOM holds a response"
+                );
+                for file in walk(home) {
+                    let text = String::from_utf8_lossy(&std::fs::read(&file)?).into_owned();
+                    assert!(
+                        !text.contains(piece.as_str()),
+                        "{} holds a response",
+                        file.display()
+                    );
+                }
+            }
+        }
+
+        // The login windows' web data: their own directory, holding the provider's
+        // cookie; no other cookie jar holds it.
+        let (login, others) = cookie_jars(home);
+        assert_eq!(login.len(), 1, "{login:?}");
+        assert!(std::fs::read_to_string(&login[0])?.contains("idp_session"));
+        for jar in &others {
+            assert!(
+                !std::fs::read_to_string(jar)?.contains("idp_session"),
+                "{} holds the provider's cookie",
+                jar.display()
+            );
+        }
+        for line in app_log(home).lines().filter(|l| l.contains("from_post_ms")) {
+            println!("{line}");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Part 6: closing the login window before the provider posts fails the start as
+/// cancelled, in words, and changes nothing: the session stays inactive, the AWS files
+/// keep every byte, nothing reached STS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part6_closing_the_login_window_cancels_the_start_and_changes_nothing() -> TestResult {
+    let (world, idp, app) = federated_app("saml-cancel").await?;
+    let before = AwsFilesBytes::of(&world);
+    app.run(async |app: &Desktop| {
+        app.click(&Desktop::row("corp", Some("inactive"))).await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        served(&idp, "GET /login", 1).await?;
+        app.close_window_id(&window)?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        let told = app
+            .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
+            .await?;
+        assert!(told.contains("cancelled"), "{told}");
+        assert!(told.contains("corp"), "{told}");
+        app.wait_for(&Desktop::row("corp", Some("inactive")))
+            .await?;
+        assert_eq!(AwsFilesBytes::of(&world), before);
+        assert!(idp.sts_decisions().is_empty(), "{:?}", idp.sts_decisions());
+        // The app still runs and answers: the main window is there.
+        assert!(app.window_shown()?);
+        Ok(())
+    })
+    .await
+}
+
+/// Part 5: `rolehop session start corp` with no `--assertion-file`, the app running on
+/// the display: the command line asks the app over its local channel, the app's login
+/// window opens, the person signs in there, and the command exits 0 once the app has
+/// started the session; the AWS CLI acts as the role. The response never crossed the
+/// socket (the request names the session; `app_sign_in`'s unit test pins the frames).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part5_session_start_on_the_command_line_signs_in_in_the_running_apps_login_window()
+-> TestResult {
+    let (world, idp, app) = federated_app("saml-cli").await?;
+    app.run(async |app: &Desktop| {
+        let mut cli =
+            Running(world.spawn(&["session", "start", "corp"], &[("DISPLAY", app.display())]));
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        let run = cli.finished().await?;
+        assert_eq!(run.status.code(), Some(0), "{run:?}");
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(stdout.contains("started 'corp'"), "{stdout}");
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        assert_eq!(
+            world.caller_arn("corp").unwrap(),
+            assumed("123456789012", "Admin", "alice@example.test")
+        );
+        Ok(())
+    })
+    .await
+}
+
+/// Part 5 with part 6: the window the command line opened is closed before the
+/// provider posts; the command fails as a sign-in still required (exit 12) saying it
+/// was cancelled, and nothing reached STS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part5_part6_closing_the_window_the_command_line_opened_fails_it_as_cancelled() -> TestResult
+{
+    let (world, idp, app) = federated_app("saml-cli-cancel").await?;
+    app.run(async |app: &Desktop| {
+        let mut cli =
+            Running(world.spawn(&["session", "start", "corp"], &[("DISPLAY", app.display())]));
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        served(&idp, "GET /login", 1).await?;
+        app.close_window_id(&window)?;
+        let run = cli.finished().await?;
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(12), "{stderr}");
+        assert!(stderr.contains("cancelled"), "{stderr}");
+        assert!(idp.sts_decisions().is_empty(), "{:?}", idp.sts_decisions());
+        Ok(())
+    })
+    .await
+}
+
+/// A command the test started; killed and reaped if the test ends before it does.
+struct Running(std::process::Child);
+
+impl Running {
+    /// Waits for it, at most [`UI_TIMEOUT`] more; its exit status and output.
+    async fn finished(&mut self) -> TestResult<std::process::Output> {
+        use std::io::Read;
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.0.try_wait()? {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err("the command still runs".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        if let Some(out) = self.0.stdout.as_mut() {
+            out.read_to_end(&mut stdout)?;
+        }
+        if let Some(err) = self.0.stderr.as_mut() {
+            err.read_to_end(&mut stderr)?;
+        }
+        Ok(std::process::Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
