@@ -118,10 +118,17 @@ impl From<EngineError> for Failure {
     }
 }
 
+/// Whether a display is there for a login window.
+pub fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
+}
+
 /// What a federated start without a SAML response can do from here. With a display,
 /// the desktop app's login window was tried first (`commands::saml::start_in_the_app`).
 fn saml_hint() -> &'static str {
-    if crate::commands::saml::has_display() {
+    if has_display() {
         "; sign in again, or pass --assertion-file FILE (or - for standard input)"
     } else {
         "; there is no display here for a login window (DISPLAY and WAYLAND_DISPLAY are \

@@ -207,13 +207,6 @@ pub fn read_assertion(path: &std::path::Path) -> Result<Zeroizing<String>, Failu
 /// How long a desktop app the command line started may take to open its channel.
 const APP_START_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Whether a display is there for a login window.
-pub fn has_display() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
-}
-
 /// A federated start through the desktop app's login window (`session start` with no
 /// `--assertion-file`, a display there): asks the running app, or starts it, to sign in
 /// and start `session` (see `rolehop_core::app_sign_in`), and reads the outcome from the

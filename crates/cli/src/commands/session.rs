@@ -20,9 +20,10 @@ use zeroize::Zeroizing;
 use crate::args::{
     AddSession, ConsoleFlags, EditSession, ListArgs, NameProfileRegion, SessionCommand, SignInFlags,
 };
-use crate::commands::saml::{has_display, read_assertion, start_in_the_app};
+use crate::commands::saml::{read_assertion, start_in_the_app};
 use crate::commands::sso::open_browser;
 use crate::commands::{Outcome, keys, named_or_picked, print_json};
+use crate::failure::has_display;
 use crate::prompt::read_access_keys;
 use crate::render::{describe, rfc3339, session_table, time_until, trust_notes};
 
