@@ -10,9 +10,10 @@
 //! is the role's account and its name in the catalog, so a role renamed in the catalog
 //! is a new session. The catalog declares every field of a role, so a re-sync brings
 //! a changed ARN, duration or tag to the session (not under a live session).
-//! Roles through IAM Identity Center or federated sources are read and kept in the
-//! format, but this version syncs only chains from bound placeholders; the rest are
-//! reported as skipped.
+//! A role through an sso source becomes an SSO role session of the teammate's own
+//! integration with the source's start URL (found, not bound; none: skipped with the
+//! reason), one through a federated source a SAML session of the source's URL; roles
+//! chained from either become chained roles.
 
 mod download;
 mod export;
@@ -31,7 +32,7 @@ pub use rolehop_model::catalog::{
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::model::{ChainedRole, SessionId, SessionKind};
+use crate::model::{ChainedRole, IntegrationId, SamlRole, SessionId, SessionKind, SsoRole};
 use crate::sync::{Declared, NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
 use crate::validate::{self, ValidationError};
 use crate::workspace::Workspace;
@@ -114,6 +115,27 @@ fn catalog_name(name: &str) -> Result<(), ValidationError> {
     validate::integration_name("name", name)
 }
 
+/// How a catalog role's credentials are reached.
+enum Reached<'a> {
+    /// `AssumeRole` from a session (a bound IAM user or another role of the catalog).
+    Chained(SessionId),
+    /// An SSO role through the teammate's integration.
+    Sso(IntegrationId),
+    /// `AssumeRoleWithSAML` through the source's identity provider.
+    Federated(&'a String),
+}
+
+/// The teammate's integration for an sso source: the first with the same start URL
+/// (a trailing `/` aside). The start URL names one IAM Identity Center instance, so
+/// no binding is asked for.
+fn integration_for(ws: &Workspace, start_url: &str) -> Option<IntegrationId> {
+    let wanted = start_url.trim().trim_end_matches('/');
+    ws.integrations
+        .iter()
+        .find(|i| i.start_url.trim().trim_end_matches('/') == wanted)
+        .map(|i| i.id)
+}
+
 /// The entries for `catalog` given the user's bindings, and the roles left out.
 fn entries(
     catalog: &Catalog,
@@ -134,25 +156,33 @@ fn entries(
     let mut skipped = Vec::new();
     // Roles come parents first, so a parent's id is known before its children.
     for role in &catalog.roles {
-        let parent = match &role.parent {
+        let reached = match &role.parent {
             Parent::Source(p) => match (&catalog.sources[p], followed.bindings.get(p)) {
-                (Source::IamUser { .. }, Some(id)) if ws.get(*id).is_some() => Ok(*id),
+                (Source::IamUser { .. }, Some(id)) if ws.get(*id).is_some() => {
+                    Ok(Reached::Chained(*id))
+                }
                 (Source::IamUser { .. }, Some(_)) => Err(format!(
                     "{{{p}}} is bound to a session that no longer exists"
                 )),
                 (Source::IamUser { .. }, None) => Err(format!("{{{p}}} is not bound yet")),
-                (other, _) => Err(format!(
-                    "roles through a {} source are not synced by this version",
-                    other.label()
-                )),
+                (Source::Sso { start_url, .. }, _) => integration_for(ws, start_url)
+                    .map(Reached::Sso)
+                    .ok_or_else(|| {
+                        format!(
+                            "{{{p}}} needs an IAM Identity Center integration with start URL \
+                             {start_url}: add it with `rolehop sso add`, then sync again"
+                        )
+                    }),
+                (Source::Federated { url, .. }, _) => Ok(Reached::Federated(url)),
             },
             Parent::Role(p) => ids
                 .get(p.as_str())
                 .copied()
+                .map(Reached::Chained)
                 .ok_or_else(|| format!("its parent '{p}' was skipped")),
         };
-        let parent = match parent {
-            Ok(id) => id,
+        let reached = match reached {
+            Ok(r) => r,
             Err(why) => {
                 skipped.push(SkippedRole {
                     role: role.name.clone(),
@@ -161,15 +191,51 @@ fn entries(
                 continue;
             }
         };
-        let Target::Role {
-            role_arn,
-            role_session_name,
-            external_id,
-            tags,
-            transitive_tag_keys,
-        } = &role.target
-        else {
-            unreachable!("a role chained from an IAM user or a role is assumed with AssumeRole")
+        let kind = match (reached, &role.target) {
+            (
+                Reached::Chained(parent),
+                Target::Role {
+                    role_arn,
+                    role_session_name,
+                    external_id,
+                    tags,
+                    transitive_tag_keys,
+                },
+            ) => SessionKind::Role(ChainedRole {
+                parent,
+                role_arn: role_arn.clone(),
+                role_session_name: role_session_name.clone(),
+                external_id: external_id.clone(),
+                duration: role.duration,
+                source_identity: None,
+                tags: tags.clone(),
+                transitive_tag_keys: transitive_tag_keys.clone(),
+            }),
+            (
+                Reached::Sso(integration),
+                Target::SsoRole {
+                    account_id,
+                    role_name,
+                },
+            ) => SessionKind::SsoRole(SsoRole {
+                integration,
+                account_id: account_id.clone(),
+                account_name: None,
+                role_name: role_name.clone(),
+            }),
+            (
+                Reached::Federated(url),
+                Target::Saml {
+                    role_arn,
+                    principal_arn,
+                },
+            ) => SessionKind::Saml(SamlRole {
+                idp_url: url.clone(),
+                role_arn: role_arn.clone(),
+                principal_arn: principal_arn.clone(),
+                duration: role.duration,
+            }),
+            _ => unreachable!("the parser pairs each parent with its target's kind"),
         };
         let key = SyncKey {
             account_id: role.account_id().to_owned(),
@@ -180,16 +246,7 @@ fn entries(
         entries.push(SyncEntry {
             account_name: role.group.clone().unwrap_or_else(|| followed.name.clone()),
             region: role.region.clone().or_else(|| catalog.region.clone()),
-            kind: SessionKind::Role(ChainedRole {
-                parent,
-                role_arn: role_arn.clone(),
-                role_session_name: role_session_name.clone(),
-                external_id: external_id.clone(),
-                duration: role.duration,
-                source_identity: None,
-                tags: tags.clone(),
-                transitive_tag_keys: transitive_tag_keys.clone(),
-            }),
+            kind,
             declared: Some(Declared {
                 name: role.profile.clone(),
                 id,

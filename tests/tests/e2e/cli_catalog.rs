@@ -1073,3 +1073,257 @@ fn part3_an_https_file_source_is_followed_within_1_mib_and_http_only_on_loopback
     }
     assert_eq!(workspace_state(&world), before, "nothing changed");
 }
+
+/// A catalog with an sso source at `start_url` (SSO role `admin`: Admin in
+/// 111111111111), `deploy` chained from it, and a federated source at `idp_url` (SAML
+/// role `corp`: Admin through the test provider) with `corp-deploy` chained from it.
+fn part2_sources_catalog(start_url: &str, idp_url: &str) -> String {
+    format!(
+        r#"schema = 1
+region = "us-east-1"
+
+[sources.portal]
+type = "sso"
+start_url = "{start_url}"
+region = "eu-west-1"
+
+[sources.idp]
+type = "federated"
+url = "{idp_url}"
+
+[[roles]]
+name = "admin"
+parent = "{{portal}}"
+account_id = "111111111111"
+sso_role = "Admin"
+
+[[roles]]
+name = "deploy"
+parent = "admin"
+role_arn = "arn:aws:iam::222222222222:role/Deploy"
+
+[[roles]]
+name = "corp"
+parent = "{{idp}}"
+role_arn = "{saml_admin}"
+principal_arn = "{provider}"
+duration = 3600
+
+[[roles]]
+name = "corp-deploy"
+parent = "corp"
+role_arn = "{saml_deployer}"
+"#,
+        saml_admin = rolehop_e2e::saml_idp::role_arn("Admin"),
+        saml_deployer = rolehop_e2e::saml_idp::role_arn("Deployer"),
+        provider = rolehop_e2e::saml_idp::PROVIDER_ARN,
+    )
+}
+
+/// Writes `text` as a catalog file in `world`'s home and follows it as `team`.
+fn part2_follow_file(world: &World, text: &str) -> serde_json::Value {
+    let path = world.peers.home().root().join("catalog.toml");
+    std::fs::write(&path, text).unwrap();
+    world
+        .rolehop(&["catalog", "add", path.to_str().unwrap(), "--json"])
+        .ok()
+        .json()
+}
+
+/// The roles a sync report skipped, by name.
+fn part2_skipped(report: &serde_json::Value) -> Vec<&str> {
+    report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["role"].as_str().unwrap())
+        .collect()
+}
+
+/// A re-sync with nothing changed adds, updates and removes nothing, and leaves the
+/// workspace's bytes and mtime alone.
+fn part2_resync_writes_nothing(world: &World) {
+    let before = workspace_state(world);
+    let again = sync(world);
+    assert_eq!(counts(&again)[..3], [0, 0, 0], "{again}");
+    assert_eq!(workspace_state(world), before);
+}
+
+fn part2_session<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no session {name} in {list}"))
+}
+
+#[test]
+fn part2_sso_source_syncs_an_sso_role_of_the_matching_integration_and_a_chained_role_the_aws_cli_acts_as()
+ {
+    use rolehop_e2e::{SsoAccount, SsoPortal};
+    let (world, portal) = World::with_sso_portal();
+    portal
+        .seed(&[SsoAccount::new("111111111111", "prod", &["Admin"])])
+        .unwrap();
+    crate::cli_sso::log_in(&world, &portal);
+    // The catalog writes the start URL with a trailing slash: still the same portal.
+    let start_url = format!("{}/", rolehop_e2e::sso_portal::START_URL);
+    let report = part2_follow_file(
+        &world,
+        &part2_sources_catalog(&start_url, "http://127.0.0.1:9/idp"),
+    );
+    let skipped = part2_skipped(&report);
+    assert!(
+        !skipped.contains(&"admin") && !skipped.contains(&"deploy"),
+        "{report}"
+    );
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    let admin = part2_session(&list, "admin");
+    assert_eq!(admin["kind"]["type"], "sso-role", "{admin}");
+    assert_eq!(admin["kind"]["account_id"], "111111111111");
+    assert_eq!(admin["kind"]["role_name"], "Admin");
+    let acme = world.rolehop(&["sso", "list", "--json"]).ok().json()[0]["id"].clone();
+    assert_eq!(admin["kind"]["integration"], acme, "{admin}");
+    let deploy = part2_session(&list, "deploy");
+    assert_eq!(deploy["kind"]["type"], "role", "{deploy}");
+    assert_eq!(deploy["kind"]["parent"], admin["id"], "{deploy}");
+
+    // The chained role starts (through the SSO role) and the AWS CLI acts as it.
+    world.rolehop(&["session", "start", "deploy"]).ok();
+    assert_eq!(
+        world.caller_arn("deploy").unwrap(),
+        "arn:aws:sts::222222222222:assumed-role/Deploy/rolehop-deploy"
+    );
+    world.rolehop(&["session", "start", "admin"]).ok();
+    assert_eq!(
+        world.caller_arn("admin").unwrap(),
+        SsoPortal::assumed_role_arn("111111111111", "Admin", "alice")
+    );
+
+    part2_resync_writes_nothing(&world);
+}
+
+#[test]
+fn part2_sso_source_without_a_matching_integration_is_skipped_naming_the_start_url() {
+    let world = World::start();
+    let report = part2_follow_file(
+        &world,
+        &part2_sources_catalog(
+            "https://d-0000000000.awsapps.com/start",
+            "http://127.0.0.1:9/idp",
+        ),
+    );
+    let skipped = report["skipped"].as_array().unwrap();
+    let why = |role: &str| {
+        skipped
+            .iter()
+            .find(|s| s["role"] == role)
+            .unwrap_or_else(|| panic!("{role} not skipped: {report}"))["why"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let admin = why("admin");
+    assert!(
+        admin.contains("https://d-0000000000.awsapps.com/start")
+            && admin.contains("rolehop sso add"),
+        "{admin}"
+    );
+    assert!(why("deploy").contains("'admin' was skipped"));
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"admin") && !names.contains(&"deploy"),
+        "{list}"
+    );
+    // The same text through `catalog sync` says it too, in words.
+    let run = world.rolehop(&["catalog", "sync", "team"]).ok();
+    assert!(
+        run.stdout
+            .contains("skipped admin: {portal} needs an IAM Identity Center integration"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn part2_federated_source_syncs_a_saml_session_and_a_chained_role_started_with_an_assertion_file() {
+    use rolehop_e2e::SamlIdp;
+    use rolehop_e2e::saml_idp::{PASSWORD, USER};
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    idp.offer_roles(&["Admin"]).unwrap();
+    // No IAM Identity Center here: the sso roles are skipped, the federated ones not.
+    let report = part2_follow_file(
+        &world,
+        &part2_sources_catalog("https://d-0000000000.awsapps.com/start", &idp.idp_url()),
+    );
+    let skipped = part2_skipped(&report);
+    assert_eq!(skipped, ["admin", "deploy"], "{report}");
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    let corp = part2_session(&list, "corp");
+    assert_eq!(corp["kind"]["type"], "saml", "{corp}");
+    assert_eq!(corp["kind"]["idp_url"], idp.idp_url());
+    assert_eq!(
+        corp["kind"]["role_arn"],
+        rolehop_e2e::saml_idp::role_arn("Admin")
+    );
+    assert_eq!(
+        corp["kind"]["principal_arn"],
+        rolehop_e2e::saml_idp::PROVIDER_ARN
+    );
+    let chained = part2_session(&list, "corp-deploy");
+    assert_eq!(chained["kind"]["type"], "role", "{chained}");
+    assert_eq!(chained["kind"]["parent"], corp["id"], "{chained}");
+
+    let assertion = idp.sign_in(USER, PASSWORD).unwrap();
+    let file = crate::cli_saml::assertion_file(&world, &assertion);
+    world
+        .rolehop(&["session", "start", "corp", "--assertion-file", &file])
+        .ok();
+    assert_eq!(
+        world.caller_arn("corp").unwrap(),
+        crate::cli::assumed("123456789012", "Admin", "alice@example.test")
+    );
+    world.rolehop(&["session", "start", "corp-deploy"]).ok();
+    assert_eq!(
+        world.caller_arn("corp-deploy").unwrap(),
+        crate::cli::assumed("123456789012", "Deployer", "rolehop-corp-deploy")
+    );
+    part2_resync_writes_nothing(&world);
+}
+
+#[test]
+fn part5_export_writes_a_federated_session_as_a_federated_source_a_teammate_syncs() {
+    use rolehop_e2e::SamlIdp;
+    use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
+    let alice = World::start();
+    let idp = SamlIdp::start(alice.peers.moto()).expect("the SAML provider starts");
+    let idp_url = idp.idp_url();
+    crate::cli_saml::add_saml(&alice, &idp, "corp", &role_arn("Admin")).ok();
+    alice.add_role("corp-deploy", "corp", &role_arn("Deployer"));
+    let text = alice.rolehop(&["catalog", "export"]).ok().stdout;
+    let parsed = catalog::parse(&text).expect("the export parses back");
+    assert_eq!(parsed.roles.len(), 2, "{text}");
+    assert!(
+        text.contains("type = \"federated\"") && text.contains(&idp_url),
+        "{text}"
+    );
+    assert!(text.contains("parent = \"corp\""), "{text}");
+
+    // A teammate following it gets the same federated session and its chained role.
+    let bob = World::start();
+    let report = part2_follow_file(&bob, &text);
+    assert_eq!(report["skipped"], serde_json::json!([]), "{report}");
+    let list = bob.rolehop(&["session", "list", "--json"]).ok().json();
+    let corp = part2_session(&list, "corp");
+    assert_eq!(corp["kind"]["type"], "saml", "{corp}");
+    assert_eq!(corp["kind"]["idp_url"], idp_url);
+    assert_eq!(corp["kind"]["principal_arn"], PROVIDER_ARN);
+    assert_eq!(corp["kind"]["duration"], 3600);
+    let chained = part2_session(&list, "corp-deploy");
+    assert_eq!(chained["kind"]["parent"], corp["id"], "{chained}");
+}

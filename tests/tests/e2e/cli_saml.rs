@@ -22,7 +22,7 @@ fn federated() -> (World, SamlIdp) {
     (world, idp)
 }
 
-fn add_saml(world: &World, idp: &SamlIdp, name: &str, role: &str) -> crate::cli::Run {
+pub(crate) fn add_saml(world: &World, idp: &SamlIdp, name: &str, role: &str) -> crate::cli::Run {
     world.rolehop(&[
         "session",
         "add",
@@ -45,7 +45,7 @@ fn add_saml(world: &World, idp: &SamlIdp, name: &str, role: &str) -> crate::cli:
 }
 
 /// Writes `assertion` to a file in the test's home and returns its path.
-fn assertion_file(world: &World, assertion: &str) -> String {
+pub(crate) fn assertion_file(world: &World, assertion: &str) -> String {
     let path = world.peers.home().root().join("assertion.b64");
     std::fs::write(&path, assertion).unwrap();
     path.to_string_lossy().into_owned()

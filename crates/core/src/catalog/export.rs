@@ -1,7 +1,8 @@
 //! `catalog export`: today's hand-made sessions as a catalog a teammate can follow.
 //! Each IAM user becomes a placeholder named after its session (its keys never leave
 //! the keychain: a teammate binds their own); each role chained from it, at any depth,
-//! a role; an SSO role the integration's source and the account and role. Synced
+//! a role; an SSO role the integration's source and the account and role; a federated
+//! (SAML) session a `federated` source of its provider's URL and the role. Synced
 //! sessions (an organization's, another catalog's) belong to their source and are left
 //! out, with the roles chained from them. The text is parsed back before it is
 //! returned, so what is exported is what a teammate's Rolehop accepts.
@@ -34,6 +35,9 @@ enum SourceOut {
         start_url: String,
         region: String,
     },
+    Federated {
+        url: String,
+    },
 }
 
 #[derive(Serialize, Default)]
@@ -46,6 +50,8 @@ struct RoleOut {
     account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sso_role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     role_session_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +91,12 @@ fn placeholder(name: &str, taken: &BTreeMap<String, SourceOut>) -> String {
         n += 1;
     }
     unique
+}
+
+/// An identity provider URL's host (`corp.okta.com`), to name its source by.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', ':', '?', '#']).next().unwrap_or(rest)
 }
 
 pub(super) fn export(ws: &Workspace) -> Result<String, ValidationError> {
@@ -136,6 +148,36 @@ pub(super) fn export(ws: &Workspace) -> Result<String, ValidationError> {
                 parent: format!("{{{p}}}"),
                 account_id: Some(r.account_id.clone()),
                 sso_role: Some(r.role_name.clone()),
+                profile: s.session.profile.as_str().to_owned(),
+                region: s.session.region.clone(),
+                ..RoleOut::default()
+            });
+            parent_text.insert(s.session.id, s.session.name.clone());
+        }
+    }
+    let mut federated_sources: HashMap<&str, String> = HashMap::new();
+    for s in hand_made() {
+        if let SessionKind::Saml(r) = &s.session.kind {
+            let p = match federated_sources.get(r.idp_url.as_str()) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = placeholder(host_of(&r.idp_url), &sources);
+                    sources.insert(
+                        p.clone(),
+                        SourceOut::Federated {
+                            url: r.idp_url.clone(),
+                        },
+                    );
+                    federated_sources.insert(&r.idp_url, p.clone());
+                    p
+                }
+            };
+            roles.push(RoleOut {
+                name: s.session.name.clone(),
+                parent: format!("{{{p}}}"),
+                role_arn: Some(r.role_arn.clone()),
+                principal_arn: Some(r.principal_arn.clone()),
+                duration: r.duration,
                 profile: s.session.profile.as_str().to_owned(),
                 region: s.session.region.clone(),
                 ..RoleOut::default()
