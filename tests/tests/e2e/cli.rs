@@ -369,6 +369,27 @@ print(role["Arn"])
         .ok();
     }
 
+    /// Adds SSO role session `name` (profile `name`): `role_name` in `account_id`
+    /// through integration `sso`.
+    pub fn add_sso_role(&self, name: &str, sso: &str, account_id: &str, role_name: &str) {
+        self.rolehop(&[
+            "session",
+            "add",
+            "sso-role",
+            "--name",
+            name,
+            "--sso",
+            sso,
+            "--account-id",
+            account_id,
+            "--role-name",
+            role_name,
+            "--profile",
+            name,
+        ])
+        .ok();
+    }
+
     /// Every session's name, sorted (from `session list --json`).
     pub fn session_names(&self) -> Vec<String> {
         let list = self.rolehop(&["session", "list", "--json"]).ok().json();

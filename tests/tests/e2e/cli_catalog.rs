@@ -1327,3 +1327,36 @@ fn part5_export_writes_a_federated_session_as_a_federated_source_a_teammate_sync
     let chained = part2_session(&list, "corp-deploy");
     assert_eq!(chained["kind"]["parent"], corp["id"], "{chained}");
 }
+
+#[test]
+fn part5_export_of_an_sso_role_round_trips_to_a_teammate_with_their_own_integration() {
+    use rolehop_e2e::SsoAccount;
+    let (alice, _alice_portal) = World::with_sso_portal();
+    alice.add_sso_role("admin", "acme", "111111111111", "Admin");
+    alice.add_role("deploy", "admin", "arn:aws:iam::222222222222:role/Deploy");
+    let text = alice.rolehop(&["catalog", "export"]).ok().stdout;
+    assert!(
+        text.contains("type = \"sso\"")
+            && text.contains(rolehop_e2e::sso_portal::START_URL)
+            && text.contains("sso_role = \"Admin\""),
+        "{text}"
+    );
+
+    // Bob has his own integration for the same portal: the export completes through it.
+    let (bob, portal) = World::with_sso_portal();
+    portal
+        .seed(&[SsoAccount::new("111111111111", "prod", &["Admin"])])
+        .unwrap();
+    crate::cli_sso::log_in(&bob, &portal);
+    let report = part2_follow_file(&bob, &text);
+    assert_eq!(report["skipped"], serde_json::json!([]), "{report}");
+    let list = bob.rolehop(&["session", "list", "--json"]).ok().json();
+    let admin = part2_session(&list, "admin");
+    let acme = bob.rolehop(&["sso", "list", "--json"]).ok().json()[0]["id"].clone();
+    assert_eq!(admin["kind"]["integration"], acme, "{admin}");
+    bob.rolehop(&["session", "start", "deploy"]).ok();
+    assert_eq!(
+        bob.caller_arn("deploy").unwrap(),
+        "arn:aws:sts::222222222222:assumed-role/Deploy/rolehop-deploy"
+    );
+}

@@ -41,7 +41,7 @@ describe("part4 preview", () => {
       kept_live: [synced("live", "live")],
       kept_parent: [{ session: synced("base", "base"), children: ["mine"] }],
     });
-    r.skipped = [{ role: "sso-admin", why: "roles through a sso source are not synced by this version" }];
+    r.skipped = [{ role: "sso-admin", why: "{corp} needs an IAM Identity Center integration with start URL https://corp.awsapps.com/start: add it with `rolehop sso add`, then sync again" }];
     r.unbound = ["you"];
     const lines = previewLines(r);
     expect(lines.map((l) => l.what)).toEqual([
