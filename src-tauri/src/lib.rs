@@ -17,6 +17,7 @@ pub mod logging;
 pub mod prompt;
 pub mod relay;
 pub mod saml_login;
+pub mod saml_picker;
 pub mod shell;
 pub mod sso_login;
 pub mod tray;
@@ -121,6 +122,7 @@ pub fn run() -> anyhow::Result<()> {
             app.manage(Shell { engine, prompt, ui });
             app.manage(sso_login::SsoLogins::default());
             app.manage(saml_login::SamlLogins::default());
+            app.manage(saml_picker::SamlResponses::default());
             app.manage(updates::Updates::default());
             tray::create(app.handle())?;
             // The tray lists the sessions from launch, not from the first change.

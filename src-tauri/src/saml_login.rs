@@ -186,7 +186,10 @@ impl SamlLogins {
         engine: &Arc<Engine>,
         sign_in: FederatedSignIn,
     ) -> Result<SessionView, ErrorPayload> {
-        match self.response(app, &sign_in).await {
+        match self
+            .response(app, &sign_in.federated_name, &sign_in.idp_url)
+            .await
+        {
             Err(NoResponse::Closed) => Err(cancelled(&sign_in)),
             Err(NoResponse::Failed(payload)) => Err(payload),
             Ok((response, posted_at)) => start(engine, &sign_in, response, posted_at)
@@ -195,20 +198,42 @@ impl SamlLogins {
         }
     }
 
-    /// The response the provider's page posts to AWS in a new login window on
-    /// `sign_in`'s provider, and when it posted; the window is closed either way.
+    /// The response the provider `name` posts to AWS after a sign-in in a new login
+    /// window on `idp_url`, for a federated integration's role picker: in memory only
+    /// (the caller hands the main window an opaque handle, never this). Closing the
+    /// window before the post fails as cancelled.
+    pub async fn sign_in_for_offers(
+        &self,
+        app: &AppHandle,
+        name: &str,
+        idp_url: &str,
+    ) -> Result<Zeroizing<String>, ErrorPayload> {
+        match self.response(app, name, idp_url).await {
+            Ok((response, _)) => Ok(response),
+            Err(NoResponse::Failed(payload)) => Err(payload),
+            Err(NoResponse::Closed) => Err(ErrorPayload {
+                kind: ErrorKind::LoginFailed,
+                message: format!(
+                    "the sign-in was cancelled: the login window was closed before the \
+                     identity provider of '{name}' signed in to AWS; no role was offered"
+                ),
+                field: None,
+            }),
+        }
+    }
+
+    /// The response the provider `name`'s page posts to AWS in a new login window on
+    /// `idp_url`, and when it posted; the window is closed either way.
     async fn response(
         &self,
         app: &AppHandle,
-        sign_in: &FederatedSignIn,
+        name: &str,
+        idp_url: &str,
     ) -> Result<(Zeroizing<String>, Instant), NoResponse> {
-        let url: Url = sign_in.idp_url.parse().map_err(|e| {
+        let url: Url = idp_url.parse().map_err(|e| {
             NoResponse::Failed(ErrorPayload {
                 kind: ErrorKind::Invalid,
-                message: format!(
-                    "the identity provider URL of '{}': {e}",
-                    sign_in.federated_name
-                ),
+                message: format!("the identity provider URL of '{name}': {e}"),
                 field: Some("idp_url".into()),
             })
         })?;
@@ -221,7 +246,7 @@ impl SamlLogins {
         let on_nav = waiter.clone();
         let failed = |e| NoResponse::Failed(window_failed(e));
         let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url))
-            .title(format!("Rolehop sign-in: {}", sign_in.federated_name))
+            .title(format!("Rolehop sign-in: {name}"))
             .inner_size(520.0, 680.0)
             .data_directory(data_dir(app).map_err(failed)?)
             .initialization_script_for_all_frames(CAPTURE_SCRIPT)
@@ -246,7 +271,7 @@ impl SamlLogins {
             }
         });
         let _open = OpenWindow(window);
-        tracing::info!(session = %sign_in.session_name, "login window opened");
+        tracing::info!(provider = %name, "login window opened");
         match rx.await.unwrap_or(Outcome::Closed) {
             Outcome::Closed => Err(NoResponse::Closed),
             Outcome::Posted(response, at) => Ok((response, at)),
@@ -294,7 +319,10 @@ impl SignInWindow for ChannelSignIn {
                 return WindowOutcome::Failed("the Rolehop desktop app is still starting".into());
             };
             let engine = shell.engine.clone();
-            match logins.response(&app, &sign_in).await {
+            match logins
+                .response(&app, &sign_in.federated_name, &sign_in.idp_url)
+                .await
+            {
                 Err(NoResponse::Closed) => WindowOutcome::Cancelled(cancelled(&sign_in).message),
                 Err(NoResponse::Failed(payload)) => WindowOutcome::Failed(payload.message),
                 Ok((response, posted_at)) => {

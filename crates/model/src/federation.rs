@@ -11,6 +11,7 @@ use crate::validate::{self, ValidationError};
 
 /// A SAML identity provider whose responses' roles become federated sessions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SamlIntegration {
     pub id: IntegrationId,
     pub name: String,

@@ -102,6 +102,18 @@ commands! {
     /// The CLI's `sso sync [--profile-template]`; the report's counts say what changed.
     sso::sso_sync(id: IntegrationId, profile_template: Option<String>) -> SyncReport;
 
+    /// The federated (SAML) integrations (the CLI's `saml list`).
+    saml::saml_integrations() -> Vec<SamlIntegration>;
+    /// The CLI's `saml add`.
+    saml::add_saml_integration(spec: NewSamlIntegration) -> SamlIntegration;
+    /// Opens the login window on integration `name`'s provider and, once it posted, the
+    /// roles its response grants with a one-time handle; the response stays in the shell.
+    saml::saml_sign_in(name: String) -> SamlOffers;
+    /// The CLI's `saml sync --role ARN...` with the response `handle` names (used once).
+    saml::saml_pick(handle: SamlHandle, roles: Vec<String>) -> SamlSyncReport;
+    /// Drops the response `handle` names (the role picker closed).
+    saml::saml_forget(handle: SamlHandle) -> ();
+
     /// The team catalogs followed (the CLI's `catalog list`).
     catalog::catalogs() -> Vec<CatalogView>;
     /// What an add, a binding or a sync of a catalog (the CLI's `catalog add`, `bind`,

@@ -8,6 +8,7 @@ mod browser;
 mod capability;
 mod catalog;
 mod iam;
+mod saml;
 mod sessions;
 mod sso;
 #[cfg(all(test, feature = "ts"))]
@@ -22,6 +23,7 @@ use rolehop_core::catalog::{CatalogChange, CatalogNews, CatalogSyncReport, Catal
 use rolehop_core::import::ImportReport;
 use rolehop_core::model::{CloseChoice, Profile, SessionView, Settings};
 use rolehop_core::org::OrgSyncRequest;
+use rolehop_core::saml::integration::{NewSamlIntegration, SamlIntegration, SamlSyncReport};
 use rolehop_core::sso::{
     Integration, IntegrationChanges, IntegrationId, LoginFlow, NewIntegration,
 };
@@ -32,6 +34,7 @@ use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChange
 use tauri::{AppHandle, State};
 
 use crate::ipc::{KeysCsv, KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};
+use crate::saml_picker::{SamlHandle, SamlOffers};
 use crate::shell::Shell;
 use crate::sso_login::SsoLogins;
 use crate::updates::UpdateStatus;

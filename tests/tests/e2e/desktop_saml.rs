@@ -109,6 +109,31 @@ fn signature_value(response: &str) -> String {
     xml[start..start + 64].to_owned()
 }
 
+/// Fails if a piece of any of the `issued` responses is in the main window's page
+/// source (its DOM) or in any file under the home.
+async fn no_response_kept(app: &Desktop, world: &World, issued: &[String]) -> TestResult {
+    let page = app.client.source().await?;
+    let home = world.peers.home().root();
+    for response in issued {
+        let pieces = [response[100..164].to_owned(), signature_value(response)];
+        for piece in &pieces {
+            assert!(
+                !page.contains(piece.as_str()),
+                "the main window's DOM holds a response"
+            );
+            for file in walk(home) {
+                let text = String::from_utf8_lossy(&std::fs::read(&file)?).into_owned();
+                assert!(
+                    !text.contains(piece.as_str()),
+                    "{} holds a response",
+                    file.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The directories the login windows keep their web data in (the app's local data
 /// directory's `saml-login`), and every other directory holding a WebKit cookie jar.
 fn cookie_jars(home: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
@@ -165,25 +190,8 @@ async fn part2_login_window_signs_in_at_the_provider_and_starts_the_role_and_a_c
         // Nothing of a response in the main window or in any file under the home.
         let issued = idp.issued();
         assert_eq!(issued.len(), 2, "{issued:?}");
-        let page = app.client.source().await?;
+        no_response_kept(app, &world, &issued).await?;
         let home = world.peers.home().root();
-        for response in &issued {
-            let pieces = [response[100..164].to_owned(), signature_value(response)];
-            for piece in &pieces {
-                assert!(
-                    !page.contains(piece.as_str()),
-                    "the main window's DOM holds a response"
-                );
-                for file in walk(home) {
-                    let text = String::from_utf8_lossy(&std::fs::read(&file)?).into_owned();
-                    assert!(
-                        !text.contains(piece.as_str()),
-                        "{} holds a response",
-                        file.display()
-                    );
-                }
-            }
-        }
 
         // The login windows' web data: their own directory, holding the provider's
         // cookie; no other cookie jar holds it.
@@ -323,4 +331,107 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Part 3 in the window: a federated integration is added in its dialog (a missing
+/// provider URL and a duration out of range refused beside their fields, nothing
+/// added); "Sign in and choose roles" opens the login window on the provider, the
+/// person signs in there, and the main window offers every role the response grants
+/// (never the response: only a one-time handle); the filter narrows them, two are
+/// picked and added as sessions; one starts with a click and the AWS CLI acts as it.
+/// No response is in any file under the home or in the main window's page source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part3_the_dialog_adds_a_federated_integration_and_picks_two_of_its_roles() -> TestResult {
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    idp.offer_roles(&["Admin", "ReadOnly", "Deployer", "Auditor"])?;
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(
+        "saml-role-picker",
+        &world.peers,
+        &[("AWS_ENDPOINT_URL_STS", &sts)],
+    )
+    .await?;
+    app.run(async |app: &Desktop| {
+        let form = r#"form[aria-label="Add a federated integration"]"#;
+        app.click(r#"button[name="saml-integrations"]"#).await?;
+        app.fill(&format!("{form} input[name=\"name\"]"), "corp")
+            .await?;
+        app.fill(&format!("{form} input[name=\"region\"]"), "us-east-1")
+            .await?;
+        app.fill(
+            &format!("{form} input[name=\"profile_template\"]"),
+            "corp-{role_name}",
+        )
+        .await?;
+        app.fill(&format!("{form} input[name=\"duration\"]"), "60")
+            .await?;
+        // No provider URL: refused beside its field, nothing sent.
+        app.click(r#"button[name="save-saml-integration"]"#).await?;
+        app.wait_for(r#"[data-error-field="idp_url"]"#).await?;
+        // A duration out of range: the engine's refusal, beside its field.
+        app.fill(&format!("{form} input[name=\"idp_url\"]"), &idp.idp_url())
+            .await?;
+        app.click(r#"button[name="save-saml-integration"]"#).await?;
+        app.wait_for(r#"[data-error-field="duration"]"#).await?;
+        let listed = world.rolehop(&["saml", "list", "--json"]).ok().stdout;
+        assert!(!listed.contains("corp"), "a refused add added: {listed}");
+        app.fill(&format!("{form} input[name=\"duration\"]"), "3600")
+            .await?;
+        app.click(r#"button[name="save-saml-integration"]"#).await?;
+        app.wait_for(r#"li[data-saml-integration="corp"]"#).await?;
+
+        // Sign in at the provider in the login window.
+        app.click(r#"li[data-saml-integration="corp"] button[name="saml-sign-in"]"#)
+            .await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        app.wait_for("[data-role-picker]").await?;
+        let offered = app.all("[data-offer]").await?.len();
+        assert_eq!(offered, 4, "every granted role is offered");
+        app.screenshot("role-picker").await?;
+
+        // Type to filter, tick one, filter again, tick another.
+        let tick = |role: &str| format!("li[data-offer=\"{}\"] input", role_arn(role));
+        app.fill(r#"input[name="role-filter"]"#, "read").await?;
+        app.wait_gone(&format!("li[data-offer=\"{}\"]", role_arn("Admin")))
+            .await?;
+        assert_eq!(app.all("[data-offer]").await?.len(), 1);
+        app.click(&tick("ReadOnly")).await?;
+        app.fill(r#"input[name="role-filter"]"#, "adm").await?;
+        app.wait_for(&tick("Admin")).await?;
+        app.click(&tick("Admin")).await?;
+        app.click(r#"button[name="add-selected"]"#).await?;
+        app.wait_text("[data-sync-report]", |t| t.contains("Added 2"))
+            .await?;
+        app.wait_gone("[data-role-picker]").await?;
+        app.click(r#"button[name="close"]"#).await?;
+
+        // The two sessions, and only those; one starts with a click (the provider's
+        // cookie is kept, so its login window closes by itself).
+        app.wait_for(&Desktop::row("corp-Admin", Some("inactive")))
+            .await?;
+        app.wait_for(&Desktop::row("corp-ReadOnly", Some("inactive")))
+            .await?;
+        let mut rows = app.row_names().await?;
+        rows.sort();
+        assert_eq!(rows, ["corp-Admin", "corp-ReadOnly"]);
+        app.click(&Desktop::row("corp-ReadOnly", Some("inactive")))
+            .await?;
+        app.wait_for(&Desktop::row("corp-ReadOnly", Some("active")))
+            .await?;
+        assert_eq!(
+            world.caller_arn("corp-ReadOnly").unwrap(),
+            assumed("123456789012", "ReadOnly", "alice@example.test")
+        );
+
+        // Nothing of a response in the main window or in any file under the home.
+        let issued = idp.issued();
+        assert_eq!(issued.len(), 2, "{issued:?}");
+        no_response_kept(app, &world, &issued).await?;
+        Ok(())
+    })
+    .await
 }

@@ -20,9 +20,14 @@ import type { MfaAnswer } from "./MfaAnswer";
 import type { NewIamUser } from "./NewIamUser";
 import type { NewIntegration } from "./NewIntegration";
 import type { NewRole } from "./NewRole";
+import type { NewSamlIntegration } from "./NewSamlIntegration";
 import type { OrgSyncRequest } from "./OrgSyncRequest";
 import type { Profile } from "./Profile";
 import type { RotatedKeys } from "./RotatedKeys";
+import type { SamlHandle } from "./SamlHandle";
+import type { SamlIntegration } from "./SamlIntegration";
+import type { SamlOffers } from "./SamlOffers";
+import type { SamlSyncReport } from "./SamlSyncReport";
 import type { SessionChanges } from "./SessionChanges";
 import type { SessionId } from "./SessionId";
 import type { SessionView } from "./SessionView";
@@ -181,6 +186,27 @@ export function commands(invoke: Invoke) {
      * The CLI's `sso sync [--profile-template]`; the report's counts say what changed.
      */
     ssoSync: (id: IntegrationId, profileTemplate: string | null) => invoke<SyncReport>("sso_sync", { id, profile_template: profileTemplate }),
+    /**
+     * The federated (SAML) integrations (the CLI's `saml list`).
+     */
+    samlIntegrations: () => invoke<Array<SamlIntegration>>("saml_integrations", {}),
+    /**
+     * The CLI's `saml add`.
+     */
+    addSamlIntegration: (spec: NewSamlIntegration) => invoke<SamlIntegration>("add_saml_integration", { spec }),
+    /**
+     * Opens the login window on integration `name`'s provider and, once it posted, the
+     * roles its response grants with a one-time handle; the response stays in the shell.
+     */
+    samlSignIn: (name: string) => invoke<SamlOffers>("saml_sign_in", { name }),
+    /**
+     * The CLI's `saml sync --role ARN...` with the response `handle` names (used once).
+     */
+    samlPick: (handle: SamlHandle, roles: Array<string>) => invoke<SamlSyncReport>("saml_pick", { handle, roles }),
+    /**
+     * Drops the response `handle` names (the role picker closed).
+     */
+    samlForget: (handle: SamlHandle) => invoke<null>("saml_forget", { handle }),
     /**
      * The team catalogs followed (the CLI's `catalog list`).
      */

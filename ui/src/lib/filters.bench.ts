@@ -5,6 +5,8 @@
 import { bench, describe } from "vitest";
 import { filterSessions, noFilters } from "./filters";
 import { many } from "../test/sessions";
+import { filterOffers } from "./roleOffers";
+import { manyOffers } from "../test/offers";
 
 const sessions = many(5000);
 const typed = ["r", "ro", "rol", "role", "role-4", "role-49", "deploy4"];
@@ -32,4 +34,14 @@ describe("one keystroke over 5,000 sessions", () => {
     },
     { iterations: 50, time: 0, warmupIterations: 5, warmupTime: 0 },
   );
+});
+
+// The federated role picker's filter (lib/roleOffers.ts) over one response's 50 roles.
+describe("one keystroke over 50 offered roles", () => {
+  const offers = manyOffers(50);
+  const roleTyped = ["t", "te", "tea", "team", "team-", "team-4", "dep"];
+  let i = 0;
+  bench("role picker filter", () => {
+    filterOffers(offers, roleTyped[i++ % roleTyped.length] ?? "");
+  });
 });

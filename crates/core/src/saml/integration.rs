@@ -9,7 +9,7 @@
 //! only when picked, and the user's renames and profile choices stay, as in every sync.
 
 use chrono::Utc;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use rolehop_model::federation::SamlIntegration;
@@ -23,8 +23,9 @@ use crate::sync::{NameTemplate, SyncEntry, SyncKey, SyncReport, SyncSource};
 use crate::validate::{Arn, ValidationError};
 use crate::workspace::Workspace;
 
-/// What `saml add` asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What `saml add` (and the window's dialog) asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct NewSamlIntegration {
     pub name: String,
     pub idp_url: String,
@@ -35,6 +36,7 @@ pub struct NewSamlIntegration {
 
 /// One role a response grants, as offered to the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RoleOffer {
     pub role_arn: String,
     pub principal_arn: String,
@@ -59,6 +61,7 @@ pub enum SamlPick {
 
 /// What a federated sync did, and what it offered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SamlSyncReport {
     pub integration: String,
     pub sync: SyncReport,
