@@ -104,6 +104,10 @@ pub fn run() -> anyhow::Result<()> {
                 let running = Engine::builder(config, prompt.clone())
                     .aws_files(delivery::cli_for_credential_process())
                     .sign_in_window(Arc::new(saml_login::ChannelSignIn(app.handle().clone())))
+                    .saml_sign_in(Arc::new(saml_login::HiddenSignIn {
+                        app: app.handle().clone(),
+                        wait: saml_login::silent_wait_from_env(),
+                    }))
                     .run()
                     .await?;
                 let workspace = running.engine().workspace().await?;

@@ -84,6 +84,9 @@ impl Notice {
     }
 
     fn show(self, app: &AppHandle) {
+        // One line per notification (its title, never the message): what the desktop
+        // tests count.
+        tracing::info!(title = %self.title, "notification");
         let shown = app
             .notification()
             .builder()

@@ -31,12 +31,13 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rolehop_core::app_sign_in::{SignInWindow, WindowOutcome};
 use rolehop_core::error::ErrorKind;
 use rolehop_core::model::SessionView;
 use rolehop_core::saml::endpoint::is_aws_saml_endpoint;
+use rolehop_core::saml::{SamlSignIn, SignInResult};
 use rolehop_core::{
     Engine, EngineError, ErrorPayload, FederatedSignIn, Problem as _, SessionRef, StartOptions,
 };
@@ -237,6 +238,25 @@ impl SamlLogins {
                 field: Some("idp_url".into()),
             })
         })?;
+        let title = format!("Rolehop sign-in: {name}");
+        let (_open, rx) = self.open(app, url, &title, true)?;
+        tracing::info!(provider = %name, "login window opened");
+        match rx.await.unwrap_or(Outcome::Closed) {
+            Outcome::Closed => Err(NoResponse::Closed),
+            Outcome::Posted(response, at) => Ok((response, at)),
+        }
+    }
+
+    /// Opens a login window on `url` (shown or hidden) that takes the provider's post;
+    /// the receiver gets the response or the window's close. Dropping the
+    /// [`OpenWindow`] closes it.
+    fn open(
+        &self,
+        app: &AppHandle,
+        url: Url,
+        title: &str,
+        visible: bool,
+    ) -> Result<(OpenWindow, oneshot::Receiver<Outcome>), NoResponse> {
         let label = format!(
             "{LABEL_PREFIX}{}",
             self.next.fetch_add(1, Ordering::Relaxed) + 1
@@ -246,8 +266,11 @@ impl SamlLogins {
         let on_nav = waiter.clone();
         let failed = |e| NoResponse::Failed(window_failed(e));
         let window = WebviewWindowBuilder::new(app, &label, WebviewUrl::External(url))
-            .title(format!("Rolehop sign-in: {name}"))
+            .title(title)
             .inner_size(520.0, 680.0)
+            .visible(visible)
+            .focused(visible)
+            .skip_taskbar(!visible)
             .data_directory(data_dir(app).map_err(failed)?)
             .initialization_script_for_all_frames(CAPTURE_SCRIPT)
             .on_navigation(move |url| {
@@ -270,12 +293,79 @@ impl SamlLogins {
                 send(&on_close, Outcome::Closed);
             }
         });
-        let _open = OpenWindow(window);
-        tracing::info!(provider = %name, "login window opened");
-        match rx.await.unwrap_or(Outcome::Closed) {
-            Outcome::Closed => Err(NoResponse::Closed),
-            Outcome::Posted(response, at) => Ok((response, at)),
+        Ok((OpenWindow(window), rx))
+    }
+
+    /// The response the provider posts in a hidden login window on `idp_url`, when its
+    /// own session is still valid (its page posts by itself); `Err` when nothing is
+    /// posted within `wait` (the provider shows its form: its session ended). The
+    /// window is closed either way.
+    async fn silent_response(
+        &self,
+        app: &AppHandle,
+        idp_url: &str,
+        wait: Duration,
+    ) -> SignInResult {
+        let url: Url = idp_url
+            .parse()
+            .map_err(|e| format!("the identity provider URL: {e}"))?;
+        let (open, rx) = self
+            .open(app, url, "Rolehop sign-in (renewing)", false)
+            .map_err(|e| match e {
+                NoResponse::Closed => "the hidden login window closed".to_owned(),
+                NoResponse::Failed(payload) => payload.message,
+            })?;
+        let outcome = tokio::time::timeout(wait, rx).await;
+        drop(open);
+        match outcome {
+            Ok(Ok(Outcome::Posted(response, _))) => Ok(response),
+            Ok(Ok(Outcome::Closed) | Err(_)) => Err("the hidden login window closed".into()),
+            Err(_) => Err(format!(
+                "the identity provider did not sign in again within {} s without the \
+                 person (its own session has ended)",
+                wait.as_secs()
+            )),
         }
+    }
+}
+
+/// How long a hidden sign-in waits for the provider's post before giving up.
+pub const SILENT_WAIT: Duration = Duration::from_secs(30);
+
+/// [`SILENT_WAIT`], or `ROLEHOP_SAML_SILENT_WAIT_SECS` (whole seconds, at least 1)
+/// when set: the desktop tests shorten it.
+pub fn silent_wait_from_env() -> Duration {
+    std::env::var("ROLEHOP_SAML_SILENT_WAIT_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&s| s >= 1)
+        .map_or(SILENT_WAIT, Duration::from_secs)
+}
+
+/// Rotation's sign-in hook ([`SamlSignIn`]): a hidden login window on the session's
+/// provider. While the provider's own session is valid (the window's cookie store
+/// keeps it), its page posts a new response without a form and rotation renews the
+/// session with it; when the provider shows its form instead, the window closes after
+/// [`silent_wait_from_env`] and rotation's failure path applies (the session stays
+/// active until expiry, one notification).
+pub struct HiddenSignIn {
+    pub app: AppHandle,
+    pub wait: Duration,
+}
+
+impl SamlSignIn for HiddenSignIn {
+    fn sign_in<'a>(
+        &'a self,
+        idp_url: &'a str,
+    ) -> Pin<Box<dyn Future<Output = SignInResult> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(logins) = self.app.try_state::<SamlLogins>() else {
+                return Err("the Rolehop desktop app is still starting".into());
+            };
+            let got = logins.silent_response(&self.app, idp_url, self.wait).await;
+            tracing::info!(ok = got.is_ok(), "hidden sign-in for a rotation");
+            got
+        })
     }
 }
 

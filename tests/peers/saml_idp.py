@@ -13,6 +13,8 @@ xmlsec1), on 127.0.0.1:
   POST /_control             (tests) what the next responses carry: JSON with any of
                              roles (list of "A,B" values, in the order given), session_duration,
                              audience ("aws" or another entity id), lifetime_minutes, signed
+  POST /_forget              (tests) ends every session the provider holds: its cookies
+                             are unknown from then on, so /sso/aws shows the form again
   GET  /_cert                the provider's certificate (PEM), as its metadata gives IAM
 
 The STS layer answers on its own port. moto serves AssumeRoleWithSAML but checks nothing
@@ -262,6 +264,12 @@ class Idp(BaseHTTPRequestHandler):
             else:
                 self.send(401, "<!doctype html><p id='error'>Wrong user or password</p>",
                           [("Content-Type", "text/html; charset=utf-8")])
+        elif url.path == "/_forget":
+            # The provider's sessions end (as at their expiry or a sign-out elsewhere):
+            # every cookie it set is unknown from now on.
+            with lock:
+                sessions.clear()
+            self.send(200, "forgotten")
         elif url.path == "/_control":
             change = json.loads(self.body())
             with lock:

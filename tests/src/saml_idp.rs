@@ -120,6 +120,16 @@ impl SamlIdp {
         Ok(())
     }
 
+    /// Ends every session the provider holds (`POST /_forget`): the cookies it set are
+    /// unknown from then on, and its AWS URL shows the login form again.
+    pub fn forget_sessions(&self) -> Result<()> {
+        let answer = exchange(self.idp, "POST", "/_forget", &[], "")?;
+        if answer.status != 200 {
+            return Err(self.failed("forget_sessions", &answer.body));
+        }
+        Ok(())
+    }
+
     /// Offers `roles` (role names in moto's account, through [`PROVIDER_ARN`]), the
     /// first as `role,provider` and the next as `provider,role`, alternating.
     pub fn offer_roles(&self, roles: &[&str]) -> Result<()> {

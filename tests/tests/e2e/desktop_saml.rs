@@ -1,4 +1,4 @@
-//! The federated login window (issue 21, parts 2 and 6) in the real app under Xvfb,
+//! The federated login window (issue 21, parts 2, 4, 5 and 6) in the real app under Xvfb,
 //! against pysaml2's identity provider and the layer before moto's STS that checks
 //! `AssumeRoleWithSAML` as IAM does (`rolehop_e2e::saml_idp`).
 //!
@@ -289,6 +289,156 @@ async fn part5_part6_closing_the_window_the_command_line_opened_fails_it_as_canc
         assert_eq!(run.status.code(), Some(12), "{stderr}");
         assert!(stderr.contains("cancelled"), "{stderr}");
         assert!(idp.sts_decisions().is_empty(), "{:?}", idp.sts_decisions());
+        Ok(())
+    })
+    .await
+}
+
+/// The hidden login window's title (never on screen).
+const HIDDEN_WINDOW: &str = "Rolehop sign-in (renewing)";
+
+/// The access key id the AWS CLI reads for profile `corp`.
+fn corp_key(world: &World) -> String {
+    world
+        .aws(&["configure", "get", "aws_access_key_id", "--profile", "corp"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned()
+}
+
+/// The app's notifications so far (one log line each).
+fn notifications(home: &Path) -> Vec<String> {
+    app_log(home)
+        .lines()
+        .filter(|l| l.contains("notification") && l.contains("Rolehop could not refresh"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits up to `within` until `done`; fails if a login window is ever on screen
+/// meanwhile (the hidden sign-in must show nothing).
+async fn nothing_shown_until(
+    app: &Desktop,
+    within: Duration,
+    what: &str,
+    mut done: impl FnMut() -> TestResult<bool>,
+) -> TestResult {
+    let deadline = Instant::now() + within;
+    loop {
+        for title in [HIDDEN_WINDOW, LOGIN_WINDOW] {
+            assert!(!app.window_viewable(title)?, "{title:?} was shown");
+        }
+        if done()? {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not happen within {within:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Part 4: the hidden re-sign-in. `corp` lasts 900 s (AssumeRoleWithSAML's least) and
+/// the rotation margin is 880 s, so rotation is due 20 s after each start. Started
+/// through the login window, the session is renewed at its margin by a hidden login
+/// window: the provider's session is still valid (the window's cookie store), its page
+/// posts by itself, the app takes the response; the AWS CLI reads a new access key, no
+/// window was on screen and no notification was raised. Then the provider's sessions
+/// end: the next rotation's hidden window finds the form, gives up after its wait
+/// (`ROLEHOP_SAML_SILENT_WAIT_SECS`, 5 s here), and the core's path applies: no
+/// renewal, the session stays active on its credentials, exactly one notification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part4_rotation_signs_in_again_in_a_hidden_window_and_gives_up_once_the_provider_session_ended()
+-> TestResult {
+    let (world, idp) = federated();
+    world
+        .rolehop(&["session", "edit", "saml", "corp", "--duration", "900"])
+        .ok();
+    world
+        .rolehop(&["settings", "set", "rotation-margin", "880"])
+        .ok();
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(
+        "saml-hidden",
+        &world.peers,
+        &[
+            ("AWS_ENDPOINT_URL_STS", &sts),
+            ("ROLEHOP_SAML_SILENT_WAIT_SECS", "5"),
+        ],
+    )
+    .await?;
+    app.run(async |app: &Desktop| {
+        let home = world.peers.home().root();
+        app.click(&Desktop::row("corp", Some("inactive"))).await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        let first = corp_key(&world);
+        assert!(first.starts_with("ASIA"), "{first}");
+
+        // Renewed at the margin with no window and no notification.
+        nothing_shown_until(app, Duration::from_secs(90), "a renewal", || {
+            Ok(corp_key(&world) != first)
+        })
+        .await?;
+        let renewed = corp_key(&world);
+        assert_eq!(
+            world.caller_arn("corp").unwrap(),
+            assumed("123456789012", "Admin", "alice@example.test")
+        );
+        let accepted = idp.sts_decisions();
+        assert!(accepted.len() >= 2, "{accepted:?}");
+        assert!(
+            accepted
+                .iter()
+                .all(|d| *d == format!("accept {}", role_arn("Admin")))
+        );
+        assert_eq!(
+            idp.served()?.iter().filter(|s| *s == "POST /login").count(),
+            1,
+            "the renewal asked for the password: {:?}",
+            idp.served()?
+        );
+        assert!(notifications(home).is_empty(), "{:?}", notifications(home));
+
+        // The provider's session ends: the next rotation gives up, told once.
+        idp.forget_sessions()?;
+        let forms_before = idp.served()?.iter().filter(|s| *s == "GET /login").count();
+        let decisions_before = idp.sts_decisions().len();
+        nothing_shown_until(app, Duration::from_secs(90), "a notification", || {
+            Ok(!notifications(home).is_empty())
+        })
+        .await?;
+        // Time for more rotation ticks (the session is due every second from now on):
+        // still one notification, no other sign-in, the session active on its keys.
+        let calm = Instant::now() + Duration::from_secs(20);
+        nothing_shown_until(app, Duration::from_secs(30), "20 s", || {
+            Ok(Instant::now() > calm)
+        })
+        .await?;
+        let told = notifications(home);
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].contains("corp"), "{told:?}");
+        assert!(
+            idp.served()?.iter().filter(|s| *s == "GET /login").count() > forms_before,
+            "the hidden window never reached the provider's form: {:?}",
+            idp.served()?
+        );
+        assert_eq!(idp.sts_decisions().len(), decisions_before);
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        assert_eq!(
+            corp_key(&world),
+            renewed,
+            "renewed after the provider's session ended"
+        );
+        for line in app_log(home)
+            .lines()
+            .filter(|l| l.contains("hidden sign-in"))
+        {
+            println!("{line}");
+        }
         Ok(())
     })
     .await

@@ -839,6 +839,17 @@ impl Desktop {
             .ok_or_else(|| format!("no window id in {info:?}").into())
     }
 
+    /// Whether a window titled `title` is on screen now (mapped and viewable); a window
+    /// that exists hidden, or none, is not.
+    pub fn window_viewable(&self, title: &str) -> TestResult<bool> {
+        let Ok(id) = self.window_named(title) else {
+            return Ok(false);
+        };
+        let info =
+            output("xwininfo", &["-display", self._xvfb.display(), "-id", &id]).unwrap_or_default();
+        Ok(info.contains("Map State: IsViewable"))
+    }
+
     /// The X display the app runs on, for a program a test starts beside it.
     pub fn display(&self) -> &str {
         self._xvfb.display()
