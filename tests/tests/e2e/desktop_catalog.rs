@@ -20,8 +20,11 @@ fn within(css: &str) -> String {
     format!("{DIALOG} {css}")
 }
 
-/// Clicks a Preview button (`click`) and waits for the preview's counts to read `summary`.
+/// Clicks a Preview button (`click`) once it is enabled (a person cannot press it while
+/// the dialog is busy, e.g. asking the sources on opening) and waits for the preview's
+/// counts to read `summary`.
 async fn preview(app: &Desktop, click: &str, summary: &str) -> TestResult {
+    app.wait_for(&format!("{click}:not([disabled])")).await?;
     app.click(click).await?;
     app.wait_text(&within("[data-preview-summary]"), |t| t == summary)
         .await?;
