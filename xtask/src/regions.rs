@@ -19,11 +19,28 @@ fn table_file(repo: &Repo) -> PathBuf {
     repo.root.join("crates/model/src/validate/regions.rs")
 }
 
+/// The target this machine builds for (`rustc -vV`'s `host:`).
+fn host_triple() -> Result<String> {
+    let out = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("running rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV names no host")
+}
+
 /// The `partitions.json` embedded in the locked `aws-sdk-sts`'s endpoint resolver.
+/// The graph is this machine's target only: offline, cargo has the crates the build
+/// downloaded, and a fresh machine has never fetched other targets' (Android, Windows).
 fn sdk_partitions(repo: &Repo) -> Result<Value> {
+    let host = host_triple()?;
     let out = repo
         .cargo()
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["--filter-platform", &host])
         .output()
         .context("running cargo metadata")?;
     if !out.status.success() {

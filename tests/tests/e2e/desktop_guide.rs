@@ -87,7 +87,10 @@ async fn part6_the_window_shows_loading_until_the_workspace_is_read() -> TestRes
         let workspace = home.join("workspace.json");
         let bytes = std::fs::read(&workspace)?;
         std::fs::write(&workspace, [bytes.as_slice(), b"\n"].concat())?;
-        app.client.execute("location.reload();", vec![]).await?;
+        // WebDriver's own refresh returns once the new page has loaded: a script's
+        // `location.reload()` returns at once, and the next lookup could run in the
+        // page being unloaded ("Callback was not called before the unload event").
+        app.client.refresh().await?;
 
         let loading = app.wait_text("[data-loading]", |t| !t.is_empty()).await?;
         ensure(loading.contains("Loading"), || {
