@@ -14,6 +14,9 @@
 //!
 //! Each figure is the median of a few runs; the raw runs are printed too.
 //!
+//! `-- sso` measures 3,000 SSO role sessions, `-- saml` issue 21's federated figures in
+//! the window (`desktop/saml.rs`), `-- startup-order` profiles a launch.
+//!
 //! `ROLEHOP_BENCH_RELEASE_DIR=target/release cargo bench --profile dev -p rolehop-e2e
 //! --bench desktop` measures the release programs from a debug harness (no release
 //! build of the harness), after `cargo xtask startup-order` built them.
@@ -21,6 +24,8 @@
 #[allow(dead_code)] // the suites use the rest of it
 #[path = "../tests/e2e/desktop/mod.rs"]
 mod desktop;
+#[path = "desktop/saml.rs"]
+mod saml;
 #[path = "desktop/startup_order.rs"]
 mod startup_order;
 
@@ -43,6 +48,10 @@ use rolehop_e2e::Peers;
 use serde_json::json;
 
 const RUNS: usize = 5;
+/// Typed into the search box over the 5,000-session list, one character a time.
+const LIST_TEXTS: [&str; 9] = [
+    "r", "ro", "rol", "role", "role-", "role-4", "role-49", "role-499", "",
+];
 /// Memory runs of each program on a workload the launch profile never saw.
 const HELD_OUT_RUNS: usize = 3;
 const IDLE: Duration = Duration::from_secs(10);
@@ -592,9 +601,24 @@ async fn launch_to_paint(peers: &Peers) -> TestResult<f64> {
 /// each of a few search texts typed one character at a time.
 async fn keystrokes(peers: &Peers, texts: &[&str]) -> TestResult<Vec<(f64, f64)>> {
     let app = Desktop::launch("bench-filter", peers, &[]).await?;
+    // What the list holds, so a figure is never of a list that failed to load.
+    let status = app.text("footer.status").await?;
+    println!(
+        "  list: {}",
+        status.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    let times = keystrokes_in(&app, "input[name='search']", texts).await;
+    app.run(async |_| Ok(())).await?;
+    times
+}
+
+/// [`keystrokes`] into the text field `input` (a CSS selector) of the running `app`:
+/// each text set at once and an `input` event sent, as a keystroke does; then the
+/// time to the DOM updated and laid out, and to the next frame.
+async fn keystrokes_in(app: &Desktop, input: &str, texts: &[&str]) -> TestResult<Vec<(f64, f64)>> {
     let script = r#"
-        const [texts, done] = arguments;
-        const input = document.querySelector("input[name='search']");
+        const [selector, texts, done] = arguments;
+        const input = document.querySelector(selector);
         const times = [];
         (async () => {
           for (const text of texts) {
@@ -614,14 +638,10 @@ async fn keystrokes(peers: &Peers, texts: &[&str]) -> TestResult<Vec<(f64, f64)>
           done(times);
         })();
     "#;
-    // What the list holds, so a figure is never of a list that failed to load.
-    let status = app.text("footer.status").await?;
-    println!(
-        "  list: {}",
-        status.split_whitespace().collect::<Vec<_>>().join(" ")
-    );
-    let out = app.client.execute_async(script, vec![json!(texts)]).await?;
-    app.run(async |_| Ok(())).await?;
+    let out = app
+        .client
+        .execute_async(script, vec![json!(input), json!(texts)])
+        .await?;
     let times = out
         .as_array()
         .ok_or("no timings")?
@@ -640,6 +660,9 @@ async fn main() -> TestResult {
         .collect();
     if args.iter().any(|a| a == "sso") {
         return sso_figures().await;
+    }
+    if args.iter().any(|a| a == "saml") {
+        return saml::figures().await;
     }
     if args.iter().any(|a| a == "startup-order") {
         return startup_order::profile();
@@ -682,13 +705,7 @@ async fn main() -> TestResult {
     );
 
     seed(&peers, 5000)?;
-    let times = keystrokes(
-        &peers,
-        &[
-            "r", "ro", "rol", "role", "role-", "role-4", "role-49", "role-499", "",
-        ],
-    )
-    .await?;
+    let times = keystrokes(&peers, &LIST_TEXTS).await?;
     let updates: Vec<f64> = times.iter().map(|t| t.0).collect();
     let frames: Vec<f64> = times.iter().map(|t| t.1).collect();
     println!(

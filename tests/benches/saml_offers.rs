@@ -14,7 +14,7 @@ use rolehop_core::model::{IamUser, IntegrationId, ProfileName, Session, SessionI
 use rolehop_core::saml::integration::{SamlIntegration, offers};
 use rolehop_core::saml::{SamlResponse, filter_offers};
 use rolehop_core::workspace::Workspace;
-use rolehop_e2e::saml_idp::{PASSWORD, PROVIDER_ARN, USER, role_arn};
+use rolehop_e2e::saml_idp::{PASSWORD, USER, deploy_roles};
 use rolehop_e2e::timing::{median, ms};
 use rolehop_e2e::{Peers, SamlIdp};
 
@@ -28,16 +28,7 @@ fn main() {
     }
     let peers = Peers::builder().with_moto().start().expect("peers");
     let idp = SamlIdp::start(peers.moto()).expect("the SAML provider starts");
-    let values: Vec<String> = (0..ROLES)
-        .map(|i| {
-            let arn = role_arn(&format!("team-{}/deploy-{i}", i % 5));
-            if i % 2 == 0 {
-                format!("{arn},{PROVIDER_ARN}")
-            } else {
-                format!("{PROVIDER_ARN},{arn}")
-            }
-        })
-        .collect();
+    let values = deploy_roles(ROLES);
     idp.configure(serde_json::json!({ "roles": values, "lifetime_minutes": 30 }))
         .unwrap();
     let assertion = idp.sign_in(USER, PASSWORD).unwrap();

@@ -41,6 +41,22 @@ pub fn role_arn(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}")
 }
 
+/// `count` Role values for [`SamlIdp::configure`]'s `roles`: `deploy-0`, `deploy-1`...
+/// under the paths `team-0/` to `team-4/` in moto's account, through [`PROVIDER_ARN`],
+/// the pair orders alternating (the benches' 50 offered roles).
+pub fn deploy_roles(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| {
+            let arn = role_arn(&format!("team-{}/deploy-{i}", i % 5));
+            if i % 2 == 0 {
+                format!("{arn},{PROVIDER_ARN}")
+            } else {
+                format!("{PROVIDER_ARN},{arn}")
+            }
+        })
+        .collect()
+}
+
 /// The running provider and STS layer. Killed and reaped on drop.
 pub struct SamlIdp {
     daemon: Daemon,

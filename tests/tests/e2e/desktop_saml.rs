@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use rolehop_e2e::SamlIdp;
-use rolehop_e2e::saml_idp::{PASSWORD, PROVIDER_ARN, USER, role_arn};
+use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
 
 use crate::cli::{AwsFilesBytes, World, assumed};
 use crate::cli_saml::walk;
-use crate::desktop::{Desktop, KeyStep, TestResult, UI_TIMEOUT};
+use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, saml_provider_sign_in};
 
 /// The login window's title for federated session `corp`.
 const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
@@ -76,15 +76,7 @@ async fn sign_in_at_the_keyboard(app: &Desktop, idp: &SamlIdp, id: &str) -> Test
     served(idp, "GET /login", 1).await?;
     // The form is served; give WebKit a moment to lay it out and focus its first field.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.type_into_window(
-        id,
-        &[
-            KeyStep::Text(USER),
-            KeyStep::Key("Tab"),
-            KeyStep::Text(PASSWORD),
-            KeyStep::Key("Return"),
-        ],
-    )
+    app.type_into_window(id, &saml_provider_sign_in())
 }
 
 /// The app's log lines (its daily files under the test's home).

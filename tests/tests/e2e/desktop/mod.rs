@@ -993,6 +993,18 @@ pub enum KeyStep<'a> {
     Key(&'a str),
 }
 
+/// What a person types into the test SAML provider's login form (its first field
+/// focused): the user, Tab, the password, Return.
+pub fn saml_provider_sign_in() -> [KeyStep<'static>; 4] {
+    use rolehop_e2e::saml_idp::{PASSWORD, USER};
+    [
+        KeyStep::Text(USER),
+        KeyStep::Key("Tab"),
+        KeyStep::Text(PASSWORD),
+        KeyStep::Key("Return"),
+    ]
+}
+
 // ---- Accessibility: axe-core inside the window, and the keyboard alone -----------------
 
 /// axe-core's browser build, from the UI's `node_modules` (a devDependency in
