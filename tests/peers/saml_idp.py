@@ -14,7 +14,7 @@ xmlsec1), on 127.0.0.1:
                              roles (list of "A,B" values, in the order given), session_duration,
                              audience ("aws" or another entity id), lifetime_minutes, signed,
                              post_style (how the page posts: POST_STYLES, auto_post_page)
-  GET  /sso/frame?t=TOKEN    the inner page of post style iframe_top (once per response)
+  GET  /sso/frame?t=TOKEN    the inner page of post styles iframe_* (once per response)
   POST /_forget              (tests) ends every session the provider holds: its cookies
                              are unknown from then on, so /sso/aws shows the form again
   GET  /_cert                the provider's certificate (PEM), as its metadata gives IAM
@@ -85,8 +85,9 @@ state = {
     "post_style": "form_submit",
 }
 POST_STYLES = ("form_submit", "request_submit", "button_click", "formaction", "form_attribute",
-               "iframe_top", "built_by_script", "target_blank", "fetch")
-# The responses waiting for their frame (post style iframe_top), by token.
+               "iframe_top", "iframe_from_parent", "built_by_script", "target_blank", "fetch")
+# The responses waiting for their frame (post styles iframe_*) and the frame's onload,
+# by token.
 frames = {}
 sessions = set()
 # Every path served (`GET /login`, `POST /login`, `GET /sso/aws`...), for `/_served`.
@@ -208,11 +209,16 @@ def auto_post_page(style, encoded):
                     '<input type="hidden" name="RelayState" value=""></form>'
                     f'<input type="hidden" form="aws" name="SAMLResponse" value="{encoded}">',
                     "document.forms[0].submit()")
-    if style == "iframe_top":  # a same-origin frame's form posts the whole page
+    if style in ("iframe_top", "iframe_from_parent"):
+        # A same-origin frame's form posts the whole page: submitted by the frame
+        # itself, or by the page with its own realm's HTMLFormElement.prototype.submit.
         token = secrets.token_urlsafe(12)
+        by_frame = style == "iframe_top"
         with lock:
-            frames[token] = encoded
-        return page(f'<iframe src="/sso/frame?t={token}" title="AWS"></iframe>')
+            frames[token] = (encoded, "document.forms[0].submit()" if by_frame else "")
+        onload = "" if by_frame else \
+            ' onload="HTMLFormElement.prototype.submit.call(this.contentDocument.forms[0])"'
+        return page(f'<iframe src="/sso/frame?t={token}" title="AWS"{onload}></iframe>')
     if style == "built_by_script":
         return page(f"""<script>
 document.addEventListener("DOMContentLoaded", () => {{
@@ -301,11 +307,11 @@ class Idp(BaseHTTPRequestHandler):
         elif url.path == "/sso/frame":
             # The inner page of post style `iframe_top`: served once per response.
             with lock:
-                encoded = frames.pop(query.get("t", ""), None)
+                encoded, onload = frames.pop(query.get("t", ""), (None, ""))
             if encoded is None:
                 self.send(404, "not found")
                 return
-            self.send(200, f"""<!doctype html><html><body onload="document.forms[0].submit()">
+            self.send(200, f"""<!doctype html><html><body onload="{onload}">
 <form method="post" action="{AWS_ACS}" target="_top">{fields(encoded)}</form></body></html>""",
                       [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")])
         elif url.path == "/_cert":

@@ -159,15 +159,17 @@ fn part5_session_start_with_no_app_and_none_to_launch_fails_naming_the_missing_a
 /// `post_style`): `form.submit()`, `requestSubmit()`, a button clicked by script, a
 /// submit button whose `formaction` is AWS's (the form's action elsewhere), the
 /// response's field outside the form joined by `form="id"`, a same-origin frame's form
-/// posting with `target="_top"`, a form built by script on `DOMContentLoaded`, a form
-/// with `target="_blank"`.
-const POST_STYLES: [&str; 8] = [
+/// posting with `target="_top"` (submitted by the frame, or by the page through its own
+/// realm's `HTMLFormElement.prototype.submit`), a form built by script on
+/// `DOMContentLoaded`, a form with `target="_blank"`.
+const POST_STYLES: [&str; 9] = [
     "form_submit",
     "request_submit",
     "button_click",
     "formaction",
     "form_attribute",
     "iframe_top",
+    "iframe_from_parent",
     "built_by_script",
     "target_blank",
 ];
