@@ -363,6 +363,7 @@ async fn part3_a_resync_in_the_window_after_the_provider_changes_its_grants_upda
         assert!(report.contains("removed 1"), "{report}");
         let kept = app.text("[data-kept-live='corp-Admin']").await?;
         assert!(kept.contains("active"), "{kept}");
+        app.screenshot("kept-active").await?;
         app.click(r#"button[name="close"]"#).await?;
         app.wait_for(&Desktop::row("corp-Billing", Some("inactive")))
             .await?;
