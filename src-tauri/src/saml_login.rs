@@ -55,29 +55,63 @@ pub const LABEL_PREFIX: &str = "saml-login-";
 
 /// Run in every frame of the login window before the page's scripts. The endpoint
 /// pattern is [`is_aws_saml_endpoint`]'s, which the navigation handler applies again.
+///
+/// A form bound for AWS is taken however the page sends it: `form.submit()` (which
+/// fires no event, so the prototype's method is replaced), `requestSubmit()` or a
+/// button's click (the `submit` event, caught first, in the capture phase), a
+/// submitter's `formaction`, a field joined to the form by `form="id"` (read through
+/// `FormData`, the entry list the post would carry), a form from another frame's realm
+/// (no `instanceof`). `fetch`, `XMLHttpRequest` and `sendBeacon` to AWS, which are not
+/// navigations and so never reach the navigation handler, are refused; the refusal
+/// makes a navigation the handler cancels and logs.
 pub const CAPTURE_SCRIPT: &str = r#"(() => {
   const aws = /^https:\/\/([a-z0-9-]+\.)?signin\.(aws\.amazon\.com|amazonaws-us-gov\.com|amazonaws\.cn)\/saml(\/[^?#]*)?([?#].*)?$/i;
-  const take = (form) => {
-    if (!(form instanceof HTMLFormElement)) return false;
-    let action;
+  const toAws = (url, base) => {
     try {
-      action = new URL(form.getAttribute("action") || "", document.baseURI).href;
+      return aws.test(new URL(String(url), base).href);
     } catch (_) {
       return false;
     }
-    if (!aws.test(action)) return false;
-    const field = form.querySelector('[name="SAMLResponse"]');
-    const response = field ? field.value : "";
-    window.location.replace("rolehop-saml://capture?SAMLResponse=" + encodeURIComponent(response));
+  };
+  const go = (what) => window.location.replace("rolehop-saml://" + what);
+  const Data = FormData;
+  const take = (form, submitter) => {
+    if (!form || form.nodeName !== "FORM") return false;
+    const action = (submitter && submitter.getAttribute("formaction")) || form.getAttribute("action") || "";
+    if (!toAws(action, form.ownerDocument.baseURI)) return false;
+    const response = new Data(form).get("SAMLResponse");
+    go("capture?SAMLResponse=" + encodeURIComponent(typeof response === "string" ? response : ""));
     return true;
   };
   const submit = HTMLFormElement.prototype.submit;
   HTMLFormElement.prototype.submit = function () {
-    if (!take(this)) submit.call(this);
+    if (!take(this, null)) submit.call(this);
   };
   window.addEventListener("submit", (event) => {
-    if (take(event.target)) event.preventDefault();
+    if (take(event.target, event.submitter)) event.preventDefault();
   }, true);
+  const refused = () => {
+    go("refused");
+    return new TypeError("Rolehop's login window sends nothing to AWS's sign-in endpoint");
+  };
+  const urlOf = (input) => (input && typeof input === "object" && "url" in input ? input.url : input);
+  const fetch = window.fetch;
+  window.fetch = function (input) {
+    if (toAws(urlOf(input), document.baseURI)) return Promise.reject(refused());
+    return fetch.apply(this, arguments);
+  };
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    if (toAws(url, document.baseURI)) throw refused();
+    return open.apply(this, arguments);
+  };
+  const beacon = navigator.sendBeacon;
+  if (beacon) {
+    navigator.sendBeacon = function (url) {
+      if (toAws(url, document.baseURI)) return (refused(), false);
+      return beacon.apply(this, arguments);
+    };
+  }
 })();"#;
 
 /// What ended a login window.

@@ -12,7 +12,9 @@ xmlsec1), on 127.0.0.1:
                              SessionDuration attributes
   POST /_control             (tests) what the next responses carry: JSON with any of
                              roles (list of "A,B" values, in the order given), session_duration,
-                             audience ("aws" or another entity id), lifetime_minutes, signed
+                             audience ("aws" or another entity id), lifetime_minutes, signed,
+                             post_style (how the page posts: POST_STYLES, auto_post_page)
+  GET  /sso/frame?t=TOKEN    the inner page of post styles iframe_* (once per response)
   POST /_forget              (tests) ends every session the provider holds: its cookies
                              are unknown from then on, so /sso/aws shows the form again
   GET  /_cert                the provider's certificate (PEM), as its metadata gives IAM
@@ -79,7 +81,14 @@ state = {
     "audience": "aws",
     "lifetime_minutes": 5,
     "signed": True,
+    # How the page posts the response (see auto_post_page).
+    "post_style": "form_submit",
 }
+POST_STYLES = ("form_submit", "request_submit", "button_click", "formaction", "form_attribute",
+               "iframe_top", "iframe_from_parent", "built_by_script", "target_blank", "fetch")
+# The responses waiting for their frame (post styles iframe_*) and the frame's onload,
+# by token.
+frames = {}
 sessions = set()
 # Every path served (`GET /login`, `POST /login`, `GET /sso/aws`...), for `/_served`.
 served = []
@@ -170,6 +179,73 @@ def saml_response(user):
     return base64.b64encode(str(response).encode()).decode()
 
 
+def fields(encoded):
+    return (f'<input type="hidden" name="SAMLResponse" value="{encoded}">'
+            '<input type="hidden" name="RelayState" value="">')
+
+
+def auto_post_page(style, encoded):
+    """The page that posts `encoded` to AWS's sign-in endpoint, as providers' pages do
+    in their various ways (`post_style`)."""
+    page = lambda body, onload="": (
+        f'<!doctype html><html><head><title>Signing in to AWS</title></head>'
+        f'<body onload="{onload}">{body}</body></html>')
+    form = lambda attrs="", inner="": (
+        f'<form method="post" action="{AWS_ACS}"{attrs}>{fields(encoded)}{inner}</form>')
+    if style == "form_submit":  # the page calls form.submit(), which fires no event
+        return page(form(inner="<noscript><button type=\"submit\">Continue</button></noscript>"),
+                    "document.forms[0].submit()")
+    if style == "request_submit":
+        return page(form(), "document.forms[0].requestSubmit()")
+    if style == "button_click":
+        return page(form(inner='<button type="submit" id="go">Continue</button>'),
+                    "document.getElementById('go').click()")
+    if style == "formaction":  # the form goes elsewhere, its button to AWS
+        return page(f'<form method="post" action="/elsewhere">{fields(encoded)}'
+                    f'<button type="submit" id="go" formaction="{AWS_ACS}">Continue</button></form>',
+                    "document.getElementById('go').click()")
+    if style == "form_attribute":  # the response's field outside the form, joined by form="id"
+        return page(f'<form id="aws" method="post" action="{AWS_ACS}">'
+                    '<input type="hidden" name="RelayState" value=""></form>'
+                    f'<input type="hidden" form="aws" name="SAMLResponse" value="{encoded}">',
+                    "document.forms[0].submit()")
+    if style in ("iframe_top", "iframe_from_parent"):
+        # A same-origin frame's form posts the whole page: submitted by the frame
+        # itself, or by the page with its own realm's HTMLFormElement.prototype.submit.
+        token = secrets.token_urlsafe(12)
+        by_frame = style == "iframe_top"
+        with lock:
+            frames[token] = (encoded, "document.forms[0].submit()" if by_frame else "")
+        onload = "" if by_frame else \
+            ' onload="HTMLFormElement.prototype.submit.call(this.contentDocument.forms[0])"'
+        return page(f'<iframe src="/sso/frame?t={token}" title="AWS"{onload}></iframe>')
+    if style == "built_by_script":
+        return page(f"""<script>
+document.addEventListener("DOMContentLoaded", () => {{
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = "{AWS_ACS}";
+  for (const [name, value] of [["SAMLResponse", "{encoded}"], ["RelayState", ""]]) {{
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }}
+  document.body.appendChild(form);
+  form.submit();
+}});
+</script>""")
+    if style == "target_blank":
+        return page(form(' target="_blank"'), "document.forms[0].submit()")
+    if style == "fetch":  # not a navigation: the page sends the response itself
+        return page(f"""<script>
+fetch("{AWS_ACS}", {{method: "POST", mode: "no-cors",
+  body: new URLSearchParams({{SAMLResponse: "{encoded}", RelayState: ""}})}});
+</script>""")
+    raise ValueError(f"unknown post_style {style}")
+
+
 class Idp(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -224,11 +300,19 @@ class Idp(BaseHTTPRequestHandler):
             # provider's own directory is not under it.
             with open(os.path.join(DIR, "issued.txt"), "a") as f:
                 f.write(encoded + "\n")
-            self.send(200, f"""<!doctype html><html><head><title>Signing in to AWS</title></head>
-<body onload="document.forms[0].submit()"><form method="post" action="{AWS_ACS}">
-<input type="hidden" name="SAMLResponse" value="{encoded}">
-<input type="hidden" name="RelayState" value="">
-<noscript><button type="submit">Continue</button></noscript></form></body></html>""",
+            with lock:
+                style = state["post_style"]
+            self.send(200, auto_post_page(style, encoded),
+                      [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")])
+        elif url.path == "/sso/frame":
+            # The inner page of post style `iframe_top`: served once per response.
+            with lock:
+                encoded, onload = frames.pop(query.get("t", ""), (None, ""))
+            if encoded is None:
+                self.send(404, "not found")
+                return
+            self.send(200, f"""<!doctype html><html><body onload="{onload}">
+<form method="post" action="{AWS_ACS}" target="_top">{fields(encoded)}</form></body></html>""",
                       [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")])
         elif url.path == "/_cert":
             with open(CERT) as f:
@@ -276,6 +360,9 @@ class Idp(BaseHTTPRequestHandler):
                 unknown = set(change) - set(state)
                 if unknown:
                     self.send(400, f"unknown keys {sorted(unknown)}")
+                    return
+                if change.get("post_style", "form_submit") not in POST_STYLES:
+                    self.send(400, f"post_style must be one of {POST_STYLES}")
                     return
                 state.update(change)
             self.send(200, json.dumps(state))

@@ -104,7 +104,7 @@ async fn sign_in_at_the_keyboard(app: &Desktop, idp: &SamlIdp, id: &str) -> Test
     }
     // The form is served; give WebKit a moment to lay it out and focus its first field.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.type_into_window(id, &saml_provider_sign_in())
+    app.screen().type_into_window(id, &saml_provider_sign_in())
 }
 
 /// The access key id of profile `profile` in the credentials file, if it has one.

@@ -16,14 +16,14 @@ use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
 
 use crate::cli::{AwsFilesBytes, World, assumed};
 use crate::cli_saml::walk;
-use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, saml_provider_sign_in};
+use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, Xvfb, saml_provider_sign_in};
 
 /// The login window's title for federated session `corp`.
-const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
+pub(crate) const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
 
 /// A world whose STS is the verifying layer, with federated session `corp` (role Admin
 /// through the test provider) and role `deploy` chained from it.
-fn federated() -> (World, SamlIdp) {
+pub(crate) fn federated() -> (World, SamlIdp) {
     let world = World::start();
     let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
     let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
@@ -52,7 +52,7 @@ fn federated() -> (World, SamlIdp) {
 }
 
 /// [`federated`], and the app launched on it (its STS the verifying layer).
-async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
+pub(crate) async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
     let (world, idp) = federated();
     let sts = idp.sts_endpoint();
     let app = Desktop::launch(name, &world.peers, &[("AWS_ENDPOINT_URL_STS", &sts)]).await?;
@@ -60,7 +60,7 @@ async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
 }
 
 /// Waits until the provider has served `what` (`GET /login`...) `times` times.
-async fn served(idp: &SamlIdp, what: &str, times: usize) -> TestResult {
+pub(crate) async fn served(idp: &SamlIdp, what: &str, times: usize) -> TestResult {
     let deadline = Instant::now() + UI_TIMEOUT;
     while idp.served()?.iter().filter(|s| *s == what).count() < times {
         if Instant::now() > deadline {
@@ -72,15 +72,20 @@ async fn served(idp: &SamlIdp, what: &str, times: usize) -> TestResult {
 }
 
 /// Signs in on the provider's login form in login window `id`, as a person would.
-async fn sign_in_at_the_keyboard(app: &Desktop, idp: &SamlIdp, id: &str) -> TestResult {
+pub(crate) async fn sign_in_at_the_keyboard(app: &Desktop, idp: &SamlIdp, id: &str) -> TestResult {
+    sign_in_on_screen(app.screen(), idp, id).await
+}
+
+/// [`sign_in_at_the_keyboard`] on display `screen`, whatever app owns the window.
+pub(crate) async fn sign_in_on_screen(screen: &Xvfb, idp: &SamlIdp, id: &str) -> TestResult {
     served(idp, "GET /login", 1).await?;
     // The form is served; give WebKit a moment to lay it out and focus its first field.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    app.type_into_window(id, &saml_provider_sign_in())
+    screen.type_into_window(id, &saml_provider_sign_in())
 }
 
 /// The app's log lines (its daily files under the test's home).
-fn app_log(home: &Path) -> String {
+pub(crate) fn app_log(home: &Path) -> String {
     walk(home)
         .into_iter()
         .filter(|p| {
@@ -437,11 +442,11 @@ async fn part4_rotation_signs_in_again_in_a_hidden_window_and_gives_up_once_the_
 }
 
 /// A command the test started; killed and reaped if the test ends before it does.
-struct Running(std::process::Child);
+pub(crate) struct Running(pub(crate) std::process::Child);
 
 impl Running {
     /// Waits for it, at most [`UI_TIMEOUT`] more; its exit status and output.
-    async fn finished(&mut self) -> TestResult<std::process::Output> {
+    pub(crate) async fn finished(&mut self) -> TestResult<std::process::Output> {
         use std::io::Read;
         let deadline = Instant::now() + UI_TIMEOUT;
         let status = loop {

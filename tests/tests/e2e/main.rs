@@ -57,6 +57,7 @@ mod desktop_keys;
 mod desktop_login_session;
 mod desktop_org;
 mod desktop_saml;
+mod desktop_saml_edges;
 mod desktop_sso;
 mod desktop_tags;
 mod desktop_trust;

@@ -165,6 +165,83 @@ impl Xvfb {
     pub fn display(&self) -> &str {
         &self.display
     }
+
+    /// The X id of the window titled `title`.
+    pub fn window_named(&self, title: &str) -> TestResult<String> {
+        let info = output("xwininfo", &["-display", self.display(), "-name", title])?;
+        info.split_whitespace()
+            .skip_while(|w| *w != "id:")
+            .nth(1)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no window id in {info:?}").into())
+    }
+
+    /// Whether a window titled `title` is on screen now (mapped and viewable); a window
+    /// that exists hidden, or none, is not.
+    pub fn window_viewable(&self, title: &str) -> TestResult<bool> {
+        let Ok(id) = self.window_named(title) else {
+            return Ok(false);
+        };
+        let info =
+            output("xwininfo", &["-display", self.display(), "-id", &id]).unwrap_or_default();
+        Ok(info.contains("Map State: IsViewable"))
+    }
+
+    /// Waits until a window titled `title` is on screen, and returns its X id.
+    pub async fn wait_window_named(&self, title: &str) -> TestResult<String> {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        loop {
+            if let Ok(id) = self.window_named(title) {
+                let info = output("xwininfo", &["-display", self.display(), "-id", &id])?;
+                if info.contains("Map State: IsViewable") {
+                    return Ok(id);
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no window titled {title:?} after {UI_TIMEOUT:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until no window is titled `title`.
+    pub async fn wait_window_gone(&self, title: &str) -> TestResult {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while self.window_named(title).is_ok() {
+            if Instant::now() > deadline {
+                return Err(format!("the window {title:?} is still there").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    /// Types `keys` (xdotool's `type` text, then `key` names such as `Tab`, `Return`)
+    /// into window `id` as a keyboard would: the window is given the input focus and
+    /// the keys go through the X server (XTEST).
+    pub fn type_into_window(&self, id: &str, steps: &[KeyStep<'_>]) -> TestResult {
+        let xdotool = |args: &[&str]| -> TestResult {
+            let out = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", self.display())
+                .output()
+                .map_err(|e| format!("xdotool (Debian package xdotool): {e}"))?;
+            if !out.status.success() {
+                return Err(
+                    format!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into(),
+                );
+            }
+            Ok(())
+        };
+        xdotool(&["windowfocus", "--sync", id])?;
+        for step in steps {
+            match step {
+                KeyStep::Text(text) => xdotool(&["type", "--delay", "15", text])?,
+                KeyStep::Key(name) => xdotool(&["key", name])?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The app in a window, driven through WebDriver. Dropping it closes the session and
@@ -469,6 +546,15 @@ impl Desktop {
     }
 }
 
+/// What WebKit needs to paint under Xvfb, in the app's environment: no GPU there, and
+/// WebKit's DMA-BUF renderer would show a blank window.
+pub const WEBKIT_UNDER_XVFB: [(&str, &str); 4] = [
+    ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+    ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+    ("LIBGL_ALWAYS_SOFTWARE", "1"),
+    ("NO_AT_BRIDGE", "1"),
+];
+
 /// The app's environment: `peers`' (workspace, AWS files, keychain, moto), the display,
 /// and `extra`.
 fn app_environment(command: &mut Command, peers: &Peers, display: &str, extra: &[(&str, &str)]) {
@@ -476,11 +562,7 @@ fn app_environment(command: &mut Command, peers: &Peers, display: &str, extra: &
         .envs(peers.env())
         .env("ROLEHOP_KEYCHAIN_SERVICE", peers.home().keychain_service())
         .env("DISPLAY", display)
-        // No GPU under Xvfb: WebKit's DMA-BUF renderer would show a blank window.
-        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .env("LIBGL_ALWAYS_SOFTWARE", "1")
-        .env("NO_AT_BRIDGE", "1");
+        .envs(WEBKIT_UNDER_XVFB);
     for (k, v) in extra {
         command.env(k, v);
     }
@@ -828,26 +910,13 @@ impl Desktop {
 
     /// The X id of the app's window titled `title`.
     fn window_named(&self, title: &str) -> TestResult<String> {
-        let info = output(
-            "xwininfo",
-            &["-display", self._xvfb.display(), "-name", title],
-        )?;
-        info.split_whitespace()
-            .skip_while(|w| *w != "id:")
-            .nth(1)
-            .map(str::to_owned)
-            .ok_or_else(|| format!("no window id in {info:?}").into())
+        self._xvfb.window_named(title)
     }
 
     /// Whether a window titled `title` is on screen now (mapped and viewable); a window
     /// that exists hidden, or none, is not.
     pub fn window_viewable(&self, title: &str) -> TestResult<bool> {
-        let Ok(id) = self.window_named(title) else {
-            return Ok(false);
-        };
-        let info =
-            output("xwininfo", &["-display", self._xvfb.display(), "-id", &id]).unwrap_or_default();
-        Ok(info.contains("Map State: IsViewable"))
+        self._xvfb.window_viewable(title)
     }
 
     /// The X display the app runs on, for a program a test starts beside it.
@@ -855,61 +924,20 @@ impl Desktop {
         self._xvfb.display()
     }
 
+    /// The X server the app's windows are on.
+    pub fn screen(&self) -> &Xvfb {
+        &self._xvfb
+    }
+
     /// Waits until a window titled `title` is on screen, and returns its X id (for a
     /// window WebDriver cannot reach: the federated login window).
     pub async fn wait_window_named(&self, title: &str) -> TestResult<String> {
-        let deadline = Instant::now() + UI_TIMEOUT;
-        loop {
-            if let Ok(id) = self.window_named(title) {
-                let info = output("xwininfo", &["-display", self._xvfb.display(), "-id", &id])?;
-                if info.contains("Map State: IsViewable") {
-                    return Ok(id);
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("no window titled {title:?} after {UI_TIMEOUT:?}").into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self._xvfb.wait_window_named(title).await
     }
 
     /// Waits until no window is titled `title`.
     pub async fn wait_window_gone(&self, title: &str) -> TestResult {
-        let deadline = Instant::now() + UI_TIMEOUT;
-        while self.window_named(title).is_ok() {
-            if Instant::now() > deadline {
-                return Err(format!("the window {title:?} is still there").into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(())
-    }
-
-    /// Types `keys` (xdotool's `type` text, then `key` names such as `Tab`, `Return`)
-    /// into window `id` as a keyboard would: the window is given the input focus and
-    /// the keys go through the X server (XTEST).
-    pub fn type_into_window(&self, id: &str, steps: &[KeyStep<'_>]) -> TestResult {
-        let xdotool = |args: &[&str]| -> TestResult {
-            let out = Command::new("xdotool")
-                .args(args)
-                .env("DISPLAY", self._xvfb.display())
-                .output()
-                .map_err(|e| format!("xdotool (Debian package xdotool): {e}"))?;
-            if !out.status.success() {
-                return Err(
-                    format!("xdotool {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into(),
-                );
-            }
-            Ok(())
-        };
-        xdotool(&["windowfocus", "--sync", id])?;
-        for step in steps {
-            match step {
-                KeyStep::Text(text) => xdotool(&["type", "--delay", "15", text])?,
-                KeyStep::Key(name) => xdotool(&["key", name])?,
-            }
-        }
-        Ok(())
+        self._xvfb.wait_window_gone(title).await
     }
 
     /// Saves a PNG of X window `id` to `target/artifacts/desktop/<test>-<label>.png`.
