@@ -8,7 +8,7 @@
 //! web view's end of the event stream), [`tray_host`] and [`updates`] (the update
 //! check, without the `updater` feature a stub) at the bottom, then
 //! [`prompt`], then [`shell`] (the state commands share), then [`tray`], [`window`]
-//! (close and quit) and [`saml_login`] (the federated login window), with [`relay`] and [`commands`] on top.
+//! (close and quit) and [`saml_login`] (the federated login window), then [`sign_in_notice`], with [`relay`] and [`commands`] on top.
 
 pub mod commands;
 pub mod delivery;
@@ -19,6 +19,7 @@ pub mod relay;
 pub mod saml_login;
 pub mod saml_picker;
 pub mod shell;
+pub mod sign_in_notice;
 pub mod sso_login;
 pub mod tray;
 pub mod tray_host;

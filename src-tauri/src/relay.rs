@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::ipc::UiEvent;
 use crate::prompt::DialogPrompt;
+use crate::sign_in_notice::{self, SignInClick};
 use crate::ui_channel::UiChannel;
 use crate::{shell, tray};
 
@@ -65,6 +66,9 @@ pub fn spawn(app: AppHandle, engine: Arc<Engine>, prompt: Arc<DialogPrompt>, ui:
 struct Notice {
     title: String,
     body: String,
+    /// A session waiting for a sign-in: the notification's click renews it
+    /// ([`sign_in_notice`]).
+    sign_in: Option<SignInClick>,
 }
 
 impl Notice {
@@ -75,6 +79,22 @@ impl Notice {
             EngineEvent::RotationFailed { name, message, .. } => Some(Self {
                 title: for_notification(&format!("Rolehop could not refresh '{name}'")),
                 body: for_notification(message),
+                sign_in: None,
+            }),
+            EngineEvent::SignInNeeded {
+                session,
+                name,
+                expires_at,
+                message,
+            } => Some(Self {
+                title: for_notification(&format!(
+                    "Rolehop could not refresh '{name}': sign in again"
+                )),
+                body: for_notification(message),
+                sign_in: Some(SignInClick {
+                    session: *session,
+                    expires_at: *expires_at,
+                }),
             }),
             EngineEvent::SessionState { .. }
             | EngineEvent::WorkspaceChanged
@@ -87,6 +107,12 @@ impl Notice {
         // One line per notification (its title, never the message): what the desktop
         // tests count.
         tracing::info!(title = %self.title, "notification");
+        if let Some(click) = self.sign_in {
+            if let Err(e) = sign_in_notice::show(app.clone(), self.title, self.body, click) {
+                tracing::warn!("cannot show a notification: {e}");
+            }
+            return;
+        }
         let shown = app
             .notification()
             .builder()
@@ -118,6 +144,7 @@ mod tests {
             Some(Notice {
                 title: "Rolehop could not refresh 'prod-deploy'".into(),
                 body: "ExpiredToken: The security token included in the request is expired".into(),
+                sign_in: None,
             })
         );
     }
@@ -145,6 +172,40 @@ mod tests {
         assert_eq!(
             notice.body,
             "&lt;a href=\"https://evil.example\"&gt;renew&lt;/a&gt; &amp; \\e]0;pwned\\x07"
+        );
+    }
+
+    #[test]
+    fn part4_a_sign_in_needed_notice_carries_its_click_and_escapes_markup() {
+        let session = SessionId::new();
+        let expires_at = chrono::Utc::now();
+        let event = EngineEvent::SignInNeeded {
+            session,
+            name: "a<b>".into(),
+            expires_at,
+            message: "<b>no response</b> & (its credentials last until 14:05:00 UTC)".into(),
+        };
+        let notice = Notice::for_event(&event).expect("a notification");
+        assert_eq!(
+            notice.title,
+            "Rolehop could not refresh 'a&lt;b&gt;': sign in again"
+        );
+        assert_eq!(
+            notice.body,
+            "&lt;b&gt;no response&lt;/b&gt; &amp; (its credentials last until 14:05:00 UTC)"
+        );
+        assert_eq!(
+            notice.sign_in,
+            Some(SignInClick {
+                session,
+                expires_at
+            })
+        );
+        // A click on the notification itself is its default action.
+        assert!(
+            sign_in_notice::ACTIONS
+                .iter()
+                .any(|(key, _)| *key == "default")
         );
     }
 }

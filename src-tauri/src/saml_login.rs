@@ -33,9 +33,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use rolehop_core::app_sign_in::{SignInWindow, WindowOutcome};
 use rolehop_core::error::ErrorKind;
-use rolehop_core::model::SessionView;
+use rolehop_core::model::{SessionId, SessionView};
 use rolehop_core::saml::endpoint::is_aws_saml_endpoint;
 use rolehop_core::saml::{SamlSignIn, SignInResult};
 use rolehop_core::{
@@ -142,12 +143,21 @@ pub fn data_dir(app: &AppHandle) -> tauri::Result<PathBuf> {
 }
 
 fn cancelled(sign_in: &FederatedSignIn) -> ErrorPayload {
+    let outcome = match sign_in.active_until {
+        // A renewal: the session was never touched.
+        Some(until) => format!(
+            "'{}' stays active on its credentials until {}",
+            sign_in.session_name,
+            until.format("%H:%M:%S UTC")
+        ),
+        None => format!("'{}' was not started", sign_in.session_name),
+    };
     ErrorPayload {
         kind: ErrorKind::LoginFailed,
         message: format!(
             "the sign-in was cancelled: the login window was closed before the identity \
-             provider of '{}' signed in to AWS; '{}' was not started",
-            sign_in.federated_name, sign_in.session_name
+             provider of '{}' signed in to AWS; {outcome}",
+            sign_in.federated_name
         ),
         field: None,
     }
@@ -192,6 +202,63 @@ pub async fn toggle(
             logins.sign_in_and_start(app, engine, sign_in).await
         }
         None => engine.toggle(session).await.map_err(payload),
+    }
+}
+
+/// "Sign in again" for an active federated session (or a role chained from one), from
+/// the window's button: the visible login window on its provider, and with the
+/// response a start that renews it ([`Engine::federated_renewal`]). Until the provider
+/// posts, nothing about the session changes; closing the window leaves it active on
+/// its credentials and says so.
+pub async fn renew(
+    app: &AppHandle,
+    engine: &Arc<Engine>,
+    session: SessionRef,
+) -> Result<SessionView, ErrorPayload> {
+    let Some(sign_in) = engine
+        .federated_renewal(session.clone())
+        .await
+        .map_err(|e| e.payload())?
+    else {
+        return Err(ErrorPayload {
+            kind: ErrorKind::Invalid,
+            message: format!(
+                "session {session} is not an active federated session (or a role chained \
+                 from one): there is no sign-in to renew it with"
+            ),
+            field: Some("session".into()),
+        });
+    };
+    let logins = app.state::<SamlLogins>();
+    logins.sign_in_and_start(app, engine, sign_in).await
+}
+
+/// "Sign in again" from the notification of a session waiting for a sign-in since its
+/// credentials expiring at `expires_at`: as [`renew`], unless the session is no
+/// longer active on those credentials (renewed, stopped or ended meanwhile: the click
+/// is then stale and opens nothing). The outcome is logged, never the response.
+pub async fn renew_from_notice(
+    app: &AppHandle,
+    engine: &Arc<Engine>,
+    session: SessionId,
+    expires_at: DateTime<Utc>,
+) {
+    let renewal = match engine.federated_renewal(session).await {
+        Ok(Some(sign_in)) if sign_in.active_until == Some(expires_at) => sign_in,
+        Ok(_) => {
+            tracing::info!("a sign-in notice was clicked after its session changed: nothing to do");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!("a sign-in notice was clicked: {e}");
+            return;
+        }
+    };
+    let name = renewal.session_name.clone();
+    let logins = app.state::<SamlLogins>();
+    match logins.sign_in_and_start(app, engine, renewal).await {
+        Ok(_) => tracing::info!(session = %name, "renewed from the sign-in notice"),
+        Err(e) => tracing::warn!(session = %name, "the sign-in notice's renewal: {}", e.message),
     }
 }
 

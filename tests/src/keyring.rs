@@ -366,7 +366,7 @@ fn start_keyring(root: &Path, bus_address: &str) -> Result<Daemon> {
 }
 
 /// Asks the bus whether `name` has an owner, with `dbus-send`.
-fn name_has_owner(bus_address: &str, name: &str) -> Result<bool> {
+pub(crate) fn name_has_owner(bus_address: &str, name: &str) -> Result<bool> {
     let output = Command::new("dbus-send")
         .arg(format!("--bus={bus_address}"))
         .args([

@@ -6,7 +6,8 @@
 //! The one exception is IAM Identity Center, which no emulator serves: its stand-in
 //! ([`sso_portal`]) is proven against boto3's own clients and mints real moto credentials.
 //! SAML federation has a real identity provider (pysaml2's, [`saml_idp`]) and a layer
-//! before moto's STS that checks its assertions as IAM does.
+//! before moto's STS that checks its assertions as IAM does. Desktop notifications
+//! go to a real notification server (dunst, [`notifications`]) that the test clicks.
 //! Each peer is started per test, on resources picked at run time (a free port, a fresh
 //! temporary directory), and killed and reaped when its handle is dropped, so suites
 //! can run in parallel under cargo-nextest without seeing each other.
@@ -42,6 +43,7 @@ pub mod home;
 mod http;
 pub mod keyring;
 pub mod moto;
+pub mod notifications;
 mod peers;
 pub mod python;
 pub mod saml_idp;
@@ -59,6 +61,7 @@ pub use git_server::GitServer;
 pub use home::TestHome;
 pub use keyring::SecretService;
 pub use moto::{IamUser, MotoServer};
+pub use notifications::NotificationServer;
 pub use peers::{Peers, PeersBuilder};
 pub use python::{aws_cli, peers_venv, python, venv_bin};
 pub use saml_idp::SamlIdp;

@@ -43,7 +43,8 @@ pub const APP_PACKAGES: &[&str] = &[
 /// (the venv's PyPI awscli, which the suites use, is v1 and has no such command); the
 /// package tests make a clean Debian root with `mmdebstrap` and install the `.rpm` into
 /// an empty one with `rpm`; `xmlsec1` signs the SAML responses of the test identity
-/// provider (pysaml2 calls it).
+/// provider (pysaml2 calls it); `dunst` is the notification server whose notifications
+/// the federated desktop test clicks.
 pub const TEST_PACKAGES: &[&str] = &[
     "awscli",
     "libsecret-tools",
@@ -60,6 +61,7 @@ pub const TEST_PACKAGES: &[&str] = &[
     "mmdebstrap",
     "rpm",
     "xmlsec1",
+    "dunst",
 ];
 
 /// The tauri-driver the desktop suites use: the latest 2.x (crates.io's newest are 3.0

@@ -1,6 +1,7 @@
 //! What the engine tells its observers: every session state change and every change to
 //! the workspace. The desktop UI is driven by these, never by polling.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -23,6 +24,17 @@ pub enum EngineEvent {
     RotationFailed {
         session: SessionId,
         name: String,
+        message: String,
+    },
+    /// A federated session's rotation could not get a new SAML response without the
+    /// person (its provider's own session ended): it stays active on its credentials
+    /// until `expires_at`, and a sign-in in the visible login window renews it. Published
+    /// once per expiry, instead of a [`EngineEvent::RotationFailed`].
+    SignInNeeded {
+        session: SessionId,
+        name: String,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        expires_at: DateTime<Utc>,
         message: String,
     },
     /// A followed catalog's source holds a version (`latest`: a commit, or a file's

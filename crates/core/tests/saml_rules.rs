@@ -22,7 +22,9 @@ use rolehop_core::model::{FailureCode, SessionState};
 use rolehop_core::rotation::{Clock, RotationScheduler};
 use rolehop_core::saml::{SamlSignIn, SignInResult};
 use rolehop_core::testing::ScriptedSts;
-use rolehop_core::{Engine, EngineError, EngineEvent, NewRole, NewSamlRole, StartOptions};
+use rolehop_core::{
+    AccessKeys, Engine, EngineError, EngineEvent, NewIamUser, NewRole, NewSamlRole, StartOptions,
+};
 use zeroize::Zeroizing;
 
 mod common;
@@ -369,9 +371,16 @@ fn state_of(ws: &rolehop_core::workspace::Workspace, name: &str) -> SessionState
         .unwrap()
 }
 
+/// The events that raise a desktop notification: a federated session's one notice is
+/// a `SignInNeeded`, and no `RotationFailed` may come beside it.
 fn notices(seen: &[EngineEvent]) -> usize {
     seen.iter()
-        .filter(|e| matches!(e, EngineEvent::RotationFailed { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::SignInNeeded { .. } | EngineEvent::RotationFailed { .. }
+            )
+        })
         .count()
 }
 
@@ -429,13 +438,20 @@ async fn part4_a_failed_sign_in_again_leaves_the_session_active_until_expiry_wit
     // until when the credentials last; the session stays active on them.
     clock.move_to(expires_at - Duration::seconds(margin - 1));
     wait_for(&mut events, &mut seen, |e| {
-        matches!(e, EngineEvent::RotationFailed { .. })
+        matches!(e, EngineEvent::SignInNeeded { .. })
     })
     .await;
-    let Some(EngineEvent::RotationFailed { name, message, .. }) = seen.last() else {
+    let Some(EngineEvent::SignInNeeded {
+        name,
+        message,
+        expires_at: until,
+        ..
+    }) = seen.last()
+    else {
         unreachable!()
     };
     assert_eq!(name, "corp");
+    assert_eq!(*until, expires_at);
     assert!(message.contains("SAML response"), "{message}");
     assert!(message.contains("last until"), "{message}");
     let ws = engine.workspace().await.unwrap();
@@ -521,4 +537,109 @@ async fn part4_a_sign_in_hook_renews_a_federated_session_at_its_margin_without_a
     );
     let ws = engine.workspace().await.unwrap();
     assert!(matches!(state_of(&ws, "corp"), SessionState::Active { .. }));
+}
+
+/// What "Sign in again" may renew: an active federated session, and an active role
+/// chained from one (both at the federated session's provider, saying until when the
+/// credentials in place last); nothing for an inactive one (its click starts it through
+/// the login window, `federated_sign_in`) or a session of another kind.
+#[tokio::test]
+async fn part4_a_renewal_sign_in_is_offered_for_an_active_federated_session_and_its_chained_roles()
+{
+    let f = federated(FEDERATED).await;
+    f.engine.add_profile("dev").await.unwrap();
+    f.engine
+        .add_iam_user(
+            NewIamUser {
+                name: "alice".into(),
+                profile: "dev".into(),
+                ..Default::default()
+            },
+            AccessKeys {
+                access_key_id: "AKIAALICE00000000001".into(),
+                secret_access_key: Zeroizing::new(
+                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYNEVERELSEWHERE".into(),
+                ),
+            },
+        )
+        .await
+        .unwrap();
+    for name in ["corp", "deploy", "alice"] {
+        assert_eq!(
+            f.engine.federated_renewal(name).await.unwrap(),
+            None,
+            "{name}"
+        );
+    }
+
+    let corp = f.engine.start("corp", with(response(5))).await.unwrap();
+    let deploy = f
+        .engine
+        .start("deploy", StartOptions::default())
+        .await
+        .unwrap();
+    f.engine
+        .start("alice", StartOptions::default())
+        .await
+        .unwrap();
+    for view in [&corp, &deploy] {
+        let SessionState::Active { expires_at } = view.state else {
+            panic!("{:?}", view.state)
+        };
+        let renewal = f
+            .engine
+            .federated_renewal(view.session.name.as_str())
+            .await
+            .unwrap()
+            .expect("a renewal");
+        assert_eq!(renewal.session, view.session.id);
+        assert_eq!(renewal.session_name, view.session.name);
+        assert_eq!(renewal.federated_name, "corp");
+        assert_eq!(renewal.idp_url, "https://idp.example.test/sso/aws");
+        assert_eq!(renewal.active_until, Some(expires_at));
+        // An active session's click stops it: no start's sign-in.
+        assert_eq!(
+            f.engine
+                .federated_sign_in(view.session.name.as_str())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(f.engine.federated_renewal("alice").await.unwrap(), None);
+
+    // Stopped: no renewal, the click's start needs the sign-in again.
+    f.engine.stop("corp").await.unwrap();
+    assert_eq!(f.engine.federated_renewal("corp").await.unwrap(), None);
+    let start = f.engine.federated_sign_in("corp").await.unwrap().unwrap();
+    assert_eq!(start.active_until, None);
+}
+
+/// A renewal is a start with the new response on the active session: new credentials
+/// and a new expiry on the same profile, the session never stopped (no `Inactive`
+/// state on the way), and the role chained from it untouched.
+#[tokio::test]
+async fn part4_a_start_with_a_new_response_renews_an_active_federated_session_in_place() {
+    let f = federated(FEDERATED).await;
+    let first = f.engine.start("corp", with(response(5))).await.unwrap();
+    let SessionState::Active { expires_at: before } = first.state else {
+        panic!("{:?}", first.state)
+    };
+    let mut events = f.engine.subscribe();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let renewed = f.engine.start("corp", with(response(5))).await.unwrap();
+    let SessionState::Active { expires_at: after } = renewed.state else {
+        panic!("{:?}", renewed.state)
+    };
+    assert!(after > before, "{before} -> {after}");
+    assert_eq!(f.sts.calls().len(), 2, "{:?}", f.sts.calls());
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::SessionState { name, state, .. } = event {
+            assert_eq!(name, "corp");
+            assert!(
+                matches!(state, SessionState::Active { .. } | SessionState::Pending),
+                "{state:?}"
+            );
+        }
+    }
 }

@@ -113,6 +113,10 @@ commands! {
     saml::saml_pick(handle: SamlHandle, roles: Vec<String>) -> SamlSyncReport;
     /// Drops the response `handle` names (the role picker closed).
     saml::saml_forget(handle: SamlHandle) -> ();
+    /// "Sign in again" for an active federated session (or a role chained from one)
+    /// waiting for a sign-in: the login window on its provider, and with the response a
+    /// start that renews it. Closing the window leaves it active until its expiry.
+    saml::saml_renew(session: SessionId) -> SessionView;
 
     /// The team catalogs followed (the CLI's `catalog list`).
     catalog::catalogs() -> Vec<CatalogView>;

@@ -1,16 +1,18 @@
 //! Federated (SAML) integrations: list, add, and the role picker's sign-in, pick and
-//! forget. The captured response stays in the shell ([`SamlResponses`]): the UI holds
-//! only its one-time handle.
+//! forget; and "Sign in again" for an active federated session. The captured response
+//! stays in the shell ([`SamlResponses`], the start): the UI holds at most a one-time
+//! handle.
 
-use rolehop_core::ErrorPayload;
 use rolehop_core::error::ErrorKind;
+use rolehop_core::model::SessionView;
 use rolehop_core::saml::integration::{
     NewSamlIntegration, SamlIntegration, SamlPick, SamlSyncReport, find,
 };
+use rolehop_core::{ErrorPayload, SessionId};
 use tauri::Manager;
 
 use super::{Ctx, Result, payload};
-use crate::saml_login::SamlLogins;
+use crate::saml_login::{self, SamlLogins};
 use crate::saml_picker::{SamlHandle, SamlOffers, SamlResponses};
 
 pub async fn saml_integrations(cx: Ctx<'_>) -> Result<Vec<SamlIntegration>> {
@@ -78,4 +80,9 @@ pub async fn saml_pick(
 pub async fn saml_forget(cx: Ctx<'_>, handle: SamlHandle) -> Result<()> {
     cx.app.state::<SamlResponses>().forget(handle);
     Ok(())
+}
+
+pub async fn saml_renew(cx: Ctx<'_>, session: SessionId) -> Result<SessionView> {
+    let engine = cx.shell.engine.clone();
+    saml_login::renew(cx.app, &engine, session.into()).await
 }

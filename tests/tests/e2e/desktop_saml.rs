@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use rolehop_e2e::SamlIdp;
 use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
+use rolehop_e2e::{NotificationServer, SamlIdp};
 
 use crate::cli::{AwsFilesBytes, World, assumed};
 use crate::cli_saml::walk;
-use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, Xvfb, saml_provider_sign_in};
+use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, Xvfb, saml_provider_sign_in, session_bus};
 
 /// The login window's title for federated session `corp`.
 pub(crate) const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
@@ -348,23 +348,7 @@ async fn nothing_shown_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part4_rotation_signs_in_again_in_a_hidden_window_and_gives_up_once_the_provider_session_ended()
 -> TestResult {
-    let (world, idp) = federated();
-    world
-        .rolehop(&["session", "edit", "saml", "corp", "--duration", "900"])
-        .ok();
-    world
-        .rolehop(&["settings", "set", "rotation-margin", "880"])
-        .ok();
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(
-        "saml-hidden",
-        &world.peers,
-        &[
-            ("AWS_ENDPOINT_URL_STS", &sts),
-            ("ROLEHOP_SAML_SILENT_WAIT_SECS", "5"),
-        ],
-    )
-    .await?;
+    let (world, idp, app) = renewing_app("saml-hidden").await?;
     app.run(async |app: &Desktop| {
         let home = world.peers.home().root();
         app.click(&Desktop::row("corp", Some("inactive"))).await?;
@@ -436,6 +420,216 @@ async fn part4_rotation_signs_in_again_in_a_hidden_window_and_gives_up_once_the_
         {
             println!("{line}");
         }
+        Ok(())
+    })
+    .await
+}
+
+/// `corp` and `deploy` as [`federated`], `corp` lasting 900 s with a 880 s rotation
+/// margin (rotation due 20 s after each start), and the app launched on them with a
+/// 5 s hidden sign-in wait: part 4's setting.
+async fn renewing_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
+    let (world, idp) = federated();
+    world
+        .rolehop(&["session", "edit", "saml", "corp", "--duration", "900"])
+        .ok();
+    world
+        .rolehop(&["settings", "set", "rotation-margin", "880"])
+        .ok();
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(
+        name,
+        &world.peers,
+        &[
+            ("AWS_ENDPOINT_URL_STS", &sts),
+            ("ROLEHOP_SAML_SILENT_WAIT_SECS", "5"),
+        ],
+    )
+    .await?;
+    Ok((world, idp, app))
+}
+
+/// Starts `corp` through the login window, at the keyboard; its access key.
+async fn start_corp(app: &Desktop, world: &World, idp: &SamlIdp) -> TestResult<String> {
+    app.click(&Desktop::row("corp", Some("inactive"))).await?;
+    let window = app.wait_window_named(LOGIN_WINDOW).await?;
+    sign_in_at_the_keyboard(app, idp, &window).await?;
+    app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+    app.wait_window_gone(LOGIN_WINDOW).await?;
+    let key = corp_key(world);
+    assert!(key.starts_with("ASIA"), "{key}");
+    Ok(key)
+}
+
+/// `corp`'s state label and, when active, its expiry, as the CLI lists them.
+fn corp_state(world: &World) -> (String, String) {
+    let list = world.rolehop(&["session", "list", "--json"]).ok().json();
+    let corp = list
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "corp"))
+        .cloned()
+        .unwrap_or_default();
+    let label = corp["state"]["state"].as_str().unwrap_or_default();
+    let until = corp["state"]["expires_at"].as_str().unwrap_or_default();
+    (label.to_owned(), until.to_owned())
+}
+
+/// Fails unless `corp` is active on the access key `key` (the AWS CLI reads it).
+fn active_on(world: &World, key: &str) {
+    assert_eq!(corp_state(world).0, "active");
+    assert_eq!(corp_key(world), key);
+}
+
+/// Signs in at the keyboard in the login window the renewal opened (the provider
+/// serves its form again: `forms` forms served before it).
+async fn renew_at_the_keyboard(
+    app: &Desktop,
+    idp: &SamlIdp,
+    window: &str,
+    forms: usize,
+) -> TestResult {
+    served(idp, "GET /login", forms + 1).await?;
+    sign_in_at_the_keyboard(app, idp, window).await
+}
+
+/// Waits until the AWS CLI reads another key than `old` for `corp` (no login window on
+/// screen meanwhile); the new key.
+async fn new_key(app: &Desktop, world: &World, old: &str) -> TestResult<String> {
+    nothing_shown_until(app, UI_TIMEOUT, "a new key", || {
+        let key = corp_key(world);
+        Ok(!key.is_empty() && key != old)
+    })
+    .await?;
+    Ok(corp_key(world))
+}
+
+/// Part 4, the last clause: "when it is not [valid], one notification, the session
+/// stays active until its real expiry, and a click opens the window". The provider's
+/// session ends right after the start; at the margin the hidden sign-in finds the form
+/// and gives up, and the app shows its one notification on the desktop's notification
+/// server (dunst on the test's bus and display), with a default action and a "Sign in
+/// again" one. A person clicks it (xdotool on dunst's window): the visible login window
+/// opens on the provider's form, the person signs in, and the session is renewed in
+/// place (new key for the AWS CLI, new expiry), active all along; exactly one
+/// notification; no response in any file under the home or in the main window's DOM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part4_a_click_on_the_sign_in_notice_opens_the_login_window_and_renews_the_active_session()
+-> TestResult {
+    let (world, idp, app) = renewing_app("saml-notice").await?;
+    let server = NotificationServer::start(&session_bus(&world.peers)?, app.display())?;
+    let outcome = app
+        .run(async |app: &Desktop| {
+            let home = world.peers.home().root();
+            let first = start_corp(app, &world, &idp).await?;
+            let (_, first_until) = corp_state(&world);
+            idp.forget_sessions()?;
+
+            // The margin's hidden sign-in gives up: one notification, on screen.
+            let notice = server.wait_shown(Duration::from_secs(90))?;
+            let calls = server.notify_calls();
+            assert_eq!(calls.len(), 1, "{calls:?}");
+            assert!(calls[0].contains("'corp'"), "{}", calls[0]);
+            assert!(calls[0].contains("string \"default\""), "{}", calls[0]);
+            assert!(calls[0].contains("Sign in again"), "{}", calls[0]);
+            app.window_screenshot(&notice, "notification")?;
+            active_on(&world, &first);
+            let decisions = idp.sts_decisions().len();
+            let forms = idp.served()?.iter().filter(|s| *s == "GET /login").count();
+
+            // The person clicks it: the visible login window, on the provider's form.
+            server.click(&notice)?;
+            let window = app.wait_window_named(LOGIN_WINDOW).await?;
+            served(&idp, "GET /login", forms + 1).await?;
+            // Still active on its credentials while the person signs in.
+            active_on(&world, &first);
+            renew_at_the_keyboard(app, &idp, &window, forms).await?;
+            app.wait_window_gone(LOGIN_WINDOW).await?;
+            let renewed = new_key(app, &world, &first).await?;
+            app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+            let (state, until) = corp_state(&world);
+            assert_eq!(state, "active");
+            let instant = |t: &str| chrono::DateTime::parse_from_rfc3339(t).expect("an expiry");
+            assert!(
+                instant(&until) > instant(&first_until),
+                "{first_until} -> {until}"
+            );
+            assert_ne!(renewed, first);
+            assert_eq!(
+                world.caller_arn("corp").unwrap(),
+                assumed("123456789012", "Admin", "alice@example.test")
+            );
+            assert!(idp.sts_decisions().len() > decisions);
+
+            // One notification in all, on the server and in the log.
+            assert_eq!(
+                server.notify_calls().len(),
+                1,
+                "{:?}",
+                server.notify_calls()
+            );
+            let told = notifications(home);
+            assert_eq!(told.len(), 1, "{told:?}");
+            no_response_kept(app, &world, &idp.issued()).await?;
+            Ok(())
+        })
+        .await;
+    if outcome.is_err() {
+        eprintln!("dunst: {}", server.log());
+    }
+    server.stop();
+    outcome
+}
+
+/// Part 4 in the window: while `corp` waits for a sign-in its row says so and until
+/// when its credentials last, with "Sign in again"; a click there opens the login
+/// window (the row's own click still stops it, so that is not it). Closing that window
+/// leaves the session active on its old key, and the notice says so; "Sign in again"
+/// in the details pane then opens it again, the person signs in, and the session is
+/// renewed (a new key), its badge gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part4_the_rows_sign_in_again_button_renews_it_and_closing_that_window_keeps_it_active_until_expiry()
+-> TestResult {
+    let (world, idp, app) = renewing_app("saml-renew").await?;
+    app.run(async |app: &Desktop| {
+        let first = start_corp(app, &world, &idp).await?;
+        idp.forget_sessions()?;
+        let badge = ".row[data-session='corp'] [data-sign-in-needed='corp']";
+        app.wait_for_within(badge, Duration::from_secs(90)).await?;
+        let text = app.text(badge).await?;
+        assert!(text.contains("sign-in needed"), "{text}");
+        assert!(text.contains("lasts until"), "{text}");
+        app.screenshot("sign-in-needed").await?;
+        active_on(&world, &first);
+        let decisions = idp.sts_decisions().len();
+
+        // The row's "Sign in again", then the window closed: nothing changes.
+        let forms = idp.served()?.iter().filter(|s| *s == "GET /login").count();
+        app.click("[data-sign-in-again='corp']").await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        served(&idp, "GET /login", forms + 1).await?;
+        app.close_window_id(&window)?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        let told = app
+            .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
+            .await?;
+        assert!(told.contains("cancelled"), "{told}");
+        assert!(told.contains("'corp' stays active"), "{told}");
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        active_on(&world, &first);
+        assert_eq!(idp.sts_decisions().len(), decisions);
+        app.wait_for(badge).await?;
+
+        // Again, from the details pane: signed in, renewed, the badge gone.
+        let forms = idp.served()?.iter().filter(|s| *s == "GET /login").count();
+        app.click("aside[data-details='corp'] button[name='sign-in-again']")
+            .await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        renew_at_the_keyboard(app, &idp, &window, forms).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        new_key(app, &world, &first).await?;
+        app.wait_gone(badge).await?;
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        assert_eq!(corp_state(&world).0, "active");
         Ok(())
     })
     .await

@@ -60,7 +60,7 @@ impl Counts {
                 SessionState::Failed(_) => *self.failed.entry(name).or_default() += 1,
                 other => panic!("{name} went {other:?} during rotation"),
             },
-            EngineEvent::RotationFailed { name, .. } => {
+            EngineEvent::RotationFailed { name, .. } | EngineEvent::SignInNeeded { name, .. } => {
                 *self.reported.entry(name).or_default() += 1
             }
             // No catalog is followed here.

@@ -5,4 +5,4 @@ import type { SessionState } from "./SessionState";
 /**
  * One thing that happened in the engine.
  */
-export type EngineEvent = { "event": "session-state", session: SessionId, name: string, state: SessionState, } | { "event": "workspace-changed" } | { "event": "rotation-failed", session: SessionId, name: string, message: string, } | { "event": "catalog-moved-on", catalog: string, latest: string, };
+export type EngineEvent = { "event": "session-state", session: SessionId, name: string, state: SessionState, } | { "event": "workspace-changed" } | { "event": "rotation-failed", session: SessionId, name: string, message: string, } | { "event": "sign-in-needed", session: SessionId, name: string, expires_at: string, message: string, } | { "event": "catalog-moved-on", catalog: string, latest: string, };

@@ -208,6 +208,12 @@ export function commands(invoke: Invoke) {
      */
     samlForget: (handle: SamlHandle) => invoke<null>("saml_forget", { handle }),
     /**
+     * "Sign in again" for an active federated session (or a role chained from one)
+     * waiting for a sign-in: the login window on its provider, and with the response a
+     * start that renews it. Closing the window leaves it active until its expiry.
+     */
+    samlRenew: (session: SessionId) => invoke<SessionView>("saml_renew", { session }),
+    /**
      * The team catalogs followed (the CLI's `catalog list`).
      */
     catalogs: () => invoke<Array<CatalogView>>("catalogs", {}),

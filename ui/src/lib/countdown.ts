@@ -19,3 +19,10 @@ export function formatRemaining(expiresAt: string, now: number): string {
   if (hours > 0) return `${hours}h ${pad(minutes)}m`;
   return `${minutes}m ${pad(seconds)}s`;
 }
+
+/** "14:05": the local time of day of an RFC 3339 instant, for "lasts until". */
+export function formatClock(at: string): string {
+  const ms = parseInstant(at);
+  if (Number.isNaN(ms)) return "";
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}

@@ -2,6 +2,9 @@
 // told. It changes only through the shell's events: a snapshot when the workspace
 // changes, a state event when one session moves. Events that arrive before the first
 // snapshot are held and applied after it, so nothing is lost or applied out of order.
+// A federated session whose rotation needs the person ("sign-in-needed") is kept as
+// waiting for the credentials it waits on, until its state moves on (renewed: a new
+// expiry; stopped; failed at expiry).
 
 import type { EngineEvent } from "../bindings/EngineEvent";
 import type { Profile } from "../bindings/Profile";
@@ -9,6 +12,7 @@ import type { SessionState } from "../bindings/SessionState";
 import type { SessionView } from "../bindings/SessionView";
 import type { Settings } from "../bindings/Settings";
 import type { Snapshot } from "../bindings/Snapshot";
+import { parseInstant } from "./countdown";
 
 export class SessionStore {
   sessions: SessionView[] = $state.raw([]);
@@ -19,6 +23,8 @@ export class SessionStore {
 
   #index = new Map<string, number>();
   #early: EngineEvent[] = [];
+  /** Sessions waiting for a sign-in: id → the expiry of the credentials they wait on. */
+  #waits: Map<string, string> = $state.raw(new Map());
 
   /** Replaces everything with a snapshot, then applies events that came before it. */
   load(snapshot: Pick<Snapshot, "sessions" | "profiles" | "settings">): void {
@@ -40,6 +46,16 @@ export class SessionStore {
       return;
     }
     if (event.event === "session-state") this.#setState(event.session, event.state);
+    if (event.event === "sign-in-needed") this.#waits = new Map(this.#waits).set(event.session, event.expires_at);
+  }
+
+  /** Until when session `id`'s credentials last, while it waits for a sign-in on them;
+   *  `null` when it does not (never asked, or renewed, stopped or ended since). */
+  signInUntil(id: string): string | null {
+    const until = this.#waits.get(id);
+    const state = this.get(id)?.state;
+    if (until === undefined || state?.state !== "active") return null;
+    return parseInstant(state.expires_at) === parseInstant(until) ? until : null;
   }
 
   get(id: string): SessionView | undefined {

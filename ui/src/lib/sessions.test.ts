@@ -89,3 +89,42 @@ describe("SessionStore", () => {
     expect(store.parentsFor(null)).toHaveLength(3);
   });
 });
+
+describe("part4 a session waiting for a sign-in", () => {
+  const until = "2026-12-07T14:05:00.123456789Z";
+  const waiting = { event: "sign-in-needed", session: build.id, name: build.name, expires_at: until, message: "m" } as const;
+  function active(expiresAt: string) {
+    const store = new SessionStore();
+    const live = { ...build, state: { state: "active", expires_at: expiresAt } } as const;
+    store.load({ sessions: [alice, live, deploy], profiles: [], settings });
+    return store;
+  }
+
+  it("shows until when its credentials last, and nothing for the others", () => {
+    const store = active(until);
+    expect(store.signInUntil(build.id)).toBeNull();
+    store.apply(waiting);
+    expect(store.signInUntil(build.id)).toBe(until);
+    expect(store.signInUntil(alice.id)).toBeNull();
+  });
+
+  it("is dropped once it is renewed (a new expiry), stopped or ended", () => {
+    for (const state of [
+      { state: "active", expires_at: "2026-12-07T14:20:00Z" },
+      { state: "inactive" },
+      { state: "failed", code: { type: "SamlSignInRequired" }, message: "ended" },
+    ] as const) {
+      const store = active(until);
+      store.apply(waiting);
+      store.apply({ event: "session-state", session: build.id, name: build.name, state });
+      expect(store.signInUntil(build.id)).toBeNull();
+    }
+  });
+
+  it("is kept while the session stays active on the same credentials", () => {
+    const store = active(until);
+    store.apply(waiting);
+    store.apply({ event: "session-state", session: build.id, name: build.name, state: { state: "active", expires_at: until } });
+    expect(store.signInUntil(build.id)).toBe(until);
+  });
+});

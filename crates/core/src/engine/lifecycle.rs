@@ -490,8 +490,8 @@ impl Engine {
 
     /// Tells the user once that a federated session's rotation could not get a new
     /// SAML response (no sign-in hook, or it failed): the session stays active on its
-    /// credentials until `expires_at`, and the notification is the one every failed
-    /// rotation gives ([`EngineEvent::RotationFailed`]), saying until when it lasts.
+    /// credentials until `expires_at` ([`EngineEvent::SignInNeeded`], whose notification
+    /// and badge offer the sign-in that renews it, [`Engine::federated_renewal`]).
     /// `Ok(false)` when the session is no longer active on those credentials.
     pub async fn sign_in_needed(
         &self,
@@ -506,11 +506,12 @@ impl Engine {
         if stored.state != (SessionState::Active { expires_at }) {
             return Ok(false);
         }
-        self.events.publish(EngineEvent::RotationFailed {
+        self.events.publish(EngineEvent::SignInNeeded {
             session: id,
             name: stored.session.name.clone(),
+            expires_at,
             message: format!(
-                "{} (its credentials last until {}; start it with a new SAML response to renew it)",
+                "{} (its credentials last until {}; sign in again to renew it)",
                 failure.message,
                 expires_at.format("%H:%M:%S UTC")
             ),
