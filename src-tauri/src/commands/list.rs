@@ -22,6 +22,9 @@ commands! {
     /// the dialog read the picked or dropped file (the CLI's `--from-csv`).
     sessions::add_iam_user_from_csv(spec: NewIamUser, csv: KeysCsv) -> SessionView;
     sessions::add_role(spec: NewRole) -> SessionView;
+    /// A federated (SAML) role: the provider's sign-in URL, the role and the SAML
+    /// provider's ARNs (the CLI's `session add saml`).
+    sessions::add_saml_role(spec: NewSamlRole) -> SessionView;
     /// Edits a session of either kind: fields left out of `changes` keep their values,
     /// `null` clears one; `keys` (IAM users) replace the stored ones.
     sessions::edit_session(id: SessionId, changes: SessionChanges, keys: Option<KeysInput>) -> SessionView;

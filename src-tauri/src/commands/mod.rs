@@ -30,7 +30,9 @@ use rolehop_core::sso::{
 use rolehop_core::sync::SyncReport;
 use rolehop_core::trust::CheckReport;
 use rolehop_core::trust::statement::HopNeeds;
-use rolehop_core::{EngineError, ErrorPayload, NewIamUser, NewRole, SessionChanges, SessionId};
+use rolehop_core::{
+    EngineError, ErrorPayload, NewIamUser, NewRole, NewSamlRole, SessionChanges, SessionId,
+};
 use tauri::{AppHandle, State};
 
 use crate::ipc::{KeysCsv, KeysInput, LoginPrompt, MfaAnswer, Snapshot, UiEvents};

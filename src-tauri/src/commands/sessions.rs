@@ -2,7 +2,7 @@
 
 use rolehop_core::access_keys::console_csv::parse_console_csv;
 use rolehop_core::model::SessionView;
-use rolehop_core::{NewIamUser, NewRole, SessionChanges, SessionId};
+use rolehop_core::{NewIamUser, NewRole, NewSamlRole, SessionChanges, SessionId};
 
 use super::{Ctx, Result, payload};
 use crate::ipc::{KeysCsv, KeysInput, MfaAnswer, Snapshot, UiEvents};
@@ -41,6 +41,10 @@ pub async fn add_iam_user_from_csv(
 
 pub async fn add_role(cx: Ctx<'_>, spec: NewRole) -> Result<SessionView> {
     cx.shell.engine.add_role(spec).await.map_err(payload)
+}
+
+pub async fn add_saml_role(cx: Ctx<'_>, spec: NewSamlRole) -> Result<SessionView> {
+    cx.shell.engine.add_saml_role(spec).await.map_err(payload)
 }
 
 pub async fn edit_session(

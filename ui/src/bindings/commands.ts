@@ -21,6 +21,7 @@ import type { NewIamUser } from "./NewIamUser";
 import type { NewIntegration } from "./NewIntegration";
 import type { NewRole } from "./NewRole";
 import type { NewSamlIntegration } from "./NewSamlIntegration";
+import type { NewSamlRole } from "./NewSamlRole";
 import type { OrgSyncRequest } from "./OrgSyncRequest";
 import type { Profile } from "./Profile";
 import type { RotatedKeys } from "./RotatedKeys";
@@ -59,6 +60,11 @@ export function commands(invoke: Invoke) {
      */
     addIamUserFromCsv: (spec: NewIamUser, csv: KeysCsv) => invoke<SessionView>("add_iam_user_from_csv", { spec, csv }),
     addRole: (spec: NewRole) => invoke<SessionView>("add_role", { spec }),
+    /**
+     * A federated (SAML) role: the provider's sign-in URL, the role and the SAML
+     * provider's ARNs (the CLI's `session add saml`).
+     */
+    addSamlRole: (spec: NewSamlRole) => invoke<SessionView>("add_saml_role", { spec }),
     /**
      * Edits a session of either kind: fields left out of `changes` keep their values,
      * `null` clears one; `keys` (IAM users) replace the stored ones.
