@@ -19,6 +19,8 @@ export const fieldWords: Record<string, string> = {
   access_key_id: "access key ID",
   secret_access_key: "secret access key",
   role_arn: "role ARN",
+  idp_url: "provider sign-in URL",
+  principal_arn: "SAML provider ARN",
   parent: "parent session",
   via: "session to sync through",
   role_session_name: "role session name",
