@@ -1,5 +1,5 @@
-//! The federated login window's less trodden paths (issue 21, parts 2, 3 and 5), in the
-//! real app under Xvfb against pysaml2's identity provider and the layer before moto's
+//! The federated login window's less trodden paths (issue 21, parts 1, 2, 3 and 5), in
+//! the real app under Xvfb against pysaml2's identity provider and the layer before moto's
 //! STS (`rolehop_e2e::saml_idp`): the command line launching the app for its login
 //! window, the provider's pages posting the response in every way a real one could,
 //! and a re-sync in the window after the provider changed its grants.
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rolehop_e2e::SamlIdp;
 use rolehop_e2e::binaries::{build_dir, rolehop_bin};
-use rolehop_e2e::saml_idp::role_arn;
+use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
 use serde_json::json;
 
 use crate::cli::{AwsFilesBytes, World, assumed};
@@ -400,6 +400,154 @@ async fn part3_a_resync_in_the_window_after_the_provider_changes_its_grants_upda
             1,
             "a re-sign-in asked for the password again"
         );
+        Ok(())
+    })
+    .await
+}
+
+// ---- Part 1: the window's dialog for one federated role ----------------------------------
+
+/// The dialog that adds and edits one federated role.
+const SAML_ROLE_DIALOG: &str = "dialog[data-dialog='saml-role']";
+
+/// Fills field `name` of the federated-role dialog.
+async fn fill_saml(app: &Desktop, name: &str, value: &str) -> TestResult {
+    app.fill(&format!("{SAML_ROLE_DIALOG} input[name='{name}']"), value)
+        .await
+}
+
+/// Saves the federated-role dialog and waits for the refusal beside `field`: its words.
+async fn refused_beside(app: &Desktop, field: &str) -> TestResult<String> {
+    app.click(&format!("{SAML_ROLE_DIALOG} button[name='save']"))
+        .await?;
+    app.wait_text(
+        &format!("{SAML_ROLE_DIALOG} [data-error-field='{field}']"),
+        |t| !t.is_empty(),
+    )
+    .await
+}
+
+/// Part 1: the window's "+ Federated role (SAML)" dialog. An empty save names every
+/// required field beside it; a plain-http URL to another host, a user's ARN as the role,
+/// a role's ARN as the provider and a duration of 100 s are each refused beside their
+/// field, the workspace unchanged (`session list --json`). A good one is added and listed
+/// as a federated role; a click starts it through the login window and the AWS CLI acts
+/// as the role. Edit opens the dialog with its values; a new profile and duration are
+/// what the CLI then lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part1_the_window_adds_a_federated_session_refusing_each_bad_field_by_name_and_edits_it()
+-> TestResult {
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    idp.offer_roles(&["Admin", "ReadOnly"])?;
+    let sts = idp.sts_endpoint();
+    let app = Desktop::launch(
+        "saml-role-dialog",
+        &world.peers,
+        &[("AWS_ENDPOINT_URL_STS", &sts)],
+    )
+    .await?;
+    let listed = || world.rolehop(&["session", "list", "--json"]).ok().json();
+    let before = listed();
+    app.run(async |app: &Desktop| {
+        app.click("button[name='add-saml-role']").await?;
+        app.wait_for(SAML_ROLE_DIALOG).await?;
+        // Nothing filled: every required field is named beside it at once.
+        app.click(&format!("{SAML_ROLE_DIALOG} button[name='save']"))
+            .await?;
+        for field in ["name", "idp_url", "role_arn", "principal_arn", "profile"] {
+            app.wait_for(&format!("{SAML_ROLE_DIALOG} [data-error-field='{field}']"))
+                .await?;
+        }
+        // The duration may stay empty (an hour).
+        assert!(
+            app.all(&format!("{SAML_ROLE_DIALOG} [data-error-field='duration']"))
+                .await?
+                .is_empty()
+        );
+        assert_eq!(listed(), before);
+
+        fill_saml(app, "name", "corp").await?;
+        fill_saml(app, "profile", "corp").await?;
+        fill_saml(app, "region", "us-east-1").await?;
+        fill_saml(app, "role_arn", &role_arn("Admin")).await?;
+        fill_saml(app, "principal_arn", PROVIDER_ARN).await?;
+        // Each bad value in turn, refused by the engine beside its own field.
+        fill_saml(app, "idp_url", "http://idp.example.test/sso").await?;
+        let said = refused_beside(app, "idp_url").await?;
+        assert!(said.contains("https"), "{said}");
+        assert_eq!(listed(), before);
+        fill_saml(app, "idp_url", &idp.idp_url()).await?;
+        fill_saml(app, "role_arn", "arn:aws:iam::123456789012:user/alice").await?;
+        refused_beside(app, "role_arn").await?;
+        assert_eq!(listed(), before);
+        fill_saml(app, "role_arn", &role_arn("Admin")).await?;
+        fill_saml(app, "principal_arn", &role_arn("Admin")).await?;
+        let said = refused_beside(app, "principal_arn").await?;
+        assert!(said.contains("saml-provider"), "{said}");
+        assert_eq!(listed(), before);
+        fill_saml(app, "principal_arn", PROVIDER_ARN).await?;
+        fill_saml(app, "duration", "100").await?;
+        refused_beside(app, "duration").await?;
+        assert_eq!(listed(), before);
+
+        // Good: added, listed as a federated role.
+        fill_saml(app, "duration", "3600").await?;
+        app.click(&format!("{SAML_ROLE_DIALOG} button[name='save']"))
+            .await?;
+        app.wait_gone(SAML_ROLE_DIALOG).await?;
+        let row = Desktop::row("corp", Some("inactive"));
+        app.wait_for(&row).await?;
+        assert_eq!(
+            app.text(&format!("{row} .kind")).await?,
+            "Federated role (SAML)"
+        );
+        let list = listed();
+        let corp = &list[0];
+        assert_eq!(corp["kind"]["type"], "saml");
+        assert_eq!(corp["kind"]["idp_url"], idp.idp_url());
+        assert_eq!(corp["kind"]["principal_arn"], PROVIDER_ARN);
+        assert_eq!(corp["kind"]["duration"], 3600);
+
+        // A click starts it through the login window; the AWS CLI acts as the role.
+        app.click(&row).await?;
+        let window = app.wait_window_named(LOGIN_WINDOW).await?;
+        sign_in_at_the_keyboard(app, &idp, &window).await?;
+        app.wait_for(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_window_gone(LOGIN_WINDOW).await?;
+        assert_eq!(
+            world.caller_arn("corp").unwrap(),
+            assumed("123456789012", "Admin", "alice@example.test")
+        );
+        app.click(&Desktop::row("corp", Some("active"))).await?;
+        app.wait_for(&row).await?;
+
+        // Edit: the dialog opens with its values; a new profile and duration are kept.
+        app.click(&format!("{row} .details-button")).await?;
+        app.click("[data-details='corp'] button[name='edit']")
+            .await?;
+        app.wait_for(SAML_ROLE_DIALOG).await?;
+        assert_eq!(
+            app.prop(
+                &format!("{SAML_ROLE_DIALOG} input[name='role_arn']"),
+                "value"
+            )
+            .await?
+            .as_deref(),
+            Some(role_arn("Admin").as_str())
+        );
+        fill_saml(app, "profile", "corp-admin").await?;
+        fill_saml(app, "duration", "7200").await?;
+        app.click(&format!("{SAML_ROLE_DIALOG} button[name='save']"))
+            .await?;
+        app.wait_gone(SAML_ROLE_DIALOG).await?;
+        let list = listed();
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        let corp = &list[0];
+        assert_eq!(corp["profile"], "corp-admin");
+        assert_eq!(corp["kind"]["duration"], 7200);
+        assert_eq!(corp["kind"]["idp_url"], idp.idp_url());
         Ok(())
     })
     .await
