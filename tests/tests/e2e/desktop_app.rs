@@ -1115,7 +1115,7 @@ async fn check_dialog(app: &Desktop, opener: &str, dialog: &str) -> TestResult {
 /// axe-core (WCAG 2 A/AA and best practices) run inside the real window finds no
 /// serious or critical violation on the main view, with a session's details shown,
 /// with the profile filter open, or in any dialog (add and edit IAM user, add and edit
-/// role, profiles, settings, organization sync, integrations, delete, MFA); each dialog opens with Enter, takes the
+/// role, add a federated role, profiles, settings, organization sync, integrations, delete, MFA); each dialog opens with Enter, takes the
 /// focus, and gives it back to the control that opened it when Escape closes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axe_finds_no_serious_violation_in_the_window_or_any_dialog() -> TestResult {
@@ -1142,6 +1142,7 @@ async fn axe_finds_no_serious_violation_in_the_window_or_any_dialog() -> TestRes
         for (opener, dialog) in [
             ("button[name='add-iam-user']", "iam-user"),
             ("button[name='add-role']", "role"),
+            ("button[name='add-saml-role']", "saml-role"),
             ("button[name='profiles']", "profiles"),
             ("button[name='settings']", "settings"),
             ("button[name='org-sync']", "org-sync"),
