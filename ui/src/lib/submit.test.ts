@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  blank,
+  durationSeconds,
   fieldMessage,
   fieldSelector,
   formError,
@@ -136,5 +138,22 @@ describe("fieldSelector", () => {
   it("quotes the name so any field name is one attribute selector", () => {
     expect(fieldSelector("mfa_code")).toBe('[data-field="mfa_code"]');
     expect(fieldSelector('a"b')).toBe('[data-field="a\\"b"]');
+  });
+});
+
+describe("blank", () => {
+  it("trims an optional field and makes an empty one null", () => {
+    expect(blank("  eu-west-1 ")).toBe("eu-west-1");
+    expect(blank("   ")).toBeNull();
+    expect(blank("")).toBeNull();
+  });
+});
+
+describe("durationSeconds", () => {
+  it("reads whole seconds, null when empty, and refuses anything else beside `duration`", () => {
+    expect(durationSeconds(" 3600 ")).toEqual([3600, null]);
+    expect(durationSeconds("  ")).toEqual([null, null]);
+    expect(durationSeconds("90.5")).toEqual([90.5, invalid("duration", "must be a whole number of seconds")]);
+    expect(durationSeconds("an hour")[1]).toEqual(invalid("duration", "must be a whole number of seconds"));
   });
 });

@@ -42,6 +42,22 @@ export function missing(fields: Record<string, string>): CallError[] {
     .map(([field]) => invalid(field, "must not be empty"));
 }
 
+/** An optional text field's value: trimmed, or null when left empty. */
+export function blank(value: string): string | null {
+  return value.trim() === "" ? null : value.trim();
+}
+
+/**
+ * An optional duration field (`duration`): its seconds, null when left empty, and the
+ * refusal beside it when it is no whole number (null when it is), for `refuseAll`.
+ */
+export function durationSeconds(text: string): [number | null, CallError | null] {
+  const seconds = text.trim() === "" ? null : Number(text);
+  const refusal =
+    seconds !== null && !Number.isInteger(seconds) ? invalid("duration", "must be a whole number of seconds") : null;
+  return [seconds, refusal];
+}
+
 /** The part of an HTML form this module reads: whether a `Field` of it has a name. */
 export interface Controls {
   querySelector(selectors: string): unknown;
