@@ -107,10 +107,9 @@ impl Notice {
         // One line per notification (its title, never the message): what the desktop
         // tests count.
         tracing::info!(title = %self.title, "notification");
-        if let Some(click) = self.sign_in {
-            if let Err(e) = sign_in_notice::show(app.clone(), self.title, self.body, click) {
-                tracing::warn!("cannot show a notification: {e}");
-            }
+        if let Some(click) = self.sign_in
+            && sign_in_notice::show(app, &self.title, &self.body, click)
+        {
             return;
         }
         let shown = app

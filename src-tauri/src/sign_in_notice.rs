@@ -35,16 +35,13 @@ pub fn is_sign_in(action: &str) -> bool {
     ACTIONS.iter().any(|(key, _)| *key == action)
 }
 
-/// Shows the clickable notification; a click runs the renewal on the app's runtime.
-/// `Err` when no thread could be started for it.
+/// Shows the clickable notification, whose click runs the renewal on the app's
+/// runtime; `true` once it is handed to its own thread (a thread that cannot start is
+/// logged). `false` where no notification can be clicked: the caller shows the plain one.
 #[cfg(target_os = "linux")]
-pub fn show(
-    app: AppHandle,
-    title: String,
-    body: String,
-    click: SignInClick,
-) -> std::io::Result<()> {
-    std::thread::Builder::new()
+pub fn show(app: &AppHandle, title: &str, body: &str, click: SignInClick) -> bool {
+    let (app, title, body) = (app.clone(), title.to_owned(), body.to_owned());
+    let spawned = std::thread::Builder::new()
         .name("sign-in-notice".into())
         .spawn(move || {
             let mut notification = notify_rust::Notification::new();
@@ -71,25 +68,18 @@ pub fn show(
                 let app = app.clone();
                 tauri::async_runtime::spawn(async move { renew(app, click).await });
             });
-        })
-        .map(|_| ())
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot show a notification: {e}");
+    }
+    true
 }
 
-/// Elsewhere the plugin's notification, which nothing can click.
+/// Elsewhere (macOS, Windows) the plugin gives no click: the caller shows the plain
+/// notification.
 #[cfg(not(target_os = "linux"))]
-pub fn show(
-    app: AppHandle,
-    title: String,
-    body: String,
-    _click: SignInClick,
-) -> std::io::Result<()> {
-    use tauri_plugin_notification::NotificationExt;
-    app.notification()
-        .builder()
-        .title(title)
-        .body(body)
-        .show()
-        .map_err(std::io::Error::other)
+pub fn show(_app: &AppHandle, _title: &str, _body: &str, _click: SignInClick) -> bool {
+    false
 }
 
 #[cfg(target_os = "linux")]
