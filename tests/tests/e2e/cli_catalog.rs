@@ -1258,11 +1258,8 @@ fn part2_sso_source_without_a_matching_integration_is_skipped_naming_the_start_u
 
 #[test]
 fn part2_federated_source_syncs_a_saml_session_and_a_chained_role_started_with_an_assertion_file() {
-    use rolehop_e2e::SamlIdp;
     use rolehop_e2e::saml_idp::{PASSWORD, USER};
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = crate::cli_saml::provider_world();
     idp.offer_roles(&["Admin"]).unwrap();
     // No IAM Identity Center here: the sso roles are skipped, the federated ones not.
     let report = part2_follow_file(

@@ -10,13 +10,20 @@ use serde_json::json;
 
 use crate::cli::{AwsFilesBytes, World, assumed};
 
+/// A world and the test provider, the world's STS the provider's verifying layer
+/// before moto; no session yet.
+pub(crate) fn provider_world() -> (World, SamlIdp) {
+    let world = World::start();
+    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
+    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    (world, idp)
+}
+
 /// A world whose STS is the verifying layer, with federated session `corp` (role
 /// `Admin` through the test provider, profile `corp`, 3600 s asked) and the provider
 /// offering Admin, ReadOnly and Billing.
 fn federated() -> (World, SamlIdp) {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = provider_world();
     idp.offer_roles(&["Admin", "ReadOnly", "Billing"]).unwrap();
     add_saml(&world, &idp, "corp", &role_arn("Admin")).ok();
     (world, idp)
@@ -356,10 +363,8 @@ pub(crate) fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 /// A world whose STS is the verifying layer, with federated integration `corp` on the
 /// test provider (sessions in us-east-1, named `corp-{role_name}`) and no session yet.
-fn integration() -> (World, SamlIdp) {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+pub(crate) fn integration() -> (World, SamlIdp) {
+    let (world, idp) = provider_world();
     world
         .rolehop(&[
             "saml",

@@ -15,7 +15,7 @@ use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
 use rolehop_e2e::{NotificationServer, SamlIdp};
 
 use crate::cli::{AwsFilesBytes, World, assumed};
-use crate::cli_saml::walk;
+use crate::cli_saml::{provider_world, walk};
 use crate::desktop::{Desktop, TestResult, UI_TIMEOUT, Xvfb, saml_provider_sign_in, session_bus};
 
 /// The login window's title for federated session `corp`.
@@ -24,9 +24,7 @@ pub(crate) const LOGIN_WINDOW: &str = "Rolehop sign-in: corp";
 /// A world whose STS is the verifying layer, with federated session `corp` (role Admin
 /// through the test provider) and role `deploy` chained from it.
 pub(crate) fn federated() -> (World, SamlIdp) {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = provider_world();
     idp.offer_roles(&["Admin", "ReadOnly"]).unwrap();
     world
         .rolehop(&[
@@ -51,12 +49,39 @@ pub(crate) fn federated() -> (World, SamlIdp) {
     (world, idp)
 }
 
+/// The app launched on `world` (as `name`), its STS `idp`'s verifying layer, with
+/// `env` besides.
+pub(crate) async fn launch_on(
+    name: &str,
+    world: &World,
+    idp: &SamlIdp,
+    env: &[(&str, &str)],
+) -> TestResult<Desktop> {
+    let sts = idp.sts_endpoint();
+    let env: Vec<(&str, &str)> = [("AWS_ENDPOINT_URL_STS", sts.as_str())]
+        .into_iter()
+        .chain(env.iter().copied())
+        .collect();
+    Desktop::launch(name, &world.peers, &env).await
+}
+
 /// [`federated`], and the app launched on it (its STS the verifying layer).
 pub(crate) async fn federated_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
     let (world, idp) = federated();
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(name, &world.peers, &[("AWS_ENDPOINT_URL_STS", &sts)]).await?;
+    let app = launch_on(name, &world, &idp, &[]).await?;
     Ok((world, idp, app))
+}
+
+/// Closes login window `window` before the provider posts; the main window's notice
+/// of the cancelled sign-in, once it says "cancelled".
+pub(crate) async fn close_to_cancel(app: &Desktop, window: &str) -> TestResult<String> {
+    app.close_window_id(window)?;
+    app.wait_window_gone(LOGIN_WINDOW).await?;
+    let told = app
+        .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
+        .await?;
+    assert!(told.contains("cancelled"), "{told}");
+    Ok(told)
 }
 
 /// Waits until the provider has served `what` (`GET /login`...) `times` times.
@@ -221,12 +246,7 @@ async fn part6_closing_the_login_window_cancels_the_start_and_changes_nothing() 
         app.click(&Desktop::row("corp", Some("inactive"))).await?;
         let window = app.wait_window_named(LOGIN_WINDOW).await?;
         served(&idp, "GET /login", 1).await?;
-        app.close_window_id(&window)?;
-        app.wait_window_gone(LOGIN_WINDOW).await?;
-        let told = app
-            .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
-            .await?;
-        assert!(told.contains("cancelled"), "{told}");
+        let told = close_to_cancel(app, &window).await?;
         assert!(told.contains("corp"), "{told}");
         app.wait_for(&Desktop::row("corp", Some("inactive")))
             .await?;
@@ -436,14 +456,11 @@ async fn renewing_app(name: &str) -> TestResult<(World, SamlIdp, Desktop)> {
     world
         .rolehop(&["settings", "set", "rotation-margin", "880"])
         .ok();
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(
+    let app = launch_on(
         name,
-        &world.peers,
-        &[
-            ("AWS_ENDPOINT_URL_STS", &sts),
-            ("ROLEHOP_SAML_SILENT_WAIT_SECS", "5"),
-        ],
+        &world,
+        &idp,
+        &[("ROLEHOP_SAML_SILENT_WAIT_SECS", "5")],
     )
     .await?;
     Ok((world, idp, app))
@@ -607,12 +624,7 @@ async fn part4_the_rows_sign_in_again_button_renews_it_and_closing_that_window_k
         app.click("[data-sign-in-again='corp']").await?;
         let window = app.wait_window_named(LOGIN_WINDOW).await?;
         served(&idp, "GET /login", forms + 1).await?;
-        app.close_window_id(&window)?;
-        app.wait_window_gone(LOGIN_WINDOW).await?;
-        let told = app
-            .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
-            .await?;
-        assert!(told.contains("cancelled"), "{told}");
+        let told = close_to_cancel(app, &window).await?;
         assert!(told.contains("'corp' stays active"), "{told}");
         app.wait_for(&Desktop::row("corp", Some("active"))).await?;
         active_on(&world, &first);
@@ -683,17 +695,9 @@ impl Drop for Running {
 /// No response is in any file under the home or in the main window's page source.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part3_the_dialog_adds_a_federated_integration_and_picks_two_of_its_roles() -> TestResult {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = provider_world();
     idp.offer_roles(&["Admin", "ReadOnly", "Deployer", "Auditor"])?;
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(
-        "saml-role-picker",
-        &world.peers,
-        &[("AWS_ENDPOINT_URL_STS", &sts)],
-    )
-    .await?;
+    let app = launch_on("saml-role-picker", &world, &idp, &[]).await?;
     app.run(async |app: &Desktop| {
         let form = r#"form[aria-label="Add a federated integration"]"#;
         app.click(r#"button[name="saml-integrations"]"#).await?;

@@ -10,19 +10,19 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rolehop_e2e::SamlIdp;
 use rolehop_e2e::binaries::{build_dir, rolehop_bin};
 use rolehop_e2e::saml_idp::{PROVIDER_ARN, role_arn};
 use serde_json::json;
 
 use crate::cli::{AwsFilesBytes, World, assumed};
+use crate::cli_saml::{integration, provider_world};
 use crate::desktop::{
     Desktop, TestResult, UI_TIMEOUT, WEBKIT_UNDER_XVFB, Xvfb, app_binary, app_pid, artifacts_dir,
     running,
 };
 use crate::desktop_saml::{
-    LOGIN_WINDOW, Running, app_log, federated, federated_app, sign_in_at_the_keyboard,
-    sign_in_on_screen,
+    LOGIN_WINDOW, Running, app_log, close_to_cancel, federated, federated_app, launch_on,
+    sign_in_at_the_keyboard, sign_in_on_screen,
 };
 
 // ---- Part 5: the command line launches the app -----------------------------------------
@@ -259,12 +259,7 @@ async fn part2_a_post_the_script_cannot_take_is_stopped_before_aws_and_the_windo
         app.wait_for(&Desktop::row("corp", Some("inactive")))
             .await?;
 
-        app.close_window_id(&window)?;
-        app.wait_window_gone(LOGIN_WINDOW).await?;
-        let told = app
-            .wait_text(".notice[data-notice='login-failed']", |t| !t.is_empty())
-            .await?;
-        assert!(told.contains("cancelled"), "{told}");
+        close_to_cancel(app, &window).await?;
         assert!(idp.sts_decisions().is_empty());
         Ok(())
     })
@@ -296,31 +291,9 @@ async fn sign_in_again(app: &Desktop) -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part3_a_resync_in_the_window_after_the_provider_changes_its_grants_updates_the_sessions()
 -> TestResult {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = integration();
     idp.offer_roles(&["Admin", "ReadOnly", "Auditor"])?;
-    world
-        .rolehop(&[
-            "saml",
-            "add",
-            "--name",
-            "corp",
-            "--idp-url",
-            &idp.idp_url(),
-            "--region",
-            "us-east-1",
-            "--profile-template",
-            "corp-{role_name}",
-        ])
-        .ok();
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(
-        "saml-resync",
-        &world.peers,
-        &[("AWS_ENDPOINT_URL_STS", &sts)],
-    )
-    .await?;
+    let app = launch_on("saml-resync", &world, &idp, &[]).await?;
     app.run(async |app: &Desktop| {
         let dialog = r#"button[name="saml-integrations"]"#;
         app.click(dialog).await?;
@@ -437,17 +410,9 @@ async fn refused_beside(app: &Desktop, field: &str) -> TestResult<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn part1_the_window_adds_a_federated_session_refusing_each_bad_field_by_name_and_edits_it()
 -> TestResult {
-    let world = World::start();
-    let idp = SamlIdp::start(world.peers.moto()).expect("the SAML provider starts");
-    let world = world.with_env("AWS_ENDPOINT_URL_STS", &idp.sts_endpoint());
+    let (world, idp) = provider_world();
     idp.offer_roles(&["Admin", "ReadOnly"])?;
-    let sts = idp.sts_endpoint();
-    let app = Desktop::launch(
-        "saml-role-dialog",
-        &world.peers,
-        &[("AWS_ENDPOINT_URL_STS", &sts)],
-    )
-    .await?;
+    let app = launch_on("saml-role-dialog", &world, &idp, &[]).await?;
     let listed = || world.rolehop(&["session", "list", "--json"]).ok().json();
     let before = listed();
     app.run(async |app: &Desktop| {
